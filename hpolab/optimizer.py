@@ -1,0 +1,338 @@
+"""The Optimizer ABC: one ask/tell interface for every backend, classic or LLM-driven."""
+
+from __future__ import annotations
+
+import logging
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, overload
+
+import numpy as np
+
+from hpolab.space import SearchSpace
+from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, TrialState
+
+__all__ = ["Optimizer", "OptimizerError", "Proposal", "SearchExhausted"]
+
+_logger = logging.getLogger("hpolab.optimizer")
+
+STATE_FORMAT = 1
+
+
+class OptimizerError(ValueError):
+    """An optimizer was used wrongly (unknown trial, trial told twice, bad state)."""
+
+
+class SearchExhausted(OptimizerError):
+    """The optimizer has nothing left to propose (a used-up grid). A Study stops cleanly on it."""
+
+
+@dataclass
+class Proposal:
+    """What a backend's ``_ask`` returns: a configuration, and optionally a budget and metadata.
+
+    A backend may also return a bare config dict; it is wrapped into a Proposal.
+    """
+
+    config: dict[str, Any]
+    budget: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class Optimizer(ABC):
+    """Base class of every hpolab optimizer.
+
+    The public methods (:meth:`ask`, :meth:`tell`, :meth:`observe`) validate their input, keep
+    the history and log every event, so that :meth:`state_dict` / :meth:`load_state_dict` can
+    rebuild an optimizer that makes the same next ask as one that never stopped. Backends
+    implement :meth:`_ask` and, if they learn, :meth:`_tell`.
+
+    Args:
+        space: The search space (a SearchSpace, a ConfigSpace or a dict spec).
+        direction: ``"minimize"`` or ``"maximize"``.
+        seed: Seed of the optimizer's own random generator; ``None`` for fresh entropy.
+    """
+
+    #: Registry name of the backend.
+    name: ClassVar[str] = "optimizer"
+
+    def __init__(
+        self,
+        space: SearchSpace | Mapping[str, Any] | Any,
+        *,
+        direction: Direction | str = Direction.MINIMIZE,
+        seed: int | None = None,
+    ) -> None:
+        self.space = SearchSpace.coerce(space)
+        self.direction = Direction.coerce(direction)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise ValueError(f"seed: {seed!r} must be an int or None")
+        self.seed: int | None = None if seed is None else int(seed)
+        self._rng = np.random.default_rng(self.seed)
+        self._next_id = 0
+        self._pending: dict[int, Trial] = {}
+        self._records: dict[int, TrialRecord] = {}
+        self._history: list[TrialRecord] = []
+        self._events: list[dict[str, Any]] = []
+        self._best: TrialRecord | None = None
+        self.context: dict[str, Any] = {}
+
+    # ----------------------------------------------------------------- backend API
+    @abstractmethod
+    def _ask(self, n: int) -> Sequence[Proposal | Mapping[str, Any]]:
+        """Propose ``n`` configurations (as Proposals or config dicts)."""
+
+    def _tell(self, trial: Trial, result: TrialResult) -> None:  # noqa: B027 - optional hook
+        """Learn from a finished trial (default: nothing)."""
+
+    def _observe(self, trial: Trial, result: TrialResult) -> None:
+        """Learn from a trial this optimizer did not ask (default: same as :meth:`_tell`)."""
+        self._tell(trial, result)
+
+    def _replay_ask(self, trials: Sequence[Trial]) -> None:
+        """Bring the backend to the state it had after asking ``trials`` (on resume).
+
+        The default asks the backend again (deterministic backends reproduce the same configs).
+        Backends whose asks are expensive or external (LLMs) override this to take the stored
+        trials as they are.
+        """
+        proposals = [self._as_proposal(p) for p in self._ask(len(trials))]
+        for trial, proposal in zip(trials, proposals, strict=False):
+            if self.space.key(proposal.config) != self.space.key(trial.config) or proposal.budget != trial.budget:
+                _logger.warning(
+                    "replaying trial %d gave %s (budget %s) instead of the stored %s (budget %s); "
+                    "the stored trial is kept and later asks may differ from an uninterrupted run",
+                    trial.id, proposal.config, proposal.budget, trial.config, trial.budget,
+                )
+
+    def _meta_params(self) -> dict[str, Any]:
+        """Backend parameters recorded in :attr:`meta`."""
+        return {}
+
+    # ------------------------------------------------------------------ public API
+    def set_context(
+        self,
+        *,
+        description: str | None = None,
+        n_trials: int | None = None,
+        fidelity: Any = None,
+    ) -> None:
+        """Tell the optimizer about the problem it runs on (a Study calls this before optimizing).
+
+        Only plain data passes: the objective's ``description`` (text an LLM sees), the number of
+        trials the study will run, and its ``fidelity`` (name, min, max). Backends that need them
+        (LLM prompts, "This is the last try.", ASHA budgets) read ``self.context``; values given
+        to a backend's constructor take precedence.
+        """
+        for key, value in (("description", description), ("n_trials", n_trials), ("fidelity", fidelity)):
+            if value is not None:
+                self.context[key] = value
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Name, class, parameters, direction and seed of this optimizer."""
+        return {
+            "name": self.name,
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "params": self._meta_params(),
+            "direction": self.direction.value,
+            "seed": self.seed,
+        }
+
+    @overload
+    def ask(self, n: None = None) -> Trial: ...
+
+    @overload
+    def ask(self, n: int) -> list[Trial]: ...
+
+    def ask(self, n: int | None = None) -> Trial | list[Trial]:
+        """Ask for the next trial, or a batch of ``n`` trials for parallel workers.
+
+        Args:
+            n: ``None`` for one Trial; an int for a list of up to ``n`` trials (fewer only when
+                the optimizer is nearly exhausted, like the end of a grid).
+
+        Returns:
+            A Trial, or a list of Trials.
+
+        Raises:
+            SearchExhausted: If the optimizer has nothing left to propose.
+        """
+        count = 1 if n is None else n
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+            raise ValueError(f"n: {n!r} must be a positive int (or None for one trial)")
+        proposals = [self._as_proposal(p) for p in self._ask(int(count))]
+        if not proposals:
+            raise SearchExhausted(f"{self.name}: nothing left to propose")
+        if len(proposals) > count:
+            raise OptimizerError(f"{self.name}: backend returned {len(proposals)} proposals for n={count}")
+        trials = [self._new_trial(p) for p in proposals]
+        self._events.append({"ask": [t.to_dict() for t in trials]})
+        return trials[0] if n is None else trials
+
+    def tell(
+        self,
+        trial: Trial | int,
+        result: TrialResult | float | int | Mapping[str, Any] | None,
+    ) -> TrialRecord:
+        """Report the result of an asked trial.
+
+        Args:
+            trial: The Trial (or its id) returned by :meth:`ask`.
+            result: A TrialResult or a number. NaN, inf or ``None`` make the trial FAIL.
+
+        Returns:
+            The finished TrialRecord.
+
+        Raises:
+            OptimizerError: If the trial was never asked or was already told.
+        """
+        trial_id = trial.id if isinstance(trial, Trial) else int(trial)
+        asked = self._pending.get(trial_id)
+        if asked is None:
+            if trial_id in self._records:
+                state = self._records[trial_id].state.value
+                raise OptimizerError(f"trial {trial_id} was already told ({state}); tell each trial once")
+            raise OptimizerError(
+                f"trial {trial_id} was not asked by this optimizer; use observe() to add outside results"
+            )
+        res = TrialResult.coerce(result)
+        del self._pending[trial_id]
+        record = self._record(asked, res)
+        self._events.append({"tell": trial_id, "result": res.to_dict()})
+        self._tell(asked, res)
+        return record
+
+    def observe(
+        self,
+        config: Mapping[str, Any],
+        result: TrialResult | float | int | Mapping[str, Any] | None,
+        *,
+        budget: float | None = None,
+    ) -> TrialRecord:
+        """Add a result for a configuration this optimizer did not ask (warm start, transfer).
+
+        Args:
+            config: A configuration inside the space.
+            result: Its result.
+            budget: The budget it was evaluated at.
+
+        Returns:
+            The recorded TrialRecord (its metadata says ``observed``).
+        """
+        config = self.space.validate(config)
+        res = TrialResult.coerce(result)
+        trial = Trial(self._next_id, config, budget=budget, seed=None, metadata={"observed": True})
+        self._next_id += 1
+        record = self._record(trial, res)
+        self._events.append({"observe": trial.to_dict(), "result": res.to_dict()})
+        self._observe(trial, res)
+        return record
+
+    @property
+    def history(self) -> list[TrialRecord]:
+        """Finished trials, in the order they were told."""
+        return list(self._history)
+
+    @property
+    def pending(self) -> list[Trial]:
+        """Asked trials not yet told."""
+        return list(self._pending.values())
+
+    @property
+    def best(self) -> TrialRecord | None:
+        """The best COMPLETE trial so far (``None`` if none). A FAIL trial is never the best."""
+        return self._best
+
+    @property
+    def n_told(self) -> int:
+        """Number of finished trials."""
+        return len(self._history)
+
+    def state_dict(self) -> dict[str, Any]:
+        """A JSON-serializable state: the optimizer's meta and its event log.
+
+        Load it into a fresh optimizer built with the same arguments to resume.
+        """
+        return {"format": STATE_FORMAT, "meta": self.meta, "events": [dict(e) for e in self._events]}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a state from :meth:`state_dict` into this fresh optimizer by replaying it.
+
+        Raises:
+            OptimizerError: If this optimizer was already used or the state is of another kind.
+        """
+        if self._events:
+            raise OptimizerError("load_state_dict needs a fresh optimizer; this one was already used")
+        if state.get("format") != STATE_FORMAT:
+            raise OptimizerError(f"state format {state.get('format')!r} is not {STATE_FORMAT}")
+        meta = state.get("meta", {})
+        if meta.get("name") not in (None, self.name):
+            raise OptimizerError(f"state is of optimizer {meta.get('name')!r}, not {self.name!r}")
+        if meta.get("seed") != self.seed:
+            _logger.warning("state was saved with seed %s, this optimizer has seed %s", meta.get("seed"), self.seed)
+        self.replay(state.get("events", []))
+
+    def replay(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Replay an event log (``ask`` / ``tell`` / ``observe`` entries) into this optimizer."""
+        for event in events:
+            if "ask" in event:
+                trials = [Trial.from_dict(t) for t in event["ask"]]
+                self._replay_ask(trials)
+                for trial in trials:
+                    self._pending[trial.id] = trial
+                    self._next_id = max(self._next_id, trial.id + 1)
+                self._events.append({"ask": [t.to_dict() for t in trials]})
+            elif "tell" in event:
+                self.tell(int(event["tell"]), TrialResult.from_dict(event["result"]))
+            elif "observe" in event:
+                trial = Trial.from_dict(event["observe"])
+                res = TrialResult.from_dict(event["result"])
+                self._next_id = max(self._next_id, trial.id + 1)
+                self._record(trial, res)
+                self._events.append({"observe": trial.to_dict(), "result": res.to_dict()})
+                self._observe(trial, res)
+            else:
+                raise OptimizerError(f"unknown event {sorted(event)}; expected ask, tell or observe")
+
+    # ------------------------------------------------------------------ helpers
+    def _as_proposal(self, item: Proposal | Mapping[str, Any]) -> Proposal:
+        if isinstance(item, Proposal):
+            return item
+        return Proposal(dict(item))
+
+    def _trial_seed(self, trial_id: int) -> int | None:
+        if self.seed is None:
+            return None
+        return (self.seed * 1_000_003 + trial_id * 7_919) % (2**31 - 1)
+
+    def _new_trial(self, proposal: Proposal) -> Trial:
+        config = self.space.validate(proposal.config)
+        trial = Trial(
+            self._next_id,
+            config,
+            budget=proposal.budget,
+            seed=self._trial_seed(self._next_id),
+            metadata=proposal.metadata,
+        )
+        self._next_id += 1
+        self._pending[trial.id] = trial
+        return trial
+
+    def _record(self, trial: Trial, result: TrialResult) -> TrialRecord:
+        record = TrialRecord(trial, result)
+        self._records[trial.id] = record
+        self._history.append(record)
+        if result.state is TrialState.COMPLETE and result.value is not None and math.isfinite(result.value):
+            if self._best is None or self.direction.better(result.value, self._best.value):  # type: ignore[arg-type]
+                self._best = record
+        return record
+
+    def _signed(self, value: float) -> float:
+        """``value`` turned into a quantity to minimize."""
+        return self.direction.sign * value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(seed={self.seed}, direction={self.direction.value}, told={len(self._history)})"

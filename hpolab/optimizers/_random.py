@@ -1,0 +1,22 @@
+"""Random search."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from hpolab.optimizer import Optimizer
+
+__all__ = ["RandomSearch"]
+
+
+class RandomSearch(Optimizer):
+    """Independent uniform samples (log-uniform on log scales) from the search space.
+
+    A batch ask returns independent samples. Conditional parameters are sampled only where active.
+    """
+
+    name: ClassVar[str] = "random"
+
+    def _ask(self, n: int) -> list[dict[str, Any]]:
+        sample = self.space._sample_one  # noqa: SLF001 - the hot path skips the public wrapper
+        return [sample(self._rng) for _ in range(n)]

@@ -1,0 +1,188 @@
+"""Names -> factories for optimizers and objectives. The CLI and the benchmarks only use names.
+
+Built-in entries point at ``"module:attribute"`` strings so that nothing heavy is imported until a
+name is used. Users add their own with :func:`register_optimizer` / :func:`register_objective`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hpolab.objectives.base import Objective
+    from hpolab.optimizer import Optimizer
+    from hpolab.space import SearchSpace
+
+__all__ = [
+    "UnknownNameError",
+    "list_objectives",
+    "list_optimizers",
+    "make_objective",
+    "make_optimizer",
+    "register_objective",
+    "register_optimizer",
+]
+
+
+class UnknownNameError(ValueError):
+    """A name that is not registered; the message lists the known ones."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    target: str | Callable[..., Any]
+    description: str
+    extra: str | None = None
+
+    def load(self) -> Callable[..., Any]:
+        if callable(self.target):
+            return self.target
+        module, _, attr = self.target.partition(":")
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:
+            if self.extra:
+                raise ImportError(
+                    f"{exc}. This needs an optional dependency: pip install \"hpolab[{self.extra}]\""
+                ) from exc
+            raise
+        obj: Callable[..., Any] = getattr(mod, attr)
+        return obj
+
+
+# name -> entry. Factories are called as factory(space, direction=..., seed=..., **kwargs).
+_OPTIMIZERS: dict[str, _Entry] = {
+    "random": _Entry("hpolab.optimizers._random:RandomSearch", "Random search (uniform / log-uniform samples)"),
+    "grid": _Entry("hpolab.optimizers._grid:GridSearch", "Grid search at a resolution per continuous parameter"),
+}
+
+# family prefix -> (factory(rest_of_name, **kwargs) -> Objective, lister() -> {name: description})
+_FAMILIES: dict[str, tuple[_Entry, _Entry]] = {
+    "toy": (
+        _Entry("hpolab.objectives.toy:make_toy", "2-D test functions of seed 002 Appendix E"),
+        _Entry("hpolab.objectives.toy:list_toy", ""),
+    ),
+}
+
+
+def register_optimizer(
+    name: str, factory: str | Callable[..., Optimizer], description: str = "", *, extra: str | None = None
+) -> None:
+    """Register an optimizer factory under ``name``.
+
+    Args:
+        name: Registry name, e.g. ``"my-bo"``.
+        factory: A callable ``factory(space, *, direction, seed, **kwargs)`` or a ``"module:attr"`` string.
+        description: One line for ``hpolab list``.
+        extra: The pip extra that provides its dependencies, named in the error when missing.
+    """
+    _OPTIMIZERS[name] = _Entry(factory, description, extra)
+
+
+def register_objective(
+    family: str,
+    factory: str | Callable[..., Objective],
+    lister: str | Callable[[], dict[str, str]],
+    description: str = "",
+    *,
+    extra: str | None = None,
+) -> None:
+    """Register an objective family: names ``family/<rest>``.
+
+    Args:
+        family: Prefix, e.g. ``"mytasks"``.
+        factory: ``factory(rest, **kwargs) -> Objective`` (``rest`` is the name after ``family/``).
+        lister: ``lister() -> {full name: description}`` of the family's known names.
+        description: One line for the family.
+        extra: The pip extra that provides its dependencies.
+    """
+    _FAMILIES[family] = (_Entry(factory, description, extra), _Entry(lister, "", extra))
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=3)
+    return f" Did you mean {', '.join(close)}?" if close else ""
+
+
+def make_optimizer(
+    name: str,
+    space: SearchSpace | Any,
+    *,
+    direction: Any = "minimize",
+    seed: int | None = None,
+    **kwargs: Any,
+) -> Optimizer:
+    """Build a registered optimizer by name.
+
+    Args:
+        name: Registry name (see :func:`list_optimizers`).
+        space: The search space.
+        direction: ``"minimize"`` or ``"maximize"``.
+        seed: Seed of the optimizer.
+        **kwargs: Backend options.
+
+    Raises:
+        UnknownNameError: If ``name`` is not registered (the message lists the known names).
+    """
+    entry = _OPTIMIZERS.get(name)
+    if entry is None:
+        known = sorted(_OPTIMIZERS)
+        raise UnknownNameError(
+            f"optimizer: {name!r} is not registered; known: {', '.join(known)}.{_suggest(name, known)}"
+        )
+    factory = entry.load()
+    optimizer: Optimizer = factory(space, direction=direction, seed=seed, **kwargs)
+    return optimizer
+
+
+def list_optimizers() -> dict[str, str]:
+    """Registered optimizer names and their one-line descriptions."""
+    return {name: entry.description for name, entry in sorted(_OPTIMIZERS.items())}
+
+
+def make_objective(name: str, **kwargs: Any) -> Objective:
+    """Build a registered objective by name, e.g. ``"toy/branin"`` or ``"hpobench/nn/kc1"``.
+
+    Raises:
+        UnknownNameError: If the family or the name is unknown (the message lists the known ones).
+    """
+    family, _, rest = name.partition("/")
+    pair = _FAMILIES.get(family)
+    if pair is None or not rest:
+        known = sorted(_FAMILIES)
+        raise UnknownNameError(
+            f"objective: {name!r} is not a registered name; names look like FAMILY/NAME with FAMILY in "
+            f"{', '.join(known)} (`hpolab list` shows them all).{_suggest(family, known)}"
+        )
+    objective: Objective = pair[0].load()(rest, **kwargs)
+    return objective
+
+
+def list_objectives(families: Iterable[str] | None = None) -> dict[str, str]:
+    """Registered objective names and their descriptions.
+
+    Families whose optional dependency is missing are listed by their family description only.
+    """
+    out: dict[str, str] = {}
+    for family, (factory, lister) in sorted(_FAMILIES.items()):
+        if families is not None and family not in families:
+            continue
+        try:
+            out.update(lister.load()())
+        except ImportError:
+            hint = f' (needs pip install "hpolab[{factory.extra}]")' if factory.extra else ""
+            out[f"{family}/..."] = factory.description + hint
+    return out
+
+
+def unknown_objective(family: str, rest: str, known: Iterable[str]) -> UnknownNameError:
+    """The error a family factory raises for a name it does not know."""
+    names = sorted(known)
+    return UnknownNameError(
+        f"objective: {family}/{rest!r} is not known; known: {', '.join(names)}.{_suggest(rest, names)}"
+    )

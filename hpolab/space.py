@@ -1,0 +1,688 @@
+"""SearchSpace: hyperparameters to tune, on top of a ``ConfigSpace.ConfigurationSpace``.
+
+The space knows how to sample, validate and repair configurations. LLM optimizers depend on
+``validate`` / ``repair`` / ``describe`` / ``json_schema``; classic backends on
+``to_configspace`` (SMAC) and ``to_optuna`` (TPE).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import product
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import ConfigSpace as CS
+    from optuna.distributions import BaseDistribution
+
+__all__ = ["InvalidConfigError", "InvalidSpaceError", "Param", "SearchSpace"]
+
+Kind = Literal["float", "int", "categorical", "ordinal", "constant"]
+Value = Any
+
+
+class InvalidConfigError(ValueError):
+    """A configuration is not inside its search space.
+
+    Attributes:
+        problems: One message per offending key, each naming the key, the value and the bound.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class InvalidSpaceError(ValueError):
+    """A search-space specification cannot be turned into a SearchSpace."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyperparameter, in the plain form hpolab samples and repairs with.
+
+    Attributes:
+        name: Hyperparameter name.
+        kind: ``"float"``, ``"int"``, ``"categorical"``, ``"ordinal"`` or ``"constant"``.
+        lower: Lower bound (float / int).
+        upper: Upper bound (float / int).
+        log: Whether the range is on a log scale (float / int).
+        choices: Allowed values (categorical / ordinal, in order; constant: its one value).
+        default: Default value.
+        description: Optional text shown to LLMs next to the parameter.
+    """
+
+    name: str
+    kind: Kind
+    lower: float | int | None = None
+    upper: float | int | None = None
+    log: bool = False
+    choices: tuple[Value, ...] = ()
+    default: Value = None
+    description: str | None = None
+
+    @property
+    def is_numeric_choice(self) -> bool:
+        """Whether all choices are numbers (so snapping to the nearest one makes sense)."""
+        return bool(self.choices) and all(
+            isinstance(c, (int, float)) and not isinstance(c, bool) for c in self.choices
+        )
+
+    def sample(self, rng: np.random.Generator) -> Value:
+        """Draw one value (log-uniform on a log scale)."""
+        if self.kind == "float":
+            lo, hi = float(self.lower), float(self.upper)  # type: ignore[arg-type]
+            if self.log:
+                return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+            return float(rng.uniform(lo, hi))
+        if self.kind == "int":
+            lo_i, hi_i = int(self.lower), int(self.upper)  # type: ignore[call-overload]
+            if self.log:
+                x = math.exp(rng.uniform(math.log(lo_i - 0.5 + 1e-12), math.log(hi_i + 0.5)))
+                return int(min(max(round(x), lo_i), hi_i))
+            return int(rng.integers(lo_i, hi_i + 1))
+        if self.kind == "constant":
+            return self.choices[0]
+        return self.choices[int(rng.integers(len(self.choices)))]
+
+    def describe(self) -> str:
+        """One line in ConfigSpace's wording, e.g. ``lr, Type: UniformFloat, Range: [...]``."""
+        head = self.name if not self.description else f"{self.name}, {self.description}"
+        if self.kind in ("float", "int"):
+            typ = "UniformFloat" if self.kind == "float" else "UniformInteger"
+            text = (
+                f"{head}, Type: {typ}, Range: [{_fmt(self.lower)}, {_fmt(self.upper)}], "
+                f"Default: {_fmt(self.default)}"
+            )
+            return text + (", on log-scale" if self.log else "")
+        if self.kind == "categorical":
+            choices = ", ".join(_fmt(c) for c in self.choices)
+            return f"{head}, Type: Categorical, Choices: {{{choices}}}, Default: {_fmt(self.default)}"
+        if self.kind == "ordinal":
+            seq = ", ".join(_fmt(c) for c in self.choices)
+            return f"{head}, Type: Ordinal, Sequence: {{{seq}}}, Default: {_fmt(self.default)}"
+        return f"{head}, Type: Constant, Value: {_fmt(self.choices[0])}"
+
+    def json_schema(self) -> dict[str, Any]:
+        """JSON schema of one value (used for LLM structured output)."""
+        if self.kind == "float":
+            return {"type": "number", "minimum": self.lower, "maximum": self.upper}
+        if self.kind == "int":
+            return {"type": "integer", "minimum": self.lower, "maximum": self.upper}
+        return {"enum": list(self.choices)}
+
+    def check(self, value: Value) -> str | None:
+        """Return why ``value`` is not allowed, or ``None`` if it is."""
+        if self.kind in ("float", "int"):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                return f"{self.name}: {value!r} is not a number; give a {self.kind} in [{_fmt(self.lower)}, {_fmt(self.upper)}]"
+            v = float(value)
+            if not math.isfinite(v):
+                return f"{self.name}: {value!r} is not finite; give a {self.kind} in [{_fmt(self.lower)}, {_fmt(self.upper)}]"
+            if self.kind == "int" and v != round(v):
+                return f"{self.name}: {value!r} is not an integer; give an int in [{_fmt(self.lower)}, {_fmt(self.upper)}]"
+            if v < float(self.lower):  # type: ignore[arg-type]
+                return f"{self.name}: {_fmt(value)} is below the lower bound {_fmt(self.lower)}"
+            if v > float(self.upper):  # type: ignore[arg-type]
+                return f"{self.name}: {_fmt(value)} is above the upper bound {_fmt(self.upper)}"
+            return None
+        if not any(_same_choice(value, c) for c in self.choices):
+            choices = ", ".join(_fmt(c) for c in self.choices)
+            return f"{self.name}: {value!r} is not one of the choices [{choices}]"
+        return None
+
+    def canonical(self, value: Value) -> Value:
+        """The allowed value equal to ``value`` (e.g. ``2.0`` -> ``2`` for an int choice)."""
+        if self.kind == "float":
+            return float(value)
+        if self.kind == "int":
+            return int(round(float(value)))
+        for c in self.choices:
+            if _same_choice(value, c):
+                return c
+        return value
+
+    def repair(self, value: Value) -> tuple[Value, str | None]:
+        """Return the nearest allowed value and a note of the change (``None`` if unchanged)."""
+        if self.check(value) is None:
+            fixed = self.canonical(value)
+            return fixed, None
+        if self.kind in ("float", "int"):
+            number = _to_number(value)
+            if number is None or not math.isfinite(number):
+                return self.default, f"{self.name}: {value!r} is not a number, used the default {_fmt(self.default)}"
+            lo, hi = float(self.lower), float(self.upper)  # type: ignore[arg-type]
+            clipped = min(max(number, lo), hi)
+            if self.kind == "int":
+                fixed_int = int(min(max(round(clipped), int(lo)), int(hi)))
+                verb = "clipped" if clipped != number else "rounded"
+                return fixed_int, f"{self.name}: {verb} {_fmt(value)} to {fixed_int}"
+            if clipped != number:
+                return float(clipped), f"{self.name}: clipped {_fmt(value)} to {_fmt(clipped)}"
+            return float(clipped), f"{self.name}: converted {value!r} to {_fmt(clipped)}"
+        if self.kind == "constant":
+            return self.choices[0], f"{self.name}: replaced {value!r} with the constant {_fmt(self.choices[0])}"
+        snapped = self._snap_choice(value)
+        if snapped is None:
+            return self.default, f"{self.name}: {value!r} matches no choice, used the default {_fmt(self.default)}"
+        return snapped, f"{self.name}: snapped {value!r} to {_fmt(snapped)}"
+
+    def _snap_choice(self, value: Value) -> Value | None:
+        text = str(value).strip().strip("'\"").lower()
+        for c in self.choices:
+            if str(c).lower() == text:
+                return c
+        if self.is_numeric_choice:
+            number = _to_number(value)
+            if number is None or not math.isfinite(number):
+                return None
+            if self.kind == "ordinal" and all(float(c) > 0 for c in self.choices) and number > 0:
+                return min(self.choices, key=lambda c: abs(math.log(float(c)) - math.log(number)))
+            return min(self.choices, key=lambda c: abs(float(c) - number))
+        return None
+
+    def grid(self, resolution: int) -> list[Value]:
+        """Grid values: all choices, all ints when few, else ``resolution`` points (log-spaced on a log scale)."""
+        if self.kind in ("categorical", "ordinal", "constant"):
+            return list(self.choices)
+        lo, hi = float(self.lower), float(self.upper)  # type: ignore[arg-type]
+        if resolution < 1:
+            raise ValueError(f"resolution: {resolution} must be at least 1")
+        if resolution == 1:
+            return [self.default]
+        points = (
+            np.exp(np.linspace(math.log(lo), math.log(hi), resolution))
+            if self.log
+            else np.linspace(lo, hi, resolution)
+        )
+        if self.kind == "int":
+            if int(hi) - int(lo) + 1 <= resolution:
+                return list(range(int(lo), int(hi) + 1))
+            return sorted({int(round(p)) for p in points})
+        return [float(p) for p in points]
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value) if (value == 0 or 1e-4 <= abs(value) < 1e6) else f"{value:g}"
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _to_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float, np.number)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _same_choice(value: Any, choice: Any) -> bool:
+    if isinstance(value, bool) or isinstance(choice, bool):
+        return value is choice or (type(value) is type(choice) and value == choice)
+    if isinstance(choice, (int, float)) and isinstance(value, (int, float, np.number)):
+        return float(value) == float(choice)
+    return type(value) is type(choice) and value == choice
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class SearchSpace:
+    """A hyperparameter search space over a ``ConfigSpace.ConfigurationSpace``.
+
+    Build it from a ConfigSpace object or from a plain dict::
+
+        SearchSpace({
+            "x": (-5.0, 5.0),                # float (float bounds)
+            "n": (1, 10),                    # int (int bounds)
+            "lr": (1e-4, 1e-1, "log"),       # float on a log scale
+            "opt": ["adam", "sgd"],          # categorical
+        })
+
+    Conditions and forbidden clauses come through ConfigSpace.
+
+    Args:
+        spec: A ``ConfigurationSpace``, another SearchSpace, or a dict as above.
+        descriptions: Optional per-parameter text shown to LLMs by :meth:`describe`.
+
+    Raises:
+        InvalidSpaceError: If a dict entry cannot be read as a hyperparameter.
+    """
+
+    def __init__(
+        self,
+        spec: SearchSpace | CS.ConfigurationSpace | Mapping[str, Any],
+        descriptions: Mapping[str, str] | None = None,
+    ) -> None:
+        import ConfigSpace as CS
+
+        if isinstance(spec, SearchSpace):
+            cs = spec.to_configspace()
+        elif isinstance(spec, CS.ConfigurationSpace):
+            cs = spec
+        elif isinstance(spec, Mapping):
+            cs = _configspace_from_dict(spec)
+        else:
+            raise InvalidSpaceError(
+                f"search space: {type(spec).__name__} is not a dict or ConfigurationSpace; "
+                'give e.g. {"lr": (1e-4, 1e-1, "log"), "opt": ["adam", "sgd"]}'
+            )
+        if len(list(cs.keys())) == 0:
+            raise InvalidSpaceError("search space: it has no hyperparameters; add at least one")
+        self._cs = cs
+        descriptions = dict(descriptions or {})
+        self._params: dict[str, Param] = {}
+        for hp in cs.values():
+            self._params[hp.name] = _param_from_hp(hp, descriptions.get(hp.name))
+        unknown = set(descriptions) - set(self._params)
+        if unknown:
+            raise InvalidSpaceError(
+                f"descriptions: {sorted(unknown)} are not hyperparameters of this space "
+                f"({sorted(self._params)})"
+            )
+        self._order = list(self._params)  # ConfigSpace keeps a topological order
+        self._sorted = sorted(self._params)
+        self._conditional = {name for name in self._params if cs.parent_conditions_of[name]}
+        self._has_forbidden = bool(cs.forbidden_clauses)
+
+    # ------------------------------------------------------------------ basics
+    @classmethod
+    def coerce(cls, spec: SearchSpace | CS.ConfigurationSpace | Mapping[str, Any]) -> SearchSpace:
+        """Return ``spec`` as a SearchSpace (unchanged if it already is one)."""
+        return spec if isinstance(spec, SearchSpace) else cls(spec)
+
+    @property
+    def params(self) -> dict[str, Param]:
+        """The hyperparameters by name, in topological order."""
+        return dict(self._params)
+
+    @property
+    def names(self) -> list[str]:
+        """Hyperparameter names, in topological order."""
+        return list(self._order)
+
+    @property
+    def is_conditional(self) -> bool:
+        """Whether some hyperparameters are only active under conditions."""
+        return bool(self._conditional)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __contains__(self, config: object) -> bool:
+        if not isinstance(config, Mapping):
+            return False
+        try:
+            self.validate(config)
+        except InvalidConfigError:
+            return False
+        return True
+
+    def __getitem__(self, name: str) -> Param:
+        try:
+            return self._params[name]
+        except KeyError:
+            raise KeyError(f"{name!r} is not a hyperparameter; known: {self._order}") from None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SearchSpace) and self._cs == other._cs
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._order))
+
+    def __repr__(self) -> str:
+        return f"SearchSpace({', '.join(p.describe() for p in self._params.values())})"
+
+    def default(self) -> dict[str, Any]:
+        """The default configuration (inactive conditional parameters left out)."""
+        return self._active_only({n: p.default for n, p in self._params.items()})
+
+    # ---------------------------------------------------------------- sampling
+    def sample(
+        self,
+        n: int | None = None,
+        *,
+        seed: int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> dict[str, Any] | list[dict[str, Any]]:
+        """Sample configurations uniformly (log-uniformly on log scales).
+
+        Args:
+            n: Number of configurations; ``None`` returns one dict, an int a list.
+            seed: Seed for a fresh generator (ignored when ``rng`` is given).
+            rng: Generator to draw from; the space never touches global random state.
+
+        Returns:
+            One configuration, or a list of ``n``.
+        """
+        gen = rng if rng is not None else np.random.default_rng(seed)
+        if n is None:
+            return self._sample_one(gen)
+        if n < 0:
+            raise ValueError(f"n: {n} must be >= 0")
+        return [self._sample_one(gen) for _ in range(n)]
+
+    def _sample_one(self, rng: np.random.Generator) -> dict[str, Any]:
+        for _ in range(1000):
+            values = {name: self._params[name].sample(rng) for name in self._sorted}
+            config = self._active_only(values) if self._conditional else values
+            if not self._has_forbidden or not self._is_forbidden(config):
+                return {name: config[name] for name in self._order if name in config}
+        raise InvalidSpaceError("search space: 1000 samples in a row were forbidden; relax the clauses")
+
+    # ------------------------------------------------------- conditions / checks
+    def active_names(self, config: Mapping[str, Any]) -> list[str]:
+        """Names of the hyperparameters active under ``config`` (topological order)."""
+        active: dict[str, Any] = {}
+        for name in self._order:
+            if name not in self._conditional or self._satisfied(name, active):
+                active[name] = config.get(name)
+        return list(active)
+
+    def _satisfied(self, name: str, active: Mapping[str, Any]) -> bool:
+        for cond in self._cs.parent_conditions_of[name]:
+            parents = [p.name for p in cond.parents] if hasattr(cond, "parents") else [cond.parent.name]
+            if any(p not in active or active[p] is None for p in parents):
+                if hasattr(cond, "components") and type(cond).__name__ == "OrConjunction":
+                    values = {p: active[p] for p in parents if p in active and active[p] is not None}
+                    if not any(_component_ok(c, values) for c in cond.components):
+                        return False
+                    continue
+                return False
+            if hasattr(cond, "components"):
+                if not cond.satisfied_by_value({p: active[p] for p in parents}):
+                    return False
+            elif not cond.satisfied_by_value(active[cond.parent.name]):
+                return False
+        return True
+
+    def _active_only(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        active: dict[str, Any] = {}
+        for name in self._order:
+            if name not in self._conditional or self._satisfied(name, active):
+                active[name] = values[name]
+        return active
+
+    def _is_forbidden(self, config: Mapping[str, Any]) -> bool:
+        from ConfigSpace import Configuration
+
+        try:
+            Configuration(self._cs, values=dict(config))
+        except Exception:  # noqa: BLE001 - ConfigSpace raises several types for forbidden values
+            return True
+        return False
+
+    def problems(self, config: Mapping[str, Any]) -> list[str]:
+        """Every reason ``config`` is not in the space (empty if it is)."""
+        if not isinstance(config, Mapping):
+            return [f"config: {config!r} is not a dict of hyperparameter values"]
+        problems = []
+        unknown = [k for k in config if k not in self._params]
+        for key in unknown:
+            problems.append(f"{key}: unknown hyperparameter; known: {', '.join(self._order)}")
+        active: dict[str, Any] = {}
+        for name in self._order:
+            if name in self._conditional and not self._satisfied(name, active):
+                if name in config:
+                    problems.append(f"{name}: {config[name]!r} given but the parameter is inactive under its condition")
+                continue
+            if name not in config:
+                problems.append(f"{name}: missing; give a value ({self._params[name].describe()})")
+                active[name] = None
+                continue
+            issue = self._params[name].check(config[name])
+            if issue:
+                problems.append(issue)
+            active[name] = config[name]
+        if not problems and self._has_forbidden and self._is_forbidden(config):
+            problems.append(f"config: {dict(config)} is forbidden by a clause of the space")
+        return problems
+
+    def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Check ``config`` and return it with canonical plain-Python values.
+
+        Raises:
+            InvalidConfigError: Naming each bad key, its value and the bound or choices.
+        """
+        problems = self.problems(config)
+        if problems:
+            raise InvalidConfigError(problems)
+        return {n: self._params[n].canonical(config[n]) for n in self._order if n in config}
+
+    def repair(self, config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Return the nearest valid configuration and what was changed.
+
+        Drops unknown and inactive keys, converts strings to numbers, clips to bounds, rounds
+        integers, snaps to the nearest choice or ordinal value and fills missing keys with the
+        default.
+
+        Returns:
+            The repaired configuration and one note per change (empty if ``config`` was valid).
+        """
+        changes: list[str] = []
+        if not isinstance(config, Mapping):
+            changes.append(f"config: {type(config).__name__} is not a dict, used the default configuration")
+            config = {}
+        for key in config:
+            if key not in self._params:
+                changes.append(f"{key}: dropped unknown hyperparameter")
+        active: dict[str, Any] = {}
+        for name in self._order:
+            if name in self._conditional and not self._satisfied(name, active):
+                if name in config:
+                    changes.append(f"{name}: dropped, inactive under its condition")
+                continue
+            param = self._params[name]
+            if name not in config:
+                active[name] = param.default
+                changes.append(f"{name}: missing, filled with the default {_fmt(param.default)}")
+                continue
+            fixed, note = param.repair(config[name])
+            active[name] = _plain_value(fixed)
+            if note:
+                changes.append(note)
+        if self._has_forbidden and self._is_forbidden(active):
+            fallback = self.default()
+            changes.append(f"config: {active} is forbidden, used the default configuration")
+            active = fallback
+        return active, changes
+
+    # ------------------------------------------------------------- conversions
+    def to_configspace(self) -> CS.ConfigurationSpace:
+        """The underlying ``ConfigSpace.ConfigurationSpace`` (a copy SMAC can own)."""
+        import ConfigSpace as CS
+
+        return CS.ConfigurationSpace.from_serialized_dict(self._cs.to_serialized_dict())
+
+    def to_json(self) -> str:
+        """Serialize to JSON (ConfigSpace's format, plus LLM descriptions)."""
+        data = self._cs.to_serialized_dict()
+        return json.dumps({"configspace": data, "descriptions": self.descriptions()})
+
+    @classmethod
+    def from_json(cls, text: str) -> SearchSpace:
+        """Inverse of :meth:`to_json`."""
+        import ConfigSpace as CS
+
+        try:
+            data = json.loads(text)
+            cs = CS.ConfigurationSpace.from_serialized_dict(data["configspace"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidSpaceError(f"search space JSON: cannot be read ({exc}); use SearchSpace.to_json output") from exc
+        return cls(cs, descriptions=data.get("descriptions") or {})
+
+    def descriptions(self) -> dict[str, str]:
+        """Per-parameter descriptions for LLM prompts."""
+        return {n: p.description for n, p in self._params.items() if p.description}
+
+    def to_optuna(self) -> dict[str, BaseDistribution]:
+        """Optuna distributions, one per hyperparameter (ordinal values become categorical)."""
+        from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+        out: dict[str, BaseDistribution] = {}
+        for name, p in self._params.items():
+            if p.kind == "float":
+                out[name] = FloatDistribution(float(p.lower), float(p.upper), log=p.log)  # type: ignore[arg-type]
+            elif p.kind == "int":
+                out[name] = IntDistribution(int(p.lower), int(p.upper), log=p.log)  # type: ignore[call-overload]
+            else:
+                out[name] = CategoricalDistribution(list(p.choices))
+        return out
+
+    @classmethod
+    def from_optuna(cls, distributions: Mapping[str, BaseDistribution]) -> SearchSpace:
+        """Build from Optuna distributions (the inverse of :meth:`to_optuna`)."""
+        from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+        spec: dict[str, Any] = {}
+        for name, dist in distributions.items():
+            if isinstance(dist, FloatDistribution):
+                if dist.step is not None:
+                    raise InvalidSpaceError(f"{name}: stepped FloatDistribution is not supported; drop step")
+                spec[name] = (float(dist.low), float(dist.high), "log") if dist.log else (float(dist.low), float(dist.high))
+            elif isinstance(dist, IntDistribution):
+                if dist.step != 1:
+                    spec[name] = list(range(dist.low, dist.high + 1, dist.step))
+                else:
+                    spec[name] = (int(dist.low), int(dist.high), "log") if dist.log else (int(dist.low), int(dist.high))
+            elif isinstance(dist, CategoricalDistribution):
+                spec[name] = list(dist.choices)
+            else:
+                raise InvalidSpaceError(f"{name}: {type(dist).__name__} is not supported")
+        return cls(spec)
+
+    def describe(self) -> str:
+        """A compact text for prompts, one parameter a line, in ConfigSpace's wording."""
+        return "\n".join(p.describe() for p in self._params.values())
+
+    def json_schema(self) -> dict[str, Any]:
+        """A JSON schema of a configuration (for LLM structured output).
+
+        Conditional parameters are optional; unconditional ones required.
+        """
+        props = {n: p.json_schema() for n, p in self._params.items()}
+        required = [n for n in self._order if n not in self._conditional]
+        return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
+
+    def grid(self, resolution: int = 5) -> list[dict[str, Any]]:
+        """The full grid: every choice, continuous parameters at ``resolution`` points.
+
+        Conditional parameters are only varied where active; duplicates are removed.
+        """
+        axes = [self._params[n].grid(resolution) for n in self._order]
+        seen: set[tuple[Any, ...]] = set()
+        out: list[dict[str, Any]] = []
+        for values in product(*axes):
+            config = self._active_only(dict(zip(self._order, values, strict=True)))
+            key = tuple((k, config[k]) for k in self._order if k in config)
+            if key in seen or (self._has_forbidden and self._is_forbidden(config)):
+                continue
+            seen.add(key)
+            out.append(config)
+        return out
+
+    def grid_size(self, resolution: int = 5) -> int:
+        """Upper bound on the grid size (before conditions remove duplicates)."""
+        return int(np.prod([len(self._params[n].grid(resolution)) for n in self._order]))
+
+    def key(self, config: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+        """A hashable key of a configuration (for duplicate detection)."""
+        return tuple((n, config[n]) for n in self._order if n in config)
+
+
+def _component_ok(cond: Any, values: Mapping[str, Any]) -> bool:
+    if hasattr(cond, "components"):
+        try:
+            return bool(cond.satisfied_by_value(dict(values)))
+        except KeyError:
+            return False
+    parent = cond.parent.name
+    return parent in values and bool(cond.satisfied_by_value(values[parent]))
+
+
+def _param_from_hp(hp: Any, description: str | None) -> Param:
+    import ConfigSpace as CS
+
+    description = description or (hp.meta or {}).get("description")
+    if isinstance(hp, CS.UniformFloatHyperparameter) or isinstance(hp, CS.NormalFloatHyperparameter):
+        return Param(hp.name, "float", float(hp.lower), float(hp.upper), bool(hp.log), default=float(hp.default_value), description=description)
+    if isinstance(hp, CS.UniformIntegerHyperparameter) or isinstance(hp, CS.NormalIntegerHyperparameter):
+        return Param(hp.name, "int", int(hp.lower), int(hp.upper), bool(hp.log), default=int(hp.default_value), description=description)
+    if isinstance(hp, CS.CategoricalHyperparameter):
+        choices = tuple(_plain_value(c) for c in hp.choices)
+        return Param(hp.name, "categorical", choices=choices, default=_plain_value(hp.default_value), description=description)
+    if isinstance(hp, CS.OrdinalHyperparameter):
+        seq = tuple(_plain_value(c) for c in hp.sequence)
+        return Param(hp.name, "ordinal", choices=seq, default=_plain_value(hp.default_value), description=description)
+    if isinstance(hp, CS.Constant):
+        value = _plain_value(hp.value)
+        return Param(hp.name, "constant", choices=(value,), default=value, description=description)
+    raise InvalidSpaceError(f"{hp.name}: {type(hp).__name__} is not supported")
+
+
+def _configspace_from_dict(spec: Mapping[str, Any]) -> CS.ConfigurationSpace:
+    import ConfigSpace as CS
+
+    cs = CS.ConfigurationSpace()
+    for name, entry in spec.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidSpaceError(f"search space: key {name!r} must be a non-empty string")
+        cs.add(_hp_from_entry(name, entry))
+    return cs
+
+
+def _hp_from_entry(name: str, entry: Any) -> Any:
+    import ConfigSpace as CS
+
+    if isinstance(entry, CS.hyperparameters.Hyperparameter):
+        return entry
+    if isinstance(entry, list):
+        if not entry:
+            raise InvalidSpaceError(f"{name}: an empty list of choices; give at least one")
+        if len(set(map(repr, entry))) != len(entry):
+            raise InvalidSpaceError(f"{name}: choices {entry} contain duplicates")
+        if len(entry) == 1:
+            return CS.Constant(name, entry[0])
+        return CS.CategoricalHyperparameter(name, entry)
+    if isinstance(entry, tuple) and len(entry) in (2, 3):
+        lo, hi = entry[0], entry[1]
+        scale = entry[2] if len(entry) == 3 else None
+        if scale not in (None, "log", "linear"):
+            raise InvalidSpaceError(f"{name}: scale {scale!r} is not 'log' or 'linear'")
+        log = scale == "log"
+        numbers = (int, float)
+        if isinstance(lo, bool) or isinstance(hi, bool) or not isinstance(lo, numbers) or not isinstance(hi, numbers):
+            raise InvalidSpaceError(f"{name}: bounds {entry!r} must be numbers, e.g. (0.0, 1.0) or (1e-4, 1e-1, 'log')")
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise InvalidSpaceError(f"{name}: bounds {entry!r} must be finite")
+        if lo >= hi:
+            raise InvalidSpaceError(f"{name}: lower bound {lo} must be below the upper bound {hi}")
+        if log and lo <= 0:
+            raise InvalidSpaceError(f"{name}: lower bound {lo} must be > 0 on a log scale")
+        if isinstance(lo, int) and isinstance(hi, int):
+            return CS.UniformIntegerHyperparameter(name, lo, hi, log=log)
+        return CS.UniformFloatHyperparameter(name, float(lo), float(hi), log=log)
+    if isinstance(entry, (int, float, str)) and not isinstance(entry, bool):
+        return CS.Constant(name, entry)
+    raise InvalidSpaceError(
+        f"{name}: {entry!r} is not a hyperparameter spec; use (low, high), (low, high, 'log'), "
+        "a list of choices, or a ConfigSpace hyperparameter"
+    )

@@ -1,0 +1,257 @@
+"""Trials and their results: the records every optimizer, study and storage exchange."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+__all__ = ["Direction", "Trial", "TrialRecord", "TrialResult", "TrialState"]
+
+
+class TrialState(Enum):
+    """Lifecycle state of a trial."""
+
+    RUNNING = "RUNNING"
+    COMPLETE = "COMPLETE"
+    PRUNED = "PRUNED"
+    FAIL = "FAIL"
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the trial has a final result."""
+        return self is not TrialState.RUNNING
+
+
+class Direction(Enum):
+    """Whether the objective value is minimized or maximized."""
+
+    MINIMIZE = "minimize"
+    MAXIMIZE = "maximize"
+
+    @classmethod
+    def coerce(cls, value: Direction | str) -> Direction:
+        """Return ``value`` as a Direction, accepting ``"minimize"`` / ``"maximize"``.
+
+        Raises:
+            ValueError: If ``value`` names no direction.
+        """
+        if isinstance(value, Direction):
+            return value
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            raise ValueError(
+                f"direction: {value!r} is not a direction; use 'minimize' or 'maximize'"
+            ) from None
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether value ``a`` is strictly better than ``b`` in this direction."""
+        return a < b if self is Direction.MINIMIZE else a > b
+
+    @property
+    def sign(self) -> float:
+        """+1 for minimization, -1 for maximization: ``sign * value`` is always minimized."""
+        return 1.0 if self is Direction.MINIMIZE else -1.0
+
+
+def _plain(value: Any) -> Any:
+    """Convert numpy scalars (and containers of them) to plain Python values."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    item = getattr(value, "item", None)
+    if item is not None and callable(item) and type(value).__module__ == "numpy":
+        return item()
+    return value
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What to evaluate: a configuration, at a budget, with a seed.
+
+    Attributes:
+        id: Identifier, unique within an optimizer (and a study), in ask order.
+        config: Hyperparameter values (plain ``int``, ``float`` or ``str``).
+        budget: Fidelity to evaluate at (e.g. epochs); ``None`` for single-fidelity runs.
+        seed: Seed for the evaluation, or ``None``.
+        metadata: What the optimizer wants to record with the trial (e.g. an LLM transcript).
+    """
+
+    id: int
+    config: dict[str, Any]
+    budget: float | None = None
+    seed: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "config", _plain(dict(self.config)))
+        object.__setattr__(self, "metadata", dict(self.metadata))
+        if self.budget is not None:
+            object.__setattr__(self, "budget", float(self.budget))
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict."""
+        return {
+            "id": self.id,
+            "config": self.config,
+            "budget": self.budget,
+            "seed": self.seed,
+            "metadata": _plain(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Trial:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            id=int(data["id"]),
+            config=dict(data["config"]),
+            budget=data.get("budget"),
+            seed=data.get("seed"),
+            metadata=dict(data.get("metadata") or {}),
+        )
+
+    def with_metadata(self, **metadata: Any) -> Trial:
+        """A copy with ``metadata`` merged in."""
+        return replace(self, metadata={**self.metadata, **metadata})
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """What came back from evaluating a trial.
+
+    Attributes:
+        value: Objective value; ``None`` for a failed trial.
+        state: COMPLETE, PRUNED or FAIL. A NaN or infinite value becomes FAIL.
+        cost: Cost of the evaluation, in seconds or in the table's recorded time.
+        info: Anything else (per-epoch losses, the true value of a noisy benchmark,
+            ``"error"`` for a failure).
+    """
+
+    value: float | None
+    state: TrialState = TrialState.COMPLETE
+    cost: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "info", _plain(dict(self.info)))
+        state = self.state
+        if not isinstance(state, TrialState):
+            state = TrialState(str(state).upper())
+            object.__setattr__(self, "state", state)
+        if state is TrialState.RUNNING:
+            raise ValueError("state: RUNNING is not a result; use COMPLETE, PRUNED or FAIL")
+        value = self.value
+        if value is not None:
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"value: {self.value!r} is not a number; return a float (or raise to fail)"
+                ) from None
+            object.__setattr__(self, "value", value)
+            if not math.isfinite(value) and state is not TrialState.FAIL:
+                object.__setattr__(self, "state", TrialState.FAIL)
+                info = {"error": f"objective returned a non-finite value ({value})", **self.info}
+                object.__setattr__(self, "info", info)
+        elif state is TrialState.COMPLETE:
+            raise ValueError("value: None is not allowed for a COMPLETE trial; give a float")
+        if self.cost is not None:
+            object.__setattr__(self, "cost", float(self.cost))
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.state, self.cost))
+
+    @classmethod
+    def fail(cls, error: str, *, cost: float | None = None, **info: Any) -> TrialResult:
+        """A FAIL result carrying the error text in ``info["error"]``."""
+        return cls(value=None, state=TrialState.FAIL, cost=cost, info={"error": error, **info})
+
+    @classmethod
+    def coerce(cls, value: TrialResult | float | int | Mapping[str, Any] | None) -> TrialResult:
+        """Accept a TrialResult, a bare number, a dict of TrialResult fields or None (FAIL)."""
+        if isinstance(value, TrialResult):
+            return value
+        if value is None:
+            return cls.fail("no value")
+        if isinstance(value, Mapping):
+            return cls(**dict(value))
+        return cls(value=value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict."""
+        value = self.value
+        if value is not None and not math.isfinite(value):
+            value = None
+        return {"value": value, "state": self.state.value, "cost": self.cost, "info": self.info}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrialResult:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            value=data.get("value"),
+            state=TrialState(data["state"]),
+            cost=data.get("cost"),
+            info=dict(data.get("info") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A trial with its result (``None`` while it runs), as kept in a history or a study.
+
+    Attributes:
+        trial: The trial that was asked.
+        result: Its result, or ``None`` while it is running.
+        datetime_start: Wall-clock start (seconds since the epoch), when known.
+        datetime_complete: Wall-clock completion, when known.
+    """
+
+    trial: Trial
+    result: TrialResult | None = None
+    datetime_start: float | None = None
+    datetime_complete: float | None = None
+
+    def __hash__(self) -> int:
+        return hash(self.trial.id)
+
+    @property
+    def id(self) -> int:
+        """The trial's id."""
+        return self.trial.id
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The trial's configuration."""
+        return self.trial.config
+
+    @property
+    def budget(self) -> float | None:
+        """The trial's budget."""
+        return self.trial.budget
+
+    @property
+    def state(self) -> TrialState:
+        """RUNNING until a result is told."""
+        return TrialState.RUNNING if self.result is None else self.result.state
+
+    @property
+    def value(self) -> float | None:
+        """The result's value (``None`` while running or failed)."""
+        return None if self.result is None else self.result.value
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The trial's metadata."""
+        return self.trial.metadata
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The result's info (empty while running)."""
+        return {} if self.result is None else self.result.info
