@@ -19,6 +19,8 @@ from hpolab.registry import (
     register_optimizer,
 )
 from hpolab.space import InvalidConfigError, InvalidSpaceError, SearchSpace
+from hpolab.storage import InMemoryStorage, SQLStorage, Storage, StorageError, get_storage
+from hpolab.study import Study, create_study, load_study, optimize
 from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, TrialState
 
 __version__ = "0.1.0"
@@ -28,6 +30,7 @@ __all__ = [
     "Fidelity",
     "FunctionObjective",
     "GridSearch",
+    "InMemoryStorage",
     "InvalidConfigError",
     "InvalidSpaceError",
     "Objective",
@@ -36,17 +39,25 @@ __all__ = [
     "Proposal",
     "RandomSearch",
     "SearchExhausted",
+    "SQLStorage",
     "SearchSpace",
+    "Storage",
+    "StorageError",
+    "Study",
     "Trial",
     "TrialRecord",
     "TrialResult",
     "TrialState",
     "UnknownNameError",
     "__version__",
+    "create_study",
+    "get_storage",
     "list_objectives",
     "list_optimizers",
+    "load_study",
     "make_objective",
     "make_optimizer",
+    "optimize",
     "register_objective",
     "register_optimizer",
 ]

@@ -200,6 +200,8 @@ class Param:
             if self.log
             else np.linspace(lo, hi, resolution)
         )
+        points = np.clip(points, lo, hi)
+        points[0], points[-1] = lo, hi
         if self.kind == "int":
             if int(hi) - int(lo) + 1 <= resolution:
                 return list(range(int(lo), int(hi) + 1))
@@ -398,21 +400,12 @@ class SearchSpace:
         return list(active)
 
     def _satisfied(self, name: str, active: Mapping[str, Any]) -> bool:
-        for cond in self._cs.parent_conditions_of[name]:
-            parents = [p.name for p in cond.parents] if hasattr(cond, "parents") else [cond.parent.name]
-            if any(p not in active or active[p] is None for p in parents):
-                if hasattr(cond, "components") and type(cond).__name__ == "OrConjunction":
-                    values = {p: active[p] for p in parents if p in active and active[p] is not None}
-                    if not any(_component_ok(c, values) for c in cond.components):
-                        return False
-                    continue
-                return False
-            if hasattr(cond, "components"):
-                if not cond.satisfied_by_value({p: active[p] for p in parents}):
-                    return False
-            elif not cond.satisfied_by_value(active[cond.parent.name]):
-                return False
-        return True
+        """Whether every condition on ``name`` holds under the active values so far.
+
+        ``active`` maps the names of active parameters to their values (``None``: missing); a
+        condition on a parent that is inactive or missing does not hold.
+        """
+        return all(_condition_holds(cond, active) for cond in self._cs.parent_conditions_of[name])
 
     def _active_only(self, values: Mapping[str, Any]) -> dict[str, Any]:
         active: dict[str, Any] = {}
@@ -608,14 +601,25 @@ class SearchSpace:
         return tuple((n, config[n]) for n in self._order if n in config)
 
 
-def _component_ok(cond: Any, values: Mapping[str, Any]) -> bool:
-    if hasattr(cond, "components"):
-        try:
-            return bool(cond.satisfied_by_value(dict(values)))
-        except KeyError:
-            return False
+def _condition_holds(cond: Any, active: Mapping[str, Any]) -> bool:
+    """Evaluate a ConfigSpace condition or conjunction on plain values.
+
+    A leaf condition whose parent is inactive (absent from ``active``) or missing (``None``) does
+    not hold; an ``AndConjunction`` needs all its components, an ``OrConjunction`` one of them.
+    """
+    components = getattr(cond, "components", None)
+    if components is not None:
+        if type(cond).__name__ == "OrConjunction":
+            return any(_condition_holds(c, active) for c in components)
+        return all(_condition_holds(c, active) for c in components)
     parent = cond.parent.name
-    return parent in values and bool(cond.satisfied_by_value(values[parent]))
+    value = active.get(parent)
+    if value is None:
+        return False
+    try:
+        return bool(cond.satisfied_by_value({parent: value}))
+    except (TypeError, ValueError, KeyError, IndexError):
+        return False  # a value of the wrong type for the parent satisfies no condition
 
 
 def _param_from_hp(hp: Any, description: str | None) -> Param:
