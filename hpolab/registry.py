@@ -65,6 +65,30 @@ _FAMILIES: dict[str, tuple[_Entry, _Entry]] = {
         _Entry("hpolab.objectives.toy:make_toy", "2-D test functions of seed 002 Appendix E"),
         _Entry("hpolab.objectives.toy:list_toy", ""),
     ),
+    "hpobench": (
+        _Entry(
+            "hpolab.objectives.hpobench:make_hpobench",
+            "HPOBench NN tables (hpobench/nn/<dataset>) and an adapter for hpobench benchmarks",
+            "tabular",
+        ),
+        _Entry("hpolab.objectives.hpobench:list_hpobench", "", "tabular"),
+    ),
+    "hpolib": (
+        _Entry("hpolab.objectives.tabular:make_hpolib", "HPOLib FCNet tables", "tabular"),
+        _Entry("hpolab.objectives.tabular:list_hpolib", "", "tabular"),
+    ),
+    "nb201": (
+        _Entry("hpolab.objectives.tabular:make_nb201", "NAS-Bench-201 tables", "tabular"),
+        _Entry("hpolab.objectives.tabular:list_nb201", "", "tabular"),
+    ),
+    "ml": (
+        _Entry("hpolab.objectives.ml:make_ml", "scikit-learn / XGBoost models on data sets (live training)", "ml"),
+        _Entry("hpolab.objectives.ml:list_ml", "", "ml"),
+    ),
+    "cnn": (
+        _Entry("hpolab.objectives.cnn:make_cnn", "small torch CNNs on image data sets (live training)", "torch"),
+        _Entry("hpolab.objectives.cnn:list_cnn", "", "torch"),
+    ),
 }
 
 
@@ -184,5 +208,5 @@ def unknown_objective(family: str, rest: str, known: Iterable[str]) -> UnknownNa
     """The error a family factory raises for a name it does not know."""
     names = sorted(known)
     return UnknownNameError(
-        f"objective: {family}/{rest!r} is not known; known: {', '.join(names)}.{_suggest(rest, names)}"
+        f"objective: {family + '/' + rest!r} is not known; known: {', '.join(names)}.{_suggest(rest, names)}"
     )

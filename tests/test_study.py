@@ -1,0 +1,258 @@
+"""Study, storage and resume: the loop that joins optimizers and objectives."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import hpolab
+from hpolab import RandomSearch, StorageError, TrialState
+from hpolab.objectives import FunctionObjective, ToyObjective
+
+
+def branin():
+    return ToyObjective("branin")
+
+
+def test_optimize_in_memory_keeps_every_trial():
+    study = hpolab.create_study(branin(), "random", seed=0)
+    study.optimize(n_trials=25)
+    assert len(study.trials) == 25
+    assert all(r.state is TrialState.COMPLETE for r in study.trials)
+    assert study.best_value == min(r.value for r in study.trials)
+    df = study.to_dataframe()
+    assert list(df["id"]) == list(range(25))
+    assert {"params_x1", "params_x2", "value", "regret"} <= set(df.columns)
+    assert (df["regret"] >= 0).all()
+
+
+def test_objective_that_raises_or_returns_nan_fails_and_the_study_goes_on():
+    calls = []
+
+    def fn(config):
+        calls.append(config)
+        if len(calls) % 3 == 1:
+            raise RuntimeError("diverged at lr=" + str(config["x"]))
+        if len(calls) % 3 == 2:
+            return float("nan")
+        return config["x"] ** 2
+
+    study = hpolab.create_study(fn, "random", space={"x": (-1.0, 1.0)}, seed=0)
+    study.optimize(n_trials=9)
+    states = [r.state for r in study.trials]
+    assert states.count(TrialState.FAIL) == 6 and states.count(TrialState.COMPLETE) == 3
+    errors = [r.info["error"] for r in study.trials if r.state is TrialState.FAIL]
+    assert any("RuntimeError: diverged at lr=" in e for e in errors)
+    assert any("non-finite" in e for e in errors)
+    assert study.best_trial.state is TrialState.COMPLETE
+
+
+def test_catch_nothing_propagates():
+    def fn(config):
+        raise KeyError("boom")
+
+    study = hpolab.create_study(fn, "random", space={"x": (0.0, 1.0)}, seed=0)
+    with pytest.raises(KeyError):
+        study.optimize(n_trials=3, catch=())
+    # The failed trial was stored as RUNNING before the error, and nothing else was lost.
+    assert [r.state for r in study.trials] == [TrialState.RUNNING]
+
+
+def test_sqlite_resume_gives_the_same_trials_as_an_uninterrupted_run(tmp_path):
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    study = hpolab.create_study(branin(), RandomSearch(branin().search_space, seed=3), storage=url, study_name="s")
+    study.optimize(n_trials=12)
+    resumed = hpolab.create_study(
+        branin(), RandomSearch(branin().search_space, seed=3), storage=url, study_name="s", load_if_exists=True
+    )
+    resumed.optimize(max_trials=30)
+    straight = hpolab.create_study(branin(), RandomSearch(branin().search_space, seed=3))
+    straight.optimize(n_trials=30)
+    assert [r.config for r in resumed.trials] == [r.config for r in straight.trials]
+    assert [r.id for r in resumed.trials] == list(range(30))
+
+
+def test_existing_study_without_load_if_exists_is_an_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    hpolab.create_study(branin(), "random", storage=url, study_name="x")
+    with pytest.raises(StorageError, match="load_if_exists=True"):
+        hpolab.create_study(branin(), "random", storage=url, study_name="x")
+
+
+def test_load_study_by_name_rebuilds_objective_and_optimizer(tmp_path):
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    hpolab.create_study("toy/branin", "random", storage=url, study_name="named", seed=4).optimize(n_trials=5)
+    study = hpolab.load_study("named", url)
+    assert study.optimizer.seed == 4 and study.objective.name == "toy/branin"
+    study.optimize(max_trials=8)
+    assert len(study.trials) == 8
+
+
+@pytest.mark.parametrize(
+    ("storage", "match"),
+    [
+        ("mysql://nowhere", "not a storage URL"),
+        ("sqlite://", "no path"),
+        ("sqlite:////proc/hpolab-cannot-write/runs.db", "cannot"),
+    ],
+)
+def test_unusable_storage_is_a_clear_error(storage, match):
+    with pytest.raises(StorageError, match=match):
+        hpolab.create_study(branin(), "random", storage=storage)
+
+
+def test_unknown_names_list_the_known_ones():
+    with pytest.raises(hpolab.UnknownNameError, match="known: .*random"):
+        hpolab.create_study(branin(), "rnadom")
+    with pytest.raises(hpolab.UnknownNameError, match="branin"):
+        hpolab.create_study("toy/brainn", "random")
+
+
+def test_direction_and_space_mismatch_are_errors():
+    with pytest.raises(ValueError, match="direction"):
+        hpolab.create_study(branin(), RandomSearch(branin().search_space, direction="maximize"))
+    with pytest.raises(ValueError, match="space"):
+        hpolab.create_study(branin(), RandomSearch({"y": (0.0, 1.0)}))
+
+
+def test_max_budget_spent_counts_trial_budgets():
+    space = {"x": (0.0, 1.0)}
+    objective = FunctionObjective(lambda c, budget: c["x"] + 1.0 / budget, space, fidelity=hpolab.Fidelity("epochs", 1, 9))
+
+    class Fixed(hpolab.Optimizer):
+        name = "fixed-budget"
+
+        def _ask(self, n):
+            return [hpolab.Proposal(self.space.sample(rng=self._rng), budget=3.0) for _ in range(n)]
+
+    study = hpolab.create_study(objective, Fixed(space, seed=0))
+    study.optimize(max_budget_spent=10)
+    assert study.budget_spent == 12.0  # 4 trials of 3: the fourth starts at 9 < 10
+    assert len(study.trials) == 4
+
+
+def test_grid_exhaustion_ends_the_study_cleanly():
+    study = hpolab.create_study(branin(), "grid", optimizer_kwargs={"resolution": 3})
+    study.optimize(n_trials=100)
+    assert len(study.trials) == 9
+
+
+def test_callbacks_can_stop_the_study():
+    study = hpolab.create_study(branin(), "random", seed=0)
+    study.optimize(n_trials=50, callbacks=[lambda s, rec: s.stop() if rec.id == 4 else None])
+    assert len(study.trials) == 5
+
+
+def test_timeout_stops_starting_trials():
+    def slow(config):
+        time.sleep(0.05)
+        return config["x"]
+
+    study = hpolab.create_study(slow, "random", space={"x": (0.0, 1.0)}, seed=0)
+    study.optimize(timeout=0.2)
+    assert 1 <= len(study.trials) <= 6
+
+
+def test_optimize_one_call_api():
+    study = hpolab.optimize("toy/quad2d", "random", n_trials=10, seed=1)
+    assert len(study.trials) == 10 and study.best_value is not None
+
+
+_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    import hpolab
+    from hpolab.objectives import ToyObjective
+
+    class Slow(ToyObjective):
+        def evaluate(self, config, budget=None, seed=None):
+            time.sleep(0.02)
+            return super().evaluate(config, budget, seed)
+
+    url, n = sys.argv[1], int(sys.argv[2])
+    obj = Slow("branin")
+    study = hpolab.create_study(obj, hpolab.RandomSearch(obj.search_space, seed=11), storage=url,
+                                study_name="killme", load_if_exists=True)
+    study.optimize(max_trials=n)
+    print(json.dumps([r.config for r in study.trials]))
+    """
+)
+
+
+def test_sigkill_mid_run_then_resume_finishes_the_study(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(_SCRIPT)
+    db = tmp_path / "kill.db"
+    url = f"sqlite:///{db}"
+    n = 60
+    proc = subprocess.Popen([sys.executable, str(script), url, str(n)], stdout=subprocess.PIPE)
+    deadline = time.time() + 60
+    storage = hpolab.SQLStorage(url) if db.exists() else None
+    while time.time() < deadline:
+        time.sleep(0.1)
+        if storage is None and db.exists():
+            storage = hpolab.SQLStorage(url)
+        info = storage.get_study("killme") if storage else None
+        if info and sum(r.state.is_finished for r in storage.get_trials(info.study_id)) >= 10:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    info = storage.get_study("killme")
+    before = {r.id: r for r in storage.get_trials(info.study_id) if r.state.is_finished}
+    assert 10 <= len(before) < n
+    out = subprocess.run([sys.executable, str(script), url, str(n)], capture_output=True, text=True, check=True)
+    after = storage.get_trials(info.study_id)
+    ids = [r.id for r in after]
+    assert len(ids) == len(set(ids)) == n
+    assert all(r.state is TrialState.COMPLETE for r in after)
+    for rid, rec in before.items():
+        assert after[rid].config == rec.config and after[rid].value == rec.value
+    # The resumed run made exactly the trials an uninterrupted run would have.
+    straight = hpolab.create_study(ToyObjective("branin"), RandomSearch(ToyObjective("branin").search_space, seed=11))
+    straight.optimize(n_trials=n)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [r.config for r in straight.trials]
+
+
+def test_same_seeded_study_in_two_fresh_processes_gives_identical_trials(tmp_path):
+    code = (
+        "import json, hpolab\n"
+        "s = hpolab.optimize('toy/ackley', 'random', n_trials=20, seed=5)\n"
+        "print(json.dumps([[r.config, r.value] for r in s.trials]))\n"
+    )
+    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout for _ in range(2)]
+    assert outs[0] == outs[1] and json.loads(outs[0])
+
+
+def test_import_hpolab_is_light():
+    code = (
+        "import sys, hpolab, hpolab.study, hpolab.registry, hpolab.cli\n"
+        "heavy = ['torch', 'transformers', 'smac', 'openai', 'llama_cpp', 'matplotlib', 'sklearn', 'xgboost', 'peft']\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_study_storage_holds_every_finished_trial_before_the_next_ask(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    seen = []
+
+    def fn(config):
+        store = hpolab.SQLStorage(url)
+        info = store.get_study("watch")
+        seen.append(sum(r.state.is_finished for r in store.get_trials(info.study_id)))
+        return config["x"]
+
+    study = hpolab.create_study(fn, "random", space={"x": (0.0, 1.0)}, storage=url, study_name="watch", seed=0)
+    study.optimize(n_trials=5)
+    assert seen == [0, 1, 2, 3, 4]
+    assert math.isclose(study.best_value, min(r.value for r in study.trials))
