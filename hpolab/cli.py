@@ -120,7 +120,8 @@ def _print_summary(study: hpolab.Study, elapsed: float, as_json: bool) -> None:
         "best": None,
     }
     if best is not None:
-        truth = best.info.get("true_value", best.value)
+        value = float(best.value) if best.value is not None else float("nan")
+        truth = float(best.info.get("true_value", value))
         summary["best"] = {"id": best.id, "value": best.value, "config": best.config}
         if "true_value" in best.info:
             summary["best"]["true_value"] = truth

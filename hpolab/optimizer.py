@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from typing import Any, ClassVar, overload
 import numpy as np
 
 from hpolab.space import SearchSpace
-from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, TrialState
+from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, best_record
 
 __all__ = ["Optimizer", "OptimizerError", "Proposal", "SearchExhausted"]
 
@@ -325,9 +324,7 @@ class Optimizer(ABC):
         record = TrialRecord(trial, result)
         self._records[trial.id] = record
         self._history.append(record)
-        if result.state is TrialState.COMPLETE and result.value is not None and math.isfinite(result.value):
-            if self._best is None or self.direction.better(result.value, self._best.value):  # type: ignore[arg-type]
-                self._best = record
+        self._best = best_record([r for r in (self._best, record) if r is not None], self.direction)
         return record
 
     def _signed(self, value: float) -> float:

@@ -256,7 +256,7 @@ class SQLStorage(Storage):
                 raise ImportError('PostgreSQL storage needs psycopg: pip install "hpolab[postgres]"') from exc
             try:
                 self._conn = psycopg.connect(url, autocommit=True)
-            except Exception as exc:  # noqa: BLE001 - psycopg raises several types
+            except Exception as exc:
                 raise StorageError(f"storage: cannot connect to the PostgreSQL server ({type(exc).__name__}: {exc})") from exc
             self._param = "%s"
             self._autoinc = ""
@@ -339,7 +339,7 @@ class SQLStorage(Storage):
             raise StorageError(f"study {name!r} does not exist in {self.url}")
         with self._tx() as cur:
             for table in ("hpolab_trials", "hpolab_events", "hpolab_studies"):
-                cur.execute(self._q(f"DELETE FROM {table} WHERE study_id = ?"), (info.study_id,))  # noqa: S608
+                cur.execute(self._q(f"DELETE FROM {table} WHERE study_id = ?"), (info.study_id,))
 
     def set_study_attrs(self, study_id: int, attrs: Mapping[str, Any]) -> None:
         with self._tx() as cur:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hpolab.objectives.base import FunctionObjective, Objective
 from hpolab.optimizer import Optimizer, SearchExhausted
 from hpolab.storage import Storage, StorageError, StudyInfo, get_storage
-from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState
+from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState, best_record
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,12 +60,7 @@ class Study:
     @property
     def best_trial(self) -> TrialRecord | None:
         """The best COMPLETE trial (``None`` if there is none). FAIL trials are never the best."""
-        best: TrialRecord | None = None
-        for rec in self.trials:
-            if rec.state is TrialState.COMPLETE and rec.value is not None and math.isfinite(rec.value):
-                if best is None or self.optimizer.direction.better(rec.value, best.value):  # type: ignore[arg-type]
-                    best = rec
-        return best
+        return best_record(self.trials, self.optimizer.direction)
 
     @property
     def best_value(self) -> float | None:
@@ -219,7 +213,7 @@ class Study:
     ) -> TrialRecord:
         """Add an outside result (e.g. a known good config) to the optimizer and the storage."""
         record = self.optimizer.observe(config, result, budget=budget)
-        assert record.result is not None  # noqa: S101 - observe always records a result
+        assert record.result is not None
         self.storage.record_observe(self._info.study_id, record.trial, record.result)
         return record
 

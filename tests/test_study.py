@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
@@ -111,7 +110,7 @@ def test_unusable_storage_is_a_clear_error(storage, match):
 
 
 def test_unknown_names_list_the_known_ones():
-    with pytest.raises(hpolab.UnknownNameError, match="known: .*random"):
+    with pytest.raises(hpolab.UnknownNameError, match=r"known: .*random"):
         hpolab.create_study(branin(), "rnadom")
     with pytest.raises(hpolab.UnknownNameError, match="branin"):
         hpolab.create_study("toy/brainn", "random")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from hpolab.optimizers import GridSearch, RandomSearch
@@ -18,7 +20,7 @@ class TestRandomSearch(OptimizerTestCase):
 
 class TestGridSearch(OptimizerTestCase):
     registry_name = "grid"
-    registry_kwargs = {"shuffle": True}
+    registry_kwargs: ClassVar[dict] = {"shuffle": True}
 
     @pytest.fixture
     def factory(self):
