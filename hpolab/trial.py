@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import operator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-__all__ = ["Direction", "Trial", "TrialRecord", "TrialResult", "TrialState"]
+__all__ = ["Direction", "Trial", "TrialRecord", "TrialResult", "TrialState", "best_record"]
 
 
 class TrialState(Enum):
@@ -63,10 +64,24 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    item = getattr(value, "item", None)
-    if item is not None and callable(item) and type(value).__module__ == "numpy":
-        return item()
+    if type(value).__module__ == "numpy":
+        tolist = getattr(value, "tolist", None)  # scalars -> int/float/bool/str, arrays -> nested lists
+        if tolist is not None and callable(tolist):
+            return tolist()
     return value
+
+
+def _as_int(value: Any, name: str) -> int:
+    """``value`` as a plain int (numpy ints and whole floats accepted)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name}: {value!r} is not an int")
+    try:
+        return operator.index(value)
+    except TypeError:
+        pass
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ValueError(f"{name}: {value!r} is not an int")
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,9 @@ class Trial:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "id", _as_int(self.id, "id"))  # np.int64 -> int
+        if self.seed is not None:
+            object.__setattr__(self, "seed", _as_int(self.seed, "seed"))
         object.__setattr__(self, "config", _plain(dict(self.config)))
         object.__setattr__(self, "metadata", dict(self.metadata))
         if self.budget is not None:
@@ -143,7 +161,12 @@ class TrialResult:
         object.__setattr__(self, "info", _plain(dict(self.info)))
         state = self.state
         if not isinstance(state, TrialState):
-            state = TrialState(str(state).upper())
+            try:
+                state = TrialState(str(state).upper())
+            except ValueError:
+                raise ValueError(
+                    f"state: {self.state!r} is not a TrialState; use COMPLETE, PRUNED or FAIL"
+                ) from None
             object.__setattr__(self, "state", state)
         if state is TrialState.RUNNING:
             raise ValueError("state: RUNNING is not a result; use COMPLETE, PRUNED or FAIL")
@@ -181,7 +204,16 @@ class TrialResult:
         if value is None:
             return cls.fail("no value")
         if isinstance(value, Mapping):
-            return cls(**dict(value))
+            fields = {"value", "state", "cost", "info"}
+            unknown = sorted(str(k) for k in value if k not in fields)
+            if unknown:
+                raise ValueError(
+                    f"result: keys {unknown} are not TrialResult fields; use value, state, cost and info "
+                    "(put anything else in info)"
+                )
+            data = dict(value)
+            data.setdefault("value", None)  # fine for FAIL / PRUNED; a COMPLETE result without one raises
+            return cls(**data)
         return cls(value=value)
 
     def to_dict(self) -> dict[str, Any]:
@@ -247,6 +279,11 @@ class TrialRecord:
         return None if self.result is None else self.result.value
 
     @property
+    def is_complete(self) -> bool:
+        """Whether the trial is COMPLETE with a finite value (only such trials can be the best)."""
+        return self.state is TrialState.COMPLETE and self.value is not None and math.isfinite(self.value)
+
+    @property
     def metadata(self) -> dict[str, Any]:
         """The trial's metadata."""
         return self.trial.metadata
@@ -255,3 +292,12 @@ class TrialRecord:
     def info(self) -> dict[str, Any]:
         """The result's info (empty while running)."""
         return {} if self.result is None else self.result.info
+
+
+def best_record(records: Iterable[TrialRecord], direction: Direction) -> TrialRecord | None:
+    """The best COMPLETE record in ``direction`` (the first one on ties), or ``None``."""
+    best: TrialRecord | None = None
+    for rec in records:
+        if rec.is_complete and (best is None or direction.better(rec.value, best.value)):  # type: ignore[arg-type]
+            best = rec
+    return best
