@@ -46,7 +46,7 @@ class _Entry:
         except ImportError as exc:
             if self.extra:
                 raise ImportError(
-                    f"{exc}. This needs an optional dependency: pip install \"hpolab[{self.extra}]\""
+                    f'{exc}. This needs an optional dependency: pip install "hpolab[{self.extra}]"'
                 ) from exc
             raise
         obj: Callable[..., Any] = getattr(mod, attr)
@@ -57,6 +57,50 @@ class _Entry:
 _OPTIMIZERS: dict[str, _Entry] = {
     "random": _Entry("hpolab.optimizers._random:RandomSearch", "Random search (uniform / log-uniform samples)"),
     "grid": _Entry("hpolab.optimizers._grid:GridSearch", "Grid search at a resolution per continuous parameter"),
+    "tpe": _Entry("hpolab.optimizers._optuna:TPE", "Optuna's TPE sampler (n_startup_trials=, multivariate=, constant_liar=)"),
+    "smac-rf": _Entry(
+        "hpolab.optimizers._smac:SMACRF", "SMAC Bayesian optimization, random forest (HPO facade)", extra="smac"
+    ),
+    "smac-gp": _Entry(
+        "hpolab.optimizers._smac:SMACGP", "SMAC Bayesian optimization, Gaussian process (BlackBox facade)", extra="smac"
+    ),
+    "smac-mf": _Entry(
+        "hpolab.optimizers._smac:SMACMF", "SMAC multi-fidelity (random forest + Hyperband, BOHB-like)", extra="smac"
+    ),
+    "asha": _Entry(
+        "hpolab.optimizers._asha:ASHA", "ASHA scheduler over a searcher (base='random', min_budget=, max_budget=, eta=4)"
+    ),
+    "hyperband": _Entry(
+        "hpolab.optimizers._asha:Hyperband", "Asynchronous Hyperband over a searcher (base='random', eta=4)"
+    ),
+    "portfolio": _Entry(
+        "hpolab.optimizers._portfolio:Portfolio", "Transfer baseline: best mean-rank configs of other tasks (records=)"
+    ),
+    "llm": _Entry(
+        "hpolab.llm._optimizer:LLMOptimizer",
+        "LLM proposes configs, chat / compressed prompts (seed 002); local SmolLM2 by default, base_url= / model= for a server",
+        extra="local",
+    ),
+    "llm-multimodal": _Entry(
+        "hpolab.llm._multimodal:MultimodalLLMOptimizer",
+        "Vision LLM also sees a plot of the validation loss (seed 003); needs a vision-capable server",
+        extra="llm",
+    ),
+    "llm-tpe": _Entry(
+        "hpolab.llm._warmstart:make_llm_tpe",
+        "TPE warm-started with LLM proposals (seed 002; n_initial=)",
+        extra="local",
+    ),
+    "llm-smac": _Entry(
+        "hpolab.llm._warmstart:make_llm_smac",
+        "SMAC (random forest) warm-started with LLM proposals (seed 002; n_initial=)",
+        extra="smac",
+    ),
+    "llm-finetuned": _Entry(
+        "hpolab.llm.finetune._optimizer:FineTunedLLMOptimizer",
+        "LoRA fine-tuned causal LM, one-shot or sequential (seed 000; adapter=)",
+        extra="finetune",
+    ),
 }
 
 # family prefix -> (factory(rest_of_name, **kwargs) -> Objective, lister() -> {name: description})

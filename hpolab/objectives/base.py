@@ -70,9 +70,7 @@ class Objective(ABC):
         """The space of configurations."""
 
     @abstractmethod
-    def evaluate(
-        self, config: Mapping[str, Any], budget: float | None = None, seed: int | None = None
-    ) -> TrialResult:
+    def evaluate(self, config: Mapping[str, Any], budget: float | None = None, seed: int | None = None) -> TrialResult:
         """Evaluate ``config`` at ``budget`` (``None``: full budget) with ``seed``.
 
         Returns:
@@ -123,7 +121,7 @@ class FunctionObjective(Objective):
         self._fn = fn
         self._space = SearchSpace.coerce(space)
         self.direction = Direction.coerce(direction)
-        self.name = name or getattr(fn, "__name__", "function")
+        self.name = str(name or getattr(fn, "__name__", "function"))
         self.description = description
         self.fidelity = fidelity
         self.optimum = optimum

@@ -56,7 +56,9 @@ def _illcond(x1: float, x2: float) -> float:
 
 
 #: name -> (function, bounds of x1, bounds of x2, optimum value, one argmin)
-TOY_FUNCTIONS: dict[str, tuple[Callable[[float, float], float], tuple[float, float], tuple[float, float], float, tuple[float, float]]] = {
+TOY_FUNCTIONS: dict[
+    str, tuple[Callable[[float, float], float], tuple[float, float], tuple[float, float], float, tuple[float, float]]
+] = {
     "ackley": (_ackley, (-5.0, 5.0), (-5.0, 5.0), 0.0, (0.0, 0.0)),
     "branin": (_branin, (-5.0, 10.0), (0.0, 15.0), 0.39788735772973816, (math.pi, 2.275)),
     "rosenbrock": (_rosenbrock, (-5.0, 10.0), (-5.0, 10.0), 0.0, (1.0, 1.0)),

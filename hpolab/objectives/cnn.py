@@ -1,0 +1,483 @@
+"""CNN objectives ``cnn/<dataset>``: a small convolutional net in pure torch, trained for ``budget`` epochs.
+
+Two search spaces:
+
+* ``space="optimizer"`` (seed 002's CIFAR-10 space, the default): ``optimizer`` in {adam, sgd}
+  (SGD with momentum 0.9), ``lr`` in [1e-4, 1e-1] (log), ``batch_size`` in {32, 64, 128, 256, 512},
+  ``weight_decay`` in [1e-5, 1e-1] (log), ``label_smoothing`` in [0, 0.2].
+* ``space="momentum"`` (seed 000's space; registry names ``cnn/<dataset>-momentum``): SGD with
+  ``lr`` in [1e-4, 1] (log), ``momentum`` in [0.01, 0.99], ``batch_size`` in {16, 32, 64, 128, 256}.
+
+The fidelity is the number of epochs. The value is the validation error (1 - accuracy) after the
+last epoch (``metric="loss"``: the validation cross-entropy); ``info["train_loss"]`` and
+``info["val_loss"]`` hold one value per epoch. Data: scikit-learn ``digits`` (8x8, offline), and
+``mnist`` / ``cifar10`` through torchvision when it is installed and the files are under ``root``.
+CUDA is used when available (``device="auto"``); on CPU the same seed gives the same value.
+
+Seed 004's training-subset options: ``subset_fraction`` (a seeded random subset of the training
+split, fixed for all trials), ``imbalance`` (make the training pool long-tailed: class ``k`` keeps a
+fraction ``imbalance ** (k / (K - 1))`` of its images) and ``balance``:
+
+* ``"none"``: the subset as drawn;
+* ``"balanced_subset"``: the same number of images per class (``subset_fraction * n / K``, capped
+  by what a class has);
+* ``"class_weights"``: the loss weighs class ``k`` by ``w_k = ln(n / n_k)`` (seed 004's formula),
+  the most common class by 1 and no class below 1;
+* ``"augmentation"``: three altered copies of every training image are added (one rotated by a
+  random angle in [0, 10] degrees, one zoomed by a random factor in [-10%, +10%], one flipped
+  vertically), four times the images as in seed 004.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpolab.objectives.base import Fidelity, Objective
+from hpolab.objectives.datasets import IMAGE_DATASETS, Dataset, class_counts, load_images, stratified_split
+from hpolab.space import SearchSpace
+from hpolab.trial import TrialResult, TrialState
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["BALANCE_MODES", "CNN_SPACES", "CNNObjective", "list_cnn", "make_cnn"]
+
+logger = logging.getLogger("hpolab.objectives.cnn")
+
+_INSTALL = 'pip install "hpolab[torch]"'
+
+#: Seed 004's ways to treat an imbalanced training subset.
+BALANCE_MODES: tuple[str, ...] = ("none", "balanced_subset", "class_weights", "augmentation")
+
+#: Search-space names -> one-line summaries.
+CNN_SPACES: dict[str, str] = {
+    "optimizer": "seed 002's CIFAR-10 space: optimizer, lr, batch_size, weight_decay, label_smoothing",
+    "momentum": "seed 000's space: SGD lr, momentum, batch_size",
+}
+
+_PARAM_TEXT = {
+    "optimizer": "the optimizer (adam or sgd with momentum 0.9)",
+    "lr": "learning rate",
+    "batch_size": "number of images per minibatch",
+    "weight_decay": "L2 weight decay of the optimizer",
+    "label_smoothing": "label smoothing of the cross-entropy loss",
+    "momentum": "momentum of SGD",
+}
+
+
+def _space(name: str) -> SearchSpace:
+    import ConfigSpace as CS
+
+    cs = CS.ConfigurationSpace()
+    if name == "optimizer":
+        cs.add(
+            [
+                CS.CategoricalHyperparameter("optimizer", ["adam", "sgd"], default_value="adam"),
+                CS.UniformFloatHyperparameter("lr", 1e-4, 1e-1, default_value=1e-3, log=True),
+                CS.OrdinalHyperparameter("batch_size", [32, 64, 128, 256, 512], default_value=128),
+                CS.UniformFloatHyperparameter("weight_decay", 1e-5, 1e-1, default_value=1e-4, log=True),
+                CS.UniformFloatHyperparameter("label_smoothing", 0.0, 0.2, default_value=0.0),
+            ]
+        )
+    elif name == "momentum":
+        cs.add(
+            [
+                CS.UniformFloatHyperparameter("lr", 1e-4, 1.0, default_value=1e-2, log=True),
+                CS.UniformFloatHyperparameter("momentum", 0.01, 0.99, default_value=0.9),
+                CS.OrdinalHyperparameter("batch_size", [16, 32, 64, 128, 256], default_value=64),
+            ]
+        )
+    else:
+        raise ValueError(f"space: {name!r} is unknown; known: {', '.join(CNN_SPACES)}")
+    return SearchSpace(cs, descriptions={n: t for n, t in _PARAM_TEXT.items() if n in cs})
+
+
+def _require_torch() -> Any:
+    try:
+        import torch
+    except ImportError as exc:
+        raise ImportError(f"{exc}. The cnn objectives need torch: {_INSTALL}") from exc
+    return torch
+
+
+def _build_net(in_channels: int, size: int, n_classes: int) -> Any:
+    """conv-BN-ReLU-maxpool blocks (32, 64, 128 channels) while the image is 8 pixels or more, then a conv and a linear head."""
+    from torch import nn
+
+    layers: list[nn.Module] = []
+    channels = in_channels
+    width = 32
+    while size >= 8 and width <= 128:
+        layers += [nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2)]
+        channels, size, width = width, size // 2, width * 2
+    layers += [
+        nn.Conv2d(channels, channels, 3, padding=1),
+        nn.BatchNorm2d(channels),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(channels, n_classes),
+    ]
+    return nn.Sequential(*layers)
+
+
+def class_weights_seed004(counts: np.ndarray) -> np.ndarray:
+    """Seed 004's class weights: ``w_k = ln(n / n_k)``, the most common class 1, none below 1."""
+    counts = np.asarray(counts, dtype=np.float64)
+    n = counts.sum()
+    weights = np.ones_like(counts)
+    present = counts > 0
+    weights[present] = np.maximum(np.log(n / counts[present]), 1.0)
+    weights[int(np.argmax(counts))] = 1.0
+    return weights
+
+
+def _augment(X: np.ndarray, seed: int) -> np.ndarray:
+    """Three altered copies of ``X`` (rotation 0-10 degrees, zoom +-10%, vertical flip), stacked after ``X``."""
+    torch = _require_torch()
+    import torch.nn.functional as F
+
+    gen = np.random.default_rng(seed)
+    x = torch.from_numpy(X)
+    n = x.shape[0]
+    angles = np.deg2rad(gen.uniform(0.0, 10.0, n))
+    zooms = gen.uniform(0.9, 1.1, n)
+    theta_rot = np.zeros((n, 2, 3), dtype=np.float32)
+    theta_rot[:, 0, 0] = np.cos(angles)
+    theta_rot[:, 0, 1] = -np.sin(angles)
+    theta_rot[:, 1, 0] = np.sin(angles)
+    theta_rot[:, 1, 1] = np.cos(angles)
+    theta_zoom = np.zeros((n, 2, 3), dtype=np.float32)
+    theta_zoom[:, 0, 0] = 1.0 / zooms
+    theta_zoom[:, 1, 1] = 1.0 / zooms
+    out = [x]
+    for theta in (theta_rot, theta_zoom):
+        grid = F.affine_grid(torch.from_numpy(theta), list(x.shape), align_corners=False)
+        out.append(F.grid_sample(x, grid, padding_mode="zeros", align_corners=False))
+    out.append(torch.flip(x, dims=[2]))
+    return torch.cat(out).numpy()
+
+
+class CNNObjective(Objective):
+    """Train a small CNN and return its validation error.
+
+    Args:
+        dataset: ``"digits"``, ``"mnist"`` or ``"cifar10"``.
+        space: ``"optimizer"`` (seed 002) or ``"momentum"`` (seed 000).
+        max_epochs: The full budget (epochs).
+        metric: ``"error"`` (1 - validation accuracy) or ``"loss"`` (validation cross-entropy).
+        subset_fraction: Fraction of the training split used for training, in (0, 1].
+        balance: One of :data:`BALANCE_MODES`.
+        imbalance: Make the training pool long-tailed: the rarest class keeps this fraction of its images.
+        valid_fraction: Fraction of each class held out for validation.
+        split_seed: Seed of the split, the subset and the augmentation (fixed for all trials).
+        root: Folder of torchvision's files (``mnist``, ``cifar10``).
+        download: Let torchvision download missing files.
+        device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+        seed: Seed of the generator that draws a training seed when ``evaluate`` gets ``seed=None``.
+        name: Registry name (default ``cnn/<dataset>``, ``cnn/<dataset>-momentum`` for the second space).
+
+    Raises:
+        ValueError: If an option is out of range.
+        ImportError: If torch is missing.
+    """
+
+    def __init__(
+        self,
+        dataset: str = "digits",
+        *,
+        space: str = "optimizer",
+        max_epochs: int = 20,
+        metric: str = "error",
+        subset_fraction: float = 1.0,
+        balance: str = "none",
+        imbalance: float | None = None,
+        valid_fraction: float = 0.2,
+        split_seed: int = 0,
+        root: str | None = None,
+        download: bool = False,
+        device: str = "auto",
+        seed: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        if dataset not in IMAGE_DATASETS:
+            raise ValueError(f"dataset: {dataset!r} is unknown; known: {', '.join(IMAGE_DATASETS)}")
+        if metric not in ("error", "loss"):
+            raise ValueError(f"metric: {metric!r} is not 'error' or 'loss'")
+        if not 0.0 < subset_fraction <= 1.0:
+            raise ValueError(f"subset_fraction: {subset_fraction} must be in (0, 1]")
+        if balance not in BALANCE_MODES:
+            raise ValueError(f"balance: {balance!r} is not one of {', '.join(BALANCE_MODES)}")
+        if imbalance is not None and not 0.0 < imbalance <= 1.0:
+            raise ValueError(f"imbalance: {imbalance} must be in (0, 1]")
+        if device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device: {device!r} is not 'auto', 'cpu' or 'cuda'")
+        if int(max_epochs) < 1:
+            raise ValueError(f"max_epochs: {max_epochs} must be at least 1")
+        _require_torch()
+        self.dataset = dataset
+        self.space_name = space
+        self._space = _space(space)
+        self.metric = metric
+        self.subset_fraction = float(subset_fraction)
+        self.balance = balance
+        self.imbalance = imbalance
+        self.valid_fraction = float(valid_fraction)
+        self.split_seed = int(split_seed)
+        self.root = root
+        self.download = download
+        self.device = device
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._epochs = Fidelity("epochs", 1, int(max_epochs))
+        self.fidelity = self._epochs
+        self.optimum = None
+        self.name = name or (f"cnn/{dataset}" if space == "optimizer" else f"cnn/{dataset}-{space}")
+        self._data: dict[str, Any] | None = None
+        ds: Dataset = self._prepare()["dataset"]
+        train_text = "the training split"
+        if imbalance is not None or subset_fraction < 1.0 or balance != "none":
+            train_text = f"a {'long-tailed ' if imbalance is not None else ''}subset of the training split ({self.balance_text()})"
+        opt_text = "SGD" if space == "momentum" else "Adam or SGD"
+        metric_text = (
+            "the validation error rate (1 - accuracy)" if metric == "error" else "the validation cross-entropy loss"
+        )
+        self.description = (
+            f"You are tuning a small convolutional neural network (PyTorch, trained with {opt_text}) on {ds.text}, "
+            f"trained on {train_text}. The objective is {metric_text} after the last epoch, to minimize."
+        )
+
+    def balance_text(self) -> str:
+        """How the training subset is balanced, in words."""
+        return {
+            "none": f"{self.subset_fraction:.0%} of the images, as drawn",
+            "balanced_subset": f"{self.subset_fraction:.0%} of the images, the same number per class",
+            "class_weights": f"{self.subset_fraction:.0%} of the images, loss weighted by ln(n / n_class)",
+            "augmentation": f"{self.subset_fraction:.0%} of the images plus rotated, zoomed and flipped copies",
+        }[self.balance]
+
+    @property
+    def search_space(self) -> SearchSpace:
+        return self._space
+
+    # ---------------------------------------------------------------- data
+    def _prepare(self) -> dict[str, Any]:
+        if self._data is not None:
+            return self._data
+        ds = load_images(self.dataset, root=self.root, download=self.download)
+        k = ds.n_classes
+        train, valid = stratified_split(ds.y, self.valid_fraction, self.split_seed)
+        rng = np.random.default_rng([self.split_seed, 4])
+        if self.imbalance is not None and k > 1:
+            keep: list[np.ndarray] = []
+            for c in range(k):
+                idx = train[ds.y[train] == c]
+                n_keep = max(1, round(len(idx) * self.imbalance ** (c / (k - 1))))
+                keep.append(np.sort(rng.choice(idx, n_keep, replace=False)))
+            train = np.sort(np.concatenate(keep))
+        m = max(k, round(self.subset_fraction * len(train)))
+        if self.balance == "balanced_subset":
+            per_class = max(1, m // k)
+            parts = []
+            for c in range(k):
+                idx = train[ds.y[train] == c]
+                parts.append(rng.choice(idx, min(per_class, len(idx)), replace=False))
+            train = np.sort(np.concatenate(parts))
+        elif m < len(train):
+            train = np.sort(rng.choice(train, m, replace=False))
+        X_train = ds.X[train]
+        y_train = ds.y[train]
+        counts_before = class_counts(y_train, k)
+        if self.balance == "augmentation":
+            X_train = _augment(X_train, seed=self.split_seed)
+            y_train = np.tile(y_train, 4)
+        mean = X_train.mean(axis=(0, 2, 3), keepdims=True)
+        std = X_train.std(axis=(0, 2, 3), keepdims=True)
+        std[std == 0] = 1.0
+        weights = class_weights_seed004(counts_before) if self.balance == "class_weights" else None
+        self._data = {
+            "dataset": ds,
+            "X_train": ((X_train - mean) / std).astype(np.float32),
+            "y_train": y_train.astype(np.int64),
+            "X_valid": ((ds.X[valid] - mean) / std).astype(np.float32),
+            "y_valid": ds.y[valid].astype(np.int64),
+            "class_counts": class_counts(y_train, k),
+            "class_weights": weights,
+        }
+        return self._data
+
+    def training_set(self) -> dict[str, Any]:
+        """Images per class in the training set and the loss's class weights (``None`` when unweighted)."""
+        data = self._prepare()
+        weights = data["class_weights"]
+        return {
+            "class_counts": [int(c) for c in data["class_counts"]],
+            "class_weights": None if weights is None else [float(w) for w in weights],
+            "n_train": len(data["y_train"]),
+            "n_valid": len(data["y_valid"]),
+        }
+
+    def _device(self) -> str:
+        torch = _require_torch()
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(
+                "device: 'cuda' was asked for but torch.cuda.is_available() is False; use device='auto' or 'cpu'"
+            )
+        return self.device
+
+    # ------------------------------------------------------------ evaluate
+    def evaluate(self, config: Mapping[str, Any], budget: float | None = None, seed: int | None = None) -> TrialResult:
+        """Train for ``budget`` epochs and score on the validation split.
+
+        Args:
+            config: A configuration of :attr:`search_space` (validated).
+            budget: Epochs; ``None`` is :attr:`fidelity` ``.max``.
+            seed: Seed of the initial weights and of the minibatch order; ``None`` draws one from the
+                objective's generator.
+
+        Returns:
+            Value: validation error (or loss) after the last epoch; cost: training wall time in
+            seconds; info: ``train_loss``, ``val_loss``, ``val_error`` (one per epoch), ``epochs``,
+            ``device``, ``train_seed``, ``class_counts``, ``class_weights``, ``seconds_per_epoch``
+            and ``diverged`` (the training loss became NaN or infinite; training stopped).
+        """
+        torch = _require_torch()
+        from torch import nn
+
+        cfg = self._space.validate(config)
+        epochs = int(self._epochs.check(budget))
+        train_seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed) % (2**31 - 1)
+        data = self._prepare()
+        device = self._device()
+        ds: Dataset = data["dataset"]
+        X_train = torch.from_numpy(data["X_train"]).to(device)
+        y_train = torch.from_numpy(data["y_train"]).to(device)
+        X_valid = torch.from_numpy(data["X_valid"]).to(device)
+        y_valid = torch.from_numpy(data["y_valid"]).to(device)
+        weights = data["class_weights"]
+        weight_t = torch.tensor(weights, dtype=torch.float32, device=device) if weights is not None else None
+        train_loss_fn = nn.CrossEntropyLoss(weight=weight_t, label_smoothing=float(cfg.get("label_smoothing", 0.0)))
+        eval_loss_fn = nn.CrossEntropyLoss(reduction="sum")
+        devices = [torch.cuda.current_device()] if device == "cuda" else []
+        train_losses: list[float] = []
+        val_losses: list[float] = []
+        val_errors: list[float] = []
+        diverged = False
+        start = time.perf_counter()
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(train_seed)
+            net = _build_net(ds.X.shape[1], ds.X.shape[2], ds.n_classes).to(device)
+            optimizer = self._optimizer(net, cfg)
+            gen = torch.Generator(device="cpu").manual_seed(train_seed)
+            batch = int(cfg["batch_size"])
+            n = X_train.shape[0]
+            for _ in range(epochs):
+                net.train()
+                order = torch.randperm(n, generator=gen).to(device)
+                total, seen = 0.0, 0
+                for i in range(0, n, batch):
+                    idx = order[i : i + batch]
+                    if len(idx) < 2:  # BatchNorm needs two samples
+                        continue
+                    optimizer.zero_grad(set_to_none=True)
+                    loss = train_loss_fn(net(X_train[idx]), y_train[idx])
+                    loss.backward()
+                    optimizer.step()
+                    total += float(loss.detach()) * len(idx)
+                    seen += len(idx)
+                epoch_loss = total / max(seen, 1)
+                vloss, verr = self._validate(net, X_valid, y_valid, eval_loss_fn, torch)
+                if not math.isfinite(epoch_loss) or not math.isfinite(vloss):
+                    diverged = True
+                    val_errors.append(verr)
+                    break
+                train_losses.append(epoch_loss)
+                val_losses.append(vloss)
+                val_errors.append(verr)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        elapsed = time.perf_counter() - start
+        value = val_errors[-1]
+        if self.metric == "loss" and val_losses and not diverged:
+            value = val_losses[-1]
+        info: dict[str, Any] = {
+            "train_loss": train_losses,
+            "val_loss": val_losses,
+            "val_error": val_errors,
+            "epochs": epochs,
+            "device": device,
+            "train_seed": train_seed,
+            "diverged": diverged,
+            "class_counts": [int(c) for c in data["class_counts"]],
+            "class_weights": None if weights is None else [float(w) for w in weights],
+            "seconds_per_epoch": elapsed / max(len(val_errors), 1),
+        }
+        if diverged and self.metric == "loss":
+            return TrialResult(
+                None, state=TrialState.FAIL, cost=elapsed, info={**info, "error": "training diverged (loss not finite)"}
+            )
+        return TrialResult(value, cost=elapsed, info=info)
+
+    def _optimizer(self, net: Any, cfg: Mapping[str, Any]) -> Any:
+        torch = _require_torch()
+        if self.space_name == "momentum":
+            return torch.optim.SGD(net.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
+        if cfg["optimizer"] == "adam":
+            return torch.optim.Adam(net.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+        return torch.optim.SGD(net.parameters(), lr=cfg["lr"], momentum=0.9, weight_decay=cfg["weight_decay"])
+
+    @staticmethod
+    def _validate(net: Any, X: torch.Tensor, y: torch.Tensor, loss_fn: Any, torch: Any) -> tuple[float, float]:
+        net.eval()
+        total, wrong = 0.0, 0
+        with torch.no_grad():
+            for i in range(0, X.shape[0], 1024):
+                out = net(X[i : i + 1024])
+                total += float(loss_fn(out, y[i : i + 1024]))
+                wrong += int((out.argmax(dim=1) != y[i : i + 1024]).sum())
+        n = max(int(X.shape[0]), 1)
+        return total / n, wrong / n
+
+    # ------------------------------------------------------------- pickling
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_data"] = None  # rebuilt (deterministically from split_seed) in the worker
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def make_cnn(rest: str, **kwargs: Any) -> CNNObjective:
+    """Registry factory of ``cnn/<dataset>`` and ``cnn/<dataset>-momentum``."""
+    from hpolab.registry import unknown_objective
+
+    dataset, _, space = rest.partition("-")
+    if dataset not in IMAGE_DATASETS or (space and space not in CNN_SPACES):
+        raise unknown_objective("cnn", rest, [n.partition("/")[2] for n in list_cnn()])
+    if space:
+        kwargs.setdefault("space", space)
+    kwargs.setdefault("name", f"cnn/{rest}")
+    return CNNObjective(dataset, **kwargs)
+
+
+def list_cnn() -> dict[str, str]:
+    """Registry lister of the ``cnn`` family."""
+    texts = {
+        "digits": "scikit-learn digits (8x8, offline)",
+        "mnist": "MNIST (torchvision, files under root=)",
+        "cifar10": "CIFAR-10 (torchvision, files under root=)",
+    }
+    out: dict[str, str] = {}
+    for ds, text in texts.items():
+        out[f"cnn/{ds}"] = f"small CNN on {text}; {CNN_SPACES['optimizer']}; validation error; fidelity epochs"
+        out[f"cnn/{ds}-momentum"] = f"small CNN on {text}; {CNN_SPACES['momentum']}; validation error; fidelity epochs"
+    return out
