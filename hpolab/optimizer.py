@@ -167,7 +167,8 @@ class Optimizer(ABC):
             raise SearchExhausted(f"{self.name}: nothing left to propose")
         if len(proposals) > count:
             raise OptimizerError(f"{self.name}: backend returned {len(proposals)} proposals for n={count}")
-        trials = [self._new_trial(p) for p in proposals]
+        configs = [self.space.validate(p.config) for p in proposals]  # all valid before any is registered
+        trials = [self._new_trial(p, c) for p, c in zip(proposals, configs, strict=True)]
         self._events.append({"ask": [t.to_dict() for t in trials]})
         return trials[0] if n is None else trials
 
@@ -188,7 +189,12 @@ class Optimizer(ABC):
         Raises:
             OptimizerError: If the trial was never asked or was already told.
         """
-        trial_id = trial.id if isinstance(trial, Trial) else int(trial)
+        if isinstance(trial, Trial):
+            trial_id = trial.id
+        elif isinstance(trial, (int, np.integer)) and not isinstance(trial, bool):
+            trial_id = int(trial)
+        else:
+            raise OptimizerError(f"trial: {trial!r} is not a Trial or a trial id; pass what ask() returned")
         asked = self._pending.get(trial_id)
         if asked is None:
             if trial_id in self._records:
@@ -307,8 +313,7 @@ class Optimizer(ABC):
             return None
         return (self.seed * 1_000_003 + trial_id * 7_919) % (2**31 - 1)
 
-    def _new_trial(self, proposal: Proposal) -> Trial:
-        config = self.space.validate(proposal.config)
+    def _new_trial(self, proposal: Proposal, config: dict[str, Any]) -> Trial:
         trial = Trial(
             self._next_id,
             config,

@@ -7,6 +7,7 @@ name is used. Users add their own with :func:`register_optimizer` / :func:`regis
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from hpolab.objectives.base import Objective
     from hpolab.optimizer import Optimizer
     from hpolab.space import SearchSpace
+
+_logger = logging.getLogger("hpolab.registry")
 
 __all__ = [
     "UnknownNameError",
@@ -57,7 +60,9 @@ class _Entry:
 _OPTIMIZERS: dict[str, _Entry] = {
     "random": _Entry("hpolab.optimizers._random:RandomSearch", "Random search (uniform / log-uniform samples)"),
     "grid": _Entry("hpolab.optimizers._grid:GridSearch", "Grid search at a resolution per continuous parameter"),
-    "tpe": _Entry("hpolab.optimizers._optuna:TPE", "Optuna's TPE sampler (n_startup_trials=, multivariate=, constant_liar=)"),
+    "tpe": _Entry(
+        "hpolab.optimizers._optuna:TPE", "Optuna's TPE sampler (n_startup_trials=, multivariate=, constant_liar=)"
+    ),
     "smac-rf": _Entry(
         "hpolab.optimizers._smac:SMACRF", "SMAC Bayesian optimization, random forest (HPO facade)", extra="smac"
     ),
@@ -68,7 +73,8 @@ _OPTIMIZERS: dict[str, _Entry] = {
         "hpolab.optimizers._smac:SMACMF", "SMAC multi-fidelity (random forest + Hyperband, BOHB-like)", extra="smac"
     ),
     "asha": _Entry(
-        "hpolab.optimizers._asha:ASHA", "ASHA scheduler over a searcher (base='random', min_budget=, max_budget=, eta=4)"
+        "hpolab.optimizers._asha:ASHA",
+        "ASHA scheduler over a searcher (base='random', min_budget=, max_budget=, eta=4)",
     ),
     "hyperband": _Entry(
         "hpolab.optimizers._asha:Hyperband", "Asynchronous Hyperband over a searcher (base='random', eta=4)"
@@ -234,7 +240,9 @@ def make_objective(name: str, **kwargs: Any) -> Objective:
 def list_objectives(families: Iterable[str] | None = None) -> dict[str, str]:
     """Registered objective names and their descriptions.
 
-    Families whose optional dependency is missing are listed by their family description only.
+    Families whose optional dependency is missing are listed by their family description only;
+    a family whose lister fails otherwise is listed with the error (and a logged warning), so one
+    broken family does not hide the others.
     """
     out: dict[str, str] = {}
     for family, (factory, lister) in sorted(_FAMILIES.items()):
@@ -245,6 +253,9 @@ def list_objectives(families: Iterable[str] | None = None) -> dict[str, str]:
         except ImportError:
             hint = f' (needs pip install "hpolab[{factory.extra}]")' if factory.extra else ""
             out[f"{family}/..."] = factory.description + hint
+        except Exception as exc:  # a broken lister must not hide the other families
+            _logger.warning("listing objective family %r failed: %s: %s", family, type(exc).__name__, exc)
+            out[f"{family}/..."] = f"{factory.description} (listing failed: {type(exc).__name__}: {exc})"
     return out
 
 

@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import product
+from itertools import pairwise, product
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -69,9 +69,7 @@ class Param:
     @property
     def is_numeric_choice(self) -> bool:
         """Whether all choices are numbers (so snapping to the nearest one makes sense)."""
-        return bool(self.choices) and all(
-            isinstance(c, (int, float)) and not isinstance(c, bool) for c in self.choices
-        )
+        return bool(self.choices) and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in self.choices)
 
     def sample(self, rng: np.random.Generator) -> Value:
         """Draw one value (log-uniform on a log scale)."""
@@ -81,7 +79,7 @@ class Param:
                 return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
             return float(rng.uniform(lo, hi))
         if self.kind == "int":
-            lo_i, hi_i = int(self.lower), int(self.upper)  # type: ignore[call-overload]
+            lo_i, hi_i = int(self.lower), int(self.upper)  # type: ignore[arg-type,call-overload]
             if self.log:
                 x = math.exp(rng.uniform(math.log(lo_i - 0.5 + 1e-12), math.log(hi_i + 0.5)))
                 return int(min(max(round(x), lo_i), hi_i))
@@ -96,8 +94,7 @@ class Param:
         if self.kind in ("float", "int"):
             typ = "UniformFloat" if self.kind == "float" else "UniformInteger"
             text = (
-                f"{head}, Type: {typ}, Range: [{_fmt(self.lower)}, {_fmt(self.upper)}], "
-                f"Default: {_fmt(self.default)}"
+                f"{head}, Type: {typ}, Range: [{_fmt(self.lower)}, {_fmt(self.upper)}], Default: {_fmt(self.default)}"
             )
             return text + (", on log-scale" if self.log else "")
         if self.kind == "categorical":
@@ -121,11 +118,13 @@ class Param:
         if self.kind in ("float", "int"):
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
                 return f"{self.name}: {value!r} is not a number; give a {self.kind} in [{_fmt(self.lower)}, {_fmt(self.upper)}]"
-            v = float(value)
-            if not math.isfinite(v):
+            v = _to_number(value)
+            if v is None or not math.isfinite(v):
                 return f"{self.name}: {value!r} is not finite; give a {self.kind} in [{_fmt(self.lower)}, {_fmt(self.upper)}]"
             if self.kind == "int" and v != round(v):
-                return f"{self.name}: {value!r} is not an integer; give an int in [{_fmt(self.lower)}, {_fmt(self.upper)}]"
+                return (
+                    f"{self.name}: {value!r} is not an integer; give an int in [{_fmt(self.lower)}, {_fmt(self.upper)}]"
+                )
             if v < float(self.lower):  # type: ignore[arg-type]
                 return f"{self.name}: {_fmt(value)} is below the lower bound {_fmt(self.lower)}"
             if v > float(self.upper):  # type: ignore[arg-type]
@@ -141,7 +140,7 @@ class Param:
         if self.kind == "float":
             return float(value)
         if self.kind == "int":
-            return int(round(float(value)))
+            return round(float(value))
         for c in self.choices:
             if _same_choice(value, c):
                 return c
@@ -154,37 +153,51 @@ class Param:
             return fixed, None
         if self.kind in ("float", "int"):
             number = _to_number(value)
-            if number is None or not math.isfinite(number):
+            if number is None or math.isnan(number):
                 return self.default, f"{self.name}: {value!r} is not a number, used the default {_fmt(self.default)}"
             lo, hi = float(self.lower), float(self.upper)  # type: ignore[arg-type]
-            clipped = min(max(number, lo), hi)
+            clipped = min(max(number, lo), hi)  # +-inf clip to the bounds
             if self.kind == "int":
                 fixed_int = int(min(max(round(clipped), int(lo)), int(hi)))
-                verb = "clipped" if clipped != number else "rounded"
-                return fixed_int, f"{self.name}: {verb} {_fmt(value)} to {fixed_int}"
+                if clipped != number:
+                    verb = "clipped"
+                elif fixed_int != number:
+                    verb = "rounded"
+                else:
+                    verb = "converted"
+                return fixed_int, f"{self.name}: {verb} {value!r} to {fixed_int}"
             if clipped != number:
                 return float(clipped), f"{self.name}: clipped {_fmt(value)} to {_fmt(clipped)}"
             return float(clipped), f"{self.name}: converted {value!r} to {_fmt(clipped)}"
         if self.kind == "constant":
             return self.choices[0], f"{self.name}: replaced {value!r} with the constant {_fmt(self.choices[0])}"
-        snapped = self._snap_choice(value)
-        if snapped is None:
+        found, snapped = self._snap_choice(value)
+        if not found:
             return self.default, f"{self.name}: {value!r} matches no choice, used the default {_fmt(self.default)}"
         return snapped, f"{self.name}: snapped {value!r} to {_fmt(snapped)}"
 
-    def _snap_choice(self, value: Value) -> Value | None:
+    def _snap_choice(self, value: Value) -> tuple[bool, Value]:
+        """``(True, choice)`` for the choice nearest ``value``, ``(False, None)`` if none is near.
+
+        Text matches case-insensitively (``"ADAM"`` -> ``"adam"``, ``"none"`` -> ``None``); numbers
+        snap to the nearest numeric choice (by ratio on a geometric ordinal like 2, 4, 8, 16); 0 and
+        1 match ``False`` and ``True``.
+        """
         text = str(value).strip().strip("'\"").lower()
         for c in self.choices:
             if str(c).lower() == text:
-                return c
+                return True, c
+        number = _to_number(value)
+        if number is None or not math.isfinite(number):
+            return False, None
         if self.is_numeric_choice:
-            number = _to_number(value)
-            if number is None or not math.isfinite(number):
-                return None
-            if self.kind == "ordinal" and all(float(c) > 0 for c in self.choices) and number > 0:
-                return min(self.choices, key=lambda c: abs(math.log(float(c)) - math.log(number)))
-            return min(self.choices, key=lambda c: abs(float(c) - number))
-        return None
+            if self.kind == "ordinal" and number > 0 and _is_geometric(self.choices):
+                return True, min(self.choices, key=lambda c: abs(math.log(float(c)) - math.log(number)))
+            return True, min(self.choices, key=lambda c: abs(float(c) - number))
+        for c in self.choices:
+            if isinstance(c, bool) and number == float(c):
+                return True, c
+        return False, None
 
     def grid(self, resolution: int) -> list[Value]:
         """Grid values: all choices, all ints when few, else ``resolution`` points (log-spaced on a log scale)."""
@@ -196,32 +209,46 @@ class Param:
         if resolution == 1:
             return [self.default]
         points = (
-            np.exp(np.linspace(math.log(lo), math.log(hi), resolution))
-            if self.log
-            else np.linspace(lo, hi, resolution)
+            np.exp(np.linspace(math.log(lo), math.log(hi), resolution)) if self.log else np.linspace(lo, hi, resolution)
         )
         points = np.clip(points, lo, hi)
         points[0], points[-1] = lo, hi
         if self.kind == "int":
             if int(hi) - int(lo) + 1 <= resolution:
                 return list(range(int(lo), int(hi) + 1))
-            return sorted({int(round(p)) for p in points})
+            return sorted({round(float(p)) for p in points})
         return [float(p) for p in points]
 
 
+def _is_geometric(values: Sequence[Any]) -> bool:
+    """Whether positive ``values`` grow by a constant ratio (and not by a constant step)."""
+    xs = sorted(float(v) for v in values)
+    if len(xs) < 3 or xs[0] <= 0:
+        return False
+    ratios = [b / a for a, b in pairwise(xs)]
+    steps = [b - a for a, b in pairwise(xs)]
+    same_ratio = max(ratios) - min(ratios) <= 1e-6 * max(ratios)
+    same_step = max(steps) - min(steps) <= 1e-6 * max(abs(s) for s in steps)
+    return same_ratio and not same_step
+
+
 def _fmt(value: Any) -> str:
+    value = _plain_value(value)
     if isinstance(value, float):
-        return repr(value) if (value == 0 or 1e-4 <= abs(value) < 1e6) else f"{value:g}"
+        return repr(value)  # as ConfigSpace prints it; %g would round 5000000.5 to 5e+06
     if isinstance(value, str):
         return value
     return str(value)
 
 
 def _to_number(value: Any) -> float | None:
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return float(value)
     if isinstance(value, (int, float, np.number)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond float range
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         try:
             return float(value.strip())
@@ -231,6 +258,7 @@ def _to_number(value: Any) -> float | None:
 
 
 def _same_choice(value: Any, choice: Any) -> bool:
+    value = _plain_value(value)  # np.str_ / np.bool_ / np.int64 compare as their Python value
     if isinstance(value, bool) or isinstance(choice, bool):
         return value is choice or (type(value) is type(choice) and value == choice)
     if isinstance(choice, (int, float)) and isinstance(value, (int, float, np.number)):
@@ -294,8 +322,7 @@ class SearchSpace:
         unknown = set(descriptions) - set(self._params)
         if unknown:
             raise InvalidSpaceError(
-                f"descriptions: {sorted(unknown)} are not hyperparameters of this space "
-                f"({sorted(self._params)})"
+                f"descriptions: {sorted(unknown)} are not hyperparameters of this space ({sorted(self._params)})"
             )
         self._order = list(self._params)  # ConfigSpace keeps a topological order
         self._sorted = sorted(self._params)
@@ -415,11 +442,17 @@ class SearchSpace:
         return active
 
     def _is_forbidden(self, config: Mapping[str, Any]) -> bool:
+        """Whether a forbidden clause matches ``config`` (a config otherwise inside the space)."""
+        values = dict(config)
+        try:  # fast path: the clauses on plain values (inactive parameters never match)
+            return any(clause.is_forbidden_value(values) for clause in self._cs.forbidden_clauses)
+        except Exception:  # a clause that cannot judge plain values: ask ConfigSpace
+            pass
         from ConfigSpace import Configuration
 
         try:
-            Configuration(self._cs, values=dict(config))
-        except Exception:  # noqa: BLE001 - ConfigSpace raises several types for forbidden values
+            Configuration(self._cs, values=values)
+        except Exception:  # ConfigSpace raises several types for forbidden values
             return True
         return False
 
@@ -463,9 +496,11 @@ class SearchSpace:
     def repair(self, config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """Return the nearest valid configuration and what was changed.
 
-        Drops unknown and inactive keys, converts strings to numbers, clips to bounds, rounds
-        integers, snaps to the nearest choice or ordinal value and fills missing keys with the
-        default.
+        Drops unknown and inactive keys, converts strings to numbers, clips to bounds (``inf``
+        too), rounds integers, snaps to the nearest choice or ordinal value (text matched
+        case-insensitively) and fills missing keys with the default; NaN and values that are no
+        number become the default. A result that a forbidden clause excludes becomes the default
+        configuration. The repaired configuration always validates.
 
         Returns:
             The repaired configuration and one note per change (empty if ``config`` was valid).
@@ -519,7 +554,9 @@ class SearchSpace:
             data = json.loads(text)
             cs = CS.ConfigurationSpace.from_serialized_dict(data["configspace"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidSpaceError(f"search space JSON: cannot be read ({exc}); use SearchSpace.to_json output") from exc
+            raise InvalidSpaceError(
+                f"search space JSON: cannot be read ({exc}); use SearchSpace.to_json output"
+            ) from exc
         return cls(cs, descriptions=data.get("descriptions") or {})
 
     def descriptions(self) -> dict[str, str]:
@@ -535,7 +572,7 @@ class SearchSpace:
             if p.kind == "float":
                 out[name] = FloatDistribution(float(p.lower), float(p.upper), log=p.log)  # type: ignore[arg-type]
             elif p.kind == "int":
-                out[name] = IntDistribution(int(p.lower), int(p.upper), log=p.log)  # type: ignore[call-overload]
+                out[name] = IntDistribution(int(p.lower), int(p.upper), log=p.log)  # type: ignore[arg-type,call-overload]
             else:
                 out[name] = CategoricalDistribution(list(p.choices))
         return out
@@ -550,7 +587,9 @@ class SearchSpace:
             if isinstance(dist, FloatDistribution):
                 if dist.step is not None:
                     raise InvalidSpaceError(f"{name}: stepped FloatDistribution is not supported; drop step")
-                spec[name] = (float(dist.low), float(dist.high), "log") if dist.log else (float(dist.low), float(dist.high))
+                spec[name] = (
+                    (float(dist.low), float(dist.high), "log") if dist.log else (float(dist.low), float(dist.high))
+                )
             elif isinstance(dist, IntDistribution):
                 if dist.step != 1:
                     spec[name] = list(range(dist.low, dist.high + 1, dist.step))
@@ -580,21 +619,61 @@ class SearchSpace:
 
         Conditional parameters are only varied where active; duplicates are removed.
         """
-        axes = [self._params[n].grid(resolution) for n in self._order]
-        seen: set[tuple[Any, ...]] = set()
+        axes = {n: self._params[n].grid(resolution) for n in self._order}
         out: list[dict[str, Any]] = []
-        for values in product(*axes):
-            config = self._active_only(dict(zip(self._order, values, strict=True)))
-            key = tuple((k, config[k]) for k in self._order if k in config)
-            if key in seen or (self._has_forbidden and self._is_forbidden(config)):
-                continue
-            seen.add(key)
-            out.append(config)
+        if not self._conditional:
+            for values in product(*axes.values()):
+                config = dict(zip(self._order, values, strict=True))
+                if not (self._has_forbidden and self._is_forbidden(config)):
+                    out.append(config)
+            return out
+
+        # Depth-first over the topological order, branching only on active parameters: no
+        # duplicates to remove, and the same order as the deduplicated full product.
+        def walk(i: int, partial: dict[str, Any]) -> None:
+            if i == len(self._order):
+                if not (self._has_forbidden and self._is_forbidden(partial)):
+                    out.append(dict(partial))
+                return
+            name = self._order[i]
+            if name in self._conditional and not self._satisfied(name, partial):
+                walk(i + 1, partial)
+                return
+            for value in axes[name]:
+                partial[name] = value
+                walk(i + 1, partial)
+            del partial[name]
+
+        walk(0, {})
         return out
 
     def grid_size(self, resolution: int = 5) -> int:
-        """Upper bound on the grid size (before conditions remove duplicates)."""
-        return int(np.prod([len(self._params[n].grid(resolution)) for n in self._order]))
+        """Number of points of :meth:`grid` (an upper bound when forbidden clauses remove some).
+
+        Counted without building the grid: only parameters that other parameters' conditions
+        depend on are branched on, so this stays fast for large conditional spaces.
+        """
+        sizes = {n: len(self._params[n].grid(resolution)) for n in self._order}
+        if not self._conditional:
+            return math.prod(sizes.values())  # Python ints: no overflow on huge grids
+        parents = {n for n in self._order if self._cs.children_of[n]}
+
+        def count(i: int, partial: dict[str, Any]) -> int:
+            if i == len(self._order):
+                return 1
+            name = self._order[i]
+            if name in self._conditional and not self._satisfied(name, partial):
+                return count(i + 1, partial)
+            if name not in parents:
+                return sizes[name] * count(i + 1, partial)
+            total = 0
+            for value in self._params[name].grid(resolution):
+                partial[name] = value
+                total += count(i + 1, partial)
+            del partial[name]
+            return total
+
+        return count(0, {})
 
     def key(self, config: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
         """A hashable key of a configuration (for duplicate detection)."""
@@ -626,13 +705,31 @@ def _param_from_hp(hp: Any, description: str | None) -> Param:
     import ConfigSpace as CS
 
     description = description or (hp.meta or {}).get("description")
-    if isinstance(hp, CS.UniformFloatHyperparameter) or isinstance(hp, CS.NormalFloatHyperparameter):
-        return Param(hp.name, "float", float(hp.lower), float(hp.upper), bool(hp.log), default=float(hp.default_value), description=description)
-    if isinstance(hp, CS.UniformIntegerHyperparameter) or isinstance(hp, CS.NormalIntegerHyperparameter):
-        return Param(hp.name, "int", int(hp.lower), int(hp.upper), bool(hp.log), default=int(hp.default_value), description=description)
+    if isinstance(hp, (CS.UniformFloatHyperparameter, CS.NormalFloatHyperparameter)):
+        return Param(
+            hp.name,
+            "float",
+            float(hp.lower),
+            float(hp.upper),
+            bool(hp.log),
+            default=float(hp.default_value),
+            description=description,
+        )
+    if isinstance(hp, (CS.UniformIntegerHyperparameter, CS.NormalIntegerHyperparameter)):
+        return Param(
+            hp.name,
+            "int",
+            int(hp.lower),
+            int(hp.upper),
+            bool(hp.log),
+            default=int(hp.default_value),
+            description=description,
+        )
     if isinstance(hp, CS.CategoricalHyperparameter):
         choices = tuple(_plain_value(c) for c in hp.choices)
-        return Param(hp.name, "categorical", choices=choices, default=_plain_value(hp.default_value), description=description)
+        return Param(
+            hp.name, "categorical", choices=choices, default=_plain_value(hp.default_value), description=description
+        )
     if isinstance(hp, CS.OrdinalHyperparameter):
         seq = tuple(_plain_value(c) for c in hp.sequence)
         return Param(hp.name, "ordinal", choices=seq, default=_plain_value(hp.default_value), description=description)
@@ -649,28 +746,63 @@ def _configspace_from_dict(spec: Mapping[str, Any]) -> CS.ConfigurationSpace:
     for name, entry in spec.items():
         if not isinstance(name, str) or not name:
             raise InvalidSpaceError(f"search space: key {name!r} must be a non-empty string")
-        cs.add(_hp_from_entry(name, entry))
+        hp = _hp_from_entry(name, entry)
+        try:
+            cs.add(hp)
+        except (ValueError, TypeError) as exc:
+            raise InvalidSpaceError(f"{name}: {entry!r} cannot be added to the space ({exc})") from exc
     return cs
+
+
+_CHOICE_TYPES = (str, int, float, bool, type(None))
 
 
 def _hp_from_entry(name: str, entry: Any) -> Any:
     import ConfigSpace as CS
 
     if isinstance(entry, CS.hyperparameters.Hyperparameter):
+        if entry.name != name:
+            raise InvalidSpaceError(
+                f"{name}: the hyperparameter given is named {entry.name!r}; use the same name as its key"
+            )
         return entry
+    try:
+        return _hp_from_plain_entry(name, entry)
+    except (ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, InvalidSpaceError):
+            raise
+        raise InvalidSpaceError(f"{name}: {entry!r} is not a valid hyperparameter spec ({exc})") from exc
+
+
+def _hp_from_plain_entry(name: str, entry: Any) -> Any:
+    import ConfigSpace as CS
+
+    entry = _plain_value(entry)
     if isinstance(entry, list):
         if not entry:
             raise InvalidSpaceError(f"{name}: an empty list of choices; give at least one")
-        if len(set(map(repr, entry))) != len(entry):
-            raise InvalidSpaceError(f"{name}: choices {entry} contain duplicates")
-        if len(entry) == 1:
-            return CS.Constant(name, entry[0])
-        return CS.CategoricalHyperparameter(name, entry)
+        choices = [_plain_value(c) for c in entry]
+        for c in choices:
+            if not isinstance(c, _CHOICE_TYPES) or (isinstance(c, float) and not math.isfinite(c)):
+                raise InvalidSpaceError(
+                    f"{name}: choice {c!r} is not allowed; choices are str, int, float (finite), bool or None"
+                )
+        dups = sorted(
+            {repr(a) for i, a in enumerate(choices) for b in choices[i + 1 :] if a == b or repr(a) == repr(b)}
+        )
+        if dups:
+            raise InvalidSpaceError(
+                f"{name}: choices {entry} contain duplicates ({', '.join(dups)}; note 1 == 1.0 == True); "
+                "give each choice once"
+            )
+        if len(choices) == 1:
+            return CS.Constant(name, choices[0])
+        return CS.CategoricalHyperparameter(name, choices)
     if isinstance(entry, tuple) and len(entry) in (2, 3):
-        lo, hi = entry[0], entry[1]
+        lo, hi = _plain_value(entry[0]), _plain_value(entry[1])
         scale = entry[2] if len(entry) == 3 else None
         if scale not in (None, "log", "linear"):
-            raise InvalidSpaceError(f"{name}: scale {scale!r} is not 'log' or 'linear'")
+            raise InvalidSpaceError(f"{name}: scale {scale!r} is not 'log' or 'linear'; e.g. (1e-4, 1e-1, 'log')")
         log = scale == "log"
         numbers = (int, float)
         if isinstance(lo, bool) or isinstance(hi, bool) or not isinstance(lo, numbers) or not isinstance(hi, numbers):
@@ -682,9 +814,13 @@ def _hp_from_entry(name: str, entry: Any) -> Any:
         if log and lo <= 0:
             raise InvalidSpaceError(f"{name}: lower bound {lo} must be > 0 on a log scale")
         if isinstance(lo, int) and isinstance(hi, int):
+            if max(abs(lo), abs(hi)) >= 2**53:
+                raise InvalidSpaceError(f"{name}: int bounds {entry!r} must be below 2**53 in absolute value")
             return CS.UniformIntegerHyperparameter(name, lo, hi, log=log)
         return CS.UniformFloatHyperparameter(name, float(lo), float(hi), log=log)
     if isinstance(entry, (int, float, str)) and not isinstance(entry, bool):
+        if isinstance(entry, float) and not math.isfinite(entry):
+            raise InvalidSpaceError(f"{name}: constant {entry!r} must be finite")
         return CS.Constant(name, entry)
     raise InvalidSpaceError(
         f"{name}: {entry!r} is not a hyperparameter spec; use (low, high), (low, high, 'log'), "

@@ -44,9 +44,7 @@ class Direction(Enum):
         try:
             return cls(str(value).lower())
         except ValueError:
-            raise ValueError(
-                f"direction: {value!r} is not a direction; use 'minimize' or 'maximize'"
-            ) from None
+            raise ValueError(f"direction: {value!r} is not a direction; use 'minimize' or 'maximize'") from None
 
     def better(self, a: float, b: float) -> bool:
         """Whether value ``a`` is strictly better than ``b`` in this direction."""
@@ -64,6 +62,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):  # JSON has no sets
+        return [_plain(v) for v in sorted(value, key=repr)]
     if type(value).__module__ == "numpy":
         tolist = getattr(value, "tolist", None)  # scalars -> int/float/bool/str, arrays -> nested lists
         if tolist is not None and callable(tolist):
@@ -107,7 +107,7 @@ class Trial:
         if self.seed is not None:
             object.__setattr__(self, "seed", _as_int(self.seed, "seed"))
         object.__setattr__(self, "config", _plain(dict(self.config)))
-        object.__setattr__(self, "metadata", dict(self.metadata))
+        object.__setattr__(self, "metadata", dict(self.metadata or {}))  # None means no metadata
         if self.budget is not None:
             object.__setattr__(self, "budget", float(self.budget))
 
@@ -146,7 +146,8 @@ class TrialResult:
 
     Attributes:
         value: Objective value; ``None`` for a failed trial.
-        state: COMPLETE, PRUNED or FAIL. A NaN or infinite value becomes FAIL.
+        state: COMPLETE, PRUNED or FAIL. A NaN or infinite value becomes FAIL (value ``None``,
+            the value in ``info["error"]``).
         cost: Cost of the evaluation, in seconds or in the table's recorded time.
         info: Anything else (per-epoch losses, the true value of a noisy benchmark,
             ``"error"`` for a failure).
@@ -158,15 +159,13 @@ class TrialResult:
     info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "info", _plain(dict(self.info)))
+        object.__setattr__(self, "info", _plain(dict(self.info or {})))  # None means no info
         state = self.state
         if not isinstance(state, TrialState):
             try:
                 state = TrialState(str(state).upper())
             except ValueError:
-                raise ValueError(
-                    f"state: {self.state!r} is not a TrialState; use COMPLETE, PRUNED or FAIL"
-                ) from None
+                raise ValueError(f"state: {self.state!r} is not a TrialState; use COMPLETE, PRUNED or FAIL") from None
             object.__setattr__(self, "state", state)
         if state is TrialState.RUNNING:
             raise ValueError("state: RUNNING is not a result; use COMPLETE, PRUNED or FAIL")
@@ -175,14 +174,15 @@ class TrialResult:
             try:
                 value = float(value)
             except (TypeError, ValueError):
-                raise ValueError(
-                    f"value: {self.value!r} is not a number; return a float (or raise to fail)"
-                ) from None
-            object.__setattr__(self, "value", value)
-            if not math.isfinite(value) and state is not TrialState.FAIL:
-                object.__setattr__(self, "state", TrialState.FAIL)
-                info = {"error": f"objective returned a non-finite value ({value})", **self.info}
-                object.__setattr__(self, "info", info)
+                raise ValueError(f"value: {self.value!r} is not a number; return a float (or raise to fail)") from None
+            if math.isfinite(value):
+                object.__setattr__(self, "value", value)
+            else:  # a failed trial has no value, live or reloaded from JSON (which has no NaN)
+                object.__setattr__(self, "value", None)
+                if state is not TrialState.FAIL:
+                    object.__setattr__(self, "state", TrialState.FAIL)
+                    info = {"error": f"objective returned a non-finite value ({value})", **self.info}
+                    object.__setattr__(self, "info", info)
         elif state is TrialState.COMPLETE:
             raise ValueError("value: None is not allowed for a COMPLETE trial; give a float")
         if self.cost is not None:

@@ -144,7 +144,12 @@ def test_numpy_bounds_and_choices_become_plain() -> None:
         ({"x": [float("nan"), 1.0]}, "x:", "finite"),
         ({"x": float("nan")}, "x:", "finite"),
         ({"x": (0, 10**30)}, "x:", "2**53"),
-        pytest.param({"x": (1e-300, 1e300, "log")}, "x:", "not a valid hyperparameter spec", marks=pytest.mark.filterwarnings("ignore::RuntimeWarning")),
+        pytest.param(
+            {"x": (1e-300, 1e300, "log")},
+            "x:",
+            "not a valid hyperparameter spec",
+            marks=pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+        ),
         ({"x": CS.UniformFloatHyperparameter("y", 0.0, 1.0)}, "x:", "same name as its key"),
         ({"": (0.0, 1.0)}, "''", "non-empty string"),
         ({3: (0.0, 1.0)}, "3", "non-empty string"),
@@ -217,7 +222,9 @@ def test_sampling_never_touches_global_random_state() -> None:
     SearchSpace(conditional_cs()).sample(50, seed=3)
     mixed().sample(50)
     after = np.random.get_state()
-    assert all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(np_state, after))
+    assert all(
+        np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(np_state, after, strict=True)
+    )
     assert random.getstate() == py_state
 
 
@@ -706,9 +713,132 @@ def test_key_default_active_names_and_equality() -> None:
     default = space.default()
     assert default == {"model": "svm", "C": 1.0, "kernel": "rbf", "bias": True}
     space.validate(default)
-    assert space.active_names({"model": "mlp"}) == ["model", "bias", "depth", "layers", "lr", "momentum"] or set(
-        space.active_names({"model": "mlp"})
-    ) == {"model", "bias", "depth", "layers", "lr", "momentum"}
+    assert space.active_names({"model": "mlp"}) == ["bias", "model", "depth", "layers", "lr", "momentum"]
+    assert space.active_names({"model": "svm"}) == ["bias", "model", "C", "kernel"]  # kernel missing: no degree
     assert SearchSpace(conditional_cs()) == space and hash(SearchSpace(conditional_cs())) == hash(space)
     assert mixed() != space and space != "space"
     assert "SearchSpace(" in repr(space)
+
+
+def test_forbidden_clauses_of_every_kind_agree_with_configspace() -> None:
+    def base() -> CS.ConfigurationSpace:
+        cs = CS.ConfigurationSpace()
+        a = CS.CategoricalHyperparameter("a", ["x", "y", "z"])
+        b = CS.UniformIntegerHyperparameter("b", 1, 10)
+        c = CS.UniformIntegerHyperparameter("c", 1, 10)
+        d = CS.UniformFloatHyperparameter("d", 0.0, 1.0)
+        e = CS.OrdinalHyperparameter("e", [1, 2, 4])
+        cs.add([a, b, c, d, e, EqualsCondition(d, a, "x")])
+        return cs
+
+    cs = base()
+    a, b, c, d, e = (cs[n] for n in "abcde")
+    cs.add(
+        [
+            CS.ForbiddenInClause(b, [9, 10]),
+            CS.ForbiddenLessThanRelation(c, b),
+            CS.ForbiddenAndConjunction(CS.ForbiddenEqualsClause(a, "x"), CS.ForbiddenGreaterThanClause(d, 0.9)),
+            CS.ForbiddenOrConjunction(CS.ForbiddenEqualsClause(e, 4), CS.ForbiddenEqualsClause(a, "z")),
+        ]
+    )
+    free, space = SearchSpace(base()), SearchSpace(cs)
+    verdicts = Counter()
+    for config in free.sample(1500, seed=0):
+        try:
+            CS.Configuration(cs, values=config)
+            allowed = True
+        except Exception:  # ConfigSpace raises several types for forbidden values
+            allowed = False
+        assert (config in space) == allowed, config
+        verdicts[allowed] += 1
+    assert verdicts[True] > 100 and verdicts[False] > 100
+    for config in space.sample(300, seed=1) + space.grid(3):
+        CS.Configuration(cs, values=config)
+
+
+ODD_SPACE = SearchSpace(
+    {
+        "x": (-1.0, 1.0),
+        "lr": (1e-5, 1.0, "log"),
+        "k": (-3, 3),
+        "flag": [True, False],
+        "depth": [None, 2, 8],
+        "batch": [16, 32, 64],
+        "mix": ["a", 1, 2.5],
+        "c": "const",
+    }
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.one_of(st.sampled_from(ODD_SPACE.names), st.text(max_size=3)), JUNK, max_size=10))
+def test_repair_always_valid_with_odd_choices(config: dict[str, Any]) -> None:
+    fixed, changes = ODD_SPACE.repair(config)
+    assert ODD_SPACE.validate(fixed) == fixed and list(fixed) == ODD_SPACE.names
+    assert all(is_plain(v) for v in fixed.values())
+    assert ODD_SPACE.repair(fixed) == (fixed, [])
+    assert bool(changes) == bool(ODD_SPACE.problems(config))
+
+
+def test_numeric_and_negated_conditions_agree_with_configspace() -> None:
+    cs = CS.ConfigurationSpace()
+    n = CS.UniformIntegerHyperparameter("n", 1, 10)
+    x = CS.UniformFloatHyperparameter("x", 0.0, 1.0)
+    kind = CS.CategoricalHyperparameter("kind", ["a", "b", "c"])
+    big = CS.UniformFloatHyperparameter("big", 0.0, 1.0)
+    small = CS.UniformFloatHyperparameter("small", 0.0, 1.0)
+    not_a = CS.UniformIntegerHyperparameter("not_a", 0, 3)
+    deep = CS.CategoricalHyperparameter("deep", ["u", "v"])
+    cs.add([n, x, kind, big, small, not_a, deep])
+    cs.add(
+        [
+            CS.GreaterThanCondition(big, n, 5),
+            CS.LessThanCondition(small, x, 0.5),
+            CS.NotEqualsCondition(not_a, kind, "a"),
+            CS.AndConjunction(CS.GreaterThanCondition(deep, not_a, 1), CS.EqualsCondition(deep, kind, "b")),
+        ]
+    )
+    space = SearchSpace(cs)
+    seen = Counter()
+    for config in space.sample(800, seed=3) + space.grid(3):
+        CS.Configuration(cs, values=config)  # ConfigSpace agrees on which parameters are active
+        assert ("big" in config) == (config["n"] > 5) and ("small" in config) == (config["x"] < 0.5)
+        assert ("not_a" in config) == (config["kind"] != "a")
+        assert ("deep" in config) == (config["kind"] == "b" and config.get("not_a", 0) > 1)
+        seen.update(list(config))
+    assert all(seen[name] > 20 for name in space.names)
+
+
+def test_odd_choices_survive_json_and_optuna_round_trips() -> None:
+    back = SearchSpace.from_json(ODD_SPACE.to_json())
+    assert back == ODD_SPACE and back.sample(30, seed=2) == ODD_SPACE.sample(30, seed=2)
+    assert back["depth"].choices == (None, 2, 8) and back["mix"].choices == ("a", 1, 2.5)
+    assert SearchSpace.from_optuna(ODD_SPACE.to_optuna()) == ODD_SPACE
+
+
+def test_description_from_configspace_meta() -> None:
+    cs = CS.ConfigurationSpace()
+    cs.add(CS.UniformFloatHyperparameter("lr", 1e-4, 1e-1, log=True, meta={"description": "learning rate"}))
+    space = SearchSpace(cs)
+    assert space.descriptions() == {"lr": "learning rate"}
+    assert space.describe().startswith("lr, learning rate, Type: UniformFloat, Range: [0.0001, 0.1]")
+    assert SearchSpace(cs, descriptions={"lr": "step size"}).descriptions() == {"lr": "step size"}
+
+
+def test_grid_size_is_exact_for_conditions_and_does_not_overflow() -> None:
+    assert SearchSpace({"a": (0.0, 1.0)}).grid_size(7) == 7
+    for resolution in (1, 2, 3, 4):  # forbidden clauses: an upper bound
+        assert COND_SPACE.grid_size(resolution) >= len(COND_SPACE.grid(resolution))
+    # without forbidden clauses the count is exact
+    no_forbidden = CS.ConfigurationSpace()
+    model = CS.CategoricalHyperparameter("model", ["a", "b", "c"])
+    no_forbidden.add(model)
+    for branch in "abc":
+        for j in range(4):
+            hp = CS.UniformFloatHyperparameter(f"{branch}{j}", 0.0, 1.0)
+            no_forbidden.add([hp, EqualsCondition(hp, model, branch)])
+    space = SearchSpace(no_forbidden)
+    assert space.grid_size(3) == len(space.grid(3)) == 3 * 3**4
+    assert space.grid_size(40) == 3 * 40**4  # the full product would be 3 * 40**12
+    huge = SearchSpace({f"x{i}": (0.0, 1.0) for i in range(20)})
+    assert huge.grid_size(10) == 10**20  # no int64 overflow

@@ -8,6 +8,7 @@ from hpolab.optimizer import Optimizer, SearchExhausted
 
 __all__ = ["GridSearch"]
 
+
 class GridSearch(Optimizer):
     """Every point of the space's grid, once.
 
@@ -96,7 +97,7 @@ class GridSearch(Optimizer):
                         "or use when_exhausted='cycle' or 'random'"
                     )
                 if self.when_exhausted == "random":
-                    out.append(self.space._sample_one(self._rng))  # noqa: SLF001
+                    out.append(self.space._sample_one(self._rng))
                     continue
                 self._cycles += 1
                 self._order = self._new_order()
