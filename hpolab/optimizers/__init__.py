@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from hpolab.optimizers._grid import GridSearch
 from hpolab.optimizers._random import RandomSearch
 
-__all__ = ["GridSearch", "RandomSearch"]
+if TYPE_CHECKING:
+    from hpolab.optimizers._asha import ASHA, Hyperband
+    from hpolab.optimizers._optuna import TPE
+    from hpolab.optimizers._smac import SMAC, SMACGP, SMACMF, SMACRF
+
+__all__ = ["ASHA", "SMAC", "SMACGP", "SMACMF", "SMACRF", "TPE", "GridSearch", "Hyperband", "RandomSearch"]
+
+# name -> module; imported on first access so `import hpolab` stays light
+_LAZY = {
+    "ASHA": "hpolab.optimizers._asha",
+    "Hyperband": "hpolab.optimizers._asha",
+    "TPE": "hpolab.optimizers._optuna",
+    "SMAC": "hpolab.optimizers._smac",
+    "SMACGP": "hpolab.optimizers._smac",
+    "SMACMF": "hpolab.optimizers._smac",
+    "SMACRF": "hpolab.optimizers._smac",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hpolab.optimizers' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

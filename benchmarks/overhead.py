@@ -1,0 +1,277 @@
+"""Time per ask+tell of hpolab's optimizers against the raw library loops they wrap.
+
+One run prints two tables:
+
+1. Random search: hpolab ``RandomSearch`` ask/tell against Optuna's ``RandomSampler`` ask/tell
+   (define-by-run ``suggest_*``, in-memory storage) at 100, 1,000 and 10,000 trials, and an hpolab
+   Study with SQLite storage (a file in a temporary directory).
+2. Wrappers: hpolab ``tpe`` / ``smac-rf`` / ``smac-gp`` against a plain Optuna TPE loop and plain
+   SMAC facade loops with the same seed (so both do the same library work), at 100 and 1,000
+   trials (SMAC GP at 100). Besides the two totals, the wrapper run times the library calls it
+   makes (Optuna ask / suggest / tell, SMAC ask / tell), so ``wrapper-only`` is hpolab's own cost
+   measured inside one run, free of the run-to-run noise of the library's work.
+3. SMAC's cost per ask+tell around 50 and 100 trials (from the 100-trial wrapper runs).
+
+Usage::
+
+    python benchmarks/overhead.py                 # everything (SMAC RF at 1,000 takes a while)
+    python benchmarks/overhead.py --quick         # 100 / 1,000 trials only, no SMAC at 1,000
+    python benchmarks/overhead.py --only random   # one section: random, tpe, smac-rf, smac-gp
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+import hpolab
+from hpolab.objectives.toy import ToyObjective
+from hpolab.optimizers import RandomSearch
+from hpolab.testing import mixed_space, quadratic
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+BRANIN = ToyObjective("branin")
+
+
+def branin(config: dict[str, Any]) -> float:
+    return BRANIN.true_value(config)
+
+
+# --------------------------------------------------------------------------- random search
+def optuna_suggest(trial: optuna.Trial, space: hpolab.SearchSpace) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for name, p in space.params.items():
+        if p.kind == "float":
+            config[name] = trial.suggest_float(name, p.lower, p.upper, log=p.log)
+        elif p.kind == "int":
+            config[name] = trial.suggest_int(name, p.lower, p.upper, log=p.log)
+        else:
+            config[name] = trial.suggest_categorical(name, list(p.choices))
+    return config
+
+
+def time_hpolab_random(n: int, seed: int = 0) -> float:
+    opt = RandomSearch(mixed_space(), seed=seed)
+    start = time.perf_counter()
+    for _ in range(n):
+        trial = opt.ask()
+        opt.tell(trial, quadratic(trial.config))
+    return time.perf_counter() - start
+
+
+def time_optuna_random(n: int, seed: int = 0) -> float:
+    space = mixed_space()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    start = time.perf_counter()
+    for _ in range(n):
+        trial = study.ask()
+        study.tell(trial, quadratic(optuna_suggest(trial, space)))
+    return time.perf_counter() - start
+
+
+def time_hpolab_sqlite(n: int, seed: int = 0) -> float:
+    objective = hpolab.FunctionObjective(quadratic, mixed_space(), name="quadratic")
+    with tempfile.TemporaryDirectory() as tmp:
+        storage = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        study = hpolab.create_study(objective, RandomSearch(objective.search_space, seed=seed), storage=storage)
+        start = time.perf_counter()
+        study.optimize(n_trials=n)
+        return time.perf_counter() - start
+
+
+def best_of(fn: Callable[[int], float], n: int, repeats: int) -> float:
+    return min(fn(n) for _ in range(repeats))
+
+
+def random_section(sizes: list[int]) -> list[tuple[str, int, float, float]]:
+    rows = []
+    for n in sizes:
+        repeats = 5 if n <= 1000 else 2
+        rows.append(("hpolab RandomSearch (memory)", n, best_of(time_hpolab_random, n, repeats), math.nan))
+        rows.append(("optuna RandomSampler (memory)", n, best_of(time_optuna_random, n, repeats), math.nan))
+        rows.append(("hpolab Study random (SQLite)", n, best_of(time_hpolab_sqlite, n, 1 if n > 1000 else 2), math.nan))
+    return rows
+
+
+# ------------------------------------------------------------------------------- wrappers
+class LibraryTimer:
+    """Accumulates the time spent inside wrapped library callables."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        return timed
+
+
+def time_raw_tpe(n: int, seed: int = 0) -> float:
+    space = BRANIN.search_space
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
+    start = time.perf_counter()
+    for _ in range(n):
+        trial = study.ask()
+        study.tell(trial, branin(optuna_suggest(trial, space)))
+    return time.perf_counter() - start
+
+
+def time_hpolab_tpe(n: int, seed: int = 0) -> tuple[float, float]:
+    import optuna.trial
+
+    from hpolab.optimizers import TPE
+
+    opt = TPE(BRANIN.search_space, seed=seed)
+    timer = LibraryTimer()
+    study = opt.study
+    study.ask = timer.wrap(study.ask)  # type: ignore[method-assign]
+    study.tell = timer.wrap(study.tell)  # type: ignore[method-assign]
+    originals = {}
+    for name in ("suggest_float", "suggest_int", "suggest_categorical"):
+        originals[name] = getattr(optuna.trial.Trial, name)
+        setattr(optuna.trial.Trial, name, timer.wrap(originals[name]))
+    try:
+        start = time.perf_counter()
+        for _ in range(n):
+            trial = opt.ask()
+            opt.tell(trial, branin(trial.config))
+        total = time.perf_counter() - start
+    finally:
+        for name, fn in originals.items():
+            setattr(optuna.trial.Trial, name, fn)
+    return total, timer.seconds
+
+
+def _smac_facade(kind: str, n: int, seed: int) -> Any:
+    from smac import BlackBoxFacade, HyperparameterOptimizationFacade, Scenario
+
+    from hpolab.optimizers._smac import _fix_local_search_order
+
+    facade_cls = HyperparameterOptimizationFacade if kind == "smac-rf" else BlackBoxFacade
+    tmp = tempfile.mkdtemp(prefix="bench-smac-")
+    scenario = Scenario(
+        BRANIN.search_space.to_configspace(),
+        name=f"hpolab-{kind}",
+        deterministic=True,
+        n_trials=n,
+        seed=seed,
+        output_directory=Path(tmp),
+    )
+    facade = facade_cls(scenario, target_function=None, logging_level=False, overwrite=True)
+    _fix_local_search_order(facade)  # the same start-point order as the wrapper: identical work
+    return facade
+
+
+def time_raw_smac(kind: str, n: int, seed: int = 0) -> float:
+    from smac.runhistory.dataclasses import TrialValue
+
+    smac = _smac_facade(kind, n, seed)
+    start = time.perf_counter()
+    for _ in range(n):
+        info = smac.ask()
+        smac.tell(info, TrialValue(cost=branin(dict(info.config))), save=False)
+    return time.perf_counter() - start
+
+
+def time_hpolab_smac(kind: str, n: int, seed: int = 0) -> tuple[float, float, list[float]]:
+    """Total time, time inside SMAC's ask/tell, and the time of each ask+tell."""
+    opt = hpolab.make_optimizer(kind, BRANIN.search_space, seed=seed, n_trials=n)
+    timer = LibraryTimer()
+    facade = opt.smac  # type: ignore[attr-defined]
+    facade.ask = timer.wrap(facade.ask)
+    facade.tell = timer.wrap(facade.tell)
+    per_trial = []
+    start = time.perf_counter()
+    for _ in range(n):
+        tick = time.perf_counter()
+        trial = opt.ask()
+        opt.tell(trial, branin(trial.config))
+        per_trial.append(time.perf_counter() - tick)
+    return time.perf_counter() - start, timer.seconds, per_trial
+
+
+WRAPPER_HEADER = f"{'optimizer':<9} {'trials':>7} {'raw loop':>10} {'hpolab':>10} {'difference':>11} {'wrapper-only':>13} {'overhead':>9}"
+
+
+def wrapper_section(only: set[str], quick: bool) -> None:
+    """Run and print one row at a time (SMAC RF at 1,000 trials is last: it takes longest)."""
+    plan: list[tuple[str, int]] = []
+    if "tpe" in only:
+        plan += [("tpe", 100), ("tpe", 1000)]
+    if "smac-rf" in only:
+        plan += [("smac-rf", 100)]
+    if "smac-gp" in only:
+        plan += [("smac-gp", 100)]
+    if "smac-rf" in only and not quick:
+        plan += [("smac-rf", 1000)]
+    print("Wrappers against the raw library loop (same seed, same library work), ms per ask+tell")
+    print(WRAPPER_HEADER, flush=True)
+    windows: dict[str, list[float]] = {}
+    for kind, n in plan:
+        if kind == "tpe":
+            raw = min(time_raw_tpe(n) for _ in range(2))
+            wrapped, library = min((time_hpolab_tpe(n) for _ in range(2)), key=lambda pair: pair[0])
+        else:
+            raw = time_raw_smac(kind, n)
+            wrapped, library, per_trial = time_hpolab_smac(kind, n)
+            if n == 100:
+                windows[kind] = per_trial
+        own = wrapped - library
+        print(
+            f"{kind:<9} {n:>7} {1e3 * raw / n:>10.3f} {1e3 * wrapped / n:>10.3f} "
+            f"{100 * (wrapped - raw) / raw:>10.1f}% {1e3 * own / n:>13.3f} {100 * own / raw:>8.2f}%",
+            flush=True,
+        )
+        if kind == "smac-gp" and "smac-rf" in windows:
+            print_ask_cost(windows)
+    print("overhead = wrapper-only time / raw loop time; the goal is under 10%")
+    if "smac-gp" not in only and windows:
+        print_ask_cost(windows)
+
+
+def print_ask_cost(windows: dict[str, list[float]]) -> None:
+    print()
+    print("SMAC cost per ask+tell (hpolab wrapper, branin, mean of the 10 trials before the mark), seconds")
+    print(f"{'optimizer':<9} {'trials 41-50':>13} {'trials 91-100':>14} {'all 100':>9}")
+    for kind, times in windows.items():
+        print(f"{kind:<9} {sum(times[40:50]) / 10:>13.3f} {sum(times[90:100]) / 10:>14.3f} {sum(times) / 100:>9.3f}")
+    print(flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=["random", "tpe", "smac-rf", "smac-gp"])
+    parser.add_argument("--quick", action="store_true", help="no 10,000-trial random rows and no SMAC RF at 1,000")
+    args = parser.parse_args()
+    only = set(args.only)
+
+    if "random" in only:
+        sizes = [100, 1000] if args.quick else [100, 1000, 10000]
+        rows = random_section(sizes)
+        print("Random search: time per trial (ask + tell; the Study rows include its loop and storage)")
+        print(f"{'loop':<32} {'trials':>7} {'us/trial':>10}")
+        for name, n, seconds, _ in rows:
+            print(f"{name:<32} {n:>7} {1e6 * seconds / n:>10.1f}", flush=True)
+        print(flush=True)
+
+    if only & {"tpe", "smac-rf", "smac-gp"}:
+        wrapper_section(only, args.quick)
+
+
+if __name__ == "__main__":
+    main()

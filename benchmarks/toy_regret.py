@@ -1,0 +1,150 @@
+"""Mean final regret of the classic optimizers on the 2-D toy functions (seed 002, Appendix E).
+
+Each optimizer runs ``hpolab.optimize(objective, name, n_trials=50, seed=s)`` for 10 seeds on each
+toy function; the final regret is ``best value - optimum``. ASHA (r=1, R=16, eta=4, random
+searcher) runs on the multi-fidelity version of each function (``toy/<fn>-mf``, biased at low
+budgets) with the same number of trials; its regret is that of the best configuration evaluated
+at the full budget, and the table also shows the budget it spent (the others spend 50 x 16 in
+full-budget units).
+
+Runs are cached in ``benchmarks/results/toy_regret_runs.csv`` (delete it to start over), so an
+interrupted run resumes. Prints the table and writes it to ``benchmarks/results/toy_regret.md``.
+
+Usage::
+
+    python benchmarks/toy_regret.py
+    python benchmarks/toy_regret.py --optimizers random tpe --seeds 3 --functions branin
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import time
+from pathlib import Path
+
+import hpolab
+
+RESULTS = Path(__file__).resolve().parent / "results"
+FUNCTIONS = ["branin", "ackley", "rosenbrock", "himmelblau", "quad2d", "illcond"]
+OPTIMIZERS = ["random", "tpe", "smac-rf", "smac-gp", "asha"]
+FIELDS = ["function", "optimizer", "seed", "n_trials", "regret", "budget_spent", "seconds"]
+
+
+def run_one(function: str, optimizer: str, seed: int, n_trials: int) -> tuple[float, float]:
+    """Final regret and budget spent of one run."""
+    if optimizer == "asha":
+        objective = hpolab.make_objective(f"toy/{function}-mf")
+        study = hpolab.optimize(objective, "asha", n_trials=n_trials, seed=seed)
+        top = objective.fidelity.max  # type: ignore[union-attr]
+        full = [r for r in study.trials if r.budget == top and r.value is not None]
+        best = min(r.info["true_value"] for r in full) if full else math.inf
+        return best - objective.optimum, study.budget_spent  # type: ignore[operator]
+    objective = hpolab.make_objective(f"toy/{function}")
+    study = hpolab.optimize(objective, optimizer, n_trials=n_trials, seed=seed)
+    return study.best_value - objective.optimum, 16.0 * n_trials  # type: ignore[operator]
+
+
+def load_cache(path: Path) -> dict[tuple[str, str, int, int], dict[str, str]]:
+    if not path.exists():
+        return {}
+    with path.open() as fh:
+        return {(r["function"], r["optimizer"], int(r["seed"]), int(r["n_trials"])): r for r in csv.DictReader(fh)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--optimizers", nargs="*", default=OPTIMIZERS)
+    parser.add_argument("--functions", nargs="*", default=FUNCTIONS)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--n-trials", type=int, default=50)
+    parser.add_argument("--cache", type=Path, default=RESULTS / "toy_regret_runs.csv")
+    args = parser.parse_args()
+
+    args.cache.parent.mkdir(parents=True, exist_ok=True)
+    cache = load_cache(args.cache)
+    new_file = not args.cache.exists()
+    with args.cache.open("a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        if new_file:
+            writer.writeheader()
+        for optimizer in args.optimizers:
+            for function in args.functions:
+                for seed in range(args.seeds):
+                    key = (function, optimizer, seed, args.n_trials)
+                    if key in cache:
+                        continue
+                    start = time.perf_counter()
+                    regret, spent = run_one(function, optimizer, seed, args.n_trials)
+                    row = {
+                        "function": function,
+                        "optimizer": optimizer,
+                        "seed": seed,
+                        "n_trials": args.n_trials,
+                        "regret": repr(regret),
+                        "budget_spent": repr(spent),
+                        "seconds": f"{time.perf_counter() - start:.2f}",
+                    }
+                    writer.writerow(row)
+                    fh.flush()
+                    cache[key] = {k: str(v) for k, v in row.items()}
+                    print(f"  {optimizer:<8} {function:<11} seed {seed}: regret {regret:.4g}", file=sys.stderr)
+
+    table = format_table(cache, args.optimizers, args.functions, args.seeds, args.n_trials)
+    print(table)
+    if args.cache == RESULTS / "toy_regret_runs.csv":
+        (RESULTS / "toy_regret.md").write_text(table + "\n")
+
+
+def format_table(
+    cache: dict[tuple[str, str, int, int], dict[str, str]],
+    optimizers: list[str],
+    functions: list[str],
+    seeds: int,
+    n_trials: int,
+) -> str:
+    lines = [
+        f"Mean final regret over {seeds} seeds, {n_trials} trials (standard error in brackets; lower is better)",
+        "",
+        "| function | " + " | ".join(optimizers) + " |",
+        "|---|" + "---|" * len(optimizers),
+    ]
+    means: dict[str, list[float]] = {o: [] for o in optimizers}
+    for function in functions:
+        cells = []
+        for optimizer in optimizers:
+            values = [
+                float(cache[k]["regret"]) for s in range(seeds) if (k := (function, optimizer, s, n_trials)) in cache
+            ]
+            if len(values) < seeds:
+                cells.append(f"({len(values)}/{seeds} runs)")
+                continue
+            mean = sum(values) / len(values)
+            sd = math.sqrt(sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1))
+            cells.append(f"{mean:.4g} ({sd / math.sqrt(len(values)):.2g})")
+            means[optimizer].append(mean)
+        lines.append(f"| {function} | " + " | ".join(cells) + " |")
+    wins = []
+    for optimizer in optimizers:
+        if optimizer == "random" or "random" not in optimizers or len(means[optimizer]) != len(functions):
+            continue
+        if len(means["random"]) == len(functions):
+            better = sum(m < r for m, r in zip(means[optimizer], means["random"], strict=True))
+            wins.append(f"{optimizer} below random on {better}/{len(functions)} functions")
+    if wins:
+        lines += ["", "; ".join(wins)]
+    spent = [
+        float(r["budget_spent"]) for k, r in cache.items() if k[1] == "asha" and k[0] in functions and k[3] == n_trials
+    ]
+    if spent:
+        lines.append(
+            f"ASHA spent {sum(spent) / len(spent):.0f} budget units per run on average "
+            f"(the others: {16 * n_trials} = {n_trials} full-budget trials)"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

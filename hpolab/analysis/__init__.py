@@ -1,0 +1,59 @@
+"""Analysis of optimizer comparisons: metrics, fANOVA importance, plots and reports.
+
+Metrics need only numpy, scipy and pandas; :mod:`plots <hpolab.analysis.plots>` needs matplotlib
+(``pip install "hpolab[plots]"``) and is imported when a plot function is called.
+"""
+
+from __future__ import annotations
+
+from hpolab.analysis.metrics import (
+    BootstrapEstimate,
+    MeanCI,
+    RMSEResult,
+    aggregate_curves,
+    best_so_far,
+    bootstrap_best_of,
+    budget_curves,
+    budget_spent,
+    expected_best_of,
+    final_losses,
+    losses,
+    mean_ci,
+    mean_rank,
+    random_pools,
+    rank_matrix,
+    rank_over_trials,
+    regret_curves,
+    relative_change,
+    rmse_ci,
+    rmse_table,
+    table1,
+    table1_tasks,
+    task_losses,
+)
+
+__all__ = [
+    "BootstrapEstimate",
+    "MeanCI",
+    "RMSEResult",
+    "aggregate_curves",
+    "best_so_far",
+    "bootstrap_best_of",
+    "budget_curves",
+    "budget_spent",
+    "expected_best_of",
+    "final_losses",
+    "losses",
+    "mean_ci",
+    "mean_rank",
+    "random_pools",
+    "rank_matrix",
+    "rank_over_trials",
+    "regret_curves",
+    "relative_change",
+    "rmse_ci",
+    "rmse_table",
+    "table1",
+    "table1_tasks",
+    "task_losses",
+]

@@ -1,0 +1,802 @@
+"""Metrics for comparing optimizers: regret curves, seed 002's Table 1, mean rank, seed 000's RMSE.
+
+Every function works on plain numbers or on the trial table that :func:`hpolab.benchmarking.run`
+returns: one row per trial with the columns
+
+``optimizer``, ``objective``, ``seed``, ``trial`` (0-based position in its run), ``value``
+(``NaN`` for a failed trial), ``direction`` (``"minimize"`` / ``"maximize"``; minimize if the
+column is missing) and, where known, ``regret``, ``budget`` (the fidelity a trial ran at) and
+``max_budget`` (the objective's full fidelity).
+
+Internally values are turned into *losses* (``sign * value``, lower is better), so a maximized
+accuracy and a minimized error are handled alike. Every mean that a table or plot shows comes with
+a Student-t confidence interval (:func:`mean_ci`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "BootstrapEstimate",
+    "MeanCI",
+    "RMSEResult",
+    "aggregate_curves",
+    "best_so_far",
+    "bootstrap_best_of",
+    "budget_curves",
+    "budget_spent",
+    "expected_best_of",
+    "final_losses",
+    "losses",
+    "mean_ci",
+    "mean_rank",
+    "random_pools",
+    "rank_matrix",
+    "rank_over_trials",
+    "regret_curves",
+    "relative_change",
+    "rmse_ci",
+    "rmse_table",
+    "table1",
+    "table1_tasks",
+    "task_losses",
+]
+
+RUN_KEYS: tuple[str, str, str] = ("optimizer", "objective", "seed")
+
+
+# ----------------------------------------------------------------------------- basic statistics
+@dataclass(frozen=True)
+class MeanCI:
+    """A mean with its Student-t confidence interval.
+
+    Attributes:
+        mean: Sample mean (``NaN`` for no values).
+        low: Lower end of the interval (``NaN`` with fewer than two values).
+        high: Upper end of the interval (``NaN`` with fewer than two values).
+        n: Number of (finite) values.
+        sem: Standard error of the mean, ``s / sqrt(n)`` with ``s`` the ``ddof=1`` standard deviation.
+        confidence: Confidence level of the interval.
+    """
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    sem: float
+    confidence: float
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width."""
+        return (self.high - self.low) / 2.0
+
+    def __str__(self) -> str:
+        if math.isnan(self.low):
+            return f"{self.mean:.4g}"
+        return f"{self.mean:.4g} [{self.low:.4g}, {self.high:.4g}]"
+
+
+def _check_confidence(confidence: float) -> None:
+    if not (0.0 < confidence < 1.0):
+        raise ValueError(f"confidence: {confidence} must be strictly between 0 and 1 (e.g. 0.95)")
+
+
+def _finite(values: Iterable[float] | np.ndarray | pd.Series) -> np.ndarray:
+    arr = np.asarray(list(values) if not isinstance(values, (np.ndarray, pd.Series)) else values, dtype=float)
+    return arr[np.isfinite(arr)]
+
+
+def mean_ci(values: Iterable[float] | np.ndarray | pd.Series, confidence: float = 0.95) -> MeanCI:
+    """Mean and Student-t confidence interval ``mean ± t_{(1+c)/2, n-1} * s / sqrt(n)``.
+
+    Non-finite values are dropped.
+
+    Args:
+        values: The sample.
+        confidence: Confidence level.
+
+    Returns:
+        A :class:`MeanCI`; the interval is ``NaN`` when fewer than two values remain.
+    """
+    from scipy import stats
+
+    _check_confidence(confidence)
+    arr = _finite(values)
+    n = int(arr.size)
+    if n == 0:
+        return MeanCI(math.nan, math.nan, math.nan, 0, math.nan, confidence)
+    mean = float(arr.mean())
+    if n == 1:
+        return MeanCI(mean, math.nan, math.nan, 1, math.nan, confidence)
+    sem = float(arr.std(ddof=1) / math.sqrt(n))
+    half = float(stats.t.ppf((1.0 + confidence) / 2.0, n - 1)) * sem
+    return MeanCI(mean, mean - half, mean + half, n, sem, confidence)
+
+
+# ---------------------------------------------------------------------------- RMSE (seed 000)
+@dataclass(frozen=True)
+class RMSEResult:
+    """Root mean square error with seed 000's Student-t interval.
+
+    Attributes:
+        rmse: ``sqrt(mean(e_i^2))``.
+        std: Sample standard deviation of the errors ``e_i`` (``ddof=1``).
+        n: Number of errors.
+        low: ``rmse - t * std / sqrt(n)``.
+        high: ``rmse + t * std / sqrt(n)``.
+        confidence: Confidence level.
+    """
+
+    rmse: float
+    std: float
+    n: int
+    low: float
+    high: float
+    confidence: float
+
+    def __str__(self) -> str:
+        return f"{self.rmse:.3f} (sd {self.std:.3f}) [{self.low:.3f}, {self.high:.3f}]"
+
+
+def rmse_ci(errors: Iterable[float] | np.ndarray | pd.Series, confidence: float = 0.95) -> RMSEResult:
+    """RMSE of errors with a Student-t confidence interval, as in seed 000 (Section 4.2).
+
+    For accuracies ``a_i`` the errors are ``e_i = 1 - a_i``. The RMSE is ``sqrt(mean(e_i^2))``;
+    the interval is ``RMSE ± t_{(1+c)/2, n-1} * s / sqrt(n)`` where ``s`` is the standard deviation
+    of the errors (``ddof=1``), the paper's recipe.
+
+    Args:
+        errors: The errors (non-finite ones are dropped).
+        confidence: Confidence level.
+
+    Returns:
+        An :class:`RMSEResult` (interval ``NaN`` with fewer than two errors).
+
+    Raises:
+        ValueError: If there is no finite error.
+    """
+    from scipy import stats
+
+    _check_confidence(confidence)
+    arr = _finite(errors)
+    n = int(arr.size)
+    if n == 0:
+        raise ValueError("errors: no finite value to compute an RMSE from; pass at least one error")
+    rmse = float(math.sqrt(float(np.mean(arr**2))))
+    if n == 1:
+        return RMSEResult(rmse, math.nan, 1, math.nan, math.nan, confidence)
+    std = float(arr.std(ddof=1))
+    half = float(stats.t.ppf((1.0 + confidence) / 2.0, n - 1)) * std / math.sqrt(n)
+    return RMSEResult(rmse, std, n, rmse - half, rmse + half, confidence)
+
+
+def rmse_table(
+    df: pd.DataFrame,
+    *,
+    by: str | Sequence[str] = "optimizer",
+    accuracy: str = "value",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Seed 000's RMSE of ``1 - accuracy`` per group, with its interval.
+
+    Args:
+        df: Trial table; ``accuracy`` holds accuracies in [0, 1].
+        by: Column(s) to group by.
+        accuracy: Column with the accuracies.
+        confidence: Confidence level.
+
+    Returns:
+        One row per group: ``n``, ``rmse``, ``std``, ``ci_low``, ``ci_high``.
+    """
+    if accuracy not in df.columns:
+        raise ValueError(f"accuracy: column {accuracy!r} is not in the table; columns are {list(df.columns)}")
+    keys = [by] if isinstance(by, str) else list(by)
+    rows = []
+    for key, group in df.groupby(keys, sort=True):
+        acc = group[accuracy].to_numpy(dtype=float)
+        acc = acc[np.isfinite(acc)]
+        if acc.size == 0:
+            continue
+        res = rmse_ci(1.0 - acc, confidence)
+        key_t = key if isinstance(key, tuple) else (key,)
+        rows.append(
+            {
+                **dict(zip(keys, key_t, strict=True)),
+                "n": res.n,
+                "rmse": res.rmse,
+                "std": res.std,
+                "ci_low": res.low,
+                "ci_high": res.high,
+            }
+        )
+    return pd.DataFrame(rows, columns=[*keys, "n", "rmse", "std", "ci_low", "ci_high"])
+
+
+# ------------------------------------------------------------------------------ trajectories
+def _sign(direction: Any) -> float:
+    text = getattr(direction, "value", direction)
+    text = str(text).lower()
+    if text == "minimize":
+        return 1.0
+    if text == "maximize":
+        return -1.0
+    raise ValueError(f"direction: {direction!r} is not 'minimize' or 'maximize'")
+
+
+def best_so_far(values: Iterable[float] | np.ndarray, direction: str = "minimize") -> np.ndarray:
+    """Running best of ``values`` (incumbent after each trial).
+
+    Failed trials (``NaN``) keep the previous best; before the first finite value the entry is ``NaN``.
+
+    Args:
+        values: Values in trial order.
+        direction: ``"minimize"`` or ``"maximize"``.
+    """
+    sign = _sign(direction)
+    arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float) * sign
+    arr = np.where(np.isfinite(arr), arr, np.inf)
+    out = np.minimum.accumulate(arr) if arr.size else arr
+    out = np.where(np.isinf(out), np.nan, out)
+    return out * sign
+
+
+def losses(df: pd.DataFrame, value: str = "value") -> pd.Series:
+    """``sign * value`` per row (lower is better), using the ``direction`` column when present."""
+    vals = df[value].astype(float)
+    if "direction" not in df.columns:
+        return vals
+    signs = df["direction"].map(_sign).astype(float)
+    return vals * signs
+
+
+def _sorted_runs(df: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in (*RUN_KEYS, "trial") if c not in df.columns]
+    if missing:
+        raise ValueError(f"df: the trial table lacks column(s) {missing}; it needs {[*RUN_KEYS, 'trial']}")
+    return df.sort_values([*RUN_KEYS, "trial"], kind="stable")
+
+
+def regret_curves(
+    df: pd.DataFrame,
+    *,
+    optima: Mapping[str, float] | None = None,
+    value: str = "value",
+) -> pd.DataFrame:
+    """Best-so-far loss, regret and normalized regret after every trial of every run.
+
+    The regret of a trial is the table's ``regret`` column where present (the distance of the trial's
+    true value to the known optimum); otherwise ``loss - optimum`` with the optimum from ``optima``
+    (values in the objective's own direction) or, failing that, the best loss any run reached on the
+    objective (so the curve shows the gap to the best one found). The *regret curve* is the running
+    minimum of the regret. Normalized regret divides by the objective's range
+    ``worst - best`` over all trials of all runs of that objective, so every task is in [0, 1]
+    and tasks can be averaged.
+
+    Args:
+        df: Trial table.
+        optima: Known optimum per objective, overriding the ``regret`` column.
+        value: Column holding the observed values.
+
+    Returns:
+        One row per trial: optimizer, objective, seed, trial, ``best`` (best-so-far value in the
+        objective's direction), ``best_loss``, ``regret``, ``normalized_regret``.
+    """
+    d = _sorted_runs(df).copy()
+    d["_loss"] = losses(d, value)
+    # per objective: where the regret comes from, and the span that normalizes it
+    from_column: dict[str, bool] = {}
+    ref_best: dict[str, float] = {}
+    span: dict[str, float] = {}
+    for obj, g in d.groupby("objective", sort=False):
+        name = str(obj)
+        finite = g["_loss"][np.isfinite(g["_loss"])]
+        worst = float(finite.max()) if len(finite) else math.nan
+        regrets = g["regret"].to_numpy(dtype=float) if "regret" in g.columns else np.array([])
+        if optima is None and np.isfinite(regrets).any():
+            from_column[name] = True
+            ref_best[name] = math.nan
+            span[name] = float(np.nanmax(regrets))
+            continue
+        from_column[name] = False
+        if optima is not None and name in optima:
+            sign = _sign(g["direction"].iloc[0]) if "direction" in g.columns else 1.0
+            ref_best[name] = sign * float(optima[name])
+        else:
+            ref_best[name] = float(finite.min()) if len(finite) else math.nan
+        span[name] = worst - ref_best[name]
+    out = []
+    for key, g in d.groupby(list(RUN_KEYS), sort=True):
+        obj = str(key[1])
+        best_loss = best_so_far(g["_loss"].to_numpy(), "minimize")
+        if from_column[obj]:
+            regret = best_so_far(g["regret"].to_numpy(dtype=float), "minimize")
+        else:
+            regret = best_loss - ref_best[obj]
+        norm = regret / span[obj] if span[obj] > 0 else np.where(np.isfinite(regret), 0.0, np.nan)
+        sign = _sign(g["direction"].iloc[0]) if "direction" in g.columns else 1.0
+        out.append(
+            pd.DataFrame(
+                {
+                    "optimizer": key[0],
+                    "objective": obj,
+                    "seed": key[2],
+                    "trial": g["trial"].to_numpy(),
+                    "best": best_loss * sign,
+                    "best_loss": best_loss,
+                    "regret": regret,
+                    "normalized_regret": norm,
+                }
+            )
+        )
+    if not out:
+        return pd.DataFrame(columns=[*RUN_KEYS, "trial", "best", "best_loss", "regret", "normalized_regret"])
+    return pd.concat(out, ignore_index=True)
+
+
+def aggregate_curves(
+    curves: pd.DataFrame,
+    column: str = "normalized_regret",
+    *,
+    by: str | Sequence[str] = "optimizer",
+    x: str = "trial",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Mean of a curve column per group and x, with its Student-t interval (over runs and tasks).
+
+    Args:
+        curves: Output of :func:`regret_curves` (or any long table with ``x`` and ``column``).
+        column: The column to average.
+        by: Grouping column(s), e.g. ``"optimizer"`` or ``["optimizer", "objective"]``.
+        x: The x-axis column.
+        confidence: Confidence level.
+
+    Returns:
+        Columns ``*by, x, mean, low, high, n``.
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    rows = []
+    for key, g in curves.groupby([*keys, x], sort=True):
+        ci = mean_ci(g[column].to_numpy(dtype=float), confidence)
+        key_t = key if isinstance(key, tuple) else (key,)
+        rows.append(
+            {**dict(zip([*keys, x], key_t, strict=True)), "mean": ci.mean, "low": ci.low, "high": ci.high, "n": ci.n}
+        )
+    return pd.DataFrame(rows, columns=[*keys, x, "mean", "low", "high", "n"])
+
+
+def final_losses(df: pd.DataFrame, budget: int | None = None, *, value: str = "value") -> pd.DataFrame:
+    """Best loss of every run within its first ``budget`` trials (all trials for ``None``).
+
+    Returns:
+        Columns optimizer, objective, seed, ``loss`` (best ``sign * value``), ``n_trials`` (trials counted).
+    """
+    if budget is not None and budget < 1:
+        raise ValueError(f"budget: {budget} must be a positive number of trials")
+    d = _sorted_runs(df).copy()
+    d["_loss"] = losses(d, value)
+    if budget is not None:
+        d = d.groupby(list(RUN_KEYS), sort=False, group_keys=False).head(budget)
+    d["_loss"] = d["_loss"].where(np.isfinite(d["_loss"]))
+    g = d.groupby(list(RUN_KEYS), sort=True)
+    out = pd.DataFrame({"loss": g["_loss"].min(), "n_trials": g["_loss"].size()}).reset_index()
+    return out
+
+
+def task_losses(df: pd.DataFrame, budget: int | None = None, *, value: str = "value") -> pd.DataFrame:
+    """Per task (objective) and optimizer: the best loss within ``budget`` trials, averaged over seeds.
+
+    Returns:
+        A wide table: index objective, one column per optimizer.
+    """
+    fl = final_losses(df, budget, value=value)
+    return fl.pivot_table(index="objective", columns="optimizer", values="loss", aggfunc="mean")
+
+
+# --------------------------------------------------------------------- random-search baseline
+@dataclass(frozen=True)
+class BootstrapEstimate:
+    """Bootstrap estimate of random search's best loss after ``budget`` evaluations.
+
+    Attributes:
+        mean: Mean over bootstrap replicates of the best of ``budget`` draws.
+        std: Standard deviation over replicates (the spread of one random-search run).
+        sem: Standard error of ``mean``.
+        low: 2.5% quantile of the replicates.
+        high: 97.5% quantile of the replicates.
+        budget: Evaluations per replicate.
+        n_bootstrap: Number of replicates.
+        pool_size: Size of the pool the draws came from.
+    """
+
+    mean: float
+    std: float
+    sem: float
+    low: float
+    high: float
+    budget: int
+    n_bootstrap: int
+    pool_size: int
+
+
+def bootstrap_best_of(
+    pool: Iterable[float] | np.ndarray,
+    budget: int,
+    *,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    direction: str = "minimize",
+) -> BootstrapEstimate:
+    """Estimate random search's best value after ``budget`` evaluations by bootstrap (seed 002, Table 1).
+
+    Seed 002 evaluates many random configurations per task and estimates random search's loss at a
+    budget from bootstrap samples of them. Here: ``idx = default_rng(seed).integers(0, n, size=(n_bootstrap,
+    budget))``; each replicate is the best of ``pool[idx[r]]`` (draws with replacement); the estimate is the
+    mean over replicates. Non-finite pool entries (failed trials) are dropped first.
+
+    Args:
+        pool: Values of random configurations (in the objective's own direction).
+        budget: Number of evaluations of the random search being estimated.
+        n_bootstrap: Number of replicates.
+        seed: Seed of the bootstrap's generator (a fixed seed makes the baseline reproducible).
+        direction: ``"minimize"`` or ``"maximize"``.
+
+    Returns:
+        A :class:`BootstrapEstimate` in the objective's direction.
+
+    Raises:
+        ValueError: If the pool has no finite value or ``budget`` / ``n_bootstrap`` are not positive.
+    """
+    if budget < 1:
+        raise ValueError(f"budget: {budget} must be a positive number of evaluations")
+    if n_bootstrap < 1:
+        raise ValueError(f"n_bootstrap: {n_bootstrap} must be positive (e.g. 1000)")
+    sign = _sign(direction)
+    arr = _finite(pool) * sign
+    if arr.size == 0:
+        raise ValueError("pool: no finite value; evaluate some random configurations first")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, arr.size, size=(n_bootstrap, int(budget)))
+    best = arr[idx].min(axis=1) * sign
+    std = float(best.std(ddof=1)) if n_bootstrap > 1 else math.nan
+    lo, hi = (float(q) for q in np.quantile(best, [0.025, 0.975]))
+    if sign < 0:
+        lo, hi = min(lo, hi), max(lo, hi)
+    return BootstrapEstimate(
+        mean=float(best.mean()),
+        std=std,
+        sem=std / math.sqrt(n_bootstrap) if n_bootstrap > 1 else math.nan,
+        low=lo,
+        high=hi,
+        budget=int(budget),
+        n_bootstrap=int(n_bootstrap),
+        pool_size=int(arr.size),
+    )
+
+
+def expected_best_of(pool: Iterable[float] | np.ndarray, budget: int, *, direction: str = "minimize") -> float:
+    """Exact expectation that :func:`bootstrap_best_of` estimates: best of ``budget`` draws with replacement.
+
+    With the pool's losses sorted ascending ``x_(1) <= ... <= x_(n)``,
+    ``E[min] = sum_k x_(k) * (((n - k + 1) / n)^b - ((n - k) / n)^b)``.
+    """
+    if budget < 1:
+        raise ValueError(f"budget: {budget} must be a positive number of evaluations")
+    sign = _sign(direction)
+    arr = np.sort(_finite(pool) * sign)
+    n = arr.size
+    if n == 0:
+        raise ValueError("pool: no finite value; evaluate some random configurations first")
+    k = np.arange(1, n + 1)
+    weights = ((n - k + 1) / n) ** budget - ((n - k) / n) ** budget
+    return float(np.dot(arr, weights)) * sign
+
+
+def random_pools(
+    df: pd.DataFrame,
+    *,
+    random: str = "random",
+    pool_optimizer: str = "random-pool",
+    value: str = "value",
+) -> dict[str, np.ndarray]:
+    """Values of random configurations per objective, for :func:`bootstrap_best_of`.
+
+    Uses the rows of ``pool_optimizer`` (a large pool of random samples, as seed 002's 500 per task)
+    for objectives that have them, else all trials of ``random`` over every seed (random search's
+    trials are independent samples, so pooling seeds and positions is valid).
+    """
+    pools: dict[str, np.ndarray] = {}
+    for obj, g in df.groupby("objective", sort=True):
+        rows = g[g["optimizer"] == pool_optimizer]
+        if rows.empty:
+            rows = g[g["optimizer"] == random]
+        vals = rows[value].to_numpy(dtype=float)
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            pools[str(obj)] = vals
+    return pools
+
+
+def relative_change(loss: float, baseline: float) -> float:
+    """Seed 002's change versus random: ``(baseline - loss) / |baseline|`` (0.2 -> 0.1 is +0.5).
+
+    Positive is an improvement. Both are losses (lower is better). ``0`` when both are equal,
+    ``NaN`` when the baseline is 0 and the loss is not.
+    """
+    if not (math.isfinite(loss) and math.isfinite(baseline)):
+        return math.nan
+    if loss == baseline:
+        return 0.0
+    if baseline == 0:
+        return math.nan
+    return (baseline - loss) / abs(baseline)
+
+
+# ---------------------------------------------------------------------------------- ranks
+def rank_matrix(task_table: pd.DataFrame) -> pd.DataFrame:
+    """Rank of every method (column) on every task (row), 1 = lowest loss; ties share their average rank.
+
+    A missing entry (``NaN``) is ranked last on that task (tied with other missing ones).
+    """
+    from scipy import stats
+
+    values = task_table.to_numpy(dtype=float)
+    ranks = np.empty_like(values)
+    for i, row in enumerate(values):
+        filled = np.where(np.isfinite(row), row, np.inf)
+        ranks[i] = stats.rankdata(filled, method="average")
+    return pd.DataFrame(ranks, index=task_table.index, columns=task_table.columns)
+
+
+def mean_rank(task_table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean rank of each method over tasks (ties averaged), with a Student-t interval.
+
+    Args:
+        task_table: Losses, one row per task and one column per method.
+        confidence: Confidence level.
+
+    Returns:
+        Index method; columns ``mean_rank``, ``low``, ``high``, ``n_tasks``.
+    """
+    ranks = rank_matrix(task_table)
+    rows = {}
+    for col in ranks.columns:
+        ci = mean_ci(ranks[col].to_numpy(), confidence)
+        rows[col] = {"mean_rank": ci.mean, "low": ci.low, "high": ci.high, "n_tasks": ci.n}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["mean_rank", "low", "high", "n_tasks"])
+
+
+def rank_over_trials(df: pd.DataFrame, *, value: str = "value", confidence: float = 0.95) -> pd.DataFrame:
+    """Mean rank of each optimizer after every trial (ranked per task on the seed-averaged best loss).
+
+    At trial ``t`` each optimizer's best-so-far loss is averaged over seeds per task, the optimizers
+    are ranked per task (ties averaged), and the ranks are averaged over tasks with an interval.
+
+    Returns:
+        Columns optimizer, trial, mean_rank, low, high, n_tasks.
+    """
+    curves = regret_curves(df, value=value)
+    if curves.empty:
+        return pd.DataFrame(columns=["optimizer", "trial", "mean_rank", "low", "high", "n_tasks"])
+    # carry each run's last best forward so runs of different length stay comparable
+    n_max = int(curves["trial"].max()) + 1
+    filled = []
+    for key, g in curves.groupby(list(RUN_KEYS), sort=False):
+        s = pd.Series(g["best_loss"].to_numpy(), index=g["trial"].to_numpy()).reindex(range(n_max)).ffill()
+        filled.append(
+            pd.DataFrame(
+                {"optimizer": key[0], "objective": key[1], "seed": key[2], "trial": s.index, "best_loss": s.to_numpy()}
+            )
+        )
+    full = pd.concat(filled, ignore_index=True)
+    rows = []
+    for t, g in full.groupby("trial", sort=True):
+        table = g.pivot_table(index="objective", columns="optimizer", values="best_loss", aggfunc="mean")
+        table = table.dropna(how="all")
+        if table.empty:
+            continue
+        mr = mean_rank(table, confidence)
+        for opt, r in mr.iterrows():
+            rows.append(
+                {
+                    "optimizer": opt,
+                    "trial": int(t),  # type: ignore[arg-type]
+                    "mean_rank": r["mean_rank"],
+                    "low": r["low"],
+                    "high": r["high"],
+                    "n_tasks": int(r["n_tasks"]),
+                }
+            )
+    return pd.DataFrame(rows, columns=["optimizer", "trial", "mean_rank", "low", "high", "n_tasks"])
+
+
+# --------------------------------------------------------------------- seed 002's Table 1
+def table1_tasks(
+    df: pd.DataFrame,
+    budget: int = 10,
+    *,
+    random: str = "random",
+    pools: Mapping[str, Iterable[float]] | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    value: str = "value",
+) -> pd.DataFrame:
+    """Per task and method: loss at ``budget``, random's bootstrap loss, change versus random, rank.
+
+    A method's loss on a task is its best loss within the first ``budget`` trials, averaged over seeds.
+    Random search's loss is :func:`bootstrap_best_of` on the task's pool (``pools`` or
+    :func:`random_pools`), with the same fixed ``seed`` for every task. Ranks are among all methods and
+    random (ties averaged).
+
+    Returns:
+        Long table: objective, optimizer (``random`` for the baseline), loss, random_loss, change
+        (fraction; positive is better), beats_random (bool), rank.
+    """
+    if pools is None:
+        pools = random_pools(df, random=random, value=value)
+    methods = df[~df["optimizer"].isin([random, "random-pool"])]
+    table = task_losses(methods, budget, value=value) if not methods.empty else pd.DataFrame()
+    directions: dict[str, str] = {}
+    if "direction" in df.columns:
+        directions = {str(k): str(v) for k, v in df.groupby("objective")["direction"].first().items()}
+    objectives = sorted(set(map(str, df["objective"].unique())))
+    rand = {}
+    for obj in objectives:
+        pool = pools.get(obj)
+        if pool is None:
+            raise ValueError(
+                f"objective {obj!r}: no random-search values to bootstrap from; include the {random!r} "
+                "optimizer in the run or pass pools={objective: values}"
+            )
+        direction = directions.get(obj, "minimize")
+        est = bootstrap_best_of(pool, budget, n_bootstrap=n_bootstrap, seed=seed, direction=direction)
+        rand[obj] = _sign(direction) * est.mean
+    wide = table.reindex(objectives) if not table.empty else pd.DataFrame(index=objectives)
+    wide[random] = pd.Series(rand)
+    ranks = rank_matrix(wide)
+    rows = []
+    for obj in objectives:
+        base = float(wide.loc[obj, random])  # type: ignore[arg-type]
+        for opt in wide.columns:
+            loss = float(wide.loc[obj, opt])  # type: ignore[arg-type]
+            rows.append(
+                {
+                    "objective": obj,
+                    "optimizer": opt,
+                    "loss": loss,
+                    "random_loss": base,
+                    "change": relative_change(loss, base),
+                    "beats_random": bool(loss < base) if math.isfinite(loss) else False,
+                    "rank": float(ranks.loc[obj, opt]),  # type: ignore[arg-type]
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["objective", "optimizer", "loss", "random_loss", "change", "beats_random", "rank"]
+    )
+
+
+def table1(
+    df: pd.DataFrame,
+    budget: int = 10,
+    *,
+    random: str = "random",
+    pools: Mapping[str, Iterable[float]] | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    value: str = "value",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Seed 002's Table 1: per method, over tasks at a fixed budget.
+
+    Columns: ``n_tasks``; ``beats_random`` (% of tasks whose loss is strictly below random's bootstrap
+    loss); ``median_change`` and ``mean_change`` (% change in loss versus random, positive is better)
+    with ``mean_change_low`` / ``mean_change_high`` (Student-t interval over tasks); ``mean_rank``
+    among all methods and random (1 is best, ties averaged) with ``mean_rank_low`` / ``mean_rank_high``.
+    The random row is the bootstrap baseline itself. See :func:`table1_tasks` for the per-task numbers.
+
+    Args:
+        df: Trial table.
+        budget: Evaluations per run counted (seed 002: 10).
+        random: Name of the random-search optimizer in ``df``.
+        pools: Random values per objective for the bootstrap (default: :func:`random_pools`).
+        n_bootstrap: Bootstrap replicates.
+        seed: Seed of the bootstrap.
+        value: Column with the values.
+        confidence: Level of the intervals.
+    """
+    tasks = table1_tasks(df, budget, random=random, pools=pools, n_bootstrap=n_bootstrap, seed=seed, value=value)
+    rows = {}
+    for opt, g in tasks.groupby("optimizer", sort=False):
+        change = g["change"].to_numpy(dtype=float) * 100.0
+        cci = mean_ci(change, confidence)
+        rci = mean_ci(g["rank"].to_numpy(dtype=float), confidence)
+        finite = np.isfinite(g["loss"].to_numpy(dtype=float))
+        rows[opt] = {
+            "n_tasks": int(finite.sum()),
+            "beats_random": 100.0 * float(g["beats_random"].sum()) / max(int(finite.sum()), 1),
+            "median_change": float(np.nanmedian(change)) if np.isfinite(change).any() else math.nan,
+            "mean_change": cci.mean,
+            "mean_change_low": cci.low,
+            "mean_change_high": cci.high,
+            "mean_rank": rci.mean,
+            "mean_rank_low": rci.low,
+            "mean_rank_high": rci.high,
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "optimizer"
+    if random in out.index:
+        out.loc[random, "beats_random"] = math.nan
+    return out.sort_values("mean_rank", kind="stable")
+
+
+# ------------------------------------------------------------------ multi-fidelity budgets
+def budget_spent(df: pd.DataFrame) -> pd.DataFrame:
+    """Fidelity budget each run spent (e.g. epochs), and as a number of full evaluations.
+
+    A trial's budget is its ``budget`` column; a missing budget (single-fidelity trial) counts as the
+    full fidelity ``max_budget`` where that column exists, else as 1.
+
+    Returns:
+        Columns optimizer, objective, seed, n_trials, budget_spent, full_evaluations.
+    """
+    d = df.copy()
+    b = _trial_budgets(d)
+    d["_b"] = b
+    full = d["max_budget"].astype(float) if "max_budget" in d.columns else pd.Series(1.0, index=d.index)
+    d["_full"] = (b / full.where(full > 0, 1.0)).fillna(1.0)
+    g = d.groupby(list(RUN_KEYS), sort=True)
+    return pd.DataFrame(
+        {"n_trials": g.size(), "budget_spent": g["_b"].sum(), "full_evaluations": g["_full"].sum()}
+    ).reset_index()
+
+
+def _trial_budgets(d: pd.DataFrame) -> pd.Series:
+    full = d["max_budget"].astype(float) if "max_budget" in d.columns else pd.Series(1.0, index=d.index)
+    full = full.fillna(1.0)
+    if "budget" not in d.columns:
+        return full
+    return d["budget"].astype(float).fillna(full)
+
+
+def budget_curves(df: pd.DataFrame, *, value: str = "value", full_fidelity_only: bool = False) -> pd.DataFrame:
+    """Best-so-far loss against cumulative fidelity budget per run (for multi-fidelity comparisons).
+
+    Args:
+        df: Trial table with ``budget`` (and ``max_budget``) columns.
+        value: Column with the values.
+        full_fidelity_only: Count only trials run at the full fidelity towards the incumbent (the
+            budget of the others is still spent). Use it when low-fidelity values are not comparable.
+
+    Returns:
+        Columns optimizer, objective, seed, trial, budget (of the trial), cumulative_budget, best_loss.
+    """
+    d = _sorted_runs(df).copy()
+    d["_loss"] = losses(d, value)
+    d["_b"] = _trial_budgets(d)
+    if full_fidelity_only and "max_budget" in d.columns:
+        full = d["max_budget"].astype(float)
+        d.loc[d["_b"] < full, "_loss"] = math.nan
+    out = []
+    for key, g in d.groupby(list(RUN_KEYS), sort=True):
+        out.append(
+            pd.DataFrame(
+                {
+                    "optimizer": key[0],
+                    "objective": key[1],
+                    "seed": key[2],
+                    "trial": g["trial"].to_numpy(),
+                    "budget": g["_b"].to_numpy(),
+                    "cumulative_budget": np.cumsum(g["_b"].to_numpy()),
+                    "best_loss": best_so_far(g["_loss"].to_numpy(), "minimize"),
+                }
+            )
+        )
+    cols = [*RUN_KEYS, "trial", "budget", "cumulative_budget", "best_loss"]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)

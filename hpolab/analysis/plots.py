@@ -1,0 +1,357 @@
+"""PNG plots of a comparison (matplotlib, Agg; no pyplot state is touched).
+
+Every function takes the trial table of :func:`hpolab.benchmarking.run` (or a table derived from
+it), writes one PNG and returns its path. Colours are fixed per optimizer across all plots, every
+mean is drawn with its Student-t 95% interval, and axes switch to a log scale when the values span
+more than two decades. Needs ``pip install "hpolab[plots]"``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpolab.analysis import metrics as M
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "optimizer_colors",
+    "plot_budget",
+    "plot_importance",
+    "plot_rank",
+    "plot_regret",
+    "plot_regret_per_task",
+    "plot_task_bars",
+]
+
+_MARKERS = "osD^vP*Xh<>"
+M_POOL = "random-pool"
+
+
+def _figure(width: float, height: float) -> Figure:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(f'plots need matplotlib: pip install "hpolab[plots]" ({exc})') from exc
+    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+
+
+def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png")
+    return out
+
+
+def optimizer_colors(names: Sequence[str]) -> dict[str, Any]:
+    """A fixed colour per optimizer (sorted names on the tab10 palette; random search is grey)."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10"]
+    palette = [cmap(i) for i in range(10) if i != 7]  # 7 is grey, kept for random search
+    out: dict[str, Any] = {}
+    others = [n for n in sorted(set(names)) if n not in ("random", M_POOL)]
+    for i, name in enumerate(others):
+        out[name] = palette[i % len(palette)]
+    out["random"] = cmap(7)
+    out[M_POOL] = cmap(7)
+    return out
+
+
+def _use_log(values: np.ndarray, ratio: float = 100.0) -> bool:
+    """Whether positive values span more than ``ratio`` (then a log axis reads better)."""
+    finite = values[np.isfinite(values)]
+    if not finite.size or float(finite.min()) <= 0:
+        return False
+    return float(finite.max()) / float(finite.min()) > ratio
+
+
+def _regret_clip(means: np.ndarray, log: bool) -> tuple[float, float]:
+    """Regret is never negative: bands stop at 0 (or, on a log axis, a decade under the smallest mean)."""
+    if not log:
+        return (0.0, math.inf)
+    pos = means[np.isfinite(means) & (means > 0)]
+    return (float(pos.min()) / 10.0 if pos.size else 1e-12, math.inf)
+
+
+def _short(name: str, width: int = 28) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _band(
+    ax: Axes,
+    agg: pd.DataFrame,
+    x: str,
+    label: str,
+    color: Any,
+    marker: str,
+    offset: float = 0.0,
+    clip: tuple[float, float] = (-math.inf, math.inf),
+) -> None:
+    xs = agg[x].to_numpy(dtype=float) + 1 + offset
+    ax.plot(xs, agg["mean"], color=color, label=label, marker=marker, markersize=3.5, linewidth=1.6)
+    low = np.clip(agg["low"].to_numpy(dtype=float), *clip)
+    high = np.clip(agg["high"].to_numpy(dtype=float), *clip)
+    ok = np.isfinite(low) & np.isfinite(high)
+    if ok.any():
+        ax.fill_between(xs[ok], low[ok], high[ok], color=color, alpha=0.18, linewidth=0)
+
+
+def _methods(df: pd.DataFrame) -> list[str]:
+    return [m for m in sorted(df["optimizer"].unique()) if m != M_POOL]
+
+
+def plot_regret(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    normalized: bool = True,
+    title: str | None = None,
+) -> Path:
+    """Mean (normalized) regret of the best-so-far trial over trials, per optimizer, with 95% intervals.
+
+    Averaged over all tasks and seeds; normalized regret puts every task on [0, 1] first (see
+    :func:`hpolab.analysis.regret_curves`).
+    """
+    data = df[df["optimizer"] != M_POOL]
+    curves = M.regret_curves(data)
+    column = "normalized_regret" if normalized else "regret"
+    fig = _figure(7.5, 4.6)
+    ax = fig.add_subplot()
+    colors = optimizer_colors(_methods(data))
+    aggs = {opt: M.aggregate_curves(curves[curves["optimizer"] == opt], column) for opt in _methods(data)}
+    means = np.concatenate([a["mean"].to_numpy(dtype=float) for a in aggs.values()]) if aggs else np.array([])
+    log = _use_log(means, 10.0)
+    for i, (opt, agg) in enumerate(aggs.items()):
+        _band(ax, agg, "trial", opt, colors[opt], _MARKERS[i % len(_MARKERS)], clip=_regret_clip(means, log))
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("trial (function evaluations)")
+    ax.set_ylabel("normalized regret of best trial" if normalized else "regret of best trial")
+    n_tasks = data["objective"].nunique()
+    ax.set_title(title or f"Regret over trials: mean over {n_tasks} task(s) and seeds, 95% t-interval")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="optimizer", frameon=False)
+    return _save(fig, path)
+
+
+def plot_regret_per_task(df: pd.DataFrame, path: str | os.PathLike[str], *, ncols: int = 4) -> Path:
+    """One panel per task: regret of the best-so-far trial over trials, mean over seeds with 95% intervals."""
+    data = df[df["optimizer"] != M_POOL]
+    curves = M.regret_curves(data)
+    tasks = sorted(data["objective"].unique())
+    ncols = max(1, min(ncols, len(tasks)))
+    nrows = math.ceil(len(tasks) / ncols)
+    fig = _figure(3.4 * ncols + 0.6, 2.7 * nrows + 0.8)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    colors = optimizer_colors(_methods(data))
+    handles: dict[str, Any] = {}
+    for k, task in enumerate(tasks):
+        ax = axes[k // ncols][k % ncols]
+        sub = curves[curves["objective"] == task]
+        aggs = {opt: M.aggregate_curves(sub[sub["optimizer"] == opt], "regret") for opt in _methods(data)}
+        aggs = {k: v for k, v in aggs.items() if not v.empty}
+        means = np.concatenate([a["mean"].to_numpy(dtype=float) for a in aggs.values()]) if aggs else np.array([])
+        log = _use_log(means, 10.0)
+        for opt, agg in aggs.items():
+            i = _methods(data).index(opt)
+            _band(ax, agg, "trial", opt, colors[opt], _MARKERS[i % len(_MARKERS)], clip=_regret_clip(means, log))
+        if log:
+            ax.set_yscale("log")
+        ax.set_title(_short(task, 34), fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(labelsize=8)
+        if k % ncols == 0:
+            ax.set_ylabel("regret", fontsize=9)
+        if k // ncols == nrows - 1:
+            ax.set_xlabel("trial", fontsize=9)
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+    for k in range(len(tasks), nrows * ncols):
+        axes[k // ncols][k % ncols].set_visible(False)
+    fig.legend(
+        list(handles.values()),
+        list(handles.keys()),
+        loc="outside lower center",
+        ncols=min(len(handles), 6),
+        frameon=False,
+        title="optimizer",
+    )
+    fig.suptitle("Regret of the best trial per task (mean over seeds, 95% t-interval)", fontsize=11)
+    return _save(fig, path)
+
+
+def plot_rank(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Mean rank (1 = best) of each optimizer over trials, ranked per task, with 95% intervals."""
+    data = df[df["optimizer"] != M_POOL]
+    ranks = M.rank_over_trials(data)
+    fig = _figure(7.5, 4.6)
+    ax = fig.add_subplot()
+    colors = optimizer_colors(_methods(data))
+    methods = _methods(data)
+    for i, opt in enumerate(methods):
+        sub = ranks[ranks["optimizer"] == opt].rename(columns={"mean_rank": "mean"})
+        offset = (i - (len(methods) - 1) / 2) * 0.04
+        _band(ax, sub, "trial", opt, colors[opt], _MARKERS[i % len(_MARKERS)], offset, clip=(1.0, float(len(methods))))
+    ax.set_ylim(0.8, len(methods) + 0.2)
+    ax.invert_yaxis()
+    ax.set_xlabel("trial (function evaluations)")
+    ax.set_ylabel("mean rank (1 = best)")
+    ax.set_title(f"Rank over trials, averaged over {data['objective'].nunique()} task(s), 95% t-interval")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="optimizer", frameon=False)
+    return _save(fig, path)
+
+
+def plot_task_bars(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    budget: int | None = None,
+    random_losses: Mapping[str, float] | None = None,
+    ncols: int = 4,
+) -> Path:
+    """Per task: best value within ``budget`` trials per optimizer (mean over seeds, 95% intervals).
+
+    ``random_losses`` (per task, in the objective's direction) draws random search's bootstrap
+    baseline as a dashed line, as in seed 002's Figure 7.
+    """
+    data = df[df["optimizer"] != M_POOL]
+    fl = M.final_losses(data, budget)
+    directions = data.groupby("objective")["direction"].first() if "direction" in data.columns else None
+    tasks = sorted(fl["objective"].unique())
+    methods = _methods(data)
+    colors = optimizer_colors(methods)
+    ncols = max(1, min(ncols, len(tasks)))
+    nrows = math.ceil(len(tasks) / ncols)
+    fig = _figure(3.4 * ncols + 0.6, 2.8 * nrows + 0.9)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for k, task in enumerate(tasks):
+        ax = axes[k // ncols][k % ncols]
+        sign = 1.0
+        if directions is not None and str(directions[task]) == "maximize":
+            sign = -1.0
+        sub = fl[fl["objective"] == task]
+        means, errs = [], []
+        for opt in methods:
+            ci = M.mean_ci(sign * sub[sub["optimizer"] == opt]["loss"].to_numpy(dtype=float))
+            means.append(ci.mean)
+            errs.append(ci.half_width if math.isfinite(ci.low) else 0.0)
+        xs = np.arange(len(methods))
+        for x, m, mean, err in zip(xs, methods, means, errs, strict=True):
+            ax.errorbar(
+                [x],
+                [mean],
+                yerr=[err],
+                fmt=_MARKERS[methods.index(m) % len(_MARKERS)],
+                color=colors[m],
+                markersize=7,
+                capsize=4,
+                elinewidth=1.5,
+            )
+        finite = [m for m in means if math.isfinite(m)]
+        if random_losses is not None and task in random_losses:
+            ax.axhline(random_losses[task], color="black", linestyle="--", linewidth=1.0)
+            finite.append(random_losses[task])
+        if finite:
+            lo, hi = min(finite), max(finite)
+            pad = (hi - lo) * 0.5 if hi > lo else abs(hi) * 0.05 + 1e-9
+            ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xlim(-0.6, len(methods) - 0.4)
+        ax.set_xticks(xs, [_short(m, 12) for m in methods], rotation=30, ha="right", fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_title(_short(task, 34), fontsize=10)
+        ax.grid(True, axis="y", alpha=0.3)
+        if k % ncols == 0:
+            ax.set_ylabel("best value" + (f" after {budget}" if budget else ""), fontsize=9)
+    for k in range(len(tasks), nrows * ncols):
+        axes[k // ncols][k % ncols].set_visible(False)
+    title = "Best value per task" + (f" after {budget} evaluations" if budget else "")
+    title += "\nmean over seeds, 95% t-interval"
+    if random_losses:
+        title += "; dashed: random search (bootstrap)"
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_importance(importance: pd.DataFrame, path: str | os.PathLike[str], *, ncols: int = 3) -> Path:
+    """FANOVA importance bars, one panel per objective (the table of :func:`importance_by_objective`)."""
+    tasks = sorted(importance["objective"].unique())
+    if not tasks:
+        raise ValueError("importance: empty table; nothing to plot")
+    ncols = max(1, min(ncols, len(tasks)))
+    nrows = math.ceil(len(tasks) / ncols)
+    max_params = int(importance.groupby("objective").size().max())
+    fig = _figure(4.2 * ncols, (0.32 * max_params + 1.2) * nrows + 0.5)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for k, task in enumerate(tasks):
+        ax = axes[k // ncols][k % ncols]
+        sub = importance[importance["objective"] == task].sort_values("importance")
+        ax.barh(sub["param"], sub["importance"], color="tab:blue", edgecolor="black", linewidth=0.4)
+        for y, v in enumerate(sub["importance"]):
+            ax.text(v, y, f" {v:.2f}", va="center", fontsize=8)
+        ax.set_xlim(0, max(1e-9, float(sub["importance"].max())) * 1.25)
+        n = int(sub["n_trials"].iloc[0]) if "n_trials" in sub.columns else None
+        ax.set_title(_short(task, 34) + (f" ({n} trials)" if n else ""), fontsize=10)
+        ax.tick_params(labelsize=8)
+        ax.set_xlabel("fANOVA importance (share of variance)", fontsize=9)
+        ax.grid(True, axis="x", alpha=0.3)
+    for k in range(len(tasks), nrows * ncols):
+        axes[k // ncols][k % ncols].set_visible(False)
+    fig.suptitle("Hyperparameter importance (fANOVA, Optuna's FanovaImportanceEvaluator)", fontsize=11)
+    return _save(fig, path)
+
+
+def plot_budget(df: pd.DataFrame, path: str | os.PathLike[str], *, full_fidelity_only: bool = False) -> Path:
+    """Best loss against the fidelity budget spent (e.g. epochs), per optimizer, averaged over tasks and seeds.
+
+    Each run's best-so-far loss is read at a common grid of budgets (the last value carried forward),
+    normalized per task to [0, 1] by the task's best and worst losses, and averaged with 95% intervals.
+    """
+    data = df[df["optimizer"] != M_POOL]
+    bc = M.budget_curves(data, full_fidelity_only=full_fidelity_only)
+    top = float(bc["cumulative_budget"].max()) if not bc.empty else 1.0
+    grid = np.linspace(0.0, top, 60)
+    lossed = data.assign(_loss=M.losses(data))
+    span = lossed.groupby("objective")["_loss"].agg(["min", "max"])
+    rows = []
+    for (opt, obj, _seed), g in bc.groupby(["optimizer", "objective", "seed"], sort=True):
+        cb = g["cumulative_budget"].to_numpy(dtype=float)
+        bl = g["best_loss"].to_numpy(dtype=float)
+        idx = np.searchsorted(cb, grid, side="right") - 1
+        lo, hi = float(span.at[obj, "min"]), float(span.at[obj, "max"])  # type: ignore[index, arg-type]
+        for x, i in zip(grid, idx, strict=True):
+            val = bl[i] if i >= 0 else math.nan
+            norm = (val - lo) / (hi - lo) if hi > lo else 0.0
+            rows.append({"optimizer": opt, "x": x, "value": norm})
+    import pandas as pd
+
+    long = pd.DataFrame(rows)
+    fig = _figure(7.5, 4.6)
+    ax = fig.add_subplot()
+    methods = _methods(data)
+    colors = optimizer_colors(methods)
+    for i, opt in enumerate(methods):
+        agg = M.aggregate_curves(long[long["optimizer"] == opt], "value", x="x")
+        agg = agg[agg["n"] > 0]
+        if agg.empty:
+            continue
+        ax.plot(agg["x"], agg["mean"], color=colors[opt], label=opt, linewidth=1.6)
+        ok = np.isfinite(agg["low"]) & np.isfinite(agg["high"])
+        ax.fill_between(agg["x"][ok], agg["low"][ok], agg["high"][ok], color=colors[opt], alpha=0.18, linewidth=0)
+        del i
+    ax.set_xlabel("budget spent (fidelity units, e.g. epochs)")
+    ax.set_ylabel("normalized best loss (0 = best seen)")
+    ax.set_title("Best loss against budget spent, 95% t-interval")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="optimizer", frameon=False)
+    return _save(fig, path)

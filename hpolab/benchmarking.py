@@ -1,0 +1,783 @@
+"""Run a grid of optimizers x objectives x seeds, resumably, and collect one row per trial.
+
+Every run is a :class:`hpolab.Study` named ``"{optimizer}|{objective}|{seed}"`` in one storage
+(SQLite by default). The studies write their trials as they go, so:
+
+* a rerun of the same grid skips runs that are finished (marked ``complete`` in the study's
+  ``benchmark`` attribute) and continues partial ones from their last finished trial (the study
+  replays its history into a fresh optimizer; a trial that was running when the process died is
+  evaluated again);
+* runs go in parallel over processes (``n_jobs``). Each worker opens its own connection to the
+  one SQLite file and writes its own studies; the storage runs SQLite in WAL mode with a busy
+  timeout and keeps every write a short transaction, so concurrent writers wait for each other
+  instead of failing, and no trial is lost when a worker is killed. The parent only reads.
+
+:func:`run` returns the trial table that :mod:`hpolab.analysis` works on; :func:`load_results`
+reads the same table back from a storage file; :data:`SUITES` names the papers' comparisons.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hpolab.objectives.base import Objective
+    from hpolab.storage import Storage
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_STORAGE",
+    "SUITES",
+    "RunSpec",
+    "Suite",
+    "execute",
+    "expand_objectives",
+    "get_suite",
+    "load_results",
+    "plan",
+    "run",
+    "run_suite",
+    "study_contexts",
+]
+
+_logger = logging.getLogger("hpolab.benchmarking")
+
+#: Storage used when none is given.
+DEFAULT_STORAGE = "sqlite:///hpolab-benchmark.db"
+
+#: Columns of the trial table, in order.
+COLUMNS: tuple[str, ...] = (
+    "optimizer",
+    "objective",
+    "seed",
+    "trial",
+    "trial_id",
+    "state",
+    "value",
+    "true_value",
+    "regret",
+    "direction",
+    "budget",
+    "max_budget",
+    "cost",
+    "wall_time",
+    "prompt_tokens",
+    "completion_tokens",
+    "llm_latency",
+    "llm_calls",
+    "llm_outcome",
+    "config",
+    "error",
+)
+
+#: Name of the study attribute where the benchmark keeps its bookkeeping.
+_ATTR = "benchmark"
+#: Label of the large random pool used by seed 002's bootstrap baseline.
+POOL_LABEL = "random-pool"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of the grid.
+
+    Attributes:
+        optimizer: Label of the optimizer in results (usually its registry name).
+        objective: Registry name of the objective.
+        seed: Seed of the optimizer (and of the objective's noise, where it takes one).
+        n_trials: Finished trials the run should hold (``None``: only ``budget`` limits it).
+        budget: Total fidelity budget (e.g. epochs) the run may spend (``None``: only ``n_trials``).
+        optimizer_name: Registry name of the optimizer.
+        optimizer_kwargs: Options for the optimizer.
+        objective_kwargs: Options for the objective.
+        context: Command line and suite recorded with the study.
+    """
+
+    optimizer: str
+    objective: str
+    seed: int
+    n_trials: int | None
+    budget: float | None
+    optimizer_name: str
+    optimizer_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    objective_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def study_name(self) -> str:
+        """The study's name: ``"{optimizer}|{objective}|{seed}"``."""
+        return f"{self.optimizer}|{self.objective}|{self.seed}"
+
+    def limits(self) -> dict[str, Any]:
+        """The limits a finished run was run with."""
+        return {"n_trials": self.n_trials, "budget": self.budget}
+
+
+# ------------------------------------------------------------------------------ planning
+def _optimizer_specs(optimizers: Sequence[str] | Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(label, registry name, kwargs) per optimizer."""
+    if isinstance(optimizers, str):
+        optimizers = [optimizers]
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    if isinstance(optimizers, Mapping):
+        for label, spec in optimizers.items():
+            if isinstance(spec, str):
+                out.append((str(label), spec, {}))
+            elif isinstance(spec, Mapping):
+                kwargs = dict(spec)
+                name = kwargs.pop("name", label)
+                out.append((str(label), str(name), kwargs))
+            else:
+                raise TypeError(
+                    f"optimizers[{label!r}]: {spec!r} is not a registry name or a dict like "
+                    "{'name': 'llm', 'chain_of_thought': True}"
+                )
+    else:
+        for name in optimizers:
+            out.append((str(name), str(name), {}))
+    labels = [label for label, _, _ in out]
+    dupes = sorted({x for x in labels if labels.count(x) > 1})
+    if dupes:
+        raise ValueError(f"optimizers: label(s) {dupes} given twice; give each configuration its own label")
+    for label in labels:
+        if "|" in label:
+            raise ValueError(f"optimizers: label {label!r} contains '|', which separates the parts of study names")
+    return out
+
+
+def expand_objectives(objectives: Iterable[str] | str) -> list[str]:
+    """Registry names with shell wildcards expanded (``"hpobench/nn/*"`` -> the eight tables).
+
+    Raises:
+        ValueError: If a pattern matches no registered objective.
+    """
+    from hpolab.registry import list_objectives
+
+    if isinstance(objectives, str):
+        objectives = [objectives]
+    out: list[str] = []
+    known: list[str] | None = None
+    for name in objectives:
+        if any(ch in name for ch in "*?["):
+            if known is None:
+                known = [k for k in list_objectives() if not k.endswith("...") and "<" not in k]
+            matches = [k for k in known if fnmatch.fnmatchcase(k, name)]
+            if not matches:
+                raise ValueError(
+                    f"objectives: pattern {name!r} matches no registered objective (is its extra installed? "
+                    "`hpolab list objectives` shows them)"
+                )
+            out.extend(m for m in matches if m not in out)
+        elif name not in out:
+            out.append(name)
+    return out
+
+
+def _seeds(seeds: int | Iterable[int]) -> list[int]:
+    if isinstance(seeds, bool):
+        raise ValueError(f"seeds: {seeds!r} is not a number of seeds or a list of seeds")
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ValueError(f"seeds: {seeds} must be at least 1 (or a list of seeds)")
+        return list(range(seeds))
+    out = [int(s) for s in seeds]
+    if not out:
+        raise ValueError("seeds: no seed given")
+    return out
+
+
+def plan(
+    optimizers: Sequence[str] | Mapping[str, Any],
+    objectives: Iterable[str] | str,
+    seeds: int | Iterable[int],
+    *,
+    n_trials: int | None = None,
+    budget: float | None = None,
+    random_pool: int = 0,
+    objective_kwargs: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> list[RunSpec]:
+    """The runs of a grid, in order (objective, optimizer, seed), plus the random pools.
+
+    Args:
+        optimizers: Registry names, or ``{label: name or {"name": name, **options}}``.
+        objectives: Registry names (wildcards allowed).
+        seeds: A number of seeds (``0..seeds-1``) or the seeds.
+        n_trials: Trials per run.
+        budget: Fidelity budget per run (e.g. total epochs); runs stop at whichever limit comes first.
+        random_pool: If positive, one extra run per objective labelled ``"random-pool"`` with this
+            many random configurations (seed 0), the pool of seed 002's bootstrap baseline.
+        objective_kwargs: Options for every objective.
+        context: Recorded with each study (command line, suite).
+
+    Raises:
+        ValueError: If neither ``n_trials`` nor ``budget`` is given, or one is not positive.
+    """
+    if n_trials is None and budget is None:
+        raise ValueError("n_trials / budget: give at least one limit per run, e.g. n_trials=10")
+    if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1):
+        raise ValueError(f"n_trials: {n_trials!r} must be a positive int")
+    if budget is not None and not (budget > 0):
+        raise ValueError(f"budget: {budget!r} must be positive (e.g. total epochs per run)")
+    if random_pool < 0:
+        raise ValueError(f"random_pool: {random_pool} must be >= 0")
+    opts = _optimizer_specs(optimizers)
+    objs = expand_objectives(objectives)
+    seed_list = _seeds(seeds)
+    ctx = dict(context or {})
+    okw = dict(objective_kwargs or {})
+    specs = [
+        RunSpec(label, obj, seed, n_trials, budget, name, kwargs, okw, ctx)
+        for obj in objs
+        for label, name, kwargs in opts
+        for seed in seed_list
+    ]
+    if random_pool:
+        specs += [RunSpec(POOL_LABEL, obj, 0, int(random_pool), None, "random", {}, okw, ctx) for obj in objs]
+    return specs
+
+
+# ------------------------------------------------------------------------------- running
+def _make_objective(spec: RunSpec) -> Objective:
+    import inspect
+
+    from hpolab.registry import _FAMILIES, make_objective
+
+    kwargs = dict(spec.objective_kwargs)
+    family = spec.objective.partition("/")[0]
+    entry = _FAMILIES.get(family)
+    if "seed" not in kwargs and entry is not None:
+        # give the objective the run's seed when its factory takes one (noise of a recorded table, data splits)
+        try:
+            params = inspect.signature(entry[0].load()).parameters
+        except (TypeError, ValueError, ImportError):
+            params = {}  # type: ignore[assignment]
+        if "seed" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            kwargs["seed"] = spec.seed
+            try:
+                return make_objective(spec.objective, **kwargs)
+            except TypeError:
+                kwargs.pop("seed")
+    return make_objective(spec.objective, **kwargs)
+
+
+def _finished(records: Iterable[Any]) -> int:
+    return sum(1 for r in records if r.state.is_finished)
+
+
+def _is_complete(info: Any, spec: RunSpec, n_finished: int, spent: float) -> bool:
+    meta = (info.attrs or {}).get(_ATTR, {}) if info is not None else {}
+    if meta.get("complete") and meta.get("limits") == spec.limits():
+        return True
+    if spec.n_trials is not None and n_finished >= spec.n_trials:
+        return True
+    return spec.budget is not None and spent >= spec.budget
+
+
+def _run_one(spec: RunSpec, storage_url: str) -> dict[str, Any]:
+    """Run (or finish) one study; executed in a worker process."""
+    import hpolab
+    from hpolab.storage import get_storage
+
+    t0 = time.perf_counter()
+    store = get_storage(storage_url)
+    objective = _make_objective(spec)
+    study = hpolab.create_study(
+        objective,
+        spec.optimizer_name,
+        storage=store,
+        study_name=spec.study_name,
+        load_if_exists=True,
+        seed=spec.seed,
+        optimizer_kwargs=dict(spec.optimizer_kwargs) or None,
+    )
+    before = _finished(study.trials)
+    fidelity = objective.fidelity
+    info = store.get_study(spec.study_name)
+    assert info is not None
+    store.set_study_attrs(
+        info.study_id,
+        {
+            _ATTR: {
+                "optimizer": spec.optimizer,
+                "optimizer_name": spec.optimizer_name,
+                "optimizer_kwargs": dict(spec.optimizer_kwargs),
+                "objective": spec.objective,
+                "seed": spec.seed,
+                "limits": spec.limits(),
+                "direction": objective.direction.value,
+                "optimum": objective.optimum,
+                "max_budget": None if fidelity is None else float(fidelity.max),
+                "context": dict(spec.context),
+                "complete": False,
+            }
+        },
+    )
+    study.optimize(max_trials=spec.n_trials, max_budget_spent=spec.budget)
+    after = _finished(study.trials)
+    meta = store.get_study(spec.study_name).attrs[_ATTR]  # type: ignore[union-attr]
+    meta["complete"] = True
+    meta["seconds"] = float(meta.get("seconds", 0.0)) + (time.perf_counter() - t0)
+    store.set_study_attrs(info.study_id, {_ATTR: meta})
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
+    return {"study": spec.study_name, "new_trials": after - before, "seconds": time.perf_counter() - t0}
+
+
+def _storage_url(storage: str | os.PathLike[str]) -> str:
+    text = os.fspath(storage)
+    if "://" in text:
+        return text
+    return f"sqlite:///{text}"
+
+
+def run(
+    optimizers: Sequence[str] | Mapping[str, Any],
+    objectives: Iterable[str] | str,
+    seeds: int | Iterable[int],
+    n_trials: int | None = None,
+    budget: float | None = None,
+    *,
+    storage: str | os.PathLike[str] = DEFAULT_STORAGE,
+    n_jobs: int = 1,
+    show_progress_bar: bool = False,
+    random_pool: int = 0,
+    objective_kwargs: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Run every optimizer on every objective with every seed; return one row per trial.
+
+    Resumable: runs already finished in ``storage`` are skipped, partial ones are continued.
+    See the module docstring for how parallel workers share the SQLite file.
+
+    Args:
+        optimizers: Registry names (``["random", "tpe", "smac-rf", "llm"]``) or
+            ``{label: name or {"name": name, **options}}`` to compare configurations of one optimizer.
+        objectives: Registry names; shell wildcards expand over registered names (``"hpobench/nn/*"``).
+        seeds: A number of seeds (``0..seeds-1``) or the seeds themselves.
+        n_trials: Trials per run (seed 002 uses 10).
+        budget: Total fidelity budget per run, e.g. epochs for seed 004's equal-budget comparison.
+        storage: A storage URL (``"sqlite:///runs.db"``) or a path to a SQLite file.
+        n_jobs: Worker processes (``-1``: one per CPU). ``1`` runs in this process.
+        show_progress_bar: Show a progress bar over runs.
+        random_pool: Extra random configurations per objective for seed 002's bootstrap baseline
+            (a run labelled ``"random-pool"``; seed 002 used 500).
+        objective_kwargs: Options for every objective.
+        context: Recorded with each study (e.g. ``{"command": ..., "suite": ...}``).
+
+    Returns:
+        The trial table (columns :data:`COLUMNS`) of every run of this grid.
+    """
+    specs = plan(
+        optimizers,
+        objectives,
+        seeds,
+        n_trials=n_trials,
+        budget=budget,
+        random_pool=random_pool,
+        objective_kwargs=objective_kwargs,
+        context=context,
+    )
+    url = _storage_url(storage)
+    execute(specs, url, n_jobs=n_jobs, show_progress_bar=show_progress_bar)
+    return load_results(url, studies=[s.study_name for s in specs])
+
+
+def execute(
+    specs: Sequence[RunSpec], storage: str, *, n_jobs: int = 1, show_progress_bar: bool = False
+) -> list[dict[str, Any]]:
+    """Run the given specs that are not finished yet; return a summary per run that ran."""
+    from hpolab.storage import get_storage
+
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs: {n_jobs!r} must be a positive int or -1 (one worker per CPU)")
+    workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    url = _storage_url(storage)
+    store = get_storage(url)
+    todo: list[RunSpec] = []
+    for spec in specs:
+        info = store.get_study(spec.study_name)
+        if info is not None:
+            records = store.get_trials(info.study_id)
+            spent = sum(_record_budget(r, info) for r in records if r.state.is_finished)
+            if _is_complete(info, spec, _finished(records), spent):
+                continue
+        todo.append(spec)
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
+    skipped = len(specs) - len(todo)
+    if skipped:
+        _logger.info("%d of %d runs are already finished in %s; skipping them", skipped, len(specs), url)
+    bar = None
+    if show_progress_bar:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(specs), initial=skipped, desc="runs", unit="run")
+    summaries: list[dict[str, Any]] = []
+    try:
+        if workers == 1 or len(todo) <= 1:
+            for spec in todo:
+                summaries.append(_run_one(spec, url))
+                if bar is not None:
+                    bar.set_postfix_str(spec.study_name, refresh=False)
+                    bar.update(1)
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+                futures = {pool.submit(_run_one, spec, url): spec for spec in _interleave(todo)}
+                for fut in as_completed(futures):
+                    summaries.append(fut.result())
+                    if bar is not None:
+                        bar.set_postfix_str(futures[fut].study_name, refresh=False)
+                        bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return summaries
+
+
+def _interleave(specs: Sequence[RunSpec]) -> list[RunSpec]:
+    """Slow optimizers (LLMs, GPs) first, so that the pool does not end waiting on one long run."""
+    slow = ("llm", "smac-gp", "gp")
+    return sorted(specs, key=lambda s: 0 if any(k in s.optimizer_name for k in slow) else 1)
+
+
+def _record_budget(record: Any, info: Any) -> float:
+    if record.budget is not None:
+        return float(record.budget)
+    max_budget = ((info.attrs or {}).get(_ATTR) or {}).get("max_budget")
+    return float(max_budget) if max_budget else 1.0
+
+
+# ------------------------------------------------------------------------------- results
+def _usage(obj: Any) -> tuple[int, int, float, int]:
+    """(prompt tokens, completion tokens, latency seconds, model calls) found in trial metadata.
+
+    A dict that has ``prompt_tokens`` counts as one call (its totals are used and not looked into);
+    otherwise its values are searched, so per-exchange lists in a transcript add up.
+    """
+    if isinstance(obj, Mapping):
+        if "prompt_tokens" in obj or "completion_tokens" in obj:
+            latency = obj.get("latency_s", obj.get("latency", 0.0))
+            exchanges = obj.get("exchanges")
+            calls = len(exchanges) if isinstance(exchanges, list) else obj.get("n_calls", obj.get("calls", 1))
+            try:
+                return (
+                    int(obj.get("prompt_tokens") or 0),
+                    int(obj.get("completion_tokens") or 0),
+                    float(latency or 0.0),
+                    int(calls) if isinstance(calls, (int, float)) else 1,
+                )
+            except (TypeError, ValueError):
+                return (0, 0, 0.0, 0)
+        total = [0, 0, 0.0, 0]
+        for value in obj.values():
+            sub = _usage(value)
+            total = [total[0] + sub[0], total[1] + sub[1], total[2] + sub[2], total[3] + sub[3]]
+        return (int(total[0]), int(total[1]), float(total[2]), int(total[3]))
+    if isinstance(obj, (list, tuple)):
+        total2 = [0, 0, 0.0, 0]
+        for value in obj:
+            sub = _usage(value)
+            total2 = [total2[0] + sub[0], total2[1] + sub[1], total2[2] + sub[2], total2[3] + sub[3]]
+        return (int(total2[0]), int(total2[1]), float(total2[2]), int(total2[3]))
+    return (0, 0, 0.0, 0)
+
+
+def _llm_outcome(metadata: Mapping[str, Any]) -> str | None:
+    """How an LLM proposal was obtained (``valid``, ``repaired``, ``reasked``, ``fallback``), if recorded."""
+    llm = metadata.get("llm") if isinstance(metadata, Mapping) else None
+    outcome = llm.get("outcome") if isinstance(llm, Mapping) else None
+    return str(outcome) if outcome is not None else None
+
+
+def _parse_name(name: str) -> tuple[str, str, int] | None:
+    parts = name.split("|")
+    if len(parts) != 3:
+        return None
+    try:
+        return parts[0], parts[1], int(parts[2])
+    except ValueError:
+        return None
+
+
+def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
+    meta = (info.attrs or {}).get(_ATTR) or {}
+    parsed = _parse_name(info.name)
+    optimizer = meta.get("optimizer") or (parsed[0] if parsed else (info.attrs.get("optimizer") or {}).get("name"))
+    objective = meta.get("objective") or (parsed[1] if parsed else info.attrs.get("objective"))
+    seed = meta.get("seed", parsed[2] if parsed else (info.attrs.get("optimizer") or {}).get("seed"))
+    direction = meta.get("direction") or info.direction
+    sign = 1.0 if direction == "minimize" else -1.0
+    optimum = meta.get("optimum")
+    max_budget = meta.get("max_budget")
+    rows = []
+    position = 0
+    for rec in store.get_trials(info.study_id):
+        if not rec.state.is_finished:
+            continue
+        result = rec.result
+        value = rec.value if rec.value is not None else math.nan
+        info_d = rec.info
+        true_value = info_d.get("true_value")
+        true_value = float(true_value) if isinstance(true_value, (int, float)) else math.nan
+        regret = math.nan
+        if optimum is not None:
+            base = true_value if math.isfinite(true_value) else value
+            if math.isfinite(base):
+                regret = sign * (base - float(optimum))
+        wall = info_d.get("wall_time")
+        if not isinstance(wall, (int, float)):
+            wall = (
+                rec.datetime_complete - rec.datetime_start
+                if rec.datetime_complete is not None and rec.datetime_start is not None
+                else math.nan
+            )
+        prompt, completion, latency, calls = _usage(rec.metadata)
+        rows.append(
+            {
+                "optimizer": optimizer,
+                "objective": objective,
+                "seed": seed,
+                "trial": position,
+                "trial_id": rec.id,
+                "state": rec.state.value,
+                "value": value,
+                "true_value": true_value,
+                "regret": regret,
+                "direction": direction,
+                "budget": rec.budget if rec.budget is not None else math.nan,
+                "max_budget": float(max_budget) if max_budget is not None else math.nan,
+                "cost": result.cost if result is not None and result.cost is not None else math.nan,
+                "wall_time": float(wall),
+                "prompt_tokens": prompt if calls else math.nan,
+                "completion_tokens": completion if calls else math.nan,
+                "llm_latency": latency if calls else math.nan,
+                "llm_calls": calls if calls else math.nan,
+                "llm_outcome": _llm_outcome(rec.metadata),
+                "config": dict(rec.config),
+                "error": info_d.get("error"),
+            }
+        )
+        position += 1
+    return rows
+
+
+def load_results(storage: str | os.PathLike[str], *, studies: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read the trial table back from a storage (a URL or a SQLite file path).
+
+    Args:
+        storage: Where :func:`run` wrote its studies.
+        studies: Study names to read (default: every study in the storage).
+
+    Returns:
+        One row per finished trial, columns :data:`COLUMNS`, sorted by objective, optimizer, seed, trial.
+
+    Raises:
+        FileNotFoundError: If a SQLite path does not exist.
+    """
+    import pandas as pd
+
+    from hpolab.storage import get_storage
+
+    url = _storage_url(storage)
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if path != ":memory:" and not os.path.exists(path):
+            raise FileNotFoundError(f"storage: {path!r} does not exist; run `hpolab compare` first or check the path")
+    store = get_storage(url)
+    wanted = None if studies is None else set(studies)
+    rows: list[dict[str, Any]] = []
+    for info in store.list_studies():
+        if wanted is not None and info.name not in wanted:
+            continue
+        rows.extend(_study_rows(store, info))
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    if df.empty:
+        return df
+    df["seed"] = df["seed"].astype(int)
+    return df.sort_values(["objective", "optimizer", "seed", "trial"], kind="stable").reset_index(drop=True)
+
+
+def study_contexts(storage: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The benchmark bookkeeping of every study in a storage (optimizer options, limits, command)."""
+    from hpolab.storage import get_storage
+
+    store = get_storage(_storage_url(storage))
+    out = [
+        dict((info.attrs or {}).get(_ATTR) or {}, study=info.name, optimizer_meta=info.attrs.get("optimizer"))
+        for info in store.list_studies()
+    ]
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
+    return out
+
+
+# -------------------------------------------------------------------------------- suites
+@dataclass(frozen=True)
+class Suite:
+    """A named comparison from one of the seed papers.
+
+    Attributes:
+        name: ``hpolab compare --suite NAME``.
+        description: What it compares and which paper it reproduces.
+        optimizers: Registry names or ``{label: spec}`` (see :func:`run`).
+        objectives: Registry names or patterns.
+        seeds: Number of seeds.
+        n_trials: Trials per run.
+        budget: Fidelity budget per run (multi-fidelity suites).
+        random_pool: Random configurations per objective for the bootstrap baseline.
+        table1_budget: Evaluations at which Table 1 is computed.
+        sections: Report sections: ``"table1"``, ``"rmse"``, ``"importance"``, ``"budget"``.
+        objective_kwargs: Options for every objective.
+    """
+
+    name: str
+    description: str
+    optimizers: Sequence[str] | Mapping[str, Any]
+    objectives: Sequence[str]
+    seeds: int
+    n_trials: int | None
+    budget: float | None = None
+    random_pool: int = 0
+    table1_budget: int = 10
+    sections: tuple[str, ...] = ("table1",)
+    objective_kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: The 8 OpenML data sets of HPOBench that seed 002 uses (4 models each: 32 tasks).
+_HPOBENCH_DATASETS = ("car", "phoneme", "vehicle", "australian", "kc1", "segment", "blood_transfusion", "credit_g")
+
+#: The named suites.
+SUITES: dict[str, Suite] = {
+    "quick": Suite(
+        name="quick",
+        description=(
+            "A few minutes on 2 CPU cores: two 2-D toy functions and two HPOBench NN tables; random search, "
+            "TPE, SMAC (random forest) and the local LLM optimizer; 10 evaluations per run as in seed 002."
+        ),
+        optimizers=["random", "tpe", "smac-rf", "llm"],
+        objectives=["toy/branin", "toy/shifted_ackley", "hpobench/nn/kc1", "hpobench/nn/credit_g"],
+        seeds=2,
+        n_trials=10,
+        random_pool=200,
+        table1_budget=10,
+        sections=("table1", "importance"),
+    ),
+    "seed002": Suite(
+        name="seed002",
+        description=(
+            "Seed 002 (Zhang et al.), Table 1: the 8 HPOBench NN tables and live SVM, logistic regression and random "
+            "forest models on the same 8 data sets (32 tasks); random search, "
+            "TPE, SMAC with random-forest and Gaussian-process surrogates and the LLM optimizer, 10 evaluations; "
+            "random's loss at 10 evaluations is a bootstrap from 500 random configurations per task."
+        ),
+        optimizers=["random", "tpe", "smac-rf", "smac-gp", "llm"],
+        objectives=["hpobench/nn/*", *[f"ml/{m}/{d}" for m in ("svm", "lr", "rf") for d in _HPOBENCH_DATASETS]],
+        seeds=3,
+        n_trials=10,
+        random_pool=500,
+        table1_budget=10,
+        sections=("table1", "importance"),
+    ),
+    "seed003": Suite(
+        name="seed003",
+        description=(
+            "Seed 003: the multimodal LLM optimizer (loss plot as an image) against the text-only one, random "
+            "search and TPE on SVM and XGBoost tasks (phoneme, segment, credit-g, kc1)."
+        ),
+        optimizers=["random", "tpe", "llm", "llm-multimodal"],
+        objectives=[f"ml/{m}/{d}" for m in ("svm", "xgboost") for d in ("phoneme", "segment", "credit_g", "kc1")],
+        seeds=3,
+        n_trials=10,
+        random_pool=100,
+        table1_budget=10,
+        sections=("table1",),
+    ),
+    "seed004": Suite(
+        name="seed004",
+        description=(
+            "Seed 004: grid search, random search, Bayesian optimization (TPE) and ASHA on small CNNs under one "
+            "epoch budget per run, with fANOVA importance of the hyperparameters."
+        ),
+        optimizers=["grid", "random", "tpe", "asha"],
+        objectives=["cnn/*"],
+        seeds=3,
+        n_trials=None,
+        budget=48.0,
+        sections=("budget", "importance"),
+    ),
+    "seed000": Suite(
+        name="seed000",
+        description=(
+            "Seed 000: the fine-tuned LLM optimizer (one-shot proposals) against Optuna's TPE on CNNs, compared "
+            "by the RMSE of (1 - accuracy) with Student-t 95% intervals."
+        ),
+        optimizers=["tpe", "llm-finetuned"],
+        objectives=["cnn/*"],
+        seeds=3,
+        n_trials=10,
+        sections=("rmse",),
+    ),
+}
+
+
+def get_suite(name: str) -> Suite:
+    """The suite called ``name``.
+
+    Raises:
+        ValueError: If there is no such suite (the message lists them).
+    """
+    try:
+        return SUITES[name]
+    except KeyError:
+        raise ValueError(f"suite: {name!r} is not a suite; known: {', '.join(sorted(SUITES))}") from None
+
+
+def run_suite(
+    suite: str | Suite,
+    *,
+    optimizers: Sequence[str] | Mapping[str, Any] | None = None,
+    objectives: Sequence[str] | None = None,
+    seeds: int | Iterable[int] | None = None,
+    n_trials: int | None = None,
+    budget: float | None = None,
+    storage: str | os.PathLike[str] = DEFAULT_STORAGE,
+    n_jobs: int = 1,
+    show_progress_bar: bool = False,
+    context: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Run a named suite, optionally narrowed or resized; arguments override the suite's own."""
+    s = get_suite(suite) if isinstance(suite, str) else suite
+    ctx = {"suite": s.name, "command": " ".join(sys.argv), **dict(context or {})}
+    return run(
+        optimizers if optimizers is not None else s.optimizers,
+        objectives if objectives is not None else s.objectives,
+        seeds if seeds is not None else s.seeds,
+        n_trials=n_trials if n_trials is not None else s.n_trials,
+        budget=budget if budget is not None else s.budget,
+        storage=storage,
+        n_jobs=n_jobs,
+        show_progress_bar=show_progress_bar,
+        random_pool=s.random_pool,
+        objective_kwargs=s.objective_kwargs,
+        context=ctx,
+    )

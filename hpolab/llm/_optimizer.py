@@ -1,0 +1,416 @@
+"""LLMOptimizer: an LLM proposes each configuration from the problem description and the history (seed 002)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from hpolab.llm._client import LlamaCppClient, LLMClient, OpenAIClient
+from hpolab.llm._parse import propose_config
+from hpolab.llm._prompts import (
+    DEFAULT_TEMPLATES,
+    HistoryEntry,
+    PromptTemplates,
+    chat_messages,
+    compressed_messages,
+    format_config,
+    initial_message,
+)
+from hpolab.optimizer import Optimizer, Proposal
+from hpolab.space import SearchSpace
+from hpolab.trial import Direction, Trial, TrialResult, TrialState
+
+__all__ = ["LLMOptimizer", "default_client"]
+
+_logger = logging.getLogger("hpolab.llm.optimizer")
+
+_DEFAULT_CLIENT: LLMClient | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_client() -> LLMClient:
+    """The process-wide default client: SmolLM2-135M-Instruct in process through llama.cpp (loaded once)."""
+    global _DEFAULT_CLIENT
+    with _DEFAULT_LOCK:
+        if _DEFAULT_CLIENT is None:
+            _DEFAULT_CLIENT = LlamaCppClient()
+        return _DEFAULT_CLIENT
+
+
+class LLMOptimizer(Optimizer):
+    """A large language model proposes every configuration (seed 002, Zhang et al.).
+
+    The prompt holds the system prompt, the problem description, the search space (from
+    :meth:`SearchSpace.describe`), the budget sentence and the history of tried configurations
+    with their losses written ``{loss:.4e}`` (templates in :mod:`hpolab.llm._prompts`).
+    ``mode="chat"`` sends the whole dialogue (one assistant message per proposal, one user
+    message per result); ``mode="compressed"`` sends one user message holding the whole
+    history. ``chain_of_thought=True`` asks for "Analysis: ... / Config: ...". The last proposal
+    of the budget is prefaced with "This is the last try.".
+
+    Every answer goes through :func:`hpolab.llm.propose_config`: parse -> validate -> repair,
+    one re-ask quoting the error, then a random sample as fallback; a proposal equal to a
+    configuration already evaluated (or pending) is re-asked (``on_duplicate="reask"``) or
+    perturbed. What happened is counted in each trial's ``metadata["llm"]`` and in
+    :attr:`stats`; the metadata also holds the transcript (prompts, answers, tokens, latency).
+    On resume the stored transcripts restore the dialogue without calling the model.
+
+    Args:
+        space: The search space.
+        client: The model; ``None`` builds one at the first ask: an :class:`OpenAIClient` if
+            ``base_url`` is given, an in-process :class:`LlamaCppClient` on ``model`` if it names a
+            ``.gguf`` file, else the default SmolLM2-135M-Instruct through llama.cpp.
+        mode: ``"compressed"`` or ``"chat"``.
+        chain_of_thought: Ask for an analysis before the config.
+        description: Problem description; ``None`` takes the objective's (set by the Study).
+        budget: Number of configurations in the budget sentence; ``None`` takes the Study's
+            ``n_trials``; with neither, there is no budget sentence and no "last try".
+        system_prompt: The system message (overrides ``templates.system``).
+        templates: Prompt templates to override seed 002's wording.
+        metric: The word for the objective value in the prompt; ``None`` for ``"loss"``
+            (``"score"`` when maximizing).
+        on_duplicate: ``"reask"`` or ``"perturb"``.
+        temperature: Temperature of first asks (seed 002 uses 0).
+        reask_temperature: Temperature of re-asks.
+        max_tokens: Most tokens per answer; ``None`` for 256 (512 with chain of thought).
+        structured_output: Send the space's JSON schema for constrained decoding.
+        max_history: Show only the last ``max_history`` tried configs (``None``: all).
+        base_url: OpenAI-compatible server URL, used when ``client`` is ``None``.
+        model: Model name (with ``base_url``) or a ``.gguf`` path, used when ``client`` is ``None``.
+        api_key: Key for ``base_url`` (else ``OPENAI_API_KEY``); never stored.
+        direction: ``"minimize"`` or ``"maximize"``.
+        seed: Seed of the sampling seeds, fallbacks and perturbations.
+    """
+
+    name: ClassVar[str] = "llm"
+
+    def __init__(
+        self,
+        space: SearchSpace | Mapping[str, Any] | Any,
+        client: LLMClient | None = None,
+        *,
+        mode: Literal["compressed", "chat"] = "compressed",
+        chain_of_thought: bool = False,
+        description: str | None = None,
+        budget: int | None = None,
+        system_prompt: str | None = None,
+        templates: PromptTemplates | None = None,
+        metric: str | None = None,
+        on_duplicate: Literal["reask", "perturb"] = "reask",
+        temperature: float = 0.0,
+        reask_temperature: float = 0.7,
+        max_tokens: int | None = None,
+        structured_output: bool = True,
+        max_history: int | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+        direction: Direction | str = Direction.MINIMIZE,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(space, direction=direction, seed=seed)
+        if mode not in ("compressed", "chat"):
+            raise ValueError(f"mode: {mode!r} is not 'compressed' or 'chat'")
+        if on_duplicate not in ("reask", "perturb"):
+            raise ValueError(f"on_duplicate: {on_duplicate!r} is not 'reask' or 'perturb'")
+        if budget is not None and (isinstance(budget, bool) or int(budget) < 1):
+            raise ValueError(f"budget: {budget!r} must be a positive int")
+        if max_history is not None and int(max_history) < 1:
+            raise ValueError(f"max_history: {max_history!r} must be a positive int")
+        for label, t in (("temperature", temperature), ("reask_temperature", reask_temperature)):
+            if not (0.0 <= float(t) <= 5.0):
+                raise ValueError(f"{label}: {t!r} must be in [0, 5]")
+        if client is not None and not isinstance(client, LLMClient):
+            raise TypeError(f"client: {type(client).__name__} has no complete(); give an hpolab.llm client")
+        if client is None and base_url is not None and not model:
+            raise ValueError("model: give the model name the server at base_url serves (e.g. model='gpt-4o-mini')")
+        self._client = client
+        self._client_spec = {"base_url": base_url, "model": model}
+        self._api_key = api_key
+        self.mode = mode
+        self.chain_of_thought = bool(chain_of_thought)
+        self.description = description
+        self.budget = None if budget is None else int(budget)
+        base_templates = templates or DEFAULT_TEMPLATES
+        if system_prompt is not None:
+            base_templates = dataclasses.replace(base_templates, system=system_prompt)
+        self.templates = base_templates
+        self.metric = metric
+        self.on_duplicate = on_duplicate
+        self.temperature = float(temperature)
+        self.reask_temperature = float(reask_temperature)
+        self.max_tokens = int(max_tokens) if max_tokens is not None else (512 if chain_of_thought else 256)
+        self.structured_output = bool(structured_output)
+        self.max_history = None if max_history is None else int(max_history)
+        # Per-proposal generators derive from this, so a resumed optimizer asks like an uninterrupted one.
+        self._base_seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed)
+        self._dialogue: list[dict[str, Any]] = []
+        self._by_id: dict[int, dict[str, Any]] = {}
+        self._stats: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ client
+    @property
+    def client(self) -> LLMClient:
+        """The model (built at first use when none was given)."""
+        if self._client is None:
+            base_url, model = self._client_spec["base_url"], self._client_spec["model"]
+            if base_url is not None:
+                self._client = OpenAIClient(str(model), base_url=base_url, api_key=self._api_key)
+            elif model is not None and str(model).endswith(".gguf"):
+                self._client = LlamaCppClient(model)
+            elif model is not None:
+                self._client = OpenAIClient(str(model), api_key=self._api_key)
+            else:
+                self._client = default_client()
+            self._check_client(self._client)
+        return self._client
+
+    def _check_client(self, client: LLMClient) -> None:
+        """Hook for subclasses that need more of the client (images)."""
+
+    def _meta_params(self) -> dict[str, Any]:
+        client = self._client
+        return {
+            "mode": self.mode,
+            "chain_of_thought": self.chain_of_thought,
+            "budget": self.budget,
+            "on_duplicate": self.on_duplicate,
+            "temperature": self.temperature,
+            "reask_temperature": self.reask_temperature,
+            "max_tokens": self.max_tokens,
+            "structured_output": self.structured_output,
+            "max_history": self.max_history,
+            "client": getattr(client, "name", None)
+            if client is not None
+            else (self._client_spec["model"] or "default"),
+            "system_prompt": self.templates.system,
+        }
+
+    # ------------------------------------------------------------------ stats
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Counts over all proposals.
+
+        Keys: ``proposals``, outcomes (``valid``, ``repaired``, ``reasked``, ``fallback``), ``parse_error``, ``client_error``, duplicates (``duplicate``,
+        ``duplicate_reasked``, ``perturbed``, ``duplicate_random``, ``duplicate_kept``), ``calls``,
+        ``prompt_tokens``, ``completion_tokens`` and ``latency_s`` (seconds in the model).
+        """
+        return dict(self._stats)
+
+    def _add_stats(self, llm_meta: Mapping[str, Any]) -> None:
+        s = self._stats
+        s["proposals"] = s.get("proposals", 0) + 1
+        for key, value in (llm_meta.get("counters") or {}).items():
+            s[key] = s.get(key, 0) + int(value)
+        s["calls"] = s.get("calls", 0) + len(llm_meta.get("exchanges") or [])
+        s["prompt_tokens"] = s.get("prompt_tokens", 0) + int(llm_meta.get("prompt_tokens", 0))
+        s["completion_tokens"] = s.get("completion_tokens", 0) + int(llm_meta.get("completion_tokens", 0))
+        s["latency_s"] = float(s.get("latency_s", 0.0)) + float(llm_meta.get("latency_s", 0.0))
+
+    # ------------------------------------------------------------------ prompts
+    def _budget(self) -> int | None:
+        if self.budget is not None:
+            return self.budget
+        n = self.context.get("n_trials")
+        return int(n) if n is not None else None
+
+    def _fidelity_name(self) -> str:
+        fidelity = self.context.get("fidelity")
+        if fidelity is None:
+            return "budget"
+        if isinstance(fidelity, Mapping):
+            return str(fidelity.get("name", "budget"))
+        return str(getattr(fidelity, "name", "budget"))
+
+    def _metric(self) -> str:
+        if self.metric:
+            return self.metric
+        return "score" if self.direction is Direction.MAXIMIZE else "loss"
+
+    def _prompt_history(self) -> list[HistoryEntry]:
+        entries: list[HistoryEntry] = []
+        for item in self._dialogue:
+            record = self._records.get(item["id"])
+            loss: float | None = None
+            failed = False
+            error = None
+            if record is not None and record.result is not None:
+                result = record.result
+                if result.state is TrialState.COMPLETE and result.value is not None and math.isfinite(result.value):
+                    loss = float(result.value)
+                else:
+                    failed = True
+                    error = str(result.info.get("error", result.state.value)) if result.info else result.state.value
+            entries.append(HistoryEntry(item["config"], loss, failed, error, item.get("budget"), item.get("answer")))
+        if self.max_history is not None:
+            entries = entries[-self.max_history :]
+        return entries
+
+    def intro(self) -> str:
+        """The first part of every prompt: description, search space, budget sentence and goal."""
+        return initial_message(
+            description=self.description or self.context.get("description"),
+            search_space=self.space.describe(),
+            names=self.space.names,
+            budget=self._budget(),
+            maximize=self.direction is Direction.MAXIMIZE,
+            metric=self._metric(),
+            templates=self.templates,
+        )
+
+    def build_messages(
+        self, history: Sequence[HistoryEntry] | None = None, *, last: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """The prompt the next ask sends (for inspection; ``history`` defaults to the current one)."""
+        history = self._prompt_history() if history is None else list(history)
+        if last is None:
+            budget = self._budget()
+            last = budget is not None and len(self._dialogue) >= budget - 1
+        common: dict[str, Any] = {
+            "intro": self.intro(),
+            "names": self.space.names,
+            "history": history,
+            "last": last,
+            "chain_of_thought": self.chain_of_thought,
+            "metric_short": self._metric(),
+            "fidelity_name": self._fidelity_name(),
+            "templates": self.templates,
+        }
+        if self.mode == "chat":
+            return chat_messages(**common)
+        return compressed_messages(**common, **self._compressed_options())
+
+    def _compressed_options(self) -> dict[str, Any]:
+        return {}
+
+    def _images(self, history: Sequence[HistoryEntry]) -> list[bytes]:
+        """Images sent with the prompt (none here; the multimodal optimizer adds a plot)."""
+        return []
+
+    # ------------------------------------------------------------------ ask / tell
+    def json_schema(self) -> dict[str, Any]:
+        """The schema sent for constrained decoding.
+
+        The space's schema, or with chain of thought ``{"analysis": <text>, "config": <the space's>}``
+        so the reasoning fits in the JSON.
+        """
+        schema = self.space.json_schema()
+        if not self.chain_of_thought:
+            return schema
+        return {
+            "type": "object",
+            "properties": {"analysis": {"type": "string", "maxLength": 600}, "config": schema},
+            "required": ["analysis", "config"],
+            "additionalProperties": False,
+        }
+
+    def _proposal_rng(self, index: int) -> np.random.Generator:
+        return np.random.default_rng([self._base_seed, index])
+
+    def _seen_keys(self) -> set[Any]:
+        keys = {self.space.key(item["config"]) for item in self._dialogue}
+        keys.update(self.space.key(r.trial.config) for r in self._history)
+        return keys
+
+    def _ask(self, n: int) -> list[Proposal]:
+        client = self.client
+        proposals: list[Proposal] = []
+        schema = self.json_schema() if self.structured_output else None
+        for i in range(n):
+            index = len(self._dialogue)
+            budget = self._budget()
+            last = budget is not None and index >= budget - 1
+            history = self._prompt_history()
+            messages = self.build_messages(history, last=last)
+            images = self._images(history)
+            rng = self._proposal_rng(index)
+            result = propose_config(
+                client,
+                messages,
+                self.space,
+                rng,
+                self._seen_keys(),
+                json_schema=schema,
+                images=images,
+                temperature=self.temperature,
+                reask_temperature=self.reask_temperature,
+                seed=int(rng.integers(2**31 - 1)),
+                max_tokens=self.max_tokens,
+                on_duplicate=self.on_duplicate,
+            )
+            answer = result.answer if (result.outcome == "valid" and result.duplicate_handling is None) else None
+            if answer is None and self.chain_of_thought and self.mode == "chat":
+                answer = "Config: " + format_config(result.config)
+            llm_meta: dict[str, Any] = {
+                "mode": self.mode,
+                "chain_of_thought": self.chain_of_thought,
+                "client": getattr(client, "name", type(client).__name__),
+                "index": index,
+                "last_try": last,
+                "outcome": result.outcome,
+                "duplicate_handling": result.duplicate_handling,
+                "counters": dict(result.counters),
+                "changes": list(result.changes),
+                "errors": list(result.errors),
+                "answer": answer,
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "latency_s": result.latency_s,
+                "exchanges": result.exchanges,
+            }
+            trial_id = self._next_id + i
+            item = {"id": trial_id, "config": dict(result.config), "answer": answer, "budget": None}
+            self._dialogue.append(item)
+            self._by_id[trial_id] = item
+            self._add_stats(llm_meta)
+            _logger.debug("proposal %d: %s (%s)", index, result.config, result.outcome)
+            proposals.append(Proposal(result.config, metadata={"llm": llm_meta}))
+        return proposals
+
+    def _tell(self, trial: Trial, result: TrialResult) -> None:
+        item = self._by_id.get(trial.id)
+        if item is not None:
+            item["budget"] = trial.budget
+
+    def _observe(self, trial: Trial, result: TrialResult) -> None:
+        item = {"id": trial.id, "config": dict(trial.config), "answer": None, "budget": trial.budget}
+        self._dialogue.append(item)
+        self._by_id[trial.id] = item
+
+    def _replay_ask(self, trials: Sequence[Trial]) -> None:
+        """Restore the dialogue from the stored trials' transcripts; the model is not called."""
+        for trial in trials:
+            meta = trial.metadata.get("llm") if isinstance(trial.metadata, Mapping) else None
+            item = {
+                "id": trial.id,
+                "config": dict(trial.config),
+                "answer": (meta or {}).get("answer"),
+                "budget": trial.budget,
+            }
+            self._dialogue.append(item)
+            self._by_id[trial.id] = item
+            if meta:
+                self._add_stats(meta)
+
+    @property
+    def transcript(self) -> list[dict[str, Any]]:
+        """Every model call so far, in order, from the trials' metadata (asked trials only)."""
+        calls: list[dict[str, Any]] = []
+        trials = [r.trial for r in self._history] + self.pending
+        for trial in sorted(trials, key=lambda t: t.id):
+            meta = trial.metadata.get("llm") or {}
+            for exchange in meta.get("exchanges", []):
+                calls.append({"trial": trial.id, **exchange})
+        return calls
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(mode={self.mode!r}, chain_of_thought={self.chain_of_thought}, "
+            f"seed={self.seed}, told={len(self._history)})"
+        )

@@ -1,0 +1,288 @@
+"""Every prompt the LLM optimizers send, in one place.
+
+The wording follows seed 002 (Zhang et al., "Using Large Language Models for Hyperparameter
+Optimization"): Figure 2 (the "chat" and the single-message "compressed" prompts), Appendix B.1
+(problem, search space, budget sentence, "Provide a config in JSON format ... Config:"), B.2 (the
+transition messages, losses written ``{loss:.4e}``, chain-of-thought "Analysis: ... / Config: ...",
+"This is the last try." before the last attempt), B.5 (the system prompt "You are a machine learning
+expert"); and seed 003 for the plot sentence of the multimodal optimizer.
+
+Override any template by passing ``PromptTemplates(...)`` (or ``dataclasses.replace(DEFAULT_TEMPLATES,
+...)``) as ``templates=`` to an LLM optimizer. Fields are ``str.format`` templates; the names they
+may use are listed on each field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "HistoryEntry",
+    "PromptTemplates",
+    "chat_messages",
+    "compressed_messages",
+    "example_config",
+    "format_config",
+    "format_loss",
+    "initial_message",
+]
+
+
+@dataclass(frozen=True)
+class PromptTemplates:
+    """The prompt texts. Each field is a ``str.format`` template.
+
+    Attributes:
+        system: The system message (no fields). An empty string sends no system message.
+        default_description: Problem description when neither the optimizer nor the objective gives one.
+        intro: ``{description}``, ``{search_space}`` (from ``SearchSpace.describe()``).
+        budget: ``{budget}``: the number of configurations to try.
+        goal: ``{metric}``, ``{verb}`` (``minimizes`` / ``maximizes``).
+        request: First request; ``{example}`` (e.g. ``{"C": x, "gamma": y}``).
+        cot_request: Chain-of-thought request (no fields).
+        first_transition: Chat, after the first answer: ``{metric_short}``, ``{loss}``.
+        transition: Chat, later steps without chain of thought: ``{metric_short}``, ``{loss}``.
+        cot_transition: Chat, later steps with chain of thought: ``{metric_short}``, ``{loss}``.
+        last_try: Prefix of the last request (no fields).
+        history_header: Compressed: before the list of tried configs (no fields).
+        history_line: Compressed: ``{config}``, ``{metric_short}``, ``{loss}``, ``{index}`` (1-based).
+        history_line_image_only: Compressed, losses only in the image: ``{config}``, ``{index}``.
+        compressed_request: Compressed, once there is history: ``{example}``.
+        pending: Loss text of a config still being evaluated (no fields).
+        failed: Loss text of a failed run: ``{error}``.
+        fidelity_note: Appended to a loss measured at a reduced budget: ``{name}``, ``{budget}``.
+        image_note: Multimodal: the sentence that says a plot is attached (no fields).
+        loss_format: How a loss is written: ``{loss}`` (a float).
+    """
+
+    system: str = "You are a machine learning expert"
+    default_description: str = "You are helping tune hyperparameters for a machine learning model."
+    intro: str = "{description} This is our hyperparameter search space:\n{search_space}\n"
+    budget: str = "We have a budget to try {budget} configurations in total. "
+    goal: str = (
+        "You will get the {metric} before you need to specify the next configuration. The goal is to find the "
+        "configuration that {verb} the {metric} with the given budget, so you should explore different parts of "
+        "the search space if the loss is not changing. "
+    )
+    request: str = (
+        "Provide a config in JSON format. Do not put new lines or any extra characters in the response. "
+        "Example config: {example} Config:"
+    )
+    cot_request: str = (
+        "Write two lines as follows:\n"
+        "Analysis: Up to a few sentences describing what worked so far and what to choose next\n"
+        "Config: (JSON config)"
+    )
+    first_transition: str = (
+        "{metric_short} = {loss}. Specify the next config, do not add anything else in your response. Config:"
+    )
+    transition: str = "{metric_short} = {loss}. Specify the next config."
+    cot_transition: str = (
+        "{metric_short} = {loss} Write two lines as follows:\n"
+        "Analysis: Up to a few sentences describing what worked so far and what to choose next\n"
+        "Config: (JSON config)"
+    )
+    last_try: str = "This is the last try. "
+    history_header: str = "Here is what we have tried so far:\n"
+    history_line: str = "{config} {metric_short} = {loss}\n"
+    history_line_image_only: str = "Trial {index}: {config}\n"
+    compressed_request: str = "Provide the next config in JSON format. Config:"
+    pending: str = "(still being evaluated)"
+    failed: str = "nan (the run failed: {error})"
+    fidelity_note: str = " (at {name} = {budget})"
+    image_note: str = "The graph of validation loss over previous trials is attached for your reference. "
+    loss_format: str = "{loss:.4e}"
+
+
+DEFAULT_TEMPLATES = PromptTemplates()
+
+_PLACEHOLDERS = "xyzabcdefghijklmnopqrstuvw"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One tried configuration as the prompts show it.
+
+    Attributes:
+        config: The configuration evaluated.
+        loss: Its value (``None`` while pending or if the run failed).
+        failed: Whether the run failed.
+        error: The failure message, if any.
+        budget: The fidelity it was evaluated at (``None`` for full fidelity / single fidelity).
+        answer: What the assistant said for it (chat mode shows it back); ``None`` shows the config.
+    """
+
+    config: Mapping[str, Any]
+    loss: float | None = None
+    failed: bool = False
+    error: str | None = None
+    budget: float | None = None
+    answer: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether the result is not known yet."""
+        return self.loss is None and not self.failed
+
+
+def format_config(config: Mapping[str, Any]) -> str:
+    """A config as one line of JSON (the format the model is asked to answer in)."""
+    return json.dumps({k: _plain(v) for k, v in config.items()})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def format_loss(
+    entry: HistoryEntry, templates: PromptTemplates = DEFAULT_TEMPLATES, fidelity_name: str = "budget"
+) -> str:
+    """The loss text of one entry: ``1.2340e-01``, the pending text or the failed text."""
+    if entry.failed:
+        text = templates.failed.format(error=(entry.error or "unknown error")[:200])
+    elif entry.loss is None:
+        text = templates.pending
+    else:
+        text = templates.loss_format.format(loss=float(entry.loss))
+    if entry.budget is not None:
+        budget = int(entry.budget) if float(entry.budget).is_integer() else entry.budget
+        text += templates.fidelity_note.format(name=fidelity_name, budget=budget)
+    return text
+
+
+def example_config(names: Sequence[str]) -> str:
+    """Seed 002's example config with placeholder letters, e.g. ``{"C": x, "gamma": y}``."""
+    letters = [
+        _PLACEHOLDERS[i % len(_PLACEHOLDERS)] + ("" if i < len(_PLACEHOLDERS) else str(i // len(_PLACEHOLDERS)))
+        for i in range(len(names))
+    ]
+    return "{" + ", ".join(f'"{n}": {letter}' for n, letter in zip(names, letters, strict=True)) + "}"
+
+
+def initial_message(
+    *,
+    description: str | None,
+    search_space: str,
+    names: Sequence[str],
+    budget: int | None,
+    maximize: bool = False,
+    metric: str = "loss",
+    templates: PromptTemplates = DEFAULT_TEMPLATES,
+) -> str:
+    """Problem description, search space, budget sentence and goal (seed 002 Appendix B.1, without the request)."""
+    text = templates.intro.format(
+        description=(description or templates.default_description).strip(), search_space=search_space
+    )
+    if budget is not None:
+        text += templates.budget.format(budget=int(budget))
+    text += templates.goal.format(metric=metric, verb="maximizes" if maximize else "minimizes")
+    return text
+
+
+def _system(templates: PromptTemplates) -> list[dict[str, Any]]:
+    return [{"role": "system", "content": templates.system}] if templates.system else []
+
+
+def chat_messages(
+    *,
+    intro: str,
+    names: Sequence[str],
+    history: Sequence[HistoryEntry],
+    last: bool,
+    chain_of_thought: bool = False,
+    metric_short: str = "loss",
+    fidelity_name: str = "budget",
+    templates: PromptTemplates = DEFAULT_TEMPLATES,
+) -> list[dict[str, Any]]:
+    """The "chat" prompt (seed 002 Figure 2, top): the whole dialogue, ending with a user message.
+
+    Args:
+        intro: :func:`initial_message`'s text.
+        names: Hyperparameter names (for the example config).
+        history: The configs tried so far, in the order they were proposed.
+        last: Whether the next answer is the last try.
+        chain_of_thought: Ask for "Analysis: ... / Config: ..." in later steps.
+        metric_short: The word before ``=`` in transition messages.
+        fidelity_name: Name of the fidelity shown with reduced-budget losses.
+        templates: The templates.
+    """
+    example = example_config(names)
+    first = intro + templates.request.format(example=example)
+    messages = [*_system(templates)]
+    if last and not history:
+        first = templates.last_try + first
+    messages.append({"role": "user", "content": first})
+    for i, entry in enumerate(history):
+        messages.append({"role": "assistant", "content": entry.answer if entry.answer else format_config(entry.config)})
+        loss = format_loss(entry, templates, fidelity_name)
+        if chain_of_thought:
+            text = templates.cot_transition.format(metric_short=metric_short, loss=loss)
+        elif i == 0:
+            text = templates.first_transition.format(metric_short=metric_short, loss=loss)
+        else:
+            text = templates.transition.format(metric_short=metric_short, loss=loss)
+        if last and i == len(history) - 1:
+            text = templates.last_try + text
+        messages.append({"role": "user", "content": text})
+    return messages
+
+
+def compressed_messages(
+    *,
+    intro: str,
+    names: Sequence[str],
+    history: Sequence[HistoryEntry],
+    last: bool,
+    chain_of_thought: bool = False,
+    metric_short: str = "loss",
+    fidelity_name: str = "budget",
+    image_only: bool = False,
+    image_note: bool = False,
+    templates: PromptTemplates = DEFAULT_TEMPLATES,
+) -> list[dict[str, Any]]:
+    """The "compressed" prompt (seed 002 Figure 2, bottom): one user message holding the whole history.
+
+    Args:
+        intro: :func:`initial_message`'s text.
+        names: Hyperparameter names (for the example config).
+        history: The configs tried so far.
+        last: Whether the next answer is the last try.
+        chain_of_thought: End with the "Analysis: ... / Config: ..." request.
+        metric_short: The word before ``=`` in history lines.
+        fidelity_name: Name of the fidelity shown with reduced-budget losses.
+        image_only: Leave the losses out of the text (seed 003's "image only" mode).
+        image_note: Add the sentence saying a plot is attached.
+        templates: The templates.
+    """
+    example = example_config(names)
+    text = intro
+    if history:
+        text += templates.history_header
+        for i, entry in enumerate(history):
+            if image_only:
+                text += templates.history_line_image_only.format(config=format_config(entry.config), index=i + 1)
+            else:
+                text += templates.history_line.format(
+                    config=format_config(entry.config),
+                    metric_short=metric_short,
+                    loss=format_loss(entry, templates, fidelity_name),
+                    index=i + 1,
+                )
+    if image_note:
+        text += templates.image_note
+    if last:
+        text += templates.last_try
+    if chain_of_thought:
+        text += templates.cot_request
+    elif history:
+        text += templates.compressed_request.format(example=example)
+    else:
+        text += templates.request.format(example=example)
+    return [*_system(templates), {"role": "user", "content": text}]

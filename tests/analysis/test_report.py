@@ -1,0 +1,154 @@
+"""Plots, fANOVA importance, the report and the `hpolab compare` / `hpolab report` commands."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from hpolab import benchmarking as B
+from hpolab.analysis import plots
+from hpolab.analysis.importance import fanova_importance, importance_by_objective
+from hpolab.analysis.report import write_report
+from hpolab.trial import Trial, TrialRecord, TrialResult
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
+    db = tmp_path_factory.mktemp("bench") / "results.db"
+    df = B.run(["random", "grid"], ["toy/branin", "toy/quad2d"], 3, n_trials=8, storage=db, random_pool=30)
+    return df, db
+
+
+def _png_ok(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_fanova_finds_the_dominant_parameter() -> None:
+    rng = np.random.default_rng(0)
+    pairs = []
+    for _ in range(150):
+        x, y = float(rng.uniform()), float(rng.uniform())
+        c = str(rng.choice(["a", "b"]))
+        pairs.append(({"x": x, "y": y, "c": c}, 10 * x + 0.1 * y + (0.0 if c == "a" else 0.5)))
+    imp = fanova_importance(pairs, {"x": (0.0, 1.0), "y": (0.0, 1.0), "c": ["a", "b"]})
+    assert next(iter(imp)) == "x" and imp["x"] > 0.9
+    assert imp["c"] > imp["y"]
+    assert sum(imp.values()) == pytest.approx(1.0)
+    # trial records work too; failed ones are skipped
+    recs = [TrialRecord(Trial(i, cfg), TrialResult(v)) for i, (cfg, v) in enumerate(pairs[:40])]
+    recs.append(TrialRecord(Trial(99, pairs[0][0]), TrialResult.fail("boom")))
+    assert next(iter(fanova_importance(recs, {"x": (0.0, 1.0), "y": (0.0, 1.0), "c": ["a", "b"]}))) == "x"
+    with pytest.raises(ValueError, match="at least 2"):
+        fanova_importance(recs[:1], {"x": (0.0, 1.0), "y": (0.0, 1.0), "c": ["a", "b"]})
+
+
+def test_importance_by_objective(results: tuple[pd.DataFrame, Path]) -> None:
+    df, _ = results
+    imp = importance_by_objective(df, optimizers=["random-pool"])
+    assert set(imp["objective"]) == {"toy/branin", "toy/quad2d"}
+    assert set(imp["param"]) == {"x1", "x2"}
+    sums = imp.groupby("objective")["importance"].sum()
+    assert np.allclose(sums, 1.0)
+    assert (imp["n_trials"] == 30).all()
+
+
+def test_plots_write_pngs(results: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
+    df, _ = results
+    for fn, kwargs in [
+        (plots.plot_regret, {}),
+        (plots.plot_regret_per_task, {}),
+        (plots.plot_rank, {}),
+        (plots.plot_task_bars, {"budget": 5, "random_losses": {"toy/branin": 3.0}}),
+        (plots.plot_budget, {}),
+    ]:
+        out = fn(df, tmp_path / f"{fn.__name__}.png", **kwargs)
+        _png_ok(out)
+    imp = importance_by_objective(df)
+    _png_ok(plots.plot_importance(imp, tmp_path / "imp.png"))
+    colors = plots.optimizer_colors(["tpe", "random", "llm"])
+    assert colors["random"] != colors["tpe"] and colors["llm"] != colors["tpe"]
+
+
+def test_report_is_complete_and_self_contained(results: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
+    df, db = results
+    rep = write_report(
+        df,
+        tmp_path / "rep",
+        command="hpolab compare --suite test",
+        budget=5,
+        sections=("table1", "importance", "rmse", "budget"),
+        contexts=B.study_contexts(db),
+    )
+    md = rep.markdown.read_text()
+    for text in (
+        "hpolab compare --suite test",
+        "Table 1",
+        "beats random",
+        "mean rank",
+        "python",
+        "optuna",
+        "seeds: 0, 1, 2",
+        "fANOVA",
+        "Budget accounting",
+        "cpu_count",
+    ):
+        assert text in md, text
+    for img in rep.images:
+        assert img.exists() and f"]({img.name})" in md
+    html = rep.html.read_text()
+    assert html.count("data:image/png;base64,") == len(rep.images) >= 5
+    first = html.split("data:image/png;base64,")[1].split('"')[0]
+    assert base64.b64decode(first)[:4] == b"\x89PNG"
+    assert "<img" in html and 'src="regret.png"' not in html
+    t1 = rep.tables["table1"]
+    assert set(t1.index) == {"random", "grid"}
+    # RMSE is skipped with a reason: the toy values are not accuracies
+    assert "not accuracies" in md
+
+
+def test_cli_compare_and_report(tmp_path: Path) -> None:
+    from hpolab._cli_bench import compare, report
+
+    runner = CliRunner()
+    out = tmp_path / "cmp"
+    res = runner.invoke(
+        compare,
+        [
+            "--suite",
+            "quick",
+            "--optimizers",
+            "random,grid",
+            "--objectives",
+            "toy/branin",
+            "--objectives",
+            "toy/quad2d",
+            "--seeds",
+            "2",
+            "--budget",
+            "5",
+            "--random-pool",
+            "20",
+            "-o",
+            str(out),
+            "--no-progress",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "beats random" in res.output and "grid" in res.output
+    for name in ("results.db", "report.md", "report.html", "regret.png", "rank.png", "tasks.png"):
+        assert (out / name).exists(), name
+    assert (
+        "hpolab compare --suite quick" in (out / "report.md").read_text()
+        or "compare" in (out / "report.md").read_text()
+    )
+    res2 = runner.invoke(report, [str(out / "results.db"), "-o", str(tmp_path / "rep2"), "--budget", "5"])
+    assert res2.exit_code == 0, res2.output
+    assert (tmp_path / "rep2" / "report.html").exists()
+    bad = runner.invoke(compare, ["--suite", "nope", "-o", str(tmp_path / "x")])
+    assert bad.exit_code != 0 and "quick" in bad.output

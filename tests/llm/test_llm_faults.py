@@ -1,0 +1,182 @@
+"""OpenAIClient against a fault-injecting OpenAI-protocol server on 127.0.0.1 (tests/llm/_fake_server.py).
+
+Faults: a timeout, 429 with Retry-After, 500, a connection dropped mid-answer, truncated JSON, an
+empty answer and a refusal. Transport faults must be retried by the client (waits recorded
+through a fake ``sleep``); bad answers must be repaired, re-asked or fall back, as documented in
+hpolab/llm/_parse.py; a study must finish with every trial valid and its transcript kept.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from _fake_server import FakeOpenAIServer
+
+import hpolab
+from hpolab.llm import LLMClientError, LLMOptimizer, OpenAIClient
+from hpolab.objectives.base import FunctionObjective
+from hpolab.space import SearchSpace
+from hpolab.trial import TrialState
+
+SPACE = SearchSpace({"lr": (1e-4, 1e-1, "log"), "depth": (1, 3), "opt": ["adam", "sgd"]})
+
+
+def _default_answer(body: dict) -> str:
+    rng = np.random.default_rng(body.get("seed", 0))
+    return json.dumps(SPACE.sample(rng=rng))
+
+
+def _client(server: FakeOpenAIServer, sleeps: list[float], **kwargs) -> OpenAIClient:
+    options = {"timeout_s": 0.5, "max_retries": 3, "backoff_s": 0.5, "seed": 0, "sleep": sleeps.append}
+    options.update(kwargs)
+    return OpenAIClient("fake", base_url=server.base_url, api_key="test-key", **options)
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAIServer(_default_answer) as srv:
+        yield srv
+
+
+def test_429_honours_retry_after(server):
+    sleeps: list[float] = []
+    client = _client(server, sleeps)
+    server.actions.extend([("status", 429, {"Retry-After": "3"})])
+    out = client.complete([{"role": "user", "content": "hi"}])
+    assert json.loads(out.text)
+    assert client.stats["retry_http_429"] == 1
+    assert len(sleeps) == 1 and sleeps[0] >= 3.0
+    assert out.prompt_tokens == 11 and out.completion_tokens == 7 and out.latency_s > 0
+
+
+def test_backoff_is_exponential_with_jitter_and_capped(server):
+    client = _client(server, [], backoff_s=1.0, max_backoff_s=5.0, jitter=0.25)
+    waits = [client.backoff(k) for k in range(6)]
+    for k, w in enumerate(waits):
+        expected = min(5.0, 2.0**k)
+        assert expected * 0.75 - 1e-9 <= w <= min(5.0, expected * 1.25) + 1e-9
+    assert client.backoff(0, retry_after=100.0) == 5.0
+
+
+def test_timeout_500_and_drop_are_retried(server):
+    sleeps: list[float] = []
+    client = _client(server, sleeps, max_retries=4)
+    server.actions.extend([("sleep", 1.5), ("status", 500), ("status", 503), ("drop",)])
+    out = client.complete([{"role": "user", "content": "hi"}])
+    assert SPACE.validate(json.loads(out.text))
+    assert client.stats["retry_timeout"] == 1
+    assert client.stats["retry_http_500"] == 1 and client.stats["retry_http_503"] == 1
+    assert client.stats["retry_connection"] == 1
+    assert len(sleeps) == 4
+    assert server.served == ["sleep", "status", "status", "drop", "default"]
+
+
+def test_retries_exhausted_raise(server):
+    client = _client(server, [], max_retries=2)
+    server.actions.extend([("status", 502)] * 3)
+    with pytest.raises(LLMClientError, match="HTTP 502 after 3 attempt"):
+        client.complete([{"role": "user", "content": "hi"}])
+
+
+def test_structured_output_falls_back_and_remembers(server):
+    client = _client(server, [])
+    schema = SPACE.json_schema()
+    server.actions.extend([("status", 400), ("status", 500)])
+    out = client.complete([{"role": "user", "content": "hi"}], json_schema=schema)
+    assert SPACE.validate(json.loads(out.text))
+    formats = [r.get("response_format", {}).get("type") for r in server.requests]
+    assert formats == ["json_schema", "json_object", None]
+    assert client.structured_mode == "text"
+    client.complete([{"role": "user", "content": "again"}], json_schema=schema)
+    assert "response_format" not in server.requests[-1]
+
+
+def test_structured_output_json_object_keeps_schema(server):
+    client = _client(server, [])
+    server.actions.append(("status", 422))
+    client.complete([{"role": "user", "content": "hi"}], json_schema=SPACE.json_schema())
+    assert server.requests[1]["response_format"] == {"type": "json_object", "schema": SPACE.json_schema()}
+    assert client.structured_mode == "json_object"
+    # once a format worked, a 500 is a transient fault: retried in the same format
+    server.actions.append(("status", 500))
+    client.complete([{"role": "user", "content": "hi"}], json_schema=SPACE.json_schema())
+    assert [r["response_format"]["type"] for r in server.requests[2:]] == ["json_object", "json_object"]
+
+
+def test_key_is_not_in_repr_or_state(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-from-env")
+    client = OpenAIClient("fake", base_url=server.base_url, sleep=lambda s: None)
+    assert "secret" not in repr(client)
+    assert all("secret" not in repr(v) for k, v in vars(client).items() if k != "_client")
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        import pickle
+
+        pickle.dumps(client)
+
+
+def test_study_survives_every_fault(server):
+    """A 10-trial study; faults arrive in order, each retried by the client or handled by the optimizer."""
+    sleeps: list[float] = []
+    client = _client(server, sleeps)
+    server.actions.extend(
+        [
+            ("ok", '{"lr": 0.01, "depth": 2, "opt": "adam"}'),  # trial 0: valid, confirms json_schema
+            ("status", 429, {"Retry-After": "2"}),  # trial 1: retried after >= 2 s ...
+            ("default",),  # ... and the retry succeeds
+            ("sleep", 1.5),  # trial 2: timeout, retried
+            ("default",),
+            ("status", 500),  # trial 3: retried
+            ("default",),
+            ("drop",),  # trial 4: dropped mid-answer, retried
+            ("default",),
+            ("ok", '{"lr": 0.002, "depth": 3, "opt": "sg'),  # trial 5: truncated JSON -> repaired
+            ("ok", ""),  # trial 6: empty -> re-ask ...
+            ("default",),  # ... which gives a valid answer
+            ("refusal", "I'm sorry, I can't help with that."),  # trial 7: refusal -> re-ask ...
+            ("ok", "Sorry, no."),  # ... re-ask refused as well -> random fallback
+        ]
+    )
+    objective = FunctionObjective(lambda c: c["lr"] * c["depth"], SPACE, description="A test problem.")
+    optimizer = LLMOptimizer(SPACE, client, seed=0)
+    study = hpolab.create_study(objective, optimizer)
+    study.optimize(n_trials=10)
+    trials = study.trials
+    assert len(trials) == 10 and all(t.state is TrialState.COMPLETE for t in trials), [t.result for t in trials]
+    for t in trials:
+        SPACE.validate(t.config)
+        meta = t.trial.metadata["llm"]
+        assert meta["exchanges"] and all("latency_s" in e for e in meta["exchanges"])
+    outcomes = [t.trial.metadata["llm"]["outcome"] for t in trials]
+    assert outcomes[0] == "valid"
+    assert outcomes[5] == "repaired"
+    assert outcomes[6] == "reasked"
+    assert outcomes[7] == "fallback"
+    assert trials[5].config["opt"] == "sgd"  # the truncated choice was completed
+    assert client.stats["retry_http_429"] == 1 and client.stats["retry_timeout"] == 1
+    assert client.stats["retry_http_500"] == 1 and client.stats["retry_connection"] == 1
+    assert max(sleeps) >= 2.0
+    stats = optimizer.stats
+    assert stats["proposals"] == 10
+    assert stats["fallback"] == 1 and stats["reasked"] == 1 and stats["parse_error"] == 3
+    reask = trials[6].trial.metadata["llm"]["exchanges"][1]
+    assert reask["kind"] == "reask" and "the answer is empty" in reask["messages"][-1]["content"]
+    assert reask["temperature"] > 0
+    # every request the server saw is in some trial's transcript (nothing lost)
+    n_exchanges = sum(len(t.trial.metadata["llm"]["exchanges"]) for t in trials)
+    successful = len(server.requests) - 4  # the four retried transport faults
+    assert n_exchanges == successful
+
+
+def test_client_errors_fall_back(server):
+    client = _client(server, [], max_retries=0)
+    server.actions.extend([("status", 503), ("status", 503)])
+    optimizer = LLMOptimizer(SPACE, client, seed=1, budget=3)
+    trial = optimizer.ask()
+    meta = trial.metadata["llm"]
+    assert meta["outcome"] == "fallback"
+    assert meta["counters"] == {"client_error": 2, "fallback": 1}
+    SPACE.validate(trial.config)
+    optimizer.tell(trial, 1.0)
+    assert optimizer.ask().metadata["llm"]["outcome"] == "valid"

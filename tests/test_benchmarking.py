@@ -1,0 +1,250 @@
+"""hpolab.benchmarking: the grid runner, its resumability and the trial table."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hpolab import benchmarking as B
+from hpolab.objectives.base import FunctionObjective
+from hpolab.registry import _FAMILIES, register_objective
+
+SLOW_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, time
+    from hpolab.objectives.base import FunctionObjective
+    from hpolab.registry import register_objective
+
+    LOG = sys.argv[2]
+
+    def slow(config):
+        with open(LOG, "a") as fh:
+            fh.write(f"{os.getpid()} {config['x']!r}\\n")
+        time.sleep(0.04)
+        return (config["x"] - 0.3) ** 2
+
+    def make(rest, **kwargs):
+        return FunctionObjective(slow, {"x": (0.0, 1.0)}, name="slow/" + rest, optimum=0.0)
+
+    register_objective("slow", make, lambda: {"slow/a": "a slow quadratic"})
+
+    if __name__ == "__main__":
+        from hpolab.benchmarking import run
+        run(["random"], ["slow/a"], 4, n_trials=10, storage=sys.argv[1], n_jobs=1)
+    """
+)
+
+
+def _register_slow(log: Path) -> None:
+    def slow(config: dict[str, float]) -> float:
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()} {config['x']!r}\n")
+        return (config["x"] - 0.3) ** 2
+
+    def make(rest: str, **kwargs: object) -> FunctionObjective:
+        return FunctionObjective(slow, {"x": (0.0, 1.0)}, name="slow/" + rest, optimum=0.0)
+
+    register_objective("slow", make, lambda: {"slow/a": "a slow quadratic"})
+
+
+@pytest.fixture
+def slow_family():
+    yield
+    _FAMILIES.pop("slow", None)
+
+
+def _finished_per_study(db: Path) -> dict[str, list[tuple[int, float, float]]]:
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute(
+            "SELECT s.name, t.trial_id, t.value, t.datetime_complete FROM hpolab_trials t "
+            "JOIN hpolab_studies s ON s.study_id = t.study_id WHERE t.state != 'RUNNING' ORDER BY s.name, t.trial_id"
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        con.close()
+    out: dict[str, list[tuple[int, float, float]]] = {}
+    for name, tid, value, done in rows:
+        out.setdefault(name, []).append((tid, value, done))
+    return out
+
+
+def test_killed_run_resumes_without_redoing_finished_runs(tmp_path: Path, slow_family: None) -> None:
+    db = tmp_path / "runs.db"
+    log = tmp_path / "evals.log"
+    script = tmp_path / "bench.py"
+    script.write_text(SLOW_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(db), str(log)])
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            done = _finished_per_study(db) if db.exists() else {}
+            if sum(len(v) for v in done.values()) >= 15:
+                break
+            if proc.poll() is not None:
+                pytest.fail("the benchmark finished before it could be killed")
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    at_kill = _finished_per_study(db)
+    finished_at_kill = sum(len(v) for v in at_kill.values())
+    assert 15 <= finished_at_kill < 40, "the kill must land halfway"
+    complete_at_kill = {name: rows for name, rows in at_kill.items() if len(rows) == 10}
+    assert complete_at_kill, "at least one run was finished before the kill"
+    evals_before = len(log.read_text().splitlines())
+
+    _register_slow(log)
+    df = B.run(["random"], ["slow/a"], 4, n_trials=10, storage=db, n_jobs=1)
+
+    # every trial that was not finished at the kill is evaluated exactly once, and nothing else
+    evals_after = len(log.read_text().splitlines())
+    assert evals_after - evals_before == 40 - finished_at_kill
+    after = _finished_per_study(db)
+    for name, rows in complete_at_kill.items():
+        assert after[name] == rows, f"{name} was finished before the kill and must not be touched"
+    assert len(df) == 40
+    assert sorted(df.groupby("seed").size().tolist()) == [10, 10, 10, 10]
+    assert (df["state"] == "COMPLETE").all()
+    # the resumed grid holds the same trials as an uninterrupted one
+    fresh = B.run(["random"], ["slow/a"], 4, n_trials=10, storage=tmp_path / "fresh.db", n_jobs=1)
+    pd.testing.assert_series_equal(df["value"], fresh["value"])
+    # a third call finds everything finished and evaluates nothing
+    before = len(log.read_text().splitlines())
+    B.run(["random"], ["slow/a"], 4, n_trials=10, storage=db, n_jobs=1)
+    assert len(log.read_text().splitlines()) == before
+
+
+def test_run_table_columns_and_values(tmp_path: Path) -> None:
+    df = B.run(["random", "grid"], ["toy/branin"], [3, 7], n_trials=4, storage=f"sqlite:///{tmp_path / 'r.db'}")
+    assert list(df.columns) == list(B.COLUMNS)
+    assert len(df) == 2 * 2 * 4
+    assert set(df["seed"]) == {3, 7}
+    assert df.groupby(["optimizer", "seed"])["trial"].apply(list).map(lambda x: x == [0, 1, 2, 3]).all()
+    # branin's optimum is known: regret = value - optimum
+    opt = 0.39788735772973816
+    assert (df["regret"] - (df["value"] - opt)).abs().max() < 1e-9
+    assert (df["regret"] >= 0).all()
+    assert df["direction"].eq("minimize").all()
+    assert df["prompt_tokens"].isna().all()
+    assert isinstance(df["config"].iloc[0], dict) and set(df["config"].iloc[0]) == {"x1", "x2"}
+    # the names are deterministic and the table reads back the same
+    back = B.load_results(tmp_path / "r.db")
+    pd.testing.assert_frame_equal(df.drop(columns=["config"]), back.drop(columns=["config"]))
+    names = {c["study"] for c in B.study_contexts(tmp_path / "r.db")}
+    assert "random|toy/branin|3" in names and "grid|toy/branin|7" in names
+
+
+def test_parallel_runs_match_serial(tmp_path: Path) -> None:
+    serial = B.run(["random", "grid"], ["toy/branin", "toy/quad2d"], 2, n_trials=5, storage=tmp_path / "s.db")
+    parallel = B.run(
+        ["random", "grid"], ["toy/branin", "toy/quad2d"], 2, n_trials=5, storage=tmp_path / "p.db", n_jobs=2
+    )
+    cols = ["optimizer", "objective", "seed", "trial", "value"]
+    pd.testing.assert_frame_equal(serial[cols], parallel[cols])
+
+
+def test_random_pool_and_labels(tmp_path: Path) -> None:
+    df = B.run(
+        {"rs": "random", "grid5": {"name": "grid", "resolution": 5}},
+        ["toy/quad2d"],
+        1,
+        n_trials=3,
+        storage=tmp_path / "l.db",
+        random_pool=20,
+    )
+    assert set(df["optimizer"]) == {"rs", "grid5", "random-pool"}
+    assert (df["optimizer"] == "random-pool").sum() == 20
+    ctx = {c["study"]: c for c in B.study_contexts(tmp_path / "l.db")}
+    assert ctx["grid5|toy/quad2d|0"]["optimizer_kwargs"] == {"resolution": 5}
+
+
+def test_budget_limit_counts_fidelity(tmp_path: Path) -> None:
+    # toy/branin-mf is multi-fidelity; random asks no budget, so each trial spends the full fidelity
+    df = B.run(["random"], ["toy/branin-mf"], 1, budget=None, n_trials=3, storage=tmp_path / "b.db")
+    assert len(df) == 3 and df["max_budget"].notna().all()
+    full = float(df["max_budget"].iloc[0])
+    df2 = B.run(["random"], ["toy/branin-mf"], 1, budget=2.5 * full, storage=tmp_path / "b2.db")
+    assert len(df2) == 3  # stops once 2.5 full budgets are spent: after the third trial
+
+
+def test_usage_extraction_from_llm_metadata() -> None:
+    meta = {
+        "llm": {
+            "prompt_tokens": 120,
+            "completion_tokens": 30,
+            "latency_s": 0.5,
+            "exchanges": [{"prompt_tokens": 60}, {"prompt_tokens": 60}],
+            "outcome": "repaired",
+        }
+    }
+    assert B._usage(meta) == (120, 30, 0.5, 2)
+    assert B._usage({"transcript": [{"prompt_tokens": 1, "completion_tokens": 2, "latency_s": 0.25}] * 3}) == (
+        3,
+        6,
+        0.75,
+        3,
+    )
+    assert B._usage({}) == (0, 0, 0.0, 0)
+    assert B._llm_outcome(meta) == "repaired"
+
+
+def test_plan_validation_and_wildcards() -> None:
+    with pytest.raises(ValueError, match="n_trials"):
+        B.plan(["random"], ["toy/branin"], 1)
+    with pytest.raises(ValueError, match="seeds"):
+        B.plan(["random"], ["toy/branin"], 0, n_trials=3)
+    with pytest.raises(ValueError, match="given twice"):
+        B.plan(["random", "random"], ["toy/branin"], 1, n_trials=3)
+    with pytest.raises(ValueError, match="matches no registered"):
+        B.plan(["random"], ["nothing/*"], 1, n_trials=3)
+    names = B.expand_objectives(["toy/*branin"])
+    assert names == ["toy/branin", "toy/shifted_branin"]
+    specs = B.plan(["random"], ["toy/branin"], 2, n_trials=3, random_pool=5)
+    assert [s.study_name for s in specs] == ["random|toy/branin|0", "random|toy/branin|1", "random-pool|toy/branin|0"]
+    with pytest.raises(ValueError, match="n_jobs"):
+        B.execute(specs, "sqlite:///:memory:", n_jobs=0)
+
+
+def test_suites_are_well_formed() -> None:
+    assert set(B.SUITES) >= {"quick", "seed002", "seed003", "seed004", "seed000"}
+    for suite in B.SUITES.values():
+        assert suite.n_trials is not None or suite.budget is not None
+        assert set(suite.sections) <= {"table1", "rmse", "importance", "budget"}
+    with pytest.raises(ValueError, match="quick"):
+        B.get_suite("nope")
+
+
+def test_load_results_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        B.load_results(tmp_path / "missing.db")
+
+
+def test_failed_trials_are_rows_with_nan(tmp_path: Path, slow_family: None) -> None:
+    def make(rest: str, **kwargs: object) -> FunctionObjective:
+        def f(config: dict[str, float]) -> float:
+            if config["x"] > 0.5:
+                raise RuntimeError("diverged")
+            return config["x"]
+
+        return FunctionObjective(f, {"x": (0.0, 1.0)}, name="slow/" + rest)
+
+    register_objective("slow", make, lambda: {"slow/f": ""})
+    df = B.run(["random"], ["slow/f"], 1, n_trials=12, storage=tmp_path / "f.db")
+    failed = df[df["state"] == "FAIL"]
+    assert len(failed) > 0
+    assert failed["value"].map(math.isnan).all()
+    assert failed["error"].str.contains("diverged").all()
