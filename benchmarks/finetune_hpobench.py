@@ -199,6 +199,7 @@ def run_fold(args: argparse.Namespace, workdir: Path, records: Records, dataset:
         "epochs": None,
         "max_history": args.max_history,
         "max_new_tokens": 48,
+        "on_duplicate": args.on_duplicate,
     }
     for s in range(args.llm_seeds):
         for mode, n in (("one-shot", args.oneshot_evals), ("sequential", args.n_eval)):
@@ -468,6 +469,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--top-layers", type=int, default=8, help="LoRA on the last N layers only (None: all)")
+    p.add_argument(
+        "--on-duplicate",
+        default="perturb",
+        choices=["perturb", "reask"],
+        help="a repeated proposal is perturbed (cheap) or re-asked (one more generation)",
+    )
     p.add_argument("--max-history", type=int, default=3, help="history lines in sequential prompts")
     p.add_argument("--lora-r", type=int, default=32)
     p.add_argument("--lora-alpha", type=int, default=16)

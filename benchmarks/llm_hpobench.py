@@ -63,6 +63,7 @@ def run_one(opt_name: str, objective_name: str, seed: int, n_trials: int, llm_op
                 duplicate_handling=meta["duplicate_handling"],
                 calls=len(meta["exchanges"]),
                 latency_s=meta["latency_s"],
+                cached_calls=sum(1 for e in meta["exchanges"] if e.get("cached")),
                 first_call_latency_s=meta["exchanges"][0]["latency_s"] if meta["exchanges"] else math.nan,
                 prompt_tokens=meta["prompt_tokens"],
                 completion_tokens=meta["completion_tokens"],
@@ -134,8 +135,9 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
         n = len(llm)
         counts = llm["outcome"].value_counts().to_dict()
         usable_first = counts.get("valid", 0) + counts.get("repaired", 0)
-        lat = llm["latency_s"].to_numpy(dtype=float)
-        first = llm["first_call_latency_s"].to_numpy(dtype=float)
+        fresh = llm[llm["cached_calls"] == 0]  # suggestions whose calls all ran the model
+        lat = fresh["latency_s"].to_numpy(dtype=float)
+        first = fresh["first_call_latency_s"].to_numpy(dtype=float)
         lines += [
             "",
             "## LLM answers and latency",
@@ -148,6 +150,9 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
             f"- Told configs inside the space (`SearchSpace.validate`): {100 * llm['in_space'].mean():.1f}%.",
             f"- Duplicates of an earlier config proposed by the model: {100 * (llm['duplicate'] > 0).mean():.1f}% of "
             f"suggestions; handled by {llm['duplicate_handling'].value_counts().to_dict()}.",
+            f"- Cached answers (identical greedy prompts across seeds, `CachingClient`): "
+            f"{int(llm['cached_calls'].sum())} of {int(llm['calls'].sum())} calls; the latencies below are over "
+            f"the {len(fresh)} suggestions computed by the model.",
             f"- Latency per suggestion (all its model calls): median {np.median(lat):.2f} s, mean {lat.mean():.2f} s, "
             f"90th percentile {np.quantile(lat, 0.9):.2f} s; first call only: median {np.median(first):.2f} s.",
             f"- Tokens per suggestion: prompt {llm['prompt_tokens'].mean():.0f}, completion "
@@ -192,9 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     llm_options: dict[str, Any] = {"on_duplicate": args.on_duplicate}
     if not args.report_only:
         if "llm" in args.optimizers.split(","):
-            from hpolab.llm import LlamaCppClient
+            from hpolab.llm import CachingClient, LlamaCppClient
 
-            llm_options["client"] = LlamaCppClient(n_threads=args.threads)
+            # Greedy answers to identical prompts (e.g. the first prompt of every seed) are computed once.
+            llm_options["client"] = CachingClient(LlamaCppClient(n_threads=args.threads))
         with runs_path.open("a") as sink:
             for obj in objectives:
                 if obj not in pools:

@@ -14,6 +14,7 @@ Usage::
 
     python benchmarks/toy_regret.py
     python benchmarks/toy_regret.py --optimizers random tpe --seeds 3 --functions branin
+    python benchmarks/toy_regret.py --table-only     # the table of whatever runs are cached
 """
 
 from __future__ import annotations
@@ -61,20 +62,21 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--n-trials", type=int, default=50)
     parser.add_argument("--cache", type=Path, default=RESULTS / "toy_regret_runs.csv")
+    parser.add_argument("--table-only", action="store_true", help="print the table of the cached runs; run nothing")
     args = parser.parse_args()
 
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     cache = load_cache(args.cache)
     new_file = not args.cache.exists()
-    with args.cache.open("a", newline="") as fh:
+    with args.cache.open("a" if not args.table_only else "r", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
-        if new_file:
+        if new_file and not args.table_only:
             writer.writeheader()
         for optimizer in args.optimizers:
             for function in args.functions:
                 for seed in range(args.seeds):
                     key = (function, optimizer, seed, args.n_trials)
-                    if key in cache:
+                    if key in cache or args.table_only:
                         continue
                     start = time.perf_counter()
                     regret, spent = run_one(function, optimizer, seed, args.n_trials)

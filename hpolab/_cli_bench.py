@@ -9,6 +9,7 @@ import math
 import shlex
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +123,14 @@ def compare(
     storage = out / "results.db"
     command = _command_line()
     try:
+        chosen: Any = suite.optimizers
+        names = _split(optimizers)
+        if names is not None:
+            # a name the suite configures keeps the suite's options (e.g. the LLM's answer format)
+            given = suite.optimizers if isinstance(suite.optimizers, Mapping) else {}
+            chosen = {n: given.get(n, n) for n in names}
         specs = plan(
-            _split(optimizers) or suite.optimizers,
+            chosen,
             _split(objectives) or suite.objectives,
             seeds if seeds is not None else suite.seeds,
             n_trials=n_trials,

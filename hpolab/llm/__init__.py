@@ -7,6 +7,7 @@ Importing this package imports no heavy dependency: ``openai``, ``llama_cpp``, `
 from __future__ import annotations
 
 from hpolab.llm._client import (
+    CachingClient,
     Completion,
     LlamaCppClient,
     LLMClient,
@@ -33,6 +34,7 @@ from hpolab.llm._warmstart import WarmStartedBO
 __all__ = [
     "DEFAULT_TEMPLATES",
     "AnswerCheck",
+    "CachingClient",
     "Completion",
     "HistoryEntry",
     "LLMClient",

@@ -27,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 __all__ = [
+    "CachingClient",
     "Completion",
     "LLMClient",
     "LLMClientError",
@@ -667,3 +668,70 @@ class TransformersClient:
             latency_s=latency,
             raw={"output_ids": new_tokens.tolist()},
         )
+
+
+# --------------------------------------------------------------------------- cache
+class CachingClient:
+    """Wraps a client and reuses answers to identical deterministic requests.
+
+    Only greedy requests (``temperature == 0``) without images are cached: the same messages,
+    schema and ``max_tokens`` give the same answer whatever the seed, so e.g. the first prompt of
+    several seeds of one task is computed once. A cached answer has ``latency_s == 0`` and
+    ``raw == {"cached": True, "latency_s": <the original latency>}``.
+
+    Args:
+        client: The client to wrap.
+        max_entries: Most answers kept (oldest dropped first).
+    """
+
+    def __init__(self, client: LLMClient, max_entries: int = 4096) -> None:
+        if max_entries < 1:
+            raise ValueError(f"max_entries: {max_entries!r} must be positive")
+        self.client = client
+        self.max_entries = int(max_entries)
+        self.supports_images = bool(getattr(client, "supports_images", False))
+        self.name = getattr(client, "name", type(client).__name__)
+        self._cache: dict[str, Completion] = {}
+        self._lock = threading.Lock()
+        #: ``hits`` and ``misses``.
+        self.stats: dict[str, int] = {"hits": 0, "misses": 0}
+
+    def __repr__(self) -> str:
+        return f"CachingClient({self.client!r}, entries={len(self._cache)})"
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: Mapping[str, Any] | None = None,
+        images: Sequence[bytes] = (),
+        temperature: float = 0.0,
+        seed: int | None = None,
+        max_tokens: int = 256,
+    ) -> Completion:
+        import json
+
+        key = None
+        if float(temperature) == 0.0 and not images:
+            key = json.dumps([[dict(m) for m in messages], json_schema, int(max_tokens)], sort_keys=True, default=str)
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self.stats["hits"] += 1
+                    return Completion(
+                        hit.text,
+                        hit.prompt_tokens,
+                        hit.completion_tokens,
+                        0.0,
+                        {"cached": True, "latency_s": hit.latency_s},
+                    )
+        out = self.client.complete(
+            messages, json_schema=json_schema, images=images, temperature=temperature, seed=seed, max_tokens=max_tokens
+        )
+        if key is not None:
+            with self._lock:
+                self.stats["misses"] += 1
+                if len(self._cache) >= self.max_entries:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[key] = out
+        return out

@@ -13,8 +13,10 @@ The policy of :func:`propose_config`, in order:
 3. Otherwise repair it (:meth:`SearchSpace.repair`: clip, round, snap, fill missing keys with the
    default, drop unknown keys); outcome ``"repaired"``, with one note per change. An answer with no
    JSON object and no known ``name: value`` pair, or with no key of the space, is *unusable*.
-4. An unusable answer (or a client error) gets one re-ask that quotes the error, sampled at
-   ``reask_temperature``; if that gives a usable config the outcome is ``"reasked"``.
+4. An unusable answer gets one re-ask that quotes the error (the answer is shown back as the
+   assistant's message), sampled at ``reask_temperature``; a request that failed for good (a
+   :class:`LLMClientError` after the client's own retries) is sent once more as it was. If that
+   gives a usable config the outcome is ``"reasked"``.
 5. Still nothing: a random sample from the space; outcome ``"fallback"``.
 6. Duplicates: a config equal to one in ``seen`` (already evaluated or already proposed) is
    re-asked once quoting the duplicate (``on_duplicate="reask"``), then perturbed
@@ -544,6 +546,7 @@ def _call(
         prompt_tokens=completion.prompt_tokens,
         completion_tokens=completion.completion_tokens,
         latency_s=completion.latency_s,
+        cached=bool(isinstance(completion.raw, dict) and completion.raw.get("cached")),
         error=None,
     )
     return record, completion.text, None

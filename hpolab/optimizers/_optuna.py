@@ -46,7 +46,7 @@ def suggest_config(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
     """
     config: dict[str, Any] = {}
     conditional = space.is_conditional
-    for name, p in space._params.items():  # noqa: SLF001 - read-only, skips the copy of .params
+    for name, p in space._params.items():  # read-only; skips the copy .params makes
         if conditional and name not in space.active_names(config):
             continue
         if p.kind == "float":

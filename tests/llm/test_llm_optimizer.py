@@ -171,7 +171,7 @@ def test_llm_as_asha_searcher():
 
     objective = ToyObjective("branin", multi_fidelity=True)
     searcher = LLMOptimizer(objective.search_space, ScriptedClient.random_configs(objective.search_space), seed=0)
-    asha = make_optimizer("asha", objective.search_space, seed=0, searcher=searcher)
+    asha = make_optimizer("asha", objective.search_space, seed=0, base=searcher)
     study = hpolab.create_study(objective, asha)
     study.optimize(n_trials=12)
     assert len(study.trials) == 12
@@ -184,3 +184,20 @@ def test_mixed_space_defaults_are_not_numpy():
     opt = LLMOptimizer(mixed_space(), ScriptedClient.random_configs(mixed_space()), seed=0)
     t = opt.ask()
     assert all(type(v) in (int, float, str) for v in t.config.values())
+
+
+def test_caching_client_reuses_greedy_answers_only():
+    from hpolab.llm import CachingClient
+
+    inner = ScriptedClient(["a", "b", "c"], cycle=True)
+    client = CachingClient(inner)
+    msgs = [{"role": "user", "content": "x"}]
+    first = client.complete(msgs, seed=1)
+    again = client.complete(msgs, seed=2)
+    assert again.text == first.text == "a" and again.latency_s == 0.0 and again.raw["cached"]
+    assert client.complete(msgs, temperature=0.7).text == "b"  # sampled: never cached
+    assert client.complete([{"role": "user", "content": "y"}]).text == "c"
+    assert client.stats == {"hits": 1, "misses": 2} and len(inner.calls) == 3
+    opt = LLMOptimizer(SPACE, client, seed=0)
+    trial = opt.ask()
+    assert "cached" in trial.metadata["llm"]["exchanges"][0]

@@ -11,7 +11,6 @@ from hpolab.optimizers._random import RandomSearch
 from hpolab.trial import TrialState as HpolabState
 
 
-
 @pytest.fixture(autouse=True)
 def _quiet_optuna():
     verbosity = optuna.logging.get_verbosity()

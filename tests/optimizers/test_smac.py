@@ -199,3 +199,36 @@ def test_gp_learns_on_branin():
         t = opt.ask()
         opt.tell(t, obj.evaluate(t.config))
     assert opt.best.value - obj.optimum < 1.0
+
+
+def _final_regrets(name: str, function: str, n_trials: int, seeds: int = 10) -> list[float]:
+    from hpolab.registry import make_objective
+
+    obj = make_objective(f"toy/{function}")
+    out = []
+    for seed in range(seeds):
+        opt = make_optimizer(name, obj.search_space, seed=seed)
+        opt.set_context(n_trials=n_trials)  # as a Study does: sizes SMAC's initial design
+        for _ in range(n_trials):
+            t = opt.ask()
+            opt.tell(t, obj.evaluate(t.config))
+        out.append(opt.best.value - obj.optimum)
+    return out
+
+
+@pytest.mark.slow
+def test_smac_rf_reaches_lower_regret_than_random():
+    """The setting of benchmarks/toy_regret.py on two functions: 10 seeds, 50 trials, paired test."""
+    import math
+
+    from scipy.stats import wilcoxon
+
+    ours, theirs = [], []
+    for function in ("branin", "himmelblau"):
+        a = _final_regrets("smac-rf", function, 50)
+        b = _final_regrets("random", function, 50)
+        assert sum(a) < 0.5 * sum(b), (function, a, b)
+        ours += a
+        theirs += b
+    p = wilcoxon([math.log(x) for x in ours], [math.log(x) for x in theirs], alternative="less").pvalue
+    assert p < 0.01, (p, ours, theirs)

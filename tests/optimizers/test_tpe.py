@@ -222,3 +222,19 @@ def test_optuna_logs_nothing():
         logger.removeHandler(handler)
         optuna.logging.set_verbosity(verbosity)
     assert records == []
+
+
+def test_optimizers_package_exports_lazily():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hpolab.optimizers as o\n"
+        "before = [m for m in ('optuna', 'smac', 'sklearn') if m in sys.modules]\n"
+        "names = [getattr(o, n).__name__ for n in o.__all__]\n"
+        "print(before, names)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == (
+        "[] ['ASHA', 'SMAC', 'SMACGP', 'SMACMF', 'SMACRF', 'TPE', 'GridSearch', 'Hyperband', 'RandomSearch']"
+    )
