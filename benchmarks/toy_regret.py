@@ -5,7 +5,8 @@ toy function; the final regret is ``best value - optimum``. ASHA (r=1, R=16, eta
 searcher) runs on the multi-fidelity version of each function (``toy/<fn>-mf``, biased at low
 budgets) with the same number of trials; its regret is that of the best configuration evaluated
 at the full budget, and the table also shows the budget it spent (the others spend 50 x 16 in
-full-budget units).
+full-budget units). ``asha-budget`` is seed 004's comparison: ASHA given the same total budget as
+50 full-budget trials (``Study.optimize(max_budget_spent=800)``), so it runs many more trials.
 
 Runs are cached in ``benchmarks/results/toy_regret_runs.csv`` (delete it to start over), so an
 interrupted run resumes. Prints the table and writes it to ``benchmarks/results/toy_regret.md``.
@@ -30,15 +31,19 @@ import hpolab
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FUNCTIONS = ["branin", "ackley", "rosenbrock", "himmelblau", "quad2d", "illcond"]
-OPTIMIZERS = ["random", "tpe", "smac-rf", "smac-gp", "asha"]
+OPTIMIZERS = ["random", "tpe", "smac-rf", "smac-gp", "asha", "asha-budget"]
 FIELDS = ["function", "optimizer", "seed", "n_trials", "regret", "budget_spent", "seconds"]
 
 
 def run_one(function: str, optimizer: str, seed: int, n_trials: int) -> tuple[float, float]:
     """Final regret and budget spent of one run."""
-    if optimizer == "asha":
+    if optimizer in ("asha", "asha-budget"):
         objective = hpolab.make_objective(f"toy/{function}-mf")
-        study = hpolab.optimize(objective, "asha", n_trials=n_trials, seed=seed)
+        if optimizer == "asha":
+            study = hpolab.optimize(objective, "asha", n_trials=n_trials, seed=seed)
+        else:  # seed 004's comparison: the budget of n_trials full-budget trials
+            study = hpolab.create_study(objective, "asha", seed=seed)
+            study.optimize(max_budget_spent=objective.fidelity.max * n_trials)  # type: ignore[union-attr]
         top = objective.fidelity.max  # type: ignore[union-attr]
         full = [r for r in study.trials if r.budget == top and r.value is not None]
         best = min(r.info["true_value"] for r in full) if full else math.inf
@@ -67,16 +72,26 @@ def main() -> None:
 
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     cache = load_cache(args.cache)
+    if not args.table_only:
+        run_missing(args, cache)
+    table = format_table(cache, args.optimizers, args.functions, args.seeds, args.n_trials)
+    print(table)
+    if args.cache == RESULTS / "toy_regret_runs.csv":
+        (RESULTS / "toy_regret.md").write_text(table + "\n")
+
+
+def run_missing(args: argparse.Namespace, cache: dict[tuple[str, str, int, int], dict[str, str]]) -> None:
+    """Run the runs missing from the cache, appending each to it."""
     new_file = not args.cache.exists()
-    with args.cache.open("a" if not args.table_only else "r", newline="") as fh:
+    with args.cache.open("a", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
-        if new_file and not args.table_only:
+        if new_file:
             writer.writeheader()
         for optimizer in args.optimizers:
             for function in args.functions:
                 for seed in range(args.seeds):
                     key = (function, optimizer, seed, args.n_trials)
-                    if key in cache or args.table_only:
+                    if key in cache:
                         continue
                     start = time.perf_counter()
                     regret, spent = run_one(function, optimizer, seed, args.n_trials)
@@ -93,11 +108,6 @@ def main() -> None:
                     fh.flush()
                     cache[key] = {k: str(v) for k, v in row.items()}
                     print(f"  {optimizer:<8} {function:<11} seed {seed}: regret {regret:.4g}", file=sys.stderr)
-
-    table = format_table(cache, args.optimizers, args.functions, args.seeds, args.n_trials)
-    print(table)
-    if args.cache == RESULTS / "toy_regret_runs.csv":
-        (RESULTS / "toy_regret.md").write_text(table + "\n")
 
 
 def format_table(
@@ -138,7 +148,9 @@ def format_table(
     if wins:
         lines += ["", "; ".join(wins)]
     spent = [
-        float(r["budget_spent"]) for k, r in cache.items() if k[1] == "asha" and k[0] in functions and k[3] == n_trials
+        float(r["budget_spent"])
+        for k, r in cache.items()
+        if k[1] == "asha" and k[0] in functions and k[3] == n_trials and "asha" in optimizers
     ]
     if spent:
         lines.append(

@@ -270,6 +270,24 @@ def _make_objective(spec: RunSpec) -> Objective:
     return make_objective(spec.objective, **kwargs)
 
 
+def _optimizer_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Options for the optimizer, with ``llama_cpp={...}`` turned into a local llama.cpp ``client``.
+
+    Options must be JSON (they are recorded with the study and sent to worker processes), so an LLM
+    client cannot be passed as an object; ``"llama_cpp": {"n_threads": 1}`` builds
+    :class:`hpolab.llm.LlamaCppClient` with those arguments inside the worker instead.
+    """
+    out = dict(kwargs)
+    llama = out.pop("llama_cpp", None)
+    if llama is not None:
+        if not isinstance(llama, Mapping):
+            raise TypeError(f"llama_cpp: {llama!r} must be a dict of LlamaCppClient arguments, e.g. {{'n_threads': 1}}")
+        from hpolab.llm._client import LlamaCppClient
+
+        out["client"] = LlamaCppClient(**dict(llama))
+    return out
+
+
 def _finished(records: Iterable[Any]) -> int:
     return sum(1 for r in records if r.state.is_finished)
 
@@ -298,7 +316,7 @@ def _run_one(spec: RunSpec, storage_url: str) -> dict[str, Any]:
         study_name=spec.study_name,
         load_if_exists=True,
         seed=spec.seed,
-        optimizer_kwargs=dict(spec.optimizer_kwargs) or None,
+        optimizer_kwargs=_optimizer_kwargs(spec.optimizer_kwargs) or None,
     )
     before = _finished(study.trials)
     fidelity = objective.fidelity
@@ -666,22 +684,34 @@ class Suite:
 #: The 8 OpenML data sets of HPOBench that seed 002 uses (4 models each: 32 tasks).
 _HPOBENCH_DATASETS = ("car", "phoneme", "vehicle", "australian", "kc1", "segment", "blood_transfusion", "credit_g")
 
+#: How the suites run the local LLM (SmolLM2-135M through llama.cpp) on a CPU: free-text answers that hpolab
+#: parses and repairs (llama.cpp's JSON-schema grammar made each answer about 15x slower here), at most 64 new
+#: tokens (a configuration of up to 5 hyperparameters fits; the small model otherwise rambles to the limit),
+#: duplicates perturbed instead of re-asked (one model call per trial), and one llama.cpp thread per worker
+#: (with more threads than free cores llama.cpp's threads wait on each other and a call took minutes here).
+_LOCAL_LLM: dict[str, Any] = {
+    "name": "llm",
+    "structured_output": False,
+    "max_tokens": 64,
+    "on_duplicate": "perturb",
+    "llama_cpp": {"n_threads": 1},
+}
+
 #: The named suites.
 SUITES: dict[str, Suite] = {
     "quick": Suite(
         name="quick",
         description=(
             "A few minutes on 2 CPU cores: two 2-D toy functions and two HPOBench NN tables; random search, "
-            "TPE, SMAC (random forest) and the local LLM optimizer (SmolLM2-135M through llama.cpp, free-text answers "
-            "parsed and repaired by hpolab); 10 evaluations per run as in seed 002."
+            "TPE, SMAC (random forest) and the local LLM optimizer (SmolLM2-135M through llama.cpp: free-text answers "
+            "of at most 64 tokens, parsed and repaired by hpolab; duplicates perturbed); 10 evaluations per run as in "
+            "seed 002."
         ),
-        # free-text answers, parsed and repaired by hpolab: llama.cpp's JSON-schema grammar makes each answer of
-        # the local model about 15x slower on a CPU
         optimizers={
             "random": "random",
             "tpe": "tpe",
             "smac-rf": "smac-rf",
-            "llm": {"name": "llm", "structured_output": False},
+            "llm": _LOCAL_LLM,
         },
         objectives=["toy/branin", "toy/shifted_ackley", "hpobench/nn/kc1", "hpobench/nn/credit_g"],
         seeds=2,
@@ -703,7 +733,7 @@ SUITES: dict[str, Suite] = {
             "tpe": "tpe",
             "smac-rf": "smac-rf",
             "smac-gp": "smac-gp",
-            "llm": {"name": "llm", "structured_output": False},
+            "llm": _LOCAL_LLM,
         },
         objectives=["hpobench/nn/*", *[f"ml/{m}/{d}" for m in ("svm", "lr", "rf") for d in _HPOBENCH_DATASETS]],
         seeds=3,

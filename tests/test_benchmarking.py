@@ -248,3 +248,9 @@ def test_failed_trials_are_rows_with_nan(tmp_path: Path, slow_family: None) -> N
     assert len(failed) > 0
     assert failed["value"].map(math.isnan).all()
     assert failed["error"].str.contains("diverged").all()
+
+
+def test_llama_cpp_option_is_checked() -> None:
+    assert B._optimizer_kwargs({"temperature": 0.0}) == {"temperature": 0.0}
+    with pytest.raises(TypeError, match="llama_cpp"):
+        B._optimizer_kwargs({"llama_cpp": 1})

@@ -581,6 +581,7 @@ def load_finetuned(
     *,
     device: str | None = None,
     dtype: str | None = None,
+    merge: bool = False,
 ) -> FineTunedModel:
     """Load a base model with a saved LoRA adapter (or the base model alone).
 
@@ -589,6 +590,7 @@ def load_finetuned(
         base_model: The base model; the one named in the adapter's provenance if ``None``.
         device: ``"cpu"`` / ``"cuda"``; CUDA when available if ``None``.
         dtype: Base model dtype.
+        merge: Merge the adapter into the base weights (faster generation; no longer trainable).
 
     Returns:
         A :class:`FineTunedModel` using the adapter's saved prompt template.
@@ -610,6 +612,8 @@ def load_finetuned(
     model, tokenizer, _spec = load_base_model(base_model, device=device, dtype=dtype)
     if adapter is not None:
         model = peft.PeftModel.from_pretrained(model, str(adapter))
+        if merge:
+            model = model.merge_and_unload()
     model.eval()
     template = PromptTemplate.from_dict(provenance["template"]) if provenance.get("template") else None
     return FineTunedModel(model, tokenizer, provenance=provenance, template=template, device=device)

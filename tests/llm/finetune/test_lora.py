@@ -86,6 +86,9 @@ def test_loaded_model_generates_deterministically(tuned) -> None:
     assert ft.generate(prompt, max_new_tokens=20).text == out.text
     a = ft.generate(prompt, max_new_tokens=20, temperature=1.0, seed=5).text
     assert ft.generate(prompt, max_new_tokens=20, temperature=1.0, seed=5).text == a
+    merged = load_finetuned(tuned.output_dir, device="cpu", merge=True)
+    assert "Peft" not in type(merged.model).__name__
+    assert merged.generate(prompt, max_new_tokens=20).text == out.text
 
 
 def test_bad_parameters_are_rejected(records, tiny_model_dir, tmp_path) -> None:
