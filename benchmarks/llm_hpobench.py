@@ -20,6 +20,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -97,7 +98,7 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
         "Command:",
         "",
         "```",
-        "python benchmarks/llm_hpobench.py " + " ".join(a for a in args.argv if a != "--report-only"),
+        "python benchmarks/llm_hpobench.py " + shlex.join(a for a in args.argv if a != "--report-only"),
         "```",
         "",
         f"Tasks: `hpobench/nn/<dataset>` for {', '.join(DATASETS)}. {budget} evaluations per run. "

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from hpolab.testing._conformance import OptimizerTestCase, conditional_space, mixed_space, quadratic
+from hpolab.testing._scripted import ScriptedClient
 
-__all__ = ["OptimizerTestCase", "conditional_space", "mixed_space", "quadratic"]
+__all__ = ["OptimizerTestCase", "ScriptedClient", "conditional_space", "mixed_space", "quadratic"]
