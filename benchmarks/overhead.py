@@ -28,8 +28,10 @@ from __future__ import annotations
 import argparse
 import functools
 import math
+import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -182,6 +184,7 @@ def _smac_facade(kind: str, n: int, seed: int) -> Any:
     )
     facade = facade_cls(scenario, target_function=None, logging_level=False, overwrite=True)
     _fix_local_search_order(facade)  # the same start-point order as the wrapper: identical work
+    weakref.finalize(facade, shutil.rmtree, tmp, True)
     return facade
 
 
