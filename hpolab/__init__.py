@@ -6,6 +6,8 @@ and xgboost are imported only when a backend or objective that needs them is use
 
 from __future__ import annotations
 
+from typing import Any
+
 from hpolab.objectives.base import Fidelity, FunctionObjective, Objective
 from hpolab.optimizer import Optimizer, OptimizerError, Proposal, SearchExhausted
 from hpolab.optimizers import GridSearch, RandomSearch
@@ -25,17 +27,36 @@ from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, TrialState
 
 __version__ = "0.1.0"
 
+_LAZY_OPTIMIZERS = ("ASHA", "SMACGP", "SMACMF", "SMACRF", "TPE", "Hyperband", "Portfolio")
+
+
+def __getattr__(name: str) -> Any:
+    """Optimizers whose modules import optional libraries are loaded on first access."""
+    if name in _LAZY_OPTIMIZERS:
+        from hpolab import optimizers
+
+        return getattr(optimizers, name)
+    raise AttributeError(f"module 'hpolab' has no attribute {name!r}")
+
+
 __all__ = [
+    "ASHA",
+    "SMACGP",
+    "SMACMF",
+    "SMACRF",
+    "TPE",
     "Direction",
     "Fidelity",
     "FunctionObjective",
     "GridSearch",
+    "Hyperband",
     "InMemoryStorage",
     "InvalidConfigError",
     "InvalidSpaceError",
     "Objective",
     "Optimizer",
     "OptimizerError",
+    "Portfolio",
     "Proposal",
     "RandomSearch",
     "SearchExhausted",

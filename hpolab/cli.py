@@ -46,16 +46,29 @@ def cli(verbose: int) -> None:
 @cli.command()
 @click.option("--optimizer", "-o", default="random", show_default=True, help="Optimizer name (hpolab list).")
 @click.option("--objective", "-f", required=True, help="Objective name, e.g. toy/branin or hpobench/nn/credit_g.")
-@click.option("--n-trials", "-n", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Total trials of the study (a resumed study runs only the missing ones).")
+@click.option(
+    "--n-trials",
+    "-n",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Total trials of the study (a resumed study runs only the missing ones).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Optimizer seed.")
 @click.option("--storage", default=None, help="Storage URL, e.g. sqlite:///runs.db (default: in memory).")
 @click.option("--study", "study_name", default=None, help="Study name; an existing one is resumed.")
 @click.option("--timeout", type=float, default=None, help="Seconds after which no new trial starts.")
 @click.option("--max-budget", type=float, default=None, help="Stop once this much budget (e.g. epochs) is spent.")
-@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
-              help="Optimizer option (JSON value), repeatable, e.g. --option resolution=7.")
-@click.option("--llm-base-url", default=None, help="OpenAI-compatible server for LLM optimizers (default: local model).")
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Optimizer option (JSON value), repeatable, e.g. --option resolution=7.",
+)
+@click.option(
+    "--llm-base-url", default=None, help="OpenAI-compatible server for LLM optimizers (default: local model)."
+)
 @click.option("--llm-model", default=None, help="Model name on that server.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -132,7 +145,9 @@ def _print_summary(study: hpolab.Study, elapsed: float, as_json: bool) -> None:
         click.echo(json.dumps(summary, indent=2))
         return
     states = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
-    click.echo(f"study {study.study_name}: {study.optimizer.name} on {study.objective.name}, {states} in {elapsed:.2f} s")
+    click.echo(
+        f"study {study.study_name}: {study.optimizer.name} on {study.objective.name}, {states} in {elapsed:.2f} s"
+    )
     if best is None:
         click.echo("no trial completed")
         return

@@ -103,7 +103,11 @@ class Optimizer(ABC):
                 _logger.warning(
                     "replaying trial %d gave %s (budget %s) instead of the stored %s (budget %s); "
                     "the stored trial is kept and later asks may differ from an uninterrupted run",
-                    trial.id, proposal.config, proposal.budget, trial.config, trial.budget,
+                    trial.id,
+                    proposal.config,
+                    proposal.budget,
+                    trial.config,
+                    trial.budget,
                 )
 
     def _meta_params(self) -> dict[str, Any]:

@@ -257,7 +257,9 @@ class SQLStorage(Storage):
             try:
                 self._conn = psycopg.connect(url, autocommit=True)
             except Exception as exc:
-                raise StorageError(f"storage: cannot connect to the PostgreSQL server ({type(exc).__name__}: {exc})") from exc
+                raise StorageError(
+                    f"storage: cannot connect to the PostgreSQL server ({type(exc).__name__}: {exc})"
+                ) from exc
             self._param = "%s"
             self._autoinc = ""
             self._kind = "postgres"

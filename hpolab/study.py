@@ -355,7 +355,9 @@ def _load(obj: Objective, opt: Optimizer, store: Storage, info: StudyInfo) -> St
     if stored_meta.get("seed") != opt.seed:
         _logger.warning(
             "study %s was run with seed %s; resuming with seed %s will not reproduce an uninterrupted run",
-            info.name, stored_meta.get("seed"), opt.seed,
+            info.name,
+            stored_meta.get("seed"),
+            opt.seed,
         )
     if opt.history or opt.pending:
         raise ValueError("optimizer: resuming needs a fresh optimizer; this one was already used")
@@ -365,7 +367,8 @@ def _load(obj: Objective, opt: Optimizer, store: Storage, info: StudyInfo) -> St
     if study._requeued:
         _logger.info(
             "study %s: %d trial(s) were running when the last process stopped; evaluating them again",
-            info.name, len(study._requeued),
+            info.name,
+            len(study._requeued),
         )
     return study
 

@@ -30,7 +30,8 @@ def test_run_json_summary_and_resume(tmp_path):
 
 def test_run_optimizer_option_is_passed():
     result = CliRunner().invoke(
-        cli, ["run", "-f", "toy/branin", "-o", "grid", "--option", "resolution=2", "-n", "50", "--no-progress", "--json"]
+        cli,
+        ["run", "-f", "toy/branin", "-o", "grid", "--option", "resolution=2", "-n", "50", "--no-progress", "--json"],
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["trials"] == {"COMPLETE": 4}

@@ -22,4 +22,6 @@ def test_example_runs(path, tmp_path):
     proc = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip(), "an example should print what it shows"
-    assert not list(tmp_path.iterdir()) or all(p.suffix in (".db", ".png", ".md", ".html", ".json") or p.is_dir() for p in tmp_path.iterdir())
+    assert not list(tmp_path.iterdir()) or all(
+        p.suffix in (".db", ".png", ".md", ".html", ".json") or p.is_dir() for p in tmp_path.iterdir()
+    )

@@ -125,7 +125,9 @@ def test_direction_and_space_mismatch_are_errors():
 
 def test_max_budget_spent_counts_trial_budgets():
     space = {"x": (0.0, 1.0)}
-    objective = FunctionObjective(lambda c, budget: c["x"] + 1.0 / budget, space, fidelity=hpolab.Fidelity("epochs", 1, 9))
+    objective = FunctionObjective(
+        lambda c, budget: c["x"] + 1.0 / budget, space, fidelity=hpolab.Fidelity("epochs", 1, 9)
+    )
 
     class Fixed(hpolab.Optimizer):
         name = "fixed-budget"
@@ -227,7 +229,10 @@ def test_same_seeded_study_in_two_fresh_processes_gives_identical_trials(tmp_pat
         "s = hpolab.optimize('toy/ackley', 'random', n_trials=20, seed=5)\n"
         "print(json.dumps([[r.config, r.value] for r in s.trials]))\n"
     )
-    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout for _ in range(2)]
+    outs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    ]
     assert outs[0] == outs[1] and json.loads(outs[0])
 
 
