@@ -8,6 +8,7 @@ import pytest
 
 from hpolab.llm import LLMOptimizer, TransformersClient
 from hpolab.space import SearchSpace
+from hpolab.testing import save_tiny_llama
 
 pytestmark = [
     pytest.mark.skipif(
@@ -22,33 +23,15 @@ SPACE = SearchSpace({"lr": (1e-4, 1e-1, "log"), "depth": (1, 3)})
 
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
-    import torch
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
     texts = ['{"lr": 0.01, "depth": 2}', "Provide a config in JSON format. Config:", "loss = 1.0000e-01"] * 20
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(texts, vocab_size=300, min_frequency=1, special_tokens=["<s>", "</s>", "<pad>"])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
+    return save_tiny_llama(
+        tmp_path_factory.mktemp("tiny"),
+        texts,
+        vocab_size=300,
+        min_frequency=1,
         num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=2,
         max_position_embeddings=4096,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
     )
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        model = LlamaForCausalLM(config)
-    path = tmp_path_factory.mktemp("tiny")
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
 
 
 def test_complete_counts_tokens_and_keeps_global_rng(tiny_dir):
