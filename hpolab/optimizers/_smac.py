@@ -45,6 +45,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _forest_model(facade_cls: Any, scenario: Any, n_jobs: int | None) -> Any:
+    """The facade's own random-forest surrogate (SMAC's defaults), with ``n_jobs`` prediction threads."""
+    model = facade_cls.get_model(scenario)
+    opts = getattr(model, "_rf_opts", None)
+    if n_jobs is not None and isinstance(opts, dict) and "n_jobs" in opts:
+        opts["n_jobs"] = n_jobs
+    return model
+
+
 def _fix_local_search_order(facade: Any) -> None:
     """Make SMAC's local search start points independent of Python's hash seed.
 
@@ -98,6 +107,11 @@ class SMAC(Optimizer):
         min_budget: Smallest budget (``smac-mf`` only; default: the Study's fidelity).
         max_budget: Largest budget (``smac-mf`` only; default: the Study's fidelity).
         eta: Hyperband's reduction factor (``smac-mf`` only).
+        n_jobs: Threads of the random-forest surrogate's predictions (``smac-rf``, ``smac-mf``; ignored by
+            ``smac-gp``). SMAC's own default, -1 (``None`` here), starts a thread pool for every
+            prediction, and SMAC predicts one configuration at a time when it picks incumbents: on
+            HPO-sized data that costs more than it saves (half the wall time at 40 trials on 2 cores).
+            The configurations are the same either way.
     """
 
     name: ClassVar[str] = "smac"
@@ -118,8 +132,13 @@ class SMAC(Optimizer):
         min_budget: float | None = None,
         max_budget: float | None = None,
         eta: int = 3,
+        n_jobs: int | None = 1,
     ) -> None:
         super().__init__(space, direction=direction, seed=seed)
+        if n_jobs is not None and (
+            isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1
+        ):
+            raise ValueError(f"n_jobs: {n_jobs!r} must be a positive int, -1 (all cores) or None (SMAC's default)")
         for label, number in (("n_trials", n_trials), ("n_initial", n_initial)):
             if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 1):
                 raise ValueError(f"{label}: {number!r} must be a positive int or None")
@@ -137,6 +156,7 @@ class SMAC(Optimizer):
         self.min_budget = min_budget
         self.max_budget = max_budget
         self.eta = eta
+        self.n_jobs = n_jobs
         self._smac: AbstractFacade | None = None
         self._smac_seed: int | None = None
         self._infos: dict[int, TrialInfo] = {}
@@ -147,6 +167,8 @@ class SMAC(Optimizer):
 
     def _meta_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"facade": self.facade, "n_trials": self.n_trials, "n_initial": self.n_initial}
+        if self.facade != "blackbox":
+            params["n_jobs"] = self.n_jobs
         if self.facade == "multi_fidelity":
             params.update(min_budget=self.min_budget, max_budget=self.max_budget, eta=self.eta)
         return params
@@ -210,6 +232,8 @@ class SMAC(Optimizer):
             kwargs["initial_design"] = facade_cls.get_initial_design(scenario, n_configs=self.n_initial)
         if self.facade == "multi_fidelity":
             kwargs["intensifier"] = facade_cls.get_intensifier(scenario, eta=self.eta)
+        if self.facade != "blackbox":
+            kwargs["model"] = _forest_model(facade_cls, scenario, self.n_jobs)
         _logger.debug("building SMAC %s facade (seed %s, n_trials %s) in %s", self.facade, seed, n_trials, outdir)
         facade: AbstractFacade = facade_cls(
             scenario, target_function=None, logging_level=False, overwrite=True, **kwargs

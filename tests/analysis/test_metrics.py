@@ -181,6 +181,41 @@ def test_rmse_table_groups() -> None:
     assert t.loc["b", "rmse"] == pytest.approx(0.0)
 
 
+def test_rmse_summary_seed000_table1_hand_computed() -> None:
+    # llm: run (a, 0) errors 0.4 then 0.2, run (b, 0) errors 0.1 then 0.3 (rows shuffled, order from "trial").
+    # All: [0.4, 0.2, 0.1, 0.3]: RMSE sqrt(0.075) = 0.273861; sd sqrt(0.05 / 3) = 0.129099;
+    #      t(0.975, 3) = 3.182446, half width 3.182446 * 0.129099 / 2 = 0.205428.
+    # Best: [0.2, 0.1]: RMSE sqrt(0.025) = 0.158114; sd 0.070711; half 12.706205 * 0.070711 / sqrt(2) = 0.635310.
+    # One-shot (first trial of each run): [0.4, 0.1]: RMSE sqrt(0.085) = 0.291548.
+    df = pd.DataFrame(
+        {
+            "optimizer": ["llm", "llm", "llm", "llm", "tpe", "tpe"],
+            "objective": ["a", "b", "a", "b", "a", "a"],
+            "seed": [0, 0, 0, 0, 0, 0],
+            "trial": [1, 0, 0, 1, 0, 1],
+            "value": [0.2, 0.1, 0.4, 0.3, 0.5, 0.5],
+        }
+    )
+    t = M.rmse_summary(df, one_shot=["llm"]).set_index(["optimizer", "trial"])
+    assert list(t.index) == [("llm", "All"), ("llm", "Best"), ("llm", "One-shot"), ("tpe", "All"), ("tpe", "Best")]
+    assert t.loc[("llm", "All"), "rmse"] == pytest.approx(0.273861, abs=1e-6)
+    assert t.loc[("llm", "All"), "std"] == pytest.approx(0.129099, abs=1e-6)
+    assert t.loc[("llm", "All"), "ci_low"] == pytest.approx(0.273861 - 0.205428, abs=1e-5)
+    assert t.loc[("llm", "All"), "ci_high"] == pytest.approx(0.273861 + 0.205428, abs=1e-5)
+    assert t.loc[("llm", "Best"), "rmse"] == pytest.approx(0.158114, abs=1e-6)
+    assert t.loc[("llm", "Best"), "ci_high"] == pytest.approx(0.158114 + 0.635310, abs=1e-5)
+    assert t.loc[("llm", "One-shot"), "rmse"] == pytest.approx(0.291548, abs=1e-6)
+    assert t.loc[("llm", "One-shot"), "n"] == 2
+    assert t.loc[("tpe", "Best"), "n"] == 1
+    # The same table from accuracies.
+    acc = M.rmse_summary(df.assign(value=1.0 - df["value"]), kind="accuracy", one_shot=["llm"])
+    np.testing.assert_allclose(acc["rmse"].to_numpy(), t["rmse"].to_numpy())
+    with pytest.raises(ValueError, match="kind"):
+        M.rmse_summary(df, kind="loss")
+    with pytest.raises(ValueError, match="seed"):
+        M.rmse_summary(df.drop(columns="seed"))
+
+
 # ------------------------------------------------------------------ means, curves, budgets
 def test_mean_ci_hand_computed() -> None:
     # values 1, 2, 3: mean 2, sd 1, sem 1/sqrt(3), t(0.975, 2) = 4.302653

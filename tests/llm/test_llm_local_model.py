@@ -64,6 +64,13 @@ def _check_study(study, optimizer):
     return stats
 
 
+def test_llama_cpp_threads_cover_prompt_reading():
+    # llama.cpp reads prompts with one thread per core unless told; n_threads=1 must mean one thread.
+    client = LlamaCppClient(n_threads=1)
+    assert (client._llama.n_threads, client._llama.context_params.n_threads_batch) == (1, 1)
+    assert LlamaCppClient(n_threads=1, n_threads_batch=2)._llama.context_params.n_threads_batch == 2
+
+
 @pytest.mark.slow
 def test_in_process_llama_cpp_study():
     client = LlamaCppClient(n_threads=2)

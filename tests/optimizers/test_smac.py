@@ -232,3 +232,17 @@ def test_smac_rf_reaches_lower_regret_than_random():
         theirs += b
     p = wilcoxon([math.log(x) for x in ours], [math.log(x) for x in theirs], alternative="less").pvalue
     assert p < 0.01, (p, ours, theirs)
+
+
+def test_forest_prediction_threads_do_not_change_the_configs():
+    # n_jobs only sets how many threads SMAC's forest predicts with: one thread (hpolab's default) and
+    # SMAC's own -1 give the same configurations; the forest proposes from trial 5 on (n_initial=4).
+    obj = ToyObjective("branin")
+    one = SMACRF(obj.search_space, seed=3, n_initial=4)
+    every_core = SMACRF(obj.search_space, seed=3, n_initial=4, n_jobs=None)
+    assert _loop(one, obj.true_value, 12) == _loop(every_core, obj.true_value, 12)
+    assert one.smac._model._rf_opts["n_jobs"] == 1 and every_core.smac._model._rf_opts["n_jobs"] == -1
+    assert one.meta["params"]["n_jobs"] == 1
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="n_jobs"):
+            SMACRF(obj.search_space, n_jobs=bad)
