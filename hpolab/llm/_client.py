@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import logging
 import os
 import threading
@@ -713,8 +714,6 @@ class CachingClient:
         seed: int | None = None,
         max_tokens: int = 256,
     ) -> Completion:
-        import json
-
         key = None
         if float(temperature) == 0.0 and not images:
             key = json.dumps([[dict(m) for m in messages], json_schema, int(max_tokens)], sort_keys=True, default=str)

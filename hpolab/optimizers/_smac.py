@@ -165,9 +165,14 @@ class SMAC(Optimizer):
         self._deferred: list[tuple[TrialInfo, TrialResult]] = []
         self._tmpdir: str | None = None
 
+    @property
+    def _uses_forest(self) -> bool:
+        """Whether the facade's surrogate is SMAC's random forest (the HPO and multi-fidelity facades)."""
+        return self.facade in ("hpo", "multi_fidelity")
+
     def _meta_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"facade": self.facade, "n_trials": self.n_trials, "n_initial": self.n_initial}
-        if self.facade != "blackbox":
+        if self._uses_forest:
             params["n_jobs"] = self.n_jobs
         if self.facade == "multi_fidelity":
             params.update(min_budget=self.min_budget, max_budget=self.max_budget, eta=self.eta)
@@ -232,7 +237,7 @@ class SMAC(Optimizer):
             kwargs["initial_design"] = facade_cls.get_initial_design(scenario, n_configs=self.n_initial)
         if self.facade == "multi_fidelity":
             kwargs["intensifier"] = facade_cls.get_intensifier(scenario, eta=self.eta)
-        if self.facade != "blackbox":
+        if self._uses_forest:
             kwargs["model"] = _forest_model(facade_cls, scenario, self.n_jobs)
         _logger.debug("building SMAC %s facade (seed %s, n_trials %s) in %s", self.facade, seed, n_trials, outdir)
         facade: AbstractFacade = facade_cls(
