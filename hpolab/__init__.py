@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hpolab._errors import HpolabError
 from hpolab.objectives.base import Fidelity, FunctionObjective, Objective
 from hpolab.optimizer import Optimizer, OptimizerError, Proposal, SearchExhausted
 from hpolab.optimizers import GridSearch, RandomSearch
@@ -21,7 +22,7 @@ from hpolab.registry import (
     register_optimizer,
 )
 from hpolab.space import InvalidConfigError, InvalidSpaceError, SearchSpace
-from hpolab.storage import InMemoryStorage, SQLStorage, Storage, StorageError, get_storage
+from hpolab.storage import Storage, StorageError, get_storage
 from hpolab.study import Study, create_study, load_study, optimize
 from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, TrialState
 
@@ -50,7 +51,7 @@ __all__ = [
     "FunctionObjective",
     "GridSearch",
     "Hyperband",
-    "InMemoryStorage",
+    "HpolabError",
     "InvalidConfigError",
     "InvalidSpaceError",
     "Objective",
@@ -60,7 +61,6 @@ __all__ = [
     "Proposal",
     "RandomSearch",
     "SearchExhausted",
-    "SQLStorage",
     "SearchSpace",
     "Storage",
     "StorageError",

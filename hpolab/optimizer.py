@@ -5,22 +5,40 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, overload
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Protocol, overload
 
 import numpy as np
 
+from hpolab._errors import HpolabError
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, best_record
 
-__all__ = ["Optimizer", "OptimizerError", "Proposal", "SearchExhausted"]
+__all__ = ["Ledger", "Optimizer", "OptimizerError", "Proposal", "SearchExhausted"]
 
 _logger = logging.getLogger("hpolab.optimizer")
 
 STATE_FORMAT = 1
 
 
-class OptimizerError(ValueError):
+class Ledger(Protocol):
+    """Where an optimizer in a study numbers and records its trials (the study's storage).
+
+    Each method gets the index ``seq`` of the event in the optimizer's own log, so the storage
+    keeps the optimizer's log itself, and writes before the backend learns of the event.
+    """
+
+    def asked(self, trials: Sequence[Trial], seq: int) -> Sequence[int]:
+        """Store new trials (their ids are placeholders) and return their ids."""
+
+    def told(self, trial: Trial, result: TrialResult, seq: int) -> None:
+        """Store the result of an asked trial."""
+
+    def observed(self, trial: Trial, result: TrialResult, seq: int) -> int:
+        """Store an outside result (its id is a placeholder) and return its id."""
+
+
+class OptimizerError(HpolabError, ValueError):
     """An optimizer was used wrongly (unknown trial, trial told twice, bad state)."""
 
 
@@ -33,11 +51,20 @@ class Proposal:
     """What a backend's ``_ask`` returns: a configuration, and optionally a budget and metadata.
 
     A backend may also return a bare config dict; it is wrapped into a Proposal.
+
+    Attributes:
+        config: The configuration to evaluate.
+        budget: The fidelity to evaluate it at (``None`` for single-fidelity runs).
+        metadata: What to record with the trial (JSON-serializable).
+        handle: The backend's own per-trial state (SMAC's ``TrialInfo``, an Optuna trial, a
+            sub-optimizer's Trial). It rides on the Trial as :attr:`Trial.handle` and comes back
+            to ``_tell``; it is never stored, so a backend rebuilds it in :meth:`Optimizer._replay_ask`.
     """
 
     config: dict[str, Any]
     budget: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    handle: Any = None
 
 
 class Optimizer(ABC):
@@ -47,6 +74,11 @@ class Optimizer(ABC):
     the history and log every event, so that :meth:`state_dict` / :meth:`load_state_dict` can
     rebuild an optimizer that makes the same next ask as one that never stopped. Backends
     implement :meth:`_ask` and, if they learn, :meth:`_tell`.
+
+    Trial ids are not the backend's business: a standalone optimizer numbers its trials with its
+    own counter, and an optimizer in a :class:`~hpolab.Study` gets them from the study's storage
+    (:meth:`attach`), where every worker of the study draws from one atomic counter. A backend
+    finds its own state for a trial through the handle it put on the Proposal.
 
     Args:
         space: The search space (a SearchSpace, a ConfigSpace or a dict spec).
@@ -70,7 +102,11 @@ class Optimizer(ABC):
             raise ValueError(f"seed: {seed!r} must be an int or None")
         self.seed: int | None = None if seed is None else int(seed)
         self._rng = np.random.default_rng(self.seed)
-        self._next_id = 0
+        self._local_next_id = 0
+        self._n_asked = 0
+        self._ledger: Ledger | None = None
+        self._replaying = False
+        self._elsewhere: dict[int, Trial] = {}
         self._pending: dict[int, Trial] = {}
         self._records: dict[int, TrialRecord] = {}
         self._history: list[TrialRecord] = []
@@ -90,14 +126,18 @@ class Optimizer(ABC):
         """Learn from a trial this optimizer did not ask (default: same as :meth:`_tell`)."""
         self._tell(trial, result)
 
-    def _replay_ask(self, trials: Sequence[Trial]) -> None:
+    def _replay_ask(self, trials: Sequence[Trial]) -> list[Any]:
         """Bring the backend to the state it had after asking ``trials`` (on resume).
 
         The default asks the backend again (deterministic backends reproduce the same configs).
         Backends whose asks are expensive or external (LLMs) override this to take the stored
         trials as they are.
+
+        Returns:
+            One handle per trial (what ``_ask`` put on its Proposal), given back in ``_tell``.
         """
         proposals = [self._as_proposal(p) for p in self._ask(len(trials))]
+        handles = [p.handle for p in proposals] + [None] * max(0, len(trials) - len(proposals))
         for trial, proposal in zip(trials, proposals, strict=False):
             if self.space.key(proposal.config) != self.space.key(trial.config) or proposal.budget != trial.budget:
                 _logger.warning(
@@ -109,12 +149,53 @@ class Optimizer(ABC):
                     trial.config,
                     trial.budget,
                 )
+        return handles
 
     def _meta_params(self) -> dict[str, Any]:
         """Backend parameters recorded in :attr:`meta`."""
         return {}
 
+    def spawn(self, seed: int | None) -> Optimizer:
+        """A fresh copy of this (unused) optimizer with another seed: the optimizer of another worker.
+
+        The default deep-copies the optimizer and reseeds its generator; backends that derive
+        state from the seed when they are built override it.
+
+        Raises:
+            OptimizerError: If this optimizer was already used.
+        """
+        import copy
+
+        if self._events or self._ledger is not None:
+            raise OptimizerError(f"{self.name}: spawn needs an unused optimizer; this one was already used")
+        clone = copy.deepcopy(self)
+        clone.seed = seed
+        clone._rng = np.random.default_rng(seed)
+        return clone
+
     # ------------------------------------------------------------------ public API
+    def attach(self, ledger: Ledger | None) -> None:
+        """Give trial numbering and the event log to a ledger (a study's storage); ``None`` detaches.
+
+        From then on the ledger allocates trial ids (unique across all workers of a study) and
+        stores every ask, tell and observe as it happens, stamped with its index in this
+        optimizer's log, so the storage keeps the optimizer's own log rather than a second copy.
+        """
+        self._ledger = ledger
+
+    @property
+    def running_elsewhere(self) -> list[Trial]:
+        """Trials other workers of the same study are evaluating now (kept by the study).
+
+        Backends read it in ``_ask`` so that a worker does not propose what another is running
+        (grid and LLM skip those configs; TPE treats them as running, SMAC as pending points).
+        """
+        return list(self._elsewhere.values())
+
+    def set_running_elsewhere(self, trials: Sequence[Trial]) -> None:
+        """Replace :attr:`running_elsewhere` (a study calls this before each ask)."""
+        self._elsewhere = {t.id: t for t in trials if t.id not in self._pending and t.id not in self._records}
+
     def set_context(
         self,
         *,
@@ -172,7 +253,19 @@ class Optimizer(ABC):
         if len(proposals) > count:
             raise OptimizerError(f"{self.name}: backend returned {len(proposals)} proposals for n={count}")
         configs = [self.space.validate(p.config) for p in proposals]  # all valid before any is registered
-        trials = [self._new_trial(p, c) for p, c in zip(proposals, configs, strict=True)]
+        drafts = [
+            Trial(-1, c, p.budget, self._trial_seed(self._n_asked + k), p.metadata, handle=p.handle)
+            for k, (p, c) in enumerate(zip(proposals, configs, strict=True))
+        ]
+        if self._ledger is not None and not self._replaying:
+            ids = self._checked_ids(self._ledger.asked(drafts, len(self._events)), len(drafts))
+        else:
+            ids = self._local_ids(len(drafts))
+        trials = [replace(d, id=i) for d, i in zip(drafts, ids, strict=True)]
+        for trial in trials:
+            self._pending[trial.id] = trial
+            self._local_next_id = max(self._local_next_id, trial.id + 1)
+        self._n_asked += len(trials)
         self._events.append({"ask": [t.to_dict() for t in trials]})
         return trials[0] if n is None else trials
 
@@ -208,6 +301,8 @@ class Optimizer(ABC):
                 f"trial {trial_id} was not asked by this optimizer; use observe() to add outside results"
             )
         res = TrialResult.coerce(result)
+        if self._ledger is not None and not self._replaying:
+            self._ledger.told(asked, res, len(self._events))  # stored before the backend learns
         del self._pending[trial_id]
         record = self._record(asked, res)
         self._events.append({"tell": trial_id, "result": res.to_dict()})
@@ -233,12 +328,39 @@ class Optimizer(ABC):
         """
         config = self.space.validate(config)
         res = TrialResult.coerce(result)
-        trial = Trial(self._next_id, config, budget=budget, seed=None, metadata={"observed": True})
-        self._next_id += 1
+        draft = Trial(-1, config, budget=budget, seed=None, metadata={"observed": True})
+        if self._ledger is not None and not self._replaying:
+            trial_id = self._checked_ids([self._ledger.observed(draft, res, len(self._events))], 1)[0]
+        else:
+            trial_id = self._local_ids(1)[0]
+        return self.observe_trial(replace(draft, id=trial_id), res)
+
+    def observe_trial(self, trial: Trial, result: TrialResult | float | int | Mapping[str, Any] | None) -> TrialRecord:
+        """Add a finished trial this optimizer did not ask, keeping its id (another worker's trial).
+
+        Args:
+            trial: The trial, with the id the study's storage gave it.
+            result: Its result.
+
+        Returns:
+            The recorded TrialRecord.
+
+        Raises:
+            OptimizerError: If this optimizer already holds a trial with that id.
+        """
+        if trial.id in self._pending or trial.id in self._records:
+            raise OptimizerError(f"trial {trial.id} is already known to this optimizer; observe each trial once")
+        res = TrialResult.coerce(result)
+        trial = Trial(trial.id, self.space.validate(trial.config), trial.budget, trial.seed, trial.metadata)
+        self._elsewhere.pop(trial.id, None)
         record = self._record(trial, res)
         self._events.append({"observe": trial.to_dict(), "result": res.to_dict()})
         self._observe(trial, res)
         return record
+
+    def knows(self, trial_id: int) -> bool:
+        """Whether this optimizer asked or observed the trial ``trial_id``."""
+        return trial_id in self._pending or trial_id in self._records
 
     @property
     def history(self) -> list[TrialRecord]:
@@ -286,25 +408,28 @@ class Optimizer(ABC):
 
     def replay(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Replay an event log (``ask`` / ``tell`` / ``observe`` entries) into this optimizer."""
-        for event in events:
-            if "ask" in event:
-                trials = [Trial.from_dict(t) for t in event["ask"]]
-                self._replay_ask(trials)
-                for trial in trials:
-                    self._pending[trial.id] = trial
-                    self._next_id = max(self._next_id, trial.id + 1)
-                self._events.append({"ask": [t.to_dict() for t in trials]})
-            elif "tell" in event:
-                self.tell(int(event["tell"]), TrialResult.from_dict(event["result"]))
-            elif "observe" in event:
-                trial = Trial.from_dict(event["observe"])
-                res = TrialResult.from_dict(event["result"])
-                self._next_id = max(self._next_id, trial.id + 1)
-                self._record(trial, res)
-                self._events.append({"observe": trial.to_dict(), "result": res.to_dict()})
-                self._observe(trial, res)
-            else:
-                raise OptimizerError(f"unknown event {sorted(event)}; expected ask, tell or observe")
+        self._replaying = True
+        try:
+            for event in events:
+                if "ask" in event:
+                    trials = [Trial.from_dict(t) for t in event["ask"]]
+                    handles = self._replay_ask(trials)
+                    for trial, handle in zip(trials, handles, strict=True):
+                        self._pending[trial.id] = trial.with_handle(handle)
+                        self._elsewhere.pop(trial.id, None)
+                        self._local_next_id = max(self._local_next_id, trial.id + 1)
+                    self._n_asked += len(trials)
+                    self._events.append({"ask": [t.to_dict() for t in trials]})
+                elif "tell" in event:
+                    self.tell(int(event["tell"]), TrialResult.from_dict(event["result"]))
+                elif "observe" in event:
+                    trial = Trial.from_dict(event["observe"])
+                    self._local_next_id = max(self._local_next_id, trial.id + 1)
+                    self.observe_trial(trial, TrialResult.from_dict(event["result"]))
+                else:
+                    raise OptimizerError(f"unknown event {sorted(event)}; expected ask, tell or observe")
+        finally:
+            self._replaying = False
 
     # ------------------------------------------------------------------ helpers
     def _as_proposal(self, item: Proposal | Mapping[str, Any]) -> Proposal:
@@ -312,22 +437,25 @@ class Optimizer(ABC):
             return item
         return Proposal(dict(item))
 
-    def _trial_seed(self, trial_id: int) -> int | None:
+    def _trial_seed(self, index: int) -> int | None:
+        """Seed of the ``index``-th trial this optimizer asks (by ask order, not by id)."""
         if self.seed is None:
             return None
-        return (self.seed * 1_000_003 + trial_id * 7_919) % (2**31 - 1)
+        return (self.seed * 1_000_003 + index * 7_919) % (2**31 - 1)
 
-    def _new_trial(self, proposal: Proposal, config: dict[str, Any]) -> Trial:
-        trial = Trial(
-            self._next_id,
-            config,
-            budget=proposal.budget,
-            seed=self._trial_seed(self._next_id),
-            metadata=proposal.metadata,
-        )
-        self._next_id += 1
-        self._pending[trial.id] = trial
-        return trial
+    def _checked_ids(self, ids: Sequence[int], n: int) -> list[int]:
+        out = [int(i) for i in ids]
+        if len(out) != n or len(set(out)) != n:
+            raise OptimizerError(f"{self.name}: the ledger gave ids {out} for {n} new trials")
+        clash = [i for i in out if i in self._pending or i in self._records]
+        if clash:
+            raise OptimizerError(f"{self.name}: the ledger gave ids {clash} that are already in use")
+        return out
+
+    def _local_ids(self, n: int) -> list[int]:
+        ids = list(range(self._local_next_id, self._local_next_id + n))
+        self._local_next_id += n
+        return ids
 
     def _record(self, trial: Trial, result: TrialResult) -> TrialRecord:
         record = TrialRecord(trial, result)

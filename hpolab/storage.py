@@ -1,38 +1,98 @@
-"""Study storage: in memory, SQLite (a file) and PostgreSQL through the same SQL code.
+"""Study storage on Optuna's storage layer: in memory, a journal file, or a database.
 
-A storage keeps, per study, the trials and the ordered event log (ask / tell / observe) that an
-optimizer replays to resume. Every write is committed before the call returns, so a process
-killed with SIGKILL loses at most the trial it was evaluating (which is evaluated again on resume).
+Every hpolab study is an Optuna study: ``optuna.load_study(study_name=..., storage=url)`` and
+``optuna-dashboard url`` open it. Optuna allocates trial numbers atomically, so any number of
+worker processes (on this machine or others) can share one study. What hpolab adds lives in
+Optuna's trial and study attributes:
+
+- a trial's configuration is its ``params`` (with the distributions of :meth:`SearchSpace.to_optuna`),
+  its budget, seed, source and cost are user attributes (the dashboard shows them), and its full
+  metadata (LLM transcripts included) and result info are system attributes;
+- the optimizer's event log (ask, tell, observe) is kept as ``(worker, seq)`` stamps on the
+  trials it concerns, so one worker's log can be replayed exactly on resume;
+- each worker registers itself (host, process, slot) and keeps a heartbeat in the study's system
+  attributes, so a worker that died mid-trial is found and its trial failed or retried.
+
+URLs: ``None`` or ``"memory"`` (this process only), ``"sqlite:///runs.db"``,
+``"postgresql://user:password@host/db"``, ``"mysql+pymysql://..."`` (Optuna's ``RDBStorage``
+on SQLAlchemy, with its schema migrations), and ``"journal:///path/runs.log"`` or any path ending
+in ``.log`` / ``.journal`` (Optuna's ``JournalStorage`` on a file: the fastest for one machine).
+Passwords in URLs are redacted in every message, repr and log line.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
+import os
+import re
+import socket
 import sqlite3
-import threading
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import uuid
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hpolab.trial import Trial, TrialRecord, TrialResult
+from hpolab._errors import HpolabError
+from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState
+
+if TYPE_CHECKING:
+    from optuna.storages import BaseStorage
+    from optuna.trial import FrozenTrial
+
+    from hpolab.space import SearchSpace
 
 __all__ = [
-    "InMemoryStorage",
-    "SQLStorage",
+    "STORAGE_FORMAT",
     "Storage",
     "StorageError",
     "StudyInfo",
+    "WorkerInfo",
     "get_storage",
+    "redact_url",
 ]
 
+_logger = logging.getLogger("hpolab.storage")
 
-class StorageError(ValueError):
-    """A storage URL that cannot be used, or a study that does not exist / already exists."""
+#: Version of hpolab's layout inside Optuna's attributes (study system attribute ``hpolab:format``).
+STORAGE_FORMAT = 2
+
+_P = "hpolab:"  # prefix of every hpolab system attribute
+_ATTRS = _P + "attrs"
+_FORMAT = _P + "format"
+_TRIAL = _P + "trial"  # {"budget", "seed", "metadata"}
+_ASK = _P + "ask"  # [worker, seq, position in the batch]
+_TELL = _P + "tell"  # [worker, seq, number of the trial told]
+_OBSERVE = _P + "observe"  # [worker, seq]
+_RESULT = _P + "result"  # {"cost", "info", "state", "value"}
+_STALE = _P + "stale"  # set on a trial failed because its worker died
+_RETRY_OF = _P + "retry_of"
+_WORKER = _P + "worker:"
+_HEARTBEAT = _P + "heartbeat:"
+
+
+#: Workers of this process that hold their slot (registered and not retired), by key. A worker of
+#: this process is alive while its Study object is and has not finished its loop.
+_HELD: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+
+class StorageError(HpolabError, ValueError):
+    """A storage that cannot be used, or a study that does not exist / already exists."""
+
+
+def redact_url(url: Any) -> str:
+    """``url`` with any password replaced by ``***`` (for messages, reprs and logs)."""
+    text = str(url)
+    return re.sub(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)@", r"\g<head>***@", text)
+
+
+def _password(url: str) -> str | None:
+    match = re.search(r"[a-zA-Z][\w+.-]*://[^:/@\s]*:(?P<pw>[^@\s]*)@", url)
+    return match.group("pw") if match and match.group("pw") else None
 
 
 @dataclass
@@ -40,7 +100,7 @@ class StudyInfo:
     """What a storage keeps about a study besides its trials.
 
     Attributes:
-        study_id: Storage-internal id.
+        study_id: Optuna's study id.
         name: The study's unique name.
         direction: ``"minimize"`` or ``"maximize"``.
         attrs: JSON-serializable attributes (optimizer meta, objective name, search space...).
@@ -52,414 +112,710 @@ class StudyInfo:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, allow_nan=False, default=_json_default)
+@dataclass(frozen=True)
+class WorkerInfo:
+    """A worker process registered in a study.
+
+    Attributes:
+        key: Unique key; keys sort in the order the workers started.
+        slot: The worker's slot: its optimizer seed and the event log it continues.
+        host: Host name.
+        pid: Process id on that host.
+        pid_start: The process's start time (to tell a reused pid from the worker), when known.
+        heartbeat: Last heartbeat (seconds since the epoch).
+    """
+
+    key: str
+    slot: int
+    host: str
+    pid: int
+    pid_start: float | None
+    heartbeat: float
 
 
-def _json_default(value: Any) -> Any:
-    item = getattr(value, "item", None)
-    if callable(item):
-        return item()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    return repr(value)
-
-
-def _clean(value: Any) -> Any:
-    """Replace non-finite floats by None so the value is strict JSON."""
+def _json_safe(value: Any) -> Any:
+    """``value`` as strict JSON data (non-finite floats become None, numpy scalars plain)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return _json_safe(item())
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
 
 
-class Storage(ABC):
-    """Where studies live. Implementations commit every write before returning."""
-
-    @abstractmethod
-    def create_study(self, name: str, direction: str, attrs: Mapping[str, Any]) -> StudyInfo:
-        """Create a study; raise StorageError if the name is taken."""
-
-    @abstractmethod
-    def get_study(self, name: str) -> StudyInfo | None:
-        """The study called ``name``, or ``None``."""
-
-    @abstractmethod
-    def list_studies(self) -> list[StudyInfo]:
-        """All studies, in creation order."""
-
-    @abstractmethod
-    def delete_study(self, name: str) -> None:
-        """Delete a study and its trials."""
-
-    @abstractmethod
-    def set_study_attrs(self, study_id: int, attrs: Mapping[str, Any]) -> None:
-        """Merge ``attrs`` into the study's attributes."""
-
-    @abstractmethod
-    def record_ask(self, study_id: int, trials: Sequence[Trial]) -> None:
-        """Store asked trials as RUNNING (one ask event)."""
-
-    @abstractmethod
-    def record_tell(self, study_id: int, trial_id: int, result: TrialResult) -> None:
-        """Store a trial's result (one tell event)."""
-
-    @abstractmethod
-    def record_observe(self, study_id: int, trial: Trial, result: TrialResult) -> None:
-        """Store an observed (not asked) trial with its result (one observe event)."""
-
-    @abstractmethod
-    def get_trials(self, study_id: int) -> list[TrialRecord]:
-        """All trials of a study, by id."""
-
-    @abstractmethod
-    def get_events(self, study_id: int) -> list[dict[str, Any]]:
-        """The study's event log, in the format :meth:`hpolab.Optimizer.replay` takes."""
+def _process_start(pid: int) -> float | None:
+    """Start time of process ``pid`` in clock ticks since boot (Linux), or None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return float(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
-class InMemoryStorage(Storage):
-    """Storage in this process's memory (the default; nothing survives the process)."""
-
-    def __init__(self) -> None:
-        self._studies: dict[str, StudyInfo] = {}
-        self._trials: dict[int, dict[int, TrialRecord]] = {}
-        self._events: dict[int, list[dict[str, Any]]] = {}
-        self._lock = threading.Lock()
-
-    def create_study(self, name: str, direction: str, attrs: Mapping[str, Any]) -> StudyInfo:
-        with self._lock:
-            if name in self._studies:
-                raise StorageError(f"study {name!r} already exists; pass load_if_exists=True to continue it")
-            info = StudyInfo(len(self._studies), name, direction, dict(attrs))
-            self._studies[name] = info
-            self._trials[info.study_id] = {}
-            self._events[info.study_id] = []
-            return info
-
-    def get_study(self, name: str) -> StudyInfo | None:
-        return self._studies.get(name)
-
-    def list_studies(self) -> list[StudyInfo]:
-        return list(self._studies.values())
-
-    def delete_study(self, name: str) -> None:
-        with self._lock:
-            info = self._studies.pop(name, None)
-            if info is None:
-                raise StorageError(f"study {name!r} does not exist")
-            self._trials.pop(info.study_id, None)
-            self._events.pop(info.study_id, None)
-
-    def set_study_attrs(self, study_id: int, attrs: Mapping[str, Any]) -> None:
-        for info in self._studies.values():
-            if info.study_id == study_id:
-                info.attrs.update(attrs)
-
-    def record_ask(self, study_id: int, trials: Sequence[Trial]) -> None:
-        now = time.time()
-        with self._lock:
-            for t in trials:
-                self._trials[study_id][t.id] = TrialRecord(t, None, now)
-            self._events[study_id].append({"ask": [t.to_dict() for t in trials]})
-
-    def record_tell(self, study_id: int, trial_id: int, result: TrialResult) -> None:
-        with self._lock:
-            old = self._trials[study_id][trial_id]
-            self._trials[study_id][trial_id] = TrialRecord(old.trial, result, old.datetime_start, time.time())
-            self._events[study_id].append({"tell": trial_id, "result": result.to_dict()})
-
-    def record_observe(self, study_id: int, trial: Trial, result: TrialResult) -> None:
-        now = time.time()
-        with self._lock:
-            self._trials[study_id][trial.id] = TrialRecord(trial, result, now, now)
-            self._events[study_id].append({"observe": trial.to_dict(), "result": result.to_dict()})
-
-    def get_trials(self, study_id: int) -> list[TrialRecord]:
-        return [self._trials[study_id][k] for k in sorted(self._trials[study_id])]
-
-    def get_events(self, study_id: int) -> list[dict[str, Any]]:
-        return list(self._events[study_id])
+def _pid_alive(pid: int, start: float | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if start is not None:
+        now_start = _process_start(pid)
+        if now_start is not None and now_start != start:
+            return False  # the pid was reused by another process
+    return True
 
 
-_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS hpolab_studies (
-        study_id INTEGER PRIMARY KEY {autoinc},
-        name TEXT UNIQUE NOT NULL,
-        direction TEXT NOT NULL,
-        attrs TEXT NOT NULL,
-        created DOUBLE PRECISION NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS hpolab_trials (
-        study_id INTEGER NOT NULL,
-        trial_id INTEGER NOT NULL,
-        config TEXT NOT NULL,
-        budget DOUBLE PRECISION,
-        seed BIGINT,
-        metadata TEXT NOT NULL,
-        state TEXT NOT NULL,
-        value DOUBLE PRECISION,
-        cost DOUBLE PRECISION,
-        info TEXT,
-        datetime_start DOUBLE PRECISION,
-        datetime_complete DOUBLE PRECISION,
-        PRIMARY KEY (study_id, trial_id))""",
-    """CREATE TABLE IF NOT EXISTS hpolab_events (
-        study_id INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        trial_ids TEXT NOT NULL,
-        PRIMARY KEY (study_id, seq))""",
-]
+def _classify_open_error(exc: BaseException, url: str) -> StorageError:
+    """One clear error for a storage that cannot be opened."""
+    shown = redact_url(url)
+    text = str(exc)
+    password = _password(url)
+    if password:
+        text = text.replace(password, "***")
+    text = redact_url(text).splitlines()[0] if text else type(exc).__name__
+    low = text.lower()
+    if "database is locked" in low:
+        return StorageError(
+            f"storage {shown}: the SQLite file is locked by another process for longer than the timeout; "
+            "wait for it, or use a journal file (journal:///path.log) or PostgreSQL for many writers"
+        )
+    if "file is not a database" in low or "malformed" in low:
+        return StorageError(
+            f"storage {shown}: the file is not a readable SQLite database (corrupt or another format); "
+            "point the URL at another file, or restore it from a backup (nothing was written to it)"
+        )
+    if "no longer compatible" in low or ("schema" in low and "version" in low):
+        return StorageError(
+            f"storage {shown}: its database schema was written by another Optuna version ({text}); "
+            f"upgrade it with `optuna storage upgrade --storage URL`, then open it again"
+        )
+    if "unable to open database file" in low or "permission denied" in low or "read-only" in low:
+        return StorageError(
+            f"storage {shown}: cannot create or write the database file ({text}); choose a writable path"
+        )
+    if "could not connect" in low or "connection refused" in low or "operationalerror" in low or "timeout" in low:
+        return StorageError(
+            f"storage {shown}: cannot connect ({text}); check that the database server runs and the URL's "
+            "host, port, user and password are right"
+        )
+    if "failed to import db access module" in low or isinstance(exc, ModuleNotFoundError):
+        return StorageError(
+            f"storage {shown}: the database driver is not installed; for PostgreSQL "
+            'pip install "hpolab[postgres]", for MySQL pip install PyMySQL and use mysql+pymysql://'
+        )
+    if isinstance(exc, ModuleNotFoundError):
+        return StorageError(
+            f'storage {shown}: needs the driver module {exc.name!r}; pip install "hpolab[postgres]" for PostgreSQL'
+        )
+    return StorageError(f"storage {shown}: cannot be opened ({type(exc).__name__}: {text})")
 
 
-class SQLStorage(Storage):
-    """SQLite (``sqlite:///path.db``) or PostgreSQL (``postgresql://...``) storage.
+def _check_not_legacy(path: str, url: str) -> None:
+    """Refuse an SQLite file written by hpolab 0.1's own schema, saying what to do."""
+    if not path or path == ":memory:" or not Path(path).exists():
+        return
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise _classify_open_error(exc, url) from None
+    if "hpolab_trials" in tables and "trials" not in tables:
+        raise StorageError(
+            f"storage {redact_url(url)}: written by hpolab 0.1 (its own SQL tables), which this version does not "
+            "read; run `hpolab migrate OLD_URL NEW_URL` to copy its studies into an Optuna storage"
+        )
 
-    SQLite runs in WAL mode with a busy timeout, so several processes can share one file
-    (each write is a short transaction). PostgreSQL needs ``pip install "hpolab[postgres]"``.
+
+class Storage:
+    """hpolab's view of an Optuna storage (``optuna.storages.BaseStorage``).
+
+    Build one with :func:`get_storage`. It is picklable: a worker process reopens the same URL.
 
     Args:
-        url: ``sqlite:///relative/or/absolute.db``, ``sqlite:///:memory:`` or ``postgresql://user@host/db``.
-        timeout: Seconds to wait for a lock held by another process.
+        backend: An Optuna storage.
+        url: The URL it was opened from (``None`` for an in-memory storage).
     """
 
-    def __init__(self, url: str, *, timeout: float = 60.0) -> None:
+    def __init__(self, backend: BaseStorage, url: str | None = None) -> None:
+        self.backend = backend
         self.url = url
-        self._lock = threading.RLock()
-        if url.startswith("sqlite://"):
-            path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
-            if not path:
-                raise StorageError(f"storage: {url!r} has no path; use sqlite:///file.db")
-            if path != ":memory:":
-                parent = Path(path).expanduser().resolve().parent
-                try:
-                    parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StorageError(f"storage: cannot create the folder {parent} for {url!r} ({exc})") from exc
-            try:
-                self._conn: Any = sqlite3.connect(path, timeout=timeout, check_same_thread=False, isolation_level=None)
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-            except sqlite3.Error as exc:
-                raise StorageError(f"storage: cannot open {url!r} ({exc}); check the path is writable") from exc
-            self._param = "?"
-            self._autoinc = "AUTOINCREMENT"
-            self._kind = "sqlite"
-        elif url.startswith(("postgresql://", "postgres://")):
-            try:
-                import psycopg
-            except ImportError as exc:
-                raise ImportError('PostgreSQL storage needs psycopg: pip install "hpolab[postgres]"') from exc
-            try:
-                self._conn = psycopg.connect(url, autocommit=True)
-            except Exception as exc:
-                raise StorageError(
-                    f"storage: cannot connect to the PostgreSQL server ({type(exc).__name__}: {exc})"
-                ) from exc
-            self._param = "%s"
-            self._autoinc = ""
-            self._kind = "postgres"
-        else:
-            raise StorageError(
-                f"storage: {url!r} is not a storage URL; use sqlite:///file.db, postgresql://... or None (in memory)"
-            )
-        try:
-            with self._tx() as cur:
-                for stmt in _SCHEMA:
-                    sql = stmt.format(autoinc=self._autoinc)
-                    if self._kind == "postgres":
-                        sql = sql.replace("INTEGER PRIMARY KEY ", "SERIAL PRIMARY KEY ")
-                    cur.execute(sql)
-        except sqlite3.OperationalError as exc:
-            raise StorageError(f"storage: cannot write to {url!r} ({exc}); check the path is writable") from exc
+        self._numbers: dict[tuple[int, int], int] = {}  # (study_id, number) -> Optuna trial_id
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def persistent(self) -> bool:
+        """Whether other processes can open this storage (everything but in-memory)."""
+        return self.url is not None
 
     def __getstate__(self) -> dict[str, Any]:
+        if self.url is None:
+            raise StorageError("an in-memory storage cannot be sent to another process; use a URL (sqlite:///...)")
         return {"url": self.url}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["url"])  # type: ignore[misc]
+        other = get_storage(state["url"])
+        self.__dict__.update(other.__dict__)
 
     def __repr__(self) -> str:
-        return f"SQLStorage({self.url!r})"
+        return f"Storage({redact_url(self.url) if self.url else 'memory'})"
 
-    def _q(self, sql: str) -> str:
-        return sql if self._param == "?" else sql.replace("?", "%s")
-
-    @contextmanager
-    def _tx(self) -> Iterator[Any]:
-        with self._lock:
-            cur = self._conn.cursor()
-            if self._kind == "sqlite":
-                cur.execute("BEGIN IMMEDIATE")
-                try:
-                    yield cur
-                except BaseException:
-                    cur.execute("ROLLBACK")
-                    raise
-                cur.execute("COMMIT")
-            else:
-                with self._conn.transaction():
-                    yield cur
-
-    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            cur = self._conn.cursor()
-            cur.execute(self._q(sql), tuple(params))
-            return list(cur.fetchall())
-
+    # ------------------------------------------------------------------ studies
     def create_study(self, name: str, direction: str, attrs: Mapping[str, Any]) -> StudyInfo:
-        if self.get_study(name) is not None:
-            raise StorageError(f"study {name!r} already exists in {self.url}; pass load_if_exists=True to continue it")
-        with self._tx() as cur:
-            cur.execute(
-                self._q("INSERT INTO hpolab_studies (name, direction, attrs, created) VALUES (?, ?, ?, ?)"),
-                (name, direction, _dumps(_clean(dict(attrs))), time.time()),
+        """Create a study; raise StorageError if the name is taken."""
+        import optuna
+        from optuna.study import StudyDirection
+
+        dirs = [StudyDirection.MAXIMIZE if direction == "maximize" else StudyDirection.MINIMIZE]
+        # Optuna announces every new study at INFO through its own stderr handler; hpolab's
+        # study is the user's, created on purpose, so that one announcement is not repeated.
+        announcer = logging.getLogger("optuna")
+        level = announcer.level
+        announcer.setLevel(logging.WARNING)
+        try:
+            study_id = self.backend.create_new_study(dirs, study_name=name)
+        except optuna.exceptions.DuplicatedStudyError:
+            raise StorageError(f"study {name!r} already exists; pass load_if_exists=True to continue it") from None
+        finally:
+            announcer.setLevel(level)
+        self.backend.set_study_system_attr(study_id, _FORMAT, STORAGE_FORMAT)
+        self.backend.set_study_system_attr(study_id, _ATTRS, _json_safe(dict(attrs)))
+        for key in ("objective", "optimizer_name"):
+            if key in attrs:
+                self.backend.set_study_user_attr(study_id, key, _json_safe(attrs[key]))
+        if isinstance(attrs.get("optimizer"), Mapping):
+            self.backend.set_study_user_attr(study_id, "optimizer", str(attrs["optimizer"].get("name")))
+        return StudyInfo(study_id, name, direction, dict(attrs))
+
+    def _info(self, study_id: int, name: str) -> StudyInfo:
+        system = self.backend.get_study_system_attrs(study_id)
+        fmt = system.get(_FORMAT)
+        if fmt is not None and fmt != STORAGE_FORMAT:
+            raise StorageError(
+                f"study {name!r} in {self!r} has hpolab storage format {fmt}, this hpolab reads {STORAGE_FORMAT}; "
+                "open it with the hpolab version that wrote it"
             )
-        info = self.get_study(name)
-        if info is None:  # pragma: no cover - the insert above committed
-            raise StorageError(f"study {name!r} could not be created in {self.url}")
-        return info
+        directions = self.backend.get_study_directions(study_id)
+        direction = "maximize" if directions[0].name == "MAXIMIZE" else "minimize"
+        return StudyInfo(study_id, name, direction, dict(system.get(_ATTRS) or {}))
 
     def get_study(self, name: str) -> StudyInfo | None:
-        rows = self._fetch("SELECT study_id, name, direction, attrs FROM hpolab_studies WHERE name = ?", (name,))
-        if not rows:
+        """The study called ``name``, or ``None``."""
+        import optuna
+
+        try:
+            study_id = self.backend.get_study_id_from_name(name)
+        except KeyError:
             return None
-        sid, nm, direction, attrs = rows[0]
-        return StudyInfo(int(sid), nm, direction, json.loads(attrs))
+        except optuna.exceptions.StorageInternalError as exc:
+            raise _classify_open_error(exc, self.url or "memory") from None
+        return self._info(study_id, name)
 
     def list_studies(self) -> list[StudyInfo]:
-        rows = self._fetch("SELECT study_id, name, direction, attrs FROM hpolab_studies ORDER BY study_id")
-        return [StudyInfo(int(s), n, d, json.loads(a)) for s, n, d, a in rows]
-
-    def delete_study(self, name: str) -> None:
-        info = self.get_study(name)
-        if info is None:
-            raise StorageError(f"study {name!r} does not exist in {self.url}")
-        with self._tx() as cur:
-            for table in ("hpolab_trials", "hpolab_events", "hpolab_studies"):
-                cur.execute(self._q(f"DELETE FROM {table} WHERE study_id = ?"), (info.study_id,))
-
-    def set_study_attrs(self, study_id: int, attrs: Mapping[str, Any]) -> None:
-        with self._tx() as cur:
-            cur.execute(self._q("SELECT attrs FROM hpolab_studies WHERE study_id = ?"), (study_id,))
-            current = json.loads(cur.fetchone()[0])
-            current.update(_clean(dict(attrs)))
-            cur.execute(self._q("UPDATE hpolab_studies SET attrs = ? WHERE study_id = ?"), (_dumps(current), study_id))
-
-    def _next_seq(self, cur: Any, study_id: int) -> int:
-        cur.execute(self._q("SELECT COALESCE(MAX(seq), -1) + 1 FROM hpolab_events WHERE study_id = ?"), (study_id,))
-        return int(cur.fetchone()[0])
-
-    def _insert_trial(self, cur: Any, study_id: int, trial: Trial, result: TrialResult | None, now: float) -> None:
-        res = result.to_dict() if result is not None else None
-        cur.execute(
-            self._q(
-                "INSERT INTO hpolab_trials (study_id, trial_id, config, budget, seed, metadata, state, value, cost, "
-                "info, datetime_start, datetime_complete) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            ),
-            (
-                study_id,
-                trial.id,
-                _dumps(_clean(trial.config)),
-                trial.budget,
-                trial.seed,
-                _dumps(_clean(trial.metadata)),
-                "RUNNING" if res is None else res["state"],
-                None if res is None else res["value"],
-                None if res is None else res["cost"],
-                None if res is None else _dumps(_clean(res["info"])),
-                now,
-                None if res is None else now,
-            ),
-        )
-
-    def record_ask(self, study_id: int, trials: Sequence[Trial]) -> None:
-        now = time.time()
-        with self._tx() as cur:
-            for t in trials:
-                self._insert_trial(cur, study_id, t, None, now)
-            cur.execute(
-                self._q("INSERT INTO hpolab_events (study_id, seq, kind, trial_ids) VALUES (?, ?, ?, ?)"),
-                (study_id, self._next_seq(cur, study_id), "ask", _dumps([t.id for t in trials])),
-            )
-
-    def record_tell(self, study_id: int, trial_id: int, result: TrialResult) -> None:
-        res = result.to_dict()
-        with self._tx() as cur:
-            cur.execute(
-                self._q(
-                    "UPDATE hpolab_trials SET state = ?, value = ?, cost = ?, info = ?, datetime_complete = ? "
-                    "WHERE study_id = ? AND trial_id = ?"
-                ),
-                (res["state"], res["value"], res["cost"], _dumps(_clean(res["info"])), time.time(), study_id, trial_id),
-            )
-            cur.execute(
-                self._q("INSERT INTO hpolab_events (study_id, seq, kind, trial_ids) VALUES (?, ?, ?, ?)"),
-                (study_id, self._next_seq(cur, study_id), "tell", _dumps([trial_id])),
-            )
-
-    def record_observe(self, study_id: int, trial: Trial, result: TrialResult) -> None:
-        with self._tx() as cur:
-            self._insert_trial(cur, study_id, trial, result, time.time())
-            cur.execute(
-                self._q("INSERT INTO hpolab_events (study_id, seq, kind, trial_ids) VALUES (?, ?, ?, ?)"),
-                (study_id, self._next_seq(cur, study_id), "observe", _dumps([trial.id])),
-            )
-
-    def get_trials(self, study_id: int) -> list[TrialRecord]:
-        rows = self._fetch(
-            "SELECT trial_id, config, budget, seed, metadata, state, value, cost, info, datetime_start, "
-            "datetime_complete FROM hpolab_trials WHERE study_id = ? ORDER BY trial_id",
-            (study_id,),
-        )
+        """All studies, in creation order."""
         out = []
-        for tid, config, budget, seed, metadata, state, value, cost, info, start, done in rows:
-            trial = Trial(int(tid), json.loads(config), budget, seed, json.loads(metadata))
-            result = None
-            if state != "RUNNING":
-                result = TrialResult.from_dict(
-                    {"value": value, "state": state, "cost": cost, "info": json.loads(info) if info else {}}
-                )
-            out.append(TrialRecord(trial, result, start, done))
+        for frozen in sorted(self.backend.get_all_studies(), key=lambda s: s._study_id):
+            direction = "maximize" if frozen.directions[0].name == "MAXIMIZE" else "minimize"
+            out.append(
+                StudyInfo(frozen._study_id, frozen.study_name, direction, dict(frozen.system_attrs.get(_ATTRS) or {}))
+            )
         return out
 
-    def get_events(self, study_id: int) -> list[dict[str, Any]]:
-        records = {r.id: r for r in self.get_trials(study_id)}
-        rows = self._fetch("SELECT kind, trial_ids FROM hpolab_events WHERE study_id = ? ORDER BY seq", (study_id,))
-        events: list[dict[str, Any]] = []
-        for kind, ids_text in rows:
-            ids = json.loads(ids_text)
-            if kind == "ask":
-                events.append({"ask": [records[i].trial.to_dict() for i in ids]})
-            else:
-                rec = records[ids[0]]
-                if rec.result is None:
-                    raise StorageError(f"trial {ids[0]}: a {kind} event without a result; the storage is corrupt")
-                if kind == "tell":
-                    events.append({"tell": rec.id, "result": rec.result.to_dict()})
-                else:
-                    events.append({"observe": rec.trial.to_dict(), "result": rec.result.to_dict()})
-        return events
+    def delete_study(self, name: str) -> None:
+        """Delete a study and its trials."""
+        info = self.get_study(name)
+        if info is None:
+            raise StorageError(f"study {name!r} does not exist")
+        self.backend.delete_study(info.study_id)
+
+    def set_study_attrs(self, study_id: int, attrs: Mapping[str, Any]) -> None:
+        """Merge ``attrs`` into the study's attributes."""
+        current = dict(self.backend.get_study_system_attrs(study_id).get(_ATTRS) or {})
+        current.update(_json_safe(dict(attrs)))
+        self.backend.set_study_system_attr(study_id, _ATTRS, current)
+
+    # ------------------------------------------------------------------ trials
+    def _trial_id(self, study_id: int, number: int) -> int:
+        key = (study_id, number)
+        if key not in self._numbers:
+            self._numbers[key] = self.backend.get_trial_id_from_study_id_trial_number(study_id, number)
+        return self._numbers[key]
+
+    def _template(
+        self,
+        trial: Trial,
+        space: SearchSpace,
+        state: Any,
+        system: dict[str, Any],
+        user: dict[str, Any],
+    ) -> FrozenTrial:
+        from optuna.trial import FrozenTrial
+
+        distributions = space.to_optuna()
+        params = {k: v for k, v in trial.config.items() if k in distributions}
+        user_attrs = {"budget": trial.budget, "seed": trial.seed, **user}
+        source = trial.metadata.get("source")
+        if source is not None:
+            user_attrs["source"] = _json_safe(source)
+        return FrozenTrial(
+            number=-1,
+            state=state,
+            value=None,
+            datetime_start=None,
+            datetime_complete=None,
+            params=params,
+            distributions={k: distributions[k] for k in params},
+            user_attrs=user_attrs,
+            system_attrs={
+                _TRIAL: {"budget": trial.budget, "seed": trial.seed, "metadata": _json_safe(trial.metadata)},
+                **system,
+            },
+            intermediate_values={},
+            trial_id=-1,
+        )
+
+    def _create(self, study_id: int, template: FrozenTrial) -> int:
+        import datetime
+
+        template.datetime_start = datetime.datetime.now()
+        trial_id = self.backend.create_new_trial(study_id, template_trial=template)
+        number = self.backend.get_trial_number_from_id(trial_id)
+        self._numbers[(study_id, number)] = trial_id
+        return number
+
+    def create_trials(
+        self, study_id: int, trials: Sequence[Trial], space: SearchSpace, *, worker: str, seq: int
+    ) -> list[int]:
+        """Store asked trials as RUNNING, stamped with their ask event; return their numbers (ids).
+
+        Each trial is created in one write (Optuna's template trial), and Optuna numbers it
+        atomically, so concurrent workers never share a number.
+        """
+        from optuna.trial import TrialState as OptunaState
+
+        numbers = []
+        for position, trial in enumerate(trials):
+            template = self._template(
+                trial, space, OptunaState.RUNNING, {_ASK: [worker, seq, position]}, {"worker": worker}
+            )
+            numbers.append(self._create(study_id, template))
+        return numbers
+
+    def record_tell(
+        self,
+        study_id: int,
+        number: int,
+        result: TrialResult,
+        *,
+        worker: str,
+        seq: int,
+        told: int | None = None,
+        observe: bool = False,
+    ) -> None:
+        """Store a trial's result, stamped with the event that gave it to the worker's optimizer.
+
+        Args:
+            study_id: The study.
+            number: The trial evaluated.
+            result: Its result.
+            worker: The worker whose optimizer learns the result.
+            seq: The event's index in that optimizer's log.
+            told: The trial number the optimizer was told about, when it differs from ``number``
+                (a retried trial tells the optimizer about the original).
+            observe: The optimizer observes the trial (a queued trial it did not ask) rather than
+                being told.
+        """
+        trial_id = self._trial_id(study_id, number)
+        if observe:
+            self._finish(trial_id, result, {_OBSERVE: [worker, seq]})
+        else:
+            self._finish(trial_id, result, {_TELL: [worker, seq, number if told is None else told]})
+
+    def _finish(self, trial_id: int, result: TrialResult, system: Mapping[str, Any]) -> None:
+        from optuna.trial import TrialState as OptunaState
+
+        payload = {"cost": result.cost, "info": _json_safe(result.info), "state": result.state.value}
+        if result.value is not None:
+            payload["value"] = result.value
+        # Attributes first: Optuna refuses writes to a finished trial.
+        self.backend.set_trial_system_attr(trial_id, _RESULT, _json_safe(payload))
+        for key, value in system.items():
+            self.backend.set_trial_system_attr(trial_id, key, value)
+        if result.cost is not None:
+            self.backend.set_trial_user_attr(trial_id, "cost", result.cost)
+        state = {
+            TrialState.COMPLETE: OptunaState.COMPLETE,
+            TrialState.PRUNED: OptunaState.PRUNED,
+            TrialState.FAIL: OptunaState.FAIL,
+        }[result.state]
+        values = None
+        if result.value is not None and result.state is not TrialState.FAIL:
+            values = [result.value]
+            if result.state is TrialState.PRUNED:
+                self.backend.set_trial_intermediate_value(trial_id, 0, result.value)
+        self.backend.set_trial_state_values(trial_id, state, values)
+
+    def record_observe(
+        self, study_id: int, trial: Trial, result: TrialResult, space: SearchSpace, *, worker: str, seq: int
+    ) -> int:
+        """Store an observed (not asked) trial with its result; return its number."""
+        from optuna.trial import TrialState as OptunaState
+
+        template = self._template(trial, space, OptunaState.RUNNING, {_OBSERVE: [worker, seq]}, {"worker": worker})
+        number = self._create(study_id, template)
+        self._finish(self._trial_id(study_id, number), result, {})
+        return number
+
+    def frozen_trials(self, study_id: int) -> list[FrozenTrial]:
+        """The study's Optuna trials (shared, not copied: do not modify them)."""
+        return self.backend.get_all_trials(study_id, deepcopy=False)
+
+    def get_trials(self, study_id: int) -> list[TrialRecord]:
+        """All trials of a study (finished and running), by number. Waiting (queued) ones are left out."""
+        return [r for r in (to_record(t) for t in self.frozen_trials(study_id)) if r is not None]
+
+    def get_events(self, study_id: int, workers: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The event log of ``workers`` (all when ``None``), in the format :meth:`hpolab.Optimizer.replay` takes.
+
+        Events are ordered by worker (in the order the workers started) and by each worker's own
+        sequence number: for a study run by one process at a time, that is the exact log.
+        """
+        wanted = None if workers is None else set(workers)
+        stamped: list[tuple[str, int, int, dict[str, Any]]] = []
+        asks: dict[tuple[str, int], list[tuple[int, Trial]]] = {}
+        records: dict[int, TrialRecord] = {}
+        for frozen in self.frozen_trials(study_id):
+            record = to_record(frozen)
+            if record is None:
+                continue
+            records[record.id] = record
+            system = frozen.system_attrs
+            ask = system.get(_ASK)
+            if ask is not None and (wanted is None or ask[0] in wanted):
+                asks.setdefault((ask[0], int(ask[1])), []).append((int(ask[2]), record.trial))
+            tell = system.get(_TELL)
+            if tell is not None and record.result is not None and (wanted is None or tell[0] in wanted):
+                event = {"tell": int(tell[2]), "result": record.result.to_dict()}
+                stamped.append((tell[0], int(tell[1]), 1, event))
+            observe = system.get(_OBSERVE)
+            if observe is not None and record.result is not None and (wanted is None or observe[0] in wanted):
+                event = {"observe": record.trial.to_dict(), "result": record.result.to_dict()}
+                stamped.append((observe[0], int(observe[1]), 1, event))
+        for (worker, seq), batch in asks.items():
+            trials = [t.to_dict() for _, t in sorted(batch, key=lambda item: item[0])]
+            stamped.append((worker, seq, 0, {"ask": trials}))
+        stamped.sort(key=lambda item: (item[0], item[1], item[2]))
+        return [event for *_, event in stamped]
+
+    # ------------------------------------------------------------------ queue (retries, enqueued configs)
+    def enqueue(self, study_id: int, trial: Trial, space: SearchSpace, *, retry_of: int | None = None) -> int:
+        """Add a WAITING trial: the next worker to ask takes it before asking its optimizer."""
+        from optuna.trial import TrialState as OptunaState
+
+        system: dict[str, Any] = {}
+        if retry_of is not None:
+            system[_RETRY_OF] = retry_of
+        return self._create(study_id, self._template(trial, space, OptunaState.WAITING, system, {}))
+
+    def pop_waiting(self, study_id: int) -> tuple[int, Trial, int | None] | None:
+        """Take one WAITING trial (atomically: one worker gets it); ``(number, trial, retry_of)`` or None."""
+        import optuna
+        from optuna.trial import TrialState as OptunaState
+
+        for frozen in self.backend.get_all_trials(study_id, deepcopy=False, states=(OptunaState.WAITING,)):
+            try:
+                if not self.backend.set_trial_state_values(frozen._trial_id, state=OptunaState.RUNNING):
+                    continue
+            except optuna.exceptions.UpdateFinishedTrialError:
+                continue
+            self._numbers[(study_id, frozen.number)] = frozen._trial_id
+            trial = _trial_of(frozen)
+            retry_of = frozen.system_attrs.get(_RETRY_OF)
+            return frozen.number, trial, None if retry_of is None else int(retry_of)
+        return None
+
+    def stamp_running(self, study_id: int, number: int, worker: str) -> None:
+        """Record which worker runs a trial (one it took from the queue, or adopted from its slot's dead worker)."""
+        self.backend.set_trial_system_attr(self._trial_id(study_id, number), _ASK + "_by", worker)
+        self.backend.set_trial_user_attr(self._trial_id(study_id, number), "worker", worker)
+
+    def fail_stale(self, study_id: int, number: int, reason: str) -> bool:
+        """Mark a RUNNING trial of a dead worker FAIL (``False`` if another worker already did)."""
+        import optuna
+
+        trial_id = self._trial_id(study_id, number)
+        try:
+            self.backend.set_trial_system_attr(trial_id, _STALE, reason)
+            self.backend.set_trial_system_attr(
+                trial_id, _RESULT, {"cost": None, "info": {"error": reason}, "state": "FAIL"}
+            )
+            from optuna.trial import TrialState as OptunaState
+
+            self.backend.set_trial_state_values(trial_id, OptunaState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ workers
+    def hold(self, key: str, owner: Any) -> None:
+        """Mark worker ``key`` of this process as holding its slot while ``owner`` (its Study) lives."""
+        _HELD[key] = owner
+
+    def release(self, study_id: int, key: str) -> None:
+        """Free worker ``key``'s slot: its loop ended (it may hold it again with :meth:`hold`)."""
+        _HELD.pop(key, None)
+        self.retire_worker(study_id, key)
+
+    def register_worker(self, study_id: int, slot_hint: int | None = None) -> WorkerInfo:
+        """Register this process as a worker of the study and choose its slot.
+
+        The slot is ``slot_hint`` when given, else the lowest slot no live worker holds; two
+        workers that start at once see each other's records and the later one moves on.
+        """
+        key = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+        pid = os.getpid()
+        info = WorkerInfo(key, 0, socket.gethostname(), pid, _process_start(pid), time.time())
+        for _ in range(100):
+            live = [w for w in self.workers(study_id) if w.key != key and self.is_alive(w)]
+            taken = {w.slot for w in live}
+            slot = slot_hint if slot_hint is not None else min(set(range(len(taken) + 1)) - taken)
+            info = WorkerInfo(key, slot, info.host, pid, info.pid_start, time.time())
+            _HELD[key] = self  # held from now on; the Study takes the hold over
+            self._write_worker(study_id, info)
+            if slot_hint is not None:
+                return info
+            rivals = [w for w in self.workers(study_id) if w.slot == slot and w.key != key and self.is_alive(w)]
+            if not any(w.key < key for w in rivals):
+                return info
+        raise StorageError(f"study {study_id}: could not claim a worker slot; too many workers start at once")
+
+    def _write_worker(self, study_id: int, info: WorkerInfo) -> None:
+        record: dict[str, Any] = {"slot": info.slot, "host": info.host, "pid": info.pid, "pid_start": info.pid_start}
+        self.backend.set_study_system_attr(study_id, _WORKER + info.key, record)
+        self.heartbeat(study_id, info.key)
+
+    def heartbeat(self, study_id: int, key: str) -> None:
+        """Record that worker ``key`` is alive now."""
+        self.backend.set_study_system_attr(study_id, _HEARTBEAT + key, time.time())
+
+    def retire_worker(self, study_id: int, key: str) -> None:
+        """Mark worker ``key`` as finished (its slot is free)."""
+        self.backend.set_study_system_attr(study_id, _HEARTBEAT + key, 0.0)
+
+    def workers(self, study_id: int) -> list[WorkerInfo]:
+        """Every worker ever registered in the study, in start order."""
+        system = self.backend.get_study_system_attrs(study_id)
+        out = []
+        for name, record in system.items():
+            if name.startswith(_WORKER) and isinstance(record, Mapping):
+                key = name[len(_WORKER) :]
+                out.append(
+                    WorkerInfo(
+                        key,
+                        int(record.get("slot", 0)),
+                        str(record.get("host", "")),
+                        int(record.get("pid", -1)),
+                        record.get("pid_start"),
+                        float(system.get(_HEARTBEAT + key) or 0.0),
+                    )
+                )
+        return sorted(out, key=lambda w: w.key)
+
+    #: Seconds without a heartbeat after which a worker on another host counts as dead.
+    grace_period: float = 60.0
+    #: Whether a worker on this host is judged by its process (immediately) rather than its heartbeat.
+    check_local_processes: bool = True
+
+    def is_alive(self, worker: WorkerInfo) -> bool:
+        """Whether a worker still runs: its process on this host, else a heartbeat within the grace period."""
+        if worker.host == socket.gethostname() and worker.pid == os.getpid():
+            return worker.key in _HELD  # this process: the worker's Study object still holds the slot
+        if worker.heartbeat == 0.0:
+            return False  # retired
+        if self.check_local_processes and worker.host == socket.gethostname():
+            return _pid_alive(worker.pid, worker.pid_start)
+        return time.time() - worker.heartbeat <= self.grace_period
 
     def close(self) -> None:
-        """Close the connection."""
-        self._conn.close()
+        """Release connections (RDB storages)."""
+        remove = getattr(self.backend, "remove_session", None)
+        if callable(remove):
+            remove()
 
 
-def get_storage(storage: Storage | str | None) -> Storage:
-    """Return a Storage for ``None`` (in memory), a URL string, or a Storage.
+def _trial_of(frozen: FrozenTrial) -> Trial:
+    stored = frozen.system_attrs.get(_TRIAL)
+    if isinstance(stored, Mapping):
+        return Trial(
+            frozen.number,
+            dict(frozen.params),
+            budget=stored.get("budget"),
+            seed=stored.get("seed"),
+            metadata=dict(stored.get("metadata") or {}),
+        )
+    budget = frozen.user_attrs.get("budget")
+    return Trial(frozen.number, dict(frozen.params), budget=budget if isinstance(budget, (int, float)) else None)
+
+
+def to_record(frozen: FrozenTrial) -> TrialRecord | None:
+    """An Optuna trial as an hpolab TrialRecord (``None`` for a WAITING trial)."""
+    from optuna.trial import TrialState as OptunaState
+
+    if frozen.state is OptunaState.WAITING:
+        return None
+    trial = _trial_of(frozen)
+    start = frozen.datetime_start.timestamp() if frozen.datetime_start else None
+    end = frozen.datetime_complete.timestamp() if frozen.datetime_complete else None
+    if frozen.state is OptunaState.RUNNING:
+        return TrialRecord(trial, None, start, end)
+    stored = frozen.system_attrs.get(_RESULT)
+    stored = stored if isinstance(stored, Mapping) else {}
+    info = dict(stored.get("info") or {})
+    cost = stored.get("cost", frozen.user_attrs.get("cost"))
+    if frozen.state is OptunaState.COMPLETE:
+        result = TrialResult(frozen.value, TrialState.COMPLETE, cost, info)
+    elif frozen.state is OptunaState.PRUNED:
+        value = stored.get("value", frozen.value)
+        if value is None and frozen.intermediate_values:
+            value = frozen.intermediate_values[max(frozen.intermediate_values)]
+        result = TrialResult(value, TrialState.PRUNED, cost, info)
+    else:
+        info.setdefault("error", "failed")
+        result = TrialResult(None, TrialState.FAIL, cost, info)
+    return TrialRecord(trial, result, start, end)
+
+
+def is_stale(frozen: FrozenTrial) -> bool:
+    """Whether a trial was failed because its worker died (a retry may carry its result)."""
+    return _STALE in frozen.system_attrs
+
+
+def asked_by(frozen: FrozenTrial) -> str | None:
+    """The worker whose optimizer asked the trial (``None`` for observed or queued trials)."""
+    ask = frozen.system_attrs.get(_ASK)
+    return None if ask is None else str(ask[0])
+
+
+def run_by(frozen: FrozenTrial) -> str | None:
+    """The worker that evaluates (or evaluated) the trial."""
+    by = frozen.system_attrs.get(_ASK + "_by")
+    return str(by) if by is not None else asked_by(frozen)
+
+
+def _open_rdb(url: str, *, timeout: float) -> BaseStorage:
+    import optuna
+
+    engine_kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if not path:
+            raise StorageError(f"storage {url!r}: no path; give a file, e.g. sqlite:///runs.db (or None for memory)")
+        _check_not_legacy(path, url)
+        if path != ":memory:":
+            try:
+                Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(
+                    f"storage {redact_url(url)}: cannot create the folder of the database file ({exc.strerror}); "
+                    "choose a writable path"
+                ) from None
+        engine_kwargs["connect_args"] = {"timeout": timeout}
+    elif url.startswith("postgresql"):
+        engine_kwargs["pool_pre_ping"] = True
+        engine_kwargs["connect_args"] = {"connect_timeout": int(max(1, timeout))}
+        if url.startswith("postgresql://"):
+            try:
+                import psycopg  # noqa: F401
+
+                url = "postgresql+psycopg://" + url[len("postgresql://") :]
+            except ImportError:
+                pass
+    rdb = None
+    for attempt in range(5):
+        try:
+            rdb = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+            break
+        except Exception as exc:  # SQLAlchemy / driver errors carry the URL's reason
+            # Two processes creating the schema of a new database at once: one wins, the other retries.
+            racing = "unique constraint" in str(exc).lower() or "already exists" in str(exc).lower()
+            if not racing or attempt == 4:
+                raise _classify_open_error(exc, url) from None
+            time.sleep(0.2 * (attempt + 1))
+    assert rdb is not None
+    if url.startswith("sqlite"):
+        _enable_wal(rdb)
+    return optuna.storages.get_storage(rdb)
+
+
+def _enable_wal(rdb: Any) -> None:
+    """Write-ahead logging: readers do not block the writer, so many workers share one file."""
+    try:
+        with rdb.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    except Exception as exc:  # a read-only or network file system: stay in rollback mode
+        _logger.debug("SQLite WAL mode not set: %s", exc)
+
+
+def _open_journal(path: str) -> BaseStorage:
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    file = Path(path).expanduser()
+    file.resolve().parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return JournalStorage(JournalFileBackend(str(file)))
+    except (OSError, ValueError, json.JSONDecodeError) as exc:
+        raise _classify_open_error(exc, f"journal:///{path}") from None
+
+
+def get_storage(storage: Storage | BaseStorage | str | os.PathLike[str] | None, *, timeout: float = 60.0) -> Storage:
+    """Open a storage from a URL (see the module docstring), an Optuna storage, or pass a Storage through.
+
+    Args:
+        storage: ``None`` / ``"memory"``, a URL, a journal file path, an Optuna storage or a Storage.
+        timeout: Seconds to wait for a locked SQLite file or a database connection.
 
     Raises:
-        StorageError: If the URL cannot be used.
+        StorageError: If the URL is not understood or the storage cannot be opened (the message
+            names the URL, with any password redacted, and what to do).
     """
-    if storage is None:
-        return InMemoryStorage()
     if isinstance(storage, Storage):
         return storage
-    if isinstance(storage, (str, Path)):
-        return SQLStorage(str(storage))
-    raise StorageError(f"storage: {storage!r} is not a URL or a Storage; use e.g. 'sqlite:///runs.db'")
+    if storage is None or storage == "memory":
+        from optuna.storages import InMemoryStorage as OptunaMemory
+
+        return Storage(OptunaMemory(), None)
+    if not isinstance(storage, (str, os.PathLike)):
+        from optuna.storages import BaseStorage as OptunaBase
+
+        if isinstance(storage, OptunaBase):
+            return Storage(storage, getattr(storage, "url", None) or "optuna-storage")
+        raise StorageError(f"storage: {storage!r} is not a URL, a path or a storage")
+    url = os.fspath(storage)
+    if url.startswith("journal://"):
+        path = url[len("journal://") :]
+        return Storage(_open_journal(path[1:] if path.startswith("//") else path), url)
+    if url.endswith((".log", ".journal", ".jsonl")) and "://" not in url:
+        return Storage(_open_journal(url), f"journal:///{url}" if not url.startswith("/") else f"journal://{url}")
+    if re.match(r"^(sqlite|postgresql|postgres|mysql|mariadb|oracle|mssql)(\+\w+)?://", url):
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        return Storage(_open_rdb(url, timeout=timeout), url)
+    if url.endswith((".db", ".sqlite", ".sqlite3")) and "://" not in url:
+        return Storage(_open_rdb(f"sqlite:///{url}", timeout=timeout), f"sqlite:///{url}")
+    raise StorageError(
+        f"storage: {redact_url(url)!r} is not a storage URL; use sqlite:///file.db, journal:///file.log, "
+        "postgresql://user:password@host/db or None (memory)"
+    )

@@ -9,7 +9,16 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-__all__ = ["Direction", "Trial", "TrialRecord", "TrialResult", "TrialState", "best_record"]
+__all__ = [
+    "Direction",
+    "Trial",
+    "TrialRecord",
+    "TrialResult",
+    "TrialState",
+    "best_record",
+    "budget_spent",
+    "trial_budget",
+]
 
 
 class TrialState(Enum):
@@ -94,6 +103,8 @@ class Trial:
         budget: Fidelity to evaluate at (e.g. epochs); ``None`` for single-fidelity runs.
         seed: Seed for the evaluation, or ``None``.
         metadata: What the optimizer wants to record with the trial (e.g. an LLM transcript).
+        handle: The optimizer backend's own state for this trial (opaque; not stored, not
+            compared, not serialized).
     """
 
     id: int
@@ -101,6 +112,7 @@ class Trial:
     budget: float | None = None
     seed: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    handle: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "id", _as_int(self.id, "id"))  # np.int64 -> int
@@ -138,6 +150,10 @@ class Trial:
     def with_metadata(self, **metadata: Any) -> Trial:
         """A copy with ``metadata`` merged in."""
         return replace(self, metadata={**self.metadata, **metadata})
+
+    def with_handle(self, handle: Any) -> Trial:
+        """A copy carrying the backend state ``handle``."""
+        return replace(self, handle=handle)
 
 
 @dataclass(frozen=True)
@@ -292,6 +308,25 @@ class TrialRecord:
     def info(self) -> dict[str, Any]:
         """The result's info (empty while running)."""
         return {} if self.result is None else self.result.info
+
+
+def trial_budget(record: TrialRecord, fidelity: Any = None) -> float:
+    """The budget a trial used: its own, else the fidelity's maximum, else 1 (one evaluation).
+
+    This is hpolab's one definition of a trial's budget; :func:`budget_spent` sums it.
+
+    Args:
+        record: A trial record (or anything with a ``budget`` attribute).
+        fidelity: The objective's fidelity (with a ``max``), or ``None`` for single-fidelity.
+    """
+    if record.budget is not None:
+        return float(record.budget)
+    return float(fidelity.max) if fidelity is not None else 1.0
+
+
+def budget_spent(records: Iterable[TrialRecord], fidelity: Any = None) -> float:
+    """Total budget of the finished trials in ``records`` (e.g. epochs; trials for single-fidelity runs)."""
+    return sum(trial_budget(r, fidelity) for r in records if r.state.is_finished)
 
 
 def best_record(records: Iterable[TrialRecord], direction: Direction) -> TrialRecord | None:

@@ -99,7 +99,8 @@ def test_load_study_by_name_rebuilds_objective_and_optimizer(tmp_path):
 @pytest.mark.parametrize(
     ("storage", "match"),
     [
-        ("mysql://nowhere", "not a storage URL"),
+        ("redis://nowhere", "not a storage URL"),
+        ("mysql://user:secret@127.0.0.1:1/nowhere", "driver|cannot connect"),
         ("sqlite://", "no path"),
         ("sqlite:////proc/hpolab-cannot-write/runs.db", "cannot"),
     ],
@@ -197,11 +198,11 @@ def test_sigkill_mid_run_then_resume_finishes_the_study(tmp_path):
     n = 60
     proc = subprocess.Popen([sys.executable, str(script), url, str(n)], stdout=subprocess.PIPE)
     deadline = time.time() + 60
-    storage = hpolab.SQLStorage(url) if db.exists() else None
+    storage = hpolab.get_storage(url) if db.exists() else None
     while time.time() < deadline:
         time.sleep(0.1)
         if storage is None and db.exists():
-            storage = hpolab.SQLStorage(url)
+            storage = hpolab.get_storage(url)
         info = storage.get_study("killme") if storage else None
         if info and sum(r.state.is_finished for r in storage.get_trials(info.study_id)) >= 10:
             break
@@ -251,7 +252,7 @@ def test_study_storage_holds_every_finished_trial_before_the_next_ask(tmp_path):
     seen = []
 
     def fn(config):
-        store = hpolab.SQLStorage(url)
+        store = hpolab.get_storage(url)
         info = store.get_study("watch")
         seen.append(sum(r.state.is_finished for r in store.get_trials(info.study_id)))
         return config["x"]

@@ -131,7 +131,6 @@ class ASHA(Optimizer):
         self._configs: dict[int, _Config] = {}
         self._rungs: dict[tuple[int, int], list[tuple[float, int]]] = {}
         self._promoted: dict[tuple[int, int], set[int]] = {}
-        self._asked: dict[int, _Pending] = {}
         self._bracket_counts: dict[int, int] = {}
 
     # -------------------------------------------------------------- set-up
@@ -270,9 +269,13 @@ class ASHA(Optimizer):
                 n_new += 1
                 continue
             entry, rung = job
-            self._asked[self._next_id + len(proposals)] = _Pending(entry.cid, entry.bracket, rung)
             proposals.append(
-                Proposal(dict(entry.config), budget=budgets[rung], metadata=self._metadata(entry, rung, None))
+                Proposal(
+                    dict(entry.config),
+                    budget=budgets[rung],
+                    metadata=self._metadata(entry, rung, None),
+                    handle=_Pending(entry.cid, entry.bracket, rung),
+                )
             )
         if n_new:
             try:
@@ -284,10 +287,12 @@ class ASHA(Optimizer):
             for base_trial in base_trials:
                 entry = self._new_config(base_trial.config, self._choose_bracket(), base_trial.id)
                 rung = self._start_rung(entry.bracket)
-                self._asked[self._next_id + len(proposals)] = _Pending(entry.cid, entry.bracket, rung)
                 proposals.append(
                     Proposal(
-                        dict(base_trial.config), budget=budgets[rung], metadata=self._metadata(entry, rung, base_trial)
+                        dict(base_trial.config),
+                        budget=budgets[rung],
+                        metadata=self._metadata(entry, rung, base_trial),
+                        handle=_Pending(entry.cid, entry.bracket, rung),
                     )
                 )
         return proposals
@@ -300,8 +305,8 @@ class ASHA(Optimizer):
         return entry
 
     def _tell(self, trial: Trial, result: TrialResult) -> None:
-        pending = self._asked.pop(trial.id, None)
-        if pending is None:
+        pending = trial.handle
+        if not isinstance(pending, _Pending):
             raise OptimizerError(f"{self.name}: trial {trial.id} was not scheduled here")
         entry = self._configs[pending.cid]
         value = math.inf
@@ -331,10 +336,11 @@ class ASHA(Optimizer):
         if rung == self._start_rung(bracket):
             self.base.observe(trial.config, result)
 
-    def _replay_ask(self, trials: Sequence[Trial]) -> None:
+    def _replay_ask(self, trials: Sequence[Trial]) -> list[Any]:
         # Rebuild the schedule from the stored metadata; the base replays its own ask (an LLM base
         # takes its stored trials, a seeded one re-asks and reproduces them).
         base_asked: list[dict[str, Any]] = []
+        handles: list[Any] = []
         for trial in trials:
             meta = trial.metadata.get("asha")
             if not isinstance(meta, Mapping):
@@ -348,9 +354,10 @@ class ASHA(Optimizer):
                 base_asked.append(base_trial.to_dict())
             else:
                 self._promoted.setdefault((bracket, rung - 1), set()).add(cid)
-            self._asked[trial.id] = _Pending(cid, bracket, rung)
+            handles.append(_Pending(cid, bracket, rung))
         if base_asked:
             self.base.replay([{"ask": base_asked}])
+        return handles
 
 
 class Hyperband(ASHA):
@@ -379,9 +386,6 @@ class Hyperband(ASHA):
     @property
     def n_brackets(self) -> int:
         return len(self.budgets)
-
-    def _start_rung(self, bracket: int) -> int:
-        return bracket
 
     def bracket_weights(self) -> list[int]:
         """Hyperband's number of configurations of each bracket, used as dealing weights."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from hpolab.optimizer import Optimizer, SearchExhausted
+from hpolab.trial import Trial, TrialResult
 
 __all__ = ["GridSearch"]
 
@@ -58,6 +59,7 @@ class GridSearch(Optimizer):
         self._order = self._new_order()
         self._position = 0
         self._cycles = 0
+        self._taken: set[Any] = set()
 
     def _meta_params(self) -> dict[str, Any]:
         return {
@@ -85,9 +87,14 @@ class GridSearch(Optimizer):
     def _events_cycles(self) -> bool:
         return getattr(self, "_cycles", 0) > 0
 
+    def _observe(self, trial: Trial, result: TrialResult) -> None:
+        """A point another worker evaluated is not proposed again."""
+        self._taken.add(self.space.key(trial.config))
+
     def _ask(self, n: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for _ in range(n):
+        taken = self._taken | {self.space.key(t.config) for t in self.running_elsewhere}
+        while len(out) < n:
             if self._position >= len(self._grid):
                 if self.when_exhausted == "stop":
                     if out:
@@ -102,6 +109,9 @@ class GridSearch(Optimizer):
                 self._cycles += 1
                 self._order = self._new_order()
                 self._position = 0
-            out.append(dict(self._grid[self._order[self._position]]))
+            point = self._grid[self._order[self._position]]
             self._position += 1
+            if taken and self._cycles == 0 and self.space.key(point) in taken:
+                continue
+            out.append(dict(point))
         return out

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hpolab.optimizer import Optimizer, OptimizerError
+from hpolab.optimizer import Optimizer, OptimizerError, Proposal
 from hpolab.space import Param, SearchSpace
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 
@@ -111,7 +110,7 @@ class TPE(Optimizer):
         self.group = bool(group)
         self.constant_liar = bool(constant_liar)
         self._study: optuna.Study | None = None
-        self._running: dict[int, optuna.Trial] = {}
+        self._mirrored: dict[int, int] = {}  # other workers' running trials: hpolab id -> Optuna trial id
 
     def _meta_params(self) -> dict[str, Any]:
         return {
@@ -161,21 +160,53 @@ class TPE(Optimizer):
             quiet.setLevel(level)
         return optuna.Study(study_name="hpolab-tpe", storage=storage, sampler=sampler)
 
-    def _ask(self, n: int) -> list[dict[str, Any]]:
+    def _ask(self, n: int) -> list[Proposal]:
         study = self.study
-        out: list[dict[str, Any]] = []
+        self._mirror_running_elsewhere()
+        out: list[Proposal] = []
         for _ in range(n):
             trial = study.ask()
-            config = suggest_config(trial, self.space)
-            # ids are assigned in ask order: the k-th proposal becomes trial self._next_id + k
-            self._running[self._next_id + len(out)] = trial
-            out.append(config)
+            out.append(Proposal(suggest_config(trial, self.space), handle=trial))
         return out
+
+    def _mirror_running_elsewhere(self) -> None:
+        """Show other workers' running trials to the sampler as RUNNING trials (its constant liar).
+
+        They are written to the in-memory storage directly, so the sampler's random state is not
+        touched: one worker alone asks exactly what it asked before.
+        """
+        from optuna.trial import FrozenTrial
+        from optuna.trial import TrialState as OptunaState
+
+        study = self.study
+        elsewhere = {t.id: t for t in self.running_elsewhere}
+        storage = study._storage
+        for trial_id in [i for i in self._mirrored if i not in elsewhere]:  # gone without a result: failed
+            storage.set_trial_state_values(self._mirrored.pop(trial_id), OptunaState.FAIL)
+        params = self.space.params
+        for trial_id, trial in elsewhere.items():
+            if trial_id in self._mirrored:
+                continue
+            distributions = {name: optuna_distribution(params[name]) for name in trial.config}
+            template = FrozenTrial(
+                number=-1,
+                state=OptunaState.RUNNING,
+                value=None,
+                datetime_start=None,
+                datetime_complete=None,
+                params=dict(trial.config),
+                distributions=distributions,
+                user_attrs={},
+                system_attrs={},
+                intermediate_values={},
+                trial_id=-1,
+            )
+            self._mirrored[trial_id] = storage.create_new_trial(study._study_id, template_trial=template)
 
     def _tell(self, trial: Trial, result: TrialResult) -> None:
         from optuna.trial import TrialState as OptunaState
 
-        running = self._running.pop(trial.id, None)
+        running = trial.handle
         if running is None:
             raise OptimizerError(f"tpe: trial {trial.id} has no running Optuna trial; it was not asked here")
         if result.state is TrialState.COMPLETE:
@@ -199,6 +230,13 @@ class TPE(Optimizer):
             TrialState.FAIL: OptunaState.FAIL,
         }[result.state]
         value = result.value if result.state is TrialState.COMPLETE else None
+        mirrored = self._mirrored.pop(trial.id, None)
+        if mirrored is not None:  # another worker's trial the sampler saw running: finish it in place
+            storage = self.study._storage
+            if result.state is TrialState.PRUNED and result.value is not None:
+                storage.set_trial_intermediate_value(mirrored, 0, float(result.value))
+            storage.set_trial_state_values(mirrored, state, None if value is None else [value])
+            return
         intermediate = (
             {0: float(result.value)} if result.state is TrialState.PRUNED and result.value is not None else None
         )
@@ -211,14 +249,3 @@ class TPE(Optimizer):
                 intermediate_values=intermediate,
             )
         )
-
-    def _replay_ask(self, trials: Sequence[Trial]) -> None:
-        # Re-asking the seeded sampler reproduces the configs; the running Optuna trials must be
-        # keyed by the stored ids (the base class assigns them after this call).
-        first = trials[0].id if trials else self._next_id
-        saved = self._next_id
-        self._next_id = first
-        try:
-            super()._replay_ask(trials)
-        finally:
-            self._next_id = saved

@@ -148,6 +148,7 @@ class Portfolio(Optimizer):
     def _ask(self, n: int) -> list[Proposal]:
         seen = {self.space.key(r.config) for r in self._history}
         seen |= {self.space.key(t.config) for t in self._pending.values()}
+        seen |= {self.space.key(t.config) for t in self.running_elsewhere}
         out: list[Proposal] = []
         for _ in range(n):
             proposal = self._next_from_list(seen)

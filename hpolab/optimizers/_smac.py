@@ -12,7 +12,6 @@ import math
 import shutil
 import tempfile
 import weakref
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -159,7 +158,7 @@ class SMAC(Optimizer):
         self.n_jobs = n_jobs
         self._smac: AbstractFacade | None = None
         self._smac_seed: int | None = None
-        self._infos: dict[int, TrialInfo] = {}
+        self._mirrored: dict[int, TrialInfo] = {}  # other workers' running trials (pending points)
         self._tf_seed: int | None = None
         self._worst_cost: float | None = None
         self._deferred: list[tuple[TrialInfo, TrialResult]] = []
@@ -249,6 +248,8 @@ class SMAC(Optimizer):
     # ----------------------------------------------------------------- backend
     def _ask(self, n: int) -> list[Proposal]:
         smac = self.smac
+        if self.running_elsewhere or self._mirrored:
+            self._mirror_running_elsewhere()
         out: list[Proposal] = []
         for _ in range(n):
             try:
@@ -259,11 +260,21 @@ class SMAC(Optimizer):
                 raise SearchExhausted(f"{self.name}: SMAC has no new configuration to propose") from None
             if self._tf_seed is None:
                 self._tf_seed = info.seed
-            self._infos[self._next_id + len(out)] = info
             config = {k: _plain(v) for k, v in dict(info.config).items()}
             budget = None if info.budget is None else float(info.budget)
-            out.append(Proposal(config, budget=budget))
+            out.append(Proposal(config, budget=budget, handle=info))
         return out
+
+    def _mirror_running_elsewhere(self) -> None:
+        """Register other workers' running trials as running in SMAC's run history (pending points)."""
+        elsewhere = {t.id: t for t in self.running_elsewhere}
+        for trial_id in [i for i in self._mirrored if i not in elsewhere]:
+            self._mirrored.pop(trial_id)  # failed elsewhere: it stays RUNNING in SMAC, as an unfinished trial
+        for trial_id, trial in elsewhere.items():
+            if trial_id not in self._mirrored:
+                info = self._info_of(trial)
+                self.smac.runhistory.add_running_trial(info)
+                self._mirrored[trial_id] = info
 
     def _value(self, result: TrialResult) -> Any:
         """SMAC's TrialValue of a result, or ``None`` for a failure before any cost is known."""
@@ -295,34 +306,29 @@ class SMAC(Optimizer):
                 self.smac.tell(old_info, self._value(old_result), save=save)
 
     def _tell(self, trial: Trial, result: TrialResult) -> None:
-        info = self._infos.pop(trial.id, None)
+        info = trial.handle
         if info is None:
             raise OptimizerError(f"{self.name}: trial {trial.id} has no SMAC TrialInfo; it was not asked here")
         self._send(info, result)
 
-    def _observe(self, trial: Trial, result: TrialResult) -> None:
+    def _info_of(self, trial: Trial) -> TrialInfo:
+        """SMAC's TrialInfo for a trial this optimizer did not ask."""
         from ConfigSpace import Configuration
         from smac.runhistory.dataclasses import TrialInfo
 
-        smac = self.smac
         if self._tf_seed is None:
             # Trials told before the first ask fix the seed SMAC's intensifier uses for every trial.
             self._tf_seed = int(self._smac_seed or 0)
-        config = Configuration(smac.scenario.configspace, values=dict(trial.config))
+        config = Configuration(self.smac.scenario.configspace, values=dict(trial.config))
         config.origin = "hpolab observe"
         budget = None
         if self.facade == "multi_fidelity":
             budget = trial.budget if trial.budget is not None else self.max_budget
-        self._send(TrialInfo(config=config, seed=self._tf_seed, budget=budget), result)
+        return TrialInfo(config=config, seed=self._tf_seed, budget=budget)
 
-    def _replay_ask(self, trials: Sequence[Trial]) -> None:
-        # Re-asking the seeded facade reproduces the configs; key the TrialInfos by the stored ids.
-        saved = self._next_id
-        self._next_id = trials[0].id if trials else saved
-        try:
-            super()._replay_ask(trials)
-        finally:
-            self._next_id = saved
+    def _observe(self, trial: Trial, result: TrialResult) -> None:
+        info = self._mirrored.pop(trial.id, None)
+        self._send(info if info is not None else self._info_of(trial), result)
 
 
 class SMACRF(SMAC):

@@ -186,10 +186,10 @@ class FineTunedLLMOptimizer(Optimizer):
     def _ask(self, n: int) -> list[Proposal]:
         seen = {self.space.key(r.config) for r in self._history}
         seen |= {self.space.key(t.config) for t in self._pending.values()}
+        seen |= {self.space.key(t.config) for t in self.running_elsewhere}
         proposals: list[Proposal] = []
         for _ in range(n):
-            index = self._next_id + len(proposals)
-            proposal = self._propose(index, seen)
+            proposal = self._propose(self._n_proposed, seen)
             seen.add(self.space.key(proposal.config))
             proposals.append(proposal)
         return proposals
@@ -231,13 +231,14 @@ class FineTunedLLMOptimizer(Optimizer):
         }
         return Proposal(proposed.config, metadata=metadata)
 
-    def _replay_ask(self, trials: Sequence[Trial]) -> None:
+    def _replay_ask(self, trials: Sequence[Trial]) -> list[Any]:
         """On resume, take the stored proposals as they are (no model call) and restore the counters."""
         for trial in trials:
             self.stats["asks"] = self.stats.get("asks", 0) + 1
             for key, value in dict(trial.metadata.get("counters") or {}).items():
                 self.stats[key] = self.stats.get(key, 0) + int(value)
             self._n_proposed += 1
+        return [None] * len(trials)
 
     def _tell(self, trial: Trial, result: TrialResult) -> None:
         """Nothing to learn here: a sequential prompt reads the history directly."""

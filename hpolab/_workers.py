@@ -1,0 +1,218 @@
+"""Running one study on several workers: processes on this machine, or tasks on a Dask cluster.
+
+Every worker opens the study from its storage URL and runs the study's loop with an optimizer
+of its own (its seed derived from the study's seed and its slot, see :func:`hpolab.study.worker_seed`).
+The storage numbers trials atomically, and each worker takes in the others' results before it
+asks, so the workers share one history without talking to each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import pickle
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hpolab._errors import HpolabError
+from hpolab.storage import StorageError
+
+if TYPE_CHECKING:
+    from hpolab.study import Callback, Study, _Limits
+
+__all__ = ["WorkerError", "run_parallel", "run_worker"]
+
+_logger = logging.getLogger("hpolab.workers")
+
+
+class WorkerError(HpolabError, RuntimeError):
+    """A worker process or Dask task of a study failed (its trials already stored are kept)."""
+
+
+@dataclass
+class _Payload:
+    """What a worker needs to join a study (sent pickled to another process or machine)."""
+
+    url: str
+    study_name: str
+    objective: Any
+    optimizer: Any  # a registry name, or a fresh Optimizer to spawn from
+    seed: int | None
+    optimizer_kwargs: dict[str, Any]
+    limits: Any
+    callbacks: Sequence[Any]
+    catch: tuple[type[BaseException], ...]
+    options: dict[str, Any]
+
+
+def _dumps(payload: _Payload) -> bytes:
+    try:
+        import cloudpickle
+
+        return bytes(cloudpickle.dumps(payload))
+    except ImportError:
+        return pickle.dumps(payload)
+
+
+def _payload(
+    study: Study, limits: _Limits, callbacks: Sequence[Callback], catch: tuple[type[BaseException], ...]
+) -> _Payload:
+    factory = study._factory
+    if factory is None or (factory.name is None and factory.pristine is None):
+        raise ValueError(
+            "optimizer: running several workers needs an optimizer name or a fresh optimizer instance "
+            "(each worker builds its own); this study's optimizer was already used when the study was created"
+        )
+    if not study.storage.persistent or study.storage.url is None:
+        raise StorageError(
+            "storage: several workers need a storage every worker can open; pass storage='journal:///runs.log' "
+            "(one machine), 'sqlite:///runs.db' or 'postgresql://...' to create_study"
+        )
+    return _Payload(
+        url=study.storage.url,
+        study_name=study.study_name,
+        objective=study.objective,
+        optimizer=factory.name if factory.name is not None else factory.pristine,
+        seed=factory.seed,
+        optimizer_kwargs=dict(factory.kwargs),
+        limits=limits,
+        callbacks=list(callbacks),
+        catch=catch,
+        options={"on_dead_worker": study.on_dead_worker, "heartbeat_interval": study.heartbeat_interval},
+    )
+
+
+def _join(payload: _Payload) -> Study:
+    from hpolab.optimizer import Optimizer
+    from hpolab.study import create_study
+
+    optimizer = payload.optimizer
+    if isinstance(optimizer, Optimizer):
+        optimizer = optimizer.spawn(payload.seed)
+    return create_study(
+        payload.objective,
+        optimizer,
+        storage=payload.url,
+        study_name=payload.study_name,
+        load_if_exists=True,
+        seed=payload.seed,
+        optimizer_kwargs=payload.optimizer_kwargs if isinstance(optimizer, str) else None,
+        **payload.options,
+    )
+
+
+def run_worker(payload: bytes | _Payload, tickets: Any = None) -> int:
+    """Join the study described by ``payload`` as a new worker and run its loop; return the trials run."""
+    data = pickle.loads(payload) if isinstance(payload, bytes) else payload
+    study = _join(data)
+    try:
+        return study._work(data.limits, data.callbacks, data.catch, False, tickets)
+    finally:
+        study.storage.retire_worker(study._info.study_id, study.worker.key)
+        study.storage.close()
+
+
+def _child(payload: bytes | _Payload, tickets: Any, errors: Any) -> None:
+    try:
+        run_worker(payload, tickets)
+    except BaseException as exc:
+        errors.put(f"{type(exc).__name__}: {exc}")
+        raise SystemExit(1) from None
+
+
+def _start_method() -> str:
+    """``fork`` where it is safe and fast (POSIX, torch not loaded), else ``spawn``."""
+    chosen = os.environ.get("HPOLAB_START_METHOD")
+    if chosen:
+        return chosen
+    if "fork" in mp.get_all_start_methods() and "torch" not in sys.modules and sys.platform != "darwin":
+        return "fork"
+    return "spawn"
+
+
+def run_parallel(
+    study: Study,
+    limits: _Limits,
+    *,
+    n_jobs: int,
+    executor: Any,
+    callbacks: Sequence[Callback],
+    catch: tuple[type[BaseException], ...],
+    show_progress_bar: bool,
+) -> None:
+    """Run ``study`` on ``n_jobs`` local processes (this one included) or on a Dask cluster."""
+    payload = _payload(study, limits, callbacks, catch)
+    if executor is not None:
+        _run_dask(study, payload, n_jobs, executor)
+        study._sync()
+        return
+    n = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    method = _start_method()
+    ctx = mp.get_context(method)
+    data: bytes | _Payload = payload if method == "fork" else _dumps(payload)
+    tickets = ctx.Value("l", limits.n_trials if limits.n_trials is not None else 2**62)
+    errors = ctx.Queue()
+    children = [ctx.Process(target=_child  # type: ignore[attr-defined], args=(data, tickets, errors), daemon=False) for _ in range(n - 1)]
+    for child in children:
+        child.start()
+    try:
+        study._work(limits, callbacks, catch, show_progress_bar, tickets)
+    except BaseException:
+        for child in children:
+            child.terminate()
+        raise
+    finally:
+        for child in children:
+            child.join()
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    failures += [f"exit code {c.exitcode}" for c in children if c.exitcode not in (0, None) and not failures]
+    study._sync()
+    if failures:
+        raise WorkerError(f"study {study.study_name!r}: {len(failures)} worker(s) failed: {failures[0]}")
+
+
+def dask_client(executor: Any) -> Any:
+    """A ``dask.distributed.Client`` from a client or a scheduler address."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ImportError('the Dask executor needs dask.distributed; pip install "hpolab[dask]"') from None
+    if isinstance(executor, Client):
+        return executor
+    if isinstance(executor, str):
+        return Client(executor)
+    raise ValueError(f"executor: {executor!r} is not a dask.distributed.Client or a scheduler address")
+
+
+def _shares(total: int | None, k: int) -> list[int | None]:
+    if total is None:
+        return [None] * k
+    return [total // k + (1 if i < total % k else 0) for i in range(k)]
+
+
+def _run_dask(study: Study, payload: _Payload, n_jobs: int, executor: Any) -> None:
+    from dataclasses import replace
+
+    client = dask_client(executor)
+    k = n_jobs if n_jobs > 1 else max(1, len(client.scheduler_info().get("workers", {})))
+    futures = []
+    for i, share in enumerate(_shares(payload.limits.n_trials, k)):
+        if share == 0:
+            continue
+        part = replace(payload, limits=replace(payload.limits, n_trials=share))
+        futures.append(
+            client.submit(run_worker, _dumps(part), pure=False, key=f"hpolab-{study.study_name}-{i}-{os.getpid()}")
+        )
+    errors = []
+    for future in futures:
+        try:
+            future.result()
+        except Exception as exc:  # the task's own exception, re-raised by Dask
+            errors.append(f"{type(exc).__name__}: {exc}")
+    if errors:
+        raise WorkerError(f"study {study.study_name!r}: {len(errors)} Dask task(s) failed: {errors[0]}")
