@@ -1,6 +1,8 @@
 """The benchmark commands of the ``hpolab`` CLI: ``hpolab compare`` and ``hpolab report``.
 
-``hpolab/cli.py`` attaches every command in :data:`COMMANDS` to its click group.
+``hpolab/cli.py`` attaches every command in :data:`COMMANDS` to its click group. The suite logic
+(which runs, with which overrides) is :func:`hpolab.benchmarking.plan_suite`; the report is
+:func:`hpolab.analysis.report.write_report`; this module only parses flags and prints.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ import math
 import shlex
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
+
+from hpolab._cli_common import Command, LazyChoice, deprecated_alias
 
 __all__ = ["COMMANDS", "compare", "report"]
 
@@ -43,13 +46,58 @@ def _print_table1(table: Any) -> None:
         )
 
 
-@click.command("compare")
+def _suite_names() -> list[str]:
+    from hpolab._suites import SUITES
+
+    return sorted(SUITES)
+
+
+def _report_sections() -> tuple[str, ...]:
+    from hpolab.analysis.report import OPTIONAL_SECTIONS
+
+    return OPTIONAL_SECTIONS
+
+
+class _CommaChoice(click.ParamType):
+    """Comma-separated values, each one of ``source()``: ``table1,importance``."""
+
+    name = "LIST"
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + ",".join(self._source()) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        items = tuple(s.strip() for s in str(value).split(",") if s.strip())
+        allowed = tuple(self._source())
+        unknown = [s for s in items if s not in allowed]
+        if unknown:
+            self.fail(f"unknown {', '.join(map(repr, unknown))}; choose from {', '.join(allowed)}", param, ctx)
+        return items
+
+
+def _budget_was_split(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value is not None:
+        raise click.BadParameter(
+            "--budget was split in two: use --max-evaluations N (trials per run) or --max-budget-spent B "
+            "(fidelity budget per run, e.g. epochs)",
+            ctx=ctx,
+            param_hint="--budget",
+        )
+
+
+@click.command("compare", cls=Command)
 @click.option(
     "--suite",
     "suite_name",
+    type=LazyChoice(_suite_names),
     default="quick",
     show_default=True,
-    help="Named comparison: quick, seed002, seed003, seed004, seed000.",
+    help="Named comparison (the papers' experiments).",
 )
 @click.option("--optimizers", multiple=True, help="Override the suite's optimizers (comma-separated or repeated).")
 @click.option(
@@ -59,11 +107,18 @@ def _print_table1(table: Any) -> None:
 )
 @click.option("--seeds", type=click.IntRange(min=1), default=None, help="Number of seeds (0..N-1).")
 @click.option(
-    "--budget",
-    type=float,
+    "--max-evaluations",
+    type=click.IntRange(min=1),
     default=None,
-    help="Evaluations per run; for multi-fidelity suites (seed004) the fidelity budget per run (epochs).",
+    help="Evaluations (trials) per run, instead of the suite's.",
 )
+@click.option(
+    "--max-budget-spent",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Fidelity budget per run (e.g. total epochs), instead of the suite's; a run stops at the first limit.",
+)
+@click.option("--budget", type=float, default=None, hidden=True, expose_value=False, callback=_budget_was_split)
 @click.option(
     "--random-pool",
     type=click.IntRange(min=0),
@@ -78,7 +133,14 @@ def _print_table1(table: Any) -> None:
     default=None,
     help="Folder for results.db and the report (default: results/<suite>).",
 )
-@click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: one per CPU).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=-1),
+    default=1,
+    show_default=True,
+    help="Worker processes (-1: one per CPU).",
+)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--no-report", is_flag=True, help="Only run; write no report.")
 def compare(
@@ -86,7 +148,8 @@ def compare(
     optimizers: tuple[str, ...],
     objectives: tuple[str, ...],
     seeds: int | None,
-    budget: float | None,
+    max_evaluations: int | None,
+    max_budget_spent: float | None,
     random_pool: int | None,
     out_dir: str | None,
     jobs: int,
@@ -98,68 +161,43 @@ def compare(
     Results go to OUTPUT/results.db (a rerun skips finished runs and finishes partial ones); the report
     (report.md, report.html and PNGs) to OUTPUT.
     """
-    from dataclasses import replace
-
     from hpolab.analysis.report import write_report
-    from hpolab.benchmarking import execute as _execute
-    from hpolab.benchmarking import get_suite, load_results, plan, study_contexts
+    from hpolab.benchmarking import execute, load_results, plan_suite, study_contexts
 
-    try:
-        suite = get_suite(suite_name)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--suite") from None
-    n_trials, fid_budget = suite.n_trials, suite.budget
-    if budget is not None:
-        if suite.n_trials is not None and suite.budget is None:
-            if budget < 1 or budget != int(budget):
-                raise click.BadParameter(f"{budget} is not a whole number of evaluations", param_hint="--budget")
-            n_trials = int(budget)
-        else:
-            fid_budget = budget
-    if random_pool is not None:
-        suite = replace(suite, random_pool=random_pool)
+    if jobs == 0:
+        raise click.BadParameter("0 workers; give a positive number or -1 (one per CPU)", param_hint="--jobs")
+    command = _command_line()
+    suite, specs = plan_suite(
+        suite_name,
+        optimizers=_split(optimizers),
+        objectives=_split(objectives),
+        seeds=seeds,
+        n_trials=max_evaluations,
+        budget=max_budget_spent,
+        random_pool=random_pool,
+        context={"command": command},
+    )
     out = Path(out_dir) if out_dir else Path("results") / suite.name
     out.mkdir(parents=True, exist_ok=True)
     storage = out / "results.db"
-    command = _command_line()
-    try:
-        chosen: Any = suite.optimizers
-        names = _split(optimizers)
-        if names is not None:
-            # a name the suite configures keeps the suite's options (e.g. the LLM's answer format)
-            given = suite.optimizers if isinstance(suite.optimizers, Mapping) else {}
-            chosen = {n: given.get(n, n) for n in names}
-        specs = plan(
-            chosen,
-            _split(objectives) or suite.objectives,
-            seeds if seeds is not None else suite.seeds,
-            n_trials=n_trials,
-            budget=fid_budget,
-            random_pool=suite.random_pool,
-            objective_kwargs=suite.objective_kwargs,
-            context={"suite": suite.name, "command": command},
-        )
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    n_runs = len(specs)
-    click.echo(f"suite {suite.name}: {n_runs} runs -> {storage}", err=True)
+    click.echo(f"suite {suite.name}: {len(specs)} runs -> {storage}", err=True)
     t0 = time.perf_counter()
-    _execute(specs, f"sqlite:///{storage}", n_jobs=jobs, show_progress_bar=not no_progress)
+    execute(specs, f"sqlite:///{storage}", n_jobs=jobs, show_progress_bar=not no_progress)
     elapsed = time.perf_counter() - t0
     click.echo(f"runs finished in {elapsed:.1f} s", err=True)
-    df = load_results(storage, studies=[s.study_name for s in specs])
+    names = {s.study_name for s in specs}
+    df = load_results(storage, studies=sorted(names))
     if no_report:
         return
-    table1_budget = n_trials if (n_trials is not None and "table1" in suite.sections) else suite.table1_budget
     rep = write_report(
         df,
         out,
         title=f"hpolab compare --suite {suite.name}",
         description=suite.description,
         command=command,
-        budget=min(table1_budget, n_trials) if n_trials else None,
+        budget=min(suite.table1_budget, suite.n_trials) if suite.n_trials else None,
         sections=suite.sections,
-        contexts=[c for c in study_contexts(storage) if c.get("study") in {s.study_name for s in specs}],
+        contexts=[c for c in study_contexts(storage) if c.get("study") in names],
         notes=[f"wall time of this command's runs: {elapsed:.1f} s with {jobs} worker process(es)"],
     )
     if "table1" in rep.tables:
@@ -169,7 +207,7 @@ def compare(
     click.echo(f"        {rep.html}")
 
 
-@click.command("report")
+@click.command("report", cls=Command)
 @click.argument("results", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "-o",
@@ -181,20 +219,31 @@ def compare(
     help="Folder for report.md, report.html and the PNGs.",
 )
 @click.option(
-    "--budget",
+    "--evaluations",
     type=click.IntRange(min=1),
     default=10,
     show_default=True,
-    help="Evaluations at which Table 1 is computed.",
+    help="Evaluations at which Table 1 and the per-task table are computed.",
+)
+@click.option(
+    "--budget",
+    "budget_old",
+    type=click.IntRange(min=1),
+    default=None,
+    hidden=True,
+    callback=deprecated_alias("--budget", "--evaluations"),
 )
 @click.option(
     "--sections",
+    type=_CommaChoice(_report_sections),
     default="table1,importance",
     show_default=True,
-    help="Comma-separated: table1, rmse, importance, budget.",
+    help="Comma-separated optional sections of the report.",
 )
 @click.option("--title", default=None, help="Report title.")
-def report(results: str, out_dir: str, budget: int, sections: str, title: str | None) -> None:
+def report(
+    results: str, out_dir: str, evaluations: int, budget_old: int | None, sections: tuple[str, ...], title: str | None
+) -> None:
     """Write a report from a results database (RESULTS, e.g. results/quick/results.db)."""
     from hpolab.analysis.report import write_report
     from hpolab.benchmarking import load_results, study_contexts
@@ -202,19 +251,13 @@ def report(results: str, out_dir: str, budget: int, sections: str, title: str | 
     df = load_results(results)
     if df.empty:
         raise click.UsageError(f"{results} holds no finished trials")
-    secs = tuple(s.strip() for s in sections.split(",") if s.strip())
-    unknown = sorted(set(secs) - {"table1", "rmse", "importance", "budget"})
-    if unknown:
-        raise click.BadParameter(
-            f"unknown section(s) {unknown}; use table1, rmse, importance, budget", param_hint="--sections"
-        )
     rep = write_report(
         df,
         out_dir,
         title=title or f"hpolab report {Path(results).name}",
         command=_command_line(),
-        budget=budget,
-        sections=secs,
+        budget=budget_old if budget_old is not None else evaluations,
+        sections=sections,
         contexts=study_contexts(results),
     )
     if "table1" in rep.tables:

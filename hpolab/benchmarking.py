@@ -22,7 +22,6 @@ import fnmatch
 import logging
 import math
 import os
-import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,8 +44,8 @@ __all__ = [
     "get_suite",
     "load_results",
     "plan",
+    "plan_suite",
     "run",
-    "run_suite",
     "study_contexts",
 ]
 
@@ -652,7 +651,7 @@ def study_contexts(storage: str | os.PathLike[str]) -> list[dict[str, Any]]:
 from hpolab._suites import SUITES, Suite, get_suite  # noqa: E402  (the suite table lives in _suites)
 
 
-def run_suite(
+def plan_suite(
     suite: str | Suite,
     *,
     optimizers: Sequence[str] | Mapping[str, Any] | None = None,
@@ -660,24 +659,60 @@ def run_suite(
     seeds: int | Iterable[int] | None = None,
     n_trials: int | None = None,
     budget: float | None = None,
-    storage: str | os.PathLike[str] = DEFAULT_STORAGE,
-    n_jobs: int = 1,
-    show_progress_bar: bool = False,
+    random_pool: int | None = None,
     context: Mapping[str, Any] | None = None,
-) -> pd.DataFrame:
-    """Run a named suite, optionally narrowed or resized; arguments override the suite's own."""
+) -> tuple[Suite, list[RunSpec]]:
+    """A named suite, narrowed or resized, and its runs: every argument given overrides the suite's own.
+
+    An optimizer name that the suite configures keeps the suite's options (e.g. the LLM's answer
+    format). With ``n_trials`` given, Table 1 is computed at that many evaluations. Run the specs
+    with :func:`execute`; ``hpolab compare`` is this plus a report.
+
+    Args:
+        suite: A suite or its name (:data:`SUITES`).
+        optimizers: Registry names (or ``{label: spec}``) instead of the suite's.
+        objectives: Objective names or patterns instead of the suite's.
+        seeds: Number of seeds (or the seeds) instead of the suite's.
+        n_trials: Evaluations (trials) per run.
+        budget: Fidelity budget per run (e.g. total epochs).
+        random_pool: Random configurations per objective for the bootstrap baseline.
+        context: Recorded with each study, beside the suite's name.
+
+    Returns:
+        The suite with the overrides applied, and its runs.
+
+    Raises:
+        ValueError: If the suite is unknown or an override is invalid.
+    """
+    from dataclasses import replace
+
     s = get_suite(suite) if isinstance(suite, str) else suite
-    ctx = {"suite": s.name, "command": " ".join(sys.argv), **dict(context or {})}
-    return run(
-        optimizers if optimizers is not None else s.optimizers,
-        objectives if objectives is not None else s.objectives,
-        seeds if seeds is not None else s.seeds,
-        n_trials=n_trials if n_trials is not None else s.n_trials,
-        budget=budget if budget is not None else s.budget,
-        storage=storage,
-        n_jobs=n_jobs,
-        show_progress_bar=show_progress_bar,
+    changes: dict[str, Any] = {}
+    if optimizers is not None:
+        given = s.optimizers if isinstance(s.optimizers, Mapping) else {}
+        changes["optimizers"] = (
+            dict(optimizers) if isinstance(optimizers, Mapping) else {n: given.get(n, n) for n in optimizers}
+        )
+    if objectives is not None:
+        changes["objectives"] = list(objectives)
+    if seeds is not None:
+        changes["seeds"] = seeds
+    if n_trials is not None:
+        changes["n_trials"] = n_trials
+        changes["table1_budget"] = n_trials if "table1" in s.sections else min(s.table1_budget, n_trials)
+    if budget is not None:
+        changes["budget"] = budget
+    if random_pool is not None:
+        changes["random_pool"] = random_pool
+    s = replace(s, **changes)
+    specs = plan(
+        s.optimizers,
+        s.objectives,
+        s.seeds,
+        n_trials=s.n_trials,
+        budget=s.budget,
         random_pool=s.random_pool,
         objective_kwargs=s.objective_kwargs,
-        context=ctx,
+        context={"suite": s.name, **dict(context or {})},
     )
+    return s, specs

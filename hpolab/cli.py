@@ -1,7 +1,21 @@
-"""The ``hpolab`` command (also ``python -m hpolab``): run, list, and the benchmark commands."""
+"""The ``hpolab`` command (also ``python -m hpolab``): run, list, and the commands of other modules.
+
+Every flag has one meaning, named for what it is:
+
+* ``run --n-trials N``: run N more trials (Optuna's meaning); ``--max-trials N``: stop once the study
+  holds N finished trials, counting earlier runs (what a resumed study wants);
+  ``--max-budget-spent B``: stop once the study has spent B of fidelity budget (e.g. epochs).
+* ``compare --max-evaluations N`` / ``--max-budget-spent B``: the same limits per run of a suite.
+
+A user mistake (an unknown name, a bad value, a missing optional dependency, a server that is not
+there) ends in one line on stderr; ``hpolab -vv`` shows the traceback. Commands of other modules
+are attached from :data:`COMMAND_MODULES`: a module that exports ``COMMANDS`` (a list of click
+commands built with ``cls=hpolab._cli_common.Command``) is one more line there.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -11,27 +25,20 @@ from typing import Any
 import click
 
 import hpolab
-from hpolab.registry import UnknownNameError
+from hpolab._cli_common import Command, KeyValue, LazyChoice, deprecated_alias
 
-__all__ = ["main"]
+__all__ = ["COMMAND_MODULES", "cli", "main"]
 
+#: Modules whose ``COMMANDS`` are attached to the ``hpolab`` group (one line per module).
+COMMAND_MODULES: tuple[str, ...] = ("hpolab._cli_bench",)
 
-def _parse_options(options: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in options:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--option")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
+#: Trials ``hpolab run`` runs when neither ``--n-trials`` nor ``--max-trials`` is given.
+DEFAULT_N_TRIALS = 50
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(hpolab.__version__, prog_name="hpolab")
-@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug and tracebacks).")
 def cli(verbose: int) -> None:
     """Hyperparameter optimization with classic and LLM optimizers behind one interface."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
@@ -43,77 +50,140 @@ def cli(verbose: int) -> None:
     logger.setLevel(level)
 
 
+cli.command_class = Command
+
+
 @cli.command()
-@click.option("--optimizer", "-o", default="random", show_default=True, help="Optimizer name (hpolab list).")
+@click.option(
+    "--optimizer",
+    "-o",
+    type=LazyChoice(lambda: sorted(hpolab.list_optimizers())),
+    default="random",
+    show_default=True,
+    help="Registered optimizer (hpolab list optimizers).",
+)
 @click.option("--objective", "-f", required=True, help="Objective name, e.g. toy/branin or hpobench/nn/credit_g.")
 @click.option(
     "--n-trials",
     "-n",
     type=click.IntRange(min=1),
-    default=50,
-    show_default=True,
-    help="Total trials of the study (a resumed study runs only the missing ones).",
+    default=None,
+    help=f"Trials to run in this call, as Optuna's n_trials [default: {DEFAULT_N_TRIALS} without --max-trials].",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Optimizer seed.")
-@click.option("--storage", default=None, help="Storage URL, e.g. sqlite:///runs.db (default: in memory).")
+@click.option(
+    "--max-trials",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop once the study holds this many finished trials, counting those of earlier runs (resuming).",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Optimizer seed.")
+@click.option(
+    "--storage",
+    envvar="HPOLAB_STORAGE",
+    show_envvar=True,
+    default=None,
+    help="Storage URL, e.g. sqlite:///runs.db (default: in memory).",
+)
 @click.option("--study", "study_name", default=None, help="Study name; an existing one is resumed.")
-@click.option("--timeout", type=float, default=None, help="Seconds after which no new trial starts.")
-@click.option("--max-budget", type=float, default=None, help="Stop once this much budget (e.g. epochs) is spent.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds after which no new trial starts.",
+)
+@click.option(
+    "--max-budget-spent",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Stop once the study has spent this much fidelity budget (e.g. epochs), counting earlier runs.",
+)
+@click.option(
+    "--max-budget",
+    "max_budget_old",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    hidden=True,
+    callback=deprecated_alias("--max-budget", "--max-budget-spent"),
+)
 @click.option(
     "--option",
     "options",
     multiple=True,
-    metavar="KEY=VALUE",
+    type=KeyValue(),
     help="Optimizer option (JSON value), repeatable, e.g. --option resolution=7.",
 )
 @click.option(
-    "--llm-base-url", default=None, help="OpenAI-compatible server for LLM optimizers (default: local model)."
+    "--llm-base-url",
+    envvar="HPOLAB_LLM_BASE_URL",
+    show_envvar=True,
+    default=None,
+    help="OpenAI-compatible server (ending in /v1) for an LLM optimizer (default: the local model).",
 )
-@click.option("--llm-model", default=None, help="Model name on that server.")
+@click.option(
+    "--llm-model", envvar="HPOLAB_LLM_MODEL", show_envvar=True, default=None, help="Model name on that server."
+)
+@click.option(
+    "--llm-api-key",
+    envvar=["HPOLAB_LLM_API_KEY", "OPENAI_API_KEY"],
+    show_envvar=True,
+    default=None,
+    help="Key for that server (local servers accept any value); best given through the environment.",
+)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def run(
     optimizer: str,
     objective: str,
-    n_trials: int,
+    n_trials: int | None,
+    max_trials: int | None,
     seed: int,
     storage: str | None,
     study_name: str | None,
     timeout: float | None,
-    max_budget: float | None,
-    options: tuple[str, ...],
+    max_budget_spent: float | None,
+    max_budget_old: float | None,
+    options: tuple[tuple[str, Any], ...],
     llm_base_url: str | None,
     llm_model: str | None,
+    llm_api_key: str | None,
     no_progress: bool,
     as_json: bool,
 ) -> None:
     """Run one study and print its best trial."""
-    kwargs = _parse_options(options)
-    if llm_base_url or llm_model:
-        from hpolab.llm import OpenAIClient
-
-        kwargs["client"] = OpenAIClient(base_url=llm_base_url, model=llm_model or "default")
-    try:
-        study = hpolab.create_study(
-            objective,
-            optimizer,
-            storage=storage,
-            study_name=study_name,
-            load_if_exists=study_name is not None,
-            seed=seed,
-            optimizer_kwargs=kwargs or None,
-        )
-    except (UnknownNameError, ValueError, TypeError, ImportError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    kwargs = dict(options)
+    if optimizer.startswith("llm"):
+        if llm_base_url or llm_model:
+            kwargs.update(base_url=llm_base_url, model=llm_model)
+            if llm_api_key:
+                kwargs["api_key"] = llm_api_key
+    else:
+        ctx = click.get_current_context()
+        for name in ("llm_base_url", "llm_model"):  # set in the environment, they only apply to LLM optimizers
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
+                raise click.BadParameter(
+                    f"optimizer {optimizer!r} uses no LLM; choose an llm* optimizer or leave this option out",
+                    param_hint="--" + name.replace("_", "-"),
+                )
+    if n_trials is None and max_trials is None:
+        n_trials = DEFAULT_N_TRIALS
+    study = hpolab.create_study(
+        objective,
+        optimizer,
+        storage=storage,
+        study_name=study_name,
+        load_if_exists=study_name is not None,
+        seed=seed,
+        optimizer_kwargs=kwargs or None,
+    )
     start = time.perf_counter()
     study.optimize(
-        max_trials=n_trials,
+        n_trials=n_trials,
         timeout=timeout,
-        max_budget_spent=max_budget,
+        max_trials=max_trials,
+        max_budget_spent=max_budget_spent if max_budget_spent is not None else max_budget_old,
         show_progress_bar=not no_progress,
     )
-    elapsed = time.perf_counter() - start
-    _print_summary(study, elapsed, as_json)
+    _print_summary(study, time.perf_counter() - start, as_json)
 
 
 def _print_summary(study: hpolab.Study, elapsed: float, as_json: bool) -> None:
@@ -176,18 +246,9 @@ def list_cmd(what: str) -> None:
             click.echo(f"  {name:<28} {desc}")
 
 
-def _attach_optional_commands() -> None:
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec("hpolab._cli_bench") is None:
-        return
-    _cli_bench = importlib.import_module("hpolab._cli_bench")
-    for command in getattr(_cli_bench, "COMMANDS", ()):
-        cli.add_command(command)
-
-
-_attach_optional_commands()
+for _module in COMMAND_MODULES:
+    for _command in importlib.import_module(_module).COMMANDS:
+        cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

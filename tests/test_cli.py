@@ -22,10 +22,14 @@ def test_run_json_summary_and_resume(tmp_path):
     args = ["run", "-f", "toy/quad2d", "-o", "random", "--storage", url, "--study", "s", "--no-progress", "--json"]
     first = CliRunner().invoke(cli, [*args, "-n", "10"])
     assert first.exit_code == 0, first.output
-    second = CliRunner().invoke(cli, [*args, "-n", "25"])
+    second = CliRunner().invoke(cli, [*args, "--max-trials", "25"])  # 25 in total: 15 more
     summary = json.loads(second.output)
     assert summary["trials"] == {"COMPLETE": 25}
     assert summary["best"]["regret"] >= 0
+    third = CliRunner().invoke(cli, [*args, "--n-trials", "5"])  # Optuna's meaning: 5 more
+    assert json.loads(third.output)["trials"] == {"COMPLETE": 30}
+    capped = CliRunner().invoke(cli, [*args, "-n", "50", "--max-trials", "32"])  # the first limit reached wins
+    assert json.loads(capped.output)["trials"] == {"COMPLETE": 32}
 
 
 def test_run_optimizer_option_is_passed():
@@ -37,16 +41,84 @@ def test_run_optimizer_option_is_passed():
     assert json.loads(result.output)["trials"] == {"COMPLETE": 4}
 
 
+def _one_line_error(result) -> str:
+    """The run failed with exactly one ``Error:`` line at the end and no traceback."""
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, (TypeError, AttributeError))
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("Error: ") and sum(line.startswith("Error") for line in lines) == 1, result.output
+    return lines[-1]
+
+
 def test_unknown_names_are_clear_errors():
-    result = CliRunner().invoke(cli, ["run", "-f", "toy/branin", "-o", "nosuch"])
-    assert result.exit_code != 0 and "known:" in result.output and "random" in result.output
-    result = CliRunner().invoke(cli, ["run", "-f", "nosuch/thing"])
-    assert result.exit_code != 0 and "toy" in result.output
+    line = _one_line_error(CliRunner().invoke(cli, ["run", "-f", "toy/branin", "-o", "nosuch"]))
+    assert "nosuch" in line and "random" in line and "tpe" in line  # the registered names are the choices
+    line = _one_line_error(CliRunner().invoke(cli, ["run", "-f", "nosuch/thing"]))
+    assert "toy" in line
 
 
 def test_bad_option_is_a_clear_error():
-    result = CliRunner().invoke(cli, ["run", "-f", "toy/branin", "--option", "resolution"])
-    assert result.exit_code != 0 and "KEY=VALUE" in result.output
+    line = _one_line_error(CliRunner().invoke(cli, ["run", "-f", "toy/branin", "--option", "resolution"]))
+    assert "KEY=VALUE" in line
+    # an option the optimizer does not take: one line, not a TypeError traceback
+    line = _one_line_error(CliRunner().invoke(cli, ["run", "-f", "toy/branin", "--option", "nosuch=1", "-n", "2"]))
+    assert "nosuch" in line
+
+
+def test_ranges_are_checked_by_click():
+    for args in (
+        ["-n", "0"],
+        ["--max-trials", "-1"],
+        ["--seed", "-3"],
+        ["--timeout", "0"],
+        ["--max-budget-spent", "0"],
+    ):
+        line = _one_line_error(CliRunner().invoke(cli, ["run", "-f", "toy/branin", *args]))
+        assert args[0] in line
+
+
+def test_missing_extra_is_one_line_with_the_install_command(monkeypatch):
+    import sys
+
+    for name in [m for m in sys.modules if m == "smac" or m.startswith(("smac.", "hpolab.optimizers._smac"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "smac", None)  # import smac -> ImportError, as without the extra
+    line = _one_line_error(CliRunner().invoke(cli, ["run", "-f", "toy/branin", "-o", "smac-rf", "-n", "2"]))
+    assert 'pip install "hpolab[smac]"' in line
+
+
+def test_llm_flags_only_for_llm_optimizers_and_the_key_from_the_environment(monkeypatch):
+    line = _one_line_error(
+        CliRunner().invoke(cli, ["run", "-f", "toy/branin", "-o", "tpe", "--llm-base-url", "http://127.0.0.1:9/v1"])
+    )
+    assert "--llm-base-url" in line and "tpe" in line
+    # set in the environment, the LLM settings do not get in the way of other optimizers
+    monkeypatch.setenv("HPOLAB_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("HPOLAB_LLM_API_KEY", "sk-secret-test-key")
+    result = CliRunner().invoke(cli, ["run", "-f", "toy/branin", "-o", "random", "-n", "3", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "sk-secret-test-key" not in result.output
+    help_text = CliRunner().invoke(cli, ["run", "--help"]).output
+    assert "HPOLAB_LLM_API_KEY" in help_text and "OPENAI_API_KEY" in help_text
+
+
+def test_deprecated_max_budget_still_works():
+    result = CliRunner().invoke(
+        cli, ["run", "-f", "toy/branin", "-o", "random", "--max-budget", "3", "--no-progress", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "deprecated" in result.output and "--max-budget-spent" in result.output
+    assert json.loads(result.output[result.output.index("{") :])["trials"] == {"COMPLETE": 3}
+
+
+def test_commands_of_other_modules_are_attached():
+    from hpolab import cli as cli_module
+
+    for module in cli_module.COMMAND_MODULES:
+        import importlib
+
+        for command in importlib.import_module(module).COMMANDS:
+            assert cli.get_command(None, command.name) is command  # type: ignore[arg-type]
 
 
 def test_list_shows_optimizers_and_objectives():

@@ -18,13 +18,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hpolab.benchmarking import POOL_LABEL
+from hpolab.trial import Direction
+
 __all__ = [
     "BootstrapEstimate",
+    "RUN_KEYS",
     "MeanCI",
     "RMSEResult",
     "aggregate_curves",
@@ -290,16 +293,6 @@ def rmse_summary(
 
 
 # ------------------------------------------------------------------------------ trajectories
-def _sign(direction: Any) -> float:
-    text = getattr(direction, "value", direction)
-    text = str(text).lower()
-    if text == "minimize":
-        return 1.0
-    if text == "maximize":
-        return -1.0
-    raise ValueError(f"direction: {direction!r} is not 'minimize' or 'maximize'")
-
-
 def best_so_far(values: Iterable[float] | np.ndarray, direction: str = "minimize") -> np.ndarray:
     """Running best of ``values`` (incumbent after each trial).
 
@@ -309,7 +302,7 @@ def best_so_far(values: Iterable[float] | np.ndarray, direction: str = "minimize
         values: Values in trial order.
         direction: ``"minimize"`` or ``"maximize"``.
     """
-    sign = _sign(direction)
+    sign = Direction.coerce(direction).sign
     arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float) * sign
     arr = np.where(np.isfinite(arr), arr, np.inf)
     out = np.minimum.accumulate(arr) if arr.size else arr
@@ -322,7 +315,7 @@ def losses(df: pd.DataFrame, value: str = "value") -> pd.Series:
     vals = df[value].astype(float)
     if "direction" not in df.columns:
         return vals
-    signs = df["direction"].map(_sign).astype(float)
+    signs = df["direction"].map(lambda d: Direction.coerce(d).sign).astype(float)
     return vals * signs
 
 
@@ -376,7 +369,7 @@ def regret_curves(
             continue
         from_column[name] = False
         if optima is not None and name in optima:
-            sign = _sign(g["direction"].iloc[0]) if "direction" in g.columns else 1.0
+            sign = Direction.coerce(g["direction"].iloc[0]).sign if "direction" in g.columns else 1.0
             ref_best[name] = sign * float(optima[name])
         else:
             ref_best[name] = float(finite.min()) if len(finite) else math.nan
@@ -390,7 +383,7 @@ def regret_curves(
         else:
             regret = best_loss - ref_best[obj]
         norm = regret / span[obj] if span[obj] > 0 else np.where(np.isfinite(regret), 0.0, np.nan)
-        sign = _sign(g["direction"].iloc[0]) if "direction" in g.columns else 1.0
+        sign = Direction.coerce(g["direction"].iloc[0]).sign if "direction" in g.columns else 1.0
         out.append(
             pd.DataFrame(
                 {
@@ -527,7 +520,7 @@ def bootstrap_best_of(
         raise ValueError(f"budget: {budget} must be a positive number of evaluations")
     if n_bootstrap < 1:
         raise ValueError(f"n_bootstrap: {n_bootstrap} must be positive (e.g. 1000)")
-    sign = _sign(direction)
+    sign = Direction.coerce(direction).sign
     arr = _finite(pool) * sign
     if arr.size == 0:
         raise ValueError("pool: no finite value; evaluate some random configurations first")
@@ -558,7 +551,7 @@ def expected_best_of(pool: Iterable[float] | np.ndarray, budget: int, *, directi
     """
     if budget < 1:
         raise ValueError(f"budget: {budget} must be a positive number of evaluations")
-    sign = _sign(direction)
+    sign = Direction.coerce(direction).sign
     arr = np.sort(_finite(pool) * sign)
     n = arr.size
     if n == 0:
@@ -572,7 +565,7 @@ def random_pools(
     df: pd.DataFrame,
     *,
     random: str = "random",
-    pool_optimizer: str = "random-pool",
+    pool_optimizer: str = POOL_LABEL,
     value: str = "value",
 ) -> dict[str, np.ndarray]:
     """Values of random configurations per objective, for :func:`bootstrap_best_of`.
@@ -710,7 +703,7 @@ def table1_tasks(
     """
     if pools is None:
         pools = random_pools(df, random=random, value=value)
-    methods = df[~df["optimizer"].isin([random, "random-pool"])]
+    methods = df[~df["optimizer"].isin([random, POOL_LABEL])]
     table = task_losses(methods, budget, value=value) if not methods.empty else pd.DataFrame()
     directions: dict[str, str] = {}
     if "direction" in df.columns:
@@ -726,7 +719,7 @@ def table1_tasks(
             )
         direction = directions.get(obj, "minimize")
         est = bootstrap_best_of(pool, budget, n_bootstrap=n_bootstrap, seed=seed, direction=direction)
-        rand[obj] = _sign(direction) * est.mean
+        rand[obj] = Direction.coerce(direction).sign * est.mean
     wide = table.reindex(objectives) if not table.empty else pd.DataFrame(index=objectives)
     wide[random] = pd.Series(rand)
     ranks = rank_matrix(wide)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpolab.analysis import metrics as M
+from hpolab.benchmarking import POOL_LABEL
+from hpolab.trial import Direction
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +36,6 @@ __all__ = [
 ]
 
 _MARKERS = "osD^vP*Xh<>"
-M_POOL = "random-pool"
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -59,11 +60,11 @@ def optimizer_colors(names: Sequence[str]) -> dict[str, Any]:
     cmap = colormaps["tab10"]
     palette = [cmap(i) for i in range(10) if i != 7]  # 7 is grey, kept for random search
     out: dict[str, Any] = {}
-    others = [n for n in sorted(set(names)) if n not in ("random", M_POOL)]
+    others = [n for n in sorted(set(names)) if n not in ("random", POOL_LABEL)]
     for i, name in enumerate(others):
         out[name] = palette[i % len(palette)]
     out["random"] = cmap(7)
-    out[M_POOL] = cmap(7)
+    out[POOL_LABEL] = cmap(7)
     return out
 
 
@@ -107,7 +108,7 @@ def _band(
 
 
 def _methods(df: pd.DataFrame) -> list[str]:
-    return [m for m in sorted(df["optimizer"].unique()) if m != M_POOL]
+    return [m for m in sorted(df["optimizer"].unique()) if m != POOL_LABEL]
 
 
 def plot_regret(
@@ -122,7 +123,7 @@ def plot_regret(
     Averaged over all tasks and seeds; normalized regret puts every task on [0, 1] first (see
     :func:`hpolab.analysis.regret_curves`).
     """
-    data = df[df["optimizer"] != M_POOL]
+    data = df[df["optimizer"] != POOL_LABEL]
     curves = M.regret_curves(data)
     column = "normalized_regret" if normalized else "regret"
     fig = _figure(7.5, 4.6)
@@ -146,7 +147,7 @@ def plot_regret(
 
 def plot_regret_per_task(df: pd.DataFrame, path: str | os.PathLike[str], *, ncols: int = 4) -> Path:
     """One panel per task: regret of the best-so-far trial over trials, mean over seeds with 95% intervals."""
-    data = df[df["optimizer"] != M_POOL]
+    data = df[df["optimizer"] != POOL_LABEL]
     curves = M.regret_curves(data)
     tasks = sorted(data["objective"].unique())
     ncols = max(1, min(ncols, len(tasks)))
@@ -192,7 +193,7 @@ def plot_regret_per_task(df: pd.DataFrame, path: str | os.PathLike[str], *, ncol
 
 def plot_rank(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Mean rank (1 = best) of each optimizer over trials, ranked per task, with 95% intervals."""
-    data = df[df["optimizer"] != M_POOL]
+    data = df[df["optimizer"] != POOL_LABEL]
     ranks = M.rank_over_trials(data)
     fig = _figure(7.5, 4.6)
     ax = fig.add_subplot()
@@ -225,7 +226,7 @@ def plot_task_bars(
     ``random_losses`` (per task, in the objective's direction) draws random search's bootstrap
     baseline as a dashed line, as in seed 002's Figure 7.
     """
-    data = df[df["optimizer"] != M_POOL]
+    data = df[df["optimizer"] != POOL_LABEL]
     fl = M.final_losses(data, budget)
     directions = data.groupby("objective")["direction"].first() if "direction" in data.columns else None
     tasks = sorted(fl["objective"].unique())
@@ -237,9 +238,7 @@ def plot_task_bars(
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for k, task in enumerate(tasks):
         ax = axes[k // ncols][k % ncols]
-        sign = 1.0
-        if directions is not None and str(directions[task]) == "maximize":
-            sign = -1.0
+        sign = Direction.coerce(directions[task]).sign if directions is not None else 1.0
         sub = fl[fl["objective"] == task]
         means, errs = [], []
         for opt in methods:
@@ -317,7 +316,7 @@ def plot_budget(df: pd.DataFrame, path: str | os.PathLike[str], *, full_fidelity
     Each run's best-so-far loss is read at a common grid of budgets (the last value carried forward),
     normalized per task to [0, 1] by the task's best and worst losses, and averaged with 95% intervals.
     """
-    data = df[df["optimizer"] != M_POOL]
+    data = df[df["optimizer"] != POOL_LABEL]
     bc = M.budget_curves(data, full_fidelity_only=full_fidelity_only)
     top = float(bc["cumulative_budget"].max()) if not bc.empty else 1.0
     grid = np.linspace(0.0, top, 60)

@@ -5,6 +5,15 @@ package versions) and what came out: seed 002's Table 1 with the bootstrap rando
 best value per task, cost and LLM usage per optimizer, seed 000's RMSE with Student-t intervals,
 budget accounting for multi-fidelity runs, fANOVA importance, and the plots. Every mean has its
 95% interval.
+
+Each part of the report is one ``section_*`` function in this module, called in the order of
+:data:`SECTIONS` with a :class:`ReportContext` (the trial table, the options, the document to add to).
+To add a section, write ``def section_x(ctx: ReportContext) -> None`` that adds blocks with
+``ctx.doc.h`` / ``p`` / ``bullets`` / ``table`` / ``image`` (and its tables to ``ctx.report.tables``),
+and add it to :data:`SECTIONS` where it should appear: that one line is the whole change. A section
+that does not apply to the data (no LLM trials, say) returns without writing anything; one that
+should appear only on request is decorated with ``@_optional("x")`` and is then switched on by
+``write_report(sections=[..., "x"])`` and ``hpolab report --sections ...,x``.
 """
 
 from __future__ import annotations
@@ -17,17 +26,28 @@ import logging
 import math
 import os
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpolab.analysis import metrics as M
+from hpolab.benchmarking import POOL_LABEL
+from hpolab.trial import Direction
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Report", "machine_info", "package_versions", "write_report"]
+__all__ = [
+    "OPTIONAL_SECTIONS",
+    "SECTIONS",
+    "Report",
+    "ReportContext",
+    "Section",
+    "machine_info",
+    "package_versions",
+    "write_report",
+]
 
 _logger = logging.getLogger("hpolab.analysis.report")
 
@@ -47,7 +67,6 @@ _PACKAGES = (
     "transformers",
     "matplotlib",
 )
-_POOL = "random-pool"
 
 
 @dataclass
@@ -219,6 +238,416 @@ def _ci(mean: float, low: float, high: float, digits: int = 3, pct: bool = False
     return f"{mean:.{digits}g}{unit} [{low:.{digits}g}, {high:.{digits}g}]"
 
 
+# ----------------------------------------------------------------------------- sections
+@dataclass
+class ReportContext:
+    """What every section reads, and where it writes.
+
+    Attributes:
+        df: The whole trial table (the random pool included).
+        out: Output folder (PNGs go here).
+        doc: The document the sections add blocks to.
+        report: The :class:`Report` being built (sections add their tables to ``report.tables``).
+        title: Report title.
+        description: A paragraph on what is compared, or ``None``.
+        command: The command that produced the report, or ``None``.
+        budget: Evaluations at which Table 1 and the per-task table are computed (``None``: all).
+        sections: The optional sections asked for (see :data:`OPTIONAL_SECTIONS`).
+        contexts: The benchmark attributes of the studies.
+        seed: Seed of the bootstrap baseline and of the fANOVA forest.
+        n_bootstrap: Bootstrap replicates of the random baseline.
+        notes: Extra bullet points for the set-up.
+        methods_df: ``df`` without the random pool.
+        optimizers: Optimizer labels (sorted), the pool left out.
+        objectives: Objective names (sorted).
+        seeds: Seeds of the methods' runs (sorted).
+        random_losses: Random search's bootstrap value per task, in the objective's direction, once
+            the Table 1 section has computed it (``None`` before or without it).
+        images: ``(path, alt text, kind)`` of the PNGs the plots section wrote.
+    """
+
+    df: pd.DataFrame
+    out: Path
+    doc: _Doc
+    report: Report
+    title: str
+    description: str | None
+    command: str | None
+    budget: int | None
+    sections: Sequence[str]
+    contexts: Sequence[Mapping[str, Any]]
+    seed: int
+    n_bootstrap: int
+    notes: Sequence[str]
+    methods_df: pd.DataFrame
+    optimizers: list[str]
+    objectives: list[str]
+    seeds: list[int]
+    random_losses: dict[str, float] | None = None
+    images: list[tuple[Path, str, str]] = field(default_factory=list)
+
+
+#: A report section: adds blocks to ``ctx.doc`` (and tables to ``ctx.report.tables``).
+Section = Callable[[ReportContext], None]
+
+
+def _optional(name: str) -> Callable[[Section], Section]:
+    """Mark a section as optional: it runs only when ``name`` is in ``write_report(sections=...)``."""
+
+    def mark(fn: Section) -> Section:
+        fn.optional_name = name  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def _signs(df: pd.DataFrame) -> dict[str, float]:
+    """Per objective, the sign that turns its values into losses (``Direction.sign``)."""
+    return {str(o): Direction.coerce(d).sign for o, d in df.groupby("objective")["direction"].first().items()}
+
+
+def section_title(ctx: ReportContext) -> None:
+    """Title, description, date and the commands that produced the report and the runs."""
+    doc = ctx.doc
+    doc.h(1, ctx.title)
+    if ctx.description:
+        doc.p(ctx.description)
+    doc.p(
+        f"Written {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `hpolab` "
+        f"{package_versions(('hpolab',)).get('hpolab', '?')}."
+    )
+    if ctx.command:
+        doc.p("Produced by:")
+        doc.code(ctx.command)
+    run_commands = sorted(
+        {str(c.get("context", {}).get("command")) for c in ctx.contexts if c.get("context", {}).get("command")}
+    )
+    if run_commands and run_commands != [ctx.command]:
+        doc.p("The runs were made by:")
+        doc.code("\n".join(run_commands))
+
+
+def section_setup(ctx: ReportContext) -> None:
+    """Set-up: optimizers, objectives, seeds, trials per run, the random baseline, options, LLM models."""
+    df, contexts = ctx.df, ctx.contexts
+    per_run = ctx.methods_df.groupby(["optimizer", "objective", "seed"]).size()
+    setup = [
+        f"optimizers: {', '.join(f'`{o}`' for o in ctx.optimizers)}",
+        f"objectives ({len(ctx.objectives)}): {', '.join(f'`{o}`' for o in ctx.objectives)}",
+        f"seeds: {', '.join(map(str, ctx.seeds))} ({len(ctx.seeds)} per optimizer and objective)",
+        f"trials per run: {int(per_run.min())}-{int(per_run.max())}" if len(per_run) else "trials per run: -",
+        f"Table 1 budget: {ctx.budget} evaluations; random search's loss at that budget is the mean of "
+        f"{ctx.n_bootstrap} bootstrap replicates (seed {ctx.seed}) from its pool of random configurations",
+    ]
+    pool_sizes = df[df["optimizer"] == POOL_LABEL].groupby("objective").size()
+    if len(pool_sizes):
+        setup.append(f"random pool: {int(pool_sizes.max())} random configurations per objective (run `{POOL_LABEL}`)")
+    else:
+        setup.append("random pool: the trials of the `random` runs, pooled over seeds")
+    opt_kwargs = {str(c.get("optimizer")): c.get("optimizer_kwargs") for c in contexts if c.get("optimizer_kwargs")}
+    for label, kw in sorted(opt_kwargs.items()):
+        setup.append(f"`{label}` options: `{kw}`")
+    llm_models = sorted(
+        {
+            str((c.get("optimizer_meta") or {}).get("params", {}).get("model"))
+            for c in contexts
+            if (c.get("optimizer_meta") or {}).get("params", {}).get("model")
+        }
+    )
+    if llm_models:
+        setup.append(f"LLM model(s): {', '.join(f'`{m}`' for m in llm_models)}")
+    setup += list(ctx.notes)
+    ctx.doc.h(2, "Set-up")
+    ctx.doc.bullets(setup)
+
+
+def section_machine(ctx: ReportContext) -> None:
+    """Machine and package versions."""
+    ctx.doc.h(3, "Machine and versions")
+    ctx.doc.table(["machine", ""], [[k, v] for k, v in machine_info().items()])
+    ctx.doc.table(["package", "version"], [[k, v] for k, v in package_versions().items()])
+
+
+@_optional("table1")
+def section_table1(ctx: ReportContext) -> None:
+    """Seed 002's Table 1 against random search's bootstrap baseline (sets ``ctx.random_losses``)."""
+    df, doc, budget = ctx.df, ctx.doc, ctx.budget
+    if "random" not in set(df["optimizer"]):
+        doc.h(2, "Table 1 (seed 002)")
+        doc.p("Not computed: the runs include no `random` optimizer to estimate the random baseline from.")
+        return
+    t1 = M.table1(df, budget or 10, n_bootstrap=ctx.n_bootstrap, seed=ctx.seed)
+    tasks = M.table1_tasks(df, budget or 10, n_bootstrap=ctx.n_bootstrap, seed=ctx.seed)
+    ctx.report.tables["table1"] = t1
+    ctx.report.tables["table1_tasks"] = tasks
+    sign = _signs(df)
+    ctx.random_losses = {
+        str(o): sign[str(o)] * float(v)
+        for o, v in tasks[tasks["optimizer"] == "random"].set_index("objective")["loss"].items()
+    }
+    doc.h(2, f"Table 1 (seed 002): {len(ctx.objectives)} tasks, {budget} evaluations")
+    doc.p(
+        "Beats random: % of tasks where the method's best loss after the budget (mean over seeds) is "
+        "strictly below random search's bootstrap estimate. Change: (random - method) / |random| per "
+        "task, so 0.2 → 0.1 is +50%; positive is better. Mean rank among all methods and random on each "
+        "task (1 = best, ties averaged). Brackets: 95% Student-t intervals over tasks."
+    )
+    rows = [
+        [
+            f"`{opt}`" + (" (bootstrap)" if opt == "random" else ""),
+            str(int(r["n_tasks"])),
+            _pct(r["beats_random"]),
+            _pct(r["median_change"]),
+            _ci(r["mean_change"], r["mean_change_low"], r["mean_change_high"], pct=True),
+            _ci(r["mean_rank"], r["mean_rank_low"], r["mean_rank_high"]),
+        ]
+        for opt, r in t1.iterrows()
+    ]
+    doc.table(
+        ["method", "tasks", "beats random ↑", "median change ↑", "mean change ↑ [95% CI]", "mean rank ↓ [95% CI]"],
+        rows,
+    )
+
+
+def section_best_per_task(ctx: ReportContext) -> None:
+    """Mean over seeds of each run's best value per task (and random's bootstrap value beside it)."""
+    doc, budget, random_losses = ctx.doc, ctx.budget, ctx.random_losses
+    fl = M.final_losses(ctx.methods_df, budget)
+    dir_of = ctx.df.groupby("objective")["direction"].first()
+    sign = _signs(ctx.df)
+    wide: dict[str, dict[str, str]] = {}
+    for (obj, opt), g in fl.groupby(["objective", "optimizer"]):
+        ci = M.mean_ci(sign[str(obj)] * g["loss"].to_numpy(dtype=float))
+        wide.setdefault(str(obj), {})[str(opt)] = _ci(ci.mean, ci.low, ci.high, digits=4)
+    rows = []
+    for obj in sorted(wide):
+        best_line = [wide[obj].get(o, "-") for o in ctx.optimizers]
+        extra = [_f(random_losses[obj])] if random_losses and obj in random_losses else []
+        rows.append([f"`{obj}` ({dir_of[obj][:3]})", *best_line, *extra])
+    doc.h(2, "Best value per task" + (f" after {budget} evaluations" if budget else ""))
+    doc.p(
+        "Mean over seeds of each run's best value (in the objective's own units and direction) with its "
+        "95% t-interval" + ("; the last column is random search's bootstrap estimate." if random_losses else ".")
+    )
+    header = ["objective", *[f"`{o}`" for o in ctx.optimizers], *(["random (bootstrap)"] if random_losses else [])]
+    doc.table(header, rows)
+    ctx.report.tables["tasks"] = fl
+
+
+def section_plots(ctx: ReportContext) -> None:
+    """Render the regret, rank and per-task PNGs into ``ctx.images`` (the next sections show them)."""
+    from hpolab.analysis import plots
+
+    df, out = ctx.df, ctx.out
+    try:
+        ctx.images.append((plots.plot_regret(df, out / "regret.png"), "Normalized regret over trials", "regret"))
+        ctx.images.append((plots.plot_regret_per_task(df, out / "regret_per_task.png"), "Regret per task", "regret"))
+        ctx.images.append((plots.plot_rank(df, out / "rank.png"), "Mean rank over trials", "rank"))
+        ctx.images.append(
+            (
+                plots.plot_task_bars(df, out / "tasks.png", budget=ctx.budget, random_losses=ctx.random_losses),
+                "Best value per task",
+                "tasks",
+            )
+        )
+    except ImportError as exc:
+        _logger.warning("plots skipped: %s", exc)
+        ctx.doc.p(f"Plots skipped: {exc}")
+
+
+def section_regret_and_rank(ctx: ReportContext) -> None:
+    """Final normalized regret per optimizer, and the regret and rank plots."""
+    doc = ctx.doc
+    curves = M.regret_curves(ctx.methods_df)
+    last = curves.sort_values("trial").groupby(["optimizer", "objective", "seed"]).tail(1)
+    doc.h(2, "Regret and rank over trials")
+    doc.p(
+        "Regret of the best trial so far: on the true value (mean over a table's recorded seeds) minus the "
+        "known optimum where the objective has one, else the gap to the best value any run found. Normalized "
+        "regret divides by the task's range so tasks can be averaged. Final normalized regret per optimizer "
+        "(mean over tasks and seeds, 95% t-interval):"
+    )
+    rows = []
+    for opt in ctx.optimizers:
+        ci = M.mean_ci(last[last["optimizer"] == opt]["normalized_regret"].to_numpy(dtype=float))
+        rows.append([f"`{opt}`", _ci(ci.mean, ci.low, ci.high), str(ci.n)])
+    doc.table(["optimizer", "final normalized regret [95% CI]", "runs"], rows)
+    for path, alt, kind in ctx.images:
+        if kind in ("regret", "rank"):
+            doc.image(path, alt)
+
+
+def section_per_task_plot(ctx: ReportContext) -> None:
+    """The per-task plot of the best values."""
+    ctx.doc.h(2, "Per task")
+    for path, alt, kind in ctx.images:
+        if kind == "tasks":
+            ctx.doc.image(path, alt)
+
+
+def section_cost(ctx: ReportContext) -> None:
+    """Cost per optimizer: run time, evaluation time, reported cost, and the LLM's tokens and latency."""
+    doc, methods_df = ctx.doc, ctx.methods_df
+    doc.h(2, "Cost")
+    doc.p(
+        "Per trial: evaluation wall time, the objective's reported cost (a table's recorded training "
+        "seconds), and for LLM optimizers the tokens and model latency recorded in the trial metadata "
+        "(means with 95% t-intervals). Run time: wall-clock seconds per run including the optimizer."
+    )
+    secs: dict[str, list[float]] = {}
+    for c in ctx.contexts:
+        if c.get("seconds") is not None and c.get("optimizer"):
+            secs.setdefault(str(c["optimizer"]), []).append(float(c["seconds"]))
+    rows = []
+    for opt in ctx.optimizers:
+        g = methods_df[methods_df["optimizer"] == opt]
+        cis = [
+            M.mean_ci(secs.get(opt, [])),
+            *(
+                M.mean_ci(g[col].to_numpy(dtype=float))
+                for col in ("wall_time", "cost", "prompt_tokens", "completion_tokens", "llm_latency")
+            ),
+        ]
+        fails = int((g["state"] == "FAIL").sum())
+        rows.append([f"`{opt}`", str(len(g)), str(fails), *(_ci(ci.mean, ci.low, ci.high) for ci in cis)])
+    doc.table(
+        [
+            "optimizer",
+            "trials",
+            "failed",
+            "run time (s)",
+            "eval wall time (s)",
+            "reported cost",
+            "prompt tokens",
+            "completion tokens",
+            "LLM latency (s)",
+        ],
+        rows,
+    )
+
+
+@_optional("rmse")
+def section_rmse(ctx: ReportContext) -> None:
+    """Seed 000's RMSE of (1 - accuracy) with Student-t intervals (objectives valued in [0, 1] only)."""
+    doc, methods_df = ctx.doc, ctx.methods_df
+    doc.h(2, "RMSE of (1 - accuracy) (seed 000)")
+    errs = methods_df[methods_df["value"].notna()].copy()
+    in_unit = errs.groupby("objective")["value"].agg(lambda v: bool(v.between(0.0, 1.0).all()))
+    skipped = sorted(str(o) for o, ok in in_unit.items() if not ok)
+    errs = errs[errs["objective"].isin([o for o, ok in in_unit.items() if ok])]
+    if skipped:
+        doc.p(
+            "Left out: "
+            + ", ".join(f"`{o}`" for o in skipped)
+            + " (values are not accuracies or error rates in [0, 1])."
+        )
+    if errs.empty:
+        doc.p("Not computed: the values are not accuracies or error rates in [0, 1].")
+        return
+    errs["error"] = errs.apply(lambda r: r["value"] if r["direction"] == "minimize" else 1.0 - r["value"], axis=1)
+    errs["accuracy"] = 1.0 - errs["error"]
+    tab = M.rmse_table(errs, accuracy="accuracy")
+    ctx.report.tables["rmse"] = tab
+    doc.p(
+        "Over every trial of each optimizer: RMSE = sqrt(mean(e²)) with e = 1 - accuracy (the error rate "
+        "for objectives that minimize it); interval RMSE ± t(0.975, n-1)·s/√n with s the standard "
+        "deviation of the errors, as in seed 000."
+    )
+    doc.table(
+        ["optimizer", "n", "RMSE", "sd", "95% CI"],
+        [
+            [f"`{r.optimizer}`", str(r.n), _f(r.rmse, 3), _f(r.std, 3), f"[{_f(r.ci_low, 3)}, {_f(r.ci_high, 3)}]"]
+            for r in tab.itertuples()
+        ],
+    )
+
+
+@_optional("budget")
+def section_budget(ctx: ReportContext) -> None:
+    """Multi-fidelity budget accounting per run, and the loss-against-budget plot."""
+    from hpolab.analysis import plots
+
+    doc = ctx.doc
+    doc.h(2, "Budget accounting (multi-fidelity)")
+    spent = M.budget_spent(ctx.methods_df)
+    ctx.report.tables["budget"] = spent
+    rows = []
+    for opt in ctx.optimizers:
+        g = spent[spent["optimizer"] == opt]
+        cis = [M.mean_ci(g[col].to_numpy(dtype=float)) for col in ("n_trials", "budget_spent", "full_evaluations")]
+        rows.append([f"`{opt}`", *(_ci(ci.mean, ci.low, ci.high) for ci in cis)])
+    doc.p(
+        "Per run: trials, fidelity budget spent (e.g. epochs; a single-fidelity trial counts the full budget) "
+        "and the same in full-budget evaluations (means with 95% t-intervals)."
+    )
+    doc.table(["optimizer", "trials per run", "budget spent per run", "full evaluations per run"], rows)
+    try:
+        doc.image(plots.plot_budget(ctx.df, ctx.out / "budget.png"), "Best loss against budget spent")
+    except ImportError as exc:
+        doc.p(f"Plot skipped: {exc}")
+
+
+@_optional("importance")
+def section_importance(ctx: ReportContext) -> None:
+    """Hyperparameter importance (fANOVA) per objective, on random-search trials where there are some."""
+    from hpolab.analysis import plots
+    from hpolab.analysis.importance import importance_by_objective
+
+    doc = ctx.doc
+    doc.h(2, "Hyperparameter importance (fANOVA)")
+    use = ["random", POOL_LABEL] if "random" in set(ctx.df["optimizer"]) else None
+    try:
+        imp = importance_by_objective(ctx.df, optimizers=use, seed=ctx.seed)
+    except Exception as exc:  # the report goes on without this section, saying why
+        _logger.warning("fANOVA importance failed: %s", exc)
+        doc.p(f"Not computed: {type(exc).__name__}: {exc}")
+        return
+    if imp.empty:
+        doc.p("Not computed: too few trials per objective (at least 10 are needed).")
+        return
+    ctx.report.tables["importance"] = imp
+    doc.p(
+        "Functional ANOVA (Optuna's FanovaImportanceEvaluator, 64 trees) on the "
+        + (
+            "random-search trials (the random pool where there is one), which sample the space without bias."
+            if use
+            else "trials of all optimizers."
+        )
+        + " Importance is the share of the value's variance explained by each hyperparameter alone."
+    )
+    params = sorted(imp["param"].unique())
+    rows = []
+    for obj, g in imp.groupby("objective"):
+        vals = dict(zip(g["param"], g["importance"], strict=True))
+        rows.append([f"`{obj!s}`", str(int(g["n_trials"].iloc[0])), *[_f(vals.get(p, math.nan), 3) for p in params]])
+    doc.table(["objective", "trials", *[f"`{p}`" for p in params]], rows)
+    try:
+        doc.image(plots.plot_importance(imp, ctx.out / "importance.png"), "fANOVA importance")
+    except ImportError as exc:
+        doc.p(f"Plot skipped: {exc}")
+
+
+#: The report's sections, in the order they appear. To add one, write ``section_x(ctx)`` and add it
+#: here (one line); decorate it with ``@_optional("x")`` if it should appear only when asked for.
+SECTIONS: list[Section] = [
+    section_title,
+    section_setup,
+    section_machine,
+    section_table1,
+    section_best_per_task,
+    section_plots,
+    section_regret_and_rank,
+    section_per_task_plot,
+    section_cost,
+    section_rmse,
+    section_budget,
+    section_importance,
+]
+
+#: Names ``write_report(sections=...)`` and ``hpolab report --sections`` accept.
+OPTIONAL_SECTIONS: tuple[str, ...] = tuple(str(fn.optional_name) for fn in SECTIONS if hasattr(fn, "optional_name"))
+
+
 # ------------------------------------------------------------------------------ report
 def write_report(
     df: pd.DataFrame,
@@ -243,8 +672,8 @@ def write_report(
         description: A paragraph on what is compared.
         command: The command that produced the report.
         budget: Evaluations at which Table 1 and the per-task table are computed (``None``: all trials).
-        sections: Which of ``"table1"``, ``"rmse"``, ``"importance"``, ``"budget"`` to include
-            (regret, rank, per-task and cost sections are always there).
+        sections: Which optional sections to include (:data:`OPTIONAL_SECTIONS`: ``"table1"``, ``"rmse"``,
+            ``"importance"``, ``"budget"``); the set-up, regret, rank, per-task and cost sections are always there.
         contexts: The benchmark attributes of the studies (:func:`hpolab.benchmarking.study_contexts`):
             commands, optimizer options and run times.
         seed: Seed of the bootstrap baseline and of the fANOVA forest.
@@ -255,324 +684,41 @@ def write_report(
         A :class:`Report` with the paths and tables.
 
     Raises:
-        ValueError: If ``df`` has no trials.
+        ValueError: If ``df`` has no trials, or a section name is unknown.
     """
-    from hpolab.analysis import plots
-
     if df.empty:
         raise ValueError("df: no trials to report; run a benchmark first")
+    unknown = sorted(set(sections) - set(OPTIONAL_SECTIONS))
+    if unknown:
+        raise ValueError(f"sections: {unknown} unknown; choose from {', '.join(OPTIONAL_SECTIONS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rep = Report(markdown=out / "report.md", html=out / "report.html")
-    doc = _Doc()
-    methods_df = df[df["optimizer"] != _POOL]
-    optimizers = sorted(methods_df["optimizer"].unique())
-    objectives = sorted(df["objective"].unique())
-    seeds = sorted({int(s) for s in methods_df["seed"].unique()})
-    per_run = methods_df.groupby(["optimizer", "objective", "seed"]).size()
-
-    doc.h(1, title)
-    if description:
-        doc.p(description)
-    doc.p(
-        f"Written {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `hpolab` "
-        f"{package_versions(('hpolab',)).get('hpolab', '?')}."
+    methods_df = df[df["optimizer"] != POOL_LABEL]
+    ctx = ReportContext(
+        df=df,
+        out=out,
+        doc=_Doc(),
+        report=Report(markdown=out / "report.md", html=out / "report.html"),
+        title=title,
+        description=description,
+        command=command,
+        budget=budget,
+        sections=tuple(sections),
+        contexts=contexts,
+        seed=seed,
+        n_bootstrap=n_bootstrap,
+        notes=notes,
+        methods_df=methods_df,
+        optimizers=sorted(methods_df["optimizer"].unique()),
+        objectives=sorted(df["objective"].unique()),
+        seeds=sorted({int(s) for s in methods_df["seed"].unique()}),
     )
-    if command:
-        doc.p("Produced by:")
-        doc.code(command)
-    run_commands = sorted(
-        {str(c.get("context", {}).get("command")) for c in contexts if c.get("context", {}).get("command")}
-    )
-    if run_commands and run_commands != [command]:
-        doc.p("The runs were made by:")
-        doc.code("\n".join(run_commands))
-    setup = [
-        f"optimizers: {', '.join(f'`{o}`' for o in optimizers)}",
-        f"objectives ({len(objectives)}): {', '.join(f'`{o}`' for o in objectives)}",
-        f"seeds: {', '.join(map(str, seeds))} ({len(seeds)} per optimizer and objective)",
-        f"trials per run: {int(per_run.min())}-{int(per_run.max())}" if len(per_run) else "trials per run: -",
-        f"Table 1 budget: {budget} evaluations; random search's loss at that budget is the mean of "
-        f"{n_bootstrap} bootstrap replicates (seed {seed}) from its pool of random configurations",
-    ]
-    pool_sizes = df[df["optimizer"] == _POOL].groupby("objective").size()
-    if len(pool_sizes):
-        setup.append(f"random pool: {int(pool_sizes.max())} random configurations per objective (run `random-pool`)")
-    else:
-        setup.append("random pool: the trials of the `random` runs, pooled over seeds")
-    opt_kwargs = {str(c.get("optimizer")): c.get("optimizer_kwargs") for c in contexts if c.get("optimizer_kwargs")}
-    for label, kw in sorted(opt_kwargs.items()):
-        setup.append(f"`{label}` options: `{kw}`")
-    llm_models = sorted(
-        {
-            str((c.get("optimizer_meta") or {}).get("params", {}).get("model"))
-            for c in contexts
-            if (c.get("optimizer_meta") or {}).get("params", {}).get("model")
-        }
-    )
-    if llm_models:
-        setup.append(f"LLM model(s): {', '.join(f'`{m}`' for m in llm_models)}")
-    setup += list(notes)
-    doc.h(2, "Set-up")
-    doc.bullets(setup)
-    mi = machine_info()
-    doc.h(3, "Machine and versions")
-    doc.table(["machine", ""], [[k, v] for k, v in mi.items()])
-    doc.table(["package", "version"], [[k, v] for k, v in package_versions().items()])
-
-    # ------------------------------------------------------------------------ Table 1
-    random_losses: dict[str, float] | None = None
-    has_random = "random" in set(df["optimizer"])
-    if "table1" in sections and has_random:
-        t1 = M.table1(df, budget or 10, n_bootstrap=n_bootstrap, seed=seed)
-        tasks = M.table1_tasks(df, budget or 10, n_bootstrap=n_bootstrap, seed=seed)
-        rep.tables["table1"] = t1
-        rep.tables["table1_tasks"] = tasks
-        sign = df.groupby("objective")["direction"].first().map(lambda d: -1.0 if d == "maximize" else 1.0)
-        random_losses = {
-            str(o): float(sign[o]) * float(v)  # type: ignore[call-overload]
-            for o, v in tasks[tasks["optimizer"] == "random"].set_index("objective")["loss"].items()
-        }
-        doc.h(2, f"Table 1 (seed 002): {len(objectives)} tasks, {budget} evaluations")
-        doc.p(
-            "Beats random: % of tasks where the method's best loss after the budget (mean over seeds) is "
-            "strictly below random search's bootstrap estimate. Change: (random - method) / |random| per "
-            "task, so 0.2 → 0.1 is +50%; positive is better. Mean rank among all methods and random on each "
-            "task (1 = best, ties averaged). Brackets: 95% Student-t intervals over tasks."
-        )
-        rows = []
-        for opt, r in t1.iterrows():
-            rows.append(
-                [
-                    f"`{opt}`" + (" (bootstrap)" if opt == "random" else ""),
-                    str(int(r["n_tasks"])),
-                    _pct(r["beats_random"]),
-                    _pct(r["median_change"]),
-                    _ci(r["mean_change"], r["mean_change_low"], r["mean_change_high"], pct=True),
-                    _ci(r["mean_rank"], r["mean_rank_low"], r["mean_rank_high"]),
-                ]
-            )
-        doc.table(
-            ["method", "tasks", "beats random ↑", "median change ↑", "mean change ↑ [95% CI]", "mean rank ↓ [95% CI]"],
-            rows,
-        )
-    elif "table1" in sections:
-        doc.h(2, "Table 1 (seed 002)")
-        doc.p("Not computed: the runs include no `random` optimizer to estimate the random baseline from.")
-
-    # ------------------------------------------------------------------------- per task
-    fl = M.final_losses(methods_df, budget)
-    dir_of = df.groupby("objective")["direction"].first()
-    rows = []
-    wide: dict[str, dict[str, str]] = {}
-    for (obj, opt), g in fl.groupby(["objective", "optimizer"]):
-        sgn = -1.0 if dir_of[obj] == "maximize" else 1.0  # type: ignore[call-overload]
-        ci = M.mean_ci(sgn * g["loss"].to_numpy(dtype=float))
-        wide.setdefault(str(obj), {})[str(opt)] = _ci(ci.mean, ci.low, ci.high, digits=4)
-    for obj in sorted(wide):
-        best_line = [wide[obj].get(o, "-") for o in optimizers]
-        extra = [_f(random_losses[obj])] if random_losses and obj in random_losses else []
-        rows.append([f"`{obj}` ({dir_of[obj][:3]})", *best_line, *extra])
-    doc.h(2, "Best value per task" + (f" after {budget} evaluations" if budget else ""))
-    doc.p(
-        "Mean over seeds of each run's best value (in the objective's own units and direction) with its "
-        "95% t-interval" + ("; the last column is random search's bootstrap estimate." if random_losses else ".")
-    )
-    doc.table(["objective", *[f"`{o}`" for o in optimizers], *(["random (bootstrap)"] if random_losses else [])], rows)
-    rep.tables["tasks"] = fl
-
-    # ----------------------------------------------------------------------- regret etc.
-    images: list[tuple[Path, str, str]] = []
-    try:
-        images.append((plots.plot_regret(df, out / "regret.png"), "Normalized regret over trials", "regret"))
-        if methods_df["regret"].notna().any() or True:
-            images.append((plots.plot_regret_per_task(df, out / "regret_per_task.png"), "Regret per task", "regret"))
-        images.append((plots.plot_rank(df, out / "rank.png"), "Mean rank over trials", "rank"))
-        images.append(
-            (
-                plots.plot_task_bars(df, out / "tasks.png", budget=budget, random_losses=random_losses),
-                "Best value per task",
-                "tasks",
-            )
-        )
-    except ImportError as exc:
-        _logger.warning("plots skipped: %s", exc)
-        doc.p(f"Plots skipped: {exc}")
-    curves = M.regret_curves(methods_df)
-    last = curves.sort_values("trial").groupby(["optimizer", "objective", "seed"]).tail(1)
-    doc.h(2, "Regret and rank over trials")
-    doc.p(
-        "Regret of the best trial so far: on the true value (mean over a table's recorded seeds) minus the "
-        "known optimum where the objective has one, else the gap to the best value any run found. Normalized "
-        "regret divides by the task's range so tasks can be averaged. Final normalized regret per optimizer "
-        "(mean over tasks and seeds, 95% t-interval):"
-    )
-    rrows = []
-    for opt in optimizers:
-        ci = M.mean_ci(last[last["optimizer"] == opt]["normalized_regret"].to_numpy(dtype=float))
-        rrows.append([f"`{opt}`", _ci(ci.mean, ci.low, ci.high), str(ci.n)])
-    doc.table(["optimizer", "final normalized regret [95% CI]", "runs"], rrows)
-    for path, alt, kind in images:
-        if kind in ("regret", "rank"):
-            doc.image(path, alt)
-    doc.h(2, "Per task")
-    for path, alt, kind in images:
-        if kind == "tasks":
-            doc.image(path, alt)
-
-    # ------------------------------------------------------------------------------ cost
-    doc.h(2, "Cost")
-    doc.p(
-        "Per trial: evaluation wall time, the objective's reported cost (a table's recorded training "
-        "seconds), and for LLM optimizers the tokens and model latency recorded in the trial metadata "
-        "(means with 95% t-intervals). Run time: wall-clock seconds per run including the optimizer."
-    )
-    secs: dict[str, list[float]] = {}
-    for c in contexts:
-        if c.get("seconds") is not None and c.get("optimizer"):
-            secs.setdefault(str(c["optimizer"]), []).append(float(c["seconds"]))
-    crow = []
-    for opt in optimizers:
-        g = methods_df[methods_df["optimizer"] == opt]
-        wt = M.mean_ci(g["wall_time"].to_numpy(dtype=float))
-        cost = M.mean_ci(g["cost"].to_numpy(dtype=float))
-        pt = M.mean_ci(g["prompt_tokens"].to_numpy(dtype=float))
-        ct = M.mean_ci(g["completion_tokens"].to_numpy(dtype=float))
-        lat = M.mean_ci(g["llm_latency"].to_numpy(dtype=float))
-        rs = M.mean_ci(secs.get(opt, []))
-        fails = int((g["state"] == "FAIL").sum())
-        crow.append(
-            [
-                f"`{opt}`",
-                str(len(g)),
-                str(fails),
-                _ci(rs.mean, rs.low, rs.high),
-                _ci(wt.mean, wt.low, wt.high),
-                _ci(cost.mean, cost.low, cost.high),
-                _ci(pt.mean, pt.low, pt.high),
-                _ci(ct.mean, ct.low, ct.high),
-                _ci(lat.mean, lat.low, lat.high),
-            ]
-        )
-    doc.table(
-        [
-            "optimizer",
-            "trials",
-            "failed",
-            "run time (s)",
-            "eval wall time (s)",
-            "reported cost",
-            "prompt tokens",
-            "completion tokens",
-            "LLM latency (s)",
-        ],
-        crow,
-    )
-
-    # ------------------------------------------------------------------------------ RMSE
-    if "rmse" in sections:
-        doc.h(2, "RMSE of (1 - accuracy) (seed 000)")
-        errs = methods_df[methods_df["value"].notna()].copy()
-        in_unit = errs.groupby("objective")["value"].agg(lambda v: bool(v.between(0.0, 1.0).all()))
-        skipped = sorted(str(o) for o, ok in in_unit.items() if not ok)
-        errs = errs[errs["objective"].isin([o for o, ok in in_unit.items() if ok])]
-        if skipped:
-            doc.p(
-                "Left out: "
-                + ", ".join(f"`{o}`" for o in skipped)
-                + " (values are not accuracies or error rates in [0, 1])."
-            )
-        if errs.empty:
-            doc.p("Not computed: the values are not accuracies or error rates in [0, 1].")
-        else:
-            errs["error"] = errs.apply(
-                lambda r: r["value"] if r["direction"] == "minimize" else 1.0 - r["value"], axis=1
-            )
-            errs["accuracy"] = 1.0 - errs["error"]
-            tab = M.rmse_table(errs, accuracy="accuracy")
-            rep.tables["rmse"] = tab
-            doc.p(
-                "Over every trial of each optimizer: RMSE = sqrt(mean(e²)) with e = 1 - accuracy (the error rate "
-                "for objectives that minimize it); interval RMSE ± t(0.975, n-1)·s/√n with s the standard "
-                "deviation of the errors, as in seed 000."
-            )
-            doc.table(
-                ["optimizer", "n", "RMSE", "sd", "95% CI"],
-                [
-                    [
-                        f"`{r.optimizer}`",
-                        str(r.n),
-                        _f(r.rmse, 3),
-                        _f(r.std, 3),
-                        f"[{_f(r.ci_low, 3)}, {_f(r.ci_high, 3)}]",
-                    ]
-                    for r in tab.itertuples()
-                ],
-            )
-
-    # ---------------------------------------------------------------------------- budget
-    if "budget" in sections:
-        doc.h(2, "Budget accounting (multi-fidelity)")
-        spent = M.budget_spent(methods_df)
-        rep.tables["budget"] = spent
-        brow = []
-        for opt in optimizers:
-            g = spent[spent["optimizer"] == opt]
-            b = M.mean_ci(g["budget_spent"].to_numpy(dtype=float))
-            fe = M.mean_ci(g["full_evaluations"].to_numpy(dtype=float))
-            nt = M.mean_ci(g["n_trials"].to_numpy(dtype=float))
-            brow.append(
-                [f"`{opt}`", _ci(nt.mean, nt.low, nt.high), _ci(b.mean, b.low, b.high), _ci(fe.mean, fe.low, fe.high)]
-            )
-        doc.p(
-            "Per run: trials, fidelity budget spent (e.g. epochs; a single-fidelity trial counts the full budget) "
-            "and the same in full-budget evaluations (means with 95% t-intervals)."
-        )
-        doc.table(["optimizer", "trials per run", "budget spent per run", "full evaluations per run"], brow)
-        try:
-            doc.image(plots.plot_budget(df, out / "budget.png"), "Best loss against budget spent")
-        except ImportError as exc:
-            doc.p(f"Plot skipped: {exc}")
-
-    # ------------------------------------------------------------------------ importance
-    if "importance" in sections:
-        from hpolab.analysis.importance import importance_by_objective
-
-        doc.h(2, "Hyperparameter importance (fANOVA)")
-        use = ["random", _POOL] if has_random else None
-        try:
-            imp = importance_by_objective(df, optimizers=use, seed=seed)
-        except Exception as exc:
-            _logger.warning("fANOVA importance failed: %s", exc)
-            imp = None
-            doc.p(f"Not computed: {type(exc).__name__}: {exc}")
-        if imp is not None and not imp.empty:
-            rep.tables["importance"] = imp
-            doc.p(
-                "Functional ANOVA (Optuna's FanovaImportanceEvaluator, 64 trees) on the "
-                + (
-                    "random-search trials (the random pool where there is one), which sample the space without bias."
-                    if use
-                    else "trials of all optimizers."
-                )
-                + " Importance is the share of the value's variance explained by each hyperparameter alone."
-            )
-            params = sorted(imp["param"].unique())
-            irows = []
-            for obj, g in imp.groupby("objective"):
-                vals = dict(zip(g["param"], g["importance"], strict=True))
-                irows.append(
-                    [f"`{obj!s}`", str(int(g["n_trials"].iloc[0])), *[_f(vals.get(p, math.nan), 3) for p in params]]
-                )
-            doc.table(["objective", "trials", *[f"`{p}`" for p in params]], irows)
-            try:
-                doc.image(plots.plot_importance(imp, out / "importance.png"), "fANOVA importance")
-            except ImportError as exc:
-                doc.p(f"Plot skipped: {exc}")
-        elif imp is not None:
-            doc.p("Not computed: too few trials per objective (at least 10 are needed).")
-
-    rep.images = [Path(b[1][0]) for b in doc.blocks if b[0] == "img"]
-    rep.markdown.write_text(doc.markdown(out), encoding="utf-8")
-    rep.html.write_text(doc.html(title), encoding="utf-8")
+    for section in SECTIONS:
+        name = getattr(section, "optional_name", None)
+        if name is None or name in ctx.sections:
+            section(ctx)
+    rep = ctx.report
+    rep.images = [Path(b[1][0]) for b in ctx.doc.blocks if b[0] == "img"]
+    rep.markdown.write_text(ctx.doc.markdown(out), encoding="utf-8")
+    rep.html.write_text(ctx.doc.html(title), encoding="utf-8")
     return rep

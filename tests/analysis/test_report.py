@@ -130,7 +130,7 @@ def test_cli_compare_and_report(tmp_path: Path) -> None:
             "toy/quad2d",
             "--seeds",
             "2",
-            "--budget",
+            "--max-evaluations",
             "5",
             "--random-pool",
             "20",
@@ -147,8 +147,50 @@ def test_cli_compare_and_report(tmp_path: Path) -> None:
         "hpolab compare --suite quick" in (out / "report.md").read_text()
         or "compare" in (out / "report.md").read_text()
     )
-    res2 = runner.invoke(report, [str(out / "results.db"), "-o", str(tmp_path / "rep2"), "--budget", "5"])
+    res2 = runner.invoke(report, [str(out / "results.db"), "-o", str(tmp_path / "rep2"), "--evaluations", "5"])
     assert res2.exit_code == 0, res2.output
     assert (tmp_path / "rep2" / "report.html").exists()
     bad = runner.invoke(compare, ["--suite", "nope", "-o", str(tmp_path / "x")])
     assert bad.exit_code != 0 and "quick" in bad.output
+
+
+def test_cli_old_budget_flags(tmp_path: Path, results: tuple[pd.DataFrame, Path]) -> None:
+    """`compare --budget` meant two things: it now names its two replacements; `report --budget` still works."""
+    from hpolab._cli_bench import compare, report
+
+    _, db = results
+    runner = CliRunner()
+    old = runner.invoke(compare, ["--suite", "quick", "--budget", "5", "-o", str(tmp_path / "x")])
+    assert old.exit_code == 2 and "--max-evaluations" in old.output and "--max-budget-spent" in old.output
+    assert not (tmp_path / "x").exists()
+    res = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--budget", "5", "--sections", "table1"])
+    assert res.exit_code == 0, res.output
+    assert "deprecated" in res.output and "--evaluations" in res.output
+    assert "Table 1 (seed 002): 2 tasks, 5 evaluations" in (tmp_path / "rep" / "report.md").read_text()
+    bad = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--sections", "table1,nope"])
+    assert bad.exit_code == 2 and "'nope'" in bad.output and "rmse" in bad.output
+
+
+def test_write_report_sections_are_listed_and_checked(results: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
+    from hpolab.analysis import report as R
+
+    assert set(R.OPTIONAL_SECTIONS) == {"table1", "rmse", "importance", "budget"}
+    assert all(callable(s) for s in R.SECTIONS)
+    with pytest.raises(ValueError, match="nope"):
+        R.write_report(results[0], tmp_path / "r", sections=("nope",))
+
+
+def test_a_new_section_is_one_line(
+    results: tuple[pd.DataFrame, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The module docstring's recipe: a function plus its place in SECTIONS."""
+    from hpolab.analysis import report as R
+
+    def section_hello(ctx: R.ReportContext) -> None:
+        ctx.doc.h(2, "Hello")
+        ctx.doc.p(f"{len(ctx.optimizers)} optimizers")
+
+    monkeypatch.setattr(R, "SECTIONS", [*R.SECTIONS[:3], section_hello, *R.SECTIONS[3:]])
+    md = R.write_report(results[0], tmp_path / "r", sections=()).markdown.read_text()
+    assert "## Hello\n\n2 optimizers" in md
+    assert md.index("Machine and versions") < md.index("## Hello") < md.index("Best value per task")
