@@ -155,7 +155,8 @@ def run_parallel(
     data: bytes | _Payload = payload if method == "fork" else _dumps(payload)
     tickets = ctx.Value("l", limits.n_trials if limits.n_trials is not None else 2**62)
     errors = ctx.Queue()
-    children = [ctx.Process(target=_child  # type: ignore[attr-defined], args=(data, tickets, errors), daemon=False) for _ in range(n - 1)]
+    process = ctx.Process  # type: ignore[attr-defined]
+    children = [process(target=_child, args=(data, tickets, errors), daemon=False) for _ in range(n - 1)]
     for child in children:
         child.start()
     try:
