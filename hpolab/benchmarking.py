@@ -74,6 +74,7 @@ COLUMNS: tuple[str, ...] = (
     "completion_tokens",
     "llm_latency",
     "llm_calls",
+    "llm_cost",
     "llm_outcome",
     "config",
     "error",
@@ -270,20 +271,32 @@ def _make_objective(spec: RunSpec) -> Objective:
 
 
 def _optimizer_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Options for the optimizer, with ``llama_cpp={...}`` turned into a local llama.cpp ``client``.
+    """Options for the optimizer, with a JSON client spec turned into an LLM ``client``.
 
     Options must be JSON (they are recorded with the study and sent to worker processes), so an LLM
-    client cannot be passed as an object; ``"llama_cpp": {"n_threads": 1}`` builds
-    :class:`hpolab.llm.LlamaCppClient` with those arguments inside the worker instead.
+    client cannot be passed as an object; ``"client": {"base_url": ..., "model": ...}`` (any spec of
+    :func:`hpolab.llm.make_client`, e.g. ``{"model": "path.gguf", "n_threads": 1}``) or
+    ``"llama_cpp": {"n_threads": 1}`` (the local llama.cpp model with those arguments) builds the
+    client inside the worker instead.
     """
     out = dict(kwargs)
+    simulated = out.pop("simulated_llm", None)
+    if simulated is not None:  # seed 003's offline stand-in for a vision model (hpolab._simulated)
+        from hpolab._simulated import SimulatedLLMClient
+
+        out["client"] = SimulatedLLMClient(**dict(simulated))
     llama = out.pop("llama_cpp", None)
+    spec = out.get("client")
+    if llama is not None and spec is not None:
+        raise TypeError("llama_cpp / client: give one of them; llama_cpp={...} is the client spec of a local model")
     if llama is not None:
         if not isinstance(llama, Mapping):
             raise TypeError(f"llama_cpp: {llama!r} must be a dict of LlamaCppClient arguments, e.g. {{'n_threads': 1}}")
-        from hpolab.llm._client import LlamaCppClient
+        spec = dict(llama)
+    if isinstance(spec, Mapping):
+        from hpolab.llm import make_client
 
-        out["client"] = LlamaCppClient(**dict(llama))
+        out["client"] = make_client(spec)
     return out
 
 
@@ -481,38 +494,15 @@ def _record_budget(record: Any, info: Any) -> float:
 
 
 # ------------------------------------------------------------------------------- results
-def _usage(obj: Any) -> tuple[int, int, float, int]:
-    """(prompt tokens, completion tokens, latency seconds, model calls) found in trial metadata.
+def _usage(metadata: Any) -> tuple[int, int, float, int, float | None]:
+    """(prompt tokens, completion tokens, latency seconds, model calls, cost) of one trial's LLM use.
 
-    A dict that has ``prompt_tokens`` counts as one call (its totals are used and not looked into);
-    otherwise its values are searched, so per-exchange lists in a transcript add up.
+    Read from the typed record :meth:`hpolab.llm.LLMUsage.from_metadata` (all zero when the trial made no LLM call).
     """
-    if isinstance(obj, Mapping):
-        if "prompt_tokens" in obj or "completion_tokens" in obj:
-            latency = obj.get("latency_s", obj.get("latency", 0.0))
-            exchanges = obj.get("exchanges")
-            calls = len(exchanges) if isinstance(exchanges, list) else obj.get("n_calls", obj.get("calls", 1))
-            try:
-                return (
-                    int(obj.get("prompt_tokens") or 0),
-                    int(obj.get("completion_tokens") or 0),
-                    float(latency or 0.0),
-                    int(calls) if isinstance(calls, (int, float)) else 1,
-                )
-            except (TypeError, ValueError):
-                return (0, 0, 0.0, 0)
-        total = [0, 0, 0.0, 0]
-        for value in obj.values():
-            sub = _usage(value)
-            total = [total[0] + sub[0], total[1] + sub[1], total[2] + sub[2], total[3] + sub[3]]
-        return (int(total[0]), int(total[1]), float(total[2]), int(total[3]))
-    if isinstance(obj, (list, tuple)):
-        total2 = [0, 0, 0.0, 0]
-        for value in obj:
-            sub = _usage(value)
-            total2 = [total2[0] + sub[0], total2[1] + sub[1], total2[2] + sub[2], total2[3] + sub[3]]
-        return (int(total2[0]), int(total2[1]), float(total2[2]), int(total2[3]))
-    return (0, 0, 0.0, 0)
+    from hpolab.llm._usage import LLMUsage
+
+    usage = LLMUsage.from_metadata(metadata) or LLMUsage()
+    return (usage.prompt_tokens, usage.completion_tokens, usage.latency_s, usage.calls, usage.cost)
 
 
 def _llm_outcome(metadata: Mapping[str, Any]) -> str | None:
@@ -564,7 +554,7 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
                 if rec.datetime_complete is not None and rec.datetime_start is not None
                 else math.nan
             )
-        prompt, completion, latency, calls = _usage(rec.metadata)
+        prompt, completion, latency, calls, llm_cost = _usage(rec.metadata)
         rows.append(
             {
                 "optimizer": optimizer,
@@ -585,6 +575,7 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
                 "completion_tokens": completion if calls else math.nan,
                 "llm_latency": latency if calls else math.nan,
                 "llm_calls": calls if calls else math.nan,
+                "llm_cost": llm_cost if calls and llm_cost is not None else math.nan,
                 "llm_outcome": _llm_outcome(rec.metadata),
                 "config": dict(rec.config),
                 "error": info_d.get("error"),

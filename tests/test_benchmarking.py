@@ -191,14 +191,15 @@ def test_usage_extraction_from_llm_metadata() -> None:
             "outcome": "repaired",
         }
     }
-    assert B._usage(meta) == (120, 30, 0.5, 2)
+    assert B._usage(meta) == (120, 30, 0.5, 2, None)
     assert B._usage({"transcript": [{"prompt_tokens": 1, "completion_tokens": 2, "latency_s": 0.25}] * 3}) == (
         3,
         6,
         0.75,
         3,
+        None,
     )
-    assert B._usage({}) == (0, 0, 0.0, 0)
+    assert B._usage({}) == (0, 0, 0.0, 0, None)
     assert B._llm_outcome(meta) == "repaired"
 
 

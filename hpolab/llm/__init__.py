@@ -9,16 +9,18 @@ from __future__ import annotations
 from hpolab.llm._client import (
     CachingClient,
     Completion,
-    LlamaCppClient,
+    CostLimitReached,
     LLMClient,
     LLMClientError,
-    OpenAIClient,
-    TransformersClient,
     attach_images,
-    default_gguf_path,
+    default_client,
+    make_client,
 )
+from hpolab.llm._client_llamacpp import LlamaCppClient, default_gguf_path, default_threads
+from hpolab.llm._client_openai import OpenAIClient
+from hpolab.llm._client_transformers import TransformersClient
 from hpolab.llm._multimodal import MultimodalLLMOptimizer, render_loss_plot
-from hpolab.llm._optimizer import LLMOptimizer, default_client
+from hpolab.llm._optimizer import LLMOptimizer
 from hpolab.llm._parse import (
     AnswerCheck,
     ParsedAnswer,
@@ -29,6 +31,8 @@ from hpolab.llm._parse import (
     propose_config,
 )
 from hpolab.llm._prompts import DEFAULT_TEMPLATES, HistoryEntry, PromptTemplates
+from hpolab.llm._ratelimit import RateLimiter, RateLimitError
+from hpolab.llm._usage import LLMUsage, Pricing, llm_usage
 from hpolab.llm._warmstart import WarmStartedBO
 
 __all__ = [
@@ -36,23 +40,31 @@ __all__ = [
     "AnswerCheck",
     "CachingClient",
     "Completion",
+    "CostLimitReached",
     "HistoryEntry",
     "LLMClient",
     "LLMClientError",
     "LLMOptimizer",
+    "LLMUsage",
     "LlamaCppClient",
     "MultimodalLLMOptimizer",
     "OpenAIClient",
     "ParsedAnswer",
+    "Pricing",
     "PromptTemplates",
     "Proposed",
+    "RateLimitError",
+    "RateLimiter",
     "TransformersClient",
     "WarmStartedBO",
     "attach_images",
     "check_answer",
     "default_client",
     "default_gguf_path",
+    "default_threads",
     "extract_config",
+    "llm_usage",
+    "make_client",
     "perturb_config",
     "propose_config",
     "render_loss_plot",

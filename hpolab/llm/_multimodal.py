@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from hpolab.llm._client import LLMClient, OpenAIClient
+from hpolab.llm._client import LLMClient, make_client
 from hpolab.llm._optimizer import LLMOptimizer
 from hpolab.llm._prompts import HistoryEntry
 from hpolab.space import SearchSpace
@@ -122,9 +122,8 @@ class MultimodalLLMOptimizer(LLMOptimizer):
                 "(the default local SmolLM2 reads no images)"
             )
         if client is None:
-            client = OpenAIClient(
-                str(kwargs.get("model") or ""), base_url=base_url, api_key=kwargs.get("api_key"), supports_images=True
-            )
+            key = {} if kwargs.get("api_key") is None else {"api_key": kwargs["api_key"]}
+            client = make_client(base_url, model=str(kwargs.get("model") or ""), supports_images=True, **key)
         kwargs.pop("base_url", None)
         kwargs.pop("model", None)
         kwargs.pop("api_key", None)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from hpolab.llm._client import LlamaCppClient, LLMClient, OpenAIClient
+from hpolab.llm._client import LLMClient, default_client, make_client
 from hpolab.llm._parse import propose_config
 from hpolab.llm._prompts import (
     DEFAULT_TEMPLATES,
@@ -29,19 +28,6 @@ from hpolab.trial import Direction, Trial, TrialResult, TrialState
 __all__ = ["LLMOptimizer", "default_client"]
 
 _logger = logging.getLogger("hpolab.llm.optimizer")
-
-_DEFAULT_CLIENT: LLMClient | None = None
-_DEFAULT_LOCK = threading.Lock()
-
-
-def default_client() -> LLMClient:
-    """The process-wide default client: SmolLM2-135M-Instruct in process through llama.cpp (loaded once)."""
-    global _DEFAULT_CLIENT
-    with _DEFAULT_LOCK:
-        if _DEFAULT_CLIENT is None:
-            _DEFAULT_CLIENT = LlamaCppClient()
-        return _DEFAULT_CLIENT
-
 
 class LLMOptimizer(Optimizer):
     """A large language model proposes every configuration (seed 002, Zhang et al.).
@@ -63,9 +49,9 @@ class LLMOptimizer(Optimizer):
 
     Args:
         space: The search space.
-        client: The model; ``None`` builds one at the first ask: an :class:`OpenAIClient` if
-            ``base_url`` is given, an in-process :class:`LlamaCppClient` on ``model`` if it names a
-            ``.gguf`` file, else the default SmolLM2-135M-Instruct through llama.cpp.
+        client: The model; ``None`` builds one at the first ask with :func:`hpolab.llm.make_client`:
+            an :class:`OpenAIClient` if ``base_url`` is given, an in-process :class:`LlamaCppClient`
+            if ``model`` names a ``.gguf`` file, else the default SmolLM2-135M-Instruct through llama.cpp.
         mode: ``"compressed"`` or ``"chat"``.
         chain_of_thought: Ask for an analysis before the config.
         description: Problem description; ``None`` takes the objective's (set by the Study).
@@ -160,14 +146,11 @@ class LLMOptimizer(Optimizer):
         """The model (built at first use when none was given)."""
         if self._client is None:
             base_url, model = self._client_spec["base_url"], self._client_spec["model"]
+            key = {} if self._api_key is None else {"api_key": self._api_key}
             if base_url is not None:
-                self._client = OpenAIClient(str(model), base_url=base_url, api_key=self._api_key)
-            elif model is not None and str(model).endswith(".gguf"):
-                self._client = LlamaCppClient(model)
-            elif model is not None:
-                self._client = OpenAIClient(str(model), api_key=self._api_key)
+                self._client = make_client(base_url, model=str(model), **key)
             else:
-                self._client = default_client()
+                self._client = make_client(model, **key)
             self._check_client(self._client)
         return self._client
 

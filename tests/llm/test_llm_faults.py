@@ -1,14 +1,17 @@
 """OpenAIClient against a fault-injecting OpenAI-protocol server on 127.0.0.1 (tests/llm/_fake_server.py).
 
 Faults: a timeout, 429 with Retry-After, 500, a connection dropped mid-answer, truncated JSON, an
-empty answer and a refusal. Transport faults must be retried by the client (waits recorded
-through a fake ``sleep``); bad answers must be repaired, re-asked or fall back, as documented in
-hpolab/llm/_parse.py; a study must finish with every trial valid and its transcript kept.
+empty answer and a refusal. Transport faults must be retried by the openai SDK's own retry (the
+waits are measured on the server's clock); bad answers must be repaired, re-asked or fall back,
+as documented in hpolab/llm/_parse.py; a study must finish with every trial valid and its
+transcript kept. The API key never shows in logs, errors, reprs, transcripts, storage or reports.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -28,10 +31,15 @@ def _default_answer(body: dict) -> str:
     return json.dumps(SPACE.sample(rng=rng))
 
 
-def _client(server: FakeOpenAIServer, sleeps: list[float], **kwargs) -> OpenAIClient:
-    options = {"timeout_s": 0.5, "max_retries": 3, "backoff_s": 0.5, "seed": 0, "sleep": sleeps.append}
+def _client(server: FakeOpenAIServer, **kwargs) -> OpenAIClient:
+    options = {"timeout_s": 0.5, "max_retries": 3}
     options.update(kwargs)
     return OpenAIClient("fake", base_url=server.base_url, api_key="test-key", **options)
+
+
+def _gaps(server: FakeOpenAIServer) -> list[float]:
+    """Seconds between consecutive requests, on the server's clock."""
+    return [b - a for a, b in itertools.pairwise(server.times)]
 
 
 @pytest.fixture
@@ -41,60 +49,61 @@ def server():
 
 
 def test_429_honours_retry_after(server):
-    sleeps: list[float] = []
-    client = _client(server, sleeps)
+    client = _client(server)
     server.actions.extend([("status", 429, {"Retry-After": "3"})])
     out = client.complete([{"role": "user", "content": "hi"}])
     assert json.loads(out.text)
     assert client.stats["retry_http_429"] == 1
-    assert len(sleeps) == 1 and sleeps[0] >= 3.0
-    assert out.prompt_tokens == 11 and out.completion_tokens == 7 and out.latency_s > 0
+    assert len(server.times) == 2 and _gaps(server)[0] >= 3.0
+    assert out.prompt_tokens == 11 and out.completion_tokens == 7 and out.latency_s >= 3.0
 
 
-def test_backoff_is_exponential_with_jitter_and_capped(server):
-    client = _client(server, [], backoff_s=1.0, max_backoff_s=5.0, jitter=0.25)
-    waits = [client.backoff(k) for k in range(6)]
-    for k, w in enumerate(waits):
-        expected = min(5.0, 2.0**k)
-        assert expected * 0.75 - 1e-9 <= w <= min(5.0, expected * 1.25) + 1e-9
-    assert client.backoff(0, retry_after=100.0) == 5.0
+def test_backoff_is_the_sdks_exponential_backoff(server):
+    # the SDK waits 0.5 s * 2**k, less up to 25% jitter, before retry k (no Retry-After header)
+    client = _client(server, max_retries=3)
+    server.actions.extend([("status", 503)] * 3)
+    client.complete([{"role": "user", "content": "hi"}])
+    gaps = _gaps(server)
+    assert len(gaps) == 3 and client.stats["retry_http_503"] == 3
+    for k, gap in enumerate(gaps):
+        assert 0.75 * 0.5 * 2**k - 0.01 <= gap <= 0.5 * 2**k + 1.0, gaps
 
 
 def test_timeout_500_and_drop_are_retried(server):
-    sleeps: list[float] = []
-    client = _client(server, sleeps, max_retries=4)
+    client = _client(server, max_retries=4)
     server.actions.extend([("sleep", 1.5), ("status", 500), ("status", 503), ("drop",)])
     out = client.complete([{"role": "user", "content": "hi"}])
     assert SPACE.validate(json.loads(out.text))
     assert client.stats["retry_timeout"] == 1
     assert client.stats["retry_http_500"] == 1 and client.stats["retry_http_503"] == 1
     assert client.stats["retry_connection"] == 1
-    assert len(sleeps) == 4
+    assert client.stats["requests"] == 5
     assert server.served == ["sleep", "status", "status", "drop", "default"]
 
 
 def test_retries_exhausted_raise(server):
-    client = _client(server, [], max_retries=2)
+    client = _client(server, max_retries=2)
     server.actions.extend([("status", 502)] * 3)
     with pytest.raises(LLMClientError, match="HTTP 502 after 3 attempt"):
         client.complete([{"role": "user", "content": "hi"}])
 
 
 def test_structured_output_falls_back_and_remembers(server):
-    client = _client(server, [])
+    client = _client(server)
     schema = SPACE.json_schema()
     server.actions.extend([("status", 400), ("status", 500)])
     out = client.complete([{"role": "user", "content": "hi"}], json_schema=schema)
     assert SPACE.validate(json.loads(out.text))
     formats = [r.get("response_format", {}).get("type") for r in server.requests]
-    assert formats == ["json_schema", "json_object", None]
+    assert formats == ["json_schema", "json_object", None]  # a rejected format is not retried
     assert client.structured_mode == "text"
+    assert client.stats["format_fallback_json_schema"] == 1 and client.stats["format_fallback_json_object"] == 1
     client.complete([{"role": "user", "content": "again"}], json_schema=schema)
     assert "response_format" not in server.requests[-1]
 
 
 def test_structured_output_json_object_keeps_schema(server):
-    client = _client(server, [])
+    client = _client(server)
     server.actions.append(("status", 422))
     client.complete([{"role": "user", "content": "hi"}], json_schema=SPACE.json_schema())
     assert server.requests[1]["response_format"] == {"type": "json_object", "schema": SPACE.json_schema()}
@@ -103,11 +112,13 @@ def test_structured_output_json_object_keeps_schema(server):
     server.actions.append(("status", 500))
     client.complete([{"role": "user", "content": "hi"}], json_schema=SPACE.json_schema())
     assert [r["response_format"]["type"] for r in server.requests[2:]] == ["json_object", "json_object"]
+    # the marker of a format being tried never leaves the process
+    assert all(not any(k.lower().startswith("x-hpolab") for k in h) for h in server.headers)
 
 
 def test_key_is_not_in_repr_or_state(server, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-from-env")
-    client = OpenAIClient("fake", base_url=server.base_url, sleep=lambda s: None)
+    client = OpenAIClient("fake", base_url=server.base_url)
     assert "secret" not in repr(client)
     assert all("secret" not in repr(v) for k, v in vars(client).items() if k != "_client")
     with pytest.raises(TypeError, match="cannot be pickled"):
@@ -116,10 +127,47 @@ def test_key_is_not_in_repr_or_state(server, monkeypatch):
         pickle.dumps(client)
 
 
+KEY = "sk-test-Zq8vN3kLr5"
+
+
+def test_key_never_in_logs_errors_transcripts_storage_or_report(server, monkeypatch, caplog, tmp_path):
+    """The key reaches the server (Authorization header) and nothing else: not the logs at DEBUG level
+    (the SDK's and httpx's included), error messages (even when the server quotes the key back),
+    reprs, trial metadata, the study's storage file or a benchmark report."""
+    from hpolab import benchmarking
+    from hpolab.analysis.report import write_report
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    client = OpenAIClient("fake", base_url=server.base_url, timeout_s=0.5, max_retries=3)
+    server.actions.extend(
+        [("status", 429, {"Retry-After": "0.1"}), ("sleep", 1.0), ("drop",), ("default",), ("auth_error",)]
+    )
+    client.complete([{"role": "user", "content": "hi"}])
+    with pytest.raises(LLMClientError, match="HTTP 401") as info:
+        client.complete([{"role": "user", "content": "hi"}])
+    assert server.headers[-1]["authorization"] == f"Bearer {KEY}"  # the key did go to the server
+    texts = [str(info.value), repr(info.value), repr(client), str(client.stats), str(client.usage)]
+    # a study through the harness (client spec as JSON options, key from the environment) and its report
+    storage = tmp_path / "runs.db"
+    spec = {"client": {"base_url": server.base_url, "model": "fake", "timeout_s": 2}}
+    df = benchmarking.run({"llm": {"name": "llm", **spec}}, ["toy/branin"], 1, n_trials=3, storage=storage)
+    assert len(df) == 3 and (df["llm_calls"] >= 1).all()
+    report = write_report(df, tmp_path / "report", contexts=benchmarking.study_contexts(storage))
+    assert report is not None
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert storage in files and any(p.suffix == ".md" for p in files)
+    texts += [p.read_bytes().decode("latin-1") for p in files]
+    texts.append(df.to_json())
+    texts.append(caplog.text)
+    assert caplog.text  # the SDK and httpx logged at DEBUG: the check looks at real log lines
+    assert not [t for t in texts if KEY in t]
+    assert not [t for t in texts if KEY[3:] in t]  # not even without its prefix
+
+
 def test_study_survives_every_fault(server):
-    """A 10-trial study; faults arrive in order, each retried by the client or handled by the optimizer."""
-    sleeps: list[float] = []
-    client = _client(server, sleeps)
+    """A 10-trial study; faults arrive in order, each retried by the SDK or handled by the optimizer."""
+    client = _client(server)
     server.actions.extend(
         [
             ("ok", '{"lr": 0.01, "depth": 2, "opt": "adam"}'),  # trial 0: valid, confirms json_schema
@@ -156,7 +204,7 @@ def test_study_survives_every_fault(server):
     assert trials[5].config["opt"] == "sgd"  # the truncated choice was completed
     assert client.stats["retry_http_429"] == 1 and client.stats["retry_timeout"] == 1
     assert client.stats["retry_http_500"] == 1 and client.stats["retry_connection"] == 1
-    assert max(sleeps) >= 2.0
+    assert max(_gaps(server)) >= 2.0  # the Retry-After wait
     stats = optimizer.stats
     assert stats["proposals"] == 10
     assert stats["fallback"] == 1 and stats["reasked"] == 1 and stats["parse_error"] == 3
@@ -170,7 +218,7 @@ def test_study_survives_every_fault(server):
 
 
 def test_client_errors_fall_back(server):
-    client = _client(server, [], max_retries=0)
+    client = _client(server, max_retries=0)
     server.actions.extend([("status", 503), ("status", 503)])
     optimizer = LLMOptimizer(SPACE, client, seed=1, budget=3)
     trial = optimizer.ask()

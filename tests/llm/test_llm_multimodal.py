@@ -87,7 +87,7 @@ def test_plot_is_png_of_requested_size():
 
 
 def test_multimodal_study_sends_valid_plots(server):
-    client = OpenAIClient("vision", base_url=server.base_url, api_key="x", supports_images=True, sleep=lambda s: None)
+    client = OpenAIClient("vision", base_url=server.base_url, api_key="x", supports_images=True)
 
     def fn(config):
         loss = abs(np.log(config["C"])) / 10 + abs(np.log(config["gamma"])) / 20
@@ -107,7 +107,7 @@ def test_multimodal_study_sends_valid_plots(server):
 
 
 def test_image_only_leaves_losses_out_of_the_text(server):
-    client = OpenAIClient("vision", base_url=server.base_url, api_key="x", supports_images=True, sleep=lambda s: None)
+    client = OpenAIClient("vision", base_url=server.base_url, api_key="x", supports_images=True)
     optimizer = MultimodalLLMOptimizer(SPACE, client, seed=0, image_only=True, plot_size_px=(320, 240))
     for value in (0.4, 0.3, 0.2):
         optimizer.tell(optimizer.ask(), value)
