@@ -22,6 +22,7 @@ Passwords in URLs are redacted in every message, repr and log line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -32,7 +33,7 @@ import sqlite3
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -272,6 +273,20 @@ class Storage:
     def __repr__(self) -> str:
         return f"Storage({redact_url(self.url) if self.url else 'memory'})"
 
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn a database failure inside Optuna into one clear StorageError naming the (redacted) URL."""
+        import optuna
+
+        try:
+            yield
+        except optuna.exceptions.StorageInternalError as exc:
+            raise _classify_open_error(exc.__cause__ or exc, self.url or "memory") from None
+        except Exception as exc:
+            if type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+                raise _classify_open_error(exc, self.url or "memory") from None
+            raise
+
     # ------------------------------------------------------------------ studies
     def create_study(self, name: str, direction: str, attrs: Mapping[str, Any]) -> StudyInfo:
         """Create a study; raise StorageError if the name is taken."""
@@ -285,7 +300,8 @@ class Storage:
         level = announcer.level
         announcer.setLevel(logging.WARNING)
         try:
-            study_id = self.backend.create_new_study(dirs, study_name=name)
+            with self._errors():
+                study_id = self.backend.create_new_study(dirs, study_name=name)
         except optuna.exceptions.DuplicatedStudyError:
             raise StorageError(f"study {name!r} already exists; pass load_if_exists=True to continue it") from None
         finally:
@@ -313,14 +329,11 @@ class Storage:
 
     def get_study(self, name: str) -> StudyInfo | None:
         """The study called ``name``, or ``None``."""
-        import optuna
-
         try:
-            study_id = self.backend.get_study_id_from_name(name)
+            with self._errors():
+                study_id = self.backend.get_study_id_from_name(name)
         except KeyError:
             return None
-        except optuna.exceptions.StorageInternalError as exc:
-            raise _classify_open_error(exc, self.url or "memory") from None
         return self._info(study_id, name)
 
     def list_studies(self) -> list[StudyInfo]:
@@ -390,8 +403,9 @@ class Storage:
         import datetime
 
         template.datetime_start = datetime.datetime.now()
-        trial_id = self.backend.create_new_trial(study_id, template_trial=template)
-        number = self.backend.get_trial_number_from_id(trial_id)
+        with self._errors():
+            trial_id = self.backend.create_new_trial(study_id, template_trial=template)
+            number = self.backend.get_trial_number_from_id(trial_id)
         self._numbers[(study_id, number)] = trial_id
         return number
 
@@ -444,11 +458,17 @@ class Storage:
             self._finish(trial_id, result, {_TELL: [worker, seq, number if told is None else told]})
 
     def _finish(self, trial_id: int, result: TrialResult, system: Mapping[str, Any]) -> None:
-        from optuna.trial import TrialState as OptunaState
-
-        payload = {"cost": result.cost, "info": _json_safe(result.info), "state": result.state.value}
+        payload: dict[str, Any] = {"cost": result.cost, "info": _json_safe(result.info), "state": result.state.value}
         if result.value is not None:
             payload["value"] = result.value
+        with self._errors():
+            self._write_result(trial_id, result, payload, system)
+
+    def _write_result(
+        self, trial_id: int, result: TrialResult, payload: dict[str, Any], system: Mapping[str, Any]
+    ) -> None:
+        from optuna.trial import TrialState as OptunaState
+
         # Attributes first: Optuna refuses writes to a finished trial.
         self.backend.set_trial_system_attr(trial_id, _RESULT, _json_safe(payload))
         for key, value in system.items():
@@ -603,8 +623,9 @@ class Storage:
 
     def _write_worker(self, study_id: int, info: WorkerInfo) -> None:
         record: dict[str, Any] = {"slot": info.slot, "host": info.host, "pid": info.pid, "pid_start": info.pid_start}
-        self.backend.set_study_system_attr(study_id, _WORKER + info.key, record)
-        self.heartbeat(study_id, info.key)
+        with self._errors():
+            self.backend.set_study_system_attr(study_id, _WORKER + info.key, record)
+            self.heartbeat(study_id, info.key)
 
     def heartbeat(self, study_id: int, key: str) -> None:
         """Record that worker ``key`` is alive now."""

@@ -267,6 +267,11 @@ class Study:
             n_trials=total,
             fidelity=self.objective.fidelity,
         )
+        if total is not None and self._info.attrs.get("n_trials") != total:
+            # A resumed optimizer is rebuilt with the same context before it replays its log
+            # (SMAC sizes its scenario by it, LLM prompts say "This is the last try.").
+            self._info.attrs["n_trials"] = total
+            self.storage.set_study_attrs(self._info.study_id, {"n_trials": total})
         limits = _Limits(planned, timeout, max_trials, max_budget_spent)
         if executor is not None or n_jobs != 1:
             from hpolab._workers import run_parallel
@@ -719,7 +724,13 @@ def create_study(
     }
     if factory.name is not None:
         attrs["optimizer_registry"] = {"name": factory.name, "kwargs": _plain_kwargs(factory.kwargs)}
-    info = store.create_study(name, obj.direction.value, attrs)
+    try:
+        info = store.create_study(name, obj.direction.value, attrs)
+    except StorageError:
+        raced = store.get_study(name) if load_if_exists else None
+        if raced is None:
+            raise
+        return _load(obj, opt, store, raced, factory, slot, options)  # another process created it just now
     worker = store.register_worker(info.study_id, slot)
     if worker.slot != 0:
         opt = _reslot(opt, factory, obj, worker.slot)
@@ -783,6 +794,9 @@ def _load(
     if worker.slot != 0:
         opt = _reslot(opt, factory, obj, worker.slot)
     lineage = [w.key for w in store.workers(info.study_id) if w.slot == worker.slot and w.key != worker.key]
+    opt.set_context(
+        description=obj.description or None, n_trials=info.attrs.get("n_trials"), fidelity=obj.fidelity
+    )
     if lineage:
         opt.replay(store.get_events(info.study_id, lineage))
     study = Study(obj, opt, store, info, worker, factory=factory, **options)

@@ -1,4 +1,5 @@
-"""Storage back ends: the same behaviour in memory, in SQLite and in PostgreSQL.
+"""Storage: hpolab's mapping onto Optuna's storages, the same in memory, in a journal file, in SQLite
+and in PostgreSQL (the shape of Optuna's own optuna/testing/pytest_storages.py).
 
 The PostgreSQL cases run where HPOLAB_TEST_POSTGRES_URL names a server (.ci/run starts one);
 elsewhere they skip and say so.
@@ -8,57 +9,98 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
+import sqlite3
 import uuid
 
+import optuna
 import pytest
 
 import hpolab
-from hpolab import InMemoryStorage, RandomSearch, SQLStorage, StorageError, Trial, TrialResult, TrialState
+from hpolab import RandomSearch, StorageError, Trial, TrialResult, TrialState, get_storage
 from hpolab.objectives import ToyObjective
+from hpolab.storage import redact_url
 
 PG_URL = os.environ.get("HPOLAB_TEST_POSTGRES_URL")
+KINDS = ["memory", "journal", "sqlite", "postgres"]
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def storage(request, tmp_path):
-    if request.param == "memory":
-        return InMemoryStorage()
-    if request.param == "sqlite":
-        return SQLStorage(f"sqlite:///{tmp_path / 'store.db'}")
+def _url(kind: str, tmp_path) -> str | None:
+    if kind == "memory":
+        return None
+    if kind == "journal":
+        return f"journal:///{tmp_path / 'store.log'}"
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
     if not PG_URL:
         pytest.skip("no PostgreSQL server: set HPOLAB_TEST_POSTGRES_URL=postgresql://user:pw@127.0.0.1/db")
     pytest.importorskip("psycopg", reason='PostgreSQL storage needs pip install "hpolab[postgres]"')
-    return SQLStorage(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(params=KINDS)
+def kind(request):
+    return request.param
+
+
+@pytest.fixture
+def storage(kind, tmp_path):
+    return get_storage(_url(kind, tmp_path))
 
 
 def _name() -> str:
     return f"t-{uuid.uuid4().hex[:10]}"
 
 
-def test_study_lifecycle_and_event_log(storage):
+SPACE = hpolab.SearchSpace({"a": (0.0, 1.0), "b": ["x", "y"]})
+
+
+def test_study_lifecycle_trials_and_event_log(storage):
     info = storage.create_study(_name(), "minimize", {"objective": "toy/branin", "x": [1, 2]})
     assert storage.get_study(info.name).attrs["x"] == [1, 2]
     with pytest.raises(StorageError, match="already exists"):
         storage.create_study(info.name, "minimize", {})
-    t0 = Trial(0, {"a": 0.1234567890123, "b": "x"}, budget=3.0, seed=2**40, metadata={"m": [1]})
-    t1 = Trial(1, {"a": 0.5, "b": "y"})
-    storage.record_ask(info.study_id, [t0, t1])
-    storage.record_tell(info.study_id, 1, TrialResult(0.25, cost=1.5, info={"true_value": 0.2}))
-    storage.record_observe(info.study_id, Trial(2, {"a": 0.9, "b": "x"}, metadata={"observed": True}), TrialResult(1.0))
-    storage.record_tell(info.study_id, 0, TrialResult.fail("boom"))
+    t0 = Trial(-1, {"a": 0.1234567890123, "b": "x"}, budget=3.0, seed=2**40, metadata={"m": [1], "source": "llm"})
+    t1 = Trial(-1, {"a": 0.5, "b": "y"})
+    n0, n1 = storage.create_trials(info.study_id, [t0, t1], SPACE, worker="w", seq=0)
+    assert (n0, n1) == (0, 1)
+    storage.record_tell(info.study_id, n1, TrialResult(0.25, cost=1.5, info={"true_value": 0.2}), worker="w", seq=1)
+    n2 = storage.record_observe(
+        info.study_id, Trial(-1, {"a": 0.9, "b": "x"}, metadata={"observed": True}), TrialResult(1.0), SPACE,
+        worker="w", seq=2,
+    )
+    storage.record_tell(info.study_id, n0, TrialResult.fail("boom"), worker="w", seq=3)
     recs = storage.get_trials(info.study_id)
-    assert [r.id for r in recs] == [0, 1, 2]
-    assert recs[0].trial == t0 and recs[0].config["a"] == 0.1234567890123  # doubles survive exactly
-    assert recs[0].trial.seed == 2**40 and recs[0].trial.budget == 3.0
+    assert [r.id for r in recs] == [0, 1, 2] and n2 == 2
+    assert recs[0].config == {"a": 0.1234567890123, "b": "x"}  # doubles survive exactly
+    assert recs[0].trial.seed == 2**40 and recs[0].trial.budget == 3.0 and recs[0].metadata["m"] == [1]
     assert recs[0].state is TrialState.FAIL and recs[0].info["error"] == "boom"
-    assert recs[1].value == 0.25 and recs[1].result.cost == 1.5
+    assert recs[1].value == 0.25 and recs[1].result.cost == 1.5 and recs[1].info["true_value"] == 0.2
     events = storage.get_events(info.study_id)
     assert [next(iter(e)) for e in events] == ["ask", "tell", "observe", "tell"]
     assert [t["id"] for t in events[0]["ask"]] == [0, 1]
+    assert events[1] == {"tell": 1, "result": recs[1].result.to_dict()}
     storage.set_study_attrs(info.study_id, {"note": "hi"})
     assert storage.get_study(info.name).attrs["note"] == "hi"
     storage.delete_study(info.name)
     assert storage.get_study(info.name) is None
+
+
+def test_every_hpolab_study_is_an_optuna_study(kind, tmp_path):
+    url = _url(kind, tmp_path)
+    obj = ToyObjective("branin")
+    name = _name()
+    study = hpolab.create_study(obj, "tpe", storage=url, study_name=name, seed=1)
+    study.optimize(n_trials=6)
+    backend = study.storage.backend if url is None else url
+    if kind == "journal":
+        backend = study.storage.backend
+    loaded = optuna.load_study(study_name=name, storage=backend)
+    assert [t.number for t in loaded.trials] == [r.id for r in study.trials]
+    assert [t.params for t in loaded.trials] == [r.config for r in study.trials]
+    assert math.isclose(loaded.best_value, study.best_value)
+    assert loaded.trials[0].user_attrs["seed"] == study.trials[0].trial.seed
+    assert loaded.direction == optuna.study.StudyDirection.MINIMIZE
 
 
 def test_resume_through_the_storage(storage):
@@ -69,6 +111,7 @@ def test_resume_through_the_storage(storage):
     resumed = hpolab.create_study(
         obj, RandomSearch(obj.search_space, seed=9), storage=storage, study_name=name, load_if_exists=True
     )
+    assert resumed.worker.slot == 0  # the first study's loop ended: its slot (and its log) is free
     resumed.optimize(max_trials=15)
     straight = hpolab.create_study(obj, RandomSearch(obj.search_space, seed=9))
     straight.optimize(n_trials=15)
@@ -76,10 +119,91 @@ def test_resume_through_the_storage(storage):
     assert math.isclose(resumed.best_value, straight.best_value)
 
 
-def test_sqlite_storage_is_picklable_for_worker_processes(tmp_path):
-    import pickle
+def test_two_workers_in_one_process_share_the_study_without_clashes(storage):
+    obj = ToyObjective("branin")
+    name = _name()
+    a = hpolab.create_study(obj, "random", storage=storage, study_name=name, seed=4)
+    b = hpolab.create_study(obj, "random", storage=storage, study_name=name, seed=4, load_if_exists=True)
+    assert (a.worker.slot, b.worker.slot) == (0, 1)  # a still holds slot 0 (not yet optimized)
+    for _ in range(3):
+        a.optimize(n_trials=2)
+        b.optimize(n_trials=2)
+    ids = [r.id for r in a.trials]
+    assert ids == list(range(12))
+    configs = {tuple(sorted(r.config.items())) for r in a.trials}
+    assert len(configs) == 12  # the second worker has a seed of its own
+    assert len(b.optimizer.history) == 12  # it took in the first worker's results
 
-    store = SQLStorage(f"sqlite:///{tmp_path / 'p.db'}")
-    info = store.create_study("p", "minimize", {})
+
+def test_enqueued_trial_runs_first_and_the_optimizer_observes_it(storage):
+    obj = ToyObjective("branin")
+    study = hpolab.create_study(obj, "tpe", storage=storage, study_name=_name(), seed=0)
+    number = study.enqueue_trial({"x1": 1.0, "x2": 2.0})
+    study.optimize(n_trials=3)
+    first = study.trials[0]
+    assert first.id == number and first.config == {"x1": 1.0, "x2": 2.0} and first.state is TrialState.COMPLETE
+    assert any(r.config == {"x1": 1.0, "x2": 2.0} for r in study.optimizer.history)
+
+
+def test_persistent_storage_is_picklable_for_worker_processes(kind, tmp_path):
+    if kind == "memory":
+        with pytest.raises(StorageError, match="cannot be sent to another process"):
+            pickle.dumps(get_storage(None))
+        return
+    store = get_storage(_url(kind, tmp_path))
+    info = store.create_study(_name(), "minimize", {})
     clone = pickle.loads(pickle.dumps(store))
-    assert clone.get_study("p").study_id == info.study_id
+    assert clone.get_study(info.name).study_id == info.study_id
+
+
+def test_passwords_are_redacted_everywhere():
+    url = "postgresql://alice:s3cr3t-pw@127.0.0.1:1/db"
+    assert redact_url(url) == "postgresql://alice:***@127.0.0.1:1/db"
+    pytest.importorskip("psycopg")
+    with pytest.raises(StorageError) as err:
+        get_storage(url, timeout=2)
+    assert "s3cr3t-pw" not in str(err.value) and "alice:***@127.0.0.1" in str(err.value)
+    assert "cannot connect" in str(err.value)
+
+
+def test_a_corrupt_sqlite_file_is_one_clear_error_and_is_left_alone(tmp_path):
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"this is not a database" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StorageError, match="not a readable SQLite database"):
+        get_storage(f"sqlite:///{path}")
+    assert path.read_bytes() == before
+
+
+def test_a_locked_sqlite_file_is_one_clear_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    store = get_storage(url)
+    info = store.create_study("s", "minimize", {})
+    con = sqlite3.connect(tmp_path / "locked.db")
+    con.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match="locked"):
+            hpolab.create_study(ToyObjective("branin"), "random", storage=get_storage(url, timeout=0.2),
+                                study_name="t")
+    finally:
+        con.rollback()
+        con.close()
+    assert store.get_study("s").study_id == info.study_id  # nothing stored was lost
+
+
+def test_a_file_written_by_hpolab_0_1_says_how_to_migrate(tmp_path):
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE hpolab_studies (study_id INTEGER PRIMARY KEY, name TEXT)")
+    con.execute("CREATE TABLE hpolab_trials (study_id INTEGER, trial_id INTEGER)")
+    con.commit()
+    con.close()
+    with pytest.raises(StorageError, match="hpolab migrate"):
+        get_storage(f"sqlite:///{path}")
+
+
+def test_a_study_of_another_hpolab_storage_format_is_refused(storage):
+    info = storage.create_study(_name(), "minimize", {})
+    storage.backend.set_study_system_attr(info.study_id, "hpolab:format", 99)
+    with pytest.raises(StorageError, match="format 99"):
+        storage.get_study(info.name)
