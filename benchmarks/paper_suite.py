@@ -1,0 +1,108 @@
+"""Run one of the papers' suites end to end and write benchmarks/results/<suite>/ (shared by seed00X.py).
+
+What it does, in order: plans the suite's runs with :func:`hpolab._suites.plan_runs` (what cannot
+run on this install is skipped with one line saying how to enable it), runs them over worker
+processes into ``<out>/results.db`` (resumable: a rerun skips finished runs), and writes
+``report.md``, ``report.html`` and the plots with the paper's tables beside this run's and the
+section "Where this run differs from the paper, and why". It also writes ``commands.txt`` (the exact
+command) and ``wall_time.json`` (seconds for the runs and the report, workers, runs).
+
+Usage (through the per-paper scripts)::
+
+    python benchmarks/seed004.py                 # full scale (see docs/benchmarks.md for the time)
+    python benchmarks/seed004.py --smoke         # smallest size that runs every part end to end
+    python benchmarks/seed004.py --seeds 1 -j 2 -o /tmp/s4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from hpolab._suites import Suite, get_suite, plan_runs
+from hpolab.analysis._papers import write_suite_report
+from hpolab.benchmarking import execute, load_results, study_contexts
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main(suite_name: str, argv: Sequence[str] | None = None, *, smoke: Callable[[Suite], Suite] | None = None) -> int:
+    """Run the suite ``suite_name`` with the command-line options ``argv``; return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog=f"benchmarks/{suite_name}.py", description=f"Run hpolab's {suite_name} suite."
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, default=None, help=f"folder (default: benchmarks/results/{suite_name})"
+    )
+    parser.add_argument("-j", "--jobs", type=int, default=2, help="worker processes (default: 2)")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default: the suite's)")
+    parser.add_argument("--parts", default=None, help="comma-separated parts to run (default: all; 'none' for none)")
+    parser.add_argument("--smoke", action="store_true", help="the smallest size that runs every part end to end")
+    parser.add_argument("--report-only", action="store_true", help="write the report from the results already there")
+    args = parser.parse_args(argv)
+
+    suite = get_suite(suite_name)
+    if args.smoke:
+        if smoke is None:
+            parser.error("--smoke: this suite has no smoke size")
+        suite = smoke(suite)
+    out: Path = args.output or (RESULTS / suite_name)
+    out.mkdir(parents=True, exist_ok=True)
+    storage = out / "results.db"
+    argv_list = list(sys.argv[1:] if argv is None else argv)
+    command = "python " + shlex.join([f"benchmarks/{suite_name}.py", *argv_list])
+    parts: bool | list[str] = True
+    if args.parts is not None:
+        parts = [] if args.parts == "none" else [p.strip() for p in args.parts.split(",") if p.strip()]
+    try:
+        plan = plan_runs(suite, seeds=args.seeds, parts=parts, context={"command": command})
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in plan.skipped:
+        print(line, file=sys.stderr)
+    print(f"suite {suite.name}: {len(plan.specs)} runs -> {storage}", file=sys.stderr)
+    t0 = time.perf_counter()
+    if not args.report_only:
+        execute(plan.specs, f"sqlite:///{storage}", n_jobs=args.jobs, show_progress_bar=sys.stderr.isatty())
+    run_s = time.perf_counter() - t0
+    names = sorted({s.study_name for s in plan.specs})
+    df = load_results(storage, studies=names)
+    if df.empty:
+        print("error: no finished trials to report", file=sys.stderr)
+        return 1
+    t1 = time.perf_counter()
+    notes = [f"wall time of the runs: {run_s:.0f} s with {args.jobs} worker process(es) ({len(plan.specs)} runs)"]
+    notes += [line.replace("skipped", "Skipped", 1) for line in plan.skipped]
+    if args.smoke:
+        notes.append("**Smoke size**: every part at its smallest; the numbers show that it runs, not what it finds.")
+    rep = write_suite_report(
+        df,
+        out,
+        title=f"hpolab suite {suite.name}" + (" (smoke size)" if args.smoke else ""),
+        description=suite.description,
+        command=command,
+        budget=suite.table1_budget if suite.n_trials else None,
+        sections=suite.sections,
+        contexts=[c for c in study_contexts(storage) if c.get("study") in set(names)],
+        notes=notes,
+    )
+    report_s = time.perf_counter() - t1
+    (out / "commands.txt").write_text(command + "\n", encoding="utf-8")
+    timing = {
+        "suite": suite.name,
+        "smoke": bool(args.smoke),
+        "runs": len(plan.specs),
+        "jobs": args.jobs,
+        "run_seconds": round(run_s, 1),
+        "report_seconds": round(report_s, 1),
+        "skipped": plan.skipped,
+    }
+    (out / "wall_time.json").write_text(json.dumps(timing, indent=1) + "\n", encoding="utf-8")
+    print(f"runs {run_s:.0f} s, report {report_s:.0f} s -> {rep.markdown}", file=sys.stderr)
+    return 0

@@ -1,0 +1,374 @@
+"""Report sections that set a suite's results beside its paper's (seeds 002, 003, 004).
+
+:func:`section_paper` is a report section (``Section = Callable[[ReportContext], None]`` of
+:mod:`hpolab.analysis.report`): it finds the suite in the studies' bookkeeping and adds that paper's
+tables with this run's numbers beside them, then "Where this run differs from the paper, and why"
+from :attr:`hpolab.benchmarking.Suite.differences`. :func:`write_suite_report` writes a report with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hpolab._suites import Suite
+    from hpolab.analysis.report import Report, ReportContext
+
+__all__ = ["PAPER_TABLE1", "PAPER_TABLE4", "PAPER_TABLE6", "section_paper", "suite_of", "write_suite_report"]
+
+_logger = logging.getLogger("hpolab.analysis.papers")
+
+#: Seed 004's Table 6: validation accuracy of the best configuration per method (Xception, one run each).
+PAPER_TABLE6: dict[str, dict[str, float]] = {
+    "CIFAR-100": {"grid": 0.773, "random": 0.785, "asha": 0.830, "bayesian": 0.816},
+    "MIO-TCD (imbalanced subset)": {"grid": 0.966, "random": 0.965, "asha": 0.972, "bayesian": 0.968},
+    "Stanford Dogs": {"grid": 0.851, "random": 0.851, "asha": 0.854, "bayesian": 0.859},
+}
+
+#: Seed 004's Table 4: fANOVA importance pooled over its three data sets.
+PAPER_TABLE4: dict[str, float] = {
+    "lr": 0.187,
+    "image_size": 0.171,
+    "dropout": 0.138,
+    "finetune_layers": 0.037,
+    "batch_size": 0.029,
+    "optimizer": 0.025,
+}
+
+#: Seed 002's Table 1 (32 tasks, 10 evaluations): beats random, median change, mean change, mean rank.
+PAPER_TABLE1: dict[str, tuple[float, float, float, float]] = {
+    "GPT-4 Turbo": (81.25, 13.70, 19.83, 2.42),
+    "GPT-4": (68.75, 4.58, 8.54, 3.48),
+    "GPT-3.5 Turbo": (43.75, -0.82, -13.58, 3.84),
+    "Bayes Opt (RF)": (56.25, 2.11, 5.86, 3.45),
+    "Bayes Opt (GP)": (50.00, -0.01, -8.28, 3.80),
+}
+
+#: Which optimizer labels play the paper's methods in seed 004's table.
+_S004_METHODS = {"grid": "grid", "random": "random", "asha": "asha", "smac-gp": "bayesian", "tpe": "bayesian"}
+
+
+def suite_of(contexts: Sequence[Mapping[str, Any]]) -> list[Suite]:
+    """The named suites the studies were run by (from their bookkeeping), known ones only, in order."""
+    from hpolab._suites import SUITES
+
+    names: list[str] = []
+    for c in contexts:
+        name = (c.get("context") or {}).get("suite")
+        if name in SUITES and name not in names:
+            names.append(str(name))
+    return [SUITES[n] for n in names]
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    return "-" if not math.isfinite(x) else f"{x:.{digits}g}"
+
+
+def _acc_ci(values: Any) -> str:
+    from hpolab.analysis.metrics import mean_ci
+
+    ci = mean_ci(values)
+    if not math.isfinite(ci.mean):
+        return "-"
+    if not (math.isfinite(ci.low) and math.isfinite(ci.high)):
+        return f"{100 * ci.mean:.1f}% (n={ci.n})"
+    return f"{100 * ci.mean:.1f}% [{100 * ci.low:.1f}, {100 * ci.high:.1f}] (n={ci.n})"
+
+
+# ----------------------------------------------------------------------------- seed 004
+def _seed004(ctx: ReportContext, suite: Suite) -> None:
+    import pandas as pd
+
+    from hpolab.analysis.importance import importance_by_objective
+    from hpolab.analysis.metrics import budget_spent
+
+    doc = ctx.doc
+    df = ctx.methods_df
+    done = df[(df["state"] == "COMPLETE") & df["value"].notna()]
+    compared = sorted(o for o in done["objective"].unique() if str(o).endswith("-seed004"))
+    doc.h(2, "Seed 004, Table 6: best validation accuracy per method under one epoch budget")
+    if not compared:
+        doc.p("Not computed: no runs of the comparison (`cnn/<data set>-seed004`) in the results.")
+    else:
+        doc.p(
+            "Per method: validation accuracy (1 - error) of the best trial of each run, mean over seeds with a 95% "
+            "Student-t interval; trials and epochs spent per run. Every method had the same epoch budget per run "
+            "(seed 004: 400 epochs = 16 sets x 25 epochs)."
+        )
+        spent = budget_spent(df[df["objective"].isin(compared)])
+        for obj in compared:
+            g = done[done["objective"] == obj]
+            best = g.groupby(["optimizer", "seed"])["value"].min().reset_index()
+            rows = []
+            for opt in sorted(best["optimizer"].unique()):
+                acc = 1.0 - best[best["optimizer"] == opt]["value"].to_numpy(dtype=float)
+                s = spent[(spent["objective"] == obj) & (spent["optimizer"] == opt)]
+                rows.append(
+                    [
+                        f"`{opt}`",
+                        _acc_ci(acc),
+                        _fmt(float(s["n_trials"].mean()) if len(s) else math.nan),
+                        _fmt(float(s["budget_spent"].mean()) if len(s) else math.nan),
+                    ]
+                )
+            doc.p(f"`{obj}`:")
+            doc.table(["method", "best validation accuracy [95% CI]", "trials per run", "epochs per run"], rows)
+        doc.p("The paper's Table 6 (Xception fine-tuned; one run per method; Bayesian = Keras Tuner's GP):")
+        doc.table(
+            ["data set", "grid", "random", "ASHA", "Bayesian"],
+            [
+                [name, *[f"{100 * v[k]:.1f}%" for k in ("grid", "random", "asha", "bayesian")]]
+                for name, v in PAPER_TABLE6.items()
+            ],
+        )
+
+    # ---- Table 4: fANOVA
+    doc.h(2, "Seed 004, Table 4: fANOVA importance of the hyperparameters")
+    initial = sorted(o for o in done["objective"].unique() if str(o).endswith("-seed004-initial"))
+    tables: list[pd.DataFrame] = []
+    try:
+        if initial:
+            imp = importance_by_objective(done[done["objective"].isin(initial)], optimizers=["random"], seed=ctx.seed)
+            if not imp.empty:
+                tables.append(imp.assign(source="random trainings over Table 2A's space (Study I)"))
+        for obj in compared:
+            g = done[done["objective"] == obj]
+            for opt in sorted(g["optimizer"].unique()):
+                sub = g[g["optimizer"] == opt]
+                if sub["budget"].notna().any():  # ASHA: its trials at the full budget only
+                    sub = sub[sub["budget"] >= sub["max_budget"]]
+                imp = importance_by_objective(sub, seed=ctx.seed)
+                if not imp.empty:
+                    tables.append(imp.assign(source=f"`{opt}`'s trials in the comparison (all seeds)"))
+    except Exception as exc:  # the report goes on without this table, saying why
+        _logger.warning("fANOVA importance failed: %s", exc)
+        doc.p(f"Not computed: {type(exc).__name__}: {exc}")
+    if tables:
+        imp_all = pd.concat(tables, ignore_index=True)
+        ctx.report.tables["seed004_importance"] = imp_all
+        params = [p for p in PAPER_TABLE4 if p in set(imp_all["param"])]
+        params += sorted(set(imp_all["param"]) - set(params))
+        doc.p(
+            "Functional ANOVA (Optuna's FanovaImportanceEvaluator): each hyperparameter's share of the variance of "
+            "the validation error. Study I's random trainings sample the space without bias (the paper's method); "
+            "the per-method rows use each method's own trials, which a model-based method concentrates where it "
+            "searched (fANOVA needs 10 trials or more)."
+        )
+        rows = []
+        for (obj, source), g in imp_all.groupby(["objective", "source"], sort=False):
+            vals = dict(zip(g["param"], g["importance"], strict=True))
+            rows.append(
+                [
+                    f"`{obj}`",
+                    str(source),
+                    str(int(g["n_trials"].iloc[0])),
+                    *[_fmt(vals.get(p, math.nan)) for p in params],
+                ]
+            )
+        rows.append(
+            [
+                "seed 004, Table 4",
+                "60 trainings, 3 data sets",
+                "60",
+                *[_fmt(PAPER_TABLE4.get(p, math.nan)) for p in params],
+            ]
+        )
+        doc.table(["objective", "trials of", "n", *[f"`{p}`" for p in params]], rows)
+    elif not initial and not compared:
+        doc.p("Not computed: no seed 004 runs in the results.")
+    else:
+        doc.p("Not computed: too few trials (fANOVA needs 10 or more per objective).")
+
+    # ---- Table 7: transfer
+    from hpolab.analysis._transfer import CONDITION_ORDER, PAPER_TABLE7, transfer_summary, transfer_table
+
+    doc.h(2, "Seed 004, Table 7: hyperparameters tuned on a training subset, trained on the whole set")
+    try:
+        table = transfer_table(ctx.df, cache=ctx.out / "transfer.json", objective_kwargs={"threads": 1})
+    except Exception as exc:  # the report goes on without this table, saying why
+        _logger.warning("transfer table failed: %s", exc)
+        doc.p(f"Not computed: {type(exc).__name__}: {exc}")
+        table = None
+    if table is not None and table.empty:
+        doc.p("Not computed: no runs of the transfer study (`cnn/<data set>-seed004/<condition>`) in the results.")
+    elif table is not None:
+        ctx.report.tables["seed004_transfer"] = table
+        summary = transfer_summary(table, params=("lr", "dropout", "optimizer", "finetune_layers"))
+        doc.p(
+            "For each training subset, ASHA's best configuration per seed (validation error on the subset, at the "
+            "largest budget it reached) is trained on the whole training split for the full number of epochs and "
+            "scored on the held-out test split. Accuracy: mean over seeds with a 95% Student-t interval. Config: "
+            "seed 0's (lr, dropout, optimizer, trained blocks). The paper's row is beside (MIO-TCD, one run)."
+        )
+        rows = []
+        records: list[dict[str, Any]] = summary.to_dict("records")  # type: ignore[assignment]
+        for r in records:
+            cfg: dict[str, Any] = r["configs"][0] if r["configs"] else {}
+            paper = PAPER_TABLE7.get(str(r["condition"]))
+            sub_acc = float(r["subset_accuracy"])
+            chosen = table[(table["base"] == r["base"]) & (table["condition"] == r["condition"])]
+            rows.append(
+                [
+                    f"`{r['base']}`",
+                    CONDITION_ORDER.get(str(r["condition"]), str(r["condition"])),
+                    f"{_fmt(float(cfg.get('lr', math.nan)))}, {_fmt(float(cfg.get('dropout', math.nan)))}, "
+                    f"{cfg.get('optimizer', '-')}, {cfg.get('finetune_layers', '-')}",
+                    f"{100 * sub_acc:.1f}%" if math.isfinite(sub_acc) else "-",
+                    _acc_ci(chosen["test_accuracy"]),
+                    "-" if paper is None else f"{paper[0]}, {paper[1]}, {paper[2]}, {paper[3]}: {100 * paper[4]:.0f}%",
+                ]
+            )
+        doc.table(
+            [
+                "objective",
+                "tuned on",
+                "config (seed 0)",
+                "accuracy on the subset (validation)",
+                "test accuracy, trained on the whole set [95% CI]",
+                "paper: config, test accuracy",
+            ],
+            rows,
+        )
+
+
+# ----------------------------------------------------------------------------- seed 002
+def _seed002(ctx: ReportContext, suite: Suite) -> None:
+    doc = ctx.doc
+    doc.h(2, "Seed 002, Table 1 of the paper, beside this run's")
+    doc.p(
+        "The paper's Table 1 (32 HPOBench tasks, 10 evaluations, random search from a bootstrap of 500 "
+        "configurations per task; mean rank among its 5 methods and random):"
+    )
+    doc.table(
+        ["method", "beats random", "median change", "mean change", "mean rank"],
+        [[k, f"{v[0]:.2f}%", f"{v[1]:.2f}%", f"{v[2]:.2f}%", f"{v[3]:.2f}"] for k, v in PAPER_TABLE1.items()],
+    )
+    t1 = ctx.report.tables.get("table1")
+    labels = set(ctx.optimizers)
+    notes = []
+    if {"tpe", "tpe-startup3"} <= labels:
+        notes.append(
+            "`tpe` is Optuna's default (10 random start-up trials): at 10 evaluations it is random search, so its "
+            "row measures random search's luck. `tpe-startup3` models after 3 trials; it is the TPE that matches "
+            "the paper's Bayesian baselines (SMAC's initial design is at most a quarter of the budget: 2 of 10)."
+        )
+    if t1 is not None and not t1.empty:
+        for label in ("tpe", "tpe-startup3", "smac-rf", "smac-gp", "llm"):
+            if label in t1.index:
+                r: dict[Any, Any] = t1.loc[label].to_dict()
+                notes.append(
+                    f"`{label}` here: beats random on {r['beats_random']:.1f}% of {int(r['n_tasks'])} tasks, median "
+                    f"change {r['median_change']:.2f}%, mean rank {r['mean_rank']:.2f}."
+                )
+    if notes:
+        doc.bullets(notes)
+
+
+# ----------------------------------------------------------------------------- seed 003
+def _seed003(ctx: ReportContext, suite: Suite) -> None:
+    from hpolab.analysis.metrics import mean_ci
+
+    doc = ctx.doc
+    doc.h(2, "Seed 003: the three modes (text, text plus plot, plot only)")
+    if suite.simulated and any(str(o).startswith("llm") for o in ctx.optimizers):
+        doc.p(f"**Simulation.** {suite.simulated}")
+    done = ctx.methods_df[(ctx.methods_df["state"] == "COMPLETE") & ctx.methods_df["value"].notna()]
+    rows = []
+    for model in ("svm", "xgboost"):
+        g = done[done["objective"].str.startswith(f"ml/{model}/")]
+        if g.empty:
+            continue
+        best = g.groupby(["optimizer", "objective", "seed"])["value"].min().reset_index()
+        for opt in sorted(best["optimizer"].unique()):
+            ci = mean_ci(best[best["optimizer"] == opt]["value"].to_numpy(dtype=float))
+            rows.append(
+                [
+                    model,
+                    f"`{opt}`",
+                    f"{_fmt(ci.mean, 4)} [{_fmt(ci.low, 4)}, {_fmt(ci.high, 4)}]",
+                    str(best[best["optimizer"] == opt]["objective"].nunique()),
+                ]
+            )
+    if rows:
+        doc.p(
+            "Best validation error after 10 evaluations, mean over the model's tasks and seeds with a 95% t-interval "
+            "(the paper's Figures 2 and 3 plot the same per task; the per-task table above has them here)."
+        )
+        doc.table(["model", "method", "best error [95% CI]", "tasks"], rows)
+
+
+_PAPERS = {"seed002": _seed002, "seed003": _seed003, "seed004": _seed004}
+
+
+def section_paper(ctx: ReportContext) -> None:
+    """The paper's tables beside this run's, and where the run differs from the paper (seed suites only)."""
+    for suite in suite_of(ctx.contexts):
+        if suite.paper in _PAPERS:
+            _PAPERS[suite.paper](ctx, suite)
+        if suite.differences:
+            ctx.doc.h(2, "Where this run differs from the paper, and why")
+            ctx.doc.bullets(list(suite.differences))
+
+
+def write_suite_report(
+    df: pd.DataFrame,
+    out_dir: str | os.PathLike[str],
+    **kwargs: Any,
+) -> Report:
+    """:func:`hpolab.analysis.report.write_report` plus :func:`section_paper`.
+
+    When the report module lists :func:`section_paper` among its sections this is ``write_report``
+    itself; otherwise the paper sections are rendered after it and appended to report.md and
+    report.html.
+
+    Args:
+        df: Trial table.
+        out_dir: Output folder.
+        **kwargs: Everything :func:`~hpolab.analysis.report.write_report` takes.
+    """
+    from hpolab.analysis import report as R
+
+    rep = R.write_report(df, out_dir, **kwargs)
+    if section_paper in R.SECTIONS:
+        return rep
+    out = Path(out_dir)
+    methods_df = df[df["optimizer"] != R.POOL_LABEL]
+    ctx = R.ReportContext(
+        df=df,
+        out=out,
+        doc=R._Doc(),
+        report=rep,
+        title=str(kwargs.get("title", "")),
+        description=kwargs.get("description"),
+        command=kwargs.get("command"),
+        budget=kwargs.get("budget"),
+        sections=tuple(kwargs.get("sections", ())),
+        contexts=kwargs.get("contexts", ()),
+        seed=int(kwargs.get("seed", 0)),
+        n_bootstrap=int(kwargs.get("n_bootstrap", 1000)),
+        notes=kwargs.get("notes", ()),
+        methods_df=methods_df,
+        optimizers=sorted(methods_df["optimizer"].unique()),
+        objectives=sorted(df["objective"].unique()),
+        seeds=sorted({int(s) for s in methods_df["seed"].unique()}),
+    )
+    section_paper(ctx)
+    if not ctx.doc.blocks:
+        return rep
+    extra_md = ctx.doc.markdown(out)
+    rep.markdown.write_text(rep.markdown.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + extra_md, encoding="utf-8")
+    page = rep.html.read_text(encoding="utf-8")
+    body = ctx.doc.html(str(kwargs.get("title", "")))
+    start = body.index("</style></head><body>") + len("</style></head><body>")
+    inner = body[start : body.rindex("</body></html>")]
+    cut = page.rindex("</body></html>")
+    rep.html.write_text(page[:cut] + inner + page[cut:], encoding="utf-8")
+    rep.images += [Path(b[1][0]) for b in ctx.doc.blocks if b[0] == "img"]
+    return rep
