@@ -225,8 +225,8 @@ class OpenAIClient:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._usage = LLMUsage()
-        #: Prompt tokens per character of the prompts seen so far (the rate limiter's estimate; starts high).
-        self._tokens_per_char = 0.5
+        #: Most prompt tokens per character seen in an answer (the rate limiter's estimate; None before the first).
+        self._tokens_per_char: float | None = None
         #: Counters of what happened on the wire (see the class docstring).
         self.stats: dict[str, int] = {}
         http = _http_module(openai)
@@ -306,7 +306,10 @@ class OpenAIClient:
             return 0
         chars, images = self._prompt_chars(body)
         n_messages = len(body.get("messages") or [])
-        prompt = math.ceil(chars * self._tokens_per_char * 1.1) + 8 * n_messages + 16 + _IMAGE_TOKENS * images
+        # before the first answer, two characters a token (tokenizers average three to four); then the most
+        # tokens per character seen so far, plus 10%
+        ratio = 0.5 if self._tokens_per_char is None else self._tokens_per_char * 1.1
+        prompt = math.ceil(chars * ratio) + 8 * n_messages + 16 + _IMAGE_TOKENS * images
         completion = int(body.get("max_completion_tokens") or body.get("max_tokens") or 4096)
         return prompt + completion
 
@@ -324,7 +327,7 @@ class OpenAIClient:
             chars = 0
         if chars > 0 and prompt > 0:
             with self._lock:
-                self._tokens_per_char = max(self._tokens_per_char, prompt / chars)
+                self._tokens_per_char = max(self._tokens_per_char or 0.0, prompt / chars)
         return prompt + completion
 
     # ------------------------------------------------------------------ requests

@@ -60,6 +60,8 @@ class FakeOpenAIServer:
         self.throttled = 0
         #: Most requests and tokens ever inside one window (accepted requests only).
         self.peak: tuple[int, int] = (0, 0)
+        #: (prompt_tokens, completion_tokens) of every answer sent with usage.
+        self.reported: list[tuple[int, int]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -137,6 +139,8 @@ class FakeOpenAIServer:
         if refusal is not None:
             message["refusal"] = refusal
         prompt, completion = usage or self.usage(body, text or refusal or "")
+        with self.lock:
+            self.reported.append((prompt, completion))
         return {
             "id": "chatcmpl-test",
             "object": "chat.completion",
