@@ -71,9 +71,20 @@ def test_llama_cpp_threads_cover_prompt_reading():
     assert LlamaCppClient(n_threads=1, n_threads_batch=2)._llama.context_params.n_threads_batch == 2
 
 
+def test_llama_cpp_default_is_one_thread_unless_set(monkeypatch):
+    # one thread by default (fast when the cores are busy); HPOLAB_LLM_THREADS or n_threads= set more
+    monkeypatch.delenv("HPOLAB_LLM_THREADS", raising=False)
+    client = LlamaCppClient()
+    assert (client._llama.n_threads, client._llama.context_params.n_threads_batch) == (1, 1)
+    monkeypatch.setenv("HPOLAB_LLM_THREADS", "2")
+    client = LlamaCppClient()
+    assert (client._llama.n_threads, client._llama.context_params.n_threads_batch) == (2, 2)
+    assert LlamaCppClient(n_threads=1)._llama.n_threads == 1  # the argument wins over the variable
+
+
 @pytest.mark.slow
 def test_in_process_llama_cpp_study():
-    client = LlamaCppClient(n_threads=2)
+    client = LlamaCppClient()  # the default thread count
     optimizer = LLMOptimizer(SPACE, client, seed=0)
     study = hpolab.create_study(FunctionObjective(_loss, SPACE, description=DESCRIPTION), optimizer)
     study.optimize(n_trials=10)
@@ -97,7 +108,7 @@ def llama_server(tmp_path):
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(default_gguf_path()),
         "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "4096", "--n_threads", "2", "--model_alias", "smollm2",
+        "--n_ctx", "4096", "--n_threads", "1", "--model_alias", "smollm2",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = (tmp_path / "server.log").open("wb")
