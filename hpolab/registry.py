@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from hpolab._errors import HpolabError
 
 if TYPE_CHECKING:
     from hpolab.objectives.base import Objective
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 
-class UnknownNameError(ValueError):
+class UnknownNameError(HpolabError, ValueError):
     """A name that is not registered; the message lists the known ones."""
 
 
@@ -101,6 +102,25 @@ _OPTIMIZERS: dict[str, _Entry] = {
         "hpolab.llm._warmstart:make_llm_smac",
         "SMAC (random forest) warm-started with LLM proposals (seed 002; n_initial=)",
         extra="smac",
+    ),
+    "llm-hybrid": _Entry(
+        "hpolab.llm._hybrid:make_llm_hybrid",
+        "Hybrid: core (TPE; core=), LLM and portfolio (records=) sources, adaptive bandit or fixed policy (policy=)",
+        extra="local",
+    ),
+    "llm-hybrid-nollm": _Entry(
+        "hpolab.llm._controls:HybridNoLLM", "Control: llm-hybrid with the LLM removed (core and portfolio only)"
+    ),
+    "llm-hybrid-placebo": _Entry(
+        "hpolab.llm._controls:HybridPlacebo",
+        "Control: llm-hybrid whose LLM answers at random in the space (placebo='random' / 'permute')",
+    ),
+    "default-first": _Entry(
+        "hpolab.llm._controls:DefaultFirst", "Control: the space's default config first, then the core (core=)"
+    ),
+    "counting-prior": _Entry(
+        "hpolab.llm._controls:CountingPriorHybrid",
+        "Control: llm-hybrid with the LLM replaced by value counts of other tasks' best configs (records=)",
     ),
     "llm-finetuned": _Entry(
         "hpolab.llm.finetune._optimizer:FineTunedLLMOptimizer",

@@ -158,8 +158,7 @@ class MultimodalLLMOptimizer(LLMOptimizer):
         curves: list[list[float] | None] = []
         shown = self._dialogue[-len(history) :]
         for item in shown:
-            record = self._records.get(item["id"])
-            result = record.result if record is not None else None
+            result = item.get("result")
             if result is not None and result.state is TrialState.COMPLETE and result.value is not None:
                 losses.append(float(result.value))
             else:

@@ -17,11 +17,19 @@ The policy of :func:`propose_config`, in order:
    assistant's message), sampled at ``reask_temperature``; a request that failed for good (a
    :class:`LLMClientError` after the client's own retries) is sent once more as it was. If that
    gives a usable config the outcome is ``"reasked"``.
-5. Still nothing: a random sample from the space; outcome ``"fallback"``.
+5. Still nothing: the ``delegate`` answers (in the hybrid optimizer, its classic core; counted
+   ``fallback_delegated``), or without one a random sample from the space; outcome ``"fallback"``.
 6. Duplicates: a config equal to one in ``seen`` (already evaluated or already proposed) is
-   re-asked once quoting the duplicate (``on_duplicate="reask"``), then perturbed
-   (:func:`perturb_config`), then replaced by a random sample; ``on_duplicate="perturb"`` skips the
-   re-ask. Only a space with nothing unseen left keeps a duplicate (flag ``duplicate_kept``).
+   re-asked once (``on_duplicate="reask"``), naming the evaluated configurations as forbidden;
+   if the answer is still a duplicate, the ``delegate`` answers (``duplicate_delegated``), or
+   without one the duplicate is perturbed (:func:`perturb_config`, ``perturbed``), then replaced by
+   a random sample (``duplicate_random``). ``on_duplicate="delegate"`` hands a duplicate to the
+   delegate without a re-ask, ``on_duplicate="perturb"`` perturbs it without a re-ask. Only a space
+   with nothing unseen left keeps a duplicate (``duplicate_kept``). Every path is counted and
+   named in ``Proposed.duplicate_handling``: a duplicate is never replaced silently.
+7. Declining: with ``keep_config`` given, the model may answer ``{"keep": true}`` (or ``keep``) to
+   keep the classic optimizer's proposal; outcome ``"declined"`` and the config is ``keep_config``.
+   Without it, such an answer is unusable and re-asked.
 """
 
 from __future__ import annotations
@@ -30,9 +38,9 @@ import json
 import logging
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
@@ -48,6 +56,7 @@ __all__ = [
     "Proposed",
     "check_answer",
     "extract_config",
+    "is_keep",
     "perturb_config",
     "propose_config",
 ]
@@ -65,9 +74,15 @@ REASK_TEMPLATE = (
 DUPLICATE_TEMPLATE = (
     "The config {config} was already evaluated. Propose a different config in the same JSON format. Config:"
 )
+FORBIDDEN_TEMPLATE = (
+    "The config {config} was already evaluated. These configs were all evaluated already and must not be "
+    "proposed again:\n{forbidden}\nPropose a different config in the same JSON format. Config:"
+)
+#: Most evaluated configurations named in a duplicate re-ask (the most recent ones).
+MAX_FORBIDDEN = 30
 
-Outcome = Literal["valid", "repaired", "reasked", "fallback"]
-Status = Literal["valid", "repaired", "unusable"]
+Outcome = Literal["valid", "repaired", "reasked", "fallback", "declined"]
+Status = Literal["valid", "repaired", "unusable", "keep"]
 
 
 @dataclass
@@ -94,7 +109,8 @@ class AnswerCheck:
     """An answer parsed, validated and repaired.
 
     Attributes:
-        status: ``"valid"`` (as given), ``"repaired"`` or ``"unusable"``.
+        status: ``"valid"`` (as given), ``"repaired"``, ``"unusable"``, or ``"keep"`` (the model
+            declined, see :func:`propose_config`).
         config: The valid configuration (``None`` if unusable).
         parsed: The parse step's result.
         changes: What the repair changed (and textual fixes of the parse step).
@@ -114,10 +130,11 @@ class Proposed:
 
     Attributes:
         config: A configuration that passes ``space.validate``.
-        outcome: ``"valid"``, ``"repaired"``, ``"reasked"`` or ``"fallback"``.
+        outcome: ``"valid"``, ``"repaired"``, ``"reasked"``, ``"fallback"`` or ``"declined"``.
         counters: Counts of what happened (``valid``, ``repaired``, ``reasked``, ``fallback``,
-            ``parse_error``, ``client_error``, ``duplicate``, ``duplicate_reasked``,
-            ``perturbed``, ``duplicate_random``, ``duplicate_kept``); zero counts are left out.
+            ``fallback_delegated``, ``declined``, ``parse_error``, ``client_error``, ``duplicate``,
+            ``duplicate_reasked``, ``duplicate_delegated``, ``perturbed``, ``duplicate_random``,
+            ``duplicate_kept``); zero counts are left out.
         changes: Repair notes of the accepted answer (and perturbation notes).
         errors: Errors met on the way (parse / client / duplicate), in order.
         exchanges: One dict per model call: ``kind`` (``ask`` / ``reask`` / ``duplicate_reask``),
@@ -125,7 +142,8 @@ class Proposed:
             ``completion_tokens``, ``latency_s``, ``temperature``, ``status``, ``error``.
         answer: The text of the accepted answer (``None`` for a fallback); chat mode shows it
             back to the model.
-        duplicate_handling: ``None``, ``"reask"``, ``"perturb"``, ``"random"`` or ``"kept"``.
+        duplicate_handling: ``None``, ``"reask"``, ``"delegate"``, ``"perturb"``, ``"random"`` or ``"kept"``.
+        delegated: Whether the config came from the ``delegate`` (declined, duplicate or fallback).
     """
 
     config: dict[str, Any]
@@ -136,6 +154,7 @@ class Proposed:
     exchanges: list[dict[str, Any]]
     answer: str | None
     duplicate_handling: str | None = None
+    delegated: bool = False
 
     @property
     def prompt_tokens(self) -> int:
@@ -508,7 +527,7 @@ def _random_unseen(
     space: SearchSpace, rng: np.random.Generator, seen: Collection[Any], tries: int = 200
 ) -> dict[str, Any] | None:
     for _ in range(tries):
-        config = space.validate(space._sample_one(rng))
+        config = space.validate(space.sample(rng=rng))  # type: ignore[arg-type]
         if space.key(config) not in seen:
             return config
     return None
@@ -549,7 +568,30 @@ def _call(
         cached=bool(isinstance(completion.raw, dict) and completion.raw.get("cached")),
         error=None,
     )
+    cost = getattr(completion, "cost", None)  # set by clients that price their calls
+    if isinstance(cost, (int, float)):
+        record["cost"] = float(cost)
     return record, completion.text, None
+
+
+def is_keep(text: str | None) -> bool:
+    """Whether an answer declines to propose: ``{"keep": true}``, ``keep`` or ``"keep"``."""
+    if not isinstance(text, str):
+        return False
+    stripped = text.strip().strip("`").strip()
+    if stripped.lower().strip("\"'.! ") == "keep":
+        return True
+    try:
+        obj = json.loads(stripped)
+    except (ValueError, RecursionError):
+        match = re.search(r"\{\s*[\"']?keep[\"']?\s*:\s*(true|True|1|\"yes\")\s*\}", stripped)
+        return match is not None
+    return isinstance(obj, Mapping) and len(obj) == 1 and bool(obj.get("keep")) is True
+
+
+def _forbidden_text(configs: Sequence[Mapping[str, Any]]) -> str:
+    shown = list(configs)[-MAX_FORBIDDEN:]
+    return "\n".join(json.dumps(dict(c)) for c in shown)
 
 
 def propose_config(
@@ -565,16 +607,19 @@ def propose_config(
     reask_temperature: float = 0.7,
     seed: int | None = None,
     max_tokens: int = 256,
-    on_duplicate: Literal["reask", "perturb"] = "reask",
+    on_duplicate: Literal["reask", "perturb", "delegate"] = "reask",
     reask_template: str = REASK_TEMPLATE,
-    duplicate_template: str = DUPLICATE_TEMPLATE,
+    duplicate_template: str = FORBIDDEN_TEMPLATE,
     perturb_scale: float = 0.1,
+    evaluated: Sequence[Mapping[str, Any]] = (),
+    delegate: Callable[[str], Mapping[str, Any]] | None = None,
+    keep_config: Mapping[str, Any] | None = None,
 ) -> Proposed:
     """Ask ``client`` for one configuration and make sure it is valid and new.
 
-    The policy (parse, validate, repair, one re-ask quoting the error, random fallback, duplicate
-    handling) is described in the module docstring. This function never raises for a bad answer
-    or a failed request: it always returns a valid configuration and says what happened.
+    The policy (parse, validate, repair, one re-ask quoting the error, fallback, duplicate
+    handling, declining) is described in the module docstring. This function never raises for a
+    bad answer or a failed request: it always returns a valid configuration and says what happened.
 
     Args:
         client: The model.
@@ -588,128 +633,204 @@ def propose_config(
         reask_temperature: Temperature of re-asks (above 0 so a re-ask can differ).
         seed: Sampling seed of the first ask (re-asks use ``seed + 1``, ``seed + 2``).
         max_tokens: Most tokens per answer.
-        on_duplicate: ``"reask"`` or ``"perturb"``.
+        on_duplicate: ``"reask"``, ``"perturb"`` or ``"delegate"`` (needs ``delegate``).
         reask_template: Re-ask text with ``{error}`` and ``{names}`` fields.
-        duplicate_template: Duplicate re-ask text with a ``{config}`` field.
+        duplicate_template: Duplicate re-ask text with ``{config}`` and ``{forbidden}`` fields.
         perturb_scale: Step of :func:`perturb_config`.
+        evaluated: The configurations named as forbidden in a duplicate re-ask (the last
+            :data:`MAX_FORBIDDEN`); empty names only the duplicate.
+        delegate: ``delegate(reason) -> config``: who answers when the model cannot (a duplicate
+            after the re-ask, no usable answer, or a declined proposal); ``None`` for the
+            perturbation and random fallbacks.
+        keep_config: The classic optimizer's proposal the model may keep by answering
+            ``{"keep": true}``; ``None`` when declining is not allowed.
 
     Returns:
         The configuration and the record of how it was obtained.
     """
-    if on_duplicate not in ("reask", "perturb"):
-        raise ValueError(f"on_duplicate: {on_duplicate!r} is not 'reask' or 'perturb'")
+    if on_duplicate not in ("reask", "perturb", "delegate"):
+        raise ValueError(f"on_duplicate: {on_duplicate!r} is not 'reask', 'perturb' or 'delegate'")
+    if on_duplicate == "delegate" and delegate is None:
+        raise ValueError("on_duplicate: 'delegate' needs a delegate (the hybrid optimizer gives its core)")
     _check_messages(messages)
-    counters: dict[str, int] = {}
-
-    def count(key: str) -> None:
-        counters[key] = counters.get(key, 0) + 1
-
-    exchanges: list[dict[str, Any]] = []
-    errors: list[str] = []
-    seen_set = set(seen)
+    run = _Run(client, space, images, json_schema, max_tokens, seed)
     names = ", ".join(space.names)
+    seen_set = set(seen)
 
-    def seed_at(k: int) -> int | None:
-        return None if seed is None else int(seed) + k
-
-    record, text, client_error = _call(
-        client,
-        "ask",
-        messages,
-        images,
-        json_schema=json_schema,
-        temperature=temperature,
-        seed=seed_at(0),
-        max_tokens=max_tokens,
-    )
-    exchanges.append(record)
-    check = None if text is None else check_answer(text, space)
-    outcome: Outcome
-    answer: str | None = text
-    if check is not None and check.status != "unusable":
-        outcome = check.status  # type: ignore[assignment]
+    # 1-4: ask, then one re-ask quoting the error when the answer is unusable.
+    text, error = run.ask("ask", messages, temperature, 0)
+    check, error = _check(text, error, space, keep_config)
+    outcome: Outcome | None = None
+    if check is not None:
+        outcome = "declined" if check.status == "keep" else check.status  # type: ignore[assignment]
+        run.mark(check.status)
     else:
-        error = client_error or (check.error if check is not None else None) or "no configuration found"
-        count("client_error" if client_error else "parse_error")
-        errors.append(error)
-        record["status"] = "unusable"
-        record["error"] = record.get("error") or error
+        run.fail(error)
         followup = list(messages)
         if text is not None:
             followup.append({"role": "assistant", "content": text[:2000]})
         followup.append({"role": "user", "content": reask_template.format(error=error, names=names)})
-        reask_messages = followup if client_error is None else list(messages)
-        record, text, client_error = _call(
-            client,
-            "reask",
-            reask_messages,
-            images,
-            json_schema=json_schema,
-            temperature=reask_temperature,
-            seed=seed_at(1),
-            max_tokens=max_tokens,
-        )
-        exchanges.append(record)
-        check = None if text is None else check_answer(text, space)
-        answer = text
-        if check is not None and check.status != "unusable":
-            outcome = "reasked"
-            count("reasked")
+        text, error = run.ask("reask", followup if text is not None else list(messages), reask_temperature, 1)
+        check, error = _check(text, error, space, keep_config)
+        if check is not None:
+            outcome = "declined" if check.status == "keep" else "reasked"
+            run.count("reasked")
+            run.mark(check.status)
         else:
-            error = client_error or (check.error if check is not None else None) or "no configuration found"
-            count("client_error" if client_error else "parse_error")
-            errors.append(error)
+            run.fail(error)
+    # 5: no usable answer.
+    if check is None or outcome is None:
+        run.count("fallback")
+        if delegate is not None:
+            run.count("fallback_delegated")
+            config = space.validate(delegate("fallback"))
+            return run.result(config, "fallback", [], None, delegated=True)
+        config = _random_unseen(space, rng, seen_set) or space.validate(space.sample(rng=rng))  # type: ignore[arg-type]
+        _logger.info(
+            "no usable answer (%s); fell back to a random configuration", run.errors[-1] if run.errors else "?"
+        )
+        return run.result(config, "fallback", [], None)
+    if outcome in ("valid", "repaired"):
+        run.count(outcome)
+    # 7: declined.
+    if check.status == "keep" and keep_config is not None:  # _check reports "keep" only with a keep_config
+        run.count("declined")
+        return run.result(space.validate(keep_config), "declined", [], text, delegated=True)
+    config = cast(dict[str, Any], check.config)  # a usable, non-keep check always holds a config
+    if space.key(config) not in seen_set:
+        return run.result(config, outcome, list(check.changes), text)
+    # 6: a duplicate.
+    run.count("duplicate")
+    run.errors.append(f"duplicate of an evaluated config: {json.dumps(config)}")
+    if on_duplicate == "reask":
+        followup = [*messages, {"role": "assistant", "content": (text or "")[:2000]}]
+        followup.append(
+            {
+                "role": "user",
+                "content": duplicate_template.format(
+                    config=json.dumps(config), forbidden=_forbidden_text(evaluated or [config])
+                ),
+            }
+        )
+        dup_text, dup_error = run.ask("duplicate_reask", followup, max(reask_temperature, 0.1), 2)
+        dup_check, _ = _check(dup_text, dup_error, space, None)
+        if dup_check is not None and dup_check.config is not None and space.key(dup_check.config) not in seen_set:
+            run.count("duplicate_reasked")
+            run.mark(dup_check.status)
+            return run.result(dup_check.config, outcome, list(dup_check.changes), dup_text, "reask")
+        run.mark("duplicate" if dup_check is not None else "unusable")
+    if delegate is not None and on_duplicate in ("reask", "delegate"):
+        candidate = space.validate(delegate("duplicate"))
+        if space.key(candidate) not in seen_set:
+            run.count("duplicate_delegated")
+            return run.result(candidate, outcome, [], text, "delegate", delegated=True)
+    changes = list(check.changes)
+    for attempt in range(30):
+        candidate, notes = perturb_config(space, config, rng, perturb_scale * (1 + attempt // 5))
+        if space.key(candidate) not in seen_set:
+            run.count("perturbed")
+            return run.result(candidate, outcome, changes + notes, text, "perturb")
+    candidate_random = _random_unseen(space, rng, seen_set)
+    if candidate_random is not None:
+        run.count("duplicate_random")
+        return run.result(candidate_random, outcome, changes, text, "random")
+    run.count("duplicate_kept")
+    return run.result(config, outcome, changes, text, "kept")
+
+
+def _check(
+    text: str | None, client_error: str | None, space: SearchSpace, keep_config: Mapping[str, Any] | None
+) -> tuple[AnswerCheck | None, str]:
+    """A usable check of ``text`` (status ``valid`` / ``repaired`` / ``keep``) or ``None`` and the error."""
+    if text is None:
+        return None, client_error or "no answer"
+    if is_keep(text):
+        if keep_config is not None:
+            return AnswerCheck("keep", None, ParsedAnswer(None, "keep")), ""
+        return None, "declining (keep) is not allowed for this trial; propose a config"
+    check = check_answer(text, space)
+    if check.status == "unusable":
+        return None, check.error or "no configuration found"
+    return check, ""
+
+
+class _Run:
+    """The model calls and counters of one :func:`propose_config`."""
+
+    def __init__(
+        self,
+        client: LLMClient,
+        space: SearchSpace,
+        images: Sequence[bytes],
+        json_schema: Mapping[str, Any] | None,
+        max_tokens: int,
+        seed: int | None,
+    ) -> None:
+        self.client = client
+        self.space = space
+        self.images = images
+        self.json_schema = json_schema
+        self.max_tokens = max_tokens
+        self.seed = seed
+        self.counters: dict[str, int] = {}
+        self.errors: list[str] = []
+        self.exchanges: list[dict[str, Any]] = []
+        self._client_failed = False
+
+    def count(self, key: str) -> None:
+        self.counters[key] = self.counters.get(key, 0) + 1
+
+    def ask(
+        self, kind: str, messages: Sequence[Mapping[str, Any]], temperature: float, offset: int
+    ) -> tuple[str | None, str | None]:
+        seed = None if self.seed is None else int(self.seed) + offset
+        record, text, client_error = _call(
+            self.client,
+            kind,
+            messages,
+            self.images,
+            json_schema=self.json_schema,
+            temperature=temperature,
+            seed=seed,
+            max_tokens=self.max_tokens,
+        )
+        self.exchanges.append(record)
+        self._client_failed = client_error is not None
+        return text, client_error
+
+    def mark(self, status: str) -> None:
+        if self.exchanges:
+            self.exchanges[-1]["status"] = status
+
+    def fail(self, error: str) -> None:
+        self.count("client_error" if self._client_failed else "parse_error")
+        self.errors.append(error)
+        if self.exchanges:
+            record = self.exchanges[-1]
             record["status"] = "unusable"
             record["error"] = record.get("error") or error
-            outcome = "fallback"
-    if outcome == "fallback" or check is None or check.config is None:
-        count("fallback")
-        config = _random_unseen(space, rng, seen_set) or space.validate(space._sample_one(rng))
-        _logger.info("no usable answer (%s); fell back to a random configuration", errors[-1] if errors else "?")
-        return Proposed(config, "fallback", counters, [], errors, exchanges, None)
-    record["status"] = check.status
-    if outcome in ("valid", "repaired"):
-        count(outcome)
-    config = check.config
-    changes = list(check.changes)
-    duplicate_handling: str | None = None
-    if space.key(config) in seen_set:
-        count("duplicate")
-        errors.append(f"duplicate of an evaluated config: {json.dumps(config)}")
-        if on_duplicate == "reask":
-            followup = [*messages, {"role": "assistant", "content": (answer or "")[:2000]}]
-            followup.append({"role": "user", "content": duplicate_template.format(config=json.dumps(config))})
-            record, text, client_error = _call(
-                client,
-                "duplicate_reask",
-                followup,
-                images,
-                json_schema=json_schema,
-                temperature=max(reask_temperature, 0.1),
-                seed=seed_at(2),
-                max_tokens=max_tokens,
-            )
-            exchanges.append(record)
-            dup_check = None if text is None else check_answer(text, space)
-            if dup_check is not None and dup_check.config is not None and space.key(dup_check.config) not in seen_set:
-                record["status"] = dup_check.status
-                count("duplicate_reasked")
-                return Proposed(
-                    dup_check.config, outcome, counters, list(dup_check.changes), errors, exchanges, text, "reask"
-                )
-            record["status"] = "duplicate" if dup_check is not None and dup_check.config is not None else "unusable"
-        for attempt in range(30):
-            candidate, notes = perturb_config(space, config, rng, perturb_scale * (1 + attempt // 5))
-            if space.key(candidate) not in seen_set:
-                count("perturbed")
-                return Proposed(candidate, outcome, counters, changes + notes, errors, exchanges, answer, "perturb")
-        candidate_random = _random_unseen(space, rng, seen_set)
-        if candidate_random is not None:
-            count("duplicate_random")
-            return Proposed(candidate_random, outcome, counters, changes, errors, exchanges, answer, "random")
-        count("duplicate_kept")
-        duplicate_handling = "kept"
-    return Proposed(config, outcome, counters, changes, errors, exchanges, answer, duplicate_handling)
+
+    def result(
+        self,
+        config: dict[str, Any],
+        outcome: Outcome,
+        changes: list[str],
+        answer: str | None,
+        duplicate_handling: str | None = None,
+        *,
+        delegated: bool = False,
+    ) -> Proposed:
+        return Proposed(
+            config,
+            outcome,
+            dict(self.counters),
+            changes,
+            list(self.errors),
+            self.exchanges,
+            answer,
+            duplicate_handling,
+            delegated,
+        )
 
 
 def _check_messages(messages: Sequence[Mapping[str, Any]]) -> None:

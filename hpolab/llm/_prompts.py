@@ -22,9 +22,12 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_TEMPLATES",
+    "ClassicState",
+    "KEEP_ANSWER",
     "HistoryEntry",
     "PromptTemplates",
     "chat_messages",
+    "classic_state_text",
     "compressed_messages",
     "example_config",
     "format_config",
@@ -58,6 +61,13 @@ class PromptTemplates:
         fidelity_note: Appended to a loss measured at a reduced budget: ``{name}``, ``{budget}``.
         image_note: Multimodal: the sentence that says a plot is attached (no fields).
         loss_format: How a loss is written: ``{loss}`` (a float).
+        classic_header: Classic state (Centaur): first line; ``{core}`` (the classic optimizer's name).
+        classic_incumbent: Classic state: ``{config}``, ``{metric_short}``, ``{loss}``.
+        classic_top: Classic state: before the top-k lines; ``{k}``.
+        classic_top_line: Classic state: ``{config}``, ``{metric_short}``, ``{loss}``.
+        classic_proposal: Classic state: the classic optimizer's own next proposal; ``{core}``, ``{config}``.
+        keep_option: Classic state: how to decline (keep the classic proposal); ``{keep}`` (the answer to give).
+        forbidden: Duplicate re-ask: ``{config}`` (the duplicate), ``{forbidden}`` (evaluated configs, one a line).
     """
 
     system: str = "You are a machine learning expert"
@@ -97,6 +107,22 @@ class PromptTemplates:
     fidelity_note: str = " (at {name} = {budget})"
     image_note: str = "The graph of validation loss over previous trials is attached for your reference. "
     loss_format: str = "{loss:.4e}"
+    classic_header: str = "A classic optimizer ({core}) runs alongside you. Its view of the search so far:\n"
+    classic_incumbent: str = "Best config so far: {config} {metric_short} = {loss}\n"
+    classic_top: str = "The {k} best configs so far:\n"
+    classic_top_line: str = "{config} {metric_short} = {loss}\n"
+    classic_proposal: str = "{core} would try next: {config}\n"
+    keep_option: str = (
+        "If you do not expect to do better than that proposal, answer {keep} to run it; otherwise propose your config. "
+    )
+    forbidden: str = (
+        "The config {config} was already evaluated. These configs were all evaluated already and must not be "
+        "proposed again:\n{forbidden}\nPropose a different config in the same JSON format. Config:"
+    )
+
+
+#: The answer with which the model declines and keeps the classic optimizer's proposal.
+KEEP_ANSWER = '{"keep": true}'
 
 
 DEFAULT_TEMPLATES = PromptTemplates()
@@ -130,6 +156,25 @@ class HistoryEntry:
         return self.loss is None and not self.failed
 
 
+@dataclass(frozen=True)
+class ClassicState:
+    """What the classic optimizer knows, shown to the LLM (the Centaur idea, arXiv 2603.24647).
+
+    Attributes:
+        core: Name of the classic optimizer (``"tpe"``).
+        incumbent: The best configuration so far and its value, if any.
+        top: The ``k`` best configurations so far with their values, best first (TPE's "good" group).
+        proposal: The classic optimizer's own next proposal, if it was asked.
+        allow_keep: Whether the model may decline and keep ``proposal`` (answering :data:`KEEP_ANSWER`).
+    """
+
+    core: str
+    incumbent: tuple[Mapping[str, Any], float] | None = None
+    top: tuple[tuple[Mapping[str, Any], float], ...] = ()
+    proposal: Mapping[str, Any] | None = None
+    allow_keep: bool = False
+
+
 def format_config(config: Mapping[str, Any]) -> str:
     """A config as one line of JSON (the format the model is asked to answer in)."""
     return json.dumps({k: _plain(v) for k, v in config.items()})
@@ -154,6 +199,35 @@ def format_loss(
     if entry.budget is not None:
         budget = int(entry.budget) if float(entry.budget).is_integer() else entry.budget
         text += templates.fidelity_note.format(name=fidelity_name, budget=budget)
+    return text
+
+
+def classic_state_text(
+    state: ClassicState, *, metric_short: str = "loss", templates: PromptTemplates = DEFAULT_TEMPLATES
+) -> str:
+    """The classic-state section of a prompt (empty when there is nothing to show)."""
+    if state.incumbent is None and not state.top and state.proposal is None:
+        return ""
+
+    def loss(value: float) -> str:
+        return templates.loss_format.format(loss=float(value))
+
+    text = templates.classic_header.format(core=state.core)
+    if state.incumbent is not None:
+        config, value = state.incumbent
+        text += templates.classic_incumbent.format(
+            config=format_config(config), metric_short=metric_short, loss=loss(value)
+        )
+    if len(state.top) > 1:
+        text += templates.classic_top.format(k=len(state.top))
+        for config, value in state.top:
+            text += templates.classic_top_line.format(
+                config=format_config(config), metric_short=metric_short, loss=loss(value)
+            )
+    if state.proposal is not None:
+        text += templates.classic_proposal.format(core=state.core, config=format_config(state.proposal))
+        if state.allow_keep:
+            text += templates.keep_option.format(keep=KEEP_ANSWER)
     return text
 
 
@@ -199,6 +273,7 @@ def chat_messages(
     chain_of_thought: bool = False,
     metric_short: str = "loss",
     fidelity_name: str = "budget",
+    classic: str = "",
     templates: PromptTemplates = DEFAULT_TEMPLATES,
 ) -> list[dict[str, Any]]:
     """The "chat" prompt (seed 002 Figure 2, top): the whole dialogue, ending with a user message.
@@ -211,6 +286,7 @@ def chat_messages(
         chain_of_thought: Ask for "Analysis: ... / Config: ..." in later steps.
         metric_short: The word before ``=`` in transition messages.
         fidelity_name: Name of the fidelity shown with reduced-budget losses.
+        classic: The classic-state section (:func:`classic_state_text`), put before the last request.
         templates: The templates.
     """
     example = example_config(names)
@@ -231,6 +307,14 @@ def chat_messages(
         if last and i == len(history) - 1:
             text = templates.last_try + text
         messages.append({"role": "user", "content": text})
+    if classic:
+        last_message = messages[-1]
+        if len(messages) == len(_system(templates)) + 1:  # no history yet: before the first request
+            last_message["content"] = intro + classic + templates.request.format(example=example)
+            if last:
+                last_message["content"] = templates.last_try + last_message["content"]
+        else:
+            last_message["content"] = classic + last_message["content"]
     return messages
 
 
@@ -245,6 +329,7 @@ def compressed_messages(
     fidelity_name: str = "budget",
     image_only: bool = False,
     image_note: bool = False,
+    classic: str = "",
     templates: PromptTemplates = DEFAULT_TEMPLATES,
 ) -> list[dict[str, Any]]:
     """The "compressed" prompt (seed 002 Figure 2, bottom): one user message holding the whole history.
@@ -259,6 +344,7 @@ def compressed_messages(
         fidelity_name: Name of the fidelity shown with reduced-budget losses.
         image_only: Leave the losses out of the text (seed 003's "image only" mode).
         image_note: Add the sentence saying a plot is attached.
+        classic: The classic-state section (:func:`classic_state_text`), put before the request.
         templates: The templates.
     """
     example = example_config(names)
@@ -277,6 +363,7 @@ def compressed_messages(
                 )
     if image_note:
         text += templates.image_note
+    text += classic
     if last:
         text += templates.last_try
     if chain_of_thought:

