@@ -27,6 +27,7 @@ import json
 import logging
 import math
 import os
+import random
 import re
 import socket
 import sqlite3
@@ -601,24 +602,28 @@ class Storage:
     def register_worker(self, study_id: int, slot_hint: int | None = None) -> WorkerInfo:
         """Register this process as a worker of the study and choose its slot.
 
-        The slot is ``slot_hint`` when given, else the lowest slot no live worker holds; two
-        workers that start at once see each other's records and the later one moves on.
+        The slot is ``slot_hint`` when given, else the lowest slot no live worker holds. Two
+        workers that start at once may pick the same slot: each writes its claim, waits a moment
+        and reads the claims again, and a worker that sees another live claim on its slot moves
+        on. Of two racing claims at least one sees the other, so no slot ends up held twice.
         """
+        rng = random.Random()
         key = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
         pid = os.getpid()
         info = WorkerInfo(key, 0, socket.gethostname(), pid, _process_start(pid), time.time())
-        for _ in range(100):
-            live = [w for w in self.workers(study_id) if w.key != key and self.is_alive(w)]
-            taken = {w.slot for w in live}
+        for _ in range(50):
+            taken = {w.slot for w in self.workers(study_id) if w.key != key and self.is_alive(w)}
             slot = slot_hint if slot_hint is not None else min(set(range(len(taken) + 1)) - taken)
             info = WorkerInfo(key, slot, info.host, pid, info.pid_start, time.time())
             _HELD[key] = self  # held from now on; the Study takes the hold over
             self._write_worker(study_id, info)
             if slot_hint is not None:
                 return info
+            time.sleep(rng.uniform(0.005, 0.03))  # let claims written at the same moment land
             rivals = [w for w in self.workers(study_id) if w.slot == slot and w.key != key and self.is_alive(w)]
-            if not any(w.key < key for w in rivals):
+            if not rivals:
                 return info
+            time.sleep(rng.uniform(0.0, 0.05))
         raise StorageError(f"study {study_id}: could not claim a worker slot; too many workers start at once")
 
     def _write_worker(self, study_id: int, info: WorkerInfo) -> None:

@@ -66,8 +66,12 @@ def test_study_lifecycle_trials_and_event_log(storage):
     assert (n0, n1) == (0, 1)
     storage.record_tell(info.study_id, n1, TrialResult(0.25, cost=1.5, info={"true_value": 0.2}), worker="w", seq=1)
     n2 = storage.record_observe(
-        info.study_id, Trial(-1, {"a": 0.9, "b": "x"}, metadata={"observed": True}), TrialResult(1.0), SPACE,
-        worker="w", seq=2,
+        info.study_id,
+        Trial(-1, {"a": 0.9, "b": "x"}, metadata={"observed": True}),
+        TrialResult(1.0),
+        SPACE,
+        worker="w",
+        seq=2,
     )
     storage.record_tell(info.study_id, n0, TrialResult.fail("boom"), worker="w", seq=3)
     recs = storage.get_trials(info.study_id)
@@ -183,8 +187,7 @@ def test_a_locked_sqlite_file_is_one_clear_error(tmp_path):
     con.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(StorageError, match="locked"):
-            hpolab.create_study(ToyObjective("branin"), "random", storage=get_storage(url, timeout=0.2),
-                                study_name="t")
+            hpolab.create_study(ToyObjective("branin"), "random", storage=get_storage(url, timeout=0.2), study_name="t")
     finally:
         con.rollback()
         con.close()

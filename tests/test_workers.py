@@ -1,0 +1,322 @@
+"""Many workers on one study: processes, Dask, joining workers, dead workers (issue: many workers, one study)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import hpolab
+from hpolab import TrialState, get_storage
+from hpolab.objectives import ToyObjective
+
+PG_URL = os.environ.get("HPOLAB_TEST_POSTGRES_URL")
+
+_WORKER = textwrap.dedent(
+    """
+    import sys, time, hpolab
+    url, name, n, sleep = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    def objective(c):
+        time.sleep(sleep)
+        return (c["x"] - 0.3) ** 2 + (c["y"] - 0.6) ** 2
+    study = hpolab.create_study(objective, "tpe", space={"x": (0.0, 1.0), "y": (0.0, 1.0)}, storage=url,
+                                study_name=name, seed=0, load_if_exists=True)
+    study.optimize(n_trials=n)
+    print(study.worker.slot)
+    """
+)
+
+
+def _run_processes(tmp_path, url: str, n_procs: int, n_trials: int, sleep: float) -> list[str]:
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), url, "shared", str(n_trials), str(sleep)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n_procs)
+    ]
+    outs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-2000:]
+        outs.append(out.strip())
+    return outs
+
+
+def _check_shared(url: str, expected: int) -> None:
+    store = get_storage(url)
+    info = store.get_study("shared")
+    trials = store.get_trials(info.study_id)
+    numbers = [t.id for t in trials]
+    assert len(trials) == expected
+    assert numbers == list(range(expected))  # unique, none lost or duplicated
+    assert all(t.state is TrialState.COMPLETE for t in trials)
+    # workers running at the same time hold different slots, so different seeds: no config is proposed twice
+    assert len({tuple(sorted(t.config.items())) for t in trials}) == expected
+
+
+@pytest.mark.parametrize("n_procs,n_trials", [(4, 25), pytest.param(4, 100, marks=pytest.mark.slow)])
+def test_worker_processes_share_one_sqlite_study(tmp_path, n_procs, n_trials):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    _run_processes(tmp_path, url, n_procs, n_trials, 0.05)
+    _check_shared(url, n_procs * n_trials)
+
+
+def test_worker_processes_share_one_journal_study(tmp_path):
+    url = f"journal:///{tmp_path / 'shared.log'}"
+    _run_processes(tmp_path, url, 3, 20, 0.02)
+    _check_shared(url, 60)
+
+
+@pytest.mark.parametrize("n_trials", [25, pytest.param(100, marks=pytest.mark.slow)])
+def test_worker_processes_share_one_postgresql_study(tmp_path, n_trials):
+    if not PG_URL:
+        pytest.skip("no PostgreSQL server: set HPOLAB_TEST_POSTGRES_URL=postgresql://user:pw@127.0.0.1/db")
+    pytest.importorskip("psycopg", reason='PostgreSQL storage needs pip install "hpolab[postgres]"')
+    store = get_storage(PG_URL)
+    if store.get_study("shared") is not None:
+        store.delete_study("shared")
+    _run_processes(tmp_path, PG_URL, 4, n_trials, 0.05)
+    _check_shared(PG_URL, 4 * n_trials)
+    store.delete_study("shared")
+
+
+def test_a_tpe_worker_that_joins_models_the_other_workers_results(tmp_path):
+    url = f"journal:///{tmp_path / 'join.log'}"
+    obj = ToyObjective("branin")
+    first = hpolab.create_study(obj, "tpe", storage=url, study_name="j", seed=0)
+    first.optimize(n_trials=15)
+    joined = hpolab.create_study(obj, "tpe", storage=url, study_name="j", seed=0, load_if_exists=True)
+    first_again = hpolab.create_study(obj, "tpe", storage=url, study_name="j", seed=0, load_if_exists=True)
+    assert joined.worker.slot == 0 and first_again.worker.slot == 1
+    # the joining worker (slot 1) never asked anything: its first ask comes after it took in all 15
+    first_again.optimize(n_trials=1)
+    tpe_study = first_again.optimizer.study  # the sampler's own Optuna study
+    observed = [t for t in tpe_study.trials if t.state.name == "COMPLETE"]
+    assert len(observed) >= 15  # past n_startup_trials=10: the ask came from TPE's model of the others' results
+    assert len(first_again.optimizer.history) == 16
+
+
+def test_running_trials_of_other_workers_are_not_proposed_again():
+    space = {"a": [1, 2, 3, 4], "b": ["x", "y"]}
+    store = get_storage(None)
+    a = hpolab.create_study(lambda c: float(c["a"]), "grid", space=space, storage=store, study_name="g")
+    b = hpolab.create_study(
+        lambda c: float(c["a"]), "grid", space=space, storage=store, study_name="g", load_if_exists=True
+    )
+    held = a.optimizer.ask()  # a's trial is RUNNING in the storage
+    a.storage.heartbeat(a._info.study_id, a.worker.key)
+    job = b._next_job()
+    assert job is not None and job.trial.config != held.config  # b sees it running and skips it
+    assert b.optimizer.running_elsewhere[0].config == held.config
+
+
+def test_tpe_treats_other_workers_running_trials_as_running(tmp_path):
+    obj = ToyObjective("branin")
+    store = get_storage(None)
+    a = hpolab.create_study(obj, "tpe", storage=store, study_name="t", seed=0)
+    b = hpolab.create_study(obj, "tpe", storage=store, study_name="t", seed=0, load_if_exists=True)
+    a.optimize(n_trials=12)
+    a._claim_slot()  # a is working again (its loop would hold the slot): its running trial is alive
+    running = a.optimizer.ask()
+    b.optimize(n_trials=1)
+    states = [t.state.name for t in b.optimizer.study.trials]
+    assert "RUNNING" in states  # the other worker's running trial, shown to TPE's constant liar
+    a.optimizer.tell(running, 1.0)
+    b.optimize(n_trials=1)
+    assert "RUNNING" not in [t.state.name for t in b.optimizer.study.trials]
+
+
+def test_study_optimize_with_n_jobs_runs_worker_processes(tmp_path):
+    url = f"journal:///{tmp_path / 'jobs.log'}"
+    obj = ToyObjective("branin")
+    study = hpolab.create_study(obj, "tpe", storage=url, study_name="jobs", seed=3)
+    study.optimize(n_trials=30, n_jobs=3)
+    trials = study.trials
+    assert len(trials) == 30 and [t.id for t in trials] == list(range(30))
+    workers = {t.trial.metadata.get("worker") for t in trials}
+    slots = {w.slot for w in study.storage.workers(study._info.study_id)}
+    assert slots == {0, 1, 2}
+    assert len(study.optimizer.history) == 30  # the parent took in every worker's results at the end
+    assert workers  # metadata is kept
+
+
+def test_n_jobs_needs_a_persistent_storage():
+    study = hpolab.create_study(ToyObjective("branin"), "random")
+    with pytest.raises(hpolab.StorageError, match="storage every worker can open"):
+        study.optimize(n_trials=4, n_jobs=2)
+
+
+def test_one_worker_is_exactly_a_single_process_run(tmp_path):
+    obj = ToyObjective("branin")
+    alone = hpolab.create_study(obj, "tpe", storage=f"journal:///{tmp_path / 'one.log'}", study_name="one", seed=2)
+    alone.optimize(n_trials=20)
+    memory = hpolab.create_study(obj, "tpe", seed=2)
+    memory.optimize(n_trials=20)
+    assert [r.config for r in alone.trials] == [r.config for r in memory.trials]
+
+
+def test_dask_local_cluster_runs_a_study(tmp_path):
+    distributed = pytest.importorskip("dask.distributed", reason='the Dask executor needs pip install "hpolab[dask]"')
+    url = f"sqlite:///{tmp_path / 'dask.db'}"
+    obj = ToyObjective("branin")
+    study = hpolab.create_study(obj, "tpe", storage=url, study_name="dask", seed=0)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            study.optimize(n_trials=40, executor=client)
+    trials = study.trials
+    assert len(trials) == 40 and [t.id for t in trials] == list(range(40))
+    assert all(t.state is TrialState.COMPLETE for t in trials)
+    assert {w.slot for w in study.storage.workers(study._info.study_id)} >= {1, 2}
+
+
+_SLOW_WORKER = textwrap.dedent(
+    """
+    import sys, time, hpolab
+    url = sys.argv[1]
+    def objective(c):
+        time.sleep(float(c["x"]) * 0 + 30)  # long enough to be killed mid-trial
+        return c["x"]
+    study = hpolab.create_study(objective, "random", space={"x": (0.0, 1.0)}, storage=url, study_name="dead",
+                                seed=1, load_if_exists=True)
+    print("started", flush=True)
+    study.optimize(n_trials=5)
+    """
+)
+
+
+def objective(config):
+    return config["x"]
+
+
+def _kill_mid_trial(tmp_path, url: str) -> int:
+    script = tmp_path / "slow.py"
+    script.write_text(_SLOW_WORKER)
+    proc = subprocess.Popen([sys.executable, str(script), url], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+    store = get_storage(url)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        info = store.get_study("dead")
+        if info and any(t.state is TrialState.RUNNING for t in store.get_trials(info.study_id)):
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    info = store.get_study("dead")
+    running = [t.id for t in store.get_trials(info.study_id) if t.state is TrialState.RUNNING]
+    assert running == [0]
+    return running[0]
+
+
+def test_a_killed_workers_trial_is_retried_and_the_study_reaches_its_trial_count(tmp_path):
+    url = f"journal:///{tmp_path / 'dead.log'}"
+    dead = _kill_mid_trial(tmp_path, url)
+    # another worker joins while the dead worker's slot is... taken over: it is the lowest free slot
+    study = hpolab.create_study(
+        objective,
+        "random",
+        space={"x": (0.0, 1.0)},
+        storage=url,
+        study_name="dead",
+        seed=7,
+        load_if_exists=True,
+        slot=1,
+    )
+    study.optimize(max_trials=6)
+    trials = study.trials
+    stale = [t for t in trials if t.id == dead][0]
+    assert stale.state is TrialState.FAIL and "died" in stale.info["error"]
+    retry = [t for t in trials if t.metadata.get("retry_of") == dead]
+    assert len(retry) == 1 and retry[0].state is TrialState.COMPLETE and retry[0].config == stale.config
+    assert sum(t.state is TrialState.COMPLETE for t in trials) == 6  # max_trials does not count the dead trial
+
+
+def test_a_killed_workers_trial_fails_under_the_fail_policy(tmp_path):
+    url = f"journal:///{tmp_path / 'dead.log'}"
+    dead = _kill_mid_trial(tmp_path, url)
+    study = hpolab.create_study(
+        objective,
+        "random",
+        space={"x": (0.0, 1.0)},
+        storage=url,
+        study_name="dead",
+        seed=7,
+        load_if_exists=True,
+        slot=1,
+        on_dead_worker="fail",
+    )
+    study.optimize(n_trials=3)
+    trials = study.trials
+    assert trials[dead].state is TrialState.FAIL
+    assert not [t for t in trials if t.metadata.get("retry_of") == dead]
+    assert len(trials) == 4
+
+
+def test_a_worker_on_another_host_is_dead_after_the_grace_period(tmp_path):
+    url = f"journal:///{tmp_path / 'grace.log'}"
+    store = get_storage(url)
+    obj = ToyObjective("branin")
+    a = hpolab.create_study(obj, "random", storage=store, study_name="g", seed=0)
+    held = a.optimizer.ask()  # a's trial runs; a then "loses its host": no heartbeat, no process check
+    watcher = get_storage(url)
+    watcher.check_local_processes = False
+    watcher.grace_period = 0.5
+    b = hpolab.create_study(obj, "random", storage=watcher, study_name="g", seed=0, load_if_exists=True)
+    b.optimize(n_trials=1)
+    assert b.trials[held.id].state is TrialState.RUNNING  # within the grace period: still a's
+    a.storage.release(a._info.study_id, a.worker.key)  # stands for a host that went silent
+    time.sleep(0.6)
+    b._workers_read = 0.0
+    b.optimize(n_trials=2)
+    trials = b.trials
+    assert trials[held.id].state is TrialState.FAIL
+    assert any(t.metadata.get("retry_of") == held.id and t.state is TrialState.COMPLETE for t in trials)
+
+
+_RESUME = textwrap.dedent(
+    """
+    import json, os, signal, sys, hpolab
+    url, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    objective = hpolab.make_objective("toy/branin")
+    evaluate, calls = objective.evaluate, []
+    def killing(config, budget=None, seed=None):
+        calls.append(1)
+        if "--kill" in sys.argv and len(calls) == 5:
+            os.kill(os.getpid(), signal.SIGKILL)  # mid-trial: trial 4 is RUNNING in the storage
+        return evaluate(config, budget, seed)
+    objective.evaluate = killing
+    study = hpolab.create_study(objective, name, storage=url, study_name=name, seed=3, load_if_exists=True)
+    study.optimize(max_trials=n)
+    print(json.dumps([[r.id, r.config, r.state.value] for r in study.trials]))
+    """
+)
+
+
+@pytest.mark.parametrize("name", ["random", "tpe", "smac-rf"])
+def test_sigkill_then_resume_asks_what_an_uninterrupted_run_asks(tmp_path, name):
+    if name.startswith("smac"):
+        pytest.importorskip("smac", reason='SMAC needs pip install "hpolab[smac]"')
+    script = tmp_path / "resume.py"
+    script.write_text(_RESUME)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    killed = subprocess.run([sys.executable, str(script), url, name, "10", "--kill"], capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL
+    resumed = subprocess.run([sys.executable, str(script), url, name, "10"], capture_output=True, text=True, check=True)
+    straight = subprocess.run(
+        [sys.executable, str(script), f"sqlite:///{tmp_path / 's.db'}", name, "10"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(resumed.stdout.splitlines()[-1]) == json.loads(straight.stdout.splitlines()[-1])
