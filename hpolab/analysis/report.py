@@ -524,6 +524,19 @@ def section_cost(ctx: ReportContext) -> None:
         ],
         rows,
     )
+    priced = methods_df[methods_df["llm_cost"].notna()] if "llm_cost" in methods_df.columns else methods_df.iloc[:0]
+    if len(priced):
+        doc.p(
+            "LLM cost: each run's sum of its trials' LLM cost (the server's reported tokens at the prices set "
+            "on the client, `hpolab.llm.Pricing`), as a mean over runs with a 95% t-interval, and the total."
+        )
+        cost_rows = []
+        for opt in ctx.optimizers:
+            per_run = priced[priced["optimizer"] == opt].groupby(["objective", "seed"])["llm_cost"].sum()
+            if len(per_run):
+                ci = M.mean_ci(per_run.to_numpy(dtype=float))
+                cost_rows.append([f"`{opt}`", str(len(per_run)), _ci(ci.mean, ci.low, ci.high), _f(per_run.sum())])
+        doc.table(["optimizer", "priced runs", "LLM cost per run", "total LLM cost"], cost_rows)
 
 
 @_optional("rmse")

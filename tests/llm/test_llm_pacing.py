@@ -143,3 +143,26 @@ def test_tokens_of_one_request_above_the_limit_fail_fast(server):
     with pytest.raises(hpolab.HpolabError, match="above tokens_per_minute=100"):
         client.complete(PROMPT, max_tokens=500)
     assert not server.requests
+
+
+def test_benchmark_table_and_report_sum_the_cost(tmp_path):
+    from hpolab import benchmarking
+    from hpolab.analysis.report import write_report
+    from hpolab.registry import make_objective
+
+    space = make_objective("toy/branin").search_space
+
+    def answer(body: dict) -> str:
+        return json.dumps(space.sample(rng=np.random.default_rng(body.get("seed", 0))))
+
+    pricing = Pricing(1.0, 2.0)
+    with FakeOpenAIServer(answer, usage=count_tokens) as srv:
+        spec = {"base_url": srv.base_url, "model": "fake", "pricing": [1.0, 2.0]}  # JSON, as the harness records it
+        df = benchmarking.run(
+            {"llm": {"name": "llm", "client": spec}}, ["toy/branin"], 2, n_trials=3, storage=tmp_path / "b.db"
+        )
+        expected = sum(pricing.cost(p, c) for p, c in srv.reported)
+    assert df["llm_cost"].sum() == pytest.approx(expected) and expected > 0
+    write_report(df, tmp_path / "report", contexts=benchmarking.study_contexts(tmp_path / "b.db"))
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "total LLM cost" in text and f"{expected:.4g}" in text
