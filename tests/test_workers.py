@@ -171,9 +171,11 @@ def test_dask_local_cluster_runs_a_study(tmp_path):
     url = f"sqlite:///{tmp_path / 'dask.db'}"
     obj = ToyObjective("branin")
     study = hpolab.create_study(obj, "tpe", storage=url, study_name="dask", seed=0)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            study.optimize(n_trials=40, executor=client)
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        study.optimize(n_trials=40, executor=client)
     trials = study.trials
     assert len(trials) == 40 and [t.id for t in trials] == list(range(40))
     assert all(t.state is TrialState.COMPLETE for t in trials)
@@ -235,7 +237,7 @@ def test_a_killed_workers_trial_is_retried_and_the_study_reaches_its_trial_count
     )
     study.optimize(max_trials=6)
     trials = study.trials
-    stale = [t for t in trials if t.id == dead][0]
+    stale = next(t for t in trials if t.id == dead)
     assert stale.state is TrialState.FAIL and "died" in stale.info["error"]
     retry = [t for t in trials if t.metadata.get("retry_of") == dead]
     assert len(retry) == 1 and retry[0].state is TrialState.COMPLETE and retry[0].config == stale.config
