@@ -1,0 +1,90 @@
+"""``hpolab worker`` (join a running study from any shell or machine) and ``hpolab migrate``."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+
+from hpolab._cli_common import Command
+
+__all__ = ["COMMANDS"]
+
+_logger = logging.getLogger("hpolab.cli")
+
+
+@click.command(cls=Command)
+@click.option(
+    "--storage",
+    required=True,
+    envvar="HPOLAB_STORAGE",
+    help="The study's storage URL (sqlite:///runs.db, journal:///runs.log, postgresql://...); env HPOLAB_STORAGE.",
+)
+@click.option("--study", "study_name", required=True, help="Name of the study to join.")
+@click.option("--n-trials", "-n", type=click.IntRange(min=1), default=None, help="Trials this worker runs.")
+@click.option(
+    "--max-trials",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop once the study holds this many finished trials (all workers counted).",
+)
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds to work.")
+@click.option(
+    "--import",
+    "modules",
+    multiple=True,
+    help="Module to import first (one that registers your own objective with hpolab.register_objective).",
+)
+@click.option(
+    "--on-dead-worker",
+    type=click.Choice(["retry", "fail"]),
+    default="retry",
+    show_default=True,
+    help="What happens to the trial of a worker that died.",
+)
+def worker(
+    storage: str,
+    study_name: str,
+    n_trials: int | None,
+    max_trials: int | None,
+    timeout: float | None,
+    modules: tuple[str, ...],
+    on_dead_worker: str,
+) -> None:
+    """Join a study as one more worker (its optimizer rebuilt by name; a seed of its own while others run)."""
+    import hpolab
+
+    for module in modules:
+        importlib.import_module(module)
+    info = hpolab.get_storage(storage).get_study(study_name)
+    if info is None:
+        raise click.ClickException(f"study {study_name!r} is not in {hpolab.storage.redact_url(storage)}")
+    objective = info.attrs.get("objective")
+    if objective not in hpolab.list_objectives() and not modules:
+        raise click.ClickException(
+            f"study {study_name!r} runs objective {objective!r}, which is not a registered name here; "
+            "register it in a module (hpolab.register_objective) and pass --import MODULE"
+        )
+    if n_trials is None and max_trials is None and timeout is None:
+        raise click.ClickException("give --n-trials, --max-trials or --timeout (a worker needs a limit)")
+    study = hpolab.load_study(study_name, storage)
+    study.on_dead_worker = on_dead_worker
+    click.echo(f"joined study {study_name!r} as worker slot {study.worker.slot} ({study.optimizer.name})", err=True)
+    study.optimize(n_trials=n_trials, max_trials=max_trials, timeout=timeout)
+    best = study.best_value
+    click.echo(f"study {study_name!r}: {len(study.trials)} trials, best {best}")
+
+
+@click.command(cls=Command)
+@click.argument("old")
+@click.argument("new")
+def migrate(old: str, new: str) -> None:
+    """Copy the studies of an hpolab 0.1 SQLite file OLD into the storage NEW (any storage URL)."""
+    from hpolab._migrate import migrate_legacy
+
+    names = migrate_legacy(old, new)
+    click.echo(f"migrated {len(names)} studies: {', '.join(names)}")
+
+
+COMMANDS = [worker, migrate]
