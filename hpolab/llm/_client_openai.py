@@ -21,7 +21,7 @@ from hpolab.llm._client import (
     check_temperature,
     short_error,
 )
-from hpolab.llm._ratelimit import RateLimiter
+from hpolab.llm._ratelimit import RateLimiter, RateLimitError
 from hpolab.llm._usage import LLMUsage, Pricing, PricingLike, resolve_pricing
 
 __all__ = ["OpenAIClient"]
@@ -299,11 +299,15 @@ class OpenAIClient:
         return chars, images
 
     def _estimate_tokens(self, request: Any) -> int:
-        """Tokens the rate limiter reserves for one attempt: the prompt, estimated high, plus ``max_tokens``."""
+        """Tokens the rate limiter reserves for one HTTP attempt."""
         try:
             body = json.loads(request.content or b"{}")
         except (ValueError, UnicodeDecodeError):
             return 0
+        return self._estimate_body_tokens(body)
+
+    def _estimate_body_tokens(self, body: Mapping[str, Any]) -> int:
+        """A request's tokens as the rate limiter counts them: the prompt, estimated high, plus ``max_tokens``."""
         chars, images = self._prompt_chars(body)
         n_messages = len(body.get("messages") or [])
         # before the first answer, two characters a token (tokenizers average three to four); then the most
@@ -373,6 +377,14 @@ class OpenAIClient:
         temperature = check_temperature(temperature)
         self._check_budget()
         payload = attach_images(messages, images)
+        limiter = self.rate_limiter
+        if limiter is not None and limiter.tokens_per_minute is not None:
+            needed = self._estimate_body_tokens({"messages": payload, "max_tokens": int(max_tokens)})
+            if needed > limiter.tokens_per_minute:  # fail here, before the SDK could take it for a transport error
+                raise RateLimitError(
+                    f"{self.name}: one request needs up to {needed} tokens, above tokens_per_minute="
+                    f"{limiter.tokens_per_minute}; raise the limit or lower max_tokens"
+                )
         start = time.perf_counter()
         if json_schema is None:
             modes: list[str] = ["text"]

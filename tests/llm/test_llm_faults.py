@@ -59,14 +59,15 @@ def test_429_honours_retry_after(server):
 
 
 def test_backoff_is_the_sdks_exponential_backoff(server):
-    # the SDK waits 0.5 s * 2**k, less up to 25% jitter, before retry k (no Retry-After header)
+    # the SDK doubles its wait (from 0.5 s, or 1 s in older SDKs; at most 8 s) less up to 25% jitter
     client = _client(server, max_retries=3)
     server.actions.extend([("status", 503)] * 3)
     client.complete([{"role": "user", "content": "hi"}])
     gaps = _gaps(server)
     assert len(gaps) == 3 and client.stats["retry_http_503"] == 3
-    for k, gap in enumerate(gaps):
-        assert 0.75 * 0.5 * 2**k - 0.01 <= gap <= 0.5 * 2**k + 1.0, gaps
+    assert 0.75 * 0.5 - 0.01 <= gaps[0] <= 8.5, gaps
+    for before, after in itertools.pairwise(gaps):
+        assert 2 * 0.75 * 0.9 <= after / before <= 2 / 0.75 * 1.1, gaps
 
 
 def test_timeout_500_and_drop_are_retried(server):
