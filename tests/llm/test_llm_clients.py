@@ -247,3 +247,20 @@ def test_default_threads_is_one_unless_set(monkeypatch):
     monkeypatch.setenv("HPOLAB_LLM_THREADS", "many")
     with pytest.raises(ValueError, match="HPOLAB_LLM_THREADS: 'many'"):
         default_threads()
+
+
+def test_finetuned_optimizer_writes_the_usage_record():
+    from hpolab.llm.finetune import FineTunedLLMOptimizer
+
+    client = ScriptedClient.random_configs(SPACE)
+    opt = FineTunedLLMOptimizer(SPACE, seed=0, client=client, description="a small net", epochs=1)
+    trial = opt.ask()
+    usage = LLMUsage.from_metadata(trial.metadata)
+    assert usage == LLMUsage.from_exchanges(trial.metadata["transcript"]) and usage.calls >= 1
+    assert set(trial.metadata[LLMUsage.METADATA_KEY]) == {
+        "prompt_tokens",
+        "completion_tokens",
+        "latency_s",
+        "cost",
+        "calls",
+    }

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from hpolab.llm._parse import propose_config
+from hpolab.llm._usage import LLMUsage
 from hpolab.llm.finetune._records import DEFAULT_TEMPLATE, PromptTemplate
 from hpolab.optimizer import Optimizer, Proposal
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
@@ -228,6 +229,7 @@ class FineTunedLLMOptimizer(Optimizer):
             "prompt_tokens": proposed.prompt_tokens,
             "completion_tokens": proposed.completion_tokens,
             "latency_s": proposed.latency_s,
+            LLMUsage.METADATA_KEY: LLMUsage.from_exchanges(proposed.exchanges).to_dict(),
         }
         return Proposal(proposed.config, metadata=metadata)
 
