@@ -11,69 +11,36 @@ test of the suite then runs against your optimizer::
         def factory(self):
             return lambda space, seed=None, direction="minimize": MyOptimizer(space, seed=seed, direction=direction)
 
-Set ``registry_name`` to also check that two fresh processes give identical trials.
+Set ``registry_name`` (the optimizer registered with :func:`hpolab.register_optimizer`) to also
+run the tests that need fresh processes: two processes with one seed give identical trials, and a
+study killed with SIGKILL after some trials and reopened with ``load_if_exists=True`` ends with the
+same trials as an uninterrupted one. Options that are not JSON (an LLM client, records) come from
+``registry_kwargs_factory``, a ``"module:function"`` that the fresh process imports and calls as
+``function(registry_name, space)``.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
 from hpolab.optimizer import Optimizer, OptimizerError
-from hpolab.space import SearchSpace
+from hpolab.testing._spaces import conditional_space, mixed_space, quadratic
 from hpolab.trial import Direction, TrialResult, TrialState
 
-__all__ = ["OptimizerTestCase", "conditional_space", "mixed_space", "quadratic"]
+__all__ = ["OptimizerTestCase"]
 
 Factory = Callable[..., Optimizer]
 
 
-def mixed_space() -> SearchSpace:
-    """Float, log-float, int, log-int and categorical parameters."""
-    return SearchSpace(
-        {
-            "x": (-5.0, 5.0),
-            "lr": (1e-4, 1e-1, "log"),
-            "n": (1, 10),
-            "width": (16, 1024, "log"),
-            "opt": ["adam", "sgd", "rmsprop"],
-        }
-    )
-
-
-def conditional_space() -> SearchSpace:
-    """A space where ``momentum`` is only active when ``opt == "sgd"``."""
-    import ConfigSpace as CS
-
-    cs = CS.ConfigurationSpace()
-    opt = CS.CategoricalHyperparameter("opt", ["adam", "sgd"])
-    lr = CS.UniformFloatHyperparameter("lr", 1e-4, 1e-1, log=True)
-    momentum = CS.UniformFloatHyperparameter("momentum", 0.0, 0.99)
-    cs.add(opt, lr, momentum)
-    cs.add(CS.EqualsCondition(momentum, opt, "sgd"))
-    return SearchSpace(cs)
-
-
-def quadratic(config: dict[str, Any]) -> float:
-    """A deterministic test function over :func:`mixed_space` / :func:`conditional_space` configs."""
-    value = 0.0
-    for key, v in sorted(config.items()):
-        if isinstance(v, str):
-            value += {"adam": 0.0, "sgd": 1.0, "rmsprop": 0.5}.get(v, 0.25)
-        elif key in ("lr", "width"):
-            value += (math.log10(float(v)) + 2.0) ** 2
-        else:
-            value += (float(v) - 1.0) ** 2 / 10.0
-    return value
-
-
-def _plain(config: dict[str, Any]) -> bool:
+def _has_plain_values(config: dict[str, Any]) -> bool:
     return all(type(v) in (int, float, str, bool) for v in config.values())
 
 
@@ -86,10 +53,16 @@ class OptimizerTestCase:
     supports_conditional: ClassVar[bool] = True
     #: Whether asks are random (so different seeds must give different trials).
     stochastic: ClassVar[bool] = True
-    #: Registry name: enables the two-fresh-processes determinism test.
+    #: Registry name: enables the tests in fresh processes (determinism, SIGKILL then resume).
     registry_name: ClassVar[str | None] = None
-    #: Registry options for the two-process test.
+    #: Registry options (JSON values) for the fresh-process tests.
     registry_kwargs: ClassVar[dict[str, Any]] = {}
+    #: ``"module:function"`` returning more options as ``function(registry_name, space)``, imported in
+    #: the fresh process (the parent's ``sys.path`` is passed on, so a test module works).
+    registry_kwargs_factory: ClassVar[str | None] = None
+    #: Finished trials of the SIGKILL-then-resume test, and how many finish before the kill.
+    resume_trials: ClassVar[int] = 8
+    resume_kill_after: ClassVar[int] = 3
 
     @pytest.fixture
     def factory(self) -> Factory:
@@ -111,7 +84,7 @@ class OptimizerTestCase:
         for config in self._run(opt, self.n_trials):
             space.validate(config)
             assert set(config) == set(space.names)
-            assert _plain(config), f"numpy scalars in {config!r}"
+            assert _has_plain_values(config), f"numpy scalars in {config!r}"
 
     def test_asks_inside_conditional_space(self, factory: Factory) -> None:
         if not self.supports_conditional:
@@ -135,24 +108,90 @@ class OptimizerTestCase:
         b = self._run(factory(mixed_space(), seed=2), self.n_trials)
         assert a != b
 
+    def _fresh_process(self, body: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run ``body`` in a new interpreter with ``opt_kwargs(space)`` defined (the registry options)."""
+        factory = self.registry_kwargs_factory
+        head = (
+            "import json, os, signal, sys\n"
+            f"sys.path[:0] = {[p for p in sys.path if p]!r}\n"
+            "import hpolab\n"
+            "from hpolab.testing import mixed_space, quadratic\n"
+            "def opt_kwargs(space):\n"
+            f"    out = dict({self.registry_kwargs!r})\n"
+        )
+        if factory is not None:
+            module, _, attr = factory.partition(":")
+            head += (
+                "    import importlib\n"
+                f"    out.update(getattr(importlib.import_module({module!r}), {attr!r})({self.registry_name!r}, space))\n"
+            )
+        head += "    return out\n"
+        return subprocess.run(
+            [sys.executable, "-c", head + body], capture_output=True, text=True, timeout=timeout, check=False
+        )
+
     def test_same_seed_in_fresh_processes(self) -> None:
         if self.registry_name is None:
             pytest.skip("set registry_name to run the two-process determinism test")
-        code = (
-            "import json, hpolab\n"
-            "from hpolab.testing import mixed_space, quadratic\n"
-            f"opt = hpolab.make_optimizer({self.registry_name!r}, mixed_space(), seed=3, **{self.registry_kwargs!r})\n"
+        body = (
+            "space = mixed_space()\n"
+            f"opt = hpolab.make_optimizer({self.registry_name!r}, space, seed=3, **opt_kwargs(space))\n"
             "out = []\n"
             f"for _ in range({self.n_trials}):\n"
-            "    t = opt.ask(); out.append(t.config); opt.tell(t, quadratic(t.config))\n"
+            "    t = opt.ask(); out.append([t.config, t.budget]); opt.tell(t, quadratic(t.config))\n"
             "print(json.dumps(out))\n"
         )
-        runs = [
-            subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600)
-            for _ in range(2)
-        ]
+        runs = [self._fresh_process(body) for _ in range(2)]
+        for run in runs:
+            assert run.returncode == 0, run.stderr[-3000:]
         first, second = (json.loads(r.stdout.strip().splitlines()[-1]) for r in runs)
         assert first == second
+
+    def _study_process(self, url: str, kill_after: int | None) -> subprocess.CompletedProcess[str]:
+        """A study on :func:`quadratic` (fidelity 1..9) in a fresh process.
+
+        With ``kill_after``, the process kills itself with SIGKILL in the evaluation after that many.
+        """
+        body = (
+            "from hpolab.objectives.base import Fidelity, FunctionObjective\n"
+            "calls = 0\n"
+            "def fn(config):\n"
+            "    global calls\n"
+            "    calls += 1\n"
+            f"    if {kill_after!r} is not None and calls > {kill_after!r}:\n"
+            "        os.kill(os.getpid(), signal.SIGKILL)\n"
+            "    return quadratic(config)\n"
+            "space = mixed_space()\n"
+            "objective = FunctionObjective(fn, space, name='quadratic', fidelity=Fidelity('epochs', 1, 9))\n"
+            f"study = hpolab.create_study(objective, {self.registry_name!r}, storage={url!r}, study_name='resume',\n"
+            "    load_if_exists=True, seed=3, optimizer_kwargs=opt_kwargs(space) or None)\n"
+            f"study.optimize(max_trials={self.resume_trials})\n"
+            "print(json.dumps([[r.state.value, r.config, r.budget, r.value] for r in study.trials]))\n"
+        )
+        return self._fresh_process(body)
+
+    def test_sigkill_then_resume(self, tmp_path: Path) -> None:
+        if self.registry_name is None:
+            pytest.skip("set registry_name to run the SIGKILL-then-resume test")
+        whole = self._study_process(f"sqlite:///{tmp_path / 'whole.db'}", None)
+        assert whole.returncode == 0, whole.stderr[-3000:]
+        url = f"sqlite:///{tmp_path / 'killed.db'}"
+        killed = self._study_process(url, self.resume_kill_after)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+        resumed = self._study_process(url, None)
+        assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+        def finished(run: subprocess.CompletedProcess[str]) -> list[list[Any]]:
+            return [t[1:] for t in json.loads(run.stdout.strip().splitlines()[-1]) if t[0] == "COMPLETE"]
+
+        expected, got = finished(whole), finished(resumed)
+        assert len(expected) == self.resume_trials, whole.stdout[-3000:]
+        first = next((i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), None)
+        assert got == expected, (
+            f"resumed after SIGKILL at trial {self.resume_kill_after}: {len(got)} finished trials, the first "
+            f"difference at finished trial {first}: {got[first] if first is not None else None} instead of "
+            f"{expected[first] if first is not None else None}; stderr: {resumed.stderr[-1500:]}"
+        )
 
     def test_tell_validation(self, factory: Factory) -> None:
         opt = factory(mixed_space(), seed=0)
