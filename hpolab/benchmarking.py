@@ -76,6 +76,7 @@ COLUMNS: tuple[str, ...] = (
     "llm_calls",
     "llm_cost",
     "llm_outcome",
+    "source",
     "config",
     "error",
 )
@@ -512,6 +513,12 @@ def _llm_outcome(metadata: Mapping[str, Any]) -> str | None:
     return str(outcome) if outcome is not None else None
 
 
+def _source(metadata: Any) -> str | None:
+    """Which source of a hybrid optimizer proposed the trial (``metadata["source"]``), if any."""
+    source = metadata.get("source") if isinstance(metadata, Mapping) else None
+    return str(source) if source is not None else None
+
+
 def _parse_name(name: str) -> tuple[str, str, int] | None:
     parts = name.split("|")
     if len(parts) != 3:
@@ -577,6 +584,7 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
                 "llm_calls": calls if calls else math.nan,
                 "llm_cost": llm_cost if calls and llm_cost is not None else math.nan,
                 "llm_outcome": _llm_outcome(rec.metadata),
+                "source": _source(rec.metadata),
                 "config": dict(rec.config),
                 "error": info_d.get("error"),
             }

@@ -539,6 +539,41 @@ def section_cost(ctx: ReportContext) -> None:
         doc.table(["optimizer", "priced runs", "LLM cost per run", "total LLM cost"], cost_rows)
 
 
+def section_sources(ctx: ReportContext) -> None:
+    """Trials and improvements per proposal source, for optimizers whose trials record one (the hybrids)."""
+    df = ctx.methods_df
+    if "source" not in df.columns or df["source"].isna().all():
+        return
+    sign = _signs(df)
+    rows = []
+    for opt in ctx.optimizers:
+        g = df[(df["optimizer"] == opt)]
+        if g["source"].isna().all():
+            continue
+        improved: dict[str, int] = {}
+        for (obj, _seed), run in g.sort_values("trial").groupby(["objective", "seed"], sort=True):
+            best = math.inf
+            for source, value in zip(run["source"], run["value"], strict=True):
+                loss = sign[str(obj)] * float(value)
+                if not math.isfinite(loss):
+                    continue
+                if math.isfinite(best) and loss < best:
+                    improved[str(source)] = improved.get(str(source), 0) + 1
+                best = min(best, loss)
+        counts = g["source"].fillna("-").value_counts()
+        for source, n in counts.items():
+            rows.append(
+                [f"`{opt}`", str(source), str(int(n)), _pct(float(n) / len(g)), str(improved.get(str(source), 0))]
+            )
+    ctx.doc.h(2, "Trials and improvements per source")
+    ctx.doc.p(
+        "For hybrid optimizers: which source proposed each trial (`metadata[\"source\"]`), the share of the "
+        "method's trials, and how many of its trials improved the run's best value so far (a run's first "
+        "trial is not counted)."
+    )
+    ctx.doc.table(["method", "source", "trials", "share", "improvements"], rows)
+
+
 @_optional("rmse")
 def section_rmse(ctx: ReportContext) -> None:
     """Seed 000's RMSE of (1 - accuracy) with Student-t intervals (objectives valued in [0, 1] only)."""
@@ -652,6 +687,7 @@ SECTIONS: list[Section] = [
     section_regret_and_rank,
     section_per_task_plot,
     section_cost,
+    section_sources,
     section_rmse,
     section_budget,
     section_importance,

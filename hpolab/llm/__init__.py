@@ -19,6 +19,16 @@ from hpolab.llm._client import (
 from hpolab.llm._client_llamacpp import LlamaCppClient, default_gguf_path, default_threads
 from hpolab.llm._client_openai import OpenAIClient
 from hpolab.llm._client_transformers import TransformersClient
+from hpolab.llm._controls import (
+    CountingPrior,
+    CountingPriorHybrid,
+    DefaultConfig,
+    DefaultFirst,
+    HybridNoLLM,
+    HybridPlacebo,
+    PlaceboClient,
+)
+from hpolab.llm._hybrid import AdaptiveBandit, AllocationPolicy, FixedSchedule, HybridOptimizer, SourceStats
 from hpolab.llm._multimodal import MultimodalLLMOptimizer, render_loss_plot
 from hpolab.llm._optimizer import LLMOptimizer
 from hpolab.llm._parse import (
@@ -27,21 +37,36 @@ from hpolab.llm._parse import (
     Proposed,
     check_answer,
     extract_config,
+    is_keep,
     perturb_config,
     propose_config,
 )
-from hpolab.llm._prompts import DEFAULT_TEMPLATES, HistoryEntry, PromptTemplates
+from hpolab.llm._prompts import DEFAULT_TEMPLATES, KEEP_ANSWER, ClassicState, HistoryEntry, PromptTemplates
 from hpolab.llm._ratelimit import RateLimiter, RateLimitError
 from hpolab.llm._usage import LLMUsage, Pricing, llm_usage
-from hpolab.llm._warmstart import WarmStartedBO
+from hpolab.llm._warmstart import LLMSMAC, LLMTPE, WarmStartedBO
 
 __all__ = [
     "DEFAULT_TEMPLATES",
+    "KEEP_ANSWER",
+    "LLMSMAC",
+    "LLMTPE",
+    "AdaptiveBandit",
+    "AllocationPolicy",
     "AnswerCheck",
     "CachingClient",
+    "ClassicState",
     "Completion",
+    "CountingPrior",
+    "CountingPriorHybrid",
+    "DefaultConfig",
+    "DefaultFirst",
+    "FixedSchedule",
     "CostLimitReached",
     "HistoryEntry",
+    "HybridNoLLM",
+    "HybridOptimizer",
+    "HybridPlacebo",
     "LLMClient",
     "LLMClientError",
     "LLMOptimizer",
@@ -50,11 +75,13 @@ __all__ = [
     "MultimodalLLMOptimizer",
     "OpenAIClient",
     "ParsedAnswer",
+    "PlaceboClient",
     "Pricing",
     "PromptTemplates",
     "Proposed",
     "RateLimitError",
     "RateLimiter",
+    "SourceStats",
     "TransformersClient",
     "WarmStartedBO",
     "attach_images",
@@ -63,6 +90,7 @@ __all__ = [
     "default_gguf_path",
     "default_threads",
     "extract_config",
+    "is_keep",
     "llm_usage",
     "make_client",
     "perturb_config",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -14,13 +14,16 @@ from hpolab.llm._client import LLMClient, default_client, make_client
 from hpolab.llm._parse import propose_config
 from hpolab.llm._prompts import (
     DEFAULT_TEMPLATES,
+    ClassicState,
     HistoryEntry,
     PromptTemplates,
     chat_messages,
+    classic_state_text,
     compressed_messages,
     format_config,
     initial_message,
 )
+from hpolab.llm._usage import LLMUsage
 from hpolab.optimizer import Optimizer, Proposal
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
@@ -42,10 +45,18 @@ class LLMOptimizer(Optimizer):
 
     Every answer goes through :func:`hpolab.llm.propose_config`: parse -> validate -> repair,
     one re-ask quoting the error, then a random sample as fallback; a proposal equal to a
-    configuration already evaluated (or pending) is re-asked (``on_duplicate="reask"``) or
-    perturbed. What happened is counted in each trial's ``metadata["llm"]`` and in
-    :attr:`stats`; the metadata also holds the transcript (prompts, answers, tokens, latency).
-    On resume the stored transcripts restore the dialogue without calling the model.
+    configuration already evaluated (or pending, or running on another worker) is re-asked
+    naming the evaluated configurations as forbidden (``on_duplicate="reask"``), and only then
+    perturbed, or perturbed at once (``on_duplicate="perturb"``). What happened is counted in
+    each trial's ``metadata["llm"]`` and in :attr:`stats`; the metadata also holds the transcript
+    (prompts, answers, tokens, latency). On resume the stored transcripts restore the dialogue
+    without calling the model.
+
+    Inside :class:`~hpolab.llm.HybridOptimizer` the hybrid calls :meth:`set_classic` before each
+    ask: the prompt then carries the classic optimizer's state (incumbent, top configurations,
+    its own next proposal; the Centaur idea), the model may decline and keep that proposal when
+    the hybrid allows it, and the classic optimizer answers instead of the random and
+    perturbation fallbacks.
 
     Args:
         space: The search space.
@@ -61,7 +72,8 @@ class LLMOptimizer(Optimizer):
         templates: Prompt templates to override seed 002's wording.
         metric: The word for the objective value in the prompt; ``None`` for ``"loss"``
             (``"score"`` when maximizing).
-        on_duplicate: ``"reask"`` or ``"perturb"``.
+        on_duplicate: ``"reask"`` (name the evaluated configs as forbidden and ask again) or
+            ``"perturb"`` (perturb the duplicate without asking again; one model call per trial).
         temperature: Temperature of first asks (seed 002 uses 0).
         reask_temperature: Temperature of re-asks.
         max_tokens: Most tokens per answer; ``None`` for 256 (512 with chain of thought).
@@ -137,8 +149,9 @@ class LLMOptimizer(Optimizer):
         # Per-proposal generators derive from this, so a resumed optimizer asks like an uninterrupted one.
         self._base_seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed)
         self._dialogue: list[dict[str, Any]] = []
-        self._by_id: dict[int, dict[str, Any]] = {}
         self._stats: dict[str, Any] = {}
+        self._classic: ClassicState | None = None
+        self._delegate: Callable[[str], Mapping[str, Any]] | None = None
 
     # ------------------------------------------------------------------ client
     @property
@@ -216,15 +229,33 @@ class LLMOptimizer(Optimizer):
             return self.metric
         return "score" if self.direction is Direction.MAXIMIZE else "loss"
 
+    def set_classic(
+        self, state: ClassicState | None, delegate: Callable[[str], Mapping[str, Any]] | None = None
+    ) -> None:
+        """Show the classic optimizer's state in the next prompts, and who answers when the model cannot.
+
+        Args:
+            state: The classic state (``None`` removes the section); with ``state.allow_keep`` the
+                model may answer ``{"keep": true}`` to keep ``state.proposal``.
+            delegate: ``delegate(reason) -> config`` for a duplicate the re-ask did not fix or an
+                unusable answer (``None``: perturbation / random fallbacks).
+        """
+        self._classic = state
+        self._delegate = delegate
+
     def _prompt_history(self) -> list[HistoryEntry]:
         entries: list[HistoryEntry] = []
-        for item in self._dialogue:
-            record = self._records.get(item["id"])
+        items = list(self._dialogue)
+        shown = {self.space.key(item["config"]) for item in items}
+        for trial in self.running_elsewhere:
+            if self.space.key(trial.config) not in shown:
+                items.append({"config": dict(trial.config), "answer": None, "budget": trial.budget, "result": None})
+        for item in items:
+            result: TrialResult | None = item.get("result")
             loss: float | None = None
             failed = False
             error = None
-            if record is not None and record.result is not None:
-                result = record.result
+            if result is not None:
                 if result.state is TrialState.COMPLETE and result.value is not None and math.isfinite(result.value):
                     loss = float(result.value)
                 else:
@@ -255,7 +286,11 @@ class LLMOptimizer(Optimizer):
         if last is None:
             budget = self._budget()
             last = budget is not None and len(self._dialogue) >= budget - 1
+        classic = ""
+        if self._classic is not None:
+            classic = classic_state_text(self._classic, metric_short=self._metric(), templates=self.templates)
         common: dict[str, Any] = {
+            "classic": classic,
             "intro": self.intro(),
             "names": self.space.names,
             "history": history,
@@ -284,6 +319,14 @@ class LLMOptimizer(Optimizer):
         so the reasoning fits in the JSON.
         """
         schema = self.space.json_schema()
+        if self._classic is not None and self._classic.allow_keep and self._classic.proposal is not None:
+            keep = {
+                "type": "object",
+                "properties": {"keep": {"type": "boolean", "enum": [True]}},
+                "required": ["keep"],
+                "additionalProperties": False,
+            }
+            schema = {"anyOf": [schema, keep]}
         if not self.chain_of_thought:
             return schema
         return {
@@ -299,13 +342,14 @@ class LLMOptimizer(Optimizer):
     def _seen_keys(self) -> set[Any]:
         keys = {self.space.key(item["config"]) for item in self._dialogue}
         keys.update(self.space.key(r.trial.config) for r in self._history)
+        keys.update(self.space.key(t.config) for t in self.running_elsewhere)
         return keys
 
     def _ask(self, n: int) -> list[Proposal]:
         client = self.client
         proposals: list[Proposal] = []
         schema = self.json_schema() if self.structured_output else None
-        for i in range(n):
+        for _ in range(n):
             index = len(self._dialogue)
             budget = self._budget()
             last = budget is not None and index >= budget - 1
@@ -313,6 +357,8 @@ class LLMOptimizer(Optimizer):
             messages = self.build_messages(history, last=last)
             images = self._images(history)
             rng = self._proposal_rng(index)
+            classic = self._classic
+            keep_config = classic.proposal if classic is not None and classic.allow_keep else None
             result = propose_config(
                 client,
                 messages,
@@ -326,6 +372,10 @@ class LLMOptimizer(Optimizer):
                 seed=int(rng.integers(2**31 - 1)),
                 max_tokens=self.max_tokens,
                 on_duplicate=self.on_duplicate,
+                evaluated=[item["config"] for item in self._dialogue],
+                delegate=self._delegate,
+                keep_config=keep_config,
+                duplicate_template=self.templates.forbidden,
             )
             answer = result.answer if (result.outcome == "valid" and result.duplicate_handling is None) else None
             if answer is None and self.chain_of_thought and self.mode == "chat":
@@ -338,6 +388,8 @@ class LLMOptimizer(Optimizer):
                 "last_try": last,
                 "outcome": result.outcome,
                 "duplicate_handling": result.duplicate_handling,
+                "delegated": result.delegated,
+                "classic_state": classic is not None,
                 "counters": dict(result.counters),
                 "changes": list(result.changes),
                 "errors": list(result.errors),
@@ -347,39 +399,42 @@ class LLMOptimizer(Optimizer):
                 "latency_s": result.latency_s,
                 "exchanges": result.exchanges,
             }
-            trial_id = self._next_id + i
-            item = {"id": trial_id, "config": dict(result.config), "answer": answer, "budget": None}
+            item: dict[str, Any] = {"config": dict(result.config), "answer": answer, "budget": None, "result": None}
             self._dialogue.append(item)
-            self._by_id[trial_id] = item
             self._add_stats(llm_meta)
             _logger.debug("proposal %d: %s (%s)", index, result.config, result.outcome)
-            proposals.append(Proposal(result.config, metadata={"llm": llm_meta}))
+            usage = LLMUsage.from_exchanges(result.exchanges).to_dict()
+            proposals.append(
+                Proposal(result.config, metadata={"llm": llm_meta, LLMUsage.METADATA_KEY: usage}, handle=item)
+            )
         return proposals
 
     def _tell(self, trial: Trial, result: TrialResult) -> None:
-        item = self._by_id.get(trial.id)
-        if item is not None:
+        item = trial.handle
+        if isinstance(item, dict):
             item["budget"] = trial.budget
+            item["result"] = result
 
     def _observe(self, trial: Trial, result: TrialResult) -> None:
-        item = {"id": trial.id, "config": dict(trial.config), "answer": None, "budget": trial.budget}
+        item = {"config": dict(trial.config), "answer": None, "budget": trial.budget, "result": result}
         self._dialogue.append(item)
-        self._by_id[trial.id] = item
 
-    def _replay_ask(self, trials: Sequence[Trial]) -> None:
+    def _replay_ask(self, trials: Sequence[Trial]) -> list[Any]:
         """Restore the dialogue from the stored trials' transcripts; the model is not called."""
+        handles: list[Any] = []
         for trial in trials:
             meta = trial.metadata.get("llm") if isinstance(trial.metadata, Mapping) else None
             item = {
-                "id": trial.id,
                 "config": dict(trial.config),
                 "answer": (meta or {}).get("answer"),
                 "budget": trial.budget,
+                "result": None,
             }
             self._dialogue.append(item)
-            self._by_id[trial.id] = item
+            handles.append(item)
             if meta:
                 self._add_stats(meta)
+        return handles
 
     @property
     def transcript(self) -> list[dict[str, Any]]:
