@@ -30,7 +30,7 @@ from hpolab._cli_common import Command, KeyValue, LazyChoice, deprecated_alias
 __all__ = ["COMMAND_MODULES", "cli", "main"]
 
 #: Modules whose ``COMMANDS`` are attached to the ``hpolab`` group (one line per module).
-COMMAND_MODULES: tuple[str, ...] = ("hpolab._cli_bench",)
+COMMAND_MODULES: tuple[str, ...] = ("hpolab._cli_bench", "hpolab._cli_worker")
 
 #: Trials ``hpolab run`` runs when neither ``--n-trials`` nor ``--max-trials`` is given.
 DEFAULT_N_TRIALS = 50
