@@ -15,6 +15,7 @@ from itertools import pairwise, product
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from hpolab._errors import HpolabError
 
 if TYPE_CHECKING:
     import ConfigSpace as CS
@@ -26,7 +27,7 @@ Kind = Literal["float", "int", "categorical", "ordinal", "constant"]
 Value = Any
 
 
-class InvalidConfigError(ValueError):
+class InvalidConfigError(HpolabError, ValueError):
     """A configuration is not inside its search space.
 
     Attributes:
@@ -38,7 +39,7 @@ class InvalidConfigError(ValueError):
         super().__init__("; ".join(self.problems))
 
 
-class InvalidSpaceError(ValueError):
+class InvalidSpaceError(HpolabError, ValueError):
     """A search-space specification cannot be turned into a SearchSpace."""
 
 
@@ -55,6 +56,8 @@ class Param:
         choices: Allowed values (categorical / ordinal, in order; constant: its one value).
         default: Default value.
         description: Optional text shown to LLMs next to the parameter.
+        step: For an ordinal that is a stepped range (Optuna's ``suggest_float(..., step=s)`` or
+            ``suggest_int(..., step=s)``): the step; its choices are ``lower + k * step``.
     """
 
     name: str
@@ -65,6 +68,7 @@ class Param:
     choices: tuple[Value, ...] = ()
     default: Value = None
     description: str | None = None
+    step: float | int | None = None
 
     @property
     def is_numeric_choice(self) -> bool:
@@ -100,6 +104,12 @@ class Param:
         if self.kind == "categorical":
             choices = ", ".join(_fmt(c) for c in self.choices)
             return f"{head}, Type: Categorical, Choices: {{{choices}}}, Default: {_fmt(self.default)}"
+        if self.kind == "ordinal" and self.step is not None:
+            typ = "UniformInteger" if isinstance(self.step, int) else "UniformFloat"
+            return (
+                f"{head}, Type: {typ}, Range: [{_fmt(self.lower)}, {_fmt(self.upper)}], Step: {_fmt(self.step)}, "
+                f"Default: {_fmt(self.default)}"
+            )
         if self.kind == "ordinal":
             seq = ", ".join(_fmt(c) for c in self.choices)
             return f"{head}, Type: Ordinal, Sequence: {{{seq}}}, Default: {_fmt(self.default)}"
@@ -130,9 +140,22 @@ class Param:
             if v > float(self.upper):  # type: ignore[arg-type]
                 return f"{self.name}: {_fmt(value)} is above the upper bound {_fmt(self.upper)}"
             return None
+        if self.step is not None and self._step_index(value) is not None:
+            return None
         if not any(_same_choice(value, c) for c in self.choices):
             choices = ", ".join(_fmt(c) for c in self.choices)
             return f"{self.name}: {value!r} is not one of the choices [{choices}]"
+        return None
+
+    def _step_index(self, value: Value) -> int | None:
+        """Index of the stepped choice ``value`` equals (to float rounding), or ``None``."""
+        number = _to_number(value) if not isinstance(value, (bool, str)) else None
+        if number is None or not math.isfinite(number) or not self.choices or self.step is None:
+            return None
+        first = float(self.choices[0])  # type: ignore[arg-type]
+        k = round((number - first) / float(self.step))
+        if 0 <= k < len(self.choices) and math.isclose(number, float(self.choices[k]), rel_tol=1e-9, abs_tol=1e-12):  # type: ignore[arg-type]
+            return int(k)
         return None
 
     def canonical(self, value: Value) -> Value:
@@ -141,6 +164,10 @@ class Param:
             return float(value)
         if self.kind == "int":
             return round(float(value))
+        if self.step is not None:
+            index = self._step_index(value)
+            if index is not None:
+                return self.choices[index]
         for c in self.choices:
             if _same_choice(value, c):
                 return c
@@ -317,6 +344,7 @@ class SearchSpace:
         self._cs = cs
         descriptions = dict(descriptions or {})
         self._params: dict[str, Param] = {}
+        self._optuna: dict[str, BaseDistribution] | None = None
         for hp in cs.values():
             self._params[hp.name] = _param_from_hp(hp, descriptions.get(hp.name))
         unknown = set(descriptions) - set(self._params)
@@ -564,7 +592,13 @@ class SearchSpace:
         return {n: p.description for n, p in self._params.items() if p.description}
 
     def to_optuna(self) -> dict[str, BaseDistribution]:
-        """Optuna distributions, one per hyperparameter (ordinal values become categorical)."""
+        """Optuna distributions, one per hyperparameter (the inverse of :meth:`from_optuna`).
+
+        Stepped ranges map back to stepped Float / Int distributions; other ordinals and
+        constants become categorical.
+        """
+        if self._optuna is not None:
+            return dict(self._optuna)
         from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
         out: dict[str, BaseDistribution] = {}
@@ -573,33 +607,57 @@ class SearchSpace:
                 out[name] = FloatDistribution(float(p.lower), float(p.upper), log=p.log)  # type: ignore[arg-type]
             elif p.kind == "int":
                 out[name] = IntDistribution(int(p.lower), int(p.upper), log=p.log)  # type: ignore[arg-type,call-overload]
+            elif p.kind == "ordinal" and p.step is not None:
+                lo, hi = p.choices[0], p.choices[-1]
+                if isinstance(p.step, int):
+                    out[name] = IntDistribution(int(lo), int(hi), step=p.step)  # type: ignore[arg-type,call-overload]
+                else:
+                    out[name] = FloatDistribution(float(lo), float(hi), step=float(p.step))  # type: ignore[arg-type]
             else:
                 out[name] = CategoricalDistribution(list(p.choices))
-        return out
+        self._optuna = out
+        return dict(out)
 
     @classmethod
     def from_optuna(cls, distributions: Mapping[str, BaseDistribution]) -> SearchSpace:
-        """Build from Optuna distributions (the inverse of :meth:`to_optuna`)."""
+        """Build from Optuna distributions (the inverse of :meth:`to_optuna`).
+
+        Every Optuna distribution maps: float and int ranges (log or not) to ranges, stepped ones
+        (``step=``) to ordinals of their values that remember the step, categorical to categorical.
+
+        Raises:
+            InvalidSpaceError: If a stepped range has more than 100,000 values, or a distribution
+                is of an unknown type.
+        """
+        import ConfigSpace as CS
         from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-        spec: dict[str, Any] = {}
+        cs = CS.ConfigurationSpace()
         for name, dist in distributions.items():
-            if isinstance(dist, FloatDistribution):
-                if dist.step is not None:
-                    raise InvalidSpaceError(f"{name}: stepped FloatDistribution is not supported; drop step")
-                spec[name] = (
-                    (float(dist.low), float(dist.high), "log") if dist.log else (float(dist.low), float(dist.high))
-                )
+            hp: Any
+            if isinstance(dist, (FloatDistribution, IntDistribution)) and dist.step not in (None, 1):
+                is_int = isinstance(dist, IntDistribution)
+                count = int(math.floor((dist.high - dist.low) / dist.step + 1e-9)) + 1
+                if count > 100_000:
+                    raise InvalidSpaceError(
+                        f"{name}: step {dist.step} gives {count} values in [{dist.low}, {dist.high}]; "
+                        "use a coarser step or an unstepped range"
+                    )
+                values: list[Any] = [
+                    int(dist.low + k * dist.step) if is_int else float(dist.low + k * dist.step) for k in range(count)
+                ]
+                step: Any = int(dist.step) if is_int else float(dist.step)
+                hp = CS.OrdinalHyperparameter(name, values, meta={"step": step})
+            elif isinstance(dist, FloatDistribution):
+                hp = CS.UniformFloatHyperparameter(name, float(dist.low), float(dist.high), log=dist.log)
             elif isinstance(dist, IntDistribution):
-                if dist.step != 1:
-                    spec[name] = list(range(dist.low, dist.high + 1, dist.step))
-                else:
-                    spec[name] = (int(dist.low), int(dist.high), "log") if dist.log else (int(dist.low), int(dist.high))
+                hp = CS.UniformIntegerHyperparameter(name, int(dist.low), int(dist.high), log=dist.log)
             elif isinstance(dist, CategoricalDistribution):
-                spec[name] = list(dist.choices)
+                hp = _hp_from_entry(name, list(dist.choices))
             else:
                 raise InvalidSpaceError(f"{name}: {type(dist).__name__} is not supported")
-        return cls(spec)
+            cs.add(hp)
+        return cls(cs)
 
     def describe(self) -> str:
         """A compact text for prompts, one parameter a line, in ConfigSpace's wording."""
@@ -732,7 +790,17 @@ def _param_from_hp(hp: Any, description: str | None) -> Param:
         )
     if isinstance(hp, CS.OrdinalHyperparameter):
         seq = tuple(_plain_value(c) for c in hp.sequence)
-        return Param(hp.name, "ordinal", choices=seq, default=_plain_value(hp.default_value), description=description)
+        step = (hp.meta or {}).get("step")
+        bounds = (seq[0], seq[-1]) if step is not None else (None, None)
+        return Param(
+            hp.name,
+            "ordinal",
+            *bounds,
+            choices=seq,
+            default=_plain_value(hp.default_value),
+            description=description,
+            step=step,
+        )
     if isinstance(hp, CS.Constant):
         value = _plain_value(hp.value)
         return Param(hp.name, "constant", choices=(value,), default=value, description=description)

@@ -565,13 +565,32 @@ def test_optuna_samples_are_valid_configs() -> None:
         study.tell(trial, 0.0)
 
 
-def test_from_optuna_steps_and_unsupported() -> None:
-    from optuna.distributions import FloatDistribution, IntDistribution
+def test_every_optuna_distribution_maps_both_ways() -> None:
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-    space = SearchSpace.from_optuna({"k": IntDistribution(1, 9, step=2)})
-    assert space["k"].kind == "categorical" and space["k"].choices == (1, 3, 5, 7, 9)
-    with pytest.raises(InvalidSpaceError, match="x: stepped FloatDistribution"):
-        SearchSpace.from_optuna({"x": FloatDistribution(0.0, 1.0, step=0.1)})
+    distributions = {
+        "f": FloatDistribution(-1.0, 2.0),
+        "flog": FloatDistribution(1e-4, 1e-1, log=True),
+        "fstep": FloatDistribution(0.0, 2.0, step=0.5),
+        "ftenth": FloatDistribution(0.0, 1.0, step=0.1),
+        "i": IntDistribution(0, 10),
+        "ilog": IntDistribution(1, 1024, log=True),
+        "istep": IntDistribution(1, 9, step=2),
+        "c": CategoricalDistribution(["adam", "sgd"]),
+        "cnum": CategoricalDistribution([32, 64, 128]),
+    }
+    space = SearchSpace.from_optuna(distributions)
+    assert space.to_optuna() == distributions
+    assert SearchSpace.from_json(space.to_json()).to_optuna() == distributions
+    assert space["fstep"].kind == "ordinal" and space["fstep"].choices == (0.0, 0.5, 1.0, 1.5, 2.0)
+    assert space["istep"].choices == (1, 3, 5, 7, 9)
+    # Optuna's stepped values carry float rounding (0.1 * 3): they validate to the exact choice
+    assert space.validate({**space.default(), "ftenth": 0.30000000000000004})["ftenth"] == space["ftenth"].choices[3]
+    with pytest.raises(InvalidConfigError, match="fstep: 0.7 is not one of the choices"):
+        space.validate({**space.default(), "fstep": 0.7})
+    assert "Step: 0.5" in space.describe()
+    with pytest.raises(InvalidSpaceError, match="use a coarser step"):
+        SearchSpace.from_optuna({"x": FloatDistribution(0.0, 1.0, step=1e-6)})
     with pytest.raises(InvalidSpaceError, match="y: str is not supported"):
         SearchSpace.from_optuna({"y": "uniform"})  # type: ignore[dict-item]
 

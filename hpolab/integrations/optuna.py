@@ -37,10 +37,8 @@ OptimizerFactory = Callable[..., Optimizer]
 
 
 def _supported(dist: BaseDistribution) -> bool:
-    if isinstance(dist, FloatDistribution):
-        return dist.step is None
-    if isinstance(dist, IntDistribution):
-        return True
+    if isinstance(dist, (FloatDistribution, IntDistribution)):
+        return dist.step is None or (dist.high - dist.low) / dist.step < 100_000
     if isinstance(dist, CategoricalDistribution):
         return all(isinstance(c, (str, int, float)) and not isinstance(c, bool) for c in dist.choices)
     return False
@@ -53,7 +51,7 @@ class HpolabSampler(BaseSampler):
     Optuna's own relative samplers (CMA-ES, GP) do, the sampler uses the *intersection search
     space*: the parameters every finished trial (complete or pruned) has. Trials before any has
     finished, parameters outside the intersection (those behind ``if`` branches, i.e. conditional
-    ones) and distributions hpolab cannot express (stepped floats, odd categorical choices) are
+    ones) and distributions hpolab cannot express (odd categorical choices, steps of over 100,000 values) are
     sampled by an independent sampler (Optuna's ``RandomSampler`` with the same seed).
 
     Once the intersection is known the optimizer is built on it (``SearchSpace.from_optuna``) with

@@ -6,27 +6,16 @@ import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hpolab.optimizer import Optimizer, OptimizerError, Proposal
-from hpolab.space import Param, SearchSpace
+from hpolab.space import SearchSpace
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 
 if TYPE_CHECKING:
     import optuna
     from optuna.distributions import BaseDistribution
 
-__all__ = ["TPE", "optuna_distribution", "suggest_config"]
+__all__ = ["TPE", "suggest_config"]
 
 _logger = logging.getLogger("hpolab.optimizers.tpe")
-
-
-def optuna_distribution(param: Param) -> BaseDistribution:
-    """The Optuna distribution of one hpolab parameter (ordinal and constant become categorical)."""
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-
-    if param.kind == "float":
-        return FloatDistribution(float(param.lower), float(param.upper), log=param.log)  # type: ignore[arg-type]
-    if param.kind == "int":
-        return IntDistribution(int(param.lower), int(param.upper), log=param.log)  # type: ignore[arg-type]
-    return CategoricalDistribution(list(param.choices))
 
 
 def suggest_config(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
@@ -34,7 +23,9 @@ def suggest_config(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
 
     Parameters are suggested in the space's topological order, and a conditional parameter only
     when its condition holds under the values suggested before it: inactive parameters never
-    reach the sampler, exactly as in an Optuna objective written with ``if`` statements.
+    reach the sampler, exactly as in an Optuna objective written with ``if`` statements. Each
+    parameter is suggested with its distribution from :meth:`SearchSpace.to_optuna` (stepped
+    ranges with their step).
 
     Args:
         trial: A running Optuna trial.
@@ -43,17 +34,20 @@ def suggest_config(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
     Returns:
         The configuration (active parameters only).
     """
+    from optuna.distributions import FloatDistribution, IntDistribution
+
     config: dict[str, Any] = {}
     conditional = space.is_conditional
-    for name, p in space._params.items():  # read-only; skips the copy .params makes
+    distributions = space.to_optuna()
+    for name, dist in distributions.items():
         if conditional and name not in space.active_names(config):
             continue
-        if p.kind == "float":
-            config[name] = trial.suggest_float(name, float(p.lower), float(p.upper), log=p.log)  # type: ignore[arg-type]
-        elif p.kind == "int":
-            config[name] = trial.suggest_int(name, int(p.lower), int(p.upper), log=p.log)  # type: ignore[arg-type]
+        if isinstance(dist, FloatDistribution):
+            config[name] = trial.suggest_float(name, dist.low, dist.high, log=dist.log, step=dist.step)
+        elif isinstance(dist, IntDistribution):
+            config[name] = trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
         else:
-            config[name] = trial.suggest_categorical(name, list(p.choices))
+            config[name] = trial.suggest_categorical(name, dist.choices)  # type: ignore[attr-defined]
     return config
 
 
@@ -183,11 +177,11 @@ class TPE(Optimizer):
         storage = study._storage
         for trial_id in [i for i in self._mirrored if i not in elsewhere]:  # gone without a result: failed
             storage.set_trial_state_values(self._mirrored.pop(trial_id), OptunaState.FAIL)
-        params = self.space.params
+        all_distributions = self.space.to_optuna()
         for trial_id, trial in elsewhere.items():
             if trial_id in self._mirrored:
                 continue
-            distributions = {name: optuna_distribution(params[name]) for name in trial.config}
+            distributions = {name: all_distributions[name] for name in trial.config}
             template = FrozenTrial(
                 number=-1,
                 state=OptunaState.RUNNING,
@@ -222,8 +216,8 @@ class TPE(Optimizer):
         from optuna.trial import TrialState as OptunaState
         from optuna.trial import create_trial
 
-        params = self.space.params
-        distributions = {name: optuna_distribution(params[name]) for name in trial.config}
+        all_distributions = self.space.to_optuna()
+        distributions = {name: all_distributions[name] for name in trial.config}
         state = {
             TrialState.COMPLETE: OptunaState.COMPLETE,
             TrialState.PRUNED: OptunaState.PRUNED,

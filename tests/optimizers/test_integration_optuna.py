@@ -168,3 +168,20 @@ def test_import_is_lazy():
     code = "import sys, hpolab.integrations; print('optuna' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_stepped_floats_are_sampled_by_the_hpolab_optimizer():
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", -2.0, 2.0, step=0.5)
+        y = trial.suggest_float("y", 0.0, 1.0)
+        return (x - 0.5) ** 2 + y
+
+    sampler = HpolabSampler("tpe", seed=0, optimizer_kwargs={"n_startup_trials": 3})
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=12)
+    opt = sampler.optimizer
+    assert opt is not None and set(opt.space.names) == {"x", "y"}  # no fall-back to independent sampling
+    assert opt.space.to_optuna()["x"] == optuna.distributions.FloatDistribution(-2.0, 2.0, step=0.5)
+    asked = [r for r in opt.history if not r.metadata.get("observed")]
+    assert len(asked) == 11
+    assert all(t.params["x"] in (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0) for t in study.trials)
