@@ -15,6 +15,7 @@ from itertools import pairwise, product
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+
 from hpolab._errors import HpolabError
 
 if TYPE_CHECKING:
@@ -637,7 +638,7 @@ class SearchSpace:
             hp: Any
             if isinstance(dist, (FloatDistribution, IntDistribution)) and dist.step not in (None, 1):
                 is_int = isinstance(dist, IntDistribution)
-                count = int(math.floor((dist.high - dist.low) / dist.step + 1e-9)) + 1
+                count = math.floor((dist.high - dist.low) / dist.step + 1e-9) + 1
                 if count > 100_000:
                     raise InvalidSpaceError(
                         f"{name}: step {dist.step} gives {count} values in [{dist.low}, {dist.high}]; "
@@ -791,11 +792,11 @@ def _param_from_hp(hp: Any, description: str | None) -> Param:
     if isinstance(hp, CS.OrdinalHyperparameter):
         seq = tuple(_plain_value(c) for c in hp.sequence)
         step = (hp.meta or {}).get("step")
-        bounds = (seq[0], seq[-1]) if step is not None else (None, None)
         return Param(
             hp.name,
             "ordinal",
-            *bounds,
+            lower=seq[0] if step is not None else None,  # type: ignore[arg-type]
+            upper=seq[-1] if step is not None else None,  # type: ignore[arg-type]
             choices=seq,
             default=_plain_value(hp.default_value),
             description=description,

@@ -11,7 +11,6 @@ from hpolab.trial import Direction, Trial, TrialResult, TrialState
 
 if TYPE_CHECKING:
     import optuna
-    from optuna.distributions import BaseDistribution
 
 __all__ = ["TPE", "suggest_config"]
 
