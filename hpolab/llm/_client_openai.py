@@ -32,6 +32,8 @@ _logger = logging.getLogger("hpolab.llm.client")
 _TRANSIENT = frozenset({408, 409, 429, 500, 502, 503, 504})
 #: Marks a request whose ``response_format`` is being tried; the transport removes it before sending.
 _PROBE_HEADER = "x-hpolab-format-probe"
+#: Headers that describe the body as sent (the transport hands the SDK the decoded body).
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 #: Tokens counted for one attached image by the rate limiter's estimate (an upper bound at low detail).
 _IMAGE_TOKENS = 1_000
 
@@ -75,38 +77,39 @@ class _Transport:
             del request.headers[_PROBE_HEADER]
         limiter = owner.rate_limiter
         reservation = limiter.acquire(owner._estimate_tokens(request)) if limiter is not None else None
+
+        def settle(tokens: int | None = None) -> None:
+            if limiter is not None and reservation is not None:
+                limiter.settle(reservation, tokens)
+
         owner._attempt()
         try:
             response = self._inner.handle_request(request)
             json_body = "json" in response.headers.get("content-type", "")
-            if json_body:
-                content = response.read()  # a connection dropped mid-answer fails here, as one attempt
+            content = response.read() if json_body else b""  # a connection dropped mid-answer fails here
         except self._http.TimeoutException:
             owner._failure("timeout")
-            if reservation is not None:
-                limiter.settle(reservation)  # type: ignore[union-attr]
+            settle()
             raise
         except Exception:
             owner._failure("connection")
-            if reservation is not None:
-                limiter.settle(reservation)  # type: ignore[union-attr]
+            settle()
             raise
         status = int(response.status_code)
-        tokens = None
         if status >= 400:
             owner._failure(f"http_{status}")
-        elif json_body:
-            tokens = owner._record_tokens(request, content)
-        if reservation is not None:
-            limiter.settle(reservation, tokens)  # type: ignore[union-attr]
-        if not json_body and not (probe and status == 500):
+            settle()
+        else:
+            settle(owner._record_tokens(request, content) if json_body else None)
+        marked = probe and status == 500
+        if not json_body and not marked:
             return response
-        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding",)]
-        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        if probe and status == 500:
+        if not json_body:
+            content = response.read()
+        # the body is read (and decoded): hand the SDK a copy without the encoding headers, marked if need be
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+        if marked:
             headers.append(("x-should-retry", "false"))
-            if not json_body:
-                content = response.read()
         return self._http.Response(
             status, headers=headers, content=content, extensions=response.extensions, request=request
         )
@@ -117,7 +120,7 @@ class OpenAIClient:
 
     Retries and timeouts are the SDK's own (``max_retries``, ``timeout``): it retries HTTP 408,
     409, 429 and 5xx answers, timeouts and dropped connections with exponential backoff and
-    jitter, and waits what a ``Retry-After`` header says (up to two minutes). What happened on
+    jitter, and waits what a ``Retry-After`` header says (within the SDK's cap). What happened on
     the wire is counted in :attr:`stats`: ``requests`` (HTTP attempts), ``retry_<cause>`` for each
     failed attempt that was tried again (``retry_http_429``, ``retry_timeout``,
     ``retry_connection``, ...), ``format_fallback_<format>``.
