@@ -1,0 +1,37 @@
+"""Run a small `hpolab compare` and read its results back into pandas.
+
+`hpolab compare` writes every trial to OUTPUT/results.db (resumable) and a report beside it;
+`hpolab.benchmarking.load_results` reads the trials back as a DataFrame, one row per trial, for
+your own analysis. Here: random search, TPE and grid search on two toy functions, 2 seeds.
+
+Run: python examples/08_compare_into_pandas.py [OUTPUT_FOLDER]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from hpolab.analysis.metrics import final_losses
+from hpolab.benchmarking import load_results
+
+out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()) / "compare"
+command = [
+    sys.executable, "-m", "hpolab", "compare", "--suite", "quick",
+    "--optimizers", "random,tpe,grid", "--objectives", "toy/branin,toy/quad2d",
+    "--seeds", "2", "--max-evaluations", "12", "--random-pool", "50",
+    "--output", str(out), "--no-progress",
+]  # fmt: skip
+subprocess.run(command, check=True)
+
+df = load_results(out / "results.db")
+print(f"\n{len(df)} trials, columns: {', '.join(df.columns[:12])}, ...")
+print(df.groupby(["objective", "optimizer"])["value"].agg(["count", "min", "median"]).round(4))
+# the best value of each run after 5 and after 12 evaluations
+for budget in (5, 12):
+    best = final_losses(df[df["optimizer"] != "random-pool"], budget)
+    print(f"\nbest after {budget} evaluations, mean over seeds:")
+    print(best.groupby(["objective", "optimizer"])["loss"].mean().unstack().round(4))
+print(f"\nthe report: {out / 'report.md'}")
