@@ -31,8 +31,19 @@ from hpolab.benchmarking import execute, load_results, study_contexts
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def main(suite_name: str, argv: Sequence[str] | None = None, *, smoke: Callable[[Suite], Suite] | None = None) -> int:
-    """Run the suite ``suite_name`` with the command-line options ``argv``; return the exit status."""
+def main(
+    suite_name: str,
+    argv: Sequence[str] | None = None,
+    *,
+    smoke: Callable[[Suite], Suite] | None = None,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+    customize: Callable[[Suite, argparse.Namespace], Suite] | None = None,
+) -> int:
+    """Run the suite ``suite_name`` with the command-line options ``argv``; return the exit status.
+
+    ``smoke`` shrinks the suite for ``--smoke``; ``add_arguments`` adds a script's own options and
+    ``customize`` applies them to the suite.
+    """
     parser = argparse.ArgumentParser(
         prog=f"benchmarks/{suite_name}.py", description=f"Run hpolab's {suite_name} suite."
     )
@@ -44,9 +55,13 @@ def main(suite_name: str, argv: Sequence[str] | None = None, *, smoke: Callable[
     parser.add_argument("--parts", default=None, help="comma-separated parts to run (default: all; 'none' for none)")
     parser.add_argument("--smoke", action="store_true", help="the smallest size that runs every part end to end")
     parser.add_argument("--report-only", action="store_true", help="write the report from the results already there")
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args(argv)
 
     suite = get_suite(suite_name)
+    if customize is not None:
+        suite = customize(suite, args)
     if args.smoke:
         if smoke is None:
             parser.error("--smoke: this suite has no smoke size")
@@ -81,6 +96,8 @@ def main(suite_name: str, argv: Sequence[str] | None = None, *, smoke: Callable[
     notes += [line.replace("skipped", "Skipped", 1) for line in plan.skipped]
     if args.smoke:
         notes.append("**Smoke size**: every part at its smallest; the numbers show that it runs, not what it finds.")
+    if suite.simulated is None and get_suite(suite_name).simulated is not None:
+        notes.append("The LLM rows come from the model named in the command, not from the simulated stand-in.")
     rep = write_suite_report(
         df,
         out,

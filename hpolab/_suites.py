@@ -511,7 +511,8 @@ _SEED003 = Suite(
     simulated=(
         "The three LLM rows come from hpolab's SimulatedLLMClient, a seeded stand-in that never reads the image: "
         "it perturbs the best configuration it can read in the text (the last one in plot-only mode) or samples "
-        "the space. They test the prompts, the plot attachment and the parsing, not a vision model."
+        "the space. They test the prompts, the plot attachment and the parsing, not a vision model; `llm-text` and "
+        "`llm-text+plot` propose the same configurations because the stand-in ignores the image."
     ),
     differences=(
         "**Model.** A simulated stand-in (hpolab's SimulatedLLMClient) instead of GPT-4 Turbo and GPT-4 Vision: no "
