@@ -23,9 +23,11 @@ import logging
 import math
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from hpolab.trial import trial_budget
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -366,9 +368,12 @@ def _run_one(spec: RunSpec, storage_url: str) -> dict[str, Any]:
 
 
 def _storage_url(storage: str | os.PathLike[str]) -> str:
+    """A storage URL from a URL or a path (``.log`` / ``.journal``: a journal file; else SQLite)."""
     text = os.fspath(storage)
     if "://" in text:
         return text
+    if text.endswith((".log", ".journal", ".jsonl")):
+        return f"journal:///{text}" if not text.startswith("/") else f"journal://{text}"
     return f"sqlite:///{text}"
 
 
@@ -381,6 +386,7 @@ def run(
     *,
     storage: str | os.PathLike[str] = DEFAULT_STORAGE,
     n_jobs: int = 1,
+    scheduler: Any = None,
     show_progress_bar: bool = False,
     random_pool: int = 0,
     objective_kwargs: Mapping[str, Any] | None = None,
@@ -399,7 +405,10 @@ def run(
         n_trials: Trials per run (seed 002 uses 10).
         budget: Total fidelity budget per run, e.g. epochs for seed 004's equal-budget comparison.
         storage: A storage URL (``"sqlite:///runs.db"``) or a path to a SQLite file.
-        n_jobs: Worker processes (``-1``: one per CPU). ``1`` runs in this process.
+        n_jobs: Workers of a Dask ``LocalCluster`` on this machine (``-1``: one per CPU); ``1`` runs
+            in this process. Without Dask installed, worker processes of a process pool.
+        scheduler: A Dask scheduler address (``"tcp://host:8786"``) or ``dask.distributed.Client``:
+            run on that cluster instead (its workers must reach ``storage``).
         show_progress_bar: Show a progress bar over runs.
         random_pool: Extra random configurations per objective for seed 002's bootstrap baseline
             (a run labelled ``"random-pool"``; seed 002 used 500).
@@ -420,14 +429,23 @@ def run(
         context=context,
     )
     url = _storage_url(storage)
-    execute(specs, url, n_jobs=n_jobs, show_progress_bar=show_progress_bar)
+    execute(specs, url, n_jobs=n_jobs, scheduler=scheduler, show_progress_bar=show_progress_bar)
     return load_results(url, studies=[s.study_name for s in specs])
 
 
 def execute(
-    specs: Sequence[RunSpec], storage: str, *, n_jobs: int = 1, show_progress_bar: bool = False
+    specs: Sequence[RunSpec],
+    storage: str,
+    *,
+    n_jobs: int = 1,
+    scheduler: Any = None,
+    show_progress_bar: bool = False,
 ) -> list[dict[str, Any]]:
-    """Run the given specs that are not finished yet; return a summary per run that ran."""
+    """Run the given specs that are not finished yet; return a summary per run that ran.
+
+    Each run is one study with one worker, so a seeded deterministic optimizer gives the same
+    trials whichever process or machine runs it: results do not depend on ``n_jobs``.
+    """
     from hpolab.storage import get_storage
 
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
@@ -457,28 +475,67 @@ def execute(
         bar = tqdm(total=len(specs), initial=skipped, desc="runs", unit="run")
     summaries: list[dict[str, Any]] = []
     try:
-        if workers == 1 or len(todo) <= 1:
+        if scheduler is None and (workers == 1 or len(todo) <= 1):
             for spec in todo:
                 summaries.append(_run_one(spec, url))
                 if bar is not None:
                     bar.set_postfix_str(spec.study_name, refresh=False)
                     bar.update(1)
         else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
-                futures = {pool.submit(_run_one, spec, url): spec for spec in _interleave(todo)}
-                for fut in as_completed(futures):
-                    summaries.append(fut.result())
-                    if bar is not None:
-                        bar.set_postfix_str(futures[fut].study_name, refresh=False)
-                        bar.update(1)
+            for summary, spec in _run_parallel(_interleave(todo), url, workers, scheduler):
+                summaries.append(summary)
+                if bar is not None:
+                    bar.set_postfix_str(spec.study_name, refresh=False)
+                    bar.update(1)
     finally:
         if bar is not None:
             bar.close()
     return summaries
+
+
+def _run_parallel(
+    specs: Sequence[RunSpec], url: str, workers: int, scheduler: Any
+) -> Iterator[tuple[dict[str, Any], RunSpec]]:
+    """Run specs on Dask (a LocalCluster of ``workers``, or ``scheduler``); yield results as they finish."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        if scheduler is not None:
+            raise ImportError('a Dask scheduler needs dask.distributed; pip install "hpolab[dask]"') from None
+        _logger.warning('Dask is not installed (pip install "hpolab[dask]"): running on a local process pool')
+        yield from _run_pool(specs, url, workers)
+        return
+    from hpolab._workers import dask_client
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=min(workers, len(specs)), threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    else:
+        client = dask_client(scheduler)
+    try:
+        futures = {
+            client.submit(_run_one, spec, url, pure=False, key=f"hpolab-run-{spec.study_name}"): spec for spec in specs
+        }
+        for future in as_completed(futures):
+            yield future.result(), futures[future]
+    finally:
+        if cluster is not None:
+            client.close()
+            cluster.close()
+
+
+def _run_pool(specs: Sequence[RunSpec], url: str, workers: int) -> Iterator[tuple[dict[str, Any], RunSpec]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=ctx) as pool:
+        futures = {pool.submit(_run_one, spec, url): spec for spec in specs}
+        for fut in as_completed(futures):
+            yield fut.result(), futures[fut]
 
 
 def _interleave(specs: Sequence[RunSpec]) -> list[RunSpec]:
@@ -488,10 +545,7 @@ def _interleave(specs: Sequence[RunSpec]) -> list[RunSpec]:
 
 
 def _record_budget(record: Any, info: Any) -> float:
-    if record.budget is not None:
-        return float(record.budget)
-    max_budget = ((info.attrs or {}).get(_ATTR) or {}).get("max_budget")
-    return float(max_budget) if max_budget else 1.0
+    return trial_budget(record, ((info.attrs or {}).get(_ATTR) or {}).get("max_budget"))
 
 
 # ------------------------------------------------------------------------------- results

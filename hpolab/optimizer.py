@@ -464,6 +464,13 @@ class Optimizer(ABC):
         self._best = best_record([r for r in (self._best, record) if r is not None], self.direction)
         return record
 
+    def _fidelity_bounds(self, lower: float | None, upper: float | None) -> tuple[float | None, float | None]:
+        """Budget bounds: the ones given to the backend, else the Study's fidelity (min, max), else None."""
+        fidelity = self.context.get("fidelity")
+        lo = lower if lower is not None else getattr(fidelity, "min", None)
+        hi = upper if upper is not None else getattr(fidelity, "max", None)
+        return (None if lo is None else float(lo)), (None if hi is None else float(hi))
+
     def _signed(self, value: float) -> float:
         """``value`` turned into a quantity to minimize."""
         return self.direction.sign * value

@@ -31,7 +31,7 @@ from hpolab.storage import (
     run_by,
     to_record,
 )
-from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState, best_record, budget_spent
+from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState, best_record, budget_spent, trial_budget
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -195,7 +195,12 @@ class Study:
     @property
     def budget_spent(self) -> float:
         """Total budget of finished trials (see :func:`hpolab.trial.budget_spent`)."""
-        return budget_spent(self.trials, self.objective.fidelity)
+        return budget_spent(self.trials, self._full_budget)
+
+    @property
+    def _full_budget(self) -> float | None:
+        fidelity = self.objective.fidelity
+        return None if fidelity is None else float(fidelity.max)
 
     def _n_finished(self) -> int:
         """Finished trials that count toward ``max_trials`` (a dead worker's trial does not)."""
@@ -575,7 +580,7 @@ def _take_ticket(tickets: Any) -> bool:
 
 
 def _record_budget(record: TrialRecord, study: Study) -> float:
-    return budget_spent([record], study.objective.fidelity)
+    return trial_budget(record, study._full_budget)
 
 
 class _Heartbeat:
@@ -706,6 +711,8 @@ def create_study(
             f"space: the optimizer's parameters {sorted(opt.space.names)} differ from objective "
             f"{obj.name!r}'s {sorted(obj.search_space.names)}; build the optimizer on objective.search_space"
         )
+    # The objective's context before anything reads the optimizer (its meta may fix ASHA's rungs).
+    opt.set_context(description=obj.description or None, fidelity=obj.fidelity)
     store = get_storage(storage)
     name = study_name or f"study-{uuid.uuid4().hex[:12]}"
     info = store.get_study(name)
@@ -794,9 +801,7 @@ def _load(
     if worker.slot != 0:
         opt = _reslot(opt, factory, obj, worker.slot)
     lineage = [w.key for w in store.workers(info.study_id) if w.slot == worker.slot and w.key != worker.key]
-    opt.set_context(
-        description=obj.description or None, n_trials=info.attrs.get("n_trials"), fidelity=obj.fidelity
-    )
+    opt.set_context(description=obj.description or None, n_trials=info.attrs.get("n_trials"), fidelity=obj.fidelity)
     if lineage:
         opt.replay(store.get_events(info.study_id, lineage))
     study = Study(obj, opt, store, info, worker, factory=factory, **options)

@@ -310,23 +310,24 @@ class TrialRecord:
         return {} if self.result is None else self.result.info
 
 
-def trial_budget(record: TrialRecord, fidelity: Any = None) -> float:
-    """The budget a trial used: its own, else the fidelity's maximum, else 1 (one evaluation).
+def trial_budget(record: Any, full_budget: float | None = None) -> float:
+    """The budget a trial used: its own, else the full budget, else 1 (one evaluation).
 
     This is hpolab's one definition of a trial's budget; :func:`budget_spent` sums it.
 
     Args:
         record: A trial record (or anything with a ``budget`` attribute).
-        fidelity: The objective's fidelity (with a ``max``), or ``None`` for single-fidelity.
+        full_budget: The objective's full fidelity (its ``fidelity.max``), or ``None`` for a
+            single-fidelity objective.
     """
     if record.budget is not None:
         return float(record.budget)
-    return float(fidelity.max) if fidelity is not None else 1.0
+    return float(full_budget) if full_budget else 1.0
 
 
-def budget_spent(records: Iterable[TrialRecord], fidelity: Any = None) -> float:
+def budget_spent(records: Iterable[Any], full_budget: float | None = None) -> float:
     """Total budget of the finished trials in ``records`` (e.g. epochs; trials for single-fidelity runs)."""
-    return sum(trial_budget(r, fidelity) for r in records if r.state.is_finished)
+    return sum(trial_budget(r, full_budget) for r in records if r.state.is_finished)
 
 
 def best_record(records: Iterable[TrialRecord], direction: Direction) -> TrialRecord | None:

@@ -64,19 +64,21 @@ def slow_family():
 
 
 def _finished_per_study(db: Path) -> dict[str, list[tuple[int, float, float]]]:
+    """Finished trials per study, read straight from Optuna's tables (as another process would)."""
     con = sqlite3.connect(db)
     try:
         rows = con.execute(
-            "SELECT s.name, t.trial_id, t.value, t.datetime_complete FROM hpolab_trials t "
-            "JOIN hpolab_studies s ON s.study_id = t.study_id WHERE t.state != 'RUNNING' ORDER BY s.name, t.trial_id"
+            "SELECT s.study_name, t.number, v.value, t.datetime_complete FROM trials t "
+            "JOIN studies s ON s.study_id = t.study_id LEFT JOIN trial_values v ON v.trial_id = t.trial_id "
+            "WHERE t.state NOT IN ('RUNNING', 'WAITING') ORDER BY s.study_name, t.number"
         ).fetchall()
     except sqlite3.OperationalError:
         return {}
     finally:
         con.close()
     out: dict[str, list[tuple[int, float, float]]] = {}
-    for name, tid, value, done in rows:
-        out.setdefault(name, []).append((tid, value, done))
+    for name, number, value, done in rows:
+        out.setdefault(name, []).append((number, value, done))
     return out
 
 

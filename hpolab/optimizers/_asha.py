@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from hpolab.optimizer import Optimizer, OptimizerError, Proposal, SearchExhausted
-from hpolab.trial import Direction, Trial, TrialResult, TrialState
+from hpolab.trial import Direction, Trial, TrialResult, TrialState, budget_spent
 
 __all__ = ["ASHA", "Hyperband", "rung_budgets"]
 
@@ -164,11 +164,7 @@ class ASHA(Optimizer):
     def budgets(self) -> list[float]:
         """Rung budgets (resolved at the first ask from the arguments or the Study's fidelity)."""
         if self._budgets is None:
-            fidelity = self.context.get("fidelity")
-            lo = self.min_budget if self.min_budget is not None else getattr(fidelity, "min", None)
-            hi = self.max_budget if self.max_budget is not None else getattr(fidelity, "max", None)
-            lo = DEFAULT_MIN_BUDGET if lo is None else float(lo)
-            hi = DEFAULT_MAX_BUDGET if hi is None else float(hi)
+            lo, hi = self._bounds()
             self._budgets = rung_budgets(lo, hi, self.eta)
             self.min_budget, self.max_budget = self._budgets[0], self._budgets[-1]
         return list(self._budgets)
@@ -187,12 +183,15 @@ class ASHA(Optimizer):
             base_trials = max(1, math.ceil(n_trials * self._new_config_share()))
         self.base.set_context(description=description, n_trials=base_trials)
 
+    def _bounds(self) -> tuple[float, float]:
+        """(r, R): the given budgets, else the Study's fidelity, else seed 004's defaults."""
+        lo, hi = self._fidelity_bounds(self.min_budget, self.max_budget)
+        return (DEFAULT_MIN_BUDGET if lo is None else lo), (DEFAULT_MAX_BUDGET if hi is None else hi)
+
     def _new_config_share(self) -> float:
         """Fraction of a sequential run's trials that are new configurations (for the base's context)."""
-        fidelity = self.context.get("fidelity")
-        lo = self.min_budget or getattr(fidelity, "min", None) or DEFAULT_MIN_BUDGET
-        hi = self.max_budget or getattr(fidelity, "max", None) or DEFAULT_MAX_BUDGET
-        n_rungs = len(rung_budgets(float(lo), float(max(hi, lo)), self.eta))
+        lo, hi = self._bounds()
+        n_rungs = len(rung_budgets(lo, max(hi, lo), self.eta))
         per_cycle = sum(self.eta**k for k in range(n_rungs))
         return float(self.eta ** (n_rungs - 1)) / per_cycle
 
@@ -209,7 +208,7 @@ class ASHA(Optimizer):
     @property
     def budget_spent(self) -> float:
         """Sum of the budgets of the finished trials (a promotion re-runs at the higher budget)."""
-        return float(sum(r.trial.budget or 0.0 for r in self._history))
+        return budget_spent(self._history, self.budgets[-1] if self._budgets is not None else None)
 
     def rung_table(self) -> list[dict[str, Any]]:
         """One row per bracket and rung: budget, number of results, configurations promoted from it."""

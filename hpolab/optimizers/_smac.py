@@ -186,9 +186,7 @@ class SMAC(Optimizer):
         return self._smac
 
     def _budgets(self) -> tuple[float, float]:
-        fidelity = self.context.get("fidelity")
-        lo = self.min_budget if self.min_budget is not None else getattr(fidelity, "min", None)
-        hi = self.max_budget if self.max_budget is not None else getattr(fidelity, "max", None)
+        lo, hi = self._fidelity_bounds(self.min_budget, self.max_budget)
         if lo is None or hi is None:
             raise OptimizerError(
                 f"{self.name}: no budgets; give min_budget and max_budget or run it in a Study on a "
