@@ -345,6 +345,7 @@ class HybridOptimizer(Optimizer):
         self._bank: Trial | None = None
         self._results: list[tuple[str | None, float | None, bool]] = []
         self._asks: list[dict[str, Any]] = []
+        self._batch: list[Proposal] = []
 
     # ---------------------------------------------------------------- building
     def _build_sources(
@@ -473,11 +474,16 @@ class HybridOptimizer(Optimizer):
             handles = trial.handle if isinstance(trial.handle, Mapping) else {}
             if label not in handles:
                 running.append(Trial(-1 - trial.id, trial.config, budget=trial.budget))
+        # proposals of the batch being asked (not pending yet): ids below every study id
+        for i, proposal in enumerate(self._batch):
+            if label not in (proposal.handle or {}):
+                running.append(Trial(-(2**40) - i, proposal.config, budget=proposal.budget))
         self.sources[label].set_running_elsewhere(running)
 
     def _ask(self, n: int) -> list[Proposal]:
         labels = list(self.sources)
         out: list[Proposal] = []
+        self._batch = out
         for _ in range(n):
             index = self._n_allocated
             rng = np.random.default_rng([self._base_seed, index])
@@ -506,7 +512,8 @@ class HybridOptimizer(Optimizer):
                 self._asks.append(self._ask_entry("llm", inner))
                 top.update({k: inner.metadata[k] for k in _LLM_KEYS if k in inner.metadata})
                 llm_meta = inner.metadata.get("llm") or {}
-                if llm_meta.get("delegated") and self._bank is not None:
+                copied = self._bank is not None and self.space.key(self._bank.config) == self.space.key(inner.config)
+                if (llm_meta.get("delegated") or copied) and self._bank is not None:
                     if self.space.key(self._bank.config) != self.space.key(inner.config):
                         raise OptimizerError("the LLM source delegated but its config is not the core's proposal")
                     handles[self.core_label] = self._bank
@@ -514,7 +521,10 @@ class HybridOptimizer(Optimizer):
                     bank_used = True
                     credited = self.core_label
                     outcome = llm_meta.get("outcome")
-                    why = outcome if outcome in ("declined", "fallback") else "duplicate"
+                    if not llm_meta.get("delegated"):
+                        why = "copied"  # the model wrote the core's proposal out: the core's trial runs it
+                    else:
+                        why = outcome if outcome in ("declined", "fallback") else "duplicate"
                     self.counts[why] = self.counts.get(why, 0) + 1
                 config, budget = inner.config, inner.budget
             elif label == self.core_label and self._bank is not None:
@@ -546,6 +556,7 @@ class HybridOptimizer(Optimizer):
                 },
             }
             out.append(Proposal(config, budget=budget, metadata=metadata, handle=handles))
+        self._batch = []
         return out
 
     def _credit(self, label: str | None, result: TrialResult) -> None:
@@ -640,7 +651,7 @@ class HybridOptimizer(Optimizer):
                 handles[self.core_label] = self._bank
                 self._bank = None
                 why = str(hybrid.get("why"))
-                if why in ("declined", "duplicate", "fallback"):
+                if why in ("declined", "duplicate", "fallback", "copied"):
                     self.counts[why] = self.counts.get(why, 0) + 1
             if chosen in self.stats:
                 self.stats[chosen].chosen += 1

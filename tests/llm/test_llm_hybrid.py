@@ -260,6 +260,21 @@ def test_duplicates_are_reasked_with_forbidden_configs_then_answered_by_the_core
     assert not any(llm.get("counters", {}).get("perturbed") for llm in (r.trial.metadata["llm"] for r in opt.history))
 
 
+def test_a_model_that_copies_the_core_proposal_runs_the_cores_trial():
+    def copy(messages, index, seed):
+        text = messages[-1]["content"]
+        return text.split("would try next: ")[1].splitlines()[0]
+
+    opt = HybridOptimizer(SPACE, client=ScriptedClient(copy), core="random", seed=0, policy=FixedSchedule([("llm", 6)]))
+    for _ in range(6):
+        trial = opt.ask()
+        opt.tell(trial, trial.config["lr"])
+    assert [r.trial.metadata["hybrid"]["why"] for r in opt.history] == ["copied"] * 6
+    assert all(r.trial.metadata["source"] == "core" for r in opt.history)
+    assert opt.core.n_told == 6 and not opt.core.pending
+    assert len({json.dumps(r.config, sort_keys=True) for r in opt.history}) == 6
+
+
 def test_standalone_llm_reasks_then_perturbs_and_counts_it():
     config = {"lr": 0.01, "depth": 2, "opt": "adam"}
     opt = LLMOptimizer(SPACE, ScriptedClient([json.dumps(config)], cycle=True), seed=0)
