@@ -12,6 +12,7 @@ import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,9 @@ PAPER_TABLE1: dict[str, tuple[float, float, float, float]] = {
     "Bayes Opt (RF)": (56.25, 2.11, 5.86, 3.45),
     "Bayes Opt (GP)": (50.00, -0.01, -8.28, 3.80),
 }
+
+#: The suite a report is being written for, when it is not the registered one (set by write_suite_report).
+_SUITE: ContextVar[Suite | None] = ContextVar("hpolab_report_suite", default=None)
 
 #: Which optimizer labels play the paper's methods in seed 004's table.
 _S004_METHODS = {"grid": "grid", "random": "random", "asha": "asha", "smac-gp": "bayesian", "tpe": "bayesian"}
@@ -309,7 +313,8 @@ _PAPERS = {"seed002": _seed002, "seed003": _seed003, "seed004": _seed004}
 
 def section_paper(ctx: ReportContext) -> None:
     """The paper's tables beside this run's, and where the run differs from the paper (seed suites only)."""
-    for suite in suite_of(ctx.contexts):
+    given = _SUITE.get()
+    for suite in [given] if given is not None else suite_of(ctx.contexts):
         if suite.paper in _PAPERS:
             _PAPERS[suite.paper](ctx, suite)
         if suite.differences:
@@ -320,6 +325,8 @@ def section_paper(ctx: ReportContext) -> None:
 def write_suite_report(
     df: pd.DataFrame,
     out_dir: str | os.PathLike[str],
+    *,
+    suite: Suite | None = None,
     **kwargs: Any,
 ) -> Report:
     """:func:`hpolab.analysis.report.write_report` plus :func:`section_paper`.
@@ -331,11 +338,21 @@ def write_suite_report(
     Args:
         df: Trial table.
         out_dir: Output folder.
+        suite: The suite the runs came from, when it is not the registered one of that name (e.g. with
+            a real model in place of a stand-in); default: found from the studies' bookkeeping.
         **kwargs: Everything :func:`~hpolab.analysis.report.write_report` takes.
     """
     from hpolab.analysis import report as R
 
-    rep = R.write_report(df, out_dir, **kwargs)
+    token = _SUITE.set(suite)
+    try:
+        return _write(df, out_dir, R, **kwargs)
+    finally:
+        _SUITE.reset(token)
+
+
+def _write(df: pd.DataFrame, out_dir: str | os.PathLike[str], R: Any, **kwargs: Any) -> Report:
+    rep: Report = R.write_report(df, out_dir, **kwargs)
     if section_paper in R.SECTIONS:
         return rep
     out = Path(out_dir)
