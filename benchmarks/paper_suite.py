@@ -114,7 +114,12 @@ def main(
         notes=notes,
     )
     report_s = time.perf_counter() - t1
-    (out / "commands.txt").write_text(command + "\n", encoding="utf-8")
+    commands = out / "commands.txt"
+    if args.report_only and commands.exists():  # the runs' command stays; the report's is added
+        lines = [ln for ln in commands.read_text(encoding="utf-8").splitlines() if "--report-only" not in ln]
+        commands.write_text("\n".join([*lines, command]) + "\n", encoding="utf-8")
+    else:
+        commands.write_text(command + "\n", encoding="utf-8")
     timing = {
         "suite": suite.name,
         "smoke": bool(args.smoke),
