@@ -118,7 +118,7 @@ def build_records(args: argparse.Namespace, path: Path) -> Path:
                 Record(
                     objective.name,
                     "MLP",
-                    objective.description,
+                    "",  # the portfolio and the counting prior read configurations and accuracies only
                     table.config_of(int(r)),
                     1.0 - float(table.true[int(r)]),
                     source="random",

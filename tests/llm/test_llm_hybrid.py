@@ -473,3 +473,23 @@ def test_load_study_by_name_for_llm_tpe(tmp_path):
     assert loaded.optimizer.name == "llm-tpe"
     assert [r.config for r in loaded.optimizer.history] == [r.config for r in study.trials]
     assert [r.trial.metadata["source"] for r in loaded.optimizer.history] == ["llm", "llm", "bo", "bo"]
+
+
+def test_harness_rows_and_report_show_sources(tmp_path):
+    from hpolab.analysis.report import write_report
+    from hpolab.benchmarking import run
+
+    simulated = {"kind": "oracle", "objective": "toy/branin", "n_pool": 200}
+    df = run(
+        {"random": "random", "oracle (simulated)": {"name": "llm-hybrid", "simulated": simulated}},
+        ["toy/branin"],
+        1,
+        n_trials=5,
+        storage=tmp_path / "runs.db",
+        random_pool=20,
+    )
+    hybrid = df[df["optimizer"] == "oracle (simulated)"]
+    assert set(hybrid["source"]) == {"llm", "core"} and df[df["optimizer"] == "random"]["source"].isna().all()
+    report = write_report(df, tmp_path / "report", budget=5, sections=("table1",))
+    text = report.markdown.read_text()
+    assert "Trials and improvements per source" in text and "| `oracle (simulated)` | llm |" in text
