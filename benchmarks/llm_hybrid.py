@@ -180,6 +180,8 @@ def run_all(args: argparse.Namespace, tables: Sequence[str], records: Path) -> p
         )
         if args.pure_llm_seeds:
             specs += B.plan(pure_llm(args), [name], args.pure_llm_seeds, n_trials=args.short_evals, context=context)
+    # seed by seed over all tables, so that a stopped run leaves whole seeds (a rerun continues it)
+    specs.sort(key=lambda spec: (spec.optimizer != B.POOL_LABEL, spec.seed))
     log.info("%d runs (%d tables)", len(specs), len(tables))
     B.execute(specs, url, n_jobs=args.n_jobs, show_progress_bar=args.progress)
     return B.load_results(url, studies=[s.study_name for s in specs])
@@ -348,6 +350,18 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
         f"Python {platform.python_version()}.",
         "",
     ]
+    runs = df.groupby("optimizer").apply(lambda g: len(g[["objective", "seed"]].drop_duplicates()))
+    trials = df.groupby(["optimizer", "objective", "seed"]).size().groupby("optimizer").min()
+    lines += [
+        "Runs per method (tables x seeds) and the fewest trials in one run: "
+        + ", ".join(f"`{k}` {runs[k]} ({trials[k]})" for k in [o for o in ORDER if o in runs.index]),
+        "",
+    ]
+    if args.report_only:
+        lines += [
+            "Written with `--report-only` from the storage: runs still going count with the trials they have.",
+            "",
+        ]
     lines += table1_md(df, short, args.n_bootstrap) + table1_md(df, full, args.n_bootstrap)
     lines += [
         "## What the LLM contributes (paired over tables x seeds, regret on the tables' true values)",
@@ -504,6 +518,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--storage", default=str(RESULTS / "llm_hybrid.db"))
     p.add_argument("--out", default=str(RESULTS / "llm_hybrid.md"))
     p.add_argument("--progress", action="store_true")
+    p.add_argument("--report-only", action="store_true", help="write the report from the storage without running")
     p.add_argument("--threads-check", action="store_true", help="only measure seconds per suggestion, 1 vs 2 threads")
     p.add_argument("--busy", type=int, default=0, help="busy-looping processes beside --threads-check")
     p.add_argument("--threads-suggestions", type=int, default=5)
@@ -520,8 +535,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.short_evals > args.n_evals:
         raise SystemExit("--short-evals must not exceed --n-evals")
     start = time.perf_counter()
-    records = build_records(args, Path(args.storage).with_suffix(".records.json"))
-    df = run_all(args, tables, records)
+    if args.report_only:  # what the storage holds so far (e.g. of a run still going), finished trials only
+        df = B.load_results(storage_url(args.storage))
+        df = df[df["objective"].isin([f"hpobench/nn/{t}" for t in tables])]
+    else:
+        records = build_records(args, Path(args.storage).with_suffix(".records.json"))
+        df = run_all(args, tables, records)
     answers = llm_answers(args.storage, df)
     write(args, df, answers, time.perf_counter() - start)
 
