@@ -574,6 +574,34 @@ def section_sources(ctx: ReportContext) -> None:
     ctx.doc.table(["method", "source", "trials", "share", "improvements"], rows)
 
 
+#: How an LLM proposal was obtained, in the order the LLM answers section shows them.
+_OUTCOMES = ("valid", "repaired", "reasked", "fallback")
+
+
+@_optional("llm")
+def section_llm_answers(ctx: ReportContext) -> None:
+    """How each LLM optimizer's proposals were obtained: valid as answered, repaired, re-asked, or fallback."""
+    df = ctx.methods_df
+    if "llm_outcome" not in df.columns or not df["llm_outcome"].notna().any():
+        return
+    ctx.doc.h(2, "LLM answers")
+    ctx.doc.p(
+        "Per LLM optimizer, the share of its trials whose configuration the model answered validly, that hpolab "
+        "repaired (clipped, snapped, filled in), that needed a re-ask, or that fell back to a random sample "
+        "(the trial metadata's `llm.outcome`), and the model calls per trial (mean with 95% t-interval)."
+    )
+    rows = []
+    for opt in ctx.optimizers:
+        g = df[(df["optimizer"] == opt) & df["llm_outcome"].notna()]
+        if g.empty:
+            continue
+        counts = g["llm_outcome"].value_counts()
+        shares = [_pct(100.0 * float(counts.get(o, 0)) / len(g)) for o in _OUTCOMES]
+        calls = M.mean_ci(g["llm_calls"].to_numpy(dtype=float)) if "llm_calls" in g.columns else M.mean_ci([])
+        rows.append([f"`{opt}`", str(len(g)), *shares, _ci(calls.mean, calls.low, calls.high)])
+    ctx.doc.table(["optimizer", "LLM trials", *_OUTCOMES, "model calls per trial"], rows)
+
+
 @_optional("rmse")
 def section_rmse(ctx: ReportContext) -> None:
     """Seed 000's RMSE of (1 - accuracy) with Student-t intervals (objectives valued in [0, 1] only)."""
@@ -721,8 +749,8 @@ def write_report(
         description: A paragraph on what is compared.
         command: The command that produced the report.
         budget: Evaluations at which Table 1 and the per-task table are computed (``None``: all trials).
-        sections: Which optional sections to include (:data:`OPTIONAL_SECTIONS`: ``"table1"``, ``"rmse"``,
-            ``"importance"``, ``"budget"``); the set-up, regret, rank, per-task and cost sections are always there.
+        sections: Which optional sections to include (names in :data:`OPTIONAL_SECTIONS`, e.g. ``"table1"``,
+            ``"importance"``); the set-up, regret, rank, per-task and cost sections are always there.
         contexts: The benchmark attributes of the studies (:func:`hpolab.benchmarking.study_contexts`):
             commands, optimizer options and run times.
         seed: Seed of the bootstrap baseline and of the fANOVA forest.

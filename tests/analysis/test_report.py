@@ -174,7 +174,7 @@ def test_cli_old_budget_flags(tmp_path: Path, results: tuple[pd.DataFrame, Path]
 def test_write_report_sections_are_listed_and_checked(results: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
     from hpolab.analysis import report as R
 
-    assert set(R.OPTIONAL_SECTIONS) == {"table1", "rmse", "importance", "budget"}
+    assert {"table1", "rmse", "importance", "budget", "llm"} <= set(R.OPTIONAL_SECTIONS)
     assert all(callable(s) for s in R.SECTIONS)
     with pytest.raises(ValueError, match="nope"):
         R.write_report(results[0], tmp_path / "r", sections=("nope",))
@@ -194,3 +194,21 @@ def test_a_new_section_is_one_line(
     md = R.write_report(results[0], tmp_path / "r", sections=()).markdown.read_text()
     assert "## Hello\n\n2 optimizers" in md
     assert md.index("Machine and versions") < md.index("## Hello") < md.index("Best value per task")
+
+
+def test_llm_answers_section(results: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
+    df = results[0].copy()
+    grid = df["optimizer"] == "grid"
+    outcomes = np.where(np.arange(len(df)) % 4 == 0, "repaired", "valid")
+    df["llm_outcome"] = np.where(grid, outcomes, None)
+    df["llm_calls"] = np.where(grid, 1.0, np.nan)
+    md = write_report(df, tmp_path / "r", sections=("llm",)).markdown.read_text()
+    section = md[md.index("## LLM answers") :]
+    row = next(line for line in section.splitlines() if line.startswith("| `grid`"))
+    n = int(grid.sum())
+    repaired = int((grid & (outcomes == "repaired")).sum())
+    assert f"| {n} | {100 * (n - repaired) / n:.2f}% | {100 * repaired / n:.2f}% | 0.00% | 0.00% | 1 [1, 1] |" in row
+    assert "| `random`" not in section.split("##")[1]  # no LLM trials, no row
+    # without LLM trials, or without asking for it, there is no such section
+    assert "LLM answers" not in write_report(results[0], tmp_path / "r2", sections=("llm",)).markdown.read_text()
+    assert "LLM answers" not in write_report(df, tmp_path / "r3", sections=()).markdown.read_text()
