@@ -567,7 +567,7 @@ def section_sources(ctx: ReportContext) -> None:
             )
     ctx.doc.h(2, "Trials and improvements per source")
     ctx.doc.p(
-        "For hybrid optimizers: which source proposed each trial (`metadata[\"source\"]`), the share of the "
+        'For hybrid optimizers: which source proposed each trial (`metadata["source"]`), the share of the '
         "method's trials, and how many of its trials improved the run's best value so far (a run's first "
         "trial is not counted)."
     )
@@ -716,6 +716,7 @@ SECTIONS: list[Section] = [
     section_per_task_plot,
     section_cost,
     section_sources,
+    section_llm_answers,
     section_rmse,
     section_budget,
     section_importance,
