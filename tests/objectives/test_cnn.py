@@ -15,6 +15,15 @@ from hpolab.objectives.cnn import CNNObjective, class_weights_seed004  # noqa: E
 CFG = {"optimizer": "adam", "lr": 3e-3, "batch_size": 64, "weight_decay": 1e-4, "label_smoothing": 0.05}
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One torch thread: small nets on a busy 2-core machine train many times slower with more."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_cnn_digits_two_epochs_offline_and_deterministic_on_cpu():
     obj = registry.make_objective("cnn/digits", device="cpu")
     assert obj.name == "cnn/digits"
@@ -216,13 +225,10 @@ def test_seed004_subset_conditions():
 def test_threads_option_is_checked_and_applied():
     with pytest.raises(ValueError, match="threads"):
         CNNObjective("digits", threads=0)
-    before = torch.get_num_threads()
-    try:
-        obj = CNNObjective("digits", device="cpu", threads=1)
-        obj.evaluate(CFG, budget=1, seed=0)
-        assert torch.get_num_threads() == 1
-    finally:
-        torch.set_num_threads(before)
+    torch.set_num_threads(2)
+    obj = CNNObjective("digits", device="cpu", threads=1)
+    obj.evaluate(CFG, budget=1, seed=0)
+    assert torch.get_num_threads() == 1
 
 
 def test_mnist_sample_offline_or_one_clear_error():
