@@ -724,7 +724,9 @@ def plan_suite(
     Args:
         suite: A suite or its name (:data:`SUITES`).
         optimizers: Registry names (or ``{label: spec}``) instead of the suite's.
-        objectives: Objective names or patterns instead of the suite's.
+        objectives: Objective names or patterns instead of the suite's. Giving ``optimizers`` or
+            ``objectives`` runs just that comparison, without the suite's parts (e.g. seed 004's
+            fANOVA and transfer studies).
         seeds: Number of seeds (or the seeds) instead of the suite's.
         n_trials: Evaluations (trials) per run.
         budget: Fidelity budget per run (e.g. total epochs).
@@ -762,7 +764,8 @@ def plan_suite(
 
     # the suite's parts too (seed 004's fANOVA and transfer studies); what this install cannot run is
     # left out with one logged line saying how to enable it
-    runs = plan_runs(s, seeds=seeds, context=context)
+    # narrowing the comparison to some optimizers or objectives runs just that, without the parts
+    runs = plan_runs(s, seeds=seeds, parts=optimizers is None and objectives is None, context=context)
     for line in runs.skipped:
         _logger.warning("%s", line)
     return s, runs.specs
