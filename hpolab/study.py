@@ -151,6 +151,9 @@ class Study:
         self._workers: dict[str, WorkerInfo] = {}
         self._workers_read = 0.0
         self._adopted: list[Trial] = []  # this slot's trials left RUNNING by its dead previous worker
+        self._scanned = 0  # stored trials below this number were looked at by a sync ...
+        self._revisit: set[int] = set()  # ... and these of them must be looked at again
+        self._waiting = True  # whether the last sync saw queued (WAITING) trials
         storage.hold(worker.key, self)
         optimizer.attach(_StudyLedger(self))
 
@@ -404,49 +407,66 @@ class Study:
             self.storage.enqueue(self._info.study_id, copy, self.optimizer.space, retry_of=int(original))
 
     def _sync(self) -> None:
-        """Take in other workers' finished trials, note their running ones, and reap dead workers' trials."""
+        """Take in other workers' finished trials, note their running ones, and reap dead workers' trials.
+
+        Incremental: trials settled at an earlier sync (finished and taken in) are not looked at
+        again; new trials and those still running or queued elsewhere are.
+        """
+        frozen_all = self.storage.frozen_trials(self._info.study_id)
+        numbers = sorted(self._revisit) + list(range(self._scanned, len(frozen_all)))
+        self._scanned = len(frozen_all)
+        self._revisit = set()
+        self._waiting = False
+        by_number: Any = frozen_all
+        if any(n >= len(frozen_all) or frozen_all[n].number != n for n in numbers):
+            by_number = {f.number: f for f in frozen_all}  # numbering with gaps: look trials up by number
+        elsewhere: list[Trial] = []
+        for number in numbers:
+            frozen = by_number[number]
+            if not self._take_in(frozen, elsewhere):
+                self._revisit.add(number)
+        self.optimizer.set_running_elsewhere(elsewhere)
+
+    def _take_in(self, frozen: FrozenTrial, elsewhere: list[Trial]) -> bool:
+        """Handle one stored trial at a sync; ``False`` if it must be looked at again next time."""
         from optuna.trial import TrialState as OptunaState
 
         opt = self.optimizer
-        elsewhere: list[Trial] = []
-        me = self.worker.key
-        for frozen in self.storage.frozen_trials(self._info.study_id):
-            state = frozen.state
-            number = frozen.number
-            if state is OptunaState.RUNNING:
-                by = run_by(frozen)
-                if by is None or by == me:
-                    continue
+        state = frozen.state
+        number = frozen.number
+        if state is OptunaState.RUNNING:
+            by = run_by(frozen)
+            if by is not None and by != self.worker.key:
                 if self._is_orphan(by):
                     self._reap(frozen, by)
-                    continue
-                if not opt.knows(number):
+                elif not opt.knows(number):
                     record = to_record(frozen)
                     if record is not None:
                         elsewhere.append(record.trial)
-                continue
-            if state is OptunaState.WAITING:
-                continue
-            if opt.knows(number):
-                if self.on_dead_worker == "fail" and is_stale(frozen) and any(t.id == number for t in opt.pending):
-                    self._finished_elsewhere.add(number)  # this optimizer's own trial, failed with its dead worker
-                    record = to_record(frozen)
-                    opt.tell(number, record.result if record is not None else None)
-                continue
-            if is_stale(frozen):
-                continue
-            record = to_record(frozen)
-            if record is None or record.result is None:
-                continue
-            retry_of = frozen.system_attrs.get("hpolab:retry_of")
-            if retry_of is not None and any(t.id == int(retry_of) for t in opt.pending):
-                # a retry of this optimizer's own trial, run by another worker: the result is that trial's
-                self._evaluated_as[int(retry_of)] = number
-                self._finished_elsewhere.add(number)
-                opt.tell(int(retry_of), record.result)
-                continue
-            opt.observe_trial(record.trial, record.result)
-        opt.set_running_elsewhere(elsewhere)
+            return False
+        if state is OptunaState.WAITING:
+            self._waiting = True
+            return False
+        if opt.knows(number):
+            if self.on_dead_worker == "fail" and is_stale(frozen) and any(t.id == number for t in opt.pending):
+                self._finished_elsewhere.add(number)  # this optimizer's own trial, failed with its dead worker
+                record = to_record(frozen)
+                opt.tell(number, record.result if record is not None else None)
+            return True
+        if is_stale(frozen):
+            return True
+        record = to_record(frozen)
+        if record is None or record.result is None:
+            return False
+        retry_of = frozen.system_attrs.get("hpolab:retry_of")
+        if retry_of is not None and any(t.id == int(retry_of) for t in opt.pending):
+            # a retry of this optimizer's own trial, run by another worker: the result is that trial's
+            self._evaluated_as[int(retry_of)] = number
+            self._finished_elsewhere.add(number)
+            opt.tell(int(retry_of), record.result)
+            return True
+        opt.observe_trial(record.trial, record.result)
+        return True
 
     def _adopt(self) -> None:
         """Take over this slot's trials that its previous (dead) worker left RUNNING: they run again first."""
@@ -465,7 +485,7 @@ class Study:
             return _Job(trial, trial.id, trial.id)
         self._sync()
         study_id = self._info.study_id
-        popped = self.storage.pop_waiting(study_id)
+        popped = self.storage.pop_waiting(study_id) if self._waiting else None
         if popped is not None:
             number, trial, retry_of = popped
             self.storage.stamp_running(study_id, number, self.worker.key)
