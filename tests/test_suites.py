@@ -330,3 +330,29 @@ def test_transfer_table_trains_the_best_subset_config_on_the_whole_set(tmp_path)
     summary = transfer_summary(table, params=("lr", "optimizer"))
     assert list(summary["condition"]) == ["balanced", "imbalanced"]
     assert summary.iloc[0]["configs"] == [{"lr": 3e-3, "optimizer": "adam"}]
+
+
+def test_figure3_has_one_panel_per_hyperparameter(tmp_path):
+    pytest.importorskip("matplotlib")
+    import pandas as pd
+    from PIL import Image
+
+    from hpolab.analysis._papers import plot_accuracy_by_param
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "config": [
+                {
+                    "lr": float(10 ** rng.uniform(-5, -1)),
+                    "optimizer": str(rng.choice(["adam", "sgd"])),
+                    "batch_size": 16,
+                }
+                for _ in range(12)
+            ],
+            "value": rng.uniform(0.0, 1.0, 12),
+        }
+    )
+    path = plot_accuracy_by_param(df, tmp_path / "f.png")
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (1200, 300)  # three panels in a row

@@ -8,6 +8,7 @@ from :attr:`hpolab.benchmarking.Suite.differences`. :func:`write_suite_report` w
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
@@ -22,7 +23,15 @@ if TYPE_CHECKING:
     from hpolab._suites import Suite
     from hpolab.analysis.report import Report, ReportContext
 
-__all__ = ["PAPER_TABLE1", "PAPER_TABLE4", "PAPER_TABLE6", "section_paper", "suite_of", "write_suite_report"]
+__all__ = [
+    "PAPER_TABLE1",
+    "PAPER_TABLE4",
+    "PAPER_TABLE6",
+    "plot_accuracy_by_param",
+    "section_paper",
+    "suite_of",
+    "write_suite_report",
+]
 
 _logger = logging.getLogger("hpolab.analysis.papers")
 
@@ -185,7 +194,17 @@ def _seed004(ctx: ReportContext, suite: Suite) -> None:
             ]
         )
         doc.table(["objective", "trials of", "n", *[f"`{p}`" for p in params]], rows)
-    elif not initial and not compared:
+    if initial:
+        try:
+            path = plot_accuracy_by_param(done[done["objective"].isin(initial)], ctx.out / "seed004_figure3.png")
+            doc.p(
+                "Figure 3 of seed 004 here: validation accuracy of each Study I training against one hyperparameter "
+                "at a time (the line joins the mean per value, or per bin of a continuous one)."
+            )
+            doc.image(path, "Validation accuracy against each hyperparameter (seed 004, Figure 3)")
+        except ImportError as exc:
+            doc.p(f"Figure skipped: {exc}")
+    elif not compared:
         doc.p("Not computed: no seed 004 runs in the results.")
     else:
         doc.p("Not computed: too few trials (fANOVA needs 10 or more per objective).")
@@ -240,6 +259,69 @@ def _seed004(ctx: ReportContext, suite: Suite) -> None:
             ],
             rows,
         )
+
+
+def plot_accuracy_by_param(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Validation accuracy (1 - value) of each trial against each hyperparameter, one panel each (seed 004's Fig. 3).
+
+    Args:
+        df: Finished trials of one objective (``config`` dicts, ``value`` the error).
+        path: Where to write the PNG.
+
+    Raises:
+        ImportError: If matplotlib is missing.
+    """
+    import numpy as np
+
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ImportError('the figure needs matplotlib: pip install "hpolab[plots]"') from exc
+    configs = list(df["config"])
+    acc = 1.0 - df["value"].to_numpy(dtype=float)
+    params = sorted({k for c in configs for k in c})
+    ncols = min(3, max(1, len(params)))
+    nrows = math.ceil(len(params) / ncols)
+    fig = Figure(figsize=(4.0 * ncols, 3.0 * nrows), dpi=100)
+    FigureCanvasAgg(fig)
+    for k, name in enumerate(params):
+        ax = fig.add_subplot(nrows, ncols, k + 1)
+        values = [c.get(name) for c in configs]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if numeric and len(set(values)) > 6:
+            x = np.asarray(values, dtype=float)
+            log = bool(x.min() > 0 and x.max() / x.min() > 50)
+            ax.scatter(x, acc, s=14, alpha=0.7)
+            edges = np.geomspace(x.min(), x.max(), 6) if log else np.linspace(x.min(), x.max(), 6)
+            mids, means = [], []
+            for lo, hi in itertools.pairwise(edges):
+                inside = (x >= lo) & (x <= hi)
+                if inside.any():
+                    mids.append(float(np.sqrt(lo * hi)) if log else float((lo + hi) / 2))
+                    means.append(float(acc[inside].mean()))
+            ax.plot(mids, means, "-", color="tab:orange")
+            if log:
+                ax.set_xscale("log")
+        else:
+            levels = sorted({str(v) for v in values}, key=lambda t: (len(t), t))
+            pos = {lv: i for i, lv in enumerate(levels)}
+            xs = np.array([pos[str(v)] for v in values], dtype=float)
+            jitter = np.random.default_rng(0).uniform(-0.12, 0.12, len(xs))
+            ax.scatter(xs + jitter, acc, s=14, alpha=0.7)
+            ax.plot(
+                range(len(levels)), [float(acc[xs == i].mean()) for i in range(len(levels))], "-o", color="tab:orange"
+            )
+            ax.set_xticks(range(len(levels)), levels, fontsize=8)
+        ax.set_xlabel(name, fontsize=9)
+        ax.set_ylabel("validation accuracy", fontsize=9)
+        ax.grid(True, alpha=0.3)
+    fig.suptitle("Accuracy against each hyperparameter (seed 004, Figure 3)", fontsize=11)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png")
+    return out
 
 
 # ----------------------------------------------------------------------------- seed 002
