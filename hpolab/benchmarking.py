@@ -41,11 +41,13 @@ __all__ = [
     "SUITES",
     "RunSpec",
     "Suite",
+    "SuitePart",
     "execute",
     "expand_objectives",
     "get_suite",
     "load_results",
     "plan",
+    "plan_runs",
     "plan_suite",
     "run",
     "study_contexts",
@@ -701,7 +703,7 @@ def study_contexts(storage: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return out
 
 
-from hpolab._suites import SUITES, Suite, get_suite  # noqa: E402  (the suite table lives in _suites)
+from hpolab._suites import SUITES, Suite, SuitePart, get_suite, plan_runs  # noqa: E402  (the suite table lives in _suites)
 
 
 def plan_suite(

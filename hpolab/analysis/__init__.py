@@ -6,6 +6,8 @@ Metrics need only numpy, scipy and pandas; :mod:`plots <hpolab.analysis.plots>` 
 
 from __future__ import annotations
 
+from hpolab.analysis._papers import section_paper, write_suite_report
+from hpolab.analysis._transfer import transfer_summary, transfer_table
 from hpolab.analysis.metrics import (
     BootstrapEstimate,
     MeanCI,
@@ -55,7 +57,11 @@ __all__ = [
     "rmse_ci",
     "rmse_summary",
     "rmse_table",
+    "section_paper",
     "table1",
     "table1_tasks",
     "task_losses",
+    "transfer_summary",
+    "transfer_table",
+    "write_suite_report",
 ]
