@@ -23,7 +23,17 @@ def smoke(suite: Suite) -> Suite:
     """One NN table and one live task per model (4 tasks), 1 seed, a pool of 20, no LLM."""
     optimizers = {k: v for k, v in dict(suite.optimizers).items() if k != "llm"}  # type: ignore[arg-type]
     objectives = ["hpobench/nn/kc1", "ml/svm/twin_kc1", "ml/lr/breast_cancer", "ml/rf/iris"]
-    return replace(suite, optimizers=optimizers, objectives=objectives, seeds=1, random_pool=20)
+    return replace(
+        suite,
+        optimizers=optimizers,
+        objectives=objectives,
+        seeds=1,
+        random_pool=20,
+        differences=(
+            "**Smoke size (this run).** 4 tasks (one NN table, one SVM, one logistic regression, one random forest), 1 seed, a random pool of 20, no LLM. The lines below describe the full-scale suite.",
+            *suite.differences,
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,16 @@ from hpolab._suites import Suite
 def smoke(suite: Suite) -> Suite:
     """One SVM and one XGBoost task, 1 seed."""
     parts = tuple(replace(p, objectives=["ml/xgboost/twin_credit_g"]) for p in suite.parts)
-    return replace(suite, objectives=["ml/svm/twin_kc1"], seeds=1, parts=parts)
+    return replace(
+        suite,
+        objectives=["ml/svm/twin_kc1"],
+        seeds=1,
+        parts=parts,
+        differences=(
+            "**Smoke size (this run).** One SVM and one XGBoost task, 1 seed. The lines below describe the full-scale suite.",
+            *suite.differences,
+        ),
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

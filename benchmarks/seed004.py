@@ -47,7 +47,16 @@ def smoke(suite: Suite) -> Suite:
                 )
             )
     return replace(
-        suite, optimizers=optimizers, seeds=1, budget=float(sets * epochs), objective_kwargs=kw, parts=tuple(parts)
+        suite,
+        optimizers=optimizers,
+        seeds=1,
+        budget=float(sets * epochs),
+        objective_kwargs=kw,
+        parts=tuple(parts),
+        differences=(
+            "**Smoke size (this run).** 4 epochs per training, 4 sets per method (16 epochs; ASHA r=1, R=4, eta=4), 1 seed; fANOVA from 12 trainings; transfer with 8 epochs of ASHA per subset; MNIST on a fifth of the sample. The lines below describe the full-scale suite.",
+            *suite.differences,
+        ),
     )
 
 
