@@ -88,6 +88,17 @@ def test_seed002_has_32_tasks_and_both_tpe_start_ups():
     pools = [sp for sp in plan.specs if sp.optimizer == benchmarking.POOL_LABEL]
     assert len(pools) == 32 and all(sp.n_trials == 500 for sp in pools)
     assert any("tpe-startup3" in d for d in s.differences)
+    # the live MLPs are an opt-in part: only when named
+    assert "mlp" not in plan.parts
+    with_mlp = suites.plan_runs(s, parts=["mlp"])
+    assert {sp.objective.split("/")[1] for sp in with_mlp.specs if sp.objective.startswith("ml/")} == {
+        "svm",
+        "lr",
+        "rf",
+        "mlp",
+    }
+    with pytest.raises(ValueError, match="not parts of suite seed002"):
+        suites.plan_runs(s, parts=["nope"])
 
 
 def test_seed003_runs_three_modes_on_svm_and_xgboost():
