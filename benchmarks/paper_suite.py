@@ -52,7 +52,11 @@ def main(
     )
     parser.add_argument("-j", "--jobs", type=int, default=2, help="worker processes (default: 2)")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default: the suite's)")
-    parser.add_argument("--parts", default=None, help="comma-separated parts to run (default: all; 'none' for none)")
+    parser.add_argument(
+        "--parts",
+        default=None,
+        help="comma-separated parts to run besides the comparison (default: the suite's default parts; 'none': none)",
+    )
     parser.add_argument("--smoke", action="store_true", help="the smallest size that runs every part end to end")
     parser.add_argument("--report-only", action="store_true", help="write the report from the results already there")
     if add_arguments is not None:
