@@ -66,8 +66,8 @@ STORAGE_FORMAT = 2
 _P = "hpolab:"  # prefix of every hpolab system attribute
 _ATTRS = _P + "attrs"
 _FORMAT = _P + "format"
-_TRIAL = _P + "trial"  # {"budget", "seed", "metadata"}
-_ASK = _P + "ask"  # [worker, seq, position in the batch]
+_TRIAL = _P + "trial"  # {"budget", "seed", "metadata", and "ask": [worker, seq, position in the batch]}
+_RUN_BY = _P + "run_by"  # the worker evaluating a trial it did not ask (a queued or adopted trial)
 _RESULT = (
     _P + "result"
 )  # {"cost", "info", "state", "value", and "tell": [worker, seq, number told] or "observe": [worker, seq]}
@@ -383,6 +383,9 @@ class Storage:
         source = trial.metadata.get("source")
         if source is not None:
             user_attrs["source"] = _json_safe(source)
+        stored = {"budget": trial.budget, "seed": trial.seed, "metadata": _json_safe(trial.metadata)}
+        if "ask" in system:
+            stored["ask"] = system.pop("ask")
         return FrozenTrial(
             number=-1,
             state=state,
@@ -392,10 +395,7 @@ class Storage:
             params=params,
             distributions={k: distributions[k] for k in params},
             user_attrs=user_attrs,
-            system_attrs={
-                _TRIAL: {"budget": trial.budget, "seed": trial.seed, "metadata": _json_safe(trial.metadata)},
-                **system,
-            },
+            system_attrs={_TRIAL: stored, **system},
             intermediate_values={},
             trial_id=-1,
         )
@@ -415,8 +415,7 @@ class Storage:
                 for name, value in template.params.items():
                     dist = template.distributions[name]
                     self.backend.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
-                for key, value in template.user_attrs.items():
-                    self.backend.set_trial_user_attr(trial_id, key, value)
+                # (user attributes are for the dashboard, which cannot open an in-memory storage)
                 for key, value in template.system_attrs.items():
                     self.backend.set_trial_system_attr(trial_id, key, value)
             else:
@@ -438,7 +437,7 @@ class Storage:
         numbers = []
         for position, trial in enumerate(trials):
             template = self._template(
-                trial, space, OptunaState.RUNNING, {_ASK: [worker, seq, position]}, {"worker": worker}
+                trial, space, OptunaState.RUNNING, {"ask": [worker, seq, position]}, {"worker": worker}
             )
             numbers.append(self._create(study_id, template))
         return numbers
@@ -533,10 +532,10 @@ class Storage:
                 continue
             records[record.id] = record
             system = frozen.system_attrs
-            ask = system.get(_ASK)
+            ask = (system.get(_TRIAL) or {}).get("ask")
             if ask is not None and (wanted is None or ask[0] in wanted):
                 asks.setdefault((ask[0], int(ask[1])), []).append((int(ask[2]), record.trial))
-            stored = system.get(_RESULT) if isinstance(system.get(_RESULT), Mapping) else {}
+            stored = system.get(_RESULT) or {}
             tell = stored.get("tell")
             if tell is not None and record.result is not None and (wanted is None or tell[0] in wanted):
                 event = {"tell": int(tell[2]), "result": record.result.to_dict()}
@@ -580,7 +579,7 @@ class Storage:
 
     def stamp_running(self, study_id: int, number: int, worker: str) -> None:
         """Record which worker runs a trial (one it took from the queue, or adopted from its slot's dead worker)."""
-        self.backend.set_trial_system_attr(self._trial_id(study_id, number), _ASK + "_by", worker)
+        self.backend.set_trial_system_attr(self._trial_id(study_id, number), _RUN_BY, worker)
         self.backend.set_trial_user_attr(self._trial_id(study_id, number), "worker", worker)
 
     def fail_stale(self, study_id: int, number: int, reason: str) -> bool:
@@ -741,13 +740,13 @@ def is_stale(frozen: FrozenTrial) -> bool:
 
 def asked_by(frozen: FrozenTrial) -> str | None:
     """The worker whose optimizer asked the trial (``None`` for observed or queued trials)."""
-    ask = frozen.system_attrs.get(_ASK)
+    ask = (frozen.system_attrs.get(_TRIAL) or {}).get("ask")
     return None if ask is None else str(ask[0])
 
 
 def run_by(frozen: FrozenTrial) -> str | None:
     """The worker that evaluates (or evaluated) the trial."""
-    by = frozen.system_attrs.get(_ASK + "_by")
+    by = frozen.system_attrs.get(_RUN_BY)
     return str(by) if by is not None else asked_by(frozen)
 
 
