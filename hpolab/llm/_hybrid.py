@@ -166,7 +166,9 @@ class AdaptiveBandit(AllocationPolicy):
     Rewards, computed by the hybrid before each decision: a result that improved the incumbent
     when it arrived earns 1; any other its rank among all of the study's results as they are now
     (the share of the other results it beats, ties counting half; 0.5 while it is the only one);
-    a failed trial earns 0. A source whose proposals improve the incumbent or rank well gets more
+    a failed trial earns 0, and so does a trial the chosen source passed on to the core (the LLM
+    declined, copied the core's proposal, repeated itself or answered nothing usable; the core is
+    credited with the result). A source whose proposals improve the incumbent or rank well gets more
     trials; one that proposes the worst configurations soon gets only the trials exploration still
     gives it.
 
@@ -604,6 +606,14 @@ class HybridOptimizer(Optimizer):
             else:
                 source.observe(trial.config, result, budget=trial.budget)
         self._credit(trial.metadata.get("source"), result)
+        hybrid = trial.metadata.get("hybrid")
+        chosen = hybrid.get("chosen") if isinstance(hybrid, Mapping) else None
+        if chosen in self.stats and chosen != trial.metadata.get("source"):
+            # the chosen source passed its trial on (declined, copied the core's proposal, repeated
+            # itself or gave nothing usable): an abstention, which earns it nothing
+            self._results.append((str(chosen), None, False))
+            self.stats[str(chosen)].results += 1
+            self._refresh_rewards()
 
     def _observe(self, trial: Trial, result: TrialResult) -> None:
         for source in self.sources.values():

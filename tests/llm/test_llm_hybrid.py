@@ -273,6 +273,12 @@ def test_a_model_that_copies_the_core_proposal_runs_the_cores_trial():
     assert all(r.trial.metadata["source"] == "core" for r in opt.history)
     assert opt.core.n_told == 6 and not opt.core.pending
     assert len({json.dumps(r.config, sort_keys=True) for r in opt.history}) == 6
+    # under the adaptive policy a passed-on trial earns the LLM nothing, so it soon stops being asked
+    adaptive = HybridOptimizer(SPACE, client=ScriptedClient(copy), core="random", seed=0)
+    for _ in range(20):
+        trial = adaptive.ask()
+        adaptive.tell(trial, trial.config["lr"])
+    assert adaptive.stats["llm"].chosen <= 3 and adaptive.stats["llm"].reward == 0.0
 
 
 def test_standalone_llm_reasks_then_perturbs_and_counts_it():
