@@ -36,13 +36,7 @@ TRAITS: dict[str, dict[str, Any]] = {
 _RESUME = "test_sigkill_then_resume"
 #: Per name: tests that fail today, marked xfail(strict=True) with the reason (so a fix is noticed).
 KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("smac-rf", _RESUME): "the history is replayed before the study passes the trial count, so SMAC is rebuilt "
-    "with other settings and asks differently after the resume (issue 14)",
-    ("smac-gp", _RESUME): "as smac-rf: SMAC is rebuilt before the study passes the trial count (issue 14)",
-    ("llm-smac", _RESUME): "as smac-rf: its SMAC core is rebuilt before the study passes the trial count (issue 14)",
-    ("smac-mf", _RESUME): "the replayed SMAC Hyperband asks other configs than the stored ones (issue 14)",
-    ("hyperband", _RESUME): "the uninterrupted run uses budgets above the objective's fidelity maximum (16 for a "
-    "maximum of 9), the resumed one does not: the fidelity reaches the scheduler too late (issue 14)",
+    # e.g. ("smac-mf", _RESUME): "why it fails today (issue N)"; empty: every registered optimizer passes
 }
 
 #: Heavy names: their whole class is marked slow.
