@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from hpolab.benchmarking import POOL_LABEL
-from hpolab.trial import Direction
+from hpolab.trial import Direction, trial_budget
 
 __all__ = [
     "BootstrapEstimate",
@@ -820,11 +820,25 @@ def budget_spent(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _trial_budgets(d: pd.DataFrame) -> pd.Series:
-    full = d["max_budget"].astype(float) if "max_budget" in d.columns else pd.Series(1.0, index=d.index)
-    full = full.fillna(1.0)
-    if "budget" not in d.columns:
-        return full
-    return d["budget"].astype(float).fillna(full)
+    """Each row's budget by :func:`hpolab.trial.trial_budget`, hpolab's one definition of it."""
+    nan = pd.Series(math.nan, index=d.index)
+    budgets = d["budget"].astype(float) if "budget" in d.columns else nan
+    full = d["max_budget"].astype(float) if "max_budget" in d.columns else nan
+    return pd.Series(
+        [
+            trial_budget(_Budget(None if math.isnan(b) else b), None if math.isnan(f) else f)
+            for b, f in zip(budgets.to_numpy(), full.to_numpy(), strict=True)
+        ],
+        index=d.index,
+        dtype=float,
+    )
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """A table row seen as a trial record by :func:`hpolab.trial.trial_budget`."""
+
+    budget: float | None
 
 
 def budget_curves(df: pd.DataFrame, *, value: str = "value", full_fidelity_only: bool = False) -> pd.DataFrame:
