@@ -47,10 +47,26 @@ def _plain(value: Any) -> Any:
 def _forest_model(facade_cls: Any, scenario: Any, n_jobs: int | None) -> Any:
     """The facade's own random-forest surrogate (SMAC's defaults), with ``n_jobs`` prediction threads."""
     model = facade_cls.get_model(scenario)
+    if n_jobs is None:
+        return model
     opts = getattr(model, "_rf_opts", None)
-    if n_jobs is not None and isinstance(opts, dict) and "n_jobs" in opts:
-        opts["n_jobs"] = n_jobs
+    if not isinstance(opts, dict) or "n_jobs" not in opts:
+        raise OptimizerError(_changed("the random forest's _rf_opts['n_jobs']", "pass n_jobs=None to keep SMAC's own"))
+    opts["n_jobs"] = n_jobs
     return model
+
+
+#: SMAC versions whose internals this module relies on (pyproject's bound says the same).
+TESTED_SMAC = ">=2.2,<2.5"
+
+
+def _changed(what: str, workaround: str) -> str:
+    from importlib.metadata import version
+
+    return (
+        f"SMAC {version('smac')}: {what} is not where hpolab {TESTED_SMAC} expects it; this SMAC changed an "
+        f'internal hpolab relies on. Install a tested version (pip install "smac{TESTED_SMAC}") or {workaround}'
+    )
 
 
 def _fix_local_search_order(facade: Any) -> None:
@@ -65,8 +81,9 @@ def _fix_local_search_order(facade: Any) -> None:
     local_search = getattr(getattr(facade, "_acquisition_maximizer", None), "_local_search", None)
     original = getattr(local_search, "_get_initial_points", None)
     if local_search is None or original is None:
-        _logger.warning("SMAC's local search has changed; runs may differ between processes")
-        return
+        raise OptimizerError(
+            _changed("LocalSearch._get_initial_points", "report it: without the fix the same seed gives other runs")
+        )
 
     def sorted_initial_points(*args: Any, **kwargs: Any) -> list[Any]:
         points = original(*args, **kwargs)

@@ -246,3 +246,17 @@ def test_forest_prediction_threads_do_not_change_the_configs():
     for bad in (0, -2, 1.5, True):
         with pytest.raises(ValueError, match="n_jobs"):
             SMACRF(obj.search_space, n_jobs=bad)
+
+
+def test_a_changed_smac_internal_fails_loudly():
+    from types import SimpleNamespace
+
+    from hpolab.optimizer import OptimizerError
+    from hpolab.optimizers._smac import _fix_local_search_order, _forest_model
+
+    with pytest.raises(OptimizerError, match=r"LocalSearch\._get_initial_points .*pip install \"smac>=2\.2,<2\.5\""):
+        _fix_local_search_order(SimpleNamespace(_acquisition_maximizer=SimpleNamespace()))
+    facade = SimpleNamespace(get_model=lambda scenario: SimpleNamespace())
+    with pytest.raises(OptimizerError, match="_rf_opts"):
+        _forest_model(facade, None, 1)
+    assert _forest_model(facade, None, None) is not None  # n_jobs=None keeps SMAC's own model untouched
