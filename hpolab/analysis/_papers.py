@@ -81,7 +81,9 @@ def suite_of(contexts: Sequence[Mapping[str, Any]]) -> list[Suite]:
 
 
 def _fmt(x: float, digits: int = 3) -> str:
-    return "-" if not math.isfinite(x) else f"{x:.{digits}g}"
+    if not math.isfinite(x):
+        return "-"
+    return "0" if abs(x) < 1e-9 else f"{x:.{digits}g}"
 
 
 def _acc_ci(values: Any) -> str:
@@ -146,6 +148,7 @@ def _seed004(ctx: ReportContext, suite: Suite) -> None:
     doc.h(2, "Seed 004, Table 4: fANOVA importance of the hyperparameters")
     initial = sorted(o for o in done["objective"].unique() if str(o).endswith("-seed004-initial"))
     tables: list[pd.DataFrame] = []
+    too_few: list[str] = []
     try:
         if initial:
             imp = importance_by_objective(done[done["objective"].isin(initial)], optimizers=["random"], seed=ctx.seed)
@@ -160,6 +163,8 @@ def _seed004(ctx: ReportContext, suite: Suite) -> None:
                 imp = importance_by_objective(sub, seed=ctx.seed)
                 if not imp.empty:
                     tables.append(imp.assign(source=f"`{opt}`'s trials in the comparison (all seeds)"))
+                else:
+                    too_few.append(f"`{opt}` on `{obj}` ({len(sub)})")
     except Exception as exc:  # the report goes on without this table, saying why
         _logger.warning("fANOVA importance failed: %s", exc)
         doc.p(f"Not computed: {type(exc).__name__}: {exc}")
@@ -194,6 +199,10 @@ def _seed004(ctx: ReportContext, suite: Suite) -> None:
             ]
         )
         doc.table(["objective", "trials of", "n", *[f"`{p}`" for p in params]], rows)
+        if too_few:
+            doc.p(
+                "Fewer than 10 usable trials (ASHA: at the full budget), so no fANOVA row: " + ", ".join(too_few) + "."
+            )
     if initial:
         try:
             path = plot_accuracy_by_param(done[done["objective"].isin(initial)], ctx.out / "seed004_figure3.png")
