@@ -137,6 +137,15 @@ class WorkerInfo:
 
 def _json_safe(value: Any) -> Any:
     """``value`` as strict JSON data (non-finite floats become None, numpy scalars plain)."""
+    kind = type(value)  # exact types first: this runs on every stored trial
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {k if type(k) is str else str(k): _json_safe(v) for k, v in value.items()}
+    if kind is list:
+        return [_json_safe(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Mapping):
