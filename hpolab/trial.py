@@ -17,6 +17,7 @@ __all__ = [
     "TrialState",
     "best_record",
     "budget_spent",
+    "to_plain",
     "trial_budget",
 ]
 
@@ -65,14 +66,14 @@ class Direction(Enum):
         return 1.0 if self is Direction.MINIMIZE else -1.0
 
 
-def _plain(value: Any) -> Any:
-    """Convert numpy scalars (and containers of them) to plain Python values."""
+def to_plain(value: Any) -> Any:
+    """Convert numpy scalars (and containers of them) to plain Python values (hpolab's one such helper)."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [to_plain(v) for v in value]
     if isinstance(value, (set, frozenset)):  # JSON has no sets
-        return [_plain(v) for v in sorted(value, key=repr)]
+        return [to_plain(v) for v in sorted(value, key=repr)]
     if type(value).__module__ == "numpy":
         tolist = getattr(value, "tolist", None)  # scalars -> int/float/bool/str, arrays -> nested lists
         if tolist is not None and callable(tolist):
@@ -118,7 +119,7 @@ class Trial:
         object.__setattr__(self, "id", _as_int(self.id, "id"))  # np.int64 -> int
         if self.seed is not None:
             object.__setattr__(self, "seed", _as_int(self.seed, "seed"))
-        object.__setattr__(self, "config", _plain(dict(self.config)))
+        object.__setattr__(self, "config", to_plain(dict(self.config)))
         object.__setattr__(self, "metadata", dict(self.metadata or {}))  # None means no metadata
         if self.budget is not None:
             object.__setattr__(self, "budget", float(self.budget))
@@ -133,7 +134,7 @@ class Trial:
             "config": self.config,
             "budget": self.budget,
             "seed": self.seed,
-            "metadata": _plain(self.metadata),
+            "metadata": to_plain(self.metadata),
         }
 
     @classmethod
@@ -175,7 +176,7 @@ class TrialResult:
     info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "info", _plain(dict(self.info or {})))  # None means no info
+        object.__setattr__(self, "info", to_plain(dict(self.info or {})))  # None means no info
         state = self.state
         if not isinstance(state, TrialState):
             try:

@@ -30,7 +30,7 @@ import numpy as np
 
 from hpolab.objectives.base import Objective
 from hpolab.space import InvalidConfigError, Param, SearchSpace
-from hpolab.trial import TrialResult
+from hpolab.trial import TrialResult, to_plain
 
 __all__ = [
     "TABLES",
@@ -170,7 +170,7 @@ class _Table:
         raw: dict[str, dict[str, list[float]]] = bench._dataset
         grid: dict[str, list[Any]] = {k: list(v) for k, v in bench.search_space.items()}
         self.names = list(grid)
-        self.choices = [tuple(_plain(v) for v in grid[n]) for n in self.names]
+        self.choices = [tuple(to_plain(v) for v in grid[n]) for n in self.names]
         sizes = [len(c) for c in self.choices]
         if max(sizes) > 10:
             raise RuntimeError(
@@ -214,10 +214,6 @@ def _nanmean_rows(values: np.ndarray) -> np.ndarray:
     out = np.full(values.shape[0], np.nan)
     np.divide(sums, counts, out=out, where=counts > 0)
     return out
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 _CACHE: dict[tuple[str, str], _Table] = {}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hpolab.optimizer import Optimizer, OptimizerError, Proposal, SearchExhausted
-from hpolab.trial import Direction, Trial, TrialResult, TrialState
+from hpolab.trial import Direction, Trial, TrialResult, TrialState, to_plain
 
 if TYPE_CHECKING:
     from smac.facade.abstract_facade import AbstractFacade
@@ -35,13 +35,6 @@ def _import_smac() -> Any:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(f"{_INSTALL} ({exc})") from exc
     return smac
-
-
-def _plain(value: Any) -> Any:
-    item = getattr(value, "item", None)
-    if item is not None and callable(item) and type(value).__module__ == "numpy":
-        return item()
-    return value
 
 
 def _forest_model(facade_cls: Any, scenario: Any, n_jobs: int | None) -> Any:
@@ -275,7 +268,7 @@ class SMAC(Optimizer):
                 raise SearchExhausted(f"{self.name}: SMAC has no new configuration to propose") from None
             if self._tf_seed is None:
                 self._tf_seed = info.seed
-            config = {k: _plain(v) for k, v in dict(info.config).items()}
+            config = {k: to_plain(v) for k, v in dict(info.config).items()}
             budget = None if info.budget is None else float(info.budget)
             out.append(Proposal(config, budget=budget, handle=info))
         return out

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from hpolab.trial import Direction, TrialRecord, TrialState
+from hpolab.trial import Direction, TrialRecord, TrialState, to_plain
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -252,7 +252,7 @@ class Record:
         if not math.isfinite(accuracy):
             raise ValueError(f"accuracy: {self.accuracy!r} is not finite; drop failed trials before building records")
         object.__setattr__(self, "accuracy", accuracy)
-        object.__setattr__(self, "config", {str(k): _plain(v) for k, v in dict(self.config).items()})
+        object.__setattr__(self, "config", {str(k): to_plain(v) for k, v in dict(self.config).items()})
         if self.epochs is not None:
             object.__setattr__(self, "epochs", float(self.epochs))
 
@@ -267,12 +267,6 @@ class Record:
             "accuracy": self.accuracy,
             "source": self.source,
         }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 @dataclass(frozen=True)
