@@ -146,7 +146,8 @@ def test_adversary_gets_few_trials_and_stays_near_tpe(name):
         _tabular_or_skip(name)
     hybrid, tpe, llm_trials = _compare(name, SimulatedAdversaryClient, seeds=30)
     assert np.mean(llm_trials) <= 0.2 * 30, llm_trials
-    assert hybrid[:, 29].mean() <= 1.1 * tpe[:, 29].mean(), (hybrid[:, 29].mean(), tpe[:, 29].mean())
+    for k in (10, 30):
+        assert hybrid[:, k - 1].mean() <= 1.1 * tpe[:, k - 1].mean(), (k, hybrid[:, k - 1].mean(), tpe[:, k - 1].mean())
 
 
 def test_oracle_answers_from_the_best_configs_and_skips_shown_ones():
