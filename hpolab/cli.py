@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -127,7 +128,8 @@ cli.command_class = Command
     envvar=["HPOLAB_LLM_API_KEY", "OPENAI_API_KEY"],
     show_envvar=True,
     default=None,
-    help="Key for that server (local servers accept any value); best given through the environment.",
+    help="Key for that server (local servers accept any value); best given through the environment. It reaches "
+    "the client as this process's OPENAI_API_KEY and is never stored with the study.",
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -154,8 +156,10 @@ def run(
     if optimizer.startswith("llm"):
         if llm_base_url or llm_model:
             kwargs.update(base_url=llm_base_url, model=llm_model)
-            if llm_api_key:
-                kwargs["api_key"] = llm_api_key
+        if llm_api_key:
+            # The key reaches the client through the environment of this process (and of the workers it
+            # starts), never as an optimizer option: options are recorded with the study.
+            os.environ["OPENAI_API_KEY"] = llm_api_key
     else:
         ctx = click.get_current_context()
         for name in ("llm_base_url", "llm_model"):  # set in the environment, they only apply to LLM optimizers

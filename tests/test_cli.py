@@ -130,3 +130,67 @@ def test_list_shows_optimizers_and_objectives():
 def test_python_dash_m_entry_point():
     out = subprocess.run([sys.executable, "-m", "hpolab", "--version"], capture_output=True, text=True, check=True)
     assert "hpolab" in out.stdout
+
+
+def test_llm_server_from_the_environment_and_the_key_is_never_printed(tmp_path):
+    """HPOLAB_LLM_* reach the OpenAI-compatible server (the key in its Authorization header) and the key
+    appears nowhere in the command's output, its debug log, or the stored study."""
+    import http.server
+    import os
+    import threading
+
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append(self.headers.get("Authorization", ""))
+            answer = json.dumps({"x1": 1.0, "x2": 2.0})
+            body = json.dumps(
+                {
+                    "id": "c",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "m",
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}
+                    ],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    key = "sk-test-key-that-must-not-leak"
+    env = {
+        **os.environ,
+        "HPOLAB_LLM_BASE_URL": f"http://127.0.0.1:{server.server_address[1]}/v1",
+        "HPOLAB_LLM_MODEL": "m",
+        "HPOLAB_LLM_API_KEY": key,
+    }
+    db = tmp_path / "llm.db"
+    cmd = [sys.executable, "-m", "hpolab", "-vv", "run", "-o", "llm", "-f", "toy/branin", "-n", "2"]
+    try:
+        out = subprocess.run(
+            [*cmd, "--no-progress", "--json", "--storage", f"sqlite:///{db}", "--study", "s"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert seen and all(h == f"Bearer {key}" for h in seen)
+    assert json.loads(out.stdout)["trials"] == {"COMPLETE": 2}
+    assert key not in out.stdout + out.stderr
+    assert key.encode() not in db.read_bytes()
