@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpolab.analysis import metrics as M
+from hpolab.analysis._papers import section_paper
 from hpolab.benchmarking import POOL_LABEL
 from hpolab.trial import Direction
 
@@ -720,6 +721,7 @@ SECTIONS: list[Section] = [
     section_rmse,
     section_budget,
     section_importance,
+    section_paper,  # the seed suites: the paper's tables beside this run's, and what differs
 ]
 
 #: Names ``write_report(sections=...)`` and ``hpolab report --sections`` accept.
