@@ -58,13 +58,15 @@ def local_llama_cpp_server() -> Iterator[str]:
             proc.wait(timeout=30)
 
 
-def main(base_url: str, model: str, api_key: str) -> None:
+def main(base_url: str, model: str) -> None:
+    # The key is read from OPENAI_API_KEY by the client; keep it out of optimizer_kwargs, which a study
+    # with a storage records.
     objective = hpolab.make_objective("toy/branin")
     study = hpolab.create_study(
         objective,
         "llm",
         seed=0,
-        optimizer_kwargs={"base_url": base_url, "model": model, "api_key": api_key, "on_duplicate": "perturb"},
+        optimizer_kwargs={"base_url": base_url, "model": model, "on_duplicate": "perturb"},
     )
     study.optimize(n_trials=N_TRIALS)
     for trial in study.trials:
@@ -75,10 +77,11 @@ def main(base_url: str, model: str, api_key: str) -> None:
 
 if __name__ == "__main__":
     url = os.environ.get("HPOLAB_LLM_BASE_URL")
-    key = os.environ.get("HPOLAB_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or "local"
+    if os.environ.get("HPOLAB_LLM_API_KEY"):
+        os.environ["OPENAI_API_KEY"] = os.environ["HPOLAB_LLM_API_KEY"]
     if url:
-        main(url, os.environ.get("HPOLAB_LLM_MODEL", "gpt-4o-mini"), key)
+        main(url, os.environ.get("HPOLAB_LLM_MODEL", "gpt-4o-mini"))
     else:
         with local_llama_cpp_server() as local_url:
             print(f"started llama.cpp's server at {local_url}")
-            main(local_url, "smollm2", key)
+            main(local_url, "smollm2")
