@@ -41,6 +41,9 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
 
 #: Heavy names: their whole class is marked slow.
 SLOW = {"smac-gp"}
+#: Names whose fresh-process tests are slow (SMAC's import and start-up, over 10 s per process).
+SLOW_FRESH = {"smac-rf", "smac-mf", "llm-smac"}
+_FRESH_TESTS = ("test_same_seed_in_fresh_processes", _RESUME)
 
 
 def offline_kwargs(name: str, space: SearchSpace) -> dict[str, Any]:
@@ -63,15 +66,17 @@ def offline_kwargs(name: str, space: SearchSpace) -> dict[str, Any]:
     return {}
 
 
-def _xfail(test: str, reason: str) -> Any:
-    """The suite's ``test`` marked xfail(strict=True) for one class (the base class stays unmarked)."""
-    base = getattr(OptimizerTestCase, test)
+def _mark(attrs: dict[str, Any], test: str, mark: pytest.MarkDecorator) -> None:
+    """Mark the suite's ``test`` for one class only (a wrapper is marked; the base class stays unmarked)."""
+    if test not in attrs:
+        base = getattr(OptimizerTestCase, test)
 
-    @functools.wraps(base)
-    def marked(self: OptimizerTestCase, *args: Any, **kwargs: Any) -> None:
-        base(self, *args, **kwargs)
+        @functools.wraps(base)
+        def wrapper(self: OptimizerTestCase, *args: Any, **kwargs: Any) -> None:
+            base(self, *args, **kwargs)
 
-    return pytest.mark.xfail(strict=True, reason=reason)(marked)
+        attrs[test] = wrapper
+    attrs[test] = mark(attrs[test])
 
 
 def _conformance_class(name: str) -> type[OptimizerTestCase]:
@@ -94,9 +99,11 @@ def _conformance_class(name: str) -> type[OptimizerTestCase]:
         "__module__": __name__,
         "__doc__": f"The conformance suite on the registered optimizer {name!r}.",
     }
+    for test in _FRESH_TESTS if name in SLOW_FRESH else ():
+        _mark(attrs, test, pytest.mark.slow)
     for (failing, test), reason in KNOWN_FAILURES.items():
         if failing == name:
-            attrs[test] = _xfail(test, reason)
+            _mark(attrs, test, pytest.mark.xfail(strict=True, reason=reason))
     cls = type(f"TestConformance_{re.sub(r'[^0-9a-zA-Z]', '_', name)}", (OptimizerTestCase,), attrs)
     if name in SLOW:
         cls = pytest.mark.slow(cls)
