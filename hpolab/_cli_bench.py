@@ -135,11 +135,19 @@ def _budget_was_split(ctx: click.Context, param: click.Parameter, value: Any) ->
 )
 @click.option(
     "-j",
+    "--n-jobs",
     "--jobs",
+    "jobs",
     type=click.IntRange(min=-1),
     default=1,
     show_default=True,
-    help="Worker processes (-1: one per CPU).",
+    help="Workers of a Dask LocalCluster on this machine (-1: one per CPU; 1: this process).",
+)
+@click.option(
+    "--scheduler",
+    envvar="HPOLAB_DASK_SCHEDULER",
+    default=None,
+    help="Run on an existing Dask cluster: its scheduler address (tcp://host:8786); env HPOLAB_DASK_SCHEDULER.",
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--no-report", is_flag=True, help="Only run; write no report.")
@@ -153,6 +161,7 @@ def compare(
     random_pool: int | None,
     out_dir: str | None,
     jobs: int,
+    scheduler: str | None,
     no_progress: bool,
     no_report: bool,
 ) -> None:
@@ -182,7 +191,7 @@ def compare(
     storage = out / "results.db"
     click.echo(f"suite {suite.name}: {len(specs)} runs -> {storage}", err=True)
     t0 = time.perf_counter()
-    execute(specs, f"sqlite:///{storage}", n_jobs=jobs, show_progress_bar=not no_progress)
+    execute(specs, f"sqlite:///{storage}", n_jobs=jobs, scheduler=scheduler, show_progress_bar=not no_progress)
     elapsed = time.perf_counter() - t0
     click.echo(f"runs finished in {elapsed:.1f} s", err=True)
     names = {s.study_name for s in specs}
@@ -198,7 +207,10 @@ def compare(
         budget=min(suite.table1_budget, suite.n_trials) if suite.n_trials else None,
         sections=suite.sections,
         contexts=[c for c in study_contexts(storage) if c.get("study") in names],
-        notes=[f"wall time of this command's runs: {elapsed:.1f} s with {jobs} worker process(es)"],
+        notes=[
+            f"wall time of this command's runs: {elapsed:.1f} s on "
+            + (f"the Dask cluster at {scheduler}" if scheduler else f"{jobs} worker process(es)")
+        ],
     )
     if "table1" in rep.tables:
         _print_table1(rep.tables["table1"])
