@@ -28,14 +28,12 @@ from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, TrialState
 
 __version__ = "0.1.0"
 
-_LAZY_OPTIMIZERS = ("ASHA", "SMACGP", "SMACMF", "SMACRF", "TPE", "Hyperband", "Portfolio")
-
 
 def __getattr__(name: str) -> Any:
-    """Optimizers whose modules import optional libraries are loaded on first access."""
-    if name in _LAZY_OPTIMIZERS:
-        from hpolab import optimizers
+    """Optimizers whose modules import optional libraries are loaded on first access (hpolab.optimizers' table)."""
+    from hpolab import optimizers
 
+    if name in __all__ and name in optimizers.__all__:
         return getattr(optimizers, name)
     raise AttributeError(f"module 'hpolab' has no attribute {name!r}")
 

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hpolab.trial import trial_budget
+from hpolab.trial import regret, trial_budget
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -592,7 +592,6 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
     objective = meta.get("objective") or (parsed[1] if parsed else info.attrs.get("objective"))
     seed = meta.get("seed", parsed[2] if parsed else (info.attrs.get("optimizer") or {}).get("seed"))
     direction = meta.get("direction") or info.direction
-    sign = 1.0 if direction == "minimize" else -1.0
     optimum = meta.get("optimum")
     max_budget = meta.get("max_budget")
     rows = []
@@ -605,11 +604,8 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
         info_d = rec.info
         true_value = info_d.get("true_value")
         true_value = float(true_value) if isinstance(true_value, (int, float)) else math.nan
-        regret = math.nan
-        if optimum is not None:
-            base = true_value if math.isfinite(true_value) else value
-            if math.isfinite(base):
-                regret = sign * (base - float(optimum))
+        gap = regret(true_value if math.isfinite(true_value) else value, optimum, direction)
+        gap = math.nan if gap is None else gap
         wall = info_d.get("wall_time")
         if not isinstance(wall, (int, float)):
             wall = (
@@ -628,7 +624,7 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
                 "state": rec.state.value,
                 "value": value,
                 "true_value": true_value,
-                "regret": regret,
+                "regret": gap,
                 "direction": direction,
                 "budget": rec.budget if rec.budget is not None else math.nan,
                 "max_budget": float(max_budget) if max_budget is not None else math.nan,

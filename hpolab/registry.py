@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
 from hpolab._errors import HpolabError
 
 if TYPE_CHECKING:

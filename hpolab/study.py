@@ -10,6 +10,7 @@ ones, so it does not propose them again.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -764,12 +765,18 @@ def create_study(
     return Study(obj, opt, store, info, worker, factory=factory, **options)  # type: ignore[arg-type]
 
 
+_SECRET = re.compile(r"key|token|secret|password|credential", re.IGNORECASE)
+
+
 def _plain_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments that can be stored (others are named by type)."""
+    """Keyword arguments as stored with the study: secrets and objects are named, never written."""
     import json
 
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in kwargs.items():
+        if _SECRET.search(key):
+            out[key] = "<secret: not stored>"
+            continue
         try:
             json.dumps(value)
             out[key] = value
@@ -870,8 +877,8 @@ def load_study(
             unusable = [k for k, v in stored.items() if isinstance(v, str) and v.startswith("<") and v.endswith(">")]
             if unusable:
                 raise ValueError(
-                    f"study {study_name!r} was built with options {unusable} that cannot be stored; "
-                    "pass optimizer= (an instance) or optimizer_kwargs="
+                    f"study {study_name!r} was built with options {unusable} that are not stored (secrets and "
+                    "objects); pass them again with optimizer_kwargs= (all options) or optimizer= (an instance)"
                 )
             kwargs = stored
     return create_study(

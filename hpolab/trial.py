@@ -17,6 +17,7 @@ __all__ = [
     "TrialState",
     "best_record",
     "budget_spent",
+    "regret",
     "to_plain",
     "trial_budget",
 ]
@@ -309,6 +310,18 @@ class TrialRecord:
     def info(self) -> dict[str, Any]:
         """The result's info (empty while running)."""
         return {} if self.result is None else self.result.info
+
+
+def regret(value: float | None, optimum: float | None, direction: Direction | str) -> float | None:
+    """How far ``value`` is from the known ``optimum`` in ``direction`` (hpolab's one definition of regret).
+
+    Returns:
+        ``sign * (value - optimum)`` (never negative for a true optimum), or ``None`` when the optimum
+        is unknown or the value is missing or not finite.
+    """
+    if optimum is None or value is None or not math.isfinite(value):
+        return None
+    return Direction.coerce(direction).sign * (float(value) - float(optimum))
 
 
 def trial_budget(record: Any, full_budget: float | None = None) -> float:

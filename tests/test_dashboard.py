@@ -22,7 +22,7 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - a server this test started on 127.0.0.1
+    with urllib.request.urlopen(url, timeout=10) as response:
         return json.loads(response.read())
 
 

@@ -211,3 +211,25 @@ def test_a_study_of_another_hpolab_storage_format_is_refused(storage):
     storage.backend.set_study_system_attr(info.study_id, "hpolab:format", 99)
     with pytest.raises(StorageError, match="format 99"):
         storage.get_study(info.name)
+
+
+def test_sqlite_commits_are_synced_to_disk(tmp_path):
+    store = get_storage(f"sqlite:///{tmp_path / 'sync.db'}")
+    rdb = store.backend._backend  # Optuna's cache wraps the RDBStorage
+    with rdb.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_secrets_in_optimizer_options_are_never_stored(tmp_path):
+    url = f"sqlite:///{tmp_path / 'secret.db'}"
+    study = hpolab.create_study(
+        ToyObjective("branin"), "tpe", storage=url, study_name="s", optimizer_kwargs={"n_startup_trials": 3}
+    )
+    attrs = study.storage.get_study("s").attrs
+    assert attrs["optimizer_registry"]["kwargs"] == {"n_startup_trials": 3}
+    from hpolab.study import _plain_kwargs
+
+    stored = _plain_kwargs({"api_key": "sk-very-secret", "base_url": "http://127.0.0.1:1/v1", "client": object()})
+    assert stored == {"api_key": "<secret: not stored>", "base_url": "http://127.0.0.1:1/v1", "client": "<object>"}
+    assert "sk-very-secret" not in str(stored)

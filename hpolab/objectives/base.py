@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpolab.space import SearchSpace
-from hpolab.trial import Direction, TrialResult
+from hpolab.trial import Direction, TrialResult, regret
 
 __all__ = ["Fidelity", "FunctionObjective", "Objective"]
 
@@ -81,10 +80,8 @@ class Objective(ABC):
         return self.evaluate(config, budget=budget, seed=seed)
 
     def regret(self, value: float) -> float | None:
-        """``value``'s distance to the optimum (``None`` if the optimum is unknown)."""
-        if self.optimum is None or value is None or not math.isfinite(value):
-            return None
-        return self.direction.sign * (value - self.optimum)
+        """``value``'s distance to the optimum (``None`` if the optimum is unknown); see :func:`hpolab.trial.regret`."""
+        return regret(value, self.optimum, self.direction)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
