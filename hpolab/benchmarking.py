@@ -270,7 +270,11 @@ def _make_objective(spec: RunSpec) -> Objective:
             kwargs["seed"] = spec.seed
             try:
                 return make_objective(spec.objective, **kwargs)
-            except TypeError:
+            except TypeError as exc:
+                # a factory that forwards **kwargs to an objective without a seed: only that is retried;
+                # any other TypeError is the factory's own error and propagates
+                if "unexpected keyword argument 'seed'" not in str(exc):
+                    raise
                 kwargs.pop("seed")
     return make_objective(spec.objective, **kwargs)
 

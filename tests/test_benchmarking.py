@@ -257,3 +257,20 @@ def test_llama_cpp_option_is_checked() -> None:
     assert B._optimizer_kwargs({"temperature": 0.0}) == {"temperature": 0.0}
     with pytest.raises(TypeError, match="llama_cpp"):
         B._optimizer_kwargs({"llama_cpp": 1})
+
+
+def test_an_error_inside_an_objective_factory_is_not_hidden():
+    from hpolab.registry import register_objective
+
+    def broken(dataset: str, seed: int | None = None, **kwargs: object):
+        raise TypeError("broken factory: bad dataset handling")
+
+    from hpolab.registry import _FAMILIES
+
+    register_objective("brokenfamily", broken, lambda: {"brokenfamily/x": "fails"}, "a factory that fails")
+    try:
+        spec = B.plan(["random"], ["brokenfamily/x"], 1, n_trials=1)[0]
+        with pytest.raises(TypeError, match="broken factory"):
+            B._make_objective(spec)
+    finally:
+        _FAMILIES.pop("brokenfamily", None)
