@@ -15,7 +15,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -623,10 +623,6 @@ class Records(Sequence[Record]):
                 )
         perm = rng.permutation(len(out))
         return [out[int(i)] for i in perm]
-
-    def with_source(self, source: str) -> Records:
-        """A copy with every row's source set to ``source``."""
-        return Records(replace(r, source=source) for r in self)
 
 
 def _number(value: Any) -> Any:
