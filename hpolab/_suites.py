@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hpolab.objectives.datasets import OFFLINE_SUBSTITUTES
+
 if TYPE_CHECKING:
     from hpolab.benchmarking import RunSpec
 
@@ -285,17 +287,8 @@ def plan_runs(
 #: The 8 OpenML data sets of HPOBench that seed 002 uses (4 models each: 32 tasks).
 _HPOBENCH_DATASETS = ("car", "phoneme", "vehicle", "australian", "kc1", "segment", "blood_transfusion", "credit_g")
 
-#: Offline stand-ins of the HPOBench data sets (see hpolab.objectives.datasets.OFFLINE_SUBSTITUTES).
-_OFFLINE = {
-    "car": "twin_car",
-    "phoneme": "twin_phoneme",
-    "vehicle": "wine",
-    "australian": "breast_cancer",
-    "kc1": "twin_kc1",
-    "segment": "digits",
-    "blood_transfusion": "iris",
-    "credit_g": "twin_credit_g",
-}
+#: Offline stand-ins of the HPOBench data sets (one table, in hpolab.objectives.datasets).
+_OFFLINE = OFFLINE_SUBSTITUTES
 
 #: How the suites run the local LLM (SmolLM2-135M through llama.cpp) on a CPU: LLMOptimizer's defaults
 #: (compressed prompt, JSON-schema-constrained answers), duplicates perturbed instead of re-asked (one model call
