@@ -1,7 +1,7 @@
 """How fast is the benchmark harness? 8 HPOBench NN tables x 6 non-LLM optimizers x 10 seeds x 10 evaluations.
 
 Goal: under 2 minutes on 2 CPU cores. The table lookups take microseconds, so this measures the harness
-itself: process start-up, optimizer construction, asks and tells, and the SQLite writes of every trial.
+itself: process start-up, optimizer construction, asks and tells, and the storage writes of every trial (SQLite or a journal file, --storage).
 
     python benchmarks/harness_speed.py            # the full grid, 2 worker processes
     python benchmarks/harness_speed.py --jobs 1 --seeds 2
@@ -28,6 +28,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--optimizers", default=",".join(WANTED))
+    parser.add_argument(
+        "--storage",
+        choices=["sqlite", "journal"],
+        default="sqlite",
+        help="where the runs are kept (hpolab compare: sqlite)",
+    )
     args = parser.parse_args()
     known = hpolab.list_optimizers()
     optimizers = [o for o in args.optimizers.split(",") if o in known]
@@ -37,12 +43,12 @@ def main() -> None:
     print(
         f"{len(objectives)} tables x {len(optimizers)} optimizers ({', '.join(optimizers)}) x {args.seeds} seeds "
         f"x {args.trials} evaluations = {n_runs} runs, {n_runs * args.trials} trials; {args.jobs} worker(s), "
-        f"{os.cpu_count()} CPU(s)"
+        f"{os.cpu_count()} CPU(s), {args.storage} storage, load average {os.getloadavg()[0]:.2f}"
     )
     if missing:
         print(f"not registered here, left out: {', '.join(missing)}")
     with tempfile.TemporaryDirectory() as tmp:
-        db = os.path.join(tmp, "speed.db")
+        db = os.path.join(tmp, "speed.db" if args.storage == "sqlite" else "speed.log")
         t0 = time.perf_counter()
         df = benchmarking.run(
             optimizers,
