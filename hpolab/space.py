@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise, product
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -414,6 +414,16 @@ class SearchSpace:
         return self._active_only({n: p.default for n, p in self._params.items()})
 
     # ---------------------------------------------------------------- sampling
+    @overload
+    def sample(
+        self, n: None = None, *, seed: int | None = None, rng: np.random.Generator | None = None
+    ) -> dict[str, Any]: ...
+
+    @overload
+    def sample(
+        self, n: int, *, seed: int | None = None, rng: np.random.Generator | None = None
+    ) -> list[dict[str, Any]]: ...
+
     def sample(
         self,
         n: int | None = None,
@@ -445,6 +455,60 @@ class SearchSpace:
             if not self._has_forbidden or not self._is_forbidden(config):
                 return {name: config[name] for name in self._order if name in config}
         raise InvalidSpaceError("search space: 1000 samples in a row were forbidden; relax the clauses")
+
+    def sample_unseen(self, seen: Collection[Any], rng: np.random.Generator, tries: int = 200) -> dict[str, Any] | None:
+        """A valid random configuration whose :meth:`key` is not in ``seen``.
+
+        Args:
+            seen: Keys (:meth:`key`) of the configurations to avoid.
+            rng: Generator to draw from.
+            tries: Samples drawn before giving up.
+
+        Returns:
+            The first sample not in ``seen``, or ``None`` when ``tries`` samples were all seen
+            (a small space that is nearly exhausted).
+        """
+        for _ in range(tries):
+            config = self.validate(self._sample_one(rng))
+            if self.key(config) not in seen:
+                return config
+        return None
+
+    def neighbour(
+        self, config: Mapping[str, Any], rng: np.random.Generator, scale: float = 0.1
+    ) -> tuple[dict[str, Any], list[str]]:
+        """A random neighbour of ``config``: at least one hyperparameter changed.
+
+        One hyperparameter always moves, each other one with probability 1/2. A numeric value moves
+        by a normal step of ``scale`` times its range (in log space on a log scale), clipped to the
+        bounds; an integer moves by at least one; an ordinal moves to an adjacent choice and a
+        categorical to another choice. The result is repaired (conditions, forbidden clauses).
+
+        Args:
+            config: A configuration of this space.
+            rng: Generator to draw from.
+            scale: Step as a fraction of each numeric range.
+
+        Returns:
+            The valid neighbour and one note per change (like :meth:`repair`). A config with no
+            hyperparameter that can move comes back unchanged, with no notes.
+        """
+        names = [n for n in sorted(config) if n in self._params and self._params[n].kind != "constant"]
+        if not names:
+            return self.validate(config), []
+        new = dict(config)
+        must = names[int(rng.integers(len(names)))]
+        notes: list[str] = []
+        for name in names:
+            if name != must and rng.random() >= 0.5:
+                continue
+            old = new[name]
+            value = _neighbour_value(self._params[name], old, rng, scale)
+            if value != old:
+                new[name] = value
+                notes.append(f"{name}: perturbed {old!r} to {value!r}")
+        repaired, changes = self.repair(new)
+        return self.validate(repaired), notes + changes
 
     # ------------------------------------------------------- conditions / checks
     def active_names(self, config: Mapping[str, Any]) -> list[str]:
@@ -737,6 +801,34 @@ class SearchSpace:
     def key(self, config: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
         """A hashable key of a configuration (for duplicate detection)."""
         return tuple((n, config[n]) for n in self._order if n in config)
+
+
+def _neighbour_value(p: Param, old: Any, rng: np.random.Generator, scale: float) -> Any:
+    """One step away from ``old`` for :meth:`SearchSpace.neighbour` (may equal ``old`` for a one-choice param)."""
+    if p.kind in ("float", "int"):
+        lo, hi = float(p.lower), float(p.upper)  # type: ignore[arg-type]
+        use_log = p.log and lo > 0
+        to = (lambda v: math.log(max(v, 1e-300))) if use_log else (lambda v: v)
+        back = math.exp if use_log else (lambda v: v)
+        a, b = to(lo), to(hi)
+        x = to(float(old)) + float(rng.normal(0.0, scale * (b - a)))
+        value: Any = min(max(back(min(max(x, a), b)), lo), hi)
+        if p.kind == "float":
+            return float(value)
+        value = round(value)
+        if value == old:
+            step = 1 if (rng.random() < 0.5 and old < hi) or old <= lo else -1
+            value = int(min(max(old + step, lo), hi))
+        return value
+    choices = list(p.choices)
+    if len(choices) < 2:
+        return old
+    idx = next((i for i, c in enumerate(choices) if c == old), 0)
+    if p.kind == "ordinal":
+        moves = [j for j in (idx - 1, idx + 1) if 0 <= j < len(choices)]
+        return choices[moves[int(rng.integers(len(moves)))]]
+    others = [c for i, c in enumerate(choices) if i != idx]
+    return others[int(rng.integers(len(others)))]
 
 
 def _condition_holds(cond: Any, active: Mapping[str, Any]) -> bool:

@@ -861,3 +861,41 @@ def test_grid_size_is_exact_for_conditions_and_does_not_overflow() -> None:
     assert space.grid_size(40) == 3 * 40**4  # the full product would be 3 * 40**12
     huge = SearchSpace({f"x{i}": (0.0, 1.0) for i in range(20)})
     assert huge.grid_size(10) == 10**20  # no int64 overflow
+
+
+# --------------------------------------------------------------------------- neighbours and unseen samples
+def test_neighbour_moves_at_least_one_value_and_stays_inside() -> None:
+    rng = np.random.default_rng(0)
+    for space in (mixed(), COND_SPACE):
+        for _ in range(100):
+            config = space.sample(rng=rng)
+            new, notes = space.neighbour(config, rng)
+            assert space.validate(new) == new and all(is_plain(v) for v in new.values())
+            assert new != config and notes
+            assert notes[0].split(":")[0] in space.names and "perturbed" in notes[0], notes
+
+
+def test_neighbour_steps_scale_integers_ordinals_and_constants() -> None:
+    space = SearchSpace({"n": (1, 10), "x": (0.0, 1.0)})
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        new, _ = space.neighbour({"n": 5, "x": 0.5}, rng, scale=1e-9)
+        assert new["n"] in (4, 5, 6) and abs(new["x"] - 0.5) < 1e-6
+        assert new != {"n": 5, "x": 0.5}  # a tiny step still moves an integer by one
+    ordinal = SearchSpace(CS.ConfigurationSpace({"d": CS.OrdinalHyperparameter("d", [2, 4, 8, 16])}))
+    assert {ordinal.neighbour({"d": 4}, rng)[0]["d"] for _ in range(50)} == {2, 8}
+    constant = SearchSpace({"act": "relu"})
+    assert constant.neighbour({"act": "relu"}, rng) == ({"act": "relu"}, [])
+    same = [space.neighbour({"n": 3, "x": 0.1}, np.random.default_rng(7)) for _ in range(2)]
+    assert same[0] == same[1]
+
+
+def test_sample_unseen_avoids_seen_keys_and_says_when_none_is_left() -> None:
+    space = SearchSpace({"a": ["x", "y", "z"]})
+    rng = np.random.default_rng(0)
+    seen = {space.key({"a": "x"}), space.key({"a": "y"})}
+    assert all(space.sample_unseen(seen, rng) == {"a": "z"} for _ in range(20))
+    seen.add(space.key({"a": "z"}))
+    assert space.sample_unseen(seen, rng, tries=50) is None
+    first = mixed().sample_unseen(set(), np.random.default_rng(3))
+    assert first == mixed().validate(mixed().sample(rng=np.random.default_rng(3)))

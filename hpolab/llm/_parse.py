@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -470,7 +469,7 @@ def check_answer(text: str, space: SearchSpace) -> AnswerCheck:
 def perturb_config(
     space: SearchSpace, config: Mapping[str, Any], rng: np.random.Generator, scale: float = 0.1
 ) -> tuple[dict[str, Any], list[str]]:
-    """A random neighbour of ``config``: at least one hyperparameter changed.
+    """A random neighbour of ``config``: at least one hyperparameter changed (:meth:`SearchSpace.neighbour`).
 
     Numeric values move by a normal step of ``scale`` times their range (in log space on a log
     scale), clipped to the bounds; integers move by at least one; a categorical or ordinal value is
@@ -479,58 +478,7 @@ def perturb_config(
     Returns:
         The valid neighbour and one note per change.
     """
-    names = [n for n in sorted(config) if n in space.params and space[n].kind != "constant"]
-    if not names:
-        return space.validate(config), []
-    new = dict(config)
-    must = names[int(rng.integers(len(names)))]
-    notes: list[str] = []
-    for name in names:
-        if name != must and rng.random() >= 0.5:
-            continue
-        p = space[name]
-        old = new[name]
-        if p.kind in ("float", "int"):
-            lo, hi = float(p.lower), float(p.upper)  # type: ignore[arg-type]
-            use_log = p.log and lo > 0
-            to = (lambda v: math.log(max(v, 1e-300))) if use_log else (lambda v: v)
-            back = math.exp if use_log else (lambda v: v)
-            a, b = to(lo), to(hi)
-            x = to(float(old)) + float(rng.normal(0.0, scale * (b - a)))
-            value: Any = min(max(back(min(max(x, a), b)), lo), hi)
-            if p.kind == "int":
-                value = round(value)
-                if value == old:
-                    step = 1 if (rng.random() < 0.5 and old < hi) or old <= lo else -1
-                    value = int(min(max(old + step, lo), hi))
-            else:
-                value = float(value)
-        else:
-            choices = list(p.choices)
-            if len(choices) < 2:
-                continue
-            idx = next((i for i, c in enumerate(choices) if c == old), 0)
-            if p.kind == "ordinal":
-                moves = [j for j in (idx - 1, idx + 1) if 0 <= j < len(choices)]
-                value = choices[moves[int(rng.integers(len(moves)))]]
-            else:
-                others = [c for i, c in enumerate(choices) if i != idx]
-                value = others[int(rng.integers(len(others)))]
-        if value != old:
-            new[name] = value
-            notes.append(f"{name}: perturbed {old!r} to {value!r}")
-    repaired, changes = space.repair(new)
-    return space.validate(repaired), notes + changes
-
-
-def _random_unseen(
-    space: SearchSpace, rng: np.random.Generator, seen: Collection[Any], tries: int = 200
-) -> dict[str, Any] | None:
-    for _ in range(tries):
-        config = space.validate(space.sample(rng=rng))  # type: ignore[arg-type]
-        if space.key(config) not in seen:
-            return config
-    return None
+    return space.neighbour(config, rng, scale)
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -685,7 +633,7 @@ def propose_config(
             run.count("fallback_delegated")
             config = space.validate(delegate("fallback"))
             return run.result(config, "fallback", [], None, delegated=True)
-        config = _random_unseen(space, rng, seen_set) or space.validate(space.sample(rng=rng))  # type: ignore[arg-type]
+        config = space.sample_unseen(seen_set, rng) or space.validate(space.sample(rng=rng))
         _logger.info(
             "no usable answer (%s); fell back to a random configuration", run.errors[-1] if run.errors else "?"
         )
@@ -730,7 +678,7 @@ def propose_config(
         if space.key(candidate) not in seen_set:
             run.count("perturbed")
             return run.result(candidate, outcome, changes + notes, text, "perturb")
-    candidate_random = _random_unseen(space, rng, seen_set)
+    candidate_random = space.sample_unseen(seen_set, rng)
     if candidate_random is not None:
         run.count("duplicate_random")
         return run.result(candidate_random, outcome, changes, text, "random")

@@ -104,7 +104,7 @@ class GridSearch(Optimizer):
                         "or use when_exhausted='cycle' or 'random'"
                     )
                 if self.when_exhausted == "random":
-                    out.append(self.space._sample_one(self._rng))
+                    out.append(self.space.sample(rng=self._rng))
                     continue
                 self._cycles += 1
                 self._order = self._new_order()

@@ -18,5 +18,4 @@ class RandomSearch(Optimizer):
     name: ClassVar[str] = "random"
 
     def _ask(self, n: int) -> list[dict[str, Any]]:
-        sample = self.space._sample_one  # the hot path skips the public wrapper
-        return [sample(self._rng) for _ in range(n)]
+        return self.space.sample(n, rng=self._rng)
