@@ -160,7 +160,7 @@ def run_parallel(
     for child in children:
         child.start()
     try:
-        study._work(limits, callbacks, catch, show_progress_bar, tickets)
+        study._work(limits, callbacks, catch, show_progress_bar, tickets, release=False)
     except BaseException:
         for child in children:
             child.terminate()
@@ -168,6 +168,7 @@ def run_parallel(
     finally:
         for child in children:
             child.join()
+        study.storage.release(study._info.study_id, study.worker.key)
     failures = []
     while not errors.empty():
         failures.append(errors.get())

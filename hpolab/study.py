@@ -304,8 +304,13 @@ class Study:
         catch: tuple[type[BaseException], ...],
         show_progress_bar: bool,
         tickets: Any = None,
+        release: bool = True,
     ) -> int:
-        """This worker's loop; ``tickets`` (a shared counter) caps the trials of all local workers."""
+        """This worker's loop; ``tickets`` (a shared counter) caps the trials of all local workers.
+
+        With ``release`` the worker frees its slot when the loop ends; a parent of local workers
+        holds it until they are done, so none of them takes over its slot (and replays its log).
+        """
         spent = self.budget_spent if limits.max_budget_spent is not None else 0.0
         self._stop = False
         start = time.perf_counter()
@@ -347,7 +352,8 @@ class Study:
         finally:
             if beat is not None:
                 beat.stop()
-            self.storage.release(self._info.study_id, self.worker.key)
+            if release:
+                self.storage.release(self._info.study_id, self.worker.key)
             if bar is not None:
                 bar.close()
         return done

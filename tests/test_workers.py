@@ -137,10 +137,16 @@ def test_tpe_treats_other_workers_running_trials_as_running(tmp_path):
     assert "RUNNING" not in [t.state.name for t in b.optimizer.study.trials]
 
 
+def slow_branin(config):
+    time.sleep(0.05)
+    return (config["x"] - 0.3) ** 2 + config["y"]
+
+
 def test_study_optimize_with_n_jobs_runs_worker_processes(tmp_path):
     url = f"journal:///{tmp_path / 'jobs.log'}"
-    obj = ToyObjective("branin")
-    study = hpolab.create_study(obj, "tpe", storage=url, study_name="jobs", seed=3)
+    study = hpolab.create_study(
+        slow_branin, "tpe", space={"x": (0.0, 1.0), "y": (0.0, 1.0)}, storage=url, study_name="jobs", seed=3
+    )
     study.optimize(n_trials=30, n_jobs=3)
     trials = study.trials
     assert len(trials) == 30 and [t.id for t in trials] == list(range(30))
@@ -149,6 +155,21 @@ def test_study_optimize_with_n_jobs_runs_worker_processes(tmp_path):
     assert slots == {0, 1, 2}
     assert len(study.optimizer.history) == 30  # the parent took in every worker's results at the end
     assert workers  # metadata is kept
+
+
+def test_n_jobs_with_spawned_processes_and_a_plain_function(tmp_path, monkeypatch):
+    monkeypatch.setenv("HPOLAB_START_METHOD", "spawn")  # what runs when torch is loaded (fork is unsafe then)
+    study = hpolab.optimize(
+        slow_branin,
+        "random",
+        n_trials=12,
+        n_jobs=2,
+        space={"x": (0.0, 1.0), "y": (0.0, 1.0)},
+        storage=f"journal:///{tmp_path / 'spawn.log'}",
+        seed=0,
+    )
+    assert [t.id for t in study.trials] == list(range(12))
+    assert all(t.state is TrialState.COMPLETE for t in study.trials)
 
 
 def test_n_jobs_needs_a_persistent_storage():
