@@ -601,43 +601,26 @@ def propose_config(
     if on_duplicate == "delegate" and delegate is None:
         raise ValueError("on_duplicate: 'delegate' needs a delegate (the hybrid optimizer gives its core)")
     _check_messages(messages)
-    run = _Run(client, space, images, json_schema, max_tokens, seed)
-    names = ", ".join(space.names)
-    seen_set = set(seen)
+    run = _Run(client, messages, space, images, json_schema, max_tokens, seed, set(seen))
 
-    # 1-4: ask, then one re-ask quoting the error when the answer is unusable.
+    # 1-4: parse, validate, repair; one re-ask quoting the error when the answer is unusable.
     text, error = run.ask("ask", messages, temperature, 0)
     check, error = _check(text, error, space, keep_config)
-    outcome: Outcome | None = None
+    outcome: Outcome
     if check is not None:
-        outcome = "declined" if check.status == "keep" else check.status  # type: ignore[assignment]
+        outcome = "declined" if check.status == "keep" else cast(Outcome, check.status)
         run.mark(check.status)
     else:
         run.fail(error)
-        followup = list(messages)
-        if text is not None:
-            followup.append({"role": "assistant", "content": text[:2000]})
-        followup.append({"role": "user", "content": reask_template.format(error=error, names=names)})
-        text, error = run.ask("reask", followup if text is not None else list(messages), reask_temperature, 1)
+        instruction = reask_template.format(error=error, names=", ".join(space.names))
+        text, error = run.reask("reask", text, instruction, reask_temperature, 1)
         check, error = _check(text, error, space, keep_config)
-        if check is not None:
-            outcome = "declined" if check.status == "keep" else "reasked"
-            run.count("reasked")
-            run.mark(check.status)
-        else:
+        if check is None:
             run.fail(error)
-    # 5: no usable answer.
-    if check is None or outcome is None:
-        run.count("fallback")
-        if delegate is not None:
-            run.count("fallback_delegated")
-            config = space.validate(delegate("fallback"))
-            return run.result(config, "fallback", [], None, delegated=True)
-        config = space.sample_unseen(seen_set, rng) or space.validate(space.sample(rng=rng))
-        _logger.info(
-            "no usable answer (%s); fell back to a random configuration", run.errors[-1] if run.errors else "?"
-        )
-        return run.result(config, "fallback", [], None)
+            return run.fallback(rng, delegate)  # 5
+        outcome = "declined" if check.status == "keep" else "reasked"
+        run.count("reasked")
+        run.mark(check.status)
     if outcome in ("valid", "repaired"):
         run.count(outcome)
     # 7: declined.
@@ -645,44 +628,56 @@ def propose_config(
         run.count("declined")
         return run.result(space.validate(keep_config), "declined", [], text, delegated=True)
     config = cast(dict[str, Any], check.config)  # a usable, non-keep check always holds a config
-    if space.key(config) not in seen_set:
+    if not run.is_seen(config):
         return run.result(config, outcome, list(check.changes), text)
-    # 6: a duplicate.
+
+    # 6: a duplicate; the first way that gives an unseen config wins.
     run.count("duplicate")
     run.errors.append(f"duplicate of an evaluated config: {json.dumps(config)}")
-    if on_duplicate == "reask":
-        followup = [*messages, {"role": "assistant", "content": (text or "")[:2000]}]
-        followup.append(
-            {
-                "role": "user",
-                "content": duplicate_template.format(
-                    config=json.dumps(config), forbidden=_forbidden_text(evaluated or [config])
-                ),
-            }
-        )
-        dup_text, dup_error = run.ask("duplicate_reask", followup, max(reask_temperature, 0.1), 2)
-        dup_check, _ = _check(dup_text, dup_error, space, None)
-        if dup_check is not None and dup_check.config is not None and space.key(dup_check.config) not in seen_set:
-            run.count("duplicate_reasked")
-            run.mark(dup_check.status)
-            return run.result(dup_check.config, outcome, list(dup_check.changes), dup_text, "reask")
-        run.mark("duplicate" if dup_check is not None else "unusable")
-    if delegate is not None and on_duplicate in ("reask", "delegate"):
-        candidate = space.validate(delegate("duplicate"))
-        if space.key(candidate) not in seen_set:
-            run.count("duplicate_delegated")
-            return run.result(candidate, outcome, [], text, "delegate", delegated=True)
     changes = list(check.changes)
-    for attempt in range(30):
-        candidate, notes = perturb_config(space, config, rng, perturb_scale * (1 + attempt // 5))
-        if space.key(candidate) not in seen_set:
-            run.count("perturbed")
-            return run.result(candidate, outcome, changes + notes, text, "perturb")
-    candidate_random = space.sample_unseen(seen_set, rng)
-    if candidate_random is not None:
+
+    def reask() -> Proposed | None:
+        forbidden = _forbidden_text(evaluated or [config])
+        instruction = duplicate_template.format(config=json.dumps(config), forbidden=forbidden)
+        dup_text, dup_error = run.reask("duplicate_reask", text or "", instruction, max(reask_temperature, 0.1), 2)
+        dup, _ = _check(dup_text, dup_error, space, None)
+        if dup is not None and dup.config is not None and not run.is_seen(dup.config):
+            run.count("duplicate_reasked")
+            run.mark(dup.status)
+            return run.result(dup.config, outcome, list(dup.changes), dup_text, "reask")
+        run.mark("duplicate" if dup is not None else "unusable")
+        return None
+
+    def delegated() -> Proposed | None:
+        candidate = space.validate(cast(Callable[[str], Mapping[str, Any]], delegate)("duplicate"))
+        if run.is_seen(candidate):
+            return None
+        run.count("duplicate_delegated")
+        return run.result(candidate, outcome, [], text, "delegate", delegated=True)
+
+    def perturbed() -> Proposed | None:
+        for attempt in range(30):
+            candidate, notes = space.neighbour(config, rng, perturb_scale * (1 + attempt // 5))
+            if not run.is_seen(candidate):
+                run.count("perturbed")
+                return run.result(candidate, outcome, changes + notes, text, "perturb")
+        return None
+
+    def random() -> Proposed | None:
+        candidate = space.sample_unseen(run.seen, rng)
+        if candidate is None:
+            return None
         run.count("duplicate_random")
-        return run.result(candidate_random, outcome, changes, text, "random")
-    run.count("duplicate_kept")
+        return run.result(candidate, outcome, changes, text, "random")
+
+    ways: list[Callable[[], Proposed | None]] = [reask] if on_duplicate == "reask" else []
+    if delegate is not None and on_duplicate in ("reask", "delegate"):
+        ways.append(delegated)
+    for way in (*ways, perturbed, random):
+        proposed = way()
+        if proposed is not None:
+            return proposed
+    run.count("duplicate_kept")  # nothing unseen is left in the space
     return run.result(config, outcome, changes, text, "kept")
 
 
@@ -703,23 +698,27 @@ def _check(
 
 
 class _Run:
-    """The model calls and counters of one :func:`propose_config`."""
+    """The model calls, counters and errors of one :func:`propose_config`."""
 
     def __init__(
         self,
         client: LLMClient,
+        messages: Sequence[Mapping[str, Any]],
         space: SearchSpace,
         images: Sequence[bytes],
         json_schema: Mapping[str, Any] | None,
         max_tokens: int,
         seed: int | None,
+        seen: set[Any],
     ) -> None:
         self.client = client
+        self.messages = messages
         self.space = space
         self.images = images
         self.json_schema = json_schema
         self.max_tokens = max_tokens
         self.seed = seed
+        self.seen = seen
         self.counters: dict[str, int] = {}
         self.errors: list[str] = []
         self.exchanges: list[dict[str, Any]] = []
@@ -728,9 +727,13 @@ class _Run:
     def count(self, key: str) -> None:
         self.counters[key] = self.counters.get(key, 0) + 1
 
+    def is_seen(self, config: Mapping[str, Any]) -> bool:
+        return self.space.key(config) in self.seen
+
     def ask(
         self, kind: str, messages: Sequence[Mapping[str, Any]], temperature: float, offset: int
     ) -> tuple[str | None, str | None]:
+        """One call at ``seed + offset``; returns (text or None, client error or None)."""
         seed = None if self.seed is None else int(self.seed) + offset
         record, text, client_error = _call(
             self.client,
@@ -746,6 +749,22 @@ class _Run:
         self._client_failed = client_error is not None
         return text, client_error
 
+    def reask(
+        self, kind: str, answer: str | None, instruction: str, temperature: float, offset: int
+    ) -> tuple[str | None, str | None]:
+        """Ask again: the answer shown back as the assistant's message, then ``instruction``.
+
+        Without an answer (the request failed for good) the prompt is sent once more as it was.
+        """
+        if answer is None:
+            return self.ask(kind, self.messages, temperature, offset)
+        followup = [
+            *self.messages,
+            {"role": "assistant", "content": answer[:2000]},
+            {"role": "user", "content": instruction},
+        ]
+        return self.ask(kind, followup, temperature, offset)
+
     def mark(self, status: str) -> None:
         if self.exchanges:
             self.exchanges[-1]["status"] = status
@@ -757,6 +776,18 @@ class _Run:
             record = self.exchanges[-1]
             record["status"] = "unusable"
             record["error"] = record.get("error") or error
+
+    def fallback(self, rng: np.random.Generator, delegate: Callable[[str], Mapping[str, Any]] | None) -> Proposed:
+        """No usable answer: the delegate answers, or a random (unseen if possible) sample."""
+        self.count("fallback")
+        if delegate is not None:
+            self.count("fallback_delegated")
+            return self.result(self.space.validate(delegate("fallback")), "fallback", [], None, delegated=True)
+        config = self.space.sample_unseen(self.seen, rng) or self.space.validate(self.space.sample(rng=rng))
+        _logger.info(
+            "no usable answer (%s); fell back to a random configuration", self.errors[-1] if self.errors else "?"
+        )
+        return self.result(config, "fallback", [], None)
 
     def result(
         self,
