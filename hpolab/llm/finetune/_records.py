@@ -10,6 +10,7 @@ overridable :class:`PromptTemplate`, and splits them by task (leave-one-task-out
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from hpolab.llm._prompts import format_config as _format_config
 from hpolab.trial import Direction, TrialRecord, TrialState, to_plain
 
 __all__ = [
@@ -59,29 +61,9 @@ _NON_HP = {
 }
 
 
-def format_config(config: Mapping[str, Any], order: Sequence[str] | None = None, precision: int = 4) -> str:
-    """A configuration as compact JSON (floats with ``precision`` significant digits, keys in ``order``).
-
-    Args:
-        config: Hyperparameter values.
-        order: Key order; the config's own order when ``None``.
-        precision: Significant digits of floats (fewer digits, fewer tokens to train on).
-
-    Returns:
-        A one-line JSON object, e.g. ``{"lr": 0.001, "batch_size": 64}``.
-    """
-    keys = [k for k in (order or config) if k in config] + [k for k in config if order and k not in order]
-    parts = []
-    for key in keys:
-        value = config[key]
-        if isinstance(value, float):
-            text = f"{value:.{precision}g}"
-            if "e" not in text and "." not in text and "inf" not in text and "nan" not in text:
-                text += ".0"
-        else:
-            text = json.dumps(value)
-        parts.append(f"{json.dumps(key)}: {text}")
-    return "{" + ", ".join(parts) + "}"
+#: :func:`hpolab.llm._prompts.format_config` (hpolab's one config formatter) with the records' default of
+#: 4 significant digits for floats: ``format_config(config, order=None)``.
+format_config = functools.partial(_format_config, precision=4)
 
 
 @dataclass(frozen=True)
@@ -138,7 +120,7 @@ class PromptTemplate:
         if not history:
             return ""
         lines = [
-            self.history_line.format(config=format_config(c, order, self.precision), accuracy=a) for c, a in history
+            self.history_line.format(config=_format_config(c, order, self.precision), accuracy=a) for c, a in history
         ]
         return self.history_header + "".join(lines)
 
@@ -196,7 +178,7 @@ class PromptTemplate:
 
     def response_text(self, config: Mapping[str, Any], order: Sequence[str] | None = None) -> str:
         """The expected answer for ``config``."""
-        return self.response.format(config=format_config(config, order, self.precision))
+        return self.response.format(config=_format_config(config, order, self.precision))
 
     def to_dict(self) -> dict[str, str]:
         """The template as a JSON-serializable dict (saved next to an adapter)."""
