@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hpolab.testing._scripted import ScriptedClient
-from hpolab.testing._simulated import SimulatedAdversaryClient, SimulatedOracleClient, simulated_client
+from hpolab.testing._simulated import (
+    SimulatedAdversaryClient,
+    SimulatedClient,
+    SimulatedLLMClient,
+    SimulatedOracleClient,
+    simulated_client,
+)
 from hpolab.testing._spaces import conditional_space, mixed_space, quadratic
 from hpolab.testing._tiny_llama import save_tiny_llama
 
@@ -20,6 +26,8 @@ __all__ = [
     "OptimizerTestCase",
     "ScriptedClient",
     "SimulatedAdversaryClient",
+    "SimulatedClient",
+    "SimulatedLLMClient",
     "SimulatedOracleClient",
     "conditional_space",
     "mixed_space",

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from hpolab.llm._client import Completion, LLMClientError
+from hpolab.llm._client import LLMClientError
+from hpolab.testing._simulated import Reply, Request, SimulatedClient
 
 __all__ = ["ScriptedClient"]
 
 Script = Callable[[Sequence[Mapping[str, Any]], int, "int | None"], "str | Exception"]
 
 
-class ScriptedClient:
+class ScriptedClient(SimulatedClient):
     """A test double standing in for an LLM: it answers from a script, never from a model.
 
     Use it to test LLM optimizers deterministically and without a model.
@@ -68,43 +68,24 @@ class ScriptedClient:
 
         return cls(answer, **kwargs)
 
-    def complete(
-        self,
-        messages: Sequence[Mapping[str, Any]],
-        *,
-        json_schema: Mapping[str, Any] | None = None,
-        images: Sequence[bytes] = (),
-        temperature: float = 0.0,
-        seed: int | None = None,
-        max_tokens: int = 256,
-    ) -> Completion:
-        if images and not self.supports_images:
-            raise LLMClientError(f"{self.name}: images given but supports_images=False")
+    def _answer(self, request: Request) -> Reply:
         index = len(self.calls)
         self.calls.append(
             {
-                "messages": [dict(m) for m in messages],
-                "json_schema": None if json_schema is None else dict(json_schema),
-                "images": [bytes(b) for b in images],
-                "temperature": temperature,
-                "seed": seed,
-                "max_tokens": max_tokens,
+                "messages": [dict(m) for m in request.messages],
+                "json_schema": None if request.json_schema is None else dict(request.json_schema),
+                "images": [bytes(b) for b in request.images],
+                "temperature": request.temperature,
+                "seed": request.seed,
+                "max_tokens": request.max_tokens,
             }
         )
-        start = time.perf_counter()
         if callable(self._answers):
-            answer: str | Exception = self._answers(messages, index, seed)
+            answer: str | Exception = self._answers(request.messages, index, request.seed)
         else:
             if index >= len(self._answers) and not self.cycle:
                 raise LLMClientError(f"{self.name}: the script has only {len(self._answers)} answers")
             answer = self._answers[index % len(self._answers)]
         if isinstance(answer, Exception):
             raise answer
-        prompt_words = sum(len(str(m.get("content", "")).split()) for m in messages)
-        return Completion(
-            text=str(answer),
-            prompt_tokens=prompt_words,
-            completion_tokens=len(str(answer).split()),
-            latency_s=time.perf_counter() - start,
-            raw={"scripted": True, "index": index},
-        )
+        return Reply(str(answer), {"scripted": True, "index": index})

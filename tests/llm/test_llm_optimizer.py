@@ -8,12 +8,15 @@ import pytest
 
 import hpolab
 from hpolab.llm import LLMClientError, LLMOptimizer, WarmStartedBO
+from hpolab.llm._prompts import format_config
+from hpolab.llm.finetune import format_config as records_format_config
 from hpolab.objectives.base import FunctionObjective
 from hpolab.optimizers._random import RandomSearch
 from hpolab.registry import list_optimizers, make_optimizer
 from hpolab.space import SearchSpace
 from hpolab.testing import OptimizerTestCase, mixed_space, quadratic
 from hpolab.testing._scripted import ScriptedClient
+from hpolab.testing._simulated import Reply, Request, SimulatedClient, SimulatedLLMClient
 
 SPACE = SearchSpace({"lr": (1e-4, 1e-1, "log"), "depth": (1, 3), "opt": ["adam", "sgd"]})
 
@@ -132,6 +135,31 @@ def test_scripted_client_runs_out():
     client.complete([{"role": "user", "content": "x"}])
     with pytest.raises(LLMClientError, match="only 1 answers"):
         client.complete([{"role": "user", "content": "x"}])
+
+
+def test_a_stand_in_implements_only_its_answer():
+    class Echo(SimulatedClient):
+        name = "echo"
+
+        def _answer(self, request: Request) -> Reply:
+            return Reply('{"lr": 0.01, "depth": 2, "opt": "adam"}', {"seed": request.seed})
+
+    client = Echo()
+    out = client.complete([{"role": "user", "content": "three words here"}], seed=5)
+    assert (out.prompt_tokens, out.completion_tokens, out.raw) == (3, 6, {"seed": 5}) and out.latency_s >= 0
+    with pytest.raises(LLMClientError, match="supports_images=False"):
+        client.complete([{"role": "user", "content": "x"}], images=[b"png"])
+    opt = LLMOptimizer(SPACE, client, seed=0)
+    assert opt.ask().config == {"lr": 0.01, "depth": 2, "opt": "adam"}
+    assert isinstance(ScriptedClient(["x"]), SimulatedClient) and isinstance(SimulatedLLMClient(), SimulatedClient)
+
+
+def test_one_config_formatter_for_prompts_and_records():
+    config = {"lr": 0.000123456, "bs": 32, "x": float("nan")}
+    assert format_config(config) == '{"lr": 0.000123456, "bs": 32, "x": "nan"}'
+    assert records_format_config(config, ["bs"]) == '{"bs": 32, "lr": 0.0001235, "x": "nan"}'
+    assert records_format_config.func is format_config  # the records' is the prompts' with 4 digits
+    json.loads(records_format_config(config))
 
 
 def test_warm_started_bo_routes_results():
