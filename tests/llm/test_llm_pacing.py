@@ -121,7 +121,7 @@ def test_study_cost_is_exact_and_kept_in_transcripts(server):
 
 
 def test_max_cost_stops_the_study_cleanly(server, caplog):
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="hpolab")  # the CLI tests may have set the hpolab logger to WARNING
     server.usage = lambda body, answer: (11, 7)  # 0.011 + 0.014 = 0.025 per request at these prices
     client = _client(server, pricing=Pricing(1.0, 2.0), max_cost=0.09)
     study = hpolab.create_study(OBJECTIVE, LLMOptimizer(SPACE, client, seed=0))
