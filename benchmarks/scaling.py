@@ -78,18 +78,18 @@ def throughput(url: str, objective: Any, optimizer: str, workers: int, per_worke
     return n / wall, check_unique(study, n)
 
 
-def part1(tmp: Path, workers_list: list[int], per_worker: int) -> str:
+def part1(tmp: Path, workers_list: list[int], per_worker: int, table_per_worker: int) -> str:
     rows = []
     base: dict[str, float] = {}
-    for label, objective, optimizer in (
-        ("sleep 0.5 s, random", sleep_objective(0.5), "random"),
-        ("hpobench/nn/kc1 (table), TPE", "hpobench/nn/kc1", "tpe"),
+    for label, objective, optimizer, count in (
+        ("sleep 0.5 s, random", sleep_objective(0.5), "random", per_worker),
+        ("hpobench/nn/kc1 (table), TPE", "hpobench/nn/kc1", "tpe", table_per_worker),
     ):
         for workers in workers_list:
             url = f"journal:///{tmp / f'p1-{uuid.uuid4().hex[:6]}.log'}"
-            rate, check = throughput(url, objective, optimizer, workers, per_worker)
+            rate, check = throughput(url, objective, optimizer, workers, count)
             base.setdefault(label, rate)
-            rows.append([label, workers, workers * per_worker, f"{rate:.2f}", f"{rate / base[label]:.2f}x", check])
+            rows.append([label, workers, workers * count, f"{rate:.2f}", f"{rate / base[label]:.2f}x", check])
             print(rows[-1], flush=True)
     return table(["objective", "workers", "trials", "trials/s", "speed-up", "check"], rows)
 
@@ -218,7 +218,8 @@ def part3(postgres: str, workers: int, per_worker: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", default=os.environ.get("HPOLAB_TEST_POSTGRES_URL"), help="PostgreSQL URL")
-    parser.add_argument("--per-worker", type=int, default=12, help="trials per worker in part 1")
+    parser.add_argument("--per-worker", type=int, default=12, help="trials per worker in part 1 (sleep)")
+    parser.add_argument("--table-per-worker", type=int, default=150, help="trials per worker in part 1 (table)")
     parser.add_argument("--storage-trials", type=int, default=300, help="trials per run in part 2")
     parser.add_argument("--repeats", type=int, default=3, help="runs per storage in part 2 (median)")
     parser.add_argument("--workers32", type=int, default=32, help="workers in part 3")
@@ -239,7 +240,7 @@ def main() -> None:
         tmp = Path(tmp_dir)
         if 1 in parts:
             sections += ["## 1. Throughput with 1, 2 and 4 worker processes (journal file storage)", "", load(), ""]
-            sections += [part1(tmp, [1, 2, 4], args.per_worker), ""]
+            sections += [part1(tmp, [1, 2, 4], args.per_worker, args.table_per_worker), ""]
         if 2 in parts:
             sections += ["## 2. Storage cost per trial: hpolab beside raw Optuna (random search)", "", load(), ""]
             sections += [part2(tmp, args.postgres, args.storage_trials, args.repeats), ""]

@@ -388,7 +388,11 @@ class Storage:
 
         distributions = space.to_optuna()
         params = {k: v for k, v in trial.config.items() if k in distributions}
-        user_attrs = {"budget": trial.budget, "seed": trial.seed, **user}
+        # Every attribute costs a database round trip in an RDB storage: the dashboard gets the
+        # few a user reads (seed, budget, source); the rest is in the one system attribute.
+        user_attrs: dict[str, Any] = {"seed": trial.seed, **user}
+        if trial.budget is not None:
+            user_attrs["budget"] = trial.budget
         source = trial.metadata.get("source")
         if source is not None:
             user_attrs["source"] = _json_safe(source)
@@ -429,7 +433,9 @@ class Storage:
                     self.backend.set_trial_system_attr(trial_id, key, value)
             else:
                 trial_id = self.backend.create_new_trial(study_id, template_trial=template)
-            number = self.backend.get_trial_number_from_id(trial_id)
+            # Optuna's cache of an RDB storage knows the new number; asking the database costs a query
+            known = getattr(self.backend, "_trial_id_to_study_id_and_number", {}).get(trial_id)
+            number = known[1] if known is not None else self.backend.get_trial_number_from_id(trial_id)
         self._numbers[(study_id, number)] = trial_id
         return number
 
@@ -445,9 +451,7 @@ class Storage:
 
         numbers = []
         for position, trial in enumerate(trials):
-            template = self._template(
-                trial, space, OptunaState.RUNNING, {"ask": [worker, seq, position]}, {"worker": worker}
-            )
+            template = self._template(trial, space, OptunaState.RUNNING, {"ask": [worker, seq, position]}, {})
             numbers.append(self._create(study_id, template))
         return numbers
 
@@ -512,7 +516,7 @@ class Storage:
         """Store an observed (not asked) trial with its result; return its number."""
         from optuna.trial import TrialState as OptunaState
 
-        template = self._template(trial, space, OptunaState.RUNNING, {}, {"worker": worker})
+        template = self._template(trial, space, OptunaState.RUNNING, {}, {})
         number = self._create(study_id, template)
         self._finish(self._trial_id(study_id, number), result, {"observe": [worker, seq]})
         return number
@@ -589,7 +593,6 @@ class Storage:
     def stamp_running(self, study_id: int, number: int, worker: str) -> None:
         """Record which worker runs a trial (one it took from the queue, or adopted from its slot's dead worker)."""
         self.backend.set_trial_system_attr(self._trial_id(study_id, number), _RUN_BY, worker)
-        self.backend.set_trial_user_attr(self._trial_id(study_id, number), "worker", worker)
 
     def fail_stale(self, study_id: int, number: int, reason: str) -> bool:
         """Mark a RUNNING trial of a dead worker FAIL (``False`` if another worker already did)."""

@@ -64,7 +64,7 @@ def test_optuna_dashboard_reads_an_hpolab_study(tmp_path, kind):
         params = {p["name"]: p for p in trials[0]["params"]}
         assert set(params) == {"x1", "x2"}
         user_attrs = {a["key"] for a in trials[0]["user_attrs"]}
-        assert {"seed", "budget", "worker"} <= user_attrs
+        assert {"seed"} <= user_attrs
     finally:
         server.terminate()
         server.wait(timeout=10)
