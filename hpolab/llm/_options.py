@@ -1,0 +1,138 @@
+"""The LLM optimizer's options in three small groups: what the prompt says, how to decode, what to do with duplicates.
+
+:class:`~hpolab.llm.LLMOptimizer` takes them as ``prompt=``, ``decoding=`` and ``duplicates=``, or
+field by field as keywords of the same names (``mode=``, ``temperature=``, ``on_duplicate=``, ...),
+which is how the registry, the CLI and the benchmark harness pass them. A keyword given beside its
+group replaces that one field. A group may also be given as a plain dict (JSON options of a study)::
+
+    LLMOptimizer(space, client, prompt=PromptOptions(mode="chat", chain_of_thought=True),
+                 decoding=DecodingOptions(temperature=0.3))
+    LLMOptimizer(space, client, mode="chat", chain_of_thought=True, temperature=0.3)  # the same
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from hpolab.llm._prompts import PromptTemplates
+
+__all__ = ["DecodingOptions", "DuplicateOptions", "PromptOptions", "resolve_options"]
+
+
+@dataclass(frozen=True)
+class PromptOptions:
+    """What the prompt says and how much of the history it shows (seed 002's prompts).
+
+    Attributes:
+        mode: ``"compressed"`` (one user message holding the whole history) or ``"chat"`` (the whole
+            dialogue, one assistant message per proposal and one user message per result).
+        chain_of_thought: Ask for "Analysis: ... / Config: ..." before the config.
+        description: Problem description; ``None`` takes the objective's (set by the Study).
+        budget: Number of configurations in the budget sentence; ``None`` takes the Study's
+            ``n_trials``; with neither, there is no budget sentence and no "last try".
+        system_prompt: The system message (overrides ``templates.system``).
+        templates: Prompt templates to override seed 002's wording; ``None`` for
+            :data:`~hpolab.llm.DEFAULT_TEMPLATES`.
+        metric: The word for the objective value in the prompt; ``None`` for ``"loss"``
+            (``"score"`` when maximizing).
+        max_history: Show only the last ``max_history`` tried configurations (``None``: all).
+    """
+
+    mode: Literal["compressed", "chat"] = "compressed"
+    chain_of_thought: bool = False
+    description: str | None = None
+    budget: int | None = None
+    system_prompt: str | None = None
+    templates: PromptTemplates | None = None
+    metric: str | None = None
+    max_history: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("compressed", "chat"):
+            raise ValueError(f"mode: {self.mode!r} is not 'compressed' or 'chat'")
+        if self.budget is not None and (isinstance(self.budget, bool) or int(self.budget) < 1):
+            raise ValueError(f"budget: {self.budget!r} must be a positive int")
+        if self.max_history is not None and int(self.max_history) < 1:
+            raise ValueError(f"max_history: {self.max_history!r} must be a positive int")
+        if self.templates is not None and not isinstance(self.templates, PromptTemplates):
+            raise TypeError(f"templates: {type(self.templates).__name__} is not a PromptTemplates")
+
+
+@dataclass(frozen=True)
+class DecodingOptions:
+    """How each answer is sampled.
+
+    Attributes:
+        temperature: Temperature of first asks (seed 002 uses 0), in [0, 5].
+        reask_temperature: Temperature of re-asks (above 0 so that a re-ask can differ), in [0, 5].
+        max_tokens: Most tokens per answer; ``None`` for 256 (512 with chain of thought).
+        structured_output: Send the space's JSON schema for constrained decoding where the
+            backend supports it.
+    """
+
+    temperature: float = 0.0
+    reask_temperature: float = 0.7
+    max_tokens: int | None = None
+    structured_output: bool = True
+
+    def __post_init__(self) -> None:
+        for label, t in (("temperature", self.temperature), ("reask_temperature", self.reask_temperature)):
+            if not (0.0 <= float(t) <= 5.0):
+                raise ValueError(f"{label}: {t!r} must be in [0, 5]")
+        if self.max_tokens is not None and (isinstance(self.max_tokens, bool) or int(self.max_tokens) < 1):
+            raise ValueError(f"max_tokens: {self.max_tokens!r} must be a positive int")
+
+
+@dataclass(frozen=True)
+class DuplicateOptions:
+    """What happens to a proposal equal to a configuration already evaluated, pending or running elsewhere.
+
+    Attributes:
+        on_duplicate: ``"reask"`` (name the evaluated configurations as forbidden and ask once
+            more; then perturb) or ``"perturb"`` (perturb the duplicate at once: one model call per
+            trial). Every path is counted in the trial's metadata (see
+            :func:`~hpolab.llm.propose_config`).
+    """
+
+    on_duplicate: Literal["reask", "perturb"] = "reask"
+
+    def __post_init__(self) -> None:
+        if self.on_duplicate not in ("reask", "perturb"):
+            raise ValueError(f"on_duplicate: {self.on_duplicate!r} is not 'reask' or 'perturb'")
+
+
+_Group = TypeVar("_Group", PromptOptions, DecodingOptions, DuplicateOptions)
+
+
+def resolve_options(group: _Group | Mapping[str, Any] | None, cls: type[_Group], **given: Any) -> _Group:
+    """One option group from the group given (or the defaults) and the keywords given beside it.
+
+    Args:
+        group: The group, a dict of its fields, or ``None`` for the defaults.
+        cls: The group's class.
+        **given: Keywords of the group's fields; ``None`` means not given (the group's value stays).
+
+    Returns:
+        The group with every given keyword in place.
+
+    Raises:
+        TypeError: If ``group`` is neither a ``cls``, a dict nor ``None``, or a dict names an
+            unknown field.
+    """
+    if group is None:
+        base = cls()
+    elif isinstance(group, cls):
+        base = group
+    elif isinstance(group, Mapping):
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(map(str, group)) - fields)
+        if unknown:
+            raise TypeError(f"{cls.__name__}: {unknown} are not fields; known: {sorted(fields)}")
+        base = cls(**dict(group))
+    else:
+        raise TypeError(f"{cls.__name__}: {type(group).__name__} is not a {cls.__name__} or a dict of its fields")
+    changes = {name: value for name, value in given.items() if value is not None}
+    return dataclasses.replace(base, **changes) if changes else base
