@@ -2,7 +2,7 @@
 
 What it does, in order: plans the suite's runs with :func:`hpolab._suites.plan_runs` (what cannot
 run on this install is skipped with one line saying how to enable it), runs them over worker
-processes into ``<out>/results.db`` (resumable: a rerun skips finished runs), and writes
+processes into ``<out>/results.log`` (a journal file; resumable: a rerun skips finished runs), and writes
 ``report.md``, ``report.html`` and the plots with the paper's tables beside this run's and the
 section "Where this run differs from the paper, and why". It also writes ``commands.txt`` (the exact
 command) and ``wall_time.json`` (seconds for the runs and the report, workers, runs).
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from hpolab._suites import Suite, get_suite, plan_runs
 from hpolab.analysis._papers import write_suite_report
-from hpolab.benchmarking import execute, load_results, study_contexts
+from hpolab.benchmarking import execute, load_results, results_storage, study_contexts
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -72,7 +72,7 @@ def main(
         suite = smoke(suite)
     out: Path = args.output or (RESULTS / suite_name)
     out.mkdir(parents=True, exist_ok=True)
-    storage = out / "results.db"
+    storage = results_storage(out)
     argv_list = list(sys.argv[1:] if argv is None else argv)
     command = "python " + shlex.join([f"benchmarks/{suite_name}.py", *argv_list])
     parts: bool | list[str] = True
@@ -88,7 +88,7 @@ def main(
     print(f"suite {suite.name}: {len(plan.specs)} runs -> {storage}", file=sys.stderr)
     t0 = time.perf_counter()
     if not args.report_only:
-        execute(plan.specs, f"sqlite:///{storage}", n_jobs=args.jobs, show_progress_bar=sys.stderr.isatty())
+        execute(plan.specs, str(storage), n_jobs=args.jobs, show_progress_bar=sys.stderr.isatty())
     run_s = time.perf_counter() - t0
     timing_file = out / "wall_time.json"
     if args.report_only and timing_file.exists():  # keep the seconds of the run that made the results

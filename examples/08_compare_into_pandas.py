@@ -1,6 +1,6 @@
 """Run a small `hpolab compare` and read its results back into pandas.
 
-`hpolab compare` writes every trial to OUTPUT/results.db (resumable) and a report beside it;
+`hpolab compare` writes every trial to OUTPUT/results.log (a journal file; resumable) and a report beside it;
 `hpolab.benchmarking.load_results` reads the trials back as a DataFrame, one row per trial, for
 your own analysis. Here: random search, TPE and grid search on two toy functions, 2 seeds.
 
@@ -26,7 +26,7 @@ command = [
 ]  # fmt: skip
 subprocess.run(command, check=True)
 
-df = load_results(out / "results.db")
+df = load_results(out / "results.log")
 print(f"\n{len(df)} trials, columns: {', '.join(df.columns[:12])}, ...")
 print(df.groupby(["objective", "optimizer"])["value"].agg(["count", "min", "median"]).round(4))
 # the best value of each run after 5 and after 12 evaluations

@@ -131,7 +131,7 @@ def _budget_was_split(ctx: click.Context, param: click.Parameter, value: Any) ->
     "out_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Folder for results.db and the report (default: results/<suite>).",
+    help="Folder for the runs (results.log, a journal file) and the report (default: results/<suite>).",
 )
 @click.option(
     "-j",
@@ -167,11 +167,11 @@ def compare(
 ) -> None:
     """Run a comparison suite (resumable) and write its report.
 
-    Results go to OUTPUT/results.db (a rerun skips finished runs and finishes partial ones); the report
+    Results go to OUTPUT/results.log (a rerun skips finished runs and finishes partial ones); the report
     (report.md, report.html and PNGs) to OUTPUT.
     """
     from hpolab.analysis.report import write_report
-    from hpolab.benchmarking import execute, load_results, plan_suite, study_contexts
+    from hpolab.benchmarking import execute, load_results, plan_suite, results_storage, study_contexts
 
     if jobs == 0:
         raise click.BadParameter("0 workers; give a positive number or -1 (one per CPU)", param_hint="--jobs")
@@ -188,10 +188,10 @@ def compare(
     )
     out = Path(out_dir) if out_dir else Path("results") / suite.name
     out.mkdir(parents=True, exist_ok=True)
-    storage = out / "results.db"
+    storage = results_storage(out)
     click.echo(f"suite {suite.name}: {len(specs)} runs -> {storage}", err=True)
     t0 = time.perf_counter()
-    execute(specs, f"sqlite:///{storage}", n_jobs=jobs, scheduler=scheduler, show_progress_bar=not no_progress)
+    execute(specs, str(storage), n_jobs=jobs, scheduler=scheduler, show_progress_bar=not no_progress)
     elapsed = time.perf_counter() - t0
     click.echo(f"runs finished in {elapsed:.1f} s", err=True)
     names = {s.study_name for s in specs}
@@ -256,7 +256,7 @@ def compare(
 def report(
     results: str, out_dir: str, evaluations: int, budget_old: int | None, sections: tuple[str, ...], title: str | None
 ) -> None:
-    """Write a report from a results database (RESULTS, e.g. results/quick/results.db)."""
+    """Write a report from a results storage (RESULTS, e.g. results/quick/results.log or a results.db)."""
     from hpolab.analysis.report import write_report
     from hpolab.benchmarking import load_results, study_contexts
 

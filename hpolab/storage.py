@@ -15,7 +15,8 @@ Optuna's trial and study attributes:
 
 URLs: ``None`` or ``"memory"`` (this process only), ``"sqlite:///runs.db"``,
 ``"postgresql://user:password@host/db"``, ``"mysql+pymysql://..."`` (Optuna's ``RDBStorage``
-on SQLAlchemy, with its schema migrations), and ``"journal:///path/runs.log"`` or any path ending
+on SQLAlchemy, with its schema migrations), and ``"journal:///runs.log"`` (like ``sqlite:///``: a
+relative path after three slashes, an absolute one after four) or any path ending
 in ``.log`` / ``.journal`` (Optuna's ``JournalStorage`` on a file: the fastest for one machine).
 Passwords in URLs are redacted in every message, repr and log line.
 """
@@ -626,8 +627,9 @@ class Storage:
 
         The slot is ``slot_hint`` when given, else the lowest slot no live worker holds. Two
         workers that start at once may pick the same slot: each writes its claim, waits a moment
-        and reads the claims again, and a worker that sees another live claim on its slot moves
-        on. Of two racing claims at least one sees the other, so no slot ends up held twice.
+        reads the claims again, and a worker that sees another live claim on its slot backs off
+        for a random moment and moves on. Of two racing claims at least one sees the other, so no
+        slot ends up held twice.
         """
         rng = random.Random()
         key = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
@@ -641,7 +643,8 @@ class Storage:
             self._write_worker(study_id, info)
             if slot_hint is not None:
                 return info
-            time.sleep(rng.uniform(0.005, 0.03))  # let claims written at the same moment land
+            # Writes are committed when they return, so of two claims written at once the later
+            # reader sees the earlier writer: no wait is needed before reading the claims again.
             rivals = [w for w in self.workers(study_id) if w.slot == slot and w.key != key and self.is_alive(w)]
             if not rivals:
                 return info
@@ -864,11 +867,10 @@ def get_storage(storage: Storage | BaseStorage | str | os.PathLike[str] | None, 
             return Storage(storage, getattr(storage, "url", None) or "optuna-storage")
         raise StorageError(f"storage: {storage!r} is not a URL, a path or a storage")
     url = os.fspath(storage)
-    if url.startswith("journal://"):
-        path = url[len("journal://") :]
-        return Storage(_open_journal(path[1:] if path.startswith("//") else path), url)
+    if url.startswith("journal:///"):  # as with sqlite:///: three slashes, then a relative or absolute path
+        return Storage(_open_journal(url[len("journal:///") :]), url)
     if url.endswith((".log", ".journal", ".jsonl")) and "://" not in url:
-        return Storage(_open_journal(url), f"journal:///{url}" if not url.startswith("/") else f"journal://{url}")
+        return Storage(_open_journal(url), f"journal:///{url}")
     if re.match(r"^(sqlite|postgresql|postgres|mysql|mariadb|oracle|mssql)(\+\w+)?://", url):
         if url.startswith("postgres://"):
             url = "postgresql://" + url[len("postgres://") :]

@@ -141,13 +141,13 @@ def test_cli_compare_and_report(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert "beats random" in res.output and "grid" in res.output
-    for name in ("results.db", "report.md", "report.html", "regret.png", "rank.png", "tasks.png"):
+    for name in ("results.log", "report.md", "report.html", "regret.png", "rank.png", "tasks.png"):
         assert (out / name).exists(), name
     assert (
         "hpolab compare --suite quick" in (out / "report.md").read_text()
         or "compare" in (out / "report.md").read_text()
     )
-    res2 = runner.invoke(report, [str(out / "results.db"), "-o", str(tmp_path / "rep2"), "--evaluations", "5"])
+    res2 = runner.invoke(report, [str(out / "results.log"), "-o", str(tmp_path / "rep2"), "--evaluations", "5"])
     assert res2.exit_code == 0, res2.output
     assert (tmp_path / "rep2" / "report.html").exists()
     bad = runner.invoke(compare, ["--suite", "nope", "-o", str(tmp_path / "x")])
