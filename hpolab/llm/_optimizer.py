@@ -32,6 +32,7 @@ __all__ = ["LLMOptimizer", "default_client"]
 
 _logger = logging.getLogger("hpolab.llm.optimizer")
 
+
 class LLMOptimizer(Optimizer):
     """A large language model proposes every configuration (seed 002, Zhang et al.).
 
