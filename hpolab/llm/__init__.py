@@ -31,6 +31,7 @@ from hpolab.llm._controls import (
 from hpolab.llm._hybrid import AdaptiveBandit, AllocationPolicy, FixedSchedule, HybridOptimizer, SourceStats
 from hpolab.llm._multimodal import MultimodalLLMOptimizer, render_loss_plot
 from hpolab.llm._optimizer import LLMOptimizer
+from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions
 from hpolab.llm._parse import (
     AnswerCheck,
     ParsedAnswer,
@@ -59,8 +60,10 @@ __all__ = [
     "Completion",
     "CountingPrior",
     "CountingPriorHybrid",
+    "DecodingOptions",
     "DefaultConfig",
     "DefaultFirst",
+    "DuplicateOptions",
     "FixedSchedule",
     "CostLimitReached",
     "HistoryEntry",
@@ -77,6 +80,7 @@ __all__ = [
     "ParsedAnswer",
     "PlaceboClient",
     "Pricing",
+    "PromptOptions",
     "PromptTemplates",
     "Proposed",
     "RateLimitError",

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from hpolab.llm._client import LLMClient, default_client, make_client
+from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions, resolve_options
 from hpolab.llm._parse import propose_config
 from hpolab.llm._prompts import (
     DEFAULT_TEMPLATES,
@@ -59,27 +60,35 @@ class LLMOptimizer(Optimizer):
     the hybrid allows it, and the classic optimizer answers instead of the random and
     perturbation fallbacks.
 
+    The options come in three groups, each a small frozen dataclass that documents its fields:
+    :class:`~hpolab.llm.PromptOptions` (``mode``, ``chain_of_thought``, ``description``,
+    ``budget``, ``system_prompt``, ``templates``, ``metric``, ``max_history``),
+    :class:`~hpolab.llm.DecodingOptions` (``temperature``, ``reask_temperature``, ``max_tokens``,
+    ``structured_output``) and :class:`~hpolab.llm.DuplicateOptions` (``on_duplicate``). Every
+    field is also a keyword of its own; one given beside its group replaces that field, and one
+    left at ``None`` keeps the group's value (or its default).
+
     Args:
         space: The search space.
         client: The model; ``None`` builds one at the first ask with :func:`hpolab.llm.make_client`:
             an :class:`OpenAIClient` if ``base_url`` is given, an in-process :class:`LlamaCppClient`
             if ``model`` names a ``.gguf`` file, else the default SmolLM2-135M-Instruct through llama.cpp.
-        mode: ``"compressed"`` or ``"chat"``.
-        chain_of_thought: Ask for an analysis before the config.
-        description: Problem description; ``None`` takes the objective's (set by the Study).
-        budget: Number of configurations in the budget sentence; ``None`` takes the Study's
-            ``n_trials``; with neither, there is no budget sentence and no "last try".
-        system_prompt: The system message (overrides ``templates.system``).
-        templates: Prompt templates to override seed 002's wording.
-        metric: The word for the objective value in the prompt; ``None`` for ``"loss"``
-            (``"score"`` when maximizing).
-        on_duplicate: ``"reask"`` (name the evaluated configs as forbidden and ask again) or
-            ``"perturb"`` (perturb the duplicate without asking again; one model call per trial).
-        temperature: Temperature of first asks (seed 002 uses 0).
-        reask_temperature: Temperature of re-asks.
-        max_tokens: Most tokens per answer; ``None`` for 256 (512 with chain of thought).
-        structured_output: Send the space's JSON schema for constrained decoding.
-        max_history: Show only the last ``max_history`` tried configs (``None``: all).
+        prompt: What the prompt says (a :class:`~hpolab.llm.PromptOptions` or a dict of its fields).
+        decoding: How answers are sampled (a :class:`~hpolab.llm.DecodingOptions` or a dict).
+        duplicates: What happens to a duplicate (a :class:`~hpolab.llm.DuplicateOptions` or a dict).
+        mode: :attr:`PromptOptions.mode <hpolab.llm.PromptOptions>`.
+        chain_of_thought: :class:`~hpolab.llm.PromptOptions` field.
+        description: :class:`~hpolab.llm.PromptOptions` field.
+        budget: :class:`~hpolab.llm.PromptOptions` field.
+        system_prompt: :class:`~hpolab.llm.PromptOptions` field.
+        templates: :class:`~hpolab.llm.PromptOptions` field.
+        metric: :class:`~hpolab.llm.PromptOptions` field.
+        on_duplicate: :class:`~hpolab.llm.DuplicateOptions` field.
+        temperature: :class:`~hpolab.llm.DecodingOptions` field.
+        reask_temperature: :class:`~hpolab.llm.DecodingOptions` field.
+        max_tokens: :class:`~hpolab.llm.DecodingOptions` field.
+        structured_output: :class:`~hpolab.llm.DecodingOptions` field.
+        max_history: :class:`~hpolab.llm.PromptOptions` field.
         base_url: OpenAI-compatible server URL, used when ``client`` is ``None``.
         model: Model name (with ``base_url``) or a ``.gguf`` path, used when ``client`` is ``None``.
         api_key: Key for ``base_url`` (else ``OPENAI_API_KEY``); never stored.
@@ -94,18 +103,21 @@ class LLMOptimizer(Optimizer):
         space: SearchSpace | Mapping[str, Any] | Any,
         client: LLMClient | None = None,
         *,
-        mode: Literal["compressed", "chat"] = "compressed",
-        chain_of_thought: bool = False,
+        prompt: PromptOptions | Mapping[str, Any] | None = None,
+        decoding: DecodingOptions | Mapping[str, Any] | None = None,
+        duplicates: DuplicateOptions | Mapping[str, Any] | None = None,
+        mode: Literal["compressed", "chat"] | None = None,
+        chain_of_thought: bool | None = None,
         description: str | None = None,
         budget: int | None = None,
         system_prompt: str | None = None,
         templates: PromptTemplates | None = None,
         metric: str | None = None,
-        on_duplicate: Literal["reask", "perturb"] = "reask",
-        temperature: float = 0.0,
-        reask_temperature: float = 0.7,
+        on_duplicate: Literal["reask", "perturb"] | None = None,
+        temperature: float | None = None,
+        reask_temperature: float | None = None,
         max_tokens: int | None = None,
-        structured_output: bool = True,
+        structured_output: bool | None = None,
         max_history: int | None = None,
         base_url: str | None = None,
         model: str | None = None,
@@ -114,17 +126,30 @@ class LLMOptimizer(Optimizer):
         seed: int | None = None,
     ) -> None:
         super().__init__(space, direction=direction, seed=seed)
-        if mode not in ("compressed", "chat"):
-            raise ValueError(f"mode: {mode!r} is not 'compressed' or 'chat'")
-        if on_duplicate not in ("reask", "perturb"):
-            raise ValueError(f"on_duplicate: {on_duplicate!r} is not 'reask' or 'perturb'")
-        if budget is not None and (isinstance(budget, bool) or int(budget) < 1):
-            raise ValueError(f"budget: {budget!r} must be a positive int")
-        if max_history is not None and int(max_history) < 1:
-            raise ValueError(f"max_history: {max_history!r} must be a positive int")
-        for label, t in (("temperature", temperature), ("reask_temperature", reask_temperature)):
-            if not (0.0 <= float(t) <= 5.0):
-                raise ValueError(f"{label}: {t!r} must be in [0, 5]")
+        #: What the prompt says (:class:`~hpolab.llm.PromptOptions`).
+        self.prompt = resolve_options(
+            prompt,
+            PromptOptions,
+            mode=mode,
+            chain_of_thought=chain_of_thought,
+            description=description,
+            budget=budget,
+            system_prompt=system_prompt,
+            templates=templates,
+            metric=metric,
+            max_history=max_history,
+        )
+        #: How answers are sampled (:class:`~hpolab.llm.DecodingOptions`).
+        self.decoding = resolve_options(
+            decoding,
+            DecodingOptions,
+            temperature=temperature,
+            reask_temperature=reask_temperature,
+            max_tokens=max_tokens,
+            structured_output=structured_output,
+        )
+        #: What happens to a duplicate (:class:`~hpolab.llm.DuplicateOptions`).
+        self.duplicates = resolve_options(duplicates, DuplicateOptions, on_duplicate=on_duplicate)
         if client is not None and not isinstance(client, LLMClient):
             raise TypeError(f"client: {type(client).__name__} has no complete(); give an hpolab.llm client")
         if client is None and base_url is not None and not model:
@@ -132,21 +157,23 @@ class LLMOptimizer(Optimizer):
         self._client = client
         self._client_spec = {"base_url": base_url, "model": model}
         self._api_key = api_key
-        self.mode = mode
-        self.chain_of_thought = bool(chain_of_thought)
-        self.description = description
-        self.budget = None if budget is None else int(budget)
-        base_templates = templates or DEFAULT_TEMPLATES
-        if system_prompt is not None:
-            base_templates = dataclasses.replace(base_templates, system=system_prompt)
+        # The resolved values the optimizer reads (plain attributes, as before the option groups).
+        p, d = self.prompt, self.decoding
+        self.mode = p.mode
+        self.chain_of_thought = bool(p.chain_of_thought)
+        self.description = p.description
+        self.budget = None if p.budget is None else int(p.budget)
+        base_templates = p.templates or DEFAULT_TEMPLATES
+        if p.system_prompt is not None:
+            base_templates = dataclasses.replace(base_templates, system=p.system_prompt)
         self.templates = base_templates
-        self.metric = metric
-        self.on_duplicate = on_duplicate
-        self.temperature = float(temperature)
-        self.reask_temperature = float(reask_temperature)
-        self.max_tokens = int(max_tokens) if max_tokens is not None else (512 if chain_of_thought else 256)
-        self.structured_output = bool(structured_output)
-        self.max_history = None if max_history is None else int(max_history)
+        self.metric = p.metric
+        self.on_duplicate = self.duplicates.on_duplicate
+        self.temperature = float(d.temperature)
+        self.reask_temperature = float(d.reask_temperature)
+        self.max_tokens = int(d.max_tokens) if d.max_tokens is not None else (512 if self.chain_of_thought else 256)
+        self.structured_output = bool(d.structured_output)
+        self.max_history = None if p.max_history is None else int(p.max_history)
         # Per-proposal generators derive from this, so a resumed optimizer asks like an uninterrupted one.
         self._base_seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed)
         self._dialogue: list[dict[str, Any]] = []

@@ -7,7 +7,14 @@ import json
 import pytest
 
 import hpolab
-from hpolab.llm import LLMClientError, LLMOptimizer, WarmStartedBO
+from hpolab.llm import (
+    DecodingOptions,
+    DuplicateOptions,
+    LLMClientError,
+    LLMOptimizer,
+    PromptOptions,
+    WarmStartedBO,
+)
 from hpolab.llm._prompts import format_config
 from hpolab.llm.finetune import format_config as records_format_config
 from hpolab.objectives.base import FunctionObjective
@@ -128,6 +135,56 @@ def test_bad_arguments():
         LLMOptimizer(SPACE, object())
     with pytest.raises(ValueError, match="model"):
         LLMOptimizer(SPACE, base_url="http://127.0.0.1:1/v1")
+
+
+def test_option_groups_and_their_keywords_agree():
+    client = ScriptedClient.random_configs(SPACE)
+    grouped = LLMOptimizer(
+        SPACE,
+        client,
+        seed=0,
+        prompt=PromptOptions(mode="chat", chain_of_thought=True, budget=5, max_history=3),
+        decoding=DecodingOptions(temperature=0.3, structured_output=False),
+        duplicates=DuplicateOptions(on_duplicate="perturb"),
+    )
+    flat = LLMOptimizer(
+        SPACE,
+        client,
+        seed=0,
+        mode="chat",
+        chain_of_thought=True,
+        budget=5,
+        max_history=3,
+        temperature=0.3,
+        structured_output=False,
+        on_duplicate="perturb",
+    )
+    assert grouped.meta == flat.meta and grouped.prompt == flat.prompt and grouped.decoding == flat.decoding
+    assert grouped.max_tokens == 512 and grouped.on_duplicate == "perturb" and grouped.mode == "chat"
+    as_dicts = LLMOptimizer(
+        SPACE,
+        client,
+        seed=0,
+        prompt={"mode": "chat", "chain_of_thought": True, "budget": 5, "max_history": 3},
+        decoding={"temperature": 0.3, "structured_output": False},
+        duplicates={"on_duplicate": "perturb"},
+    )
+    assert as_dicts.meta == flat.meta
+    mixed = LLMOptimizer(SPACE, client, prompt=PromptOptions(mode="chat", budget=5), budget=7)  # a keyword wins
+    assert mixed.prompt == PromptOptions(mode="chat", budget=7) and mixed.budget == 7
+    assert (
+        LLMOptimizer(SPACE, client).meta["params"] == LLMOptimizer(SPACE, client, prompt=PromptOptions()).meta["params"]
+    )
+    with pytest.raises(ValueError, match="mode"):
+        PromptOptions(mode="dialogue")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="reask_temperature"):
+        DecodingOptions(reask_temperature=9.0)
+    with pytest.raises(ValueError, match="on_duplicate"):
+        LLMOptimizer(SPACE, client, duplicates={"on_duplicate": "ignore"})
+    with pytest.raises(TypeError, match="mood"):
+        LLMOptimizer(SPACE, client, prompt={"mood": "chat"})
+    with pytest.raises(AttributeError):
+        grouped.prompt.mode = "compressed"  # type: ignore[misc]
 
 
 def test_scripted_client_runs_out():
