@@ -149,6 +149,19 @@ def _budget_was_split(ctx: click.Context, param: click.Parameter, value: Any) ->
     default=None,
     help="Run on an existing Dask cluster: its scheduler address (tcp://host:8786); env HPOLAB_DASK_SCHEDULER.",
 )
+@click.option(
+    "--model-path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A GGUF file: every LLM optimizer of the suite runs this model (in process, llama.cpp).",
+)
+@click.option(
+    "--llm-base-url",
+    envvar="HPOLAB_LLM_BASE_URL",
+    default=None,
+    help="An OpenAI-compatible server for every LLM optimizer of the suite (key from OPENAI_API_KEY).",
+)
+@click.option("--llm-model", envvar="HPOLAB_LLM_MODEL", default=None, help="The model name on --llm-base-url.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--no-report", is_flag=True, help="Only run; write no report.")
 def compare(
@@ -162,6 +175,9 @@ def compare(
     out_dir: str | None,
     jobs: int,
     scheduler: str | None,
+    model_path: str | None,
+    llm_base_url: str | None,
+    llm_model: str | None,
     no_progress: bool,
     no_report: bool,
 ) -> None:
@@ -171,7 +187,7 @@ def compare(
     (report.md, report.html and PNGs) to OUTPUT.
     """
     from hpolab.analysis.report import write_report
-    from hpolab.benchmarking import execute, load_results, plan_suite, results_storage, study_contexts
+    from hpolab.benchmarking import execute, load_results, plan_suite, results_storage, study_contexts, with_llm
 
     if jobs == 0:
         raise click.BadParameter("0 workers; give a positive number or -1 (one per CPU)", param_hint="--jobs")
@@ -186,6 +202,15 @@ def compare(
         random_pool=random_pool,
         context={"command": command},
     )
+    if model_path and llm_base_url:
+        raise click.BadParameter("give --model-path or --llm-base-url, not both", param_hint="--model-path")
+    if llm_base_url and not llm_model:
+        raise click.BadParameter(
+            "--llm-base-url needs --llm-model (the model the server serves)", param_hint="--llm-model"
+        )
+    if model_path or llm_base_url:
+        client = {"model": model_path} if model_path else {"base_url": llm_base_url, "model": llm_model}
+        specs = with_llm(specs, client)
     out = Path(out_dir) if out_dir else Path("results") / suite.name
     out.mkdir(parents=True, exist_ok=True)
     storage = results_storage(out)

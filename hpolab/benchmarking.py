@@ -51,6 +51,7 @@ __all__ = [
     "plan_runs",
     "plan_suite",
     "results_storage",
+    "with_llm",
     "run",
     "study_contexts",
 ]
@@ -308,6 +309,35 @@ def _optimizer_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         from hpolab.llm import make_client
 
         out["client"] = make_client(spec)
+    return out
+
+
+#: Registered optimizers whose LLM is built from a ``client`` option (``with_llm`` replaces it).
+LLM_CLIENT_OPTIMIZERS = ("llm", "llm-multimodal", "llm-hybrid", "llm-tpe", "llm-smac")
+
+
+def with_llm(specs: Sequence[RunSpec], client: Mapping[str, Any]) -> list[RunSpec]:
+    """The same runs with every LLM optimizer's model replaced by ``client`` (a :func:`hpolab.llm.make_client` spec).
+
+    The optimizer's label gets the model's name in brackets (``llm[qwen2.5-7b]``), so the runs are
+    new studies beside those of another model and Table 1 names the model.
+
+    Args:
+        specs: Planned runs.
+        client: ``{"model": "path/to.gguf"}`` or ``{"base_url": "http://host/v1", "model": "name"}``.
+    """
+    from dataclasses import replace
+
+    model = str(client.get("model") or client.get("base_url") or "model")
+    short = Path(model).stem if model.endswith(".gguf") else model.rsplit("/", 1)[-1]
+    out = []
+    for spec in specs:
+        if spec.optimizer_name not in LLM_CLIENT_OPTIMIZERS:
+            out.append(spec)
+            continue
+        kwargs = {k: v for k, v in spec.optimizer_kwargs.items() if k not in ("client", "llama_cpp", "simulated_llm")}
+        kwargs["client"] = dict(client)
+        out.append(replace(spec, optimizer=f"{spec.optimizer}[{short}]", optimizer_kwargs=kwargs))
     return out
 
 

