@@ -17,7 +17,6 @@ import json
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
@@ -168,14 +167,8 @@ class CountingPrior(Optimizer):
         super().__init__(space, direction=direction, seed=seed)
         from hpolab.llm.finetune._records import Records
 
-        if records is None:
-            raise ValueError("records: the counting prior needs records of other tasks (a Records or a JSON path)")
-        if not isinstance(records, Records):
-            records = Records.from_json(Path(records))
         excluded = set(exclude_tasks)
-        records = records.filter(lambda r: r.task not in excluded)
-        if len(records) == 0:
-            raise ValueError(f"records: no records left after excluding {sorted(excluded)}")
+        records = Records.of_other_tasks(records, excluded, needed_by="the counting prior")
         if isinstance(best_k, bool) or int(best_k) < 1:
             raise ValueError(f"best_k: {best_k!r} must be a positive int")
         if float(smoothing) < 0:

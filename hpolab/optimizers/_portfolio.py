@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
@@ -102,14 +101,8 @@ class Portfolio(Optimizer):
         super().__init__(space, direction=direction, seed=seed)
         from hpolab.llm.finetune._records import Records
 
-        if records is None:
-            raise ValueError("records: Portfolio needs the training records (a Records or a records JSON path)")
-        if not isinstance(records, Records):
-            records = Records.from_json(Path(records))
         excluded = set(exclude_tasks)
-        records = records.filter(lambda r: r.task not in excluded)
-        if len(records) == 0:
-            raise ValueError(f"records: no records left after excluding {sorted(excluded)}")
+        records = Records.of_other_tasks(records, excluded, needed_by="Portfolio")
         self.exclude_tasks = sorted(excluded)
         self.prior_weight = float(prior_weight)
         self.n_tasks = len(records.tasks)

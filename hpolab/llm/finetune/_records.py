@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -494,6 +495,29 @@ class Records(Sequence[Record]):
         for r in self:
             groups.setdefault(r.task, []).append(r)
         return {k: Records(v) for k, v in groups.items()}
+
+    @classmethod
+    def of_other_tasks(
+        cls, records: Records | str | os.PathLike[str] | None, exclude_tasks: Iterable[str] = (), *, needed_by: str
+    ) -> Records:
+        """Records (or a records JSON path) without the rows of ``exclude_tasks`` (the task being tuned).
+
+        Args:
+            records: A Records or the path of a records JSON file.
+            exclude_tasks: Tasks whose rows are left out (leave-one-task-out).
+            needed_by: Who needs them, named in the errors.
+
+        Raises:
+            ValueError: If no records are given, or none are left.
+        """
+        if records is None:
+            raise ValueError(f"records: {needed_by} needs records of other tasks (a Records or a records JSON path)")
+        loaded = records if isinstance(records, Records) else cls.from_json(Path(records))
+        excluded = set(exclude_tasks)
+        kept = loaded.filter(lambda r: r.task not in excluded)
+        if len(kept) == 0:
+            raise ValueError(f"records: no records left after excluding {sorted(excluded)}")
+        return kept
 
     def filter(self, predicate: Callable[[Record], bool]) -> Records:
         """The rows for which ``predicate`` is true."""
