@@ -31,7 +31,7 @@ Any model, one flag::
 Tiny check (minutes)::
 
     python benchmarks/llm_hybrid.py --tables kc1,credit_g --seeds 1 --n-evals 6 --short-evals 3 \\
-        --pure-llm-seeds 1 --storage /tmp/hybrid-tiny.db --out /tmp/hybrid-tiny.md
+        --pure-llm-seeds 1 --storage out/hybrid-tiny.db --out out/hybrid-tiny.md
 
 Runs are stored in ``--storage`` (SQLite) and a rerun continues them.
 """

@@ -11,7 +11,7 @@ Usage (through the per-paper scripts)::
 
     python benchmarks/seed004.py                 # full scale (see docs/benchmarks.md for the time)
     python benchmarks/seed004.py --smoke         # smallest size that runs every part end to end
-    python benchmarks/seed004.py --seeds 1 -j 2 -o /tmp/s4
+    python benchmarks/seed004.py --seeds 1 -j 2 -o out/s4
 """
 
 from __future__ import annotations

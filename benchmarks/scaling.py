@@ -31,6 +31,7 @@ from typing import Any
 import optuna
 
 import hpolab
+from hpolab.storage import redact_url
 
 RESULTS = Path(__file__).parent / "results" / "scaling.md"
 SPACE = {"x": (-5.0, 10.0), "y": (0.0, 15.0)}
@@ -231,7 +232,7 @@ def main() -> None:
     sections = [
         "# Scaling: many workers on one study",
         "",
-        f"Command: `python benchmarks/scaling.py {' '.join(os.sys.argv[1:])}`".rstrip(),
+        f"Command: `python benchmarks/scaling.py {' '.join(redact_url(a) for a in os.sys.argv[1:])}`".rstrip(),
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"Optuna {optuna.__version__}, hpolab {hpolab.__version__}.",
         "",

@@ -6,7 +6,7 @@ random pool of 20 configurations (a couple of minutes on 2 cores).
 Usage::
 
     python benchmarks/seed002.py                        # full scale: 32 tasks x 6 methods x 3 seeds + pools
-    python benchmarks/seed002.py --smoke -o /tmp/seed002-smoke
+    python benchmarks/seed002.py --smoke -o out/seed002-smoke
 """
 
 from __future__ import annotations

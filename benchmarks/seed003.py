@@ -8,7 +8,7 @@ instead (the key comes from ``OPENAI_API_KEY``). ``--smoke`` runs one SVM and on
 Usage::
 
     python benchmarks/seed003.py                        # full scale: 8 tasks x 5 methods x 3 seeds
-    python benchmarks/seed003.py --smoke -o /tmp/seed003-smoke
+    python benchmarks/seed003.py --smoke -o out/seed003-smoke
     python benchmarks/seed003.py --base-url http://localhost:8000/v1 --model Qwen2-VL-7B-Instruct -o results/s3
 """
 

@@ -7,7 +7,7 @@ from the paper. ``--smoke`` runs every part at its smallest size (a few minutes 
 Usage::
 
     python benchmarks/seed004.py                        # full scale
-    python benchmarks/seed004.py --smoke -o /tmp/seed004-smoke
+    python benchmarks/seed004.py --smoke -o out/seed004-smoke
 """
 
 from __future__ import annotations
