@@ -242,11 +242,9 @@ def _kill_mid_trial(tmp_path, url: str) -> int:
     return running[0]
 
 
-def test_a_killed_workers_trial_is_retried_and_the_study_reaches_its_trial_count(tmp_path):
-    url = f"journal:///{tmp_path / 'dead.log'}"
-    dead = _kill_mid_trial(tmp_path, url)
-    # another worker joins while the dead worker's slot is... taken over: it is the lowest free slot
-    study = hpolab.create_study(
+def _join_beside_the_dead(url: str, **options: object) -> hpolab.Study:
+    """A new worker in slot 1 (not the dead worker's slot 0, which would adopt its trial): it reaps it."""
+    return hpolab.create_study(
         objective,
         "random",
         space={"x": (0.0, 1.0)},
@@ -255,7 +253,14 @@ def test_a_killed_workers_trial_is_retried_and_the_study_reaches_its_trial_count
         seed=7,
         load_if_exists=True,
         slot=1,
+        **options,  # type: ignore[arg-type]
     )
+
+
+def test_a_killed_workers_trial_is_retried_and_the_study_reaches_its_trial_count(tmp_path):
+    url = f"journal:///{tmp_path / 'dead.log'}"
+    dead = _kill_mid_trial(tmp_path, url)
+    study = _join_beside_the_dead(url)
     study.optimize(max_trials=6)
     trials = study.trials
     stale = next(t for t in trials if t.id == dead)
@@ -268,17 +273,7 @@ def test_a_killed_workers_trial_is_retried_and_the_study_reaches_its_trial_count
 def test_a_killed_workers_trial_fails_under_the_fail_policy(tmp_path):
     url = f"journal:///{tmp_path / 'dead.log'}"
     dead = _kill_mid_trial(tmp_path, url)
-    study = hpolab.create_study(
-        objective,
-        "random",
-        space={"x": (0.0, 1.0)},
-        storage=url,
-        study_name="dead",
-        seed=7,
-        load_if_exists=True,
-        slot=1,
-        on_dead_worker="fail",
-    )
+    study = _join_beside_the_dead(url, on_dead_worker="fail")
     study.optimize(n_trials=3)
     trials = study.trials
     assert trials[dead].state is TrialState.FAIL
