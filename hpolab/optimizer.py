@@ -358,6 +358,10 @@ class Optimizer(ABC):
         self._observe(trial, res)
         return record
 
+    def pending_trial(self, trial_id: int) -> Trial | None:
+        """The asked, not yet told trial ``trial_id`` (with its handle), or ``None``."""
+        return self._pending.get(trial_id)
+
     def knows(self, trial_id: int) -> bool:
         """Whether this optimizer asked or observed the trial ``trial_id``."""
         return trial_id in self._pending or trial_id in self._records

@@ -455,7 +455,7 @@ class Study:
             self._waiting = True
             return False
         if opt.knows(number):
-            if self.on_dead_worker == "fail" and is_stale(frozen) and any(t.id == number for t in opt.pending):
+            if self.on_dead_worker == "fail" and is_stale(frozen) and opt.pending_trial(number) is not None:
                 self._finished_elsewhere.add(number)  # this optimizer's own trial, failed with its dead worker
                 record = to_record(frozen)
                 opt.tell(number, record.result if record is not None else None)
@@ -466,7 +466,7 @@ class Study:
         if record is None or record.result is None:
             return False
         retry_of = frozen.system_attrs.get("hpolab:retry_of")
-        if retry_of is not None and any(t.id == int(retry_of) for t in opt.pending):
+        if retry_of is not None and opt.pending_trial(int(retry_of)) is not None:
             # a retry of this optimizer's own trial, run by another worker: the result is that trial's
             self._evaluated_as[int(retry_of)] = number
             self._finished_elsewhere.add(number)
@@ -496,10 +496,10 @@ class Study:
         if popped is not None:
             number, trial, retry_of = popped
             self.storage.stamp_running(study_id, number, self.worker.key)
-            if retry_of is not None and any(t.id == retry_of for t in self.optimizer.pending):
-                self._evaluated_as[retry_of] = number
-                own = next(t for t in self.optimizer.pending if t.id == retry_of)
-                return _Job(replace(own, id=number), number, retry_of)
+            own = None if retry_of is None else self.optimizer.pending_trial(retry_of)
+            if own is not None:
+                self._evaluated_as[own.id] = number
+                return _Job(replace(own, id=number), number, own.id)
             return _Job(trial, number, None)
         try:
             trial = self.optimizer.ask()
