@@ -132,7 +132,10 @@ def build_records(args: argparse.Namespace, path: Path) -> Path:
 def methods(args: argparse.Namespace, objective: str, records: Path) -> dict[str, Any]:
     """``{label: spec}`` for one table (the portfolio leaves that table out; the simulations answer from it)."""
     client = client_spec(args)
-    loo = {"records": str(records), "exclude_tasks": [objective]}
+    # a path relative to the working directory where it can be: study attributes name no machine's folders
+    where = records.resolve()
+    shown = where.relative_to(Path.cwd()) if where.is_relative_to(Path.cwd()) else where
+    loo = {"records": str(shown), "exclude_tasks": [objective]}
     simulated = {"objective": objective, "quantile": args.quantile}
     out: dict[str, Any] = {
         "random": "random",

@@ -22,6 +22,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from hpolab._suites import Suite, get_suite, plan_runs
@@ -57,6 +58,12 @@ def main(
         default=None,
         help="comma-separated parts to run besides the comparison (default: the suite's default parts; 'none': none)",
     )
+    parser.add_argument(
+        "--random-pool",
+        type=int,
+        default=None,
+        help="random configurations per task for random search's bootstrap (default: the suite's)",
+    )
     parser.add_argument("--smoke", action="store_true", help="the smallest size that runs every part end to end")
     parser.add_argument("--report-only", action="store_true", help="write the report from the results already there")
     if add_arguments is not None:
@@ -70,6 +77,10 @@ def main(
         if smoke is None:
             parser.error("--smoke: this suite has no smoke size")
         suite = smoke(suite)
+    if args.random_pool is not None:
+        if args.random_pool < 0:
+            parser.error(f"--random-pool: {args.random_pool} is negative; give 0 (no pool) or more configurations")
+        suite = replace(suite, random_pool=args.random_pool)
     out: Path = args.output or (RESULTS / suite_name)
     out.mkdir(parents=True, exist_ok=True)
     storage = results_storage(out)

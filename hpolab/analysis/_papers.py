@@ -94,7 +94,9 @@ def _acc_ci(values: Any) -> str:
         return "-"
     if not (math.isfinite(ci.low) and math.isfinite(ci.high)):
         return f"{100 * ci.mean:.1f}% (n={ci.n})"
-    return f"{100 * ci.mean:.1f}% [{100 * ci.low:.1f}, {100 * ci.high:.1f}] (n={ci.n})"
+    # an accuracy lies in [0, 1]: a Student-t interval from 2 or 3 seeds can reach past it, so it is clipped
+    low, high = max(ci.low, 0.0), min(ci.high, 1.0)
+    return f"{100 * ci.mean:.1f}% [{100 * low:.1f}, {100 * high:.1f}] (n={ci.n})"
 
 
 # ----------------------------------------------------------------------------- seed 004
@@ -114,7 +116,7 @@ def _seed004(ctx: ReportContext, suite: Suite) -> None:
     else:
         doc.p(
             "Per method: validation accuracy (1 - error) of the best trial of each run, mean over seeds with a 95% "
-            "Student-t interval; trials and epochs spent per run. Every method had the same epoch budget per run "
+            "Student-t interval (clipped to 0-100%); trials and epochs spent per run. Every method had the same epoch budget per run "
             "(seed 004: 400 epochs = 16 sets x 25 epochs)."
         )
         spent = budget_spent(df[df["objective"].isin(compared)])
@@ -236,7 +238,7 @@ def _seed004(ctx: ReportContext, suite: Suite) -> None:
         doc.p(
             "For each training subset, ASHA's best configuration per seed (validation error on the subset, at the "
             "largest budget it reached) is trained on the whole training split for the full number of epochs and "
-            "scored on the held-out test split. Accuracy: mean over seeds with a 95% Student-t interval. Config: "
+            "scored on the held-out test split. Accuracy: mean over seeds with a 95% Student-t interval (clipped to 0-100%). Config: "
             "seed 0's (lr, dropout, optimizer, trained blocks). The paper's row is beside (MIO-TCD, one run)."
         )
         rows = []

@@ -337,17 +337,28 @@ def section_setup(ctx: ReportContext) -> None:
         f"objectives ({len(ctx.objectives)}): {', '.join(f'`{o}`' for o in ctx.objectives)}",
         f"seeds: {', '.join(map(str, ctx.seeds))} ({len(ctx.seeds)} per optimizer and objective)",
         f"trials per run: {int(per_run.min())}-{int(per_run.max())}" if len(per_run) else "trials per run: -",
-        f"Table 1 budget: {ctx.budget} evaluations; random search's loss at that budget is the mean of "
-        f"{ctx.n_bootstrap} bootstrap replicates (seed {ctx.seed}) from its pool of random configurations",
     ]
+    if ctx.budget is not None:
+        setup.append(
+            f"Table 1 budget: {ctx.budget} evaluations; random search's loss at that budget is the mean of "
+            f"{ctx.n_bootstrap} bootstrap replicates (seed {ctx.seed}) from its pool of random configurations"
+        )
     pool_sizes = df[df["optimizer"] == POOL_LABEL].groupby("objective").size()
     if len(pool_sizes):
         setup.append(f"random pool: {int(pool_sizes.max())} random configurations per objective (run `{POOL_LABEL}`)")
     else:
         setup.append("random pool: the trials of the `random` runs, pooled over seeds")
-    opt_kwargs = {str(c.get("optimizer")): c.get("optimizer_kwargs") for c in contexts if c.get("optimizer_kwargs")}
-    for label, kw in sorted(opt_kwargs.items()):
-        setup.append(f"`{label}` options: `{kw}`")
+    # one line per label and distinct options; a label run with other options on some objectives (a suite's
+    # part) names the objectives of each
+    opt_kwargs: dict[str, dict[str, set[str]]] = {}
+    for c in contexts:
+        if c.get("optimizer_kwargs"):
+            kws = opt_kwargs.setdefault(str(c.get("optimizer")), {})
+            kws.setdefault(str(c.get("optimizer_kwargs")), set()).add(str(c.get("objective")))
+    for label, kws in sorted(opt_kwargs.items()):
+        for kw, objectives in sorted(kws.items()):
+            where = "" if len(kws) == 1 else " on " + ", ".join(f"`{o}`" for o in sorted(objectives))
+            setup.append(f"`{label}` options{where}: `{kw}`")
     llm_models = sorted(
         {
             str((c.get("optimizer_meta") or {}).get("params", {}).get("model"))
@@ -648,16 +659,28 @@ def section_budget(ctx: ReportContext) -> None:
     doc.h(2, "Budget accounting (multi-fidelity)")
     spent = M.budget_spent(ctx.methods_df)
     ctx.report.tables["budget"] = spent
+    # budgets of different objectives (epochs of different trainings) are not averaged together
+    objectives = sorted(spent["objective"].unique()) if "objective" in spent.columns else []
+    per_objective = len(objectives) > 1
     rows = []
-    for opt in ctx.optimizers:
-        g = spent[spent["optimizer"] == opt]
-        cis = [M.mean_ci(g[col].to_numpy(dtype=float)) for col in ("n_trials", "budget_spent", "full_evaluations")]
-        rows.append([f"`{opt}`", *(_ci(ci.mean, ci.low, ci.high) for ci in cis)])
+    for obj in objectives if per_objective else [None]:
+        s_obj = spent if obj is None else spent[spent["objective"] == obj]
+        for opt in ctx.optimizers:
+            g = s_obj[s_obj["optimizer"] == opt]
+            if g.empty:
+                continue
+            cols = ("n_trials", "budget_spent", "full_evaluations")
+            cis = [M.mean_ci(g[col].to_numpy(dtype=float)) for col in cols]
+            rows.append(
+                [*([f"`{obj}`"] if per_objective else []), f"`{opt}`", *(_ci(c.mean, c.low, c.high) for c in cis)]
+            )
     doc.p(
         "Per run: trials, fidelity budget spent (e.g. epochs; a single-fidelity trial counts the full budget) "
-        "and the same in full-budget evaluations (means with 95% t-intervals)."
+        "and the same in full-budget evaluations (means with 95% t-intervals"
+        + (", per objective)." if per_objective else ").")
     )
-    doc.table(["optimizer", "trials per run", "budget spent per run", "full evaluations per run"], rows)
+    header = ["optimizer", "trials per run", "budget spent per run", "full evaluations per run"]
+    doc.table((["objective"] if per_objective else []) + header, rows)
     try:
         doc.image(plots.plot_budget(ctx.df, ctx.out / "budget.png"), "Best loss against budget spent")
     except ImportError as exc:

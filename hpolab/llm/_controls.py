@@ -14,17 +14,15 @@ Each is a registered optimizer, so the benchmark harness and Table 1 show it bes
 from __future__ import annotations
 
 import json
-import re
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 
-from hpolab.llm._client import Completion
 from hpolab.llm._hybrid import FixedSchedule, HybridOptimizer
 from hpolab.optimizer import Optimizer, Proposal
 from hpolab.space import SearchSpace
+from hpolab.testing._simulated import Reply, Request, SimulatedClient, json_objects
 from hpolab.trial import Direction
 
 __all__ = [
@@ -37,30 +35,13 @@ __all__ = [
     "PlaceboClient",
 ]
 
-_OBJECT = re.compile(r"\{[^{}]*\}")
+
+def _unseen(space: SearchSpace, rng: np.random.Generator, seen: set[Any]) -> dict[str, Any]:
+    """An unseen random configuration, or any one when the space is (nearly) exhausted."""
+    return space.sample_unseen(seen, rng) or space.validate(cast(dict[str, Any], space.sample(rng=rng)))
 
 
-def _json_objects(text: str) -> list[dict[str, Any]]:
-    out = []
-    for match in _OBJECT.finditer(text):
-        try:
-            obj = json.loads(match.group(0))
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
-
-
-def _unseen(space: SearchSpace, rng: np.random.Generator, seen: set[Any], tries: int = 200) -> dict[str, Any]:
-    for _ in range(tries):
-        config = space.validate(cast(dict[str, Any], space.sample(rng=rng)))
-        if space.key(config) not in seen:
-            return config
-    return space.validate(cast(dict[str, Any], space.sample(rng=rng)))
-
-
-class PlaceboClient:
+class PlaceboClient(SimulatedClient):
     """A placebo LLM: answers carry no knowledge of the task (a control, not a model).
 
     Args:
@@ -85,32 +66,20 @@ class PlaceboClient:
     def __repr__(self) -> str:
         return f"PlaceboClient(mode={self.mode!r}, seed={self.seed})"
 
-    def complete(
-        self,
-        messages: Sequence[Mapping[str, Any]],
-        *,
-        json_schema: Mapping[str, Any] | None = None,
-        images: Sequence[bytes] = (),
-        temperature: float = 0.0,
-        seed: int | None = None,
-        max_tokens: int = 256,
-    ) -> Completion:
-        start = time.perf_counter()
+    def _answer(self, request: Request) -> Reply:
+        seed = request.seed
         rng = np.random.default_rng([self.seed, self.calls if seed is None else int(seed) & 0x7FFFFFFF])
         self.calls += 1
         config = cast(dict[str, Any], self.space.sample(rng=rng))
         if self.mode == "permute":
+            messages = request.messages
             text = str(messages[-1].get("content", "")) if messages else ""
-            shown = [c for c in _json_objects(text) if set(c) == set(self.space.names)]
+            shown = [c for c in json_objects(text) if set(c) == set(self.space.names)]
             if shown:
                 config = {name: shown[int(rng.integers(len(shown)))][name] for name in self.space.names}
                 repaired, _ = self.space.repair(config)
                 config = self.space.validate(repaired)
-        answer = json.dumps(config)
-        prompt_words = sum(len(str(m.get("content", "")).split()) for m in messages)
-        return Completion(
-            answer, prompt_words, len(answer.split()), time.perf_counter() - start, {"placebo": self.mode}
-        )
+        return Reply(json.dumps(config), {"placebo": self.mode})
 
 
 class DefaultConfig(Optimizer):

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from hpolab.llm._client import LLMClient, default_client, make_client
+from hpolab.llm._client import LLMClient, LLMClientError, default_client, make_client
 from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions, resolve_options
 from hpolab.llm._parse import propose_config
 from hpolab.llm._prompts import (
@@ -178,6 +178,9 @@ class LLMOptimizer(Optimizer):
         self._base_seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed)
         self._dialogue: list[dict[str, Any]] = []
         self._stats: dict[str, Any] = {}
+        # a model that never answered: consecutive suggestions whose every call failed (see MAX_UNREACHED)
+        self._answered = False
+        self._unreached = 0
         self._classic: ClassicState | None = None
         self._delegate: Callable[[str], Mapping[str, Any]] | None = None
 
@@ -405,6 +408,7 @@ class LLMOptimizer(Optimizer):
                 keep_config=keep_config,
                 duplicate_template=self.templates.forbidden,
             )
+            self._check_reached(result.exchanges)
             answer = result.answer if (result.outcome == "valid" and result.duplicate_handling is None) else None
             if answer is None and self.chain_of_thought and self.mode == "chat":
                 answer = "Config: " + format_config(result.config)
@@ -436,6 +440,30 @@ class LLMOptimizer(Optimizer):
                 Proposal(result.config, metadata={"llm": llm_meta, LLMUsage.METADATA_KEY: usage}, handle=item)
             )
         return proposals
+
+    #: Consecutive suggestions in which every model call failed, before any call ever succeeded, after
+    #: which :meth:`ask` raises: a model that cannot be reached at all is a set-up error (a wrong URL, a
+    #: server not started, a wrong model name), not something to hide behind random fallbacks. Once the
+    #: model has answered, later outages fall back (counted as ``client_error``) and the study goes on.
+    MAX_UNREACHED: ClassVar[int] = 3
+
+    def _check_reached(self, exchanges: Sequence[Mapping[str, Any]]) -> None:
+        """Raise :class:`LLMClientError` when the model has never answered ``MAX_UNREACHED`` suggestions running."""
+        if self._answered or not exchanges:
+            return
+        if any(e.get("answer") is not None for e in exchanges):  # the model answered (usable or not)
+            self._answered = True
+            return
+        self._unreached += 1
+        if self._unreached >= self.MAX_UNREACHED:
+            last = str(exchanges[-1].get("error"))
+            where = getattr(self.client, "name", type(self.client).__name__)
+            raise LLMClientError(
+                f"the LLM ({where}) answered none of the {self._unreached} suggestions asked so far "
+                f"(every request failed; last error: {last}). Check that the server runs and that its URL "
+                "(--llm-base-url / base_url) and model name are right; trials already finished are kept "
+                "in the study's storage."
+            )
 
     def _tell(self, trial: Trial, result: TrialResult) -> None:
         item = trial.handle

@@ -21,7 +21,8 @@ The policy of :func:`propose_config`, in order:
    ``fallback_delegated``), or without one a random sample from the space; outcome ``"fallback"``.
 6. Duplicates: a config equal to one in ``seen`` (already evaluated or already proposed) is
    re-asked once (``on_duplicate="reask"``), naming the evaluated configurations as forbidden;
-   if the answer is still a duplicate, the ``delegate`` answers (``duplicate_delegated``), or
+   if the answer is still a duplicate, the ``delegate`` answers (``duplicate_delegated``; its proposal
+   stands even when it repeats a config, as the core alone would run it), or
    without one the duplicate is perturbed (:func:`perturb_config`, ``perturbed``), then replaced by
    a random sample (``duplicate_random``). ``on_duplicate="delegate"`` hands a duplicate to the
    delegate without a re-ask, ``on_duplicate="perturb"`` perturbs it without a re-ask. Only a space
@@ -649,9 +650,8 @@ def propose_config(
         return None
 
     def delegated() -> Proposed | None:
+        # the core's proposal stands even if it repeats a config: it is what the core alone would run
         candidate = space.validate(cast(Callable[[str], Mapping[str, Any]], delegate)("duplicate"))
-        if run.is_seen(candidate):
-            return None
         run.count("duplicate_delegated")
         return run.result(candidate, outcome, [], text, "delegate", delegated=True)
 

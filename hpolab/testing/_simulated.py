@@ -132,6 +132,16 @@ def _read_object(raw: str, *, single_quotes: bool = False) -> Any:
     return None
 
 
+def json_objects(text: str, *, single_quotes: bool = False) -> list[dict[str, Any]]:
+    """Every flat JSON object written in ``text`` that reads as a dict, in order (how the stand-ins read prompts)."""
+    out = []
+    for match in _OBJECT.finditer(text):
+        obj = _read_object(match.group(0), single_quotes=single_quotes)
+        if isinstance(obj, dict):
+            out.append(obj)
+    return out
+
+
 class SimulatedOracleClient(SimulatedClient):
     """A simulated strong LLM: answers a random configuration from the task's best ``quantile``.
 
@@ -229,13 +239,7 @@ class SimulatedOracleClient(SimulatedClient):
         return cls(configs, values, quantile=quantile, direction=objective.direction, seed=seed, **kwargs)
 
     def _shown(self, messages: Sequence[Mapping[str, Any]]) -> set[tuple[tuple[str, Any], ...]]:
-        keys = set()
-        for message in messages:
-            for match in _OBJECT.finditer(str(message.get("content", ""))):
-                obj = _read_object(match.group(0))
-                if isinstance(obj, dict):
-                    keys.add(tuple(sorted(obj.items())))
-        return keys
+        return {tuple(sorted(obj.items())) for m in messages for obj in json_objects(str(m.get("content", "")))}
 
     def _answer(self, request: Request) -> Reply:
         seed = request.seed

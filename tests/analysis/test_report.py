@@ -212,3 +212,26 @@ def test_llm_answers_section(results: tuple[pd.DataFrame, Path], tmp_path: Path)
     # without LLM trials, or without asking for it, there is no such section
     assert "LLM answers" not in write_report(results[0], tmp_path / "r2", sections=("llm",)).markdown.read_text()
     assert "LLM answers" not in write_report(df, tmp_path / "r3", sections=()).markdown.read_text()
+
+
+def test_budget_and_options_are_per_objective_when_they_differ(tmp_path: Path) -> None:
+    """Two objectives, one optimizer label with other options on each: neither is averaged together."""
+    db = tmp_path / "results.db"
+    spec = {"name": "asha", "min_budget": 1, "max_budget": 4, "eta": 2}
+    B.run({"asha": spec}, ["toy/branin-mf"], 1, n_trials=6, storage=db)
+    B.run({"asha": {**spec, "max_budget": 8}}, ["toy/branin-mf"], [1], n_trials=6, storage=db)
+    df = B.load_results(db)
+    contexts = B.study_contexts(db)
+    md = write_report(df, tmp_path / "r", sections=("budget",), contexts=contexts).markdown.read_text()
+    assert "| objective | optimizer | trials per run |" not in md  # one objective: no objective column
+    assert "`asha` options on " not in md or md.count("`asha` options") == 2
+    df2 = df.copy()
+    df2.loc[df2["seed"] == 1, "objective"] = "toy/branin-mf-b"
+    for c in contexts:
+        if c.get("seed") == 1 or str(c.get("study", "")).endswith("|1"):
+            c["objective"] = "toy/branin-mf-b"
+    md2 = write_report(df2, tmp_path / "r2", sections=("budget",), contexts=contexts, budget=None).markdown.read_text()
+    assert "| objective | optimizer | trials per run |" in md2
+    assert "| `toy/branin-mf` | `asha` |" in md2 and "| `toy/branin-mf-b` | `asha` |" in md2
+    assert "`asha` options on `toy/branin-mf`: " in md2 and "`asha` options on `toy/branin-mf-b`: " in md2
+    assert "Table 1 budget" not in md2  # no Table 1 budget given: no line about one

@@ -229,3 +229,53 @@ def test_client_errors_fall_back(server):
     SPACE.validate(trial.config)
     optimizer.tell(trial, 1.0)
     assert optimizer.ask().metadata["llm"]["outcome"] == "valid"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again when the block ends: nothing listens there
+
+
+def test_a_model_that_never_answers_stops_the_study_with_one_clear_error(tmp_path):
+    """A wrong URL is a set-up error: after MAX_UNREACHED suggestions without a single answer the optimizer
+    raises (the trials before stay in storage) instead of running random search under the LLM's name."""
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    client = OpenAIClient("fake", base_url=url, api_key="test-key", timeout_s=0.5, max_retries=0)
+    optimizer = LLMOptimizer(SPACE, client, seed=0)
+    for _ in range(LLMOptimizer.MAX_UNREACHED - 1):
+        trial = optimizer.ask()
+        assert trial.metadata["llm"]["outcome"] == "fallback"
+        optimizer.tell(trial, 1.0)
+    with pytest.raises(LLMClientError, match="answered none of the 3 suggestions") as info:
+        optimizer.ask()
+    assert "base_url" in str(info.value) and "test-key" not in str(info.value)
+
+    # through the CLI: one line on stderr, a non-zero exit, the finished trials in storage
+    from click.testing import CliRunner
+
+    from hpolab.cli import cli
+
+    storage = f"sqlite:///{tmp_path / 'runs.db'}"
+    args = ["run", "--optimizer", "llm", "--objective", "toy/branin", "--n-trials", "5", "--no-progress"]
+    result = CliRunner().invoke(cli, [*args, "--llm-base-url", url, "--llm-model", "fake", "--storage", storage])
+    assert result.exit_code != 0
+    assert "answered none of the 3 suggestions" in result.output and "Traceback" not in result.output
+    import optuna
+
+    (name,) = optuna.get_all_study_names(storage)
+    assert len(optuna.load_study(study_name=name, storage=storage).trials) == 2
+
+
+def test_a_model_that_answered_once_keeps_falling_back_through_outages(server):
+    client = _client(server, max_retries=0)
+    optimizer = LLMOptimizer(SPACE, client, seed=1)
+    trial = optimizer.ask()  # the default answer: the model was reached
+    optimizer.tell(trial, 1.0)
+    server.actions.extend([("status", 503)] * 8)
+    for _ in range(4):
+        trial = optimizer.ask()
+        assert trial.metadata["llm"]["outcome"] == "fallback"
+        optimizer.tell(trial, 1.0)

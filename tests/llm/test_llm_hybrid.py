@@ -261,6 +261,35 @@ def test_duplicates_are_reasked_with_forbidden_configs_then_answered_by_the_core
     assert not any(llm.get("counters", {}).get("perturbed") for llm in (r.trial.metadata["llm"] for r in opt.history))
 
 
+class _Stubborn(Optimizer):
+    """Proposes the same configuration every time (a core whose proposal repeats an evaluated one)."""
+
+    name = "stubborn"
+
+    def _ask(self, n):
+        return [{"lr": 0.05, "depth": 3, "opt": "sgd"} for _ in range(n)]
+
+    def _tell(self, trial, result):
+        pass
+
+
+def test_a_duplicate_goes_to_the_core_even_when_the_cores_proposal_repeats():
+    # the model repeats itself; the core's proposal repeats too: the core's config runs as the core alone
+    # would run it, and nothing is perturbed
+    client = ScriptedClient([json.dumps({"lr": 0.05, "depth": 3, "opt": "sgd"})], cycle=True)
+    opt = HybridOptimizer(
+        SPACE, client=client, core=_Stubborn(SPACE, seed=0), seed=0, policy=FixedSchedule([("llm", 3)])
+    )
+    for _ in range(3):
+        trial = opt.ask()
+        opt.tell(trial, 1.0)
+    later = [r.trial.metadata["llm"] for r in opt.history[1:]]
+    assert all(m["duplicate_handling"] == "delegate" for m in later)
+    assert not any(m["counters"].get("perturbed") or m["counters"].get("duplicate_random") for m in later)
+    assert [r.config for r in opt.history] == [{"lr": 0.05, "depth": 3, "opt": "sgd"}] * 3
+    assert all(r.trial.metadata["source"] == "core" for r in opt.history[1:])
+
+
 def test_a_model_that_copies_the_core_proposal_runs_the_cores_trial():
     def copy(messages, index, seed):
         text = messages[-1]["content"]
