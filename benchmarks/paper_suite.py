@@ -80,7 +80,13 @@ def main(
     if args.random_pool is not None:
         if args.random_pool < 0:
             parser.error(f"--random-pool: {args.random_pool} is negative; give 0 (no pool) or more configurations")
-        suite = replace(suite, random_pool=args.random_pool)
+        if args.random_pool != suite.random_pool:
+            pool = (
+                f"**Random pool (this run).** {args.random_pool} random configurations per task for random search's "
+                f"bootstrap instead of the suite's {suite.random_pool} (`--random-pool {args.random_pool}`); pools "
+                "already in the storage keep their size (the report's set-up gives the range)."
+            )
+            suite = replace(suite, random_pool=args.random_pool, differences=(pool, *suite.differences))
     out: Path = args.output or (RESULTS / suite_name)
     out.mkdir(parents=True, exist_ok=True)
     storage = results_storage(out)

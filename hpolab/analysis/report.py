@@ -345,7 +345,9 @@ def section_setup(ctx: ReportContext) -> None:
         )
     pool_sizes = df[df["optimizer"] == POOL_LABEL].groupby("objective").size()
     if len(pool_sizes):
-        setup.append(f"random pool: {int(pool_sizes.max())} random configurations per objective (run `{POOL_LABEL}`)")
+        lo, hi = int(pool_sizes.min()), int(pool_sizes.max())
+        sizes = str(hi) if lo == hi else f"{lo}-{hi} (by objective)"
+        setup.append(f"random pool: {sizes} random configurations per objective (run `{POOL_LABEL}`)")
     else:
         setup.append("random pool: the trials of the `random` runs, pooled over seeds")
     # one line per label and distinct options; a label run with other options on some objectives (a suite's
