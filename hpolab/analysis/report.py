@@ -662,7 +662,7 @@ def section_budget(ctx: ReportContext) -> None:
     spent = M.budget_spent(ctx.methods_df)
     ctx.report.tables["budget"] = spent
     # budgets of different objectives (epochs of different trainings) are not averaged together
-    objectives = sorted(spent["objective"].unique()) if "objective" in spent.columns else []
+    objectives = sorted(spent["objective"].unique())
     per_objective = len(objectives) > 1
     rows = []
     for obj in objectives if per_objective else [None]:

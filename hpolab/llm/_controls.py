@@ -22,7 +22,7 @@ import numpy as np
 from hpolab.llm._hybrid import FixedSchedule, HybridOptimizer
 from hpolab.optimizer import Optimizer, Proposal
 from hpolab.space import SearchSpace
-from hpolab.testing._simulated import Reply, Request, SimulatedClient, json_objects
+from hpolab.testing._simulated import Reply, Request, SimulatedClient, answer_rng, json_objects
 from hpolab.trial import Direction
 
 __all__ = [
@@ -67,8 +67,7 @@ class PlaceboClient(SimulatedClient):
         return f"PlaceboClient(mode={self.mode!r}, seed={self.seed})"
 
     def _answer(self, request: Request) -> Reply:
-        seed = request.seed
-        rng = np.random.default_rng([self.seed, self.calls if seed is None else int(seed) & 0x7FFFFFFF])
+        rng = answer_rng(self.seed, self.calls, request.seed)
         self.calls += 1
         config = cast(dict[str, Any], self.space.sample(rng=rng))
         if self.mode == "permute":

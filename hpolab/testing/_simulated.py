@@ -118,6 +118,14 @@ class SimulatedClient:
         raise NotImplementedError(f"{type(self).__name__} must implement _answer(request)")
 
 
+def answer_rng(seed: int, calls: int, request_seed: int | None) -> np.random.Generator:
+    """The generator of a stand-in's answer: from ``(seed, request seed)``, or ``(seed, calls)`` without one.
+
+    The same request seed gives the same answer; without one, each call (``calls`` so far) a new one.
+    """
+    return np.random.default_rng([seed, calls if request_seed is None else int(request_seed) & 0x7FFFFFFF])
+
+
 def _read_object(raw: str, *, single_quotes: bool = False) -> Any:
     """``json.loads(raw)``, retried with single quotes turned double if asked; ``None`` if neither reads."""
     try:
@@ -242,8 +250,7 @@ class SimulatedOracleClient(SimulatedClient):
         return {tuple(sorted(obj.items())) for m in messages for obj in json_objects(str(m.get("content", "")))}
 
     def _answer(self, request: Request) -> Reply:
-        seed = request.seed
-        rng = np.random.default_rng([self.seed, self.calls if seed is None else int(seed) & 0x7FFFFFFF])
+        rng = answer_rng(self.seed, self.calls, request.seed)
         self.calls += 1
         shown = self._shown(request.messages)
         fresh = [c for c in self._configs if tuple(sorted(c.items())) not in shown]
