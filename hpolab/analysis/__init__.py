@@ -1,6 +1,7 @@
 """Analysis of optimizer comparisons: metrics, fANOVA importance, plots and reports.
 
-Metrics need only numpy, scipy and pandas; :mod:`plots <hpolab.analysis.plots>` needs matplotlib
+Metrics need only numpy, scipy and pandas; :mod:`stats <hpolab.analysis.stats>` holds the bootstrap
+intervals and tests they use; :mod:`plots <hpolab.analysis.plots>` needs matplotlib
 (``pip install "hpolab[plots]"``) and is imported when a plot function is called.
 """
 
@@ -13,6 +14,7 @@ from hpolab.analysis.metrics import (
     MeanCI,
     RMSEResult,
     aggregate_curves,
+    aggregate_table,
     best_so_far,
     bootstrap_best_of,
     budget_curves,
@@ -33,6 +35,7 @@ from hpolab.analysis.metrics import (
     table1,
     table1_tasks,
     task_losses,
+    win_probabilities,
 )
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "MeanCI",
     "RMSEResult",
     "aggregate_curves",
+    "aggregate_table",
     "best_so_far",
     "bootstrap_best_of",
     "budget_curves",
@@ -63,5 +67,6 @@ __all__ = [
     "task_losses",
     "transfer_summary",
     "transfer_table",
+    "win_probabilities",
     "write_suite_report",
 ]

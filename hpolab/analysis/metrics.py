@@ -9,19 +9,22 @@ column is missing) and, where known, ``regret``, ``budget`` (the fidelity a tria
 ``max_budget`` (the objective's full fidelity).
 
 Internally values are turned into *losses* (``sign * value``, lower is better), so a maximized
-accuracy and a minimized error are handled alike. Every mean that a table or plot shows comes with
-a Student-t confidence interval (:func:`mean_ci`).
+accuracy and a minimized error are handled alike. The intervals that tables and plots show are percentile
+bootstraps over seeds stratified by task (:mod:`hpolab.analysis.stats`), so each lies inside its metric's
+range; :func:`mean_ci` (Student-t) remains for quantities without bounds.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from hpolab.analysis import stats as S
 from hpolab.benchmarking import POOL_LABEL
 from hpolab.trial import Direction, trial_budget
 
@@ -30,7 +33,9 @@ __all__ = [
     "RUN_KEYS",
     "MeanCI",
     "RMSEResult",
+    "BASELINES",
     "aggregate_curves",
+    "aggregate_table",
     "best_so_far",
     "bootstrap_best_of",
     "budget_curves",
@@ -51,6 +56,7 @@ __all__ = [
     "table1",
     "table1_tasks",
     "task_losses",
+    "win_probabilities",
 ]
 
 RUN_KEYS: tuple[str, str, str] = ("optimizer", "objective", "seed")
@@ -128,14 +134,14 @@ def mean_ci(values: Iterable[float] | np.ndarray | pd.Series, confidence: float 
 # ---------------------------------------------------------------------------- RMSE (seed 000)
 @dataclass(frozen=True)
 class RMSEResult:
-    """Root mean square error with seed 000's Student-t interval.
+    """Root mean square error with a percentile-bootstrap interval of the RMSE itself.
 
     Attributes:
         rmse: ``sqrt(mean(e_i^2))``.
-        std: Sample standard deviation of the errors ``e_i`` (``ddof=1``).
+        std: Sample standard deviation of the errors ``e_i`` (``ddof=1``; ``NaN`` for one error).
         n: Number of errors.
-        low: ``rmse - t * std / sqrt(n)``.
-        high: ``rmse + t * std / sqrt(n)``.
+        low: Lower end of the interval (``NaN`` with fewer than two resampling units).
+        high: Upper end of the interval.
         confidence: Confidence level.
     """
 
@@ -150,36 +156,68 @@ class RMSEResult:
         return f"{self.rmse:.3f} (sd {self.std:.3f}) [{self.low:.3f}, {self.high:.3f}]"
 
 
-def rmse_ci(errors: Iterable[float] | np.ndarray | pd.Series, confidence: float = 0.95) -> RMSEResult:
-    """RMSE of errors with a Student-t confidence interval, as in seed 000 (Section 4.2).
+def rmse_ci(
+    errors: Iterable[float] | np.ndarray | pd.Series,
+    confidence: float = 0.95,
+    *,
+    runs: Sequence[object] | np.ndarray | None = None,
+    strata: Sequence[object] | np.ndarray | None = None,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> RMSEResult:
+    """RMSE of errors, ``sqrt(mean(e_i^2))``, with a percentile-bootstrap interval of the RMSE.
 
-    For accuracies ``a_i`` the errors are ``e_i = 1 - a_i``. The RMSE is ``sqrt(mean(e_i^2))``;
-    the interval is ``RMSE ± t_{(1+c)/2, n-1} * s / sqrt(n)`` where ``s`` is the standard deviation
-    of the errors (``ddof=1``), the paper's recipe.
+    The interval is the spread of the RMSE recomputed on resampled data, so it lies between 0 and the
+    largest error. (Seed 000's ``RMSE ± t * sd(e) / sqrt(n)`` is an interval for the mean error, not for
+    the RMSE, and can fall below 0.) The resampling units are the errors, or whole runs when ``runs``
+    names each error's run (the errors of one run are not independent); with ``strata`` (each error's
+    task) units are resampled within their task.
 
     Args:
         errors: The errors (non-finite ones are dropped).
         confidence: Confidence level.
+        runs: Run of each error (resampled as a whole), or ``None`` to resample single errors.
+        strata: Stratum (task) of each error, or ``None`` for one stratum.
+        n_resamples: Bootstrap replicates.
+        seed: Seed of the resampling.
 
     Returns:
-        An :class:`RMSEResult` (interval ``NaN`` with fewer than two errors).
+        An :class:`RMSEResult` (interval ``NaN`` with fewer than two units in every stratum).
 
     Raises:
         ValueError: If there is no finite error.
     """
-    from scipy import stats
-
     _check_confidence(confidence)
-    arr = _finite(errors)
-    n = int(arr.size)
+    arr = np.asarray(list(errors) if not isinstance(errors, (np.ndarray, pd.Series)) else errors, dtype=float)
+    frame = pd.DataFrame(
+        {
+            "e": arr,
+            "run": np.arange(arr.size) if runs is None else list(runs),
+            "stratum": 0 if strata is None else list(strata),
+        }
+    )
+    frame = frame[np.isfinite(frame["e"].to_numpy())]
+    n = len(frame)
     if n == 0:
         raise ValueError("errors: no finite value to compute an RMSE from; pass at least one error")
-    rmse = float(math.sqrt(float(np.mean(arr**2))))
-    if n == 1:
-        return RMSEResult(rmse, math.nan, 1, math.nan, math.nan, confidence)
-    std = float(arr.std(ddof=1))
-    half = float(stats.t.ppf((1.0 + confidence) / 2.0, n - 1)) * std / math.sqrt(n)
-    return RMSEResult(rmse, std, n, rmse - half, rmse + half, confidence)
+    rmse = float(math.sqrt(float(np.mean(frame["e"].to_numpy() ** 2))))
+    std = float(frame["e"].std(ddof=1)) if n > 1 else math.nan
+    per_run = (
+        frame.assign(sq=frame["e"] ** 2)
+        .groupby(["stratum", "run"], sort=False)
+        .agg(ms=("sq", "mean"), count=("sq", "size"))
+        .reset_index()
+    )
+    ci = S.bootstrap_interval(
+        np.sqrt(per_run["ms"].to_numpy()),
+        strata=per_run["stratum"].to_numpy(),
+        weights=per_run["count"].to_numpy(dtype=float),
+        statistic="rmse",
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+    return RMSEResult(rmse, std, n, ci.low, ci.high, confidence)
 
 
 def rmse_table(
@@ -189,7 +227,9 @@ def rmse_table(
     accuracy: str = "value",
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Seed 000's RMSE of ``1 - accuracy`` per group, with its interval.
+    """Seed 000's RMSE of ``1 - accuracy`` per group, with its bootstrap interval (:func:`rmse_ci`).
+
+    With ``objective`` and ``seed`` columns the errors are resampled by run, within objectives.
 
     Args:
         df: Trial table; ``accuracy`` holds accuracies in [0, 1].
@@ -209,7 +249,14 @@ def rmse_table(
         acc = acc[np.isfinite(acc)]
         if acc.size == 0:
             continue
-        res = rmse_ci(1.0 - acc, confidence)
+        ok = group[np.isfinite(group[accuracy].to_numpy(dtype=float))]
+        by_run = {"objective", "seed"} <= set(ok.columns)
+        res = rmse_ci(
+            1.0 - acc,
+            confidence,
+            runs=list(zip(ok["objective"], ok["seed"], strict=True)) if by_run else None,
+            strata=ok["objective"].to_numpy() if by_run else None,
+        )
         key_t = key if isinstance(key, tuple) else (key,)
         rows.append(
             {
@@ -239,7 +286,9 @@ def rmse_summary(
     For every method (``by``) three kinds of rows, as in the paper's Table 1: ``All`` (the error of every
     trial), ``Best`` (the best error of each run, a run being one value of ``run``) and, for the methods
     named in ``one_shot``, ``One-shot`` (the error of each run's first trial). Each row carries
-    :func:`rmse_ci`'s RMSE, standard deviation and Student-t interval.
+    :func:`rmse_ci`'s RMSE, standard deviation and bootstrap interval of the RMSE: the resampled units are
+    runs (a run's errors together in ``All``), within the first ``run`` column (the task) when ``run``
+    has more than one column.
 
     Args:
         df: Trial table with ``by``, the ``run`` columns, ``column`` and a ``trial`` column (trial order
@@ -271,13 +320,20 @@ def rmse_summary(
     data = data[np.isfinite(data["_error"].to_numpy())]
     one_shot = set(one_shot)
     rows = []
+    stratified = len(run_keys) > 1
     for method, group in data.groupby(by, sort=True):
         runs = group.groupby(run_keys, sort=False)["_error"]
-        parts = [("All", group["_error"]), ("Best", runs.min())]
+        run_ids = list(group[run_keys].itertuples(index=False, name=None))
+        parts: list[tuple[str, pd.Series, list[object] | None]] = [("All", group["_error"], run_ids), ("Best", runs.min(), None)]
         if method in one_shot:
-            parts.append(("One-shot", runs.first()))
-        for label, errs in parts:
-            res = rmse_ci(errs, confidence)
+            parts.append(("One-shot", runs.first(), None))
+        for label, errs, ids in parts:
+            if ids is None:  # one error per run: the index holds the run keys
+                keys = list(errs.index) if isinstance(errs.index, pd.MultiIndex) else [(k,) for k in errs.index]
+                strata = [k[0] for k in keys] if stratified else None
+            else:
+                strata = [k[0] for k in ids] if stratified else None
+            res = rmse_ci(errs.to_numpy(dtype=float), confidence, runs=ids, strata=strata)
             rows.append(
                 {
                     by: method,
@@ -410,8 +466,13 @@ def aggregate_curves(
     by: str | Sequence[str] = "optimizer",
     x: str = "trial",
     confidence: float = 0.95,
+    n_resamples: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """Mean of a curve column per group and x, with its Student-t interval (over runs and tasks).
+    """Mean of a curve column per group and x, with its percentile-bootstrap interval.
+
+    The runs are resampled within their objective when the table has an ``objective`` column (a bootstrap
+    over seeds stratified by task), so the band stays within the values' range.
 
     Args:
         curves: Output of :func:`regret_curves` (or any long table with ``x`` and ``column``).
@@ -419,14 +480,23 @@ def aggregate_curves(
         by: Grouping column(s), e.g. ``"optimizer"`` or ``["optimizer", "objective"]``.
         x: The x-axis column.
         confidence: Confidence level.
+        n_resamples: Bootstrap replicates per point.
+        seed: Seed of the resampling.
 
     Returns:
         Columns ``*by, x, mean, low, high, n``.
     """
     keys = [by] if isinstance(by, str) else list(by)
+    stratify = "objective" in curves.columns and "objective" not in keys
     rows = []
     for key, g in curves.groupby([*keys, x], sort=True):
-        ci = mean_ci(g[column].to_numpy(dtype=float), confidence)
+        ci = S.bootstrap_interval(
+            g[column].to_numpy(dtype=float),
+            strata=g["objective"].to_numpy() if stratify else None,
+            confidence=confidence,
+            n_resamples=n_resamples,
+            seed=seed,
+        )
         key_t = key if isinstance(key, tuple) else (key,)
         rows.append(
             {**dict(zip([*keys, x], key_t, strict=True)), "mean": ci.mean, "low": ci.low, "high": ci.high, "n": ci.n}
@@ -617,12 +687,16 @@ def rank_matrix(task_table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(ranks, index=task_table.index, columns=task_table.columns)
 
 
-def mean_rank(task_table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Mean rank of each method over tasks (ties averaged), with a Student-t interval.
+def mean_rank(task_table: pd.DataFrame, confidence: float = 0.95, *, seed: int = 0) -> pd.DataFrame:
+    """Mean rank of each method over tasks (ties averaged), with a percentile-bootstrap interval over tasks.
+
+    The interval resamples the tasks (rows), so it lies in ``[1, k]``; :func:`table1` resamples seeds
+    instead where they are known.
 
     Args:
         task_table: Losses, one row per task and one column per method.
         confidence: Confidence level.
+        seed: Seed of the resampling.
 
     Returns:
         Index method; columns ``mean_rank``, ``low``, ``high``, ``n_tasks``.
@@ -630,7 +704,7 @@ def mean_rank(task_table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     ranks = rank_matrix(task_table)
     rows = {}
     for col in ranks.columns:
-        ci = mean_ci(ranks[col].to_numpy(), confidence)
+        ci = S.bootstrap_interval(ranks[col].to_numpy(), confidence=confidence, n_resamples=1000, seed=seed)
         rows[col] = {"mean_rank": ci.mean, "low": ci.low, "high": ci.high, "n_tasks": ci.n}
     return pd.DataFrame.from_dict(rows, orient="index", columns=["mean_rank", "low", "high", "n_tasks"])
 
@@ -680,6 +754,60 @@ def rank_over_trials(df: pd.DataFrame, *, value: str = "value", confidence: floa
 
 
 # --------------------------------------------------------------------- seed 002's Table 1
+#: How :func:`table1_tasks` estimates random search's loss at the budget.
+BASELINES: tuple[str, ...] = ("exact", "bootstrap")
+
+
+def _directions(df: pd.DataFrame) -> dict[str, str]:
+    if "direction" not in df.columns:
+        return {}
+    return {str(k): str(v) for k, v in df.groupby("objective")["direction"].first().items()}
+
+
+def _task_tolerances(
+    df: pd.DataFrame,
+    pools: Mapping[str, Iterable[float]],
+    objectives: Sequence[str],
+    resolution: float | Mapping[str, float] | None,
+    value: str,
+) -> dict[str, float]:
+    """Per objective: the tie tolerance in loss units (given, or :func:`~hpolab.analysis.stats.tie_tolerance`)."""
+    if isinstance(resolution, (int, float)) and not isinstance(resolution, bool):
+        if not (resolution >= 0 and math.isfinite(resolution)):
+            raise ValueError(f"resolution: {resolution} must be a finite number >= 0 (the objective's step)")
+        return {obj: float(resolution) for obj in objectives}
+    given = dict(resolution or {})
+    bad = {k: v for k, v in given.items() if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v))}
+    if bad:
+        raise ValueError(f"resolution: {bad} must map objectives to finite numbers >= 0 (each objective's step)")
+    out = {}
+    for obj in objectives:
+        if obj in given:
+            out[obj] = float(given[obj])
+            continue
+        seen = df.loc[df["objective"] == obj, value].to_numpy(dtype=float)
+        out[obj] = S.tie_tolerance(np.concatenate([_finite(pools.get(obj, [])), _finite(seen)]))
+    return out
+
+
+def _score(method_loss: np.ndarray, random_loss: np.ndarray, tolerance: np.ndarray) -> np.ndarray:
+    """1 where the loss is below random's by at least the tolerance, 0 where above by as much, 0.5 between."""
+    diff = random_loss - method_loss
+    floor = 1e-9 * np.maximum(np.maximum(np.abs(random_loss), np.abs(method_loss)), 1.0)
+    h = np.maximum(tolerance, floor)
+    out = np.where(diff >= h, 1.0, np.where(diff <= -h, 0.0, 0.5))
+    return np.where(np.isfinite(method_loss) & np.isfinite(random_loss), out, np.nan)
+
+
+def _change(method_loss: np.ndarray, random_loss: np.ndarray) -> np.ndarray:
+    """:func:`relative_change` on arrays."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (random_loss - method_loss) / np.abs(random_loss)
+    out = np.where(method_loss == random_loss, 0.0, out)
+    out = np.where((random_loss == 0) & (method_loss != random_loss), np.nan, out)
+    return np.where(np.isfinite(method_loss) & np.isfinite(random_loss), out, np.nan)
+
+
 def table1_tasks(
     df: pd.DataFrame,
     budget: int = 10,
@@ -689,37 +817,48 @@ def table1_tasks(
     n_bootstrap: int = 1000,
     seed: int = 0,
     value: str = "value",
+    baseline: str = "exact",
+    resolution: float | Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Per task and method: loss at ``budget``, random's bootstrap loss, change versus random, rank.
+    """Per task and method: loss at ``budget``, random search's loss, change versus random, tie rule, rank.
 
     A method's loss on a task is its best loss within the first ``budget`` trials, averaged over seeds.
-    Random search's loss is :func:`bootstrap_best_of` on the task's pool (``pools`` or
-    :func:`random_pools`), with the same fixed ``seed`` for every task. Ranks are among all methods and
-    random (ties averaged).
+    Random search's loss is the exact expected best of ``budget`` draws from the task's pool
+    (:func:`expected_best_of`; ``pools`` or :func:`random_pools`); ``baseline="bootstrap"`` uses seed 002's
+    estimate instead, :func:`bootstrap_best_of` with ``n_bootstrap`` replicates and the fixed ``seed``.
+
+    Tie rule: a method's loss and random's are a tie when they differ by less than the objective's
+    resolution (``resolution``, one number or one per objective, in the objective's units; by default the
+    smallest gap between two distinct values seen on the task, :func:`~hpolab.analysis.stats.tie_tolerance`).
+    A win scores 1, a tie 0.5, a loss 0. Ranks are among all methods and random (exact ties averaged).
 
     Returns:
         Long table: objective, optimizer (``random`` for the baseline), loss, random_loss, change
-        (fraction; positive is better), beats_random (bool), rank.
+        (fraction; positive is better), beats_random (a win beyond the tolerance), tie, score, tolerance, rank.
     """
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline: {baseline!r} is not one of {BASELINES}")
     if pools is None:
         pools = random_pools(df, random=random, value=value)
     methods = df[~df["optimizer"].isin([random, POOL_LABEL])]
     table = task_losses(methods, budget, value=value) if not methods.empty else pd.DataFrame()
-    directions: dict[str, str] = {}
-    if "direction" in df.columns:
-        directions = {str(k): str(v) for k, v in df.groupby("objective")["direction"].first().items()}
+    directions = _directions(df)
     objectives = sorted(set(map(str, df["objective"].unique())))
     rand = {}
     for obj in objectives:
         pool = pools.get(obj)
         if pool is None:
             raise ValueError(
-                f"objective {obj!r}: no random-search values to bootstrap from; include the {random!r} "
-                "optimizer in the run or pass pools={objective: values}"
+                f"objective {obj!r}: no random-search values to estimate random search from; include the "
+                f"{random!r} optimizer in the run or pass pools={{objective: values}}"
             )
         direction = directions.get(obj, "minimize")
-        est = bootstrap_best_of(pool, budget, n_bootstrap=n_bootstrap, seed=seed, direction=direction)
-        rand[obj] = Direction.coerce(direction).sign * est.mean
+        if baseline == "exact":
+            best = expected_best_of(pool, budget, direction=direction)
+        else:
+            best = bootstrap_best_of(pool, budget, n_bootstrap=n_bootstrap, seed=seed, direction=direction).mean
+        rand[obj] = Direction.coerce(direction).sign * best
+    tolerance = _task_tolerances(df, pools, objectives, resolution, value)
     wide = table.reindex(objectives) if not table.empty else pd.DataFrame(index=objectives)
     wide[random] = pd.Series(rand)
     ranks = rank_matrix(wide)
@@ -728,6 +867,7 @@ def table1_tasks(
         base = float(wide.loc[obj, random])  # type: ignore[arg-type]
         for opt in wide.columns:
             loss = float(wide.loc[obj, opt])  # type: ignore[arg-type]
+            score = float(_score(np.array(loss), np.array(base), np.array(tolerance[obj])))
             rows.append(
                 {
                     "objective": obj,
@@ -735,13 +875,61 @@ def table1_tasks(
                     "loss": loss,
                     "random_loss": base,
                     "change": relative_change(loss, base),
-                    "beats_random": bool(loss < base) if math.isfinite(loss) else False,
+                    "beats_random": score == 1.0,
+                    "tie": score == 0.5,
+                    "score": score,
+                    "tolerance": tolerance[obj],
                     "rank": float(ranks.loc[obj, opt]),  # type: ignore[arg-type]
                 }
             )
     return pd.DataFrame(
-        rows, columns=["objective", "optimizer", "loss", "random_loss", "change", "beats_random", "rank"]
+        rows,
+        columns=[
+            "objective",
+            "optimizer",
+            "loss",
+            "random_loss",
+            "change",
+            "beats_random",
+            "tie",
+            "score",
+            "tolerance",
+            "rank",
+        ],
     )
+
+
+def _seed_replicates(
+    fl: pd.DataFrame, objectives: Sequence[str], methods: Sequence[str], n_bootstrap: int, seed: int
+) -> np.ndarray:
+    """Seed-mean losses recomputed on seeds resampled within each task: shape (replicates, tasks, methods).
+
+    On each task the seeds are drawn with replacement at their number, and the same draw is used for every
+    method where all have the same seeds (methods on one task and seed share the objective's noise); otherwise
+    each method's own seeds are drawn. A method without runs on a task is NaN there.
+    """
+    rng = np.random.default_rng(seed)
+    out = np.full((n_bootstrap, len(objectives), len(methods)), np.nan)
+    for t, obj in enumerate(objectives):
+        g = fl[fl["objective"] == obj]
+        if g.empty:
+            continue
+        wide = g.pivot_table(index="seed", columns="optimizer", values="loss", aggfunc="mean")
+        wide = wide.reindex(columns=list(methods))
+        mat = wide.to_numpy(dtype=float)
+        ok = np.isfinite(mat)
+        if (ok == ok[:, :1]).all():  # every method has the same seeds here: draw them together
+            rows = np.flatnonzero(ok[:, 0])
+            if rows.size:
+                idx = rows[rng.integers(0, rows.size, size=(n_bootstrap, rows.size))]
+                out[:, t, :] = mat[idx].mean(axis=1)
+            continue
+        for j in range(mat.shape[1]):  # else each method's own seeds
+            rows = np.flatnonzero(ok[:, j])
+            if rows.size:
+                idx = rows[rng.integers(0, rows.size, size=(n_bootstrap, rows.size))]
+                out[:, t, j] = mat[idx, j].mean(axis=1)
+    return out
 
 
 def table1(
@@ -754,48 +942,215 @@ def table1(
     seed: int = 0,
     value: str = "value",
     confidence: float = 0.95,
+    baseline: str = "exact",
+    resolution: float | Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Seed 002's Table 1: per method, over tasks at a fixed budget.
+    """Seed 002's Table 1: per method, over tasks at a fixed budget, with intervals over seeds.
 
-    Columns: ``n_tasks``; ``beats_random`` (% of tasks whose loss is strictly below random's bootstrap
-    loss); ``median_change`` and ``mean_change`` (% change in loss versus random, positive is better)
-    with ``mean_change_low`` / ``mean_change_high`` (Student-t interval over tasks); ``mean_rank``
-    among all methods and random (1 is best, ties averaged) with ``mean_rank_low`` / ``mean_rank_high``.
-    The random row is the bootstrap baseline itself. See :func:`table1_tasks` for the per-task numbers.
+    Columns: ``n_tasks``; ``beats_random`` (% of tasks where the method's loss is below random search's,
+    a tie within the objective's resolution counting half; see :func:`table1_tasks`); ``median_change`` and
+    ``mean_change`` (% change in loss versus random, positive is better); ``mean_rank`` among all methods
+    and random (1 is best, ties averaged). ``beats_random``, ``mean_change`` and ``mean_rank`` carry
+    ``*_low`` / ``*_high``: percentile-bootstrap intervals over seeds stratified by task (on every task the
+    seeds are resampled, the seed means, scores, changes and ranks recomputed), so ``beats_random`` stays in
+    [0, 100] and ``mean_rank`` in [1, k]. Random search's loss is exact, so its uncertainty is not in them;
+    the interval says how much the seeds of this run move each number on these tasks. The random row is the
+    baseline itself.
 
     Args:
         df: Trial table.
         budget: Evaluations per run counted (seed 002: 10).
         random: Name of the random-search optimizer in ``df``.
-        pools: Random values per objective for the bootstrap (default: :func:`random_pools`).
-        n_bootstrap: Bootstrap replicates.
-        seed: Seed of the bootstrap.
+        pools: Random values per objective (default: :func:`random_pools`).
+        n_bootstrap: Bootstrap replicates of the intervals (and of ``baseline="bootstrap"``).
+        seed: Seed of the resampling.
         value: Column with the values.
         confidence: Level of the intervals.
+        baseline: ``"exact"`` (:func:`expected_best_of`) or ``"bootstrap"`` (:func:`bootstrap_best_of`).
+        resolution: Tie tolerance, one number or one per objective (default: per task, from the data).
     """
-    tasks = table1_tasks(df, budget, random=random, pools=pools, n_bootstrap=n_bootstrap, seed=seed, value=value)
+    S.percentile_interval(np.array([0.0]), confidence)  # checks the level
+    tasks = table1_tasks(
+        df,
+        budget,
+        random=random,
+        pools=pools,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        value=value,
+        baseline=baseline,
+        resolution=resolution,
+    )
+    objectives = sorted(tasks["objective"].unique())
+    labels = [str(o) for o in tasks["optimizer"].unique()]
+    methods = [o for o in labels if o != random]
+    random_loss = tasks.groupby("objective")["random_loss"].first().reindex(objectives).to_numpy(dtype=float)
+    tol = tasks.groupby("objective")["tolerance"].first().reindex(objectives).to_numpy(dtype=float)
+    fl = final_losses(df[df["optimizer"].isin(methods)], budget, value=value) if methods else pd.DataFrame()
+    reps = (
+        _seed_replicates(fl, objectives, methods, n_bootstrap, seed)
+        if methods
+        else np.empty((n_bootstrap, len(objectives), 0))
+    )
+    full = np.concatenate([reps, np.broadcast_to(random_loss[None, :, None], (n_bootstrap, len(objectives), 1))], 2)
+    from scipy import stats
+
+    rep_ranks = stats.rankdata(np.where(np.isfinite(full), full, np.inf), axis=2, method="average")
     rows = {}
     for opt, g in tasks.groupby("optimizer", sort=False):
+        g = g.set_index("objective").reindex(objectives)
         change = g["change"].to_numpy(dtype=float) * 100.0
-        cci = mean_ci(change, confidence)
-        rci = mean_ci(g["rank"].to_numpy(dtype=float), confidence)
         finite = np.isfinite(g["loss"].to_numpy(dtype=float))
-        rows[opt] = {
+        j = methods.index(str(opt)) if str(opt) != random else len(methods)
+        rank_ci = S.percentile_interval(rep_ranks[:, :, j].mean(axis=1), confidence)
+        row = {
             "n_tasks": int(finite.sum()),
-            "beats_random": 100.0 * float(g["beats_random"].sum()) / max(int(finite.sum()), 1),
+            "beats_random": 100.0 * float(np.nanmean(g["score"].to_numpy(dtype=float))) if finite.any() else math.nan,
+            "beats_random_low": math.nan,
+            "beats_random_high": math.nan,
             "median_change": float(np.nanmedian(change)) if np.isfinite(change).any() else math.nan,
-            "mean_change": cci.mean,
-            "mean_change_low": cci.low,
-            "mean_change_high": cci.high,
-            "mean_rank": rci.mean,
-            "mean_rank_low": rci.low,
-            "mean_rank_high": rci.high,
+            "mean_change": float(np.nanmean(change)) if np.isfinite(change).any() else math.nan,
+            "mean_change_low": math.nan,
+            "mean_change_high": math.nan,
+            "mean_rank": float(g["rank"].mean()),
+            "mean_rank_low": rank_ci[0],
+            "mean_rank_high": rank_ci[1],
         }
+        if str(opt) != random:
+            m = reps[:, :, j]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                beats = 100.0 * np.nanmean(_score(m, random_loss[None, :], tol[None, :]), axis=1)
+                changes = 100.0 * np.nanmean(_change(m, random_loss[None, :]), axis=1)
+            row["beats_random_low"], row["beats_random_high"] = S.percentile_interval(beats, confidence)
+            row["mean_change_low"], row["mean_change_high"] = S.percentile_interval(changes, confidence)
+        rows[opt] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "optimizer"
     if random in out.index:
         out.loc[random, "beats_random"] = math.nan
+    seeds_per_task = fl.groupby("objective")["seed"].nunique() if len(fl) else pd.Series(dtype=float)
+    if len(seeds_per_task) == 0 or int(seeds_per_task.max()) < 2:  # one seed: a bootstrap has no spread
+        out[[c for c in out.columns if c.endswith(("_low", "_high"))]] = math.nan
     return out.sort_values("mean_rank", kind="stable")
+
+
+# ----------------------------------------------------- aggregate view: IQM, P(improvement), tests
+def win_probabilities(
+    df: pd.DataFrame,
+    budget: int = 10,
+    *,
+    random: str = "random",
+    pools: Mapping[str, Iterable[float]] | None = None,
+    value: str = "value",
+    resolution: float | Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Per run: the probability that its loss at ``budget`` beats one random search of the same budget.
+
+    :func:`~hpolab.analysis.stats.win_probability` against the exact distribution of random search's best of
+    ``budget`` draws from the task's pool, with :func:`table1_tasks`'s tie rule (a tie counts half). A method
+    that is random search scores 0.5 on average. Random search's own runs are scored too.
+
+    Returns:
+        Columns optimizer, objective, seed, loss, win_probability.
+    """
+    if pools is None:
+        pools = random_pools(df, random=random, value=value)
+    runs = df[df["optimizer"] != POOL_LABEL]
+    fl = final_losses(runs, budget, value=value)
+    objectives = sorted(set(map(str, fl["objective"].unique())))
+    signs = {o: Direction.coerce(d).sign for o, d in _directions(df).items()}
+    tolerance = _task_tolerances(df, pools, objectives, resolution, value)
+    parts = []
+    for obj, g in fl.groupby("objective", sort=True):
+        pool = pools.get(str(obj))
+        if pool is None:
+            raise ValueError(
+                f"objective {obj!r}: no random-search values to compare with; include the {random!r} "
+                "optimizer in the run or pass pools={objective: values}"
+            )
+        sign = signs.get(str(obj), 1.0)
+        p = S.win_probability(g["loss"].to_numpy(dtype=float), _finite(pool) * sign, budget, tolerance[str(obj)])
+        parts.append(g.assign(win_probability=p))
+    cols = ["optimizer", "objective", "seed", "loss", "win_probability"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
+def aggregate_table(
+    df: pd.DataFrame,
+    budget: int | None = 10,
+    *,
+    random: str = "random",
+    pools: Mapping[str, Iterable[float]] | None = None,
+    value: str = "value",
+    resolution: float | Mapping[str, float] | None = None,
+    confidence: float = 0.95,
+    n_bootstrap: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The aggregate view: IQM of normalized regret, probability of improvement over random, Holm-corrected tests.
+
+    Per method, over its runs at ``budget`` (``None``: all trials): the interquartile mean and the mean of
+    the runs' normalized regret (:func:`regret_curves`, each task on [0, 1]); the probability of improvement
+    over random search (the mean over tasks of the runs' :func:`win_probabilities`); and a two-sided Wilcoxon
+    signed-rank test of the runs' win probabilities against 0.5, with Holm-adjusted p-values over the
+    methods other than random. Intervals: percentile bootstrap over seeds stratified by task.
+
+    Returns:
+        Index optimizer; columns n_runs, n_tasks, iqm, iqm_low, iqm_high, mean, mean_low, mean_high,
+        p_improve, p_improve_low, p_improve_high, test_n, p_value, p_holm.
+    """
+    runs = df[df["optimizer"] != POOL_LABEL]
+    curves = regret_curves(runs, value=value)
+    if budget is not None:
+        curves = curves[curves["trial"] < budget]
+    last = curves.sort_values("trial").groupby(list(RUN_KEYS), sort=True).tail(1)
+    has_pool = pools is not None or random in set(df["optimizer"]) or POOL_LABEL in set(df["optimizer"])
+    wins = (
+        win_probabilities(df, budget or int(runs.groupby(list(RUN_KEYS)).size().max()), random=random, pools=pools,
+                          value=value, resolution=resolution)
+        if has_pool
+        else pd.DataFrame(columns=["optimizer", "objective", "seed", "win_probability"])
+    )
+    rows = {}
+    for opt in sorted(map(str, runs["optimizer"].unique())):
+        g = last[last["optimizer"] == opt]
+        reg = g["normalized_regret"].to_numpy(dtype=float)
+        kw = {"strata": g["objective"].to_numpy(), "confidence": confidence, "n_resamples": n_bootstrap, "seed": seed}
+        iqm = S.bootstrap_interval(reg, statistic="iqm", **kw)  # type: ignore[arg-type]
+        mean = S.bootstrap_interval(reg, statistic="mean", **kw)  # type: ignore[arg-type]
+        w = wins[wins["optimizer"] == opt]
+        wp = w["win_probability"].to_numpy(dtype=float)
+        strata = w["objective"].to_numpy()
+        poi = S.bootstrap_interval(
+            wp,
+            strata=strata,
+            statistic=lambda x, s=strata: S.stratum_means(x, s),
+            confidence=confidence,
+            n_resamples=n_bootstrap,
+            seed=seed,
+        )
+        test = S.wilcoxon_against_half(wp, opt) if opt != random and len(wp) else None
+        rows[opt] = {
+            "n_runs": len(g),
+            "n_tasks": int(g["objective"].nunique()),
+            "iqm": iqm.estimate,
+            "iqm_low": iqm.low,
+            "iqm_high": iqm.high,
+            "mean": mean.estimate,
+            "mean_low": mean.low,
+            "mean_high": mean.high,
+            "p_improve": poi.estimate,
+            "p_improve_low": poi.low,
+            "p_improve_high": poi.high,
+            "test_n": test.n if test else 0,
+            "p_value": test.p_value if test else math.nan,
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "optimizer"
+    if not out.empty:
+        out["p_holm"] = S.holm(out["p_value"].to_numpy(dtype=float))
+    return out
 
 
 # ------------------------------------------------------------------ multi-fidelity budgets

@@ -2,8 +2,9 @@
 
 Every function takes the trial table of :func:`hpolab.benchmarking.run` (or a table derived from
 it), writes one PNG and returns its path. Colours are fixed per optimizer across all plots, every
-mean is drawn with its Student-t 95% interval, and axes switch to a log scale when the values span
-more than two decades. Needs ``pip install "hpolab[plots]"``.
+mean is drawn with its 95% percentile-bootstrap interval over seeds (stratified by task), and axes
+switch to a log scale when the values span more than two decades. :func:`plot_critical_difference`
+draws a critical-difference diagram from :func:`hpolab.analysis.stats.friedman_nemenyi`. Needs ``pip install "hpolab[plots]"``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpolab.analysis import metrics as M
+from hpolab.analysis import stats as S
 from hpolab.benchmarking import POOL_LABEL
 from hpolab.trial import Direction
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "optimizer_colors",
     "plot_budget",
+    "plot_critical_difference",
     "plot_importance",
     "plot_rank",
     "plot_regret",
@@ -139,7 +142,7 @@ def plot_regret(
     ax.set_xlabel("trial (function evaluations)")
     ax.set_ylabel("normalized regret of best trial" if normalized else "regret of best trial")
     n_tasks = data["objective"].nunique()
-    ax.set_title(title or f"Regret over trials: mean over {n_tasks} task(s) and seeds, 95% t-interval")
+    ax.set_title(title or f"Regret over trials: mean over {n_tasks} task(s) and seeds, 95% bootstrap interval")
     ax.grid(True, alpha=0.3)
     ax.legend(title="optimizer", frameon=False)
     return _save(fig, path)
@@ -187,7 +190,7 @@ def plot_regret_per_task(df: pd.DataFrame, path: str | os.PathLike[str], *, ncol
         frameon=False,
         title="optimizer",
     )
-    fig.suptitle("Regret of the best trial per task (mean over seeds, 95% t-interval)", fontsize=11)
+    fig.suptitle("Regret of the best trial per task (mean over seeds, 95% bootstrap interval)", fontsize=11)
     return _save(fig, path)
 
 
@@ -207,7 +210,7 @@ def plot_rank(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     ax.invert_yaxis()
     ax.set_xlabel("trial (function evaluations)")
     ax.set_ylabel("mean rank (1 = best)")
-    ax.set_title(f"Rank over trials, averaged over {data['objective'].nunique()} task(s), 95% t-interval")
+    ax.set_title(f"Rank over trials, averaged over {data['objective'].nunique()} task(s), 95% bootstrap interval")
     ax.grid(True, alpha=0.3)
     ax.legend(title="optimizer", frameon=False)
     return _save(fig, path)
@@ -242,15 +245,16 @@ def plot_task_bars(
         sub = fl[fl["objective"] == task]
         means, errs = [], []
         for opt in methods:
-            ci = M.mean_ci(sign * sub[sub["optimizer"] == opt]["loss"].to_numpy(dtype=float))
+            ci = S.bootstrap_interval(sign * sub[sub["optimizer"] == opt]["loss"].to_numpy(dtype=float))
             means.append(ci.mean)
-            errs.append(ci.half_width if math.isfinite(ci.low) else 0.0)
+            ok = math.isfinite(ci.low)
+            errs.append((ci.mean - ci.low, ci.high - ci.mean) if ok else (0.0, 0.0))
         xs = np.arange(len(methods))
         for x, m, mean, err in zip(xs, methods, means, errs, strict=True):
             ax.errorbar(
                 [x],
                 [mean],
-                yerr=[err],
+                yerr=[[err[0]], [err[1]]],
                 fmt=_MARKERS[methods.index(m) % len(_MARKERS)],
                 color=colors[m],
                 markersize=7,
@@ -275,9 +279,9 @@ def plot_task_bars(
     for k in range(len(tasks), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
     title = "Best value per task" + (f" after {budget} evaluations" if budget else "")
-    title += "\nmean over seeds, 95% t-interval"
+    title += "\nmean over seeds, 95% bootstrap interval"
     if random_losses:
-        title += "; dashed: random search (bootstrap)"
+        title += "; dashed: random search (exact expectation)"
     fig.suptitle(title, fontsize=10)
     return _save(fig, path)
 
@@ -350,7 +354,70 @@ def plot_budget(df: pd.DataFrame, path: str | os.PathLike[str], *, full_fidelity
         del i
     ax.set_xlabel("budget spent (fidelity units, e.g. epochs)")
     ax.set_ylabel("normalized best loss (0 = best seen)")
-    ax.set_title("Best loss against budget spent, 95% t-interval")
+    ax.set_title("Best loss against budget spent, 95% bootstrap interval")
     ax.grid(True, alpha=0.3)
     ax.legend(title="optimizer", frameon=False)
+    return _save(fig, path)
+
+
+def plot_critical_difference(result: S.FriedmanNemenyi, path: str | os.PathLike[str]) -> Path:
+    """Critical-difference diagram: mean ranks on an axis, methods that do not differ joined by a bar.
+
+    The layout of Demšar (2006), as autorank's ``plot_stats`` draws it: the rank axis runs from 1 (best, left)
+    to ``k``; each method hangs from its mean rank by an elbow line to its name (the better half on the left,
+    the rest on the right); a thick bar joins every group of methods whose mean ranks lie within Nemenyi's
+    critical difference, whose length is drawn above the axis.
+
+    Args:
+        result: :func:`hpolab.analysis.stats.friedman_nemenyi`'s result.
+        path: Where to write the PNG.
+    """
+    names = [str(n) for n in result.mean_ranks.index]
+    ranks = result.mean_ranks.to_numpy(dtype=float)
+    k = len(names)
+    half = (k + 1) // 2
+    n_rows = max(half, k - half)
+    fig = _figure(7.5, 1.9 + 0.32 * n_rows + 0.18 * len(result.cliques))
+    ax = fig.add_subplot()
+    lo, hi = 1.0, float(max(k, 2))
+    ax.set_xlim(lo - 0.6, hi + 0.6)
+    top = 1.0
+    ax.set_ylim(-(n_rows + 1.2) * 0.32 - 0.18 * len(result.cliques), top + 0.55)
+    ax.axis("off")
+    ax.hlines(0, lo, hi, color="black", linewidth=1.2)
+    for r in range(1, int(hi) + 1):
+        ax.vlines(r, 0, 0.08, color="black", linewidth=1.0)
+        ax.text(r, 0.14, str(r), ha="center", va="bottom", fontsize=9)
+    cd = result.critical_difference
+    if math.isfinite(cd):
+        ax.hlines(top + 0.25, lo, lo + cd, color="black", linewidth=1.4)
+        ax.vlines([lo, lo + cd], top + 0.18, top + 0.32, color="black", linewidth=1.0)
+        ax.text(lo + cd / 2, top + 0.36, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=9)
+    colors = optimizer_colors(names)
+    for i, (name, rank) in enumerate(zip(names, ranks, strict=True)):
+        left = i < half
+        row = i if left else k - 1 - i
+        y = -(row + 1) * 0.32 - 0.18 * len(result.cliques)
+        x_text = lo - 0.5 if left else hi + 0.5
+        ax.plot([rank, rank, x_text], [0, y, y], color=colors.get(name, "black"), linewidth=1.0)
+        ax.text(
+            x_text + (-0.05 if left else 0.05),
+            y,
+            f"{_short(name, 20)} ({rank:.2f})",
+            ha="right" if left else "left",
+            va="center",
+            fontsize=9,
+        )
+    for j, clique in enumerate(c for c in result.cliques if len(c) > 1):
+        members = [ranks[names.index(m)] for m in clique]
+        y = -0.12 - 0.16 * j
+        ax.hlines(y, min(members) - 0.03, max(members) + 0.03, color="black", linewidth=4.0)
+    p = result.p_value
+    friedman = f"Friedman p = {p:.3g}, " if math.isfinite(p) else ""
+    ax.set_title(
+        f"Mean rank over {result.n_tasks} task(s) (1 = best); {friedman}Nemenyi at α = {result.alpha:g}",
+        fontsize=10,
+    )
+    fig.set_layout_engine("none")
+    fig.subplots_adjust(left=0.22, right=0.78, top=0.85, bottom=0.03)
     return _save(fig, path)

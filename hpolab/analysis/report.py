@@ -2,9 +2,11 @@
 
 The report says what produced it (command, suite, seeds, optimizer options), where (machine,
 package versions) and what came out: seed 002's Table 1 with the bootstrap random baseline, the
-best value per task, cost and LLM usage per optimizer, seed 000's RMSE with Student-t intervals,
-budget accounting for multi-fidelity runs, fANOVA importance, and the plots. Every mean has its
-95% interval.
+best value per task, cost and LLM usage per optimizer, seed 000's RMSE, budget accounting for
+multi-fidelity runs, fANOVA importance, and the plots; with Table 1 the aggregate view (interquartile
+mean, probability of improvement, Holm-corrected tests against random search, a critical-difference
+diagram) and a sentence on what the run can and cannot conclude. Every interval is a 95% percentile
+bootstrap over seeds stratified by task (:mod:`hpolab.analysis.stats`), inside its metric's range.
 
 Each part of the report is one ``section_*`` function in this module, called in the order of
 :data:`SECTIONS` with a :class:`ReportContext` (the trial table, the options, the document to add to).
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpolab.analysis import metrics as M
+from hpolab.analysis import stats as S
 from hpolab.analysis._papers import section_paper
 from hpolab.benchmarking import POOL_LABEL
 from hpolab.trial import Direction
@@ -43,6 +46,7 @@ __all__ = [
     "OPTIONAL_SECTIONS",
     "SECTIONS",
     "Report",
+    "conclusion",
     "ReportContext",
     "Section",
     "machine_info",
@@ -239,6 +243,32 @@ def _ci(mean: float, low: float, high: float, digits: int = 3, pct: bool = False
     return f"{mean:.{digits}g}{unit} [{low:.{digits}g}, {high:.{digits}g}]"
 
 
+def _boot(
+    values: Any, strata: Any = None, weights: Any = None, statistic: str = "mean", seed: int = 0
+) -> S.Interval:
+    """The report's interval: a 95% percentile bootstrap, within ``strata`` (the tasks) when given."""
+    return S.bootstrap_interval(values, strata=strata, weights=weights, statistic=statistic, seed=seed)
+
+
+def _per_trial(g: pd.DataFrame, column: str, seed: int = 0) -> S.Interval:
+    """Mean per trial of ``column`` with an interval that resamples whole runs (seeds) within each task."""
+    import numpy as np
+
+    d = g[["objective", "seed", column]].copy()
+    d[column] = d[column].astype(float)
+    d = d[np.isfinite(d[column].to_numpy())]
+    if d.empty:
+        return S.Interval(math.nan, math.nan, math.nan, 0)
+    runs = d.groupby(["objective", "seed"], sort=True)[column].agg(["mean", "size"]).reset_index()
+    return _boot(
+        runs["mean"].to_numpy(), runs["objective"].to_numpy(), runs["size"].to_numpy(dtype=float), seed=seed
+    )
+
+
+def _in(ci: S.Interval) -> str:
+    return _ci(ci.estimate, ci.low, ci.high)
+
+
 # ----------------------------------------------------------------------------- sections
 @dataclass
 class ReportContext:
@@ -340,9 +370,13 @@ def section_setup(ctx: ReportContext) -> None:
     ]
     if ctx.budget is not None:
         setup.append(
-            f"Table 1 budget: {ctx.budget} evaluations; random search's loss at that budget is the mean of "
-            f"{ctx.n_bootstrap} bootstrap replicates (seed {ctx.seed}) from its pool of random configurations"
+            f"Table 1 budget: {ctx.budget} evaluations; random search's loss at that budget is the exact expected "
+            f"best of {ctx.budget} draws from its pool of random configurations (`expected_best_of`)"
         )
+    setup.append(
+        f"intervals: 95% percentile bootstrap over seeds stratified by task ({ctx.n_bootstrap} replicates for "
+        f"Table 1, seed {ctx.seed}); each lies inside its metric's range"
+    )
     pool_sizes = df[df["optimizer"] == POOL_LABEL].groupby("objective").size()
     if len(pool_sizes):
         lo, hi = int(pool_sizes.min()), int(pool_sizes.max())
@@ -391,7 +425,7 @@ def section_table1(ctx: ReportContext) -> None:
         doc.p("Not computed: the runs include no `random` optimizer to estimate the random baseline from.")
         return
     t1 = M.table1(df, budget or 10, n_bootstrap=ctx.n_bootstrap, seed=ctx.seed)
-    tasks = M.table1_tasks(df, budget or 10, n_bootstrap=ctx.n_bootstrap, seed=ctx.seed)
+    tasks = M.table1_tasks(df, budget or 10)
     ctx.report.tables["table1"] = t1
     ctx.report.tables["table1_tasks"] = tasks
     sign = _signs(df)
@@ -400,17 +434,21 @@ def section_table1(ctx: ReportContext) -> None:
         for o, v in tasks[tasks["optimizer"] == "random"].set_index("objective")["loss"].items()
     }
     doc.h(2, f"Table 1 (seed 002): {len(ctx.objectives)} tasks, {budget} evaluations")
+    n_ties = int(tasks[tasks["optimizer"] != "random"]["tie"].sum())
     doc.p(
-        "Beats random: % of tasks where the method's best loss after the budget (mean over seeds) is "
-        "strictly below random search's bootstrap estimate. Change: (random - method) / |random| per "
-        "task, so 0.2 → 0.1 is +50%; positive is better. Mean rank among all methods and random on each "
-        "task (1 = best, ties averaged). Brackets: 95% Student-t intervals over tasks."
+        "Beats random: % of tasks where the method's best loss after the budget (mean over seeds) is below "
+        "random search's exact expected loss at the budget; a difference smaller than the objective's "
+        "resolution (the smallest gap between two distinct values seen on the task) is a tie and counts "
+        f"half ({n_ties} method-task tie(s) here). Change: (random - method) / |random| per task, so "
+        "0.2 → 0.1 is +50%; positive is better. Mean rank among all methods and random on each task "
+        "(1 = best, ties averaged). Brackets: 95% percentile-bootstrap intervals over seeds, resampled "
+        "within each task (they say how much this run's seeds move each number on these tasks)."
     )
     rows = [
         [
-            f"`{opt}`" + (" (bootstrap)" if opt == "random" else ""),
+            f"`{opt}`" + (" (exact)" if opt == "random" else ""),
             str(int(r["n_tasks"])),
-            _pct(r["beats_random"]),
+            _ci(r["beats_random"], r["beats_random_low"], r["beats_random_high"], pct=True),
             _pct(r["median_change"]),
             _ci(r["mean_change"], r["mean_change_low"], r["mean_change_high"], pct=True),
             _ci(r["mean_rank"], r["mean_rank_low"], r["mean_rank_high"]),
@@ -418,9 +456,138 @@ def section_table1(ctx: ReportContext) -> None:
         for opt, r in t1.iterrows()
     ]
     doc.table(
-        ["method", "tasks", "beats random ↑", "median change ↑", "mean change ↑ [95% CI]", "mean rank ↓ [95% CI]"],
+        [
+            "method",
+            "tasks",
+            "beats random ↑ [95% CI]",
+            "median change ↑",
+            "mean change ↑ [95% CI]",
+            "mean rank ↓ [95% CI]",
+        ],
         rows,
     )
+
+
+def conclusion(aggregate: pd.DataFrame, n_seeds: int, n_tasks: int, alpha: float = S.ALPHA) -> str:
+    """What the Holm-corrected tests against random search let the run conclude, in one or two sentences.
+
+    Args:
+        aggregate: :func:`hpolab.analysis.metrics.aggregate_table`'s output (``p_holm``, ``p_improve``, ``test_n``).
+        n_seeds: Seeds per method and task.
+        n_tasks: Tasks compared.
+        alpha: Significance level.
+    """
+    tested = aggregate[aggregate["p_holm"].notna()] if "p_holm" in aggregate.columns else aggregate.iloc[:0]
+    where = f"At {n_seeds} seed{'s' if n_seeds != 1 else ''} on {n_tasks} task{'s' if n_tasks != 1 else ''}"
+    how = f"at α = {alpha:g} (Wilcoxon signed-rank over runs, Holm-corrected over {len(tested)} comparison(s))"
+    if tested.empty:
+        return f"{where}, no method was tested against random search."
+    better = [str(o) for o, r in tested.iterrows() if r["p_holm"] <= alpha and r["p_improve"] > 0.5]
+    worse = [str(o) for o, r in tested.iterrows() if r["p_holm"] <= alpha and r["p_improve"] <= 0.5]
+    if not better and not worse:
+        runs = int(tested["test_n"].max())
+        floor = S.smallest_p_value(runs) * len(tested)
+        text = f"{where}, no method differs from random search {how}."
+        if floor > alpha:
+            text += (
+                f" With at most {runs} non-tied runs per method the smallest Holm-adjusted p-value these tests can "
+                f"reach is {min(floor, 1.0):.3g}, above α: the run is too small to tell any method from random search, "
+                "so the ranks and changes above order noise."
+            )
+        else:
+            text += " The ranks and changes above do not establish an order against random search."
+        return text
+    parts = []
+    if better:
+        parts.append(", ".join(f"`{o}`" for o in better) + " better than random search")
+    if worse:
+        parts.append(", ".join(f"`{o}`" for o in worse) + " worse")
+    rest = [str(o) for o in tested.index if str(o) not in better + worse]
+    text = f"{where}, {how}: " + "; ".join(parts) + "."
+    if rest:
+        text += " " + ", ".join(f"`{o}`" for o in rest) + " do not differ from random search."
+    return text
+
+
+@_optional("table1")
+def section_statistics(ctx: ReportContext) -> None:
+    """The aggregate view: IQM, probability of improvement, Holm-corrected tests, a critical-difference diagram."""
+    from hpolab.analysis import plots
+
+    df, doc = ctx.df, ctx.doc
+    tasks = ctx.report.tables.get("table1_tasks")
+    if tasks is None or "random" not in set(df["optimizer"]):
+        return
+    agg = M.aggregate_table(df, ctx.budget or 10, n_bootstrap=max(ctx.n_bootstrap, 1000), seed=ctx.seed)
+    ctx.report.tables["aggregate"] = agg
+    doc.h(2, "Aggregate view and tests against random search")
+    doc.p(
+        "Per method over its runs at the budget: the interquartile mean (IQM, the mean of the middle 50% of runs) "
+        "and the mean of the normalized regret (each task on [0, 1], 0 = best); the probability of improvement "
+        "over random search, P(a run beats one random search of the same budget; a tie within the objective's "
+        "resolution counts half), computed exactly from the random pool per run and averaged over tasks (0.5: no "
+        "better than random; random's own row checks it). Brackets: 95% percentile-bootstrap intervals over seeds "
+        "within tasks. p: two-sided Wilcoxon signed-rank test of the runs' win probabilities against 0.5; "
+        "**p (Holm)**: Holm-adjusted over the methods compared with random in this report."
+    )
+    rows = []
+    for opt, r in agg.iterrows():
+        differs = "-"
+        if math.isfinite(r["p_holm"]):
+            differs = ("yes, better" if r["p_improve"] > 0.5 else "yes, worse") if r["p_holm"] <= S.ALPHA else "no"
+        rows.append(
+            [
+                f"`{opt}`",
+                str(int(r["n_runs"])),
+                _ci(r["iqm"], r["iqm_low"], r["iqm_high"]),
+                _ci(r["mean"], r["mean_low"], r["mean_high"]),
+                _ci(r["p_improve"], r["p_improve_low"], r["p_improve_high"]),
+                _f(r["p_value"], 3),
+                _f(r["p_holm"], 3),
+                differs,
+            ]
+        )
+    doc.table(
+        [
+            "method",
+            "runs",
+            "IQM normalized regret ↓ [95% CI]",
+            "mean normalized regret ↓ [95% CI]",
+            "P(improvement over random) ↑ [95% CI]",
+            "p",
+            "p (Holm)",
+            f"differs from random (α = {S.ALPHA:g}, Holm)",
+        ],
+        rows,
+    )
+    doc.p("**" + conclusion(agg, len(ctx.seeds), len(ctx.objectives)) + "**")
+    wide = tasks.pivot_table(index="objective", columns="optimizer", values="loss", aggfunc="first")
+    try:
+        fn = S.friedman_nemenyi(wide)
+    except ValueError as exc:
+        doc.p(f"No critical-difference diagram: {exc}.")
+        return
+    ctx.report.tables["critical_difference"] = fn.mean_ranks.rename("mean_rank").to_frame()
+    friedman = (
+        f"Friedman's test of equal mean ranks over {fn.n_tasks} tasks: χ² = {fn.statistic:.3g}, p = {fn.p_value:.3g}"
+        + (" (the ranks differ)." if fn.p_value <= fn.alpha else " (no evidence that the ranks differ).")
+        if math.isfinite(fn.p_value)
+        else f"Friedman's test needs three methods; {len(fn.mean_ranks)} are ranked."
+    )
+    groups = "; ".join("{" + ", ".join(f"`{m}`" for m in c) + "}" for c in fn.cliques)
+    doc.p(
+        "Critical-difference diagram (Demšar 2006, as CARP-S draws with autorank): mean rank per task of the "
+        "methods and random search's exact expected loss, as in Table 1. "
+        + friedman
+        + f" Nemenyi's critical difference at α = {fn.alpha:g}: {fn.critical_difference:.3g}; methods joined by a "
+        f"bar (groups: {groups}) do not differ."
+    )
+    try:
+        path = plots.plot_critical_difference(fn, ctx.out / "critical_difference.png")
+    except ImportError as exc:
+        doc.p(f"Plot skipped: {exc}")
+        return
+    doc.image(path, "Critical-difference diagram")
 
 
 def section_best_per_task(ctx: ReportContext) -> None:
@@ -431,7 +598,7 @@ def section_best_per_task(ctx: ReportContext) -> None:
     sign = _signs(ctx.df)
     wide: dict[str, dict[str, str]] = {}
     for (obj, opt), g in fl.groupby(["objective", "optimizer"]):
-        ci = M.mean_ci(sign[str(obj)] * g["loss"].to_numpy(dtype=float))
+        ci = _boot(sign[str(obj)] * g["loss"].to_numpy(dtype=float), seed=ctx.seed)
         wide.setdefault(str(obj), {})[str(opt)] = _ci(ci.mean, ci.low, ci.high, digits=4)
     rows = []
     for obj in sorted(wide):
@@ -441,9 +608,10 @@ def section_best_per_task(ctx: ReportContext) -> None:
     doc.h(2, "Best value per task" + (f" after {budget} evaluations" if budget else ""))
     doc.p(
         "Mean over seeds of each run's best value (in the objective's own units and direction) with its "
-        "95% t-interval" + ("; the last column is random search's bootstrap estimate." if random_losses else ".")
+        "95% bootstrap interval over seeds"
+        + ("; the last column is random search's exact expected value." if random_losses else ".")
     )
-    header = ["objective", *[f"`{o}`" for o in ctx.optimizers], *(["random (bootstrap)"] if random_losses else [])]
+    header = ["objective", *[f"`{o}`" for o in ctx.optimizers], *(["random (exact)"] if random_losses else [])]
     doc.table(header, rows)
     ctx.report.tables["tasks"] = fl
 
@@ -479,12 +647,13 @@ def section_regret_and_rank(ctx: ReportContext) -> None:
         "Regret of the best trial so far: on the true value (mean over a table's recorded seeds) minus the "
         "known optimum where the objective has one, else the gap to the best value any run found. Normalized "
         "regret divides by the task's range so tasks can be averaged. Final normalized regret per optimizer "
-        "(mean over tasks and seeds, 95% t-interval):"
+        "(mean over tasks and seeds, 95% bootstrap interval over seeds within tasks):"
     )
     rows = []
     for opt in ctx.optimizers:
-        ci = M.mean_ci(last[last["optimizer"] == opt]["normalized_regret"].to_numpy(dtype=float))
-        rows.append([f"`{opt}`", _ci(ci.mean, ci.low, ci.high), str(ci.n)])
+        g = last[last["optimizer"] == opt]
+        ci = _boot(g["normalized_regret"].to_numpy(dtype=float), g["objective"].to_numpy(), seed=ctx.seed)
+        rows.append([f"`{opt}`", _in(ci), str(ci.n)])
     doc.table(["optimizer", "final normalized regret [95% CI]", "runs"], rows)
     for path, alt, kind in ctx.images:
         if kind in ("regret", "rank"):
@@ -506,24 +675,26 @@ def section_cost(ctx: ReportContext) -> None:
     doc.p(
         "Per trial: evaluation wall time, the objective's reported cost (a table's recorded training "
         "seconds), and for LLM optimizers the tokens and model latency recorded in the trial metadata "
-        "(means with 95% t-intervals). Run time: wall-clock seconds per run including the optimizer."
+        "(means with 95% bootstrap intervals that resample whole runs within each task). Run time: "
+        "wall-clock seconds per run including the optimizer."
     )
-    secs: dict[str, list[float]] = {}
+    secs: dict[str, list[tuple[float, str]]] = {}
     for c in ctx.contexts:
         if c.get("seconds") is not None and c.get("optimizer"):
-            secs.setdefault(str(c["optimizer"]), []).append(float(c["seconds"]))
+            secs.setdefault(str(c["optimizer"]), []).append((float(c["seconds"]), str(c.get("objective"))))
     rows = []
     for opt in ctx.optimizers:
         g = methods_df[methods_df["optimizer"] == opt]
+        run_secs = secs.get(opt, [])
         cis = [
-            M.mean_ci(secs.get(opt, [])),
+            _boot([v for v, _ in run_secs], [o for _, o in run_secs], seed=ctx.seed),
             *(
-                M.mean_ci(g[col].to_numpy(dtype=float))
+                _per_trial(g, col, ctx.seed) if col in g.columns else S.Interval(math.nan, math.nan, math.nan, 0)
                 for col in ("wall_time", "cost", "prompt_tokens", "completion_tokens", "llm_latency")
             ),
         ]
         fails = int((g["state"] == "FAIL").sum())
-        rows.append([f"`{opt}`", str(len(g)), str(fails), *(_ci(ci.mean, ci.low, ci.high) for ci in cis)])
+        rows.append([f"`{opt}`", str(len(g)), str(fails), *(_in(ci) for ci in cis)])
     doc.table(
         [
             "optimizer",
@@ -542,14 +713,14 @@ def section_cost(ctx: ReportContext) -> None:
     if len(priced):
         doc.p(
             "LLM cost: each run's sum of its trials' LLM cost (the server's reported tokens at the prices set "
-            "on the client, `hpolab.llm.Pricing`), as a mean over runs with a 95% t-interval, and the total."
+            "on the client, `hpolab.llm.Pricing`), as a mean over runs with a 95% bootstrap interval, and the total."
         )
         cost_rows = []
         for opt in ctx.optimizers:
             per_run = priced[priced["optimizer"] == opt].groupby(["objective", "seed"])["llm_cost"].sum()
             if len(per_run):
-                ci = M.mean_ci(per_run.to_numpy(dtype=float))
-                cost_rows.append([f"`{opt}`", str(len(per_run)), _ci(ci.mean, ci.low, ci.high), _f(per_run.sum())])
+                ci = _boot(per_run.to_numpy(dtype=float), per_run.index.get_level_values(0).to_numpy(), seed=ctx.seed)
+                cost_rows.append([f"`{opt}`", str(len(per_run)), _in(ci), _f(per_run.sum())])
         doc.table(["optimizer", "priced runs", "LLM cost per run", "total LLM cost"], cost_rows)
 
 
@@ -602,7 +773,8 @@ def section_llm_answers(ctx: ReportContext) -> None:
     ctx.doc.p(
         "Per LLM optimizer, the share of its trials whose configuration the model answered validly, that hpolab "
         "repaired (clipped, snapped, filled in), that needed a re-ask, or that fell back to a random sample "
-        "(the trial metadata's `llm.outcome`), and the model calls per trial (mean with 95% t-interval)."
+        "(the trial metadata's `llm.outcome`), and the model calls per trial (mean with a 95% bootstrap interval "
+        "over runs within tasks)."
     )
     rows = []
     for opt in ctx.optimizers:
@@ -611,14 +783,14 @@ def section_llm_answers(ctx: ReportContext) -> None:
             continue
         counts = g["llm_outcome"].value_counts()
         shares = [_pct(100.0 * float(counts.get(o, 0)) / len(g)) for o in _OUTCOMES]
-        calls = M.mean_ci(g["llm_calls"].to_numpy(dtype=float)) if "llm_calls" in g.columns else M.mean_ci([])
-        rows.append([f"`{opt}`", str(len(g)), *shares, _ci(calls.mean, calls.low, calls.high)])
+        calls = _per_trial(g, "llm_calls", ctx.seed) if "llm_calls" in g.columns else S.Interval(math.nan, math.nan, math.nan, 0)
+        rows.append([f"`{opt}`", str(len(g)), *shares, _in(calls)])
     ctx.doc.table(["optimizer", "LLM trials", *_OUTCOMES, "model calls per trial"], rows)
 
 
 @_optional("rmse")
 def section_rmse(ctx: ReportContext) -> None:
-    """Seed 000's RMSE of (1 - accuracy) with Student-t intervals (objectives valued in [0, 1] only)."""
+    """Seed 000's RMSE of (1 - accuracy) with a bootstrap interval of the RMSE (objectives valued in [0, 1] only)."""
     doc, methods_df = ctx.doc, ctx.methods_df
     doc.h(2, "RMSE of (1 - accuracy) (seed 000)")
     errs = methods_df[methods_df["value"].notna()].copy()
@@ -640,8 +812,9 @@ def section_rmse(ctx: ReportContext) -> None:
     ctx.report.tables["rmse"] = tab
     doc.p(
         "Over every trial of each optimizer: RMSE = sqrt(mean(e²)) with e = 1 - accuracy (the error rate "
-        "for objectives that minimize it); interval RMSE ± t(0.975, n-1)·s/√n with s the standard "
-        "deviation of the errors, as in seed 000."
+        "for objectives that minimize it). Interval: 95% percentile bootstrap of the RMSE itself, resampling "
+        "whole runs within each objective, so it lies between 0 and the largest error (seed 000's "
+        "RMSE ± t·s/√n is an interval for the mean error, not for the RMSE, and can fall below 0)."
     )
     doc.table(
         ["optimizer", "n", "RMSE", "sd", "95% CI"],
@@ -672,13 +845,13 @@ def section_budget(ctx: ReportContext) -> None:
             if g.empty:
                 continue
             cols = ("n_trials", "budget_spent", "full_evaluations")
-            cis = [M.mean_ci(g[col].to_numpy(dtype=float)) for col in cols]
+            cis = [_boot(g[col].to_numpy(dtype=float), g["objective"].to_numpy(), seed=ctx.seed) for col in cols]
             rows.append(
                 [*([f"`{obj}`"] if per_objective else []), f"`{opt}`", *(_ci(c.mean, c.low, c.high) for c in cis)]
             )
     doc.p(
         "Per run: trials, fidelity budget spent (e.g. epochs; a single-fidelity trial counts the full budget) "
-        "and the same in full-budget evaluations (means with 95% t-intervals"
+        "and the same in full-budget evaluations (means with 95% bootstrap intervals over runs within tasks"
         + (", per objective)." if per_objective else ").")
     )
     header = ["optimizer", "trials per run", "budget spent per run", "full evaluations per run"]
@@ -736,6 +909,7 @@ SECTIONS: list[Section] = [
     section_setup,
     section_machine,
     section_table1,
+    section_statistics,
     section_best_per_task,
     section_plots,
     section_regret_and_rank,
@@ -750,7 +924,9 @@ SECTIONS: list[Section] = [
 ]
 
 #: Names ``write_report(sections=...)`` and ``hpolab report --sections`` accept.
-OPTIONAL_SECTIONS: tuple[str, ...] = tuple(str(fn.optional_name) for fn in SECTIONS if hasattr(fn, "optional_name"))
+OPTIONAL_SECTIONS: tuple[str, ...] = tuple(
+    dict.fromkeys(str(fn.optional_name) for fn in SECTIONS if hasattr(fn, "optional_name"))
+)
 
 
 # ------------------------------------------------------------------------------ report

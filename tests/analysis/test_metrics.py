@@ -52,7 +52,10 @@ def test_table1_tasks_hand_computed() -> None:
     assert by.loc[("t2", "A"), "change"] == pytest.approx(-0.25)  # (0.5 - 0.625) / 0.5
     assert by.loc[("t2", "B"), "change"] == pytest.approx(0.25)  # (0.5 - 0.375) / 0.5
     assert by.loc[("t1", "B"), "change"] == 0.0  # a tie
-    assert not by.loc[("t1", "B"), "beats_random"]  # a tie does not beat random
+    assert not by.loc[("t1", "B"), "beats_random"] and by.loc[("t1", "B"), "tie"]  # a tie scores half
+    assert by.loc[("t1", "B"), "score"] == 0.5 and by.loc[("t1", "A"), "score"] == 1.0
+    # the tolerance is the smallest gap between distinct values on the task: t1 0.0625 (0.0625 -> 0.125)
+    assert by.loc[("t1", "A"), "tolerance"] == 0.0625
     # ranks with ties averaged: t1: A 1, B/random tie 2.5; t2: B 1, random 2, A 3; t3: A/B tie 1.5, random 3
     assert by.loc[("t1", "B"), "rank"] == 2.5
     assert by.loc[("t1", "random"), "rank"] == 2.5
@@ -61,10 +64,10 @@ def test_table1_tasks_hand_computed() -> None:
 
 
 def test_table1_hand_computed() -> None:
-    t = M.table1(_runs(TABLE1_RUNS), budget=2, n_bootstrap=50, seed=0)
-    # A beats random on t1 and t3: 2 of 3 tasks
+    t = M.table1(_runs(TABLE1_RUNS), budget=2, n_bootstrap=400, seed=0)
+    # A beats random on t1 and t3: 2 of 3 tasks; B ties on t1 (half a win) and beats it on t2 and t3
     assert t.loc["A", "beats_random"] == pytest.approx(200 / 3)
-    assert t.loc["B", "beats_random"] == pytest.approx(200 / 3)
+    assert t.loc["B", "beats_random"] == pytest.approx(250 / 3)
     # A's changes: +50%, -25%, +50% -> median 50%, mean 25%
     assert t.loc["A", "median_change"] == pytest.approx(50.0)
     assert t.loc["A", "mean_change"] == pytest.approx(25.0)
@@ -77,9 +80,14 @@ def test_table1_hand_computed() -> None:
     assert t.loc["random", "mean_rank"] == pytest.approx(2.5)
     assert math.isnan(t.loc["random", "beats_random"])
     assert t.loc["random", "mean_change"] == 0.0
-    # t interval of A's mean change: sd of (50, -25, 50) = sqrt(1875), sem = 25, t(0.975, 2) = 4.302653
-    assert t.loc["A", "mean_change_low"] == pytest.approx(25 - 4.302653 * 25, abs=1e-4)
-    assert t.loc["A", "mean_change_high"] == pytest.approx(25 + 4.302653 * 25, abs=1e-4)
+    # Intervals over seeds: only A on t2 has two seeds (0.5, 0.75); resampled, its mean there is 0.5, 0.625 or 0.75
+    # (1/4, 1/2, 1/4), so A's change on t2 is 0, -25% or -50% and its mean change 33.3, 25 or 16.7%;
+    # at 0.5 A ties random on t2 (score 0.5; beats 83.3%) and shares rank 2.5 with it (mean rank 5/3).
+    assert (t.loc["A", "mean_change_low"], t.loc["A", "mean_change_high"]) == pytest.approx((50 / 3, 100 / 3))
+    assert (t.loc["A", "beats_random_low"], t.loc["A", "beats_random_high"]) == pytest.approx((200 / 3, 250 / 3))
+    assert (t.loc["A", "mean_rank_low"], t.loc["A", "mean_rank_high"]) == pytest.approx((5 / 3, 5.5 / 3))
+    assert (t.loc["random", "mean_rank_low"], t.loc["random", "mean_rank_high"]) == pytest.approx((2.5, 8 / 3))
+    assert t.loc["B", "beats_random_low"] == t.loc["B", "beats_random_high"] == pytest.approx(250 / 3)
     # sorted by mean rank
     assert list(t.index) == ["B", "A", "random"]
 
@@ -90,6 +98,68 @@ def test_table1_maximize_uses_losses() -> None:
     t = M.table1(df, budget=1, n_bootstrap=10)
     assert t.loc["A", "beats_random"] == 100.0
     assert t.loc["A", "mean_change"] == pytest.approx(12.5)  # (-0.8 - -0.9) / 0.8
+
+
+def test_table1_saturated_task_is_a_tie_not_a_coin_flip() -> None:
+    # Every run finds error 0; random's pool has 50 zeros and 50 errors of 1/36 (a 36-image validation set). The exact
+    # expected best of 10 draws is (1/36) * 0.5^10 > 0, so "strictly below random" calls every method a winner on a
+    # task no method can improve; the tie rule (resolution 1/36, the pool's step) scores it half.
+    pool = [0.0] * 50 + [1 / 36] * 50
+    spec = {("A", "wine", s): [0.0] * 10 for s in range(3)}
+    spec[("random-pool", "wine", 0)] = pool
+    df = _runs(spec)
+    tasks = M.table1_tasks(df, budget=10)
+    row = tasks.set_index("optimizer").loc["random"]
+    assert row["loss"] == pytest.approx((1 / 36) * 0.5**10) and row["loss"] == M.expected_best_of(pool, 10)
+    assert tasks.set_index("optimizer").loc["A", "tolerance"] == pytest.approx(1 / 36)
+    t = M.table1(df, budget=10)
+    assert t.loc["A", "beats_random"] == 50.0
+    assert t.loc["A", "beats_random_low"] == t.loc["A", "beats_random_high"] == 50.0
+    # the paper's fixed-seed bootstrap baseline stays available
+    boot = M.table1_tasks(df, budget=10, baseline="bootstrap").set_index("optimizer").loc["random", "loss"]
+    assert boot == M.bootstrap_best_of(pool, 10, n_bootstrap=1000, seed=0).mean
+    # a stated resolution overrides the one read from the data: 0 makes the comparison strict
+    assert M.table1(df, budget=10, resolution=0.0).loc["A", "beats_random"] == 100.0
+    assert M.table1(df, budget=10, resolution={"wine": 0.0}).loc["A", "beats_random"] == 100.0
+    with pytest.raises(ValueError, match="baseline"):
+        M.table1(df, budget=10, baseline="median")
+    with pytest.raises(ValueError, match="resolution"):
+        M.table1(df, budget=10, resolution=-1.0)
+
+
+def test_table1_intervals_stay_in_range_at_two_seeds() -> None:
+    rng = np.random.default_rng(1)
+    spec = {}
+    for task in ("t1", "t2"):
+        for s in (0, 1):
+            for opt in ("A", "B", "random"):
+                spec[(opt, task, s)] = list(rng.uniform(0, 1, 5))
+    t = M.table1(_runs(spec), budget=5)
+    k = 3  # A, B and random
+    assert ((t["mean_rank_low"] >= 1) & (t["mean_rank_high"] <= k)).all()
+    b = t.drop(index="random")
+    assert ((b["beats_random_low"] >= 0) & (b["beats_random_high"] <= 100)).all()
+    for col in ("beats_random", "mean_change", "mean_rank"):
+        assert (b[f"{col}_low"] <= b[col] + 1e-12).all() and (b[col] <= b[f"{col}_high"] + 1e-12).all()
+
+
+def test_aggregate_table_probability_of_improvement_and_holm() -> None:
+    rng = np.random.default_rng(0)
+    spec = {("random-pool", f"t{i}", 0): list(rng.uniform(0, 1, 200)) for i in range(4)}
+    for i in range(4):
+        for s in range(3):
+            spec[("good", f"t{i}", s)] = [float(rng.uniform(0, 0.001))] * 5  # always below random's best of 5
+            spec[("random", f"t{i}", s)] = list(rng.uniform(0, 1, 5))
+    agg = M.aggregate_table(_runs(spec), budget=5)
+    assert agg.loc["good", "p_improve"] > 0.99 and agg.loc["good", "p_improve_low"] > 0.95
+    assert 0.0 <= agg.loc["random", "p_improve_low"] <= 0.5 <= agg.loc["random", "p_improve_high"] <= 1.0
+    # 12 runs all above 0.5: exact p = 2 / 2^12; one method compared, so Holm leaves it as it is
+    assert agg.loc["good", "p_value"] == pytest.approx(2 / 2**12)
+    assert agg.loc["good", "p_holm"] == pytest.approx(2 / 2**12) and math.isnan(agg.loc["random", "p_holm"])
+    assert ((agg["iqm_low"] >= 0) & (agg["iqm_high"] <= 1)).all()
+    assert agg.loc["good", "iqm"] < agg.loc["random", "iqm"]
+    wins = M.win_probabilities(_runs(spec), budget=5)
+    assert set(wins["optimizer"]) == {"good", "random"} and len(wins) == 24
 
 
 def test_table1_without_random_pool_says_what_to_do() -> None:
@@ -146,8 +216,9 @@ def test_rank_matrix_ties_and_missing() -> None:
     assert mr.loc["a", "mean_rank"] == pytest.approx(1.75)
     assert mr.loc["b", "mean_rank"] == pytest.approx(2.25)
     assert mr.loc["c", "mean_rank"] == pytest.approx(2.0)
-    # interval for a: ranks (1.5, 2): sem = 0.25, t(0.975, 1) = 12.7062
-    assert mr.loc["a", "high"] == pytest.approx(1.75 + 12.7062 * 0.25, abs=1e-3)
+    # interval for a: bootstrap over the tasks' ranks (1.5, 2): means 1.5, 1.75, 2 -> [1.5, 2], inside [1, 3]
+    # (a Student-t interval, 1.75 ± 12.706 * 0.25, reaches 4.93)
+    assert (mr.loc["a", "low"], mr.loc["a", "high"]) == (1.5, 2.0)
 
 
 def test_rank_over_trials() -> None:
@@ -161,13 +232,21 @@ def test_rank_over_trials() -> None:
 # ------------------------------------------------------------------ RMSE (seed 000)
 def test_rmse_ci_hand_computed() -> None:
     # accuracies 0.9, 0.8, 0.7, 0.6 -> errors 0.1 .. 0.4; mean square 0.075; RMSE sqrt(0.075) = 0.273861
-    # sd (ddof 1) = sqrt(0.05 / 3) = 0.129099; t(0.975, 3) = 3.182446; half width = 3.182446 * 0.129099 / 2
+    # sd (ddof 1) = sqrt(0.05 / 3) = 0.129099. The interval is the bootstrap of the RMSE: between the RMSEs of the
+    # smallest and largest resamples, 0.1 and 0.4.
     res = M.rmse_ci(1 - np.array([0.9, 0.8, 0.7, 0.6]))
     assert res.rmse == pytest.approx(0.273861, abs=1e-6)
     assert res.std == pytest.approx(0.129099, abs=1e-6)
-    assert res.low == pytest.approx(0.273861 - 0.205425, abs=1e-5)
-    assert res.high == pytest.approx(0.273861 + 0.205425, abs=1e-5)
+    assert 0.1 <= res.low < res.rmse < res.high <= 0.4
     assert res.n == 4
+    # errors near 0: RMSE ± t * sd / sqrt(n) = 0.150 ± 3.182 * 0.148 / 2 reaches -0.086; the RMSE's bootstrap cannot
+    near_zero = M.rmse_ci([0.0, 0.0, 0.01, 0.3])
+    assert near_zero.rmse == pytest.approx(math.sqrt((0.0001 + 0.09) / 4))
+    assert 0.0 <= near_zero.low < near_zero.rmse < near_zero.high <= 0.3
+    # whole runs resampled: run a errors (0.4, 0.2), mean square 0.1; run b (0.1, 0.3), 0.05 -> resampled RMSEs
+    # sqrt(0.1), sqrt(0.075), sqrt(0.05)
+    runs = M.rmse_ci([0.4, 0.2, 0.1, 0.3], runs=["a", "a", "b", "b"])
+    assert (runs.low, runs.high) == pytest.approx((math.sqrt(0.05), math.sqrt(0.1)))
     one = M.rmse_ci([0.5])
     assert one.rmse == 0.5 and math.isnan(one.low)
     with pytest.raises(ValueError, match="errors"):
@@ -183,9 +262,9 @@ def test_rmse_table_groups() -> None:
 
 def test_rmse_summary_seed000_table1_hand_computed() -> None:
     # llm: run (a, 0) errors 0.4 then 0.2, run (b, 0) errors 0.1 then 0.3 (rows shuffled, order from "trial").
-    # All: [0.4, 0.2, 0.1, 0.3]: RMSE sqrt(0.075) = 0.273861; sd sqrt(0.05 / 3) = 0.129099;
-    #      t(0.975, 3) = 3.182446, half width 3.182446 * 0.129099 / 2 = 0.205428.
-    # Best: [0.2, 0.1]: RMSE sqrt(0.025) = 0.158114; sd 0.070711; half 12.706205 * 0.070711 / sqrt(2) = 0.635310.
+    # All: [0.4, 0.2, 0.1, 0.3]: RMSE sqrt(0.075) = 0.273861; sd sqrt(0.05 / 3) = 0.129099.
+    # Best: [0.2, 0.1]: RMSE sqrt(0.025) = 0.158114.
+    # Intervals resample runs within tasks (the first run column); each task has one run: nothing to resample.
     # One-shot (first trial of each run): [0.4, 0.1]: RMSE sqrt(0.085) = 0.291548.
     df = pd.DataFrame(
         {
@@ -200,10 +279,14 @@ def test_rmse_summary_seed000_table1_hand_computed() -> None:
     assert list(t.index) == [("llm", "All"), ("llm", "Best"), ("llm", "One-shot"), ("tpe", "All"), ("tpe", "Best")]
     assert t.loc[("llm", "All"), "rmse"] == pytest.approx(0.273861, abs=1e-6)
     assert t.loc[("llm", "All"), "std"] == pytest.approx(0.129099, abs=1e-6)
-    assert t.loc[("llm", "All"), "ci_low"] == pytest.approx(0.273861 - 0.205428, abs=1e-5)
-    assert t.loc[("llm", "All"), "ci_high"] == pytest.approx(0.273861 + 0.205428, abs=1e-5)
+    assert math.isnan(t.loc[("llm", "All"), "ci_low"]) and math.isnan(t.loc[("llm", "Best"), "ci_high"])
     assert t.loc[("llm", "Best"), "rmse"] == pytest.approx(0.158114, abs=1e-6)
-    assert t.loc[("llm", "Best"), "ci_high"] == pytest.approx(0.158114 + 0.635310, abs=1e-5)
+    # runs told apart by the task alone: one stratum, runs a (mean square 0.1) and b (0.05) resampled
+    one = M.rmse_summary(df, run="objective").set_index(["optimizer", "trial"])
+    assert (one.loc[("llm", "All"), "ci_low"], one.loc[("llm", "All"), "ci_high"]) == pytest.approx(
+        (math.sqrt(0.05), math.sqrt(0.1))
+    )
+    assert (one.loc[("llm", "Best"), "ci_low"], one.loc[("llm", "Best"), "ci_high"]) == pytest.approx((0.1, 0.2))
     assert t.loc[("llm", "One-shot"), "rmse"] == pytest.approx(0.291548, abs=1e-6)
     assert t.loc[("llm", "One-shot"), "n"] == 2
     assert t.loc[("tpe", "Best"), "n"] == 1

@@ -1,0 +1,425 @@
+"""Intervals and tests for optimizer comparisons: stratified bootstrap, win probability, Holm, Friedman/Nemenyi.
+
+Every interval here is a percentile bootstrap: the ``(1 - c) / 2`` and ``(1 + c) / 2`` quantiles of the
+statistic recomputed on resampled data. A quantile of replicates of a statistic lies where the statistic can
+lie, so a mean rank stays in ``[1, k]``, an error rate in ``[0, 1]``, a time at or above 0 and an RMSE at or
+above 0 without clipping. Resampling is *stratified*: the units (seeds, runs) of each stratum (a task) are
+drawn with replacement within that stratum, at its own size, so every replicate has every task with as many
+runs as the data; the interval is over seeds for this set of tasks.
+
+Random search's baseline is exact: its best of ``b`` evaluations from a pool of ``n`` random
+configurations has the distribution ``P(best >= x) = (#{pool >= x} / n)^b`` (draws with replacement),
+whose expectation is :func:`hpolab.analysis.metrics.expected_best_of`. :func:`win_probability` uses that
+distribution with the tie rule of :func:`tie_tolerance`.
+
+The library choices (scipy's ``bootstrap`` and tests, no autorank or rliable) are explained in
+``docs/statistics.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ALPHA",
+    "FriedmanNemenyi",
+    "Interval",
+    "PairedTest",
+    "bootstrap_interval",
+    "friedman_nemenyi",
+    "holm",
+    "interquartile_mean",
+    "percentile_interval",
+    "resample_indices",
+    "smallest_p_value",
+    "stratum_means",
+    "wilcoxon_against_half",
+    "tie_tolerance",
+    "win_probability",
+]
+
+#: Significance level of the report's tests.
+ALPHA: float = 0.05
+
+#: Relative gap under which two floats count as the same value (rounding noise, not a difference).
+_REL_EPS = 1e-9
+
+
+# ----------------------------------------------------------------------------- intervals
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with its percentile-bootstrap interval.
+
+    Attributes:
+        estimate: The statistic on the data (``NaN`` without data).
+        low: Lower end (``NaN`` when no stratum has two units: a bootstrap of one value has no spread).
+        high: Upper end (``NaN`` likewise).
+        n: Number of units (seeds or runs) the statistic used.
+        confidence: Confidence level.
+    """
+
+    estimate: float
+    low: float
+    high: float
+    n: int
+    confidence: float = 0.95
+
+    @property
+    def mean(self) -> float:
+        """The estimate (the name the report's formatting uses)."""
+        return self.estimate
+
+    def __str__(self) -> str:
+        if not math.isfinite(self.low):
+            return f"{self.estimate:.4g}"
+        return f"{self.estimate:.4g} [{self.low:.4g}, {self.high:.4g}]"
+
+
+def _check_confidence(confidence: float) -> None:
+    if not (0.0 < confidence < 1.0):
+        raise ValueError(f"confidence: {confidence} must be strictly between 0 and 1 (e.g. 0.95)")
+
+
+def resample_indices(strata: Sequence[object] | np.ndarray, n_resamples: int, seed: int = 0) -> np.ndarray:
+    """Indices of a stratified bootstrap: column ``j`` of each row is drawn from the units of ``j``'s stratum.
+
+    Args:
+        strata: Stratum label of each unit (e.g. the task of each run).
+        n_resamples: Number of replicates (rows).
+        seed: Seed of the generator.
+
+    Returns:
+        An ``int`` array of shape ``(n_resamples, len(strata))``; ``values[idx]`` is one resampled data set
+        per row in which every unit is replaced by a unit of its own stratum.
+    """
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples: {n_resamples} must be a positive number of replicates (e.g. 1000)")
+    labels = pd.factorize(pd.Series(list(strata), dtype=object))[0]
+    rng = np.random.default_rng(seed)
+    idx = np.empty((n_resamples, labels.size), dtype=np.int64)
+    for code in np.unique(labels):
+        members = np.flatnonzero(labels == code)
+        idx[:, members] = members[rng.integers(0, members.size, size=(n_resamples, members.size))]
+    return idx
+
+
+def stratum_means(samples: np.ndarray, strata: Sequence[object] | np.ndarray) -> np.ndarray:
+    """Mean of ``samples``' columns per stratum, then the mean over strata (every stratum weighs the same).
+
+    Args:
+        samples: Shape ``(..., n_units)``; non-finite entries are left out of their stratum's mean.
+        strata: Stratum label of each column.
+
+    Returns:
+        Shape ``samples.shape[:-1]``.
+    """
+    labels = pd.factorize(pd.Series(list(strata), dtype=object))[0]
+    parts = []
+    for code in np.unique(labels):
+        cols = samples[..., labels == code]
+        with np.errstate(invalid="ignore"):
+            parts.append(np.nanmean(np.where(np.isfinite(cols), cols, np.nan), axis=-1))
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(np.stack(parts, axis=-1), axis=-1)
+
+
+def percentile_interval(replicates: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """The ``(1 - c) / 2`` and ``(1 + c) / 2`` quantiles of the finite bootstrap replicates (``NaN`` if none)."""
+    _check_confidence(confidence)
+    reps = np.asarray(replicates, dtype=float)
+    reps = reps[np.isfinite(reps)]
+    if reps.size == 0:
+        return (math.nan, math.nan)
+    lo, hi = np.quantile(reps, [(1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0])
+    return (float(lo), float(hi))
+
+
+def interquartile_mean(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Interquartile mean: the mean of the middle 50% of the values (scipy's ``trim_mean`` at 25%)."""
+    from scipy import stats
+
+    return np.asarray(stats.trim_mean(values, 0.25, axis=axis), dtype=float)
+
+
+def _statistic(name: str | Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    if callable(name):
+        return name
+    table: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "mean": lambda x: np.mean(x, axis=-1),
+        "median": lambda x: np.median(x, axis=-1),
+        "iqm": interquartile_mean,
+        "rmse": lambda x: np.sqrt(np.mean(np.square(x), axis=-1)),
+    }
+    if name not in table:
+        raise ValueError(f"statistic: {name!r} is not one of {sorted(table)} or a function of an array")
+    return table[name]
+
+
+def bootstrap_interval(
+    values: Iterable[float] | np.ndarray | pd.Series,
+    *,
+    strata: Sequence[object] | np.ndarray | None = None,
+    weights: Iterable[float] | np.ndarray | None = None,
+    statistic: str | Callable[[np.ndarray], np.ndarray] = "mean",
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """A statistic of the values with its stratified percentile-bootstrap interval.
+
+    Args:
+        values: One value per unit (a seed's or a run's result); non-finite ones are dropped.
+        strata: Stratum of each unit (e.g. its task); units are resampled within their stratum.
+            ``None``: one stratum.
+        weights: Weight of each unit for ``statistic="mean"`` (a weighted mean ``sum(w x) / sum(w)``, e.g.
+            a run's mean per trial weighted by its number of trials). Only with ``"mean"`` or ``"rmse"``.
+        statistic: ``"mean"``, ``"median"``, ``"iqm"`` (interquartile mean), ``"rmse"`` (``sqrt(mean(x²))``)
+            or a function mapping an array of shape ``(replicates, units)`` to one value per replicate.
+        confidence: Confidence level.
+        n_resamples: Bootstrap replicates.
+        seed: Seed of the resampling.
+
+    Returns:
+        An :class:`Interval`; its ends are ``NaN`` when no stratum has two units.
+    """
+    _check_confidence(confidence)
+    arr = np.asarray(list(values) if not isinstance(values, (np.ndarray, pd.Series)) else values, dtype=float)
+    labels = np.zeros(arr.size, dtype=np.int64) if strata is None else np.asarray(pd.factorize(pd.Series(list(strata), dtype=object))[0])
+    if labels.size != arr.size:
+        raise ValueError(f"strata: {labels.size} labels for {arr.size} values; give one stratum per value")
+    w = None if weights is None else np.asarray(list(weights) if not isinstance(weights, np.ndarray) else weights, float)
+    if w is not None and w.size != arr.size:
+        raise ValueError(f"weights: {w.size} weights for {arr.size} values; give one weight per value")
+    keep = np.isfinite(arr) & (np.isfinite(w) & (w > 0) if w is not None else True)
+    arr, labels = arr[keep], labels[keep]
+    w = w[keep] if w is not None else None
+    if arr.size == 0:
+        return Interval(math.nan, math.nan, math.nan, 0, confidence)
+    if w is not None:
+        if statistic not in ("mean", "rmse"):
+            raise ValueError(f"weights: only the 'mean' and 'rmse' statistics take weights, not {statistic!r}")
+        squared = statistic == "rmse"
+
+        def fn(x: np.ndarray, ww: np.ndarray) -> np.ndarray:
+            m = np.sum((x**2 if squared else x) * ww, axis=-1) / np.sum(ww, axis=-1)
+            return np.sqrt(m) if squared else m
+
+        estimate = float(fn(arr, w))
+        if np.bincount(labels).max() < 2:
+            return Interval(estimate, math.nan, math.nan, int(arr.size), confidence)
+        idx = resample_indices(labels, n_resamples, seed)
+        lo, hi = percentile_interval(fn(arr[idx], w[idx]), confidence)
+        return Interval(estimate, lo, hi, int(arr.size), confidence)
+    fn1 = _statistic(statistic)
+    estimate = float(fn1(arr[None, :])[0])
+    if np.bincount(labels).max() < 2:
+        return Interval(estimate, math.nan, math.nan, int(arr.size), confidence)
+    idx = resample_indices(labels, n_resamples, seed)
+    lo, hi = percentile_interval(fn1(arr[idx]), confidence)
+    return Interval(estimate, lo, hi, int(arr.size), confidence)
+
+
+# --------------------------------------------------------------------- random baseline, ties
+def tie_tolerance(values: Iterable[float] | np.ndarray) -> float:
+    """The resolution of an objective: the smallest gap between two distinct values it produced.
+
+    Two results closer than this cannot be told apart by the objective (an error rate on 287 images moves in
+    steps of 1/287), so a comparison counts them as a tie. Values that differ by less than a relative
+    ``1e-9`` are one value (rounding noise). With fewer than two distinct values the resolution is that
+    rounding floor.
+
+    Args:
+        values: Values the objective returned (a pool of random configurations and the runs' trials).
+
+    Returns:
+        A tolerance ``h >= 0``: results ``a`` and ``b`` tie when ``|a - b| < h``.
+    """
+    arr = np.unique(np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float))
+    arr = arr[np.isfinite(arr)]
+    scale = float(np.max(np.abs(arr))) if arr.size else 0.0
+    floor = _REL_EPS * max(scale, 1.0)
+    if arr.size < 2:
+        return floor
+    gaps = np.diff(arr)
+    gaps = gaps[gaps > floor]
+    return float(gaps.min()) if gaps.size else floor
+
+
+def win_probability(
+    losses: Iterable[float] | np.ndarray, pool: Iterable[float] | np.ndarray, budget: int, tolerance: float = 0.0
+) -> np.ndarray:
+    """Per loss: the chance it beats one random search of ``budget`` evaluations, a tie counting half.
+
+    Random search's best loss ``R`` after ``budget`` draws (with replacement) from the pool's losses has
+    ``P(R >= x) = (#{pool >= x} / n)^budget`` exactly. A loss ``L`` wins when ``R >= L + h``, loses when
+    ``R <= L - h`` and ties otherwise (``h`` the tolerance, at least rounding noise), and scores
+    ``P(win) + P(tie) / 2``: 0.5 for a method that is random search, above 0.5 for a better one.
+
+    Args:
+        losses: Losses (lower is better) of a method's runs; ``NaN`` gives ``NaN``.
+        pool: Losses of random configurations.
+        budget: Evaluations of the random search.
+        tolerance: Tie tolerance ``h`` (:func:`tie_tolerance`).
+
+    Returns:
+        One probability in [0, 1] per loss.
+    """
+    if budget < 1:
+        raise ValueError(f"budget: {budget} must be a positive number of evaluations")
+    x = np.sort(np.asarray(list(pool) if not isinstance(pool, np.ndarray) else pool, dtype=float))
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        raise ValueError("pool: no finite value; evaluate some random configurations first")
+    ls = np.asarray(list(losses) if not isinstance(losses, np.ndarray) else losses, dtype=float)
+    h = max(float(tolerance), _REL_EPS * max(float(np.max(np.abs(x))), 1.0))
+    n = x.size
+    at_least = (n - np.searchsorted(x, ls + h, side="left")) / n  # P(one draw >= L + h)
+    above = (n - np.searchsorted(x, ls - h, side="right")) / n  # P(one draw > L - h)
+    win = at_least**budget
+    lose = 1.0 - above**budget
+    out = win + 0.5 * (1.0 - win - lose)
+    return np.where(np.isfinite(ls), np.clip(out, 0.0, 1.0), np.nan)
+
+
+# ------------------------------------------------------------------------------- tests
+@dataclass(frozen=True)
+class PairedTest:
+    """A two-sided test of one method against a reference, with its Holm-adjusted p-value.
+
+    Attributes:
+        name: The method.
+        n: Units the test used (runs with a non-tied result).
+        statistic: The test statistic.
+        p_value: Unadjusted p-value.
+        p_holm: Holm-adjusted p-value over the report's family of tests.
+    """
+
+    name: str
+    n: int
+    statistic: float
+    p_value: float
+    p_holm: float = math.nan
+
+
+def smallest_p_value(n: int) -> float:
+    """The smallest two-sided p-value the exact Wilcoxon signed-rank test can give with ``n`` non-zero units."""
+    return 1.0 if n < 1 else min(1.0, 2.0 / 2.0**n)
+
+
+def wilcoxon_against_half(scores: Iterable[float] | np.ndarray, name: str = "") -> PairedTest:
+    """Wilcoxon signed-rank test of win probabilities against 0.5 (two-sided).
+
+    For a method that is random search, a run's :func:`win_probability` is spread symmetrically around 0.5,
+    so ``scores - 0.5`` is a paired difference with median 0 under the null hypothesis. Exact ties (0.5)
+    are left out.
+
+    Args:
+        scores: One win probability per run.
+        name: The method's name, kept in the result.
+
+    Returns:
+        A :class:`PairedTest` (``p_value`` 1 when no run differs from 0.5).
+    """
+    from scipy import stats
+
+    d = np.asarray(list(scores) if not isinstance(scores, np.ndarray) else scores, dtype=float) - 0.5
+    d = d[np.isfinite(d) & (np.abs(d) > 1e-12)]
+    if d.size == 0:
+        return PairedTest(name, 0, math.nan, 1.0)
+    res = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided")
+    return PairedTest(name, int(d.size), float(res.statistic), float(res.pvalue))
+
+
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of p-values for the family-wise error rate.
+
+    The ``i``-th smallest of ``m`` p-values becomes ``max_{j <= i} min(1, (m - j + 1) p_(j))``; reject where
+    the adjusted value is at most alpha. ``NaN`` p-values are left out of the family and stay ``NaN``.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, math.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    if ok.size == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m = order.size
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out[order] = adjusted
+    return out
+
+
+@dataclass(frozen=True)
+class FriedmanNemenyi:
+    """Friedman's test of equal mean ranks and Nemenyi's critical difference over tasks (Demšar, 2006).
+
+    Attributes:
+        mean_ranks: Mean rank of each method over tasks (1 = best), sorted best first.
+        n_tasks: Tasks ranked.
+        statistic: Friedman's chi-square (``NaN`` with fewer than three methods).
+        p_value: Its p-value (``NaN`` likewise).
+        critical_difference: Nemenyi's ``q_alpha(k) * sqrt(k (k + 1) / (6 N))``: mean ranks closer than
+            this do not differ at ``alpha``.
+        alpha: Significance level.
+        cliques: Groups of methods (best first) whose mean ranks lie within one critical difference of each
+            other, maximal ones only; every method is in at least one.
+    """
+
+    mean_ranks: pd.Series
+    n_tasks: int
+    statistic: float
+    p_value: float
+    critical_difference: float
+    alpha: float = ALPHA
+    cliques: list[list[str]] = field(default_factory=list)
+
+
+def friedman_nemenyi(task_table: pd.DataFrame, alpha: float = ALPHA) -> FriedmanNemenyi:
+    """Friedman's test and Nemenyi's critical difference on a task-by-method table of losses.
+
+    Args:
+        task_table: Losses (lower is better), one row per task and one column per method; a row with a
+            missing value is left out (every task must rank every method).
+        alpha: Significance level of the critical difference.
+
+    Returns:
+        A :class:`FriedmanNemenyi`.
+
+    Raises:
+        ValueError: With fewer than two methods or two complete tasks.
+    """
+    from scipy import stats
+
+    from hpolab.analysis.metrics import rank_matrix
+
+    table = task_table.dropna(how="any")
+    k, n = table.shape[1], table.shape[0]
+    if k < 2 or n < 2:
+        raise ValueError(
+            f"task_table: {n} complete task(s) and {k} method(s); a critical difference needs two of each"
+        )
+    ranks = rank_matrix(table)
+    mean_ranks = ranks.mean(axis=0).sort_values(kind="stable")
+    statistic, p_value = math.nan, math.nan
+    if k >= 3:
+        res = stats.friedmanchisquare(*(table[c].to_numpy(dtype=float) for c in table.columns))
+        statistic, p_value = float(res.statistic), float(res.pvalue)
+        if not math.isfinite(p_value):  # every task ties every method
+            statistic, p_value = 0.0, 1.0
+    q = float(stats.studentized_range.ppf(1.0 - alpha, k, np.inf)) / math.sqrt(2.0)
+    cd = q * math.sqrt(k * (k + 1) / (6.0 * n))
+    names = [str(c) for c in mean_ranks.index]
+    values = mean_ranks.to_numpy(dtype=float)
+    cliques: list[list[str]] = []
+    for i in range(k):
+        j = i
+        while j + 1 < k and values[j + 1] - values[i] < cd:
+            j += 1
+        group = names[i : j + 1]
+        if not any(set(group) <= set(c) for c in cliques):
+            cliques.append(group)
+    return FriedmanNemenyi(mean_ranks, n, statistic, p_value, cd, alpha, cliques)
