@@ -39,7 +39,7 @@ def _print_table1(table: Any) -> None:
     )
     for opt, r in table.iterrows():
         beats = "-" if not math.isfinite(r["beats_random"]) else f"{r['beats_random']:.1f}%"
-        name = f"{opt} (bootstrap)" if opt == "random" else str(opt)
+        name = f"{opt} (exact)" if opt == "random" else str(opt)
         click.echo(
             f"{name:<18}{int(r['n_tasks']):>6}{beats:>14}{r['median_change']:>14.2f}%{r['mean_change']:>12.2f}%"
             f"{r['mean_rank']:>11.2f}"

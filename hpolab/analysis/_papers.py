@@ -236,7 +236,7 @@ def _seed004(ctx: ReportContext, suite: Suite) -> None:
         doc.p(
             "For each training subset, ASHA's best configuration per seed (validation error on the subset, at the "
             "largest budget it reached) is trained on the whole training split for the full number of epochs and "
-            "scored on the held-out test split. Accuracy: mean over seeds with a 95% Student-t interval (clipped to 0-100%). Config: "
+            "scored on the held-out test split. Accuracy: mean over seeds with a 95% percentile-bootstrap interval over seeds. Config: "
             "seed 0's (lr, dropout, optimizer, trained blocks). The paper's row is beside (MIO-TCD, one run)."
         )
         rows = []

@@ -324,7 +324,10 @@ def rmse_summary(
     for method, group in data.groupby(by, sort=True):
         runs = group.groupby(run_keys, sort=False)["_error"]
         run_ids = list(group[run_keys].itertuples(index=False, name=None))
-        parts: list[tuple[str, pd.Series, list[object] | None]] = [("All", group["_error"], run_ids), ("Best", runs.min(), None)]
+        parts: list[tuple[str, pd.Series, list[object] | None]] = [
+            ("All", group["_error"], run_ids),
+            ("Best", runs.min(), None),
+        ]
         if method in one_shot:
             parts.append(("One-shot", runs.first(), None))
         for label, errs, ids in parts:
@@ -969,7 +972,7 @@ def table1(
         baseline: ``"exact"`` (:func:`expected_best_of`) or ``"bootstrap"`` (:func:`bootstrap_best_of`).
         resolution: Tie tolerance, one number or one per objective (default: per task, from the data).
     """
-    S.percentile_interval(np.array([0.0]), confidence)  # checks the level
+    _check_confidence(confidence)
     tasks = table1_tasks(
         df,
         budget,
@@ -1107,8 +1110,14 @@ def aggregate_table(
     last = curves.sort_values("trial").groupby(list(RUN_KEYS), sort=True).tail(1)
     has_pool = pools is not None or random in set(df["optimizer"]) or POOL_LABEL in set(df["optimizer"])
     wins = (
-        win_probabilities(df, budget or int(runs.groupby(list(RUN_KEYS)).size().max()), random=random, pools=pools,
-                          value=value, resolution=resolution)
+        win_probabilities(
+            df,
+            budget or int(runs.groupby(list(RUN_KEYS)).size().max()),
+            random=random,
+            pools=pools,
+            value=value,
+            resolution=resolution,
+        )
         if has_pool
         else pd.DataFrame(columns=["optimizer", "objective", "seed", "win_probability"])
     )

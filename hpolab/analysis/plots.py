@@ -40,13 +40,16 @@ __all__ = [
 
 _MARKERS = "osD^vP*Xh<>"
 
+#: The significance level's symbol in text.
+_A = "\u03b1"
 
-def _figure(width: float, height: float) -> Figure:
+
+def _figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(f'plots need matplotlib: pip install "hpolab[plots]" ({exc})') from exc
-    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+    return Figure(figsize=(width, height), dpi=110, layout=layout)
 
 
 def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
@@ -377,11 +380,11 @@ def plot_critical_difference(result: S.FriedmanNemenyi, path: str | os.PathLike[
     k = len(names)
     half = (k + 1) // 2
     n_rows = max(half, k - half)
-    fig = _figure(7.5, 1.9 + 0.32 * n_rows + 0.18 * len(result.cliques))
+    fig = _figure(7.5, 1.9 + 0.32 * n_rows + 0.18 * len(result.cliques), layout=None)
     ax = fig.add_subplot()
     lo, hi = 1.0, float(max(k, 2))
     ax.set_xlim(lo - 0.6, hi + 0.6)
-    top = 1.0
+    top = 0.5
     ax.set_ylim(-(n_rows + 1.2) * 0.32 - 0.18 * len(result.cliques), top + 0.55)
     ax.axis("off")
     ax.hlines(0, lo, hi, color="black", linewidth=1.2)
@@ -415,9 +418,8 @@ def plot_critical_difference(result: S.FriedmanNemenyi, path: str | os.PathLike[
     p = result.p_value
     friedman = f"Friedman p = {p:.3g}, " if math.isfinite(p) else ""
     ax.set_title(
-        f"Mean rank over {result.n_tasks} task(s) (1 = best); {friedman}Nemenyi at α = {result.alpha:g}",
+        f"Mean rank over {result.n_tasks} task(s) (1 = best); {friedman}Nemenyi at {_A} = {result.alpha:g}",
         fontsize=10,
     )
-    fig.set_layout_engine("none")
     fig.subplots_adjust(left=0.22, right=0.78, top=0.85, bottom=0.03)
     return _save(fig, path)

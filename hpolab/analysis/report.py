@@ -56,6 +56,9 @@ __all__ = [
 
 _logger = logging.getLogger("hpolab.analysis.report")
 
+#: The significance level's symbol in text.
+_A = "\u03b1"
+
 _PACKAGES = (
     "hpolab",
     "numpy",
@@ -243,9 +246,7 @@ def _ci(mean: float, low: float, high: float, digits: int = 3, pct: bool = False
     return f"{mean:.{digits}g}{unit} [{low:.{digits}g}, {high:.{digits}g}]"
 
 
-def _boot(
-    values: Any, strata: Any = None, weights: Any = None, statistic: str = "mean", seed: int = 0
-) -> S.Interval:
+def _boot(values: Any, strata: Any = None, weights: Any = None, statistic: str = "mean", seed: int = 0) -> S.Interval:
     """The report's interval: a 95% percentile bootstrap, within ``strata`` (the tasks) when given."""
     return S.bootstrap_interval(values, strata=strata, weights=weights, statistic=statistic, seed=seed)
 
@@ -260,9 +261,7 @@ def _per_trial(g: pd.DataFrame, column: str, seed: int = 0) -> S.Interval:
     if d.empty:
         return S.Interval(math.nan, math.nan, math.nan, 0)
     runs = d.groupby(["objective", "seed"], sort=True)[column].agg(["mean", "size"]).reset_index()
-    return _boot(
-        runs["mean"].to_numpy(), runs["objective"].to_numpy(), runs["size"].to_numpy(dtype=float), seed=seed
-    )
+    return _boot(runs["mean"].to_numpy(), runs["objective"].to_numpy(), runs["size"].to_numpy(dtype=float), seed=seed)
 
 
 def _in(ci: S.Interval) -> str:
@@ -479,7 +478,7 @@ def conclusion(aggregate: pd.DataFrame, n_seeds: int, n_tasks: int, alpha: float
     """
     tested = aggregate[aggregate["p_holm"].notna()] if "p_holm" in aggregate.columns else aggregate.iloc[:0]
     where = f"At {n_seeds} seed{'s' if n_seeds != 1 else ''} on {n_tasks} task{'s' if n_tasks != 1 else ''}"
-    how = f"at α = {alpha:g} (Wilcoxon signed-rank over runs, Holm-corrected over {len(tested)} comparison(s))"
+    how = f"at {_A} = {alpha:g} (Wilcoxon signed-rank over runs, Holm-corrected over {len(tested)} comparison(s))"
     if tested.empty:
         return f"{where}, no method was tested against random search."
     better = [str(o) for o, r in tested.iterrows() if r["p_holm"] <= alpha and r["p_improve"] > 0.5]
@@ -491,7 +490,7 @@ def conclusion(aggregate: pd.DataFrame, n_seeds: int, n_tasks: int, alpha: float
         if floor > alpha:
             text += (
                 f" With at most {runs} non-tied runs per method the smallest Holm-adjusted p-value these tests can "
-                f"reach is {min(floor, 1.0):.3g}, above α: the run is too small to tell any method from random search, "
+                f"reach is {min(floor, 1.0):.3g}, above {_A}: the run is too small to tell any method from random search, "
                 "so the ranks and changes above order noise."
             )
         else:
@@ -556,7 +555,7 @@ def section_statistics(ctx: ReportContext) -> None:
             "P(improvement over random) ↑ [95% CI]",
             "p",
             "p (Holm)",
-            f"differs from random (α = {S.ALPHA:g}, Holm)",
+            f"differs from random ({_A} = {S.ALPHA:g}, Holm)",
         ],
         rows,
     )
@@ -579,7 +578,7 @@ def section_statistics(ctx: ReportContext) -> None:
         "Critical-difference diagram (Demšar 2006, as CARP-S draws with autorank): mean rank per task of the "
         "methods and random search's exact expected loss, as in Table 1. "
         + friedman
-        + f" Nemenyi's critical difference at α = {fn.alpha:g}: {fn.critical_difference:.3g}; methods joined by a "
+        + f" Nemenyi's critical difference at {_A} = {fn.alpha:g}: {fn.critical_difference:.3g}; methods joined by a "
         f"bar (groups: {groups}) do not differ."
     )
     try:
@@ -783,7 +782,11 @@ def section_llm_answers(ctx: ReportContext) -> None:
             continue
         counts = g["llm_outcome"].value_counts()
         shares = [_pct(100.0 * float(counts.get(o, 0)) / len(g)) for o in _OUTCOMES]
-        calls = _per_trial(g, "llm_calls", ctx.seed) if "llm_calls" in g.columns else S.Interval(math.nan, math.nan, math.nan, 0)
+        calls = (
+            _per_trial(g, "llm_calls", ctx.seed)
+            if "llm_calls" in g.columns
+            else S.Interval(math.nan, math.nan, math.nan, 0)
+        )
         rows.append([f"`{opt}`", str(len(g)), *shares, _in(calls)])
     ctx.doc.table(["optimizer", "LLM trials", *_OUTCOMES, "model calls per trial"], rows)
 

@@ -189,10 +189,18 @@ def bootstrap_interval(
     """
     _check_confidence(confidence)
     arr = np.asarray(list(values) if not isinstance(values, (np.ndarray, pd.Series)) else values, dtype=float)
-    labels = np.zeros(arr.size, dtype=np.int64) if strata is None else np.asarray(pd.factorize(pd.Series(list(strata), dtype=object))[0])
+    labels = (
+        np.zeros(arr.size, dtype=np.int64)
+        if strata is None
+        else np.asarray(pd.factorize(pd.Series(list(strata), dtype=object))[0])
+    )
     if labels.size != arr.size:
         raise ValueError(f"strata: {labels.size} labels for {arr.size} values; give one stratum per value")
-    w = None if weights is None else np.asarray(list(weights) if not isinstance(weights, np.ndarray) else weights, float)
+    w = (
+        None
+        if weights is None
+        else np.asarray(list(weights) if not isinstance(weights, np.ndarray) else weights, float)
+    )
     if w is not None and w.size != arr.size:
         raise ValueError(f"weights: {w.size} weights for {arr.size} values; give one weight per value")
     keep = np.isfinite(arr) & (np.isfinite(w) & (w > 0) if w is not None else True)
@@ -399,9 +407,7 @@ def friedman_nemenyi(task_table: pd.DataFrame, alpha: float = ALPHA) -> Friedman
     table = task_table.dropna(how="any")
     k, n = table.shape[1], table.shape[0]
     if k < 2 or n < 2:
-        raise ValueError(
-            f"task_table: {n} complete task(s) and {k} method(s); a critical difference needs two of each"
-        )
+        raise ValueError(f"task_table: {n} complete task(s) and {k} method(s); a critical difference needs two of each")
     ranks = rank_matrix(table)
     mean_ranks = ranks.mean(axis=0).sort_values(kind="stable")
     statistic, p_value = math.nan, math.nan

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import numpy as np
@@ -235,3 +236,168 @@ def test_budget_and_options_are_per_objective_when_they_differ(tmp_path: Path) -
     assert "| `toy/branin-mf` | `asha` |" in md2 and "| `toy/branin-mf-b` | `asha` |" in md2
     assert "`asha` options on `toy/branin-mf`: " in md2 and "`asha` options on `toy/branin-mf-b`: " in md2
     assert "Table 1 budget" not in md2  # no Table 1 budget given: no line about one
+
+
+# ------------------------------------------------------------------ intervals in every table
+#: An interval cell: "estimate[%] [low, high]" (the estimate's unit is the interval's).
+_INTERVAL = re.compile(
+    r"^(?P<est>-?[\d.]+(?:e[-+]?\d+)?)%? \[(?P<lo>-?[\d.]+(?:e[-+]?\d+)?), (?P<hi>-?[\d.]+(?:e[-+]?\d+)?)\]"
+)
+#: A bare interval (the RMSE table's "95% CI" column, whose estimate is the RMSE column).
+_BARE = re.compile(r"^\[(?P<lo>-?[\d.]+(?:e[-+]?\d+)?), (?P<hi>-?[\d.]+(?:e[-+]?\d+)?)\]$")
+_INF = float("inf")
+
+
+def _md_tables(md: str) -> list[tuple[list[str], list[list[str]]]]:
+    tables, lines = [], md.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("| ") and i + 1 < len(lines) and lines[i + 1].startswith("|---"):
+            header = [c.strip() for c in lines[i].strip("|").split(" | ")]
+            rows, i = [], i + 2
+            while i < len(lines) and lines[i].startswith("| "):
+                rows.append([c.strip() for c in lines[i].strip().strip("|").split(" | ")])
+                i += 1
+            tables.append((header, rows))
+        else:
+            i += 1
+    return tables
+
+
+def _range(column: str, first: str, table_rows: int, spans: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    """The possible range of a column's metric (a column the test does not know fails it)."""
+    c = column.lower()
+    if "rank" in c:
+        return (1.0, float(table_rows))
+    for words, rng in [
+        (("beats random",), (0.0, 100.0)),
+        (("change",), (-_INF, 100.0)),
+        (("p(improvement",), (0.0, 1.0)),
+        (("normalized regret",), (0.0, 1.0)),
+        (("accuracy",), (0.0, 100.0)),
+        (("best error", "rmse", "95% ci"), (0.0, 1.0)),
+        (
+            (
+                "run time",
+                "wall time",
+                "reported cost",
+                "tokens",
+                "latency",
+                "llm cost",
+                "model calls",
+                "trials per run",
+                "budget spent",
+                "full evaluations",
+            ),
+            (0.0, _INF),
+        ),
+    ]:
+        if any(w in c for w in words):
+            return rng
+    objective = first.split("`")[1] if first.count("`") >= 2 else ""
+    if objective in spans:  # a value in the objective's own units: within what the objective returned
+        return spans[objective]
+    raise AssertionError(f"an interval in column {column!r} (row {first!r}) whose range the test does not know")
+
+
+def _check_intervals(md: str, spans: dict[str, tuple[float, float]]) -> int:
+    checked = 0
+    for header, rows in _md_tables(md):
+        for row in rows:
+            for j, cell in enumerate(row):
+                m = _INTERVAL.match(cell)
+                bare = _BARE.match(cell)
+                if m is None and bare is None:
+                    continue
+                lo, hi = float((m or bare)["lo"]), float((m or bare)["hi"])  # type: ignore[index]
+                est = float(m["est"]) if m else float(row[header.index("RMSE")])
+                low_ok, high_ok = _range(header[j], row[0], len(rows), spans)
+                where = f"{header[j]!r}, row {row[0]!r}: {cell!r} outside [{low_ok}, {high_ok}]"
+                tol = 5e-3 * max(1.0, abs(est))  # 3 significant digits
+                assert low_ok - tol <= lo <= est + tol and est - tol <= hi <= high_ok + tol, where
+                checked += 1
+    return checked
+
+
+def test_no_interval_outside_its_metrics_range_at_two_seeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 2-seed run: every interval in every table of the report (the quick suite's and the papers') is in range."""
+    from hpolab._suites import SUITES
+    from hpolab.analysis import report as R
+    from hpolab.analysis._papers import write_suite_report
+
+    # the PNGs of section_plots hold no table; leaving them out keeps the test quick
+    monkeypatch.setattr(R, "SECTIONS", [s for s in R.SECTIONS if s is not R.section_plots])
+    db = tmp_path / "two.db"
+    df = B.run(["random", "tpe"], ["toy/branin", "toy/quad2d", "toy/ackley"], 2, n_trials=5, storage=db, random_pool=20)
+    toy = df
+    # objectives valued in [0, 1] that the RMSE and the papers' sections read: errors made from Branin's values
+    # (not in the quick suite's report, whose fANOVA would try to build them)
+    unit = df[df["objective"] == "toy/branin"].assign(value=lambda d: d["value"] / (1.0 + d["value"]))
+    df = pd.concat(
+        [
+            df,
+            unit.assign(objective="ml/svm/unit"),
+            unit.assign(objective="cnn/unit-seed004"),
+        ],
+        ignore_index=True,
+    )
+    methods = df["optimizer"] != B.POOL_LABEL
+    df["llm_outcome"] = np.where(methods & (df["optimizer"] == "tpe"), "valid", None)
+    df["llm_calls"] = np.where(methods & (df["optimizer"] == "tpe"), 1.0 + (df["trial"] % 2), np.nan)
+    df["llm_cost"] = np.where(methods & (df["optimizer"] == "tpe"), 0.001 * df["trial"], np.nan)
+    spans = {str(o): (float(g["value"].min()), float(g["value"].max())) for o, g in df.groupby("objective")}
+    contexts = B.study_contexts(db)
+    checked = 0
+    for name, data, sections in [
+        ("quick", toy, SUITES["quick"].sections),
+        ("seed003", df, ("table1",)),
+        ("seed004", df, ("table1", "rmse", "budget", "llm")),
+    ]:
+        rep = write_suite_report(
+            data, tmp_path / name, suite=SUITES[name], sections=sections, budget=5, contexts=contexts
+        )
+        md = rep.markdown.read_text()
+        checked += _check_intervals(md, spans)
+    assert checked >= 40
+    # the report says what a run this small cannot conclude, from the tests' results
+    assert "At 2 seeds on 5 tasks" in md and "Holm" in md
+
+
+def test_report_has_the_aggregate_view_and_a_critical_difference_diagram(
+    results: tuple[pd.DataFrame, Path], tmp_path: Path
+) -> None:
+    df, _ = results
+    rep = write_report(df, tmp_path / "r", budget=5, sections=("table1",))
+    md = rep.markdown.read_text()
+    section = md[md.index("## Aggregate view") :]
+    header = next(line for line in section.splitlines() if line.startswith("| method"))
+    assert "IQM" in header and "P(improvement over random)" in header and "p (Holm)" in header
+    assert "(α = 0.05, Holm)" in header  # noqa: RUF001
+    agg = rep.tables["aggregate"]
+    assert set(agg.index) == {"random", "grid"}
+    # the sentence comes from the tests: it names the number of comparisons and agrees with p (Holm)
+    from hpolab.analysis.report import conclusion
+
+    sentence = conclusion(agg, 3, 2)
+    assert sentence in md and "Holm-corrected over 1 comparison(s)" in sentence
+    if agg.loc["grid", "p_holm"] > 0.05:
+        assert "no method differs from random search" in sentence
+    cd = tmp_path / "r" / "critical_difference.png"
+    _png_ok(cd)
+    assert "](critical_difference.png)" in md
+    assert "Nemenyi" in md and "critical difference" in md.lower()
+    assert rep.html.read_text().count("data:image/png;base64,") == len(rep.images)
+
+
+def test_conclusion_names_what_differs() -> None:
+    from hpolab.analysis.report import conclusion
+
+    agg = pd.DataFrame(
+        {"p_holm": [0.01, 0.5, 0.02, np.nan], "p_improve": [0.9, 0.6, 0.2, 0.5], "test_n": [20, 20, 20, 0]},
+        index=["a", "b", "c", "random"],
+    )
+    text = conclusion(agg, 10, 8)
+    assert text.startswith("At 10 seeds on 8 tasks") and "`a` better than random search" in text
+    assert "`c` worse" in text and "`b` do not differ" in text and "3 comparison(s)" in text
+    small = conclusion(agg.assign(p_holm=[1.0, 1.0, 1.0, np.nan], test_n=[3, 3, 3, 0]), 1, 3)
+    assert "no method differs from random search at α = 0.05" in small and "too small" in small  # noqa: RUF001
