@@ -20,6 +20,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -324,7 +325,7 @@ def rmse_summary(
     for method, group in data.groupby(by, sort=True):
         runs = group.groupby(run_keys, sort=False)["_error"]
         run_ids = list(group[run_keys].itertuples(index=False, name=None))
-        parts: list[tuple[str, pd.Series, list[object] | None]] = [
+        parts: list[tuple[str, pd.Series, list[tuple[Any, ...]] | None]] = [
             ("All", group["_error"], run_ids),
             ("Best", runs.min(), None),
         ]
@@ -332,8 +333,7 @@ def rmse_summary(
             parts.append(("One-shot", runs.first(), None))
         for label, errs, ids in parts:
             if ids is None:  # one error per run: the index holds the run keys
-                keys = list(errs.index) if isinstance(errs.index, pd.MultiIndex) else [(k,) for k in errs.index]
-                strata = [k[0] for k in keys] if stratified else None
+                strata = list(errs.index.get_level_values(0)) if stratified else None
             else:
                 strata = [k[0] for k in ids] if stratified else None
             res = rmse_ci(errs.to_numpy(dtype=float), confidence, runs=ids, strata=strata)
@@ -779,7 +779,7 @@ def _task_tolerances(
         if not (resolution >= 0 and math.isfinite(resolution)):
             raise ValueError(f"resolution: {resolution} must be a finite number >= 0 (the objective's step)")
         return {obj: float(resolution) for obj in objectives}
-    given = dict(resolution or {})
+    given: dict[str, float] = dict(resolution) if isinstance(resolution, Mapping) else {}
     bad = {k: v for k, v in given.items() if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v))}
     if bad:
         raise ValueError(f"resolution: {bad} must map objectives to finite numbers >= 0 (each objective's step)")
@@ -1125,16 +1125,24 @@ def aggregate_table(
     for opt in sorted(map(str, runs["optimizer"].unique())):
         g = last[last["optimizer"] == opt]
         reg = g["normalized_regret"].to_numpy(dtype=float)
-        kw = {"strata": g["objective"].to_numpy(), "confidence": confidence, "n_resamples": n_bootstrap, "seed": seed}
-        iqm = S.bootstrap_interval(reg, statistic="iqm", **kw)  # type: ignore[arg-type]
-        mean = S.bootstrap_interval(reg, statistic="mean", **kw)  # type: ignore[arg-type]
+        tasks = g["objective"].to_numpy()
+        iqm = S.bootstrap_interval(
+            reg, strata=tasks, statistic="iqm", confidence=confidence, n_resamples=n_bootstrap, seed=seed
+        )
+        mean = S.bootstrap_interval(
+            reg, strata=tasks, statistic="mean", confidence=confidence, n_resamples=n_bootstrap, seed=seed
+        )
         w = wins[wins["optimizer"] == opt]
         wp = w["win_probability"].to_numpy(dtype=float)
         strata = w["objective"].to_numpy()
+
+        def task_mean(x: np.ndarray, s: np.ndarray = strata) -> np.ndarray:
+            return S.stratum_means(x, s)
+
         poi = S.bootstrap_interval(
             wp,
             strata=strata,
-            statistic=lambda x, s=strata: S.stratum_means(x, s),
+            statistic=task_mean,
             confidence=confidence,
             n_resamples=n_bootstrap,
             seed=seed,
