@@ -161,7 +161,7 @@ def transfer_table(
 
 
 def transfer_summary(table: pd.DataFrame, params: Sequence[str] = ()) -> pd.DataFrame:
-    """Per base and condition: test accuracy mean with its 95% t-interval, and the seeds' configurations.
+    """Per base and condition: test accuracy mean with its 95% bootstrap interval over seeds, and the configurations.
 
     Args:
         table: :func:`transfer_table`'s output.
@@ -172,13 +172,13 @@ def transfer_summary(table: pd.DataFrame, params: Sequence[str] = ()) -> pd.Data
     """
     import pandas as pd
 
-    from hpolab.analysis.metrics import mean_ci
+    from hpolab.analysis.stats import bootstrap_interval
 
     rows = []
     order = list(CONDITION_ORDER)
     for (base, condition), g in table.groupby(["base", "condition"]):
-        ci = mean_ci(g["test_accuracy"].to_numpy(dtype=float))
-        sub = mean_ci(1.0 - g["subset_error"].to_numpy(dtype=float))
+        ci = bootstrap_interval(g["test_accuracy"].to_numpy(dtype=float))
+        sub = bootstrap_interval(1.0 - g["subset_error"].to_numpy(dtype=float))
         keys = list(params) or sorted({k for c in g["config"] for k in c})
         rows.append(
             {

@@ -572,7 +572,9 @@ def bootstrap_best_of(
     """Estimate random search's best value after ``budget`` evaluations by bootstrap (seed 002, Table 1).
 
     Seed 002 evaluates many random configurations per task and estimates random search's loss at a
-    budget from bootstrap samples of them. Here: ``idx = default_rng(seed).integers(0, n, size=(n_bootstrap,
+    budget from bootstrap samples of them. :func:`table1` uses the exact :func:`expected_best_of` instead
+    (``baseline="bootstrap"`` selects this estimate); the replicates' spread remains the spread of one
+    random-search run. Here: ``idx = default_rng(seed).integers(0, n, size=(n_bootstrap,
     budget))``; each replicate is the best of ``pool[idx[r]]`` (draws with replacement); the estimate is the
     mean over replicates. Non-finite pool entries (failed trials) are dropped first.
 

@@ -354,3 +354,22 @@ def test_final_losses_budget() -> None:
     assert fl["loss"].tolist() == [2.0] and fl["n_trials"].tolist() == [2]
     with pytest.raises(ValueError, match="budget"):
         M.final_losses(_runs({("A", "t", 0): [3.0]}), budget=0)
+
+
+def test_transfer_summary_accuracy_interval_stays_below_100_percent() -> None:
+    from hpolab.analysis._transfer import transfer_summary
+
+    # two seeds at 99% and 100%: a Student-t interval is 0.995 ± 12.706 * 0.005 = [0.931, 1.059]
+    table = pd.DataFrame(
+        {
+            "base": "cnn/digits-seed004",
+            "condition": "balanced",
+            "seed": [0, 1],
+            "test_accuracy": [0.99, 1.0],
+            "subset_error": [0.02, 0.0],
+            "config": [{"lr": 0.01}, {"lr": 0.02}],
+        }
+    )
+    row = transfer_summary(table).iloc[0]
+    assert row["accuracy"] == pytest.approx(0.995)
+    assert 0.99 <= row["low"] <= row["accuracy"] <= row["high"] <= 1.0
