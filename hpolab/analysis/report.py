@@ -1,7 +1,7 @@
 """Write a comparison report: report.md (tables + PNGs beside it) and a self-contained report.html.
 
 The report says what produced it (command, suite, seeds, optimizer options), where (machine,
-package versions) and what came out: seed 002's Table 1 with the bootstrap random baseline, the
+package versions) and what came out: seed 002's Table 1 with random search's exact baseline, the
 best value per task, cost and LLM usage per optimizer, seed 000's RMSE, budget accounting for
 multi-fidelity runs, fANOVA importance, and the plots; with Table 1 the aggregate view (interquartile
 mean, probability of improvement, Holm-corrected tests against random search, a critical-difference
