@@ -65,6 +65,11 @@ _OPTIMIZERS: dict[str, _Entry] = {
     "tpe": _Entry(
         "hpolab.optimizers._optuna:TPE", "Optuna's TPE sampler (n_startup_trials=, multivariate=, constant_liar=)"
     ),
+    "cmaes": _Entry(
+        "hpolab.optimizers._cmaes:CmaEs",
+        "Optuna's CMA-ES sampler (popsize=); categorical / conditional parameters sampled at random",
+        extra="cmaes",
+    ),
     "smac-rf": _Entry(
         "hpolab.optimizers._smac:SMACRF", "SMAC Bayesian optimization, random forest (HPO facade)", extra="smac"
     ),
