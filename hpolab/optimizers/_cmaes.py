@@ -193,12 +193,13 @@ class CmaEs(OptunaSamplerOptimizer):
         if not self.learn_observed or self.with_margin or result.state is not TrialState.COMPLETE:
             return {}  # with margin, CMA-ES needs its own encoded sample ("x_for_tell"), which an observed trial lacks
         restored = self._restore()
-        if restored is None:
+        if restored is None:  # no generation told yet: the first one is being filled
+            generation, names = 0, self._modelled()
+        else:
+            generation, names = int(restored[0].generation), restored[1]
+        if not names or any(name not in trial.config for name in names):
             return {}
-        optimizer, names = restored
-        if any(name not in trial.config for name in names):
-            return {}
-        return {self._prefix + "generation": int(optimizer.generation)}
+        return {self._prefix + "generation": generation}
 
     # ---------------------------------------------------------------- state
     def _restore(self) -> tuple[Any, list[str]] | None:
