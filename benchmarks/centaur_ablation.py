@@ -95,7 +95,12 @@ def run_all(args: argparse.Namespace, tables: Sequence[str]) -> pd.DataFrame:
     for dataset in tables:
         name = f"hpobench/nn/{dataset}"
         specs += B.plan(
-            methods(args, name), [name], args.seeds, n_trials=args.n_evals, random_pool=args.random_pool, context=context
+            methods(args, name),
+            [name],
+            args.seeds,
+            n_trials=args.n_evals,
+            random_pool=args.random_pool,
+            context=context,
         )
     # seed by seed over all tables, so that a stopped run leaves whole seeds (a rerun continues it)
     specs.sort(key=lambda spec: (spec.optimizer != B.POOL_LABEL, spec.seed))
@@ -184,7 +189,7 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], s
         "",
         f"- Tables: {len(tables)} HPOBench NN tables; seeds: {args.seeds}; {full} evaluations per run "
         f"(the numbers at {short} evaluations are the first {short} trials of the same runs).",
-        f"- Policy: `llm-hybrid` with `policy=\"fixed\"`, `share=r`: the core runs the first {args.warmup} trials, "
+        f'- Policy: `llm-hybrid` with `policy="fixed"`, `share=r`: the core runs the first {args.warmup} trials, '
         "then the LLM proposes the share r of the trials; the LLM's prompt shows the top 5 configurations, the last "
         "20 trials and, with CMA-ES, its mean, step size and leading covariance directions.",
         f"- Clients: {', '.join(args.clients)}; `local` is {client_spec(args)} (empty model: the default "
@@ -198,7 +203,12 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], s
         "",
     ]
     lines += table1_md(df, short, args.n_bootstrap) + table1_md(df, full, args.n_bootstrap)
-    lines += ["## Regret by share and client", "", *centaur_findings(df, args, short), *centaur_findings(df, args, full)]
+    lines += [
+        "## Regret by share and client",
+        "",
+        *centaur_findings(df, args, short),
+        *centaur_findings(df, args, full),
+    ]
     lines += [
         "## Paired tests (tables x seeds, regret on the tables' true values)",
         "",

@@ -297,7 +297,9 @@ def _policy(
     policy: AllocationPolicy | str, n_initial: int, floor: float, core_label: str, share: float | None, warmup: int
 ) -> AllocationPolicy:
     if share is not None and policy != "fixed":
-        raise ValueError(f"share: {share!r} is the fixed policy's LLM share; give it with policy='fixed', not {policy!r}")
+        raise ValueError(
+            f"share: {share!r} is the fixed policy's LLM share; give it with policy='fixed', not {policy!r}"
+        )
     if isinstance(policy, AllocationPolicy):
         return policy
     if policy == "fixed" and share is not None:

@@ -290,7 +290,9 @@ def cma_state_text(state: CmaState, *, templates: PromptTemplates = DEFAULT_TEMP
         text += templates.cma_directions.format(k=len(state.directions))
         for direction in state.directions:
             weights = {name: round(float(w), 2) for name, w in direction.weights.items()}
-            text += templates.cma_direction_line.format(spread=f"{direction.spread:.3g}", weights=format_config(weights))
+            text += templates.cma_direction_line.format(
+                spread=f"{direction.spread:.3g}", weights=format_config(weights)
+            )
     if state.independent:
         text += templates.cma_independent.format(names=", ".join(state.independent))
     return text

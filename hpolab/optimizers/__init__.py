@@ -14,7 +14,19 @@ if TYPE_CHECKING:
     from hpolab.optimizers._portfolio import Portfolio
     from hpolab.optimizers._smac import SMAC, SMACGP, SMACMF, SMACRF
 
-__all__ = ["ASHA", "SMAC", "SMACGP", "SMACMF", "SMACRF", "TPE", "CmaEs", "GridSearch", "Hyperband", "Portfolio", "RandomSearch"]
+__all__ = [
+    "ASHA",
+    "SMAC",
+    "SMACGP",
+    "SMACMF",
+    "SMACRF",
+    "TPE",
+    "CmaEs",
+    "GridSearch",
+    "Hyperband",
+    "Portfolio",
+    "RandomSearch",
+]
 
 # name -> module; imported on first access so `import hpolab` stays light
 _LAZY = {

@@ -126,7 +126,9 @@ class CmaEs(OptunaSamplerOptimizer):
         if use_separable_cma and with_margin:
             raise ValueError("use_separable_cma and with_margin: Optuna supports one of them at a time, not both")
         if lr_adapt and (use_separable_cma or with_margin):
-            raise ValueError("lr_adapt: Optuna supports it with plain CMA-ES only; drop use_separable_cma / with_margin")
+            raise ValueError(
+                "lr_adapt: Optuna supports it with plain CMA-ES only; drop use_separable_cma / with_margin"
+            )
         self.popsize = popsize
         self.n_startup_trials = n_startup_trials
         self.ordinal_as_index = bool(ordinal_as_index)

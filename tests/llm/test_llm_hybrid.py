@@ -552,7 +552,12 @@ class TestCentaurConformance(OptimizerTestCase):
     def factory(self):
         def make(space, seed=None, direction="minimize"):
             return make_optimizer(
-                "llm-hybrid", space, seed=seed, direction=direction, **self.registry_kwargs, **_scripted_kwargs("", space)
+                "llm-hybrid",
+                space,
+                seed=seed,
+                direction=direction,
+                **self.registry_kwargs,
+                **_scripted_kwargs("", space),
             )
 
         return make
@@ -600,11 +605,11 @@ def test_fixed_share_policy_alone():
     assert picks[:2] == [("core", "warmup")] * 2
     assert [p[0] for p in picks[2:]].count("llm") == 5
     assert {p[0] for p in (policy.choose(i, ["core"], stats, rng) for i in range(12))} == {"core"}
-    with pytest.raises(ValueError, match="share: 1.5"):
+    with pytest.raises(ValueError, match=r"share: 1\.5"):
         FixedShare(1.5)
-    with pytest.raises(ValueError, match="warmup: -1"):
+    with pytest.raises(ValueError, match=r"warmup: -1"):
         FixedShare(0.3, warmup=-1)
-    with pytest.raises(ValueError, match="share: 0.3 .* policy='fixed'"):
+    with pytest.raises(ValueError, match=r"share: 0\.3 .* policy='fixed'"):
         make_optimizer("llm-hybrid", SPACE, client=ScriptedClient(["x"]), share=0.3)
 
 
@@ -636,9 +641,7 @@ def test_cmaes_core_learns_from_the_llms_trials():
     core = opt.core
     llm_trials = [t for t in trials if t.metadata["source"] == "llm"]
     assert llm_trials
-    joined = [
-        f for f in core.study.get_trials(deepcopy=False) if "cma:generation" in f.system_attrs and f.number >= 0
-    ]
+    joined = [f for f in core.study.get_trials(deepcopy=False) if "cma:generation" in f.system_attrs and f.number >= 0]
     asked_by_core = sum(1 for t in trials if t.metadata["source"] == "core")
     assert len(joined) > asked_by_core  # the LLM's trials joined CMA-ES's generations
 
