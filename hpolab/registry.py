@@ -111,7 +111,7 @@ _OPTIMIZERS: dict[str, _Entry] = {
     ),
     "llm-hybrid": _Entry(
         "hpolab.llm._hybrid:make_llm_hybrid",
-        "Hybrid: core (TPE; core=), LLM and portfolio (records=) sources, adaptive bandit or fixed policy (policy=)",
+        "Hybrid: core (TPE; core=), LLM and portfolio (records=) sources, adaptive bandit or fixed policy (policy=, share=)",
         extra="local",
     ),
     "llm-hybrid-nollm": _Entry(
