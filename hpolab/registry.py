@@ -65,6 +65,11 @@ _OPTIMIZERS: dict[str, _Entry] = {
     "tpe": _Entry(
         "hpolab.optimizers._optuna:TPE", "Optuna's TPE sampler (n_startup_trials=, multivariate=, constant_liar=)"
     ),
+    "cmaes": _Entry(
+        "hpolab.optimizers._cmaes:CmaEs",
+        "Optuna's CMA-ES sampler (popsize=); categorical / conditional parameters sampled at random",
+        extra="cmaes",
+    ),
     "smac-rf": _Entry(
         "hpolab.optimizers._smac:SMACRF", "SMAC Bayesian optimization, random forest (HPO facade)", extra="smac"
     ),
@@ -106,7 +111,7 @@ _OPTIMIZERS: dict[str, _Entry] = {
     ),
     "llm-hybrid": _Entry(
         "hpolab.llm._hybrid:make_llm_hybrid",
-        "Hybrid: core (TPE; core=), LLM and portfolio (records=) sources, adaptive bandit or fixed policy (policy=)",
+        "Hybrid: core (TPE; core=), LLM and portfolio (records=) sources, adaptive bandit or fixed policy (policy=, share=)",
         extra="local",
     ),
     "llm-hybrid-nollm": _Entry(

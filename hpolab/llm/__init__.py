@@ -28,7 +28,14 @@ from hpolab.llm._controls import (
     HybridPlacebo,
     PlaceboClient,
 )
-from hpolab.llm._hybrid import AdaptiveBandit, AllocationPolicy, FixedSchedule, HybridOptimizer, SourceStats
+from hpolab.llm._hybrid import (
+    AdaptiveBandit,
+    AllocationPolicy,
+    FixedSchedule,
+    FixedShare,
+    HybridOptimizer,
+    SourceStats,
+)
 from hpolab.llm._multimodal import MultimodalLLMOptimizer, render_loss_plot
 from hpolab.llm._optimizer import LLMOptimizer
 from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions
@@ -65,6 +72,7 @@ __all__ = [
     "DefaultFirst",
     "DuplicateOptions",
     "FixedSchedule",
+    "FixedShare",
     "CostLimitReached",
     "HistoryEntry",
     "HybridNoLLM",

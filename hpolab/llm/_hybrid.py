@@ -9,10 +9,12 @@ allocation policy decides which of them proposes each trial:
 * :class:`AdaptiveBandit`: every source proposes once, then Thompson sampling over the sources'
   rewards (a proposal that improves the incumbent earns 1, any other its rank among the study's
   results so far, a failed one 0), with a floor that keeps a share of trials for the core.
+* :class:`FixedShare`: Centaur's policy (arXiv 2603.24647): the core runs the first ``warmup``
+  trials, then the LLM proposes a fixed ``share`` of the trials, spread evenly, the core the rest.
 
 Every source sees every result: the source that asked a trial is told, the others observe it.
-The LLM's prompt may carry the core's state (incumbent, top configurations and the core's own
-next proposal: the Centaur idea), the LLM may decline and keep the core's proposal within a
+The LLM's prompt may carry the core's state (incumbent, top configurations, the core's own
+next proposal and, for a CMA-ES core, its mean, step size and covariance: the Centaur idea), the LLM may decline and keep the core's proposal within a
 share of trials the user sets, and where the LLM repeats an evaluated configuration after a
 re-ask, or gives no usable answer, the core answers instead of a random perturbation. Each trial
 records its source in ``metadata["source"]`` and what the hybrid did in ``metadata["hybrid"]``.
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from hpolab.llm._prompts import ClassicState
+from hpolab.llm._prompts import ClassicState, cma_state_text
 from hpolab.optimizer import Optimizer, OptimizerError, Proposal
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 
@@ -45,6 +47,7 @@ __all__ = [
     "AdaptiveBandit",
     "AllocationPolicy",
     "FixedSchedule",
+    "FixedShare",
     "HybridOptimizer",
     "SourceStats",
     "make_llm_hybrid",
@@ -108,6 +111,9 @@ class AllocationPolicy(ABC):
         """Parameters recorded in the optimizer's meta."""
         return {}
 
+    def start(self, seed: int) -> None:  # noqa: B027 - optional hook
+        """Called once by the hybrid with its seed, before the first decision (default: nothing)."""
+
 
 class FixedSchedule(AllocationPolicy):
     """A fixed schedule: ``schedule`` trials from named sources in order, then ``then`` forever.
@@ -147,6 +153,52 @@ class FixedSchedule(AllocationPolicy):
 
     def params(self) -> dict[str, Any]:
         return {"schedule": [list(p) for p in self.schedule], "then": self.then}
+
+
+class FixedShare(AllocationPolicy):
+    """Centaur's allocation: ``warmup`` core trials, then the LLM on a fixed ``share`` of the trials.
+
+    After the warm-up, trial ``j`` (counted from the end of the warm-up) goes to the LLM when
+    ``floor((j + 1) * share + phase)`` exceeds ``floor(j * share + phase)``, the core otherwise: after
+    ``n`` such trials the LLM has had ``floor(n * share + phase)`` of them, ``n * share`` rounded
+    down or up, spread evenly. ``phase`` in ``[0, 1)`` is drawn from the hybrid's seed, so the
+    positions differ between seeds and repeat with one. Without an ``llm`` source (the "LLM
+    removed" control) every trial goes to the core.
+
+    Args:
+        share: Share of the trials after the warm-up that the LLM proposes, in ``[0, 1]``.
+        warmup: Trials the core runs first.
+        llm_label: The LLM source's label.
+    """
+
+    name: ClassVar[str] = "fixed-share"
+
+    def __init__(self, share: float = 0.3, warmup: int = 10, *, llm_label: str = "llm") -> None:
+        if isinstance(share, bool) or not 0.0 <= float(share) <= 1.0:
+            raise ValueError(f"share: {share!r} must be a share of trials in [0, 1], e.g. 0.3")
+        if isinstance(warmup, bool) or int(warmup) != warmup or int(warmup) < 0:
+            raise ValueError(f"warmup: {warmup!r} must be a non-negative int (core trials before the LLM's first)")
+        self.share = float(share)
+        self.warmup = int(warmup)
+        self.llm_label = str(llm_label)
+        self.phase = 0.0
+
+    def start(self, seed: int) -> None:
+        self.phase = float(np.random.default_rng([int(seed), 0x5EED]).random())
+
+    def choose(
+        self, index: int, labels: Sequence[str], stats: Mapping[str, SourceStats], rng: np.random.Generator
+    ) -> tuple[str, str]:
+        core = labels[-1]
+        if index < self.warmup or self.llm_label not in labels:
+            return core, "warmup" if index < self.warmup else "share"
+        j = index - self.warmup
+        if math.floor((j + 1) * self.share + self.phase) > math.floor(j * self.share + self.phase):
+            return self.llm_label, "share"
+        return core, "share"
+
+    def params(self) -> dict[str, Any]:
+        return {"share": self.share, "warmup": self.warmup, "llm_label": self.llm_label, "phase": self.phase}
 
 
 class AdaptiveBandit(AllocationPolicy):
@@ -241,9 +293,17 @@ class AdaptiveBandit(AllocationPolicy):
         return {"floor": dict(self.floor), "warmup": self.warmup, "prior": list(self.prior), "gate": self.gate}
 
 
-def _policy(policy: AllocationPolicy | str, n_initial: int, floor: float, core_label: str) -> AllocationPolicy:
+def _policy(
+    policy: AllocationPolicy | str, n_initial: int, floor: float, core_label: str, share: float | None, warmup: int
+) -> AllocationPolicy:
+    if share is not None and policy != "fixed":
+        raise ValueError(
+            f"share: {share!r} is the fixed policy's LLM share; give it with policy='fixed', not {policy!r}"
+        )
     if isinstance(policy, AllocationPolicy):
         return policy
+    if policy == "fixed" and share is not None:
+        return FixedShare(share, warmup)
     if policy == "fixed":
         return FixedSchedule([("llm", n_initial)], then=core_label)
     if policy == "adaptive":
@@ -267,11 +327,17 @@ class HybridOptimizer(Optimizer):
             adds the ``portfolio`` source.
         exclude_tasks: Tasks left out of ``records`` (the task being optimized).
         policy: ``"adaptive"`` (:class:`AdaptiveBandit`), ``"fixed"`` (``n_initial`` LLM trials,
-            then the core) or an :class:`AllocationPolicy`.
+            then the core; with ``share``, :class:`FixedShare`) or an :class:`AllocationPolicy`.
         n_initial: LLM trials of the fixed schedule.
+        share: With ``policy="fixed"``: Centaur's policy, the LLM proposes this share of the
+            trials after ``warmup`` core trials (:class:`FixedShare`; Centaur uses 0.3).
+        warmup: Core trials before the LLM's first under ``share``.
+        last_k: Trials the LLM's prompt shows, the most recent ones (an LLM built here; its
+            ``max_history``); ``None``: 20 with ``share`` (Centaur's prompt), all trials otherwise.
         floor: The core's least share of trials under the adaptive policy.
-        classic_state: Show the core's state (incumbent, ``top_k`` configs and the core's own next
-            proposal) in the LLM's prompt.
+        classic_state: Show the core's state (incumbent, ``top_k`` configs, the core's own next
+            proposal and, for a ``cmaes`` core, CMA-ES's mean, step size and leading covariance
+            directions) in the LLM's prompt.
         top_k: Configurations shown in the classic state.
         keep_share: Most share of all trials in which the LLM may decline and keep the core's
             proposal (0: never); only with ``classic_state``.
@@ -297,6 +363,9 @@ class HybridOptimizer(Optimizer):
         exclude_tasks: Sequence[str] = (),
         policy: AllocationPolicy | str = "adaptive",
         n_initial: int = 5,
+        share: float | None = None,
+        warmup: int = 10,
+        last_k: int | None = None,
         floor: float = 0.2,
         classic_state: bool = True,
         top_k: int = 5,
@@ -316,6 +385,12 @@ class HybridOptimizer(Optimizer):
         if isinstance(top_k, bool) or int(top_k) < 1:
             raise ValueError(f"top_k: {top_k!r} must be a positive int")
         self.core_label = str(core_label)
+        if last_k is not None and (isinstance(last_k, bool) or int(last_k) < 1):
+            raise ValueError(f"last_k: {last_k!r} must be a positive int (trials shown) or None")
+        if last_k is None and share is not None:
+            last_k = 20  # Centaur's prompt: the last 20 trials
+        if last_k is not None and llm is True and "max_history" not in (llm_kwargs or {}):
+            llm_kwargs = {**dict(llm_kwargs or {}), "max_history": int(last_k)}
         if sources is None:
             sources = self._build_sources(
                 client, core, llm, records, exclude_tasks, llm_kwargs, core_kwargs, portfolio_kwargs
@@ -336,11 +411,14 @@ class HybridOptimizer(Optimizer):
         # the core last, so that the first round asks the others first
         ordered = [label for label in sources if label != self.core_label] + [self.core_label]
         self.sources: dict[str, Optimizer] = {label: sources[label] for label in ordered}
-        self.policy = _policy(policy, int(n_initial), float(floor), self.core_label)
+        self.policy = _policy(
+            policy, int(n_initial), float(floor), self.core_label, None if share is None else float(share), warmup
+        )
         self.classic_state = bool(classic_state)
         self.top_k = int(top_k)
         self.keep_share = float(keep_share)
         self._base_seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed)
+        self.policy.start(self._base_seed)
         self.stats: dict[str, SourceStats] = {label: SourceStats() for label in self.sources}
         self.counts: dict[str, int] = {}
         self._n_allocated = 0
@@ -447,7 +525,20 @@ class HybridOptimizer(Optimizer):
             top=tuple(ranked[: self.top_k]),
             proposal=proposal,
             allow_keep=allow_keep,
+            core_state=self._core_state(),
         )
+
+    def _core_state(self) -> str:
+        """The core's own state as prompt text: CMA-ES's search distribution for a ``cmaes`` core, else nothing."""
+        from hpolab.optimizers._cmaes import CmaEs
+
+        if not isinstance(self.core, CmaEs):
+            return ""
+        state = self.core.state()
+        templates = getattr(self.llm, "templates", None)
+        if state is None:
+            return ""
+        return cma_state_text(state) if templates is None else cma_state_text(state, templates=templates)
 
     def _may_keep(self) -> bool:
         declined = self.counts.get("declined", 0)

@@ -18,7 +18,10 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hpolab.optimizers._cmaes import CmaState
 
 __all__ = [
     "DEFAULT_TEMPLATES",
@@ -28,6 +31,7 @@ __all__ = [
     "PromptTemplates",
     "chat_messages",
     "classic_state_text",
+    "cma_state_text",
     "compressed_messages",
     "example_config",
     "format_config",
@@ -66,6 +70,12 @@ class PromptTemplates:
         classic_top: Classic state: before the top-k lines; ``{k}``.
         classic_top_line: Classic state: ``{config}``, ``{metric_short}``, ``{loss}``.
         classic_proposal: Classic state: the classic optimizer's own next proposal; ``{core}``, ``{config}``.
+        cma_header: CMA-ES state (Centaur): first line; ``{generation}``, ``{population}``.
+        cma_mean: CMA-ES state: ``{config}`` (the mean in the parameters' values), ``{scaled}`` (in [0, 1]).
+        cma_sigma: CMA-ES state: ``{sigma}``.
+        cma_directions: CMA-ES state: before the covariance's leading axes; ``{k}``.
+        cma_direction_line: CMA-ES state: ``{spread}``, ``{weights}`` (one component per parameter).
+        cma_independent: CMA-ES state: the parameters CMA-ES does not model; ``{names}``.
         keep_option: Classic state: how to decline (keep the classic proposal); ``{keep}`` (the answer to give).
         forbidden: Duplicate re-ask: ``{config}`` (the duplicate), ``{forbidden}`` (evaluated configs, one a line).
     """
@@ -112,6 +122,15 @@ class PromptTemplates:
     classic_top: str = "The {k} best configs so far:\n"
     classic_top_line: str = "{config} {metric_short} = {loss}\n"
     classic_proposal: str = "{core} would try next: {config}\n"
+    cma_header: str = (
+        "CMA-ES's search distribution after {generation} generations of {population} trials (each parameter "
+        "scaled to [0, 1] over its range, log-scaled ranges on a log scale, ordinal values by position):\n"
+    )
+    cma_mean: str = "mean: {config} (scaled: {scaled})\n"
+    cma_sigma: str = "step size sigma: {sigma}\n"
+    cma_directions: str = "the covariance's {k} widest directions (spread = sigma * sqrt(eigenvalue)):\n"
+    cma_direction_line: str = "spread {spread} along {weights}\n"
+    cma_independent: str = "Not modelled by CMA-ES (sampled at random): {names}\n"
     keep_option: str = (
         "If you do not expect to do better than that proposal, answer {keep} to run it; otherwise propose your config. "
     )
@@ -166,6 +185,8 @@ class ClassicState:
         top: The ``k`` best configurations so far with their values, best first (TPE's "good" group).
         proposal: The classic optimizer's own next proposal, if it was asked.
         allow_keep: Whether the model may decline and keep ``proposal`` (answering :data:`KEEP_ANSWER`).
+        core_state: The classic optimizer's own state as text (:func:`cma_state_text` for CMA-ES),
+            shown after the top configurations.
     """
 
     core: str
@@ -173,6 +194,7 @@ class ClassicState:
     top: tuple[tuple[Mapping[str, Any], float], ...] = ()
     proposal: Mapping[str, Any] | None = None
     allow_keep: bool = False
+    core_state: str = ""
 
 
 def format_config(config: Mapping[str, Any], order: Sequence[str] | None = None, precision: int | None = None) -> str:
@@ -227,7 +249,7 @@ def classic_state_text(
     state: ClassicState, *, metric_short: str = "loss", templates: PromptTemplates = DEFAULT_TEMPLATES
 ) -> str:
     """The classic-state section of a prompt (empty when there is nothing to show)."""
-    if state.incumbent is None and not state.top and state.proposal is None:
+    if state.incumbent is None and not state.top and state.proposal is None and not state.core_state:
         return ""
 
     def loss(value: float) -> str:
@@ -245,10 +267,34 @@ def classic_state_text(
             text += templates.classic_top_line.format(
                 config=format_config(config), metric_short=metric_short, loss=loss(value)
             )
+    text += state.core_state
     if state.proposal is not None:
         text += templates.classic_proposal.format(core=state.core, config=format_config(state.proposal))
         if state.allow_keep:
             text += templates.keep_option.format(keep=KEEP_ANSWER)
+    return text
+
+
+def cma_state_text(state: CmaState, *, templates: PromptTemplates = DEFAULT_TEMPLATES) -> str:
+    """CMA-ES's search distribution as Centaur shows it to the LLM: mean, step size, leading covariance axes.
+
+    Args:
+        state: The state (:meth:`hpolab.optimizers.CmaEs.state`).
+        templates: The templates (fields ``cma_*``).
+    """
+    scaled = {name: round(float(v), 3) for name, v in state.mean_scaled.items()}
+    text = templates.cma_header.format(generation=state.generation, population=state.population)
+    text += templates.cma_mean.format(config=format_config(state.mean, precision=4), scaled=format_config(scaled))
+    text += templates.cma_sigma.format(sigma=f"{state.sigma:.3g}")
+    if state.directions:
+        text += templates.cma_directions.format(k=len(state.directions))
+        for direction in state.directions:
+            weights = {name: round(float(w), 2) for name, w in direction.weights.items()}
+            text += templates.cma_direction_line.format(
+                spread=f"{direction.spread:.3g}", weights=format_config(weights)
+            )
+    if state.independent:
+        text += templates.cma_independent.format(names=", ".join(state.independent))
     return text
 
 

@@ -9,17 +9,31 @@ from hpolab.optimizers._random import RandomSearch
 
 if TYPE_CHECKING:
     from hpolab.optimizers._asha import ASHA, Hyperband
+    from hpolab.optimizers._cmaes import CmaEs
     from hpolab.optimizers._optuna import TPE
     from hpolab.optimizers._portfolio import Portfolio
     from hpolab.optimizers._smac import SMAC, SMACGP, SMACMF, SMACRF
 
-__all__ = ["ASHA", "SMAC", "SMACGP", "SMACMF", "SMACRF", "TPE", "GridSearch", "Hyperband", "Portfolio", "RandomSearch"]
+__all__ = [
+    "ASHA",
+    "SMAC",
+    "SMACGP",
+    "SMACMF",
+    "SMACRF",
+    "TPE",
+    "CmaEs",
+    "GridSearch",
+    "Hyperband",
+    "Portfolio",
+    "RandomSearch",
+]
 
 # name -> module; imported on first access so `import hpolab` stays light
 _LAZY = {
     "ASHA": "hpolab.optimizers._asha",
     "Hyperband": "hpolab.optimizers._asha",
     "TPE": "hpolab.optimizers._optuna",
+    "CmaEs": "hpolab.optimizers._cmaes",
     "Portfolio": "hpolab.optimizers._portfolio",
     "SMAC": "hpolab.optimizers._smac",
     "SMACGP": "hpolab.optimizers._smac",

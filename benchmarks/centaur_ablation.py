@@ -1,0 +1,280 @@
+"""Centaur's ablation of the LLM's share (arXiv 2603.24647) on the 8 HPOBench NN tables, in one command.
+
+Every method is ``llm-hybrid`` under the fixed-share policy (``policy="fixed"``, ``share=r``):
+the core (TPE or CMA-ES) runs the first ``--warmup`` trials, then the LLM proposes a fixed share
+``r`` of the trials; the LLM's prompt holds the core's top 5 configurations, the last 20 trials
+and, with the CMA-ES core, CMA-ES's mean, step size and leading covariance directions.
+
+Methods, per core (``tpe``, ``cmaes``):
+
+* ``<core> r=<share> <client>`` for each share (``--shares``, default 0.1, 0.3, 0.5, 0.8) and each
+  client (``--clients``): ``local`` (the local model, or ``--model-path`` / ``--llm-base-url``),
+  ``oracle`` / ``adversary`` (simulations answering from the table's own best / worst
+  ``--quantile``: the ceiling and the floor; no model knows the table);
+* controls, paired with the runs above: ``<core> no-LLM`` (``llm-hybrid-nollm``: the core alone),
+  ``<core> r=<share> placebo`` (``llm-hybrid-placebo``: answers at random inside the space, at each
+  share) and ``<core> default-first`` (the space's default configuration, then the core);
+* ``random``, for Table 1.
+
+Full size (pending: about 7,000 runs, 960 with the local model per core)::
+
+    python benchmarks/centaur_ablation.py
+
+Tiny check (simulated clients only, one table, one seed; a minute)::
+
+    python benchmarks/centaur_ablation.py --tables kc1 --seeds 1 --n-evals 14 --short-evals 12 --warmup 4 \\
+        --shares 0.3,0.8 --clients oracle,adversary --storage out/centaur-tiny.db --out out/centaur-tiny.md
+
+Runs are stored in ``--storage`` (SQLite) and a rerun continues them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import llm_hybrid
+import pandas as pd
+from llm_hybrid import (
+    DATASETS,
+    answers_md,
+    client_spec,
+    fmt,
+    llm_answers,
+    paired_md,
+    regret_at,
+    storage_url,
+    table1_md,
+)
+
+from hpolab import benchmarking as B
+
+RESULTS = Path(__file__).parent / "results"
+CORES = ("tpe", "cmaes")
+SHARES = (0.1, 0.3, 0.5, 0.8)
+CLIENTS = ("local", "oracle", "adversary")
+log = logging.getLogger("centaur_ablation")
+
+
+def label(core: str, what: str, share: float | None = None) -> str:
+    """A method's label: ``cmaes r=0.3 oracle``, ``cmaes no-LLM``."""
+    return f"{core} {what}" if share is None else f"{core} r={share:g} {what}"
+
+
+def methods(args: argparse.Namespace, objective: str) -> dict[str, Any]:
+    """``{label: spec}`` for one table (the simulations answer from that table)."""
+    out: dict[str, Any] = {"random": "random"}
+    for core in args.cores:
+        fixed = {"core": core, "policy": "fixed", "warmup": args.warmup}
+        out[label(core, "no-LLM")] = {"name": "llm-hybrid-nollm", **fixed, "share": 0.0}
+        out[label(core, "default-first")] = {"name": "default-first", "core": core}
+        for share in args.shares:
+            centaur = {**fixed, "share": share}
+            out[label(core, "placebo", share)] = {"name": "llm-hybrid-placebo", **centaur}
+            for client in args.clients:
+                if client == "local":
+                    out[label(core, client, share)] = {"name": "llm-hybrid", **centaur, "client": client_spec(args)}
+                else:
+                    simulated = {"kind": client, "objective": objective, "quantile": args.quantile}
+                    out[label(core, client, share)] = {"name": "llm-hybrid", **centaur, "simulated": simulated}
+    return out
+
+
+def run_all(args: argparse.Namespace, tables: Sequence[str]) -> pd.DataFrame:
+    url = storage_url(args.storage)
+    context = {"command": " ".join(shlex.quote(a) for a in sys.argv), "suite": "centaur_ablation"}
+    specs: list[B.RunSpec] = []
+    for dataset in tables:
+        name = f"hpobench/nn/{dataset}"
+        specs += B.plan(
+            methods(args, name),
+            [name],
+            args.seeds,
+            n_trials=args.n_evals,
+            random_pool=args.random_pool,
+            context=context,
+        )
+    # seed by seed over all tables, so that a stopped run leaves whole seeds (a rerun continues it)
+    specs.sort(key=lambda spec: (spec.optimizer != B.POOL_LABEL, spec.seed))
+    log.info("%d runs (%d tables)", len(specs), len(tables))
+    B.execute(specs, url, n_jobs=args.n_jobs, show_progress_bar=args.progress)
+    return B.load_results(url, studies=[s.study_name for s in specs])
+
+
+# ------------------------------------------------------------------------------------ analysis
+def pairs(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    """The paired comparisons: each LLM method against its core alone, its placebo and default-first."""
+    out: list[tuple[str, str, str]] = []
+    for core in args.cores:
+        alone = label(core, "no-LLM")
+        for share in args.shares:
+            for client in args.clients:
+                method = label(core, client, share)
+                out.append((f"{client} vs no LLM", method, alone))
+                if client == "local":
+                    out.append(("local vs placebo", method, label(core, "placebo", share)))
+                    out.append(("local vs default-first", method, label(core, "default-first")))
+            out.append(("placebo vs no LLM", label(core, "placebo", share), alone))
+        out.append(("default-first vs no LLM", label(core, "default-first"), alone))
+    if set(CORES) <= set(args.cores):
+        out.append(("CMA-ES vs TPE", label("cmaes", "no-LLM"), label("tpe", "no-LLM")))
+    return out
+
+
+def share_md(df: pd.DataFrame, args: argparse.Namespace) -> list[str]:
+    """Per LLM method: the share of trials after the warm-up that the LLM's own proposals ran."""
+    lines = [
+        "| method | share asked | trials after the warm-up | LLM's proposals among them |",
+        "|---|---|---|---|",
+    ]
+    after = df[df["trial"] >= args.warmup]
+    for core in args.cores:
+        for share in args.shares:
+            for client in (*args.clients, "placebo"):
+                g = after[after["optimizer"] == label(core, client, share)]
+                if g.empty:
+                    continue
+                n_llm = int((g["source"] == "llm").sum())
+                lines.append(f"| `{label(core, client, share)}` | {share:g} | {len(g)} | {n_llm / len(g):.2f} |")
+    return [*lines, ""]
+
+
+def centaur_findings(df: pd.DataFrame, args: argparse.Namespace, k: int) -> list[str]:
+    """Mean regret per core x share x client beside the core alone, and the issue's two checks."""
+    reg = regret_at(df, k).groupby("optimizer")["regret"].mean()
+    lines = [
+        f"Mean regret at {k} evaluations (lower is better; the core alone in the last column):",
+        "",
+        "| core | client | " + " | ".join(f"r={s:g}" for s in args.shares) + " | core alone |",
+        "|---|---|" + "---|" * (len(args.shares) + 1),
+    ]
+    for core in args.cores:
+        alone = reg.get(label(core, "no-LLM"), math.nan)
+        for client in (*args.clients, "placebo"):
+            cells = [fmt(reg.get(label(core, client, s), math.nan)) for s in args.shares]
+            lines.append(f"| {core} | {client} | " + " | ".join(cells) + f" | {fmt(alone)} |")
+    lines.append("")
+    if "cmaes" in args.cores and 0.3 in args.shares:
+        alone = reg.get(label("cmaes", "no-LLM"), math.nan)
+        oracle = reg.get(label("cmaes", "oracle", 0.3), math.nan)
+        adversary = reg.get(label("cmaes", "adversary", 0.3), math.nan)
+        if math.isfinite(alone) and alone > 0:
+            lines += [
+                f"- Oracle at r=0.3 against CMA-ES alone: {fmt(oracle)} vs {fmt(alone)} "
+                f"({'below' if oracle < alone else 'not below'}; the expectation is below).",
+                f"- Adversary at r=0.3 against CMA-ES alone: {fmt(adversary)} vs {fmt(alone)}, "
+                f"{100 * (adversary / alone - 1):+.0f}% (the expectation is within +10%).",
+                "",
+            ]
+    return lines
+
+
+def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], seconds: float) -> None:
+    short, full = args.short_evals, args.n_evals
+    tables = sorted(df["objective"].unique())
+    # llm_hybrid's tables list the labels of its ORDER (in that order): add this ablation's
+    llm_hybrid.ORDER.extend(sorted(set(df["optimizer"]) - set(llm_hybrid.ORDER)))
+    lines = [
+        "# Centaur's LLM share, with a TPE and a CMA-ES core (issue 23)",
+        "",
+        f"Command: `{' '.join(shlex.quote(a) for a in sys.argv)}`",
+        "",
+        f"- Tables: {len(tables)} HPOBench NN tables; seeds: {args.seeds}; {full} evaluations per run "
+        f"(the numbers at {short} evaluations are the first {short} trials of the same runs).",
+        f'- Policy: `llm-hybrid` with `policy="fixed"`, `share=r`: the core runs the first {args.warmup} trials, '
+        "then the LLM proposes the share r of the trials; the LLM's prompt shows the top 5 configurations, the last "
+        "20 trials and, with CMA-ES, its mean, step size and leading covariance directions.",
+        f"- Clients: {', '.join(args.clients)}; `local` is {client_spec(args)} (empty model: the default "
+        f"SmolLM2-135M-Instruct through llama.cpp); `oracle` / `adversary` answer from the table's own best / worst "
+        f"{args.quantile:.0%} (no model knows the table).",
+        "- Controls, paired over tables x seeds: the core alone (`no-LLM`, `llm-hybrid-nollm`), a placebo at each "
+        "share (`llm-hybrid-placebo`, random answers inside the space) and `default-first`.",
+        f"- Random search's loss is a bootstrap from {args.random_pool} random configurations per table.",
+        f"- Wall time of this command: {seconds / 60:.1f} min on {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}.",
+        "",
+    ]
+    lines += table1_md(df, short, args.n_bootstrap) + table1_md(df, full, args.n_bootstrap)
+    lines += [
+        "## Regret by share and client",
+        "",
+        *centaur_findings(df, args, short),
+        *centaur_findings(df, args, full),
+    ]
+    lines += [
+        "## Paired tests (tables x seeds, regret on the tables' true values)",
+        "",
+        "Negative differences mean the first method has the lower regret. Reported whatever the sign.",
+        "",
+        *paired_md(df, pairs(args), [short, full]),
+    ]
+    lines += ["## The LLM's share of the trials after the warm-up", "", *share_md(df, args)]
+    if answers:
+        lines += ["## The LLM's answers", "", *answers_md(answers)]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    log.info("wrote %s", out)
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in text.split(",") if x)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--tables", default=",".join(DATASETS), help="comma-separated HPOBench NN data sets")
+    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--n-evals", type=int, default=30, help="evaluations per run")
+    p.add_argument("--short-evals", type=int, default=20, help="the smaller budget read from the same runs")
+    p.add_argument("--warmup", type=int, default=10, help="core trials before the LLM's first")
+    p.add_argument("--shares", type=_floats, default=SHARES, help="comma-separated LLM shares")
+    p.add_argument("--cores", default=",".join(CORES), help="comma-separated cores (tpe, cmaes)")
+    p.add_argument("--clients", default=",".join(CLIENTS), help="comma-separated clients (local, oracle, adversary)")
+    p.add_argument("--model-path", default=None, help="a GGUF model file for the local client (llama.cpp)")
+    p.add_argument("--llm-base-url", default=None, help="an OpenAI-compatible server instead of the local model")
+    p.add_argument("--llm-model", default=None, help="the model name the server serves")
+    p.add_argument("--n-threads", type=int, default=1, help="llama.cpp threads per worker")
+    p.add_argument("--n-jobs", type=int, default=1, help="worker processes")
+    p.add_argument("--quantile", type=float, default=0.05, help="share of the table the simulations answer from")
+    p.add_argument("--random-pool", type=int, default=500)
+    p.add_argument("--n-bootstrap", type=int, default=1000)
+    p.add_argument("--storage", default=str(RESULTS / "centaur_ablation.db"))
+    p.add_argument("--out", default=str(RESULTS / "centaur_ablation.md"))
+    p.add_argument("--progress", action="store_true")
+    p.add_argument("--report-only", action="store_true", help="write the report from the storage without running")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    tables = [t for t in args.tables.split(",") if t]
+    unknown = sorted(set(tables) - set(DATASETS))
+    if unknown:
+        raise SystemExit(f"--tables: {unknown} are not HPOBench NN tables; choose from {', '.join(DATASETS)}")
+    args.cores = [c for c in args.cores.split(",") if c]
+    args.clients = [c for c in args.clients.split(",") if c]
+    for name, given, known in (("--cores", args.cores, CORES), ("--clients", args.clients, CLIENTS)):
+        if not given or set(given) - set(known):
+            raise SystemExit(f"{name}: {given} must be some of {', '.join(known)}")
+    if not args.shares or any(not 0.0 < s <= 1.0 for s in args.shares):
+        raise SystemExit(f"--shares: {args.shares} must be shares in (0, 1], e.g. 0.1,0.3")
+    if not args.warmup < args.short_evals <= args.n_evals:
+        raise SystemExit("--warmup < --short-evals <= --n-evals: the LLM needs trials after the warm-up")
+    start = time.perf_counter()
+    if args.report_only:
+        df = B.load_results(storage_url(args.storage))
+        df = df[df["objective"].isin([f"hpobench/nn/{t}" for t in tables])]
+    else:
+        df = run_all(args, tables)
+    answers = llm_answers(args.storage, df) if "local" in args.clients else {}
+    write(args, df, answers, time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    main()
