@@ -162,7 +162,10 @@ def methods(args: argparse.Namespace, objective: str, records: Path) -> dict[str
         "adversary (simulated)": {"name": "llm-hybrid", "simulated": {"kind": "adversary", **simulated}},
     }
     if args.twins:
-        out["memorizer (simulated)"] = {"name": "llm-hybrid", "simulated": {"kind": "memorizer", "quantile": args.quantile}}
+        out["memorizer (simulated)"] = {
+            "name": "llm-hybrid",
+            "simulated": {"kind": "memorizer", "quantile": args.quantile},
+        }
     if args.methods:
         wanted = set(args.methods.split(","))
         out = {k: v for k, v in out.items() if k in wanted or k == "random"}

@@ -74,6 +74,10 @@ class TwinObjective(Objective):
         twin_seed: Seed of the order in which ``x1, x2, ...`` are assigned to the original columns
             and of the labels of text choices; the same seed gives the same twin.
 
+    Attributes:
+        original: The table objective behind the twin.
+        original_names: Twin name -> original name (``{"x1": "width", ...}``).
+
     Raises:
         TypeError: If ``original`` is not a :class:`~hpolab.objectives.tabular.TabularObjective`.
     """
@@ -93,8 +97,7 @@ class TwinObjective(Objective):
         table = original.table
         rng = np.random.default_rng([self.twin_seed, len(table.names)])
         order = [int(i) for i in rng.permutation(len(table.names))]
-        #: twin name -> original name
-        self.names: dict[str, str] = {f"x{k + 1}": table.names[i] for k, i in enumerate(order)}
+        self.original_names: dict[str, str] = {f"x{k + 1}": table.names[i] for k, i in enumerate(order)}
         labellings: dict[tuple[Any, ...], dict[Any, Any]] = {}
         #: original name -> {original value: twin value}
         self._forward: dict[str, dict[Any, Any]] = {}
@@ -110,18 +113,16 @@ class TwinObjective(Objective):
                 self._forward[name] = labellings[choices]
         #: twin name -> {twin value: original value}
         self._backward: dict[str, dict[Any, Any]] = {
-            twin: {v: c for c, v in self._forward[orig].items()} for twin, orig in self.names.items()
+            twin: {v: c for c, v in self._forward[orig].items()} for twin, orig in self.original_names.items()
         }
         model, metric = _GENERIC[original.family]
-        n_seeds = sorted({int(n) for n in np.unique(table.n_seeds)})
-        seeds_text = " or ".join(str(n) for n in n_seeds)
         self.description = (
             f"You are tuning {model} on an undisclosed data set. The objective is {metric}. The hyperparameters "
             "are coded: their names are neutral (x1, x2, ...), a numeric hyperparameter's values are their ranks "
             "scaled to [0, 1] (in the order of the original values), and a categorical hyperparameter's values are "
             "neutral labels (c0, c1, ...). Values are looked up in a table of precomputed training runs (every "
-            f"configuration of the grid was trained with {seeds_text} seeds); each evaluation returns the result of "
-            "one of those seeds, so repeated evaluations of a configuration are noisy."
+            "configuration of the grid was trained with a few seeds); each evaluation returns the result of one of "
+            "those seeds, so repeated evaluations of a configuration are noisy."
         )
         self._space: SearchSpace | None = None
         self._table: _TwinTable | None = None
@@ -133,10 +134,10 @@ class TwinObjective(Objective):
         Raises:
             InvalidConfigError: If ``config`` is not a grid point of the original table.
         """
-        row, snapped = self.original.row(config)
+        _, snapped = self.original.row(config)
         if snapped:
             raise InvalidConfigError([f"{k}: {v['from']!r} is not on the original grid" for k, v in snapped.items()])
-        return {twin: self._forward[orig][config[orig]] for twin, orig in self.names.items()}
+        return {twin: self._forward[orig][config[orig]] for twin, orig in self.original_names.items()}
 
     def to_original(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """The original configuration of a twin configuration (off-grid values snapped first).
@@ -158,7 +159,7 @@ class TwinObjective(Objective):
             raise InvalidConfigError(problems)
         original: dict[str, Any] = {}
         snapped: dict[str, dict[str, Any]] = {}
-        for twin, orig in self.names.items():
+        for twin, orig in self.original_names.items():
             value = config[twin]
             back = self._backward[twin]
             try:
@@ -185,7 +186,7 @@ class TwinObjective(Objective):
             space = self.original.search_space
             default = space.default()
             cs = CS.ConfigurationSpace()
-            for twin, orig in self.names.items():
+            for twin, orig in self.original_names.items():
                 forward = self._forward[orig]
                 sequence = sorted(forward.values(), key=lambda v: (str(type(v)), v))
                 cs.add(CS.OrdinalHyperparameter(twin, sequence, default_value=forward[default[orig]]))

@@ -11,9 +11,12 @@ originals and on their twins measures how much of the advantage a twin removes.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
+
+import numpy as np
 
 from hpolab.llm._client import LLMClientError
 from hpolab.space import SearchSpace
@@ -134,11 +137,17 @@ class SimulatedMemorizerClient(SimulatedClient):
         return min(found)[1] if found else None
 
     def _oracle(self, name: str) -> SimulatedOracleClient:
+        """An oracle over the table's best ``quantile`` (only those rows are turned into configurations)."""
         oracle = self._oracles.get(name)
         if oracle is None:
             from hpolab.registry import make_objective
 
-            oracle = SimulatedOracleClient.from_objective(make_objective(name), quantile=self.quantile, seed=self.seed)
+            table = make_objective(name).table
+            true = np.asarray(table.true, dtype=float)
+            valid = np.flatnonzero(np.isfinite(true))
+            best = valid[np.argsort(true[valid], kind="stable")][: max(1, math.ceil(self.quantile * len(valid)))]
+            configs = [table.config_of(int(r)) for r in best]
+            oracle = SimulatedOracleClient(configs, [float(true[r]) for r in best], quantile=1.0, seed=self.seed)
             self._oracles[name] = oracle
         return oracle
 

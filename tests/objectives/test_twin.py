@@ -95,7 +95,7 @@ def test_names_values_and_data_set_are_hidden(pair):
 
 def test_values_are_monotone_ranks_and_neutral_labels(pair):
     original, twin = pair
-    for x, name in twin.names.items():
+    for x, name in twin.original_names.items():
         choices = original.search_space[name].choices
         mapped = {c: twin.from_original({**original.best_config, name: c})[x] for c in choices}
         if all(isinstance(c, (int, float)) for c in choices):
@@ -117,10 +117,10 @@ def test_shared_choice_sets_share_labels_and_the_seed_fixes_the_twin():
         config = twin.from_original(dict.fromkeys(best, op))
         assert len(set(config.values())) == 1
     again = make_objective("nb201/cifar10/twin")
-    assert again.names == twin.names and again.search_space.describe() == twin.search_space.describe()
+    assert again.original_names == twin.original_names and again.search_space.describe() == twin.search_space.describe()
     other = make_objective("hpolib/naval_propulsion/twin", twin_seed=1)
     base = make_objective("hpolib/naval_propulsion/twin")
-    assert other.names != base.names
+    assert other.original_names != base.original_names
     assert other.optimum == base.optimum
 
 
