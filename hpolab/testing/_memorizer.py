@@ -140,9 +140,10 @@ class SimulatedMemorizerClient(SimulatedClient):
         """An oracle over the table's best ``quantile`` (only those rows are turned into configurations)."""
         oracle = self._oracles.get(name)
         if oracle is None:
-            from hpolab.registry import make_objective
+            from hpolab.objectives.tabular import TabularObjective
 
-            table = make_objective(name).table
+            family, _, dataset = name.rpartition("/")
+            table = TabularObjective(family, dataset).table
             true = np.asarray(table.true, dtype=float)
             valid = np.flatnonzero(np.isfinite(true))
             best = valid[np.argsort(true[valid], kind="stable")][: max(1, math.ceil(self.quantile * len(valid)))]
