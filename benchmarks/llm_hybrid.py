@@ -13,7 +13,11 @@ Methods (each a registered optimizer, run by :mod:`hpolab.benchmarking`):
 * ``oracle (simulated)`` / ``adversary (simulated)``: the hybrid whose LLM is a simulation that
   answers from the table's own best / worst 5% (the ceiling and the floor; no model knows this);
 * the pure ``llm`` optimizer before and after issue 13 item 5 (duplicates perturbed without a
-  re-ask, the old suite setting; duplicates re-asked naming the evaluated configurations).
+  re-ask, the old suite setting; duplicates re-asked naming the evaluated configurations);
+* with ``--twins``: ``memorizer (simulated)`` (the hybrid whose LLM recalls a table's best 5% when
+  the prompt names the table, and guesses otherwise), and every LLM method plus ``tpe`` run again on
+  each table's twin (``hpobench/nn/<dataset>/twin``: neutral names, re-labelled values, no data set),
+  reported paired with the originals.
 
 Each run makes 30 evaluations; the numbers at 10 evaluations are the first 10 trials of the same
 runs (the LLM's prompt says the budget is 30). Records of the other tables: ``--record-configs``
@@ -27,6 +31,10 @@ Any model, one flag::
 
     python benchmarks/llm_hybrid.py --model-path /path/to/model.gguf
     python benchmarks/llm_hybrid.py --llm-base-url http://127.0.0.1:8000/v1 --llm-model NAME
+
+Memorization check, originals and twins paired (add it to either command)::
+
+    python benchmarks/llm_hybrid.py --twins
 
 Tiny check (minutes)::
 
@@ -77,6 +85,7 @@ ORDER = [
     "counting-prior",
     "oracle (simulated)",
     "adversary (simulated)",
+    "memorizer (simulated)",
     "llm (before)",
     "llm (after)",
 ]
@@ -152,10 +161,21 @@ def methods(args: argparse.Namespace, objective: str, records: Path) -> dict[str
         "oracle (simulated)": {"name": "llm-hybrid", "simulated": {"kind": "oracle", **simulated}},
         "adversary (simulated)": {"name": "llm-hybrid", "simulated": {"kind": "adversary", **simulated}},
     }
+    if args.twins:
+        out["memorizer (simulated)"] = {
+            "name": "llm-hybrid",
+            "simulated": {"kind": "memorizer", "quantile": args.quantile},
+        }
     if args.methods:
         wanted = set(args.methods.split(","))
         out = {k: v for k, v in out.items() if k in wanted or k == "random"}
     return out
+
+
+#: Methods also run on the twins with ``--twins``: those with an LLM (real or simulated) and ``tpe``, which reads
+#: no names (its twin rows show the twin is the same problem). Methods with records are left out: the records
+#: hold the originals' names.
+TWIN_METHODS = ("tpe", "llm-hybrid", "llm-tpe", "oracle (simulated)", "adversary (simulated)", "memorizer (simulated)")
 
 
 def pure_llm(args: argparse.Namespace) -> dict[str, Any]:
@@ -183,6 +203,10 @@ def run_all(args: argparse.Namespace, tables: Sequence[str], records: Path) -> p
         )
         if args.pure_llm_seeds:
             specs += B.plan(pure_llm(args), [name], args.pure_llm_seeds, n_trials=args.short_evals, context=context)
+        if args.twins:
+            twin = f"{name}/twin"
+            paired_methods = {k: v for k, v in methods(args, twin, records).items() if k in TWIN_METHODS}
+            specs += B.plan(paired_methods, [twin], args.seeds, n_trials=args.n_evals, context=context)
     # seed by seed over all tables, so that a stopped run leaves whole seeds (a rerun continues it)
     specs.sort(key=lambda spec: (spec.optimizer != B.POOL_LABEL, spec.seed))
     log.info("%d runs (%d tables)", len(specs), len(tables))
@@ -293,6 +317,8 @@ def llm_answers(storage: str, df: pd.DataFrame) -> dict[str, dict[str, Any]]:
         label = ((info.attrs or {}).get("benchmark") or {}).get("optimizer")
         if label is None or label not in set(df["optimizer"]):
             continue
+        if str(((info.attrs or {}).get("benchmark") or {}).get("objective", "")).endswith("/twin"):
+            continue  # the answers on the originals only
         stats = out.setdefault(label, {"llm_trials": 0, "counters": {}, "latency": [], "calls": 0})
         for rec in store.get_trials(info.study_id):
             llm = rec.metadata.get("llm") if isinstance(rec.metadata, Mapping) else None
@@ -333,8 +359,41 @@ def answers_md(answers: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def twins_md(df: pd.DataFrame, budgets: Sequence[int]) -> list[str]:
+    """Each method's regret on the originals and on their twins, paired over tables x seeds."""
+    from scipy.stats import wilcoxon
+
+    lines = [
+        "| method | evals | pairs | mean regret, originals | mean regret, twins | originals - twins [95% CI] "
+        "| originals better | twins better | ties | Wilcoxon p |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for k in budgets:
+        reg = regret_at(df, k)
+        reg["kind"] = np.where(reg["objective"].str.endswith("/twin"), "twin", "original")
+        reg["table"] = reg["objective"].str.removesuffix("/twin")
+        wide = reg.pivot_table(index=["optimizer", "table", "seed"], columns="kind", values="regret")
+        if "twin" not in wide:
+            continue
+        for label in [o for o in ORDER if o in wide.index.get_level_values(0)]:
+            pair = wide.loc[label].dropna()
+            if pair.empty:
+                continue
+            diff = (pair["original"] - pair["twin"]).to_numpy(dtype=float)
+            ci = M.mean_ci(diff)
+            p = float(wilcoxon(diff, zero_method="zsplit").pvalue) if np.count_nonzero(diff) else math.nan
+            lines.append(
+                f"| `{label}` | {k} | {len(diff)} | {fmt(pair['original'].mean())} | {fmt(pair['twin'].mean())} | "
+                f"{fmt(ci.mean)} [{fmt(ci.low)}, {fmt(ci.high)}] | {int((diff < 0).sum())} | {int((diff > 0).sum())} | "
+                f"{int((diff == 0).sum())} | {fmt(p, 3)} |"
+            )
+    return [*lines, ""]
+
+
 def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any], seconds: float) -> None:
     short, full = args.short_evals, args.n_evals
+    with_twins = df
+    df = df[~df["objective"].str.endswith("/twin")]
     tables = sorted(df["objective"].unique())
     lines = [
         "# The hybrid LLM optimizer and its controls (issue 13)",
@@ -385,6 +444,7 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
             ("hybrid with records vs counting prior", "llm-hybrid+records", "counting-prior"),
             ("ceiling (simulated)", "oracle (simulated)", "tpe"),
             ("floor (simulated)", "adversary (simulated)", "tpe"),
+            ("memorized tables (simulated)", "memorizer (simulated)", "tpe"),
         ],
         [short, full],
     )
@@ -394,6 +454,18 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
             f"Mean regret at {full} evaluations: `llm-hybrid` {fmt(reg['llm-hybrid'])}, `tpe` {fmt(reg['tpe'])} "
             f"(ratio {reg['llm-hybrid'] / reg['tpe']:.2f}; the goal is at most 1.10).",
             "",
+        ]
+    if len(with_twins) > len(df):
+        lines += [
+            "## Originals and twins (memorization)",
+            "",
+            "Each method on a table and on its twin (the same table behind neutral names, values re-labelled "
+            "through monotone maps, the data set withheld), paired by table and seed; negative differences mean "
+            "the method did better on the originals. `memorizer (simulated)` recalls a table's best configurations "
+            "when its prompt names the table: what a twin removes is what it gains on the originals. "
+            "`tpe` reads no names: its two columns should agree.",
+            "",
+            *twins_md(with_twins, [short, full]),
         ]
     lines += ["## Trials and improvements per source", "", *sources_md(df)]
     lines += [
@@ -521,6 +593,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--storage", default=str(RESULTS / "llm_hybrid.db"))
     p.add_argument("--out", default=str(RESULTS / "llm_hybrid.md"))
     p.add_argument("--progress", action="store_true")
+    p.add_argument(
+        "--twins", action="store_true", help="add the memorizer and run the LLM methods and tpe on the twins too"
+    )
     p.add_argument("--report-only", action="store_true", help="write the report from the storage without running")
     p.add_argument("--threads-check", action="store_true", help="only measure seconds per suggestion, 1 vs 2 threads")
     p.add_argument("--busy", type=int, default=0, help="busy-looping processes beside --threads-check")
@@ -540,7 +615,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = time.perf_counter()
     if args.report_only:  # what the storage holds so far (e.g. of a run still going), finished trials only
         df = B.load_results(storage_url(args.storage))
-        df = df[df["objective"].isin([f"hpobench/nn/{t}" for t in tables])]
+        names = [f"hpobench/nn/{t}" for t in tables]
+        df = df[df["objective"].isin(names + ([f"{n}/twin" for n in names] if args.twins else []))]
     else:
         records = build_records(args, Path(args.storage).with_suffix(".records.json"))
         df = run_all(args, tables, records)

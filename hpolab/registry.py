@@ -248,9 +248,17 @@ def list_optimizers() -> dict[str, str]:
 def make_objective(name: str, **kwargs: Any) -> Objective:
     """Build a registered objective by name, e.g. ``"toy/branin"`` or ``"hpobench/nn/kc1"``.
 
+    ``<table name>/twin`` (e.g. ``"hpobench/nn/kc1/twin"``) builds the table's
+    :class:`~hpolab.objectives.TwinObjective`.
+
     Raises:
         UnknownNameError: If the family or the name is unknown (the message lists the known ones).
     """
+    base, _, last = name.rpartition("/")
+    if last == "twin" and base:  # the twin of a table objective (hpolab.objectives.twin)
+        from hpolab.objectives.twin import make_twin
+
+        return make_twin(base, **kwargs)
     family, _, rest = name.partition("/")
     pair = _FAMILIES.get(family)
     if pair is None or not rest:

@@ -416,10 +416,12 @@ def _make(family: str, rest: str, **kwargs: Any) -> TabularObjective:
 
 def _list(family: str) -> dict[str, str]:
     spec = TABLES[family]
-    return {
+    out = {
         f"{family}/{d}": f"{spec.model_text} on {spec.dataset_text[d]}; {spec.metric_text} (table lookup)"
         for d in spec.datasets
     }
+    out[f"{family}/<dataset>/twin"] = "the table behind neutral names and values, data set withheld (objectives.twin)"
+    return out
 
 
 def make_hpobench_nn(rest: str, **kwargs: Any) -> TabularObjective:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hpolab.testing._memorizer import SimulatedMemorizerClient
 from hpolab.testing._scripted import ScriptedClient
 from hpolab.testing._simulated import (
     SimulatedAdversaryClient,
@@ -28,6 +29,7 @@ __all__ = [
     "SimulatedAdversaryClient",
     "SimulatedClient",
     "SimulatedLLMClient",
+    "SimulatedMemorizerClient",
     "SimulatedOracleClient",
     "conditional_space",
     "mixed_space",

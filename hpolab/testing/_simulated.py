@@ -279,19 +279,24 @@ class SimulatedAdversaryClient(SimulatedOracleClient):
         return cast(SimulatedAdversaryClient, client)
 
 
-def simulated_client(spec: Mapping[str, Any], *, seed: int | None = None) -> SimulatedOracleClient:
+def simulated_client(spec: Mapping[str, Any], *, seed: int | None = None) -> SimulatedClient:
     """A simulated client from plain data (what the benchmark harness passes as optimizer options).
 
     Args:
         spec: ``{"kind": "oracle" | "adversary", "objective": registry name, "quantile": 0.05,
-            "n_pool": 2000, "objective_kwargs": {...}}``.
+            "n_pool": 2000, "objective_kwargs": {...}}``, or ``{"kind": "memorizer", "quantile": 0.01,
+            "tables": [...]}`` (:class:`~hpolab.testing.SimulatedMemorizerClient`; no objective).
         seed: Seed of the answers (the run's seed).
     """
     from hpolab.registry import make_objective
 
     kind = spec.get("kind", "oracle")
+    if kind == "memorizer":
+        from hpolab.testing._memorizer import SimulatedMemorizerClient
+
+        return SimulatedMemorizerClient(spec.get("tables"), quantile=float(spec.get("quantile", 0.01)), seed=seed)
     if kind not in ("oracle", "adversary"):
-        raise ValueError(f"simulated: kind {kind!r} is not 'oracle' or 'adversary'")
+        raise ValueError(f"simulated: kind {kind!r} is not 'oracle', 'adversary' or 'memorizer'")
     name = spec.get("objective")
     if not isinstance(name, str):
         raise ValueError(f"simulated: {dict(spec)!r} needs 'objective', the registry name of the task it answers for")
