@@ -63,7 +63,9 @@ def main() -> None:
     parser.add_argument("--context-tokens", type=int, default=2048)
     args = parser.parse_args()
     print(f"context: {args.context_tokens} tokens; bytes are JSON characters of stored trial metadata")
-    print(f"{'mode':<11}{'trials':>7}{'stored B/trial':>16}{'last prompt chars':>19}{'left out':>10}{'copies B/trial':>16}")
+    print(
+        f"{'mode':<11}{'trials':>7}{'stored B/trial':>16}{'last prompt chars':>19}{'left out':>10}{'copies B/trial':>16}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("compressed", "chat"):
             for n in args.trials:

@@ -82,9 +82,7 @@ _KEY_VALUE = re.compile(
     r"\b(?:sk|pk|rk)-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_]{16,}|\bhf_[A-Za-z0-9]{20,}|\bgh[opsu]_[A-Za-z0-9]{20,}"
     r"|\bxox[abposr]-[A-Za-z0-9-]{10,}|\bAKIA[0-9A-Z]{16}\b"
 )
-_URL_USERINFO = re.compile(
-    r"(?P<scheme>[A-Za-z][\w+.-]*)://(?P<user>[^:/@\s?#]*)(?::(?P<pw>[^@\s/?#]*))?@"
-)
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*)://(?P<user>[^:/@\s?#]*)(?::(?P<pw>[^@\s/?#]*))?@")
 _QUERY_PAIR = re.compile(r"(?P<sep>[?&;])(?P<name>[^=&#\s;?]+)=(?P<value>[^&#\s;\"'<>]*)")
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 

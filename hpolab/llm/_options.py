@@ -63,7 +63,9 @@ class PromptOptions:
             raise ValueError(f"budget: {self.budget!r} must be a positive int")
         if self.max_history is not None and int(self.max_history) < 1:
             raise ValueError(f"max_history: {self.max_history!r} must be a positive int")
-        if self.context_tokens is not None and (isinstance(self.context_tokens, bool) or int(self.context_tokens) < 256):
+        if self.context_tokens is not None and (
+            isinstance(self.context_tokens, bool) or int(self.context_tokens) < 256
+        ):
             raise ValueError(f"context_tokens: {self.context_tokens!r} must be an int of at least 256")
         if self.templates is not None and not isinstance(self.templates, PromptTemplates):
             raise TypeError(f"templates: {type(self.templates).__name__} is not a PromptTemplates")

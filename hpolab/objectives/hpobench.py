@@ -164,7 +164,9 @@ def _load_class(path: str) -> Any:
             errors.append(f"{candidate}: {exc}")
             continue
         found = getattr(module, cls_name, None)
-        if isinstance(found, type) and all(hasattr(found, m) for m in ("get_configuration_space", "objective_function")):
+        if isinstance(found, type) and all(
+            hasattr(found, m) for m in ("get_configuration_space", "objective_function")
+        ):
             return found
         errors.append(f"{candidate} has no benchmark class {cls_name}")
     raise ImportError(
