@@ -44,7 +44,7 @@ def run(n_trials: int, mode: str, folder: Path, context_tokens: int) -> dict[str
     opt = LLMOptimizer(SPACE, client, mode=mode, context_tokens=context_tokens, max_tokens=64, seed=0)  # type: ignore[arg-type]
     study = hpolab.create_study(OBJECTIVE, opt, storage=url, study_name="s")
     study.optimize(n_trials=n_trials)
-    records = hpolab.load_study("s", url, objective=OBJECTIVE, optimizer=LLMOptimizer(SPACE, client)).trials
+    records = hpolab.load_study("s", url, objective=OBJECTIVE, optimizer=LLMOptimizer(SPACE, client, seed=0)).trials
     stored = sum(len(json.dumps(r.trial.metadata)) for r in records) / len(records)
     copied = sum(len(json.dumps(call["messages"])) for call in client.calls) / len(records)
     last = client.calls[-1]["messages"]

@@ -114,7 +114,9 @@ def _bytes_per_trial(tmp_path: Path, n: int) -> float:
     opt = LLMOptimizer(SPACE, _client(), context_tokens=1024, max_tokens=64, seed=0)
     study = hpolab.create_study(OBJECTIVE, opt, storage=url, study_name=f"s{n}")
     study.optimize(n_trials=n)
-    records = hpolab.load_study(f"s{n}", url, objective=OBJECTIVE, optimizer=LLMOptimizer(SPACE, _client())).trials
+    records = hpolab.load_study(
+        f"s{n}", url, objective=OBJECTIVE, optimizer=LLMOptimizer(SPACE, _client(), seed=0)
+    ).trials
     assert len(records) == n
     return sum(len(json.dumps(r.trial.metadata)) for r in records) / n
 
