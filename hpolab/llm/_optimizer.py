@@ -645,7 +645,11 @@ class LLMOptimizer(Optimizer):
 
     @property
     def transcript(self) -> list[dict[str, Any]]:
-        """Every model call so far, in order, from the trials' metadata (asked trials only)."""
+        """Every model call so far, in order, from the trials' metadata (asked trials only).
+
+        Each call has its trial, kind, prompt fingerprint, answer, tokens and latency, and for a
+        re-ask the messages it added after the prompt.
+        """
         calls: list[dict[str, Any]] = []
         trials = [r.trial for r in self._history] + self.pending
         for trial in sorted(trials, key=lambda t: t.id):
