@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import math
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -28,8 +27,10 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 
 
 def _command_line() -> str:
-    """The command as typed, without the interpreter's path."""
-    return "hpolab " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    """The command as typed, without the interpreter's path, its secrets masked (it is stored and printed)."""
+    from hpolab._secrets import redact_command
+
+    return "hpolab " + redact_command(sys.argv[1:])
 
 
 def _print_table1(table: Any) -> None:

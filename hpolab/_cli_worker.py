@@ -43,6 +43,12 @@ _logger = logging.getLogger("hpolab.cli")
     show_default=True,
     help="What happens to the trial of a worker that died.",
 )
+@click.option(
+    "--llm-base-url",
+    default=None,
+    help="The LLM server URL the study's stored options name; only a URL given here (or in the environment "
+    "variable HPOLAB_LLM_BASE_URL) receives the key in OPENAI_API_KEY.",
+)
 def worker(
     storage: str,
     study_name: str,
@@ -51,12 +57,17 @@ def worker(
     timeout: float | None,
     modules: tuple[str, ...],
     on_dead_worker: str,
+    llm_base_url: str | None,
 ) -> None:
     """Join a study as one more worker (its optimizer rebuilt by name; a seed of its own while others run)."""
     import hpolab
 
     for module in modules:
         importlib.import_module(module)
+    if llm_base_url:
+        from hpolab._secrets import trust_base_url
+
+        trust_base_url(llm_base_url)
     info = hpolab.get_storage(storage).get_study(study_name)
     if info is None:
         raise click.ClickException(f"study {study_name!r} is not in {hpolab.storage.redact_url(storage)}")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hpolab._secrets import mask_secrets
 from hpolab.trial import regret, trial_budget
 
 if TYPE_CHECKING:
@@ -387,14 +388,14 @@ def _run_one(spec: RunSpec, storage_url: str) -> dict[str, Any]:
             _ATTR: {
                 "optimizer": spec.optimizer,
                 "optimizer_name": spec.optimizer_name,
-                "optimizer_kwargs": dict(spec.optimizer_kwargs),
+                "optimizer_kwargs": mask_secrets(dict(spec.optimizer_kwargs)),
                 "objective": spec.objective,
                 "seed": spec.seed,
                 "limits": spec.limits(),
                 "direction": objective.direction.value,
                 "optimum": objective.optimum,
                 "max_budget": None if fidelity is None else float(fidelity.max),
-                "context": dict(spec.context),
+                "context": mask_secrets(dict(spec.context)),
                 "complete": False,
             }
         },
@@ -741,7 +742,9 @@ def study_contexts(storage: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
     store = get_storage(_storage_url(storage))
     out = [
-        dict((info.attrs or {}).get(_ATTR) or {}, study=info.name, optimizer_meta=info.attrs.get("optimizer"))
+        mask_secrets(
+            dict((info.attrs or {}).get(_ATTR) or {}, study=info.name, optimizer_meta=info.attrs.get("optimizer"))
+        )
         for info in store.list_studies()
     ]
     close = getattr(store, "close", None)

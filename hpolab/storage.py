@@ -88,9 +88,10 @@ class StorageError(HpolabError, ValueError):
 
 
 def redact_url(url: Any) -> str:
-    """``url`` with any password replaced by ``***`` (for messages, reprs and logs)."""
-    text = str(url)
-    return re.sub(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)@", r"\g<head>***@", text)
+    """``url`` with its password, user-info token and secret query values as ``***`` (for messages, reprs, logs)."""
+    from hpolab._secrets import redact_url as redact
+
+    return redact(url)
 
 
 def _password(url: str) -> str | None:

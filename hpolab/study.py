@@ -10,7 +10,6 @@ ones, so it does not propose them again.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import uuid
@@ -750,9 +749,11 @@ def create_study(
         return _load(obj, opt, store, info, factory, slot, options)
     if opt.history or opt.pending:
         raise ValueError("optimizer: a new study needs a fresh optimizer; this one was already used")
+    from hpolab._secrets import mask_secrets
+
     attrs = {
         "objective": obj.name,
-        "optimizer": opt.meta,
+        "optimizer": mask_secrets(opt.meta),
         "search_space": obj.search_space.to_json(),
         "created_by": "hpolab",
     }
@@ -771,18 +772,14 @@ def create_study(
     return Study(obj, opt, store, info, worker, factory=factory, **options)  # type: ignore[arg-type]
 
 
-_SECRET = re.compile(r"key|token|secret|password|credential", re.IGNORECASE)
-
-
 def _plain_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments as stored with the study: secrets and objects are named, never written."""
+    """Keyword arguments as stored with the study: secrets (at any depth) and objects are named, never written."""
     import json
 
+    from hpolab._secrets import mask_secrets
+
     out: dict[str, Any] = {}
-    for key, value in kwargs.items():
-        if _SECRET.search(key):
-            out[key] = "<secret: not stored>"
-            continue
+    for key, value in mask_secrets(kwargs).items():
         try:
             json.dumps(value)
             out[key] = value
@@ -879,8 +876,12 @@ def load_study(
     if isinstance(opt, str):
         seed = meta.get("seed") if seed is None else seed
         if kwargs is None and opt == registry.get("name"):
+            from hpolab._secrets import check_stored_urls, find_masked
+
             stored = dict(registry.get("kwargs") or {})
             unusable = [k for k, v in stored.items() if isinstance(v, str) and v.startswith("<") and v.endswith(">")]
+            unusable += [p for p in find_masked(stored) if p not in unusable]
+            check_stored_urls(stored, what=f"study {study_name!r}")
             if unusable:
                 raise ValueError(
                     f"study {study_name!r} was built with options {unusable} that are not stored (secrets and "

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hpolab._secrets import mask_secrets, redact_command
 from hpolab.analysis import metrics as M
 from hpolab.analysis import stats as S
 from hpolab.analysis._papers import section_paper
@@ -985,10 +986,10 @@ def write_report(
         report=Report(markdown=out / "report.md", html=out / "report.html"),
         title=title,
         description=description,
-        command=command,
+        command=None if command is None else redact_command(command),
         budget=budget,
         sections=tuple(sections),
-        contexts=contexts,
+        contexts=[mask_secrets(c) for c in contexts],
         seed=seed,
         n_bootstrap=n_bootstrap,
         notes=notes,

@@ -6,6 +6,7 @@ Importing this package imports no heavy dependency: ``openai``, ``llama_cpp``, `
 
 from __future__ import annotations
 
+from hpolab._secrets import UntrustedURLError, trust_base_url
 from hpolab.llm._client import (
     CachingClient,
     Completion,
@@ -47,6 +48,7 @@ from hpolab.llm._parse import (
     extract_config,
     is_keep,
     perturb_config,
+    prompt_fingerprint,
     propose_config,
 )
 from hpolab.llm._prompts import DEFAULT_TEMPLATES, KEEP_ANSWER, ClassicState, HistoryEntry, PromptTemplates
@@ -95,6 +97,7 @@ __all__ = [
     "RateLimiter",
     "SourceStats",
     "TransformersClient",
+    "UntrustedURLError",
     "WarmStartedBO",
     "attach_images",
     "check_answer",
@@ -106,6 +109,8 @@ __all__ = [
     "llm_usage",
     "make_client",
     "perturb_config",
+    "prompt_fingerprint",
     "propose_config",
     "render_loss_plot",
+    "trust_base_url",
 ]

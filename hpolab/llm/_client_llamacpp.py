@@ -125,6 +125,16 @@ class LlamaCppClient:
     def __repr__(self) -> str:
         return f"LlamaCppClient(model_path={self.model_path.name!r})"
 
+    @property
+    def context_tokens(self) -> int:
+        """The context window in tokens (``n_ctx``)."""
+        return int(self._llama.n_ctx())
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the model's own tokenizer (no BOS token)."""
+        with self._lock:
+            return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def __deepcopy__(self, memo: dict[int, Any]) -> LlamaCppClient:
         # a loaded model: copies of an optimizer (other workers' in this process) share it
         return self

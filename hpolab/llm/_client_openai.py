@@ -156,7 +156,9 @@ class OpenAIClient:
         extra_body: Extra fields sent with every request (server-specific options).
         pricing: The model's price (:class:`~hpolab.llm.Pricing`, a ``(prompt_per_1k,
             completion_per_1k)`` pair) or a table ``{model name: price}``; ``None`` for no cost.
-        max_cost: Stop sending requests once this much is spent (needs ``pricing``).
+        max_cost: Stop sending requests once this much is spent (needs ``pricing``), counting
+            :attr:`prior_cost`: an LLM optimizer that resumes a study, or joins it as a worker,
+            starts from what the study's trials record as spent.
         requests_per_minute: Most HTTP requests per minute from this client.
         tokens_per_minute: Most tokens (prompt plus completion) per minute from this client.
         rate_limiter: A limiter to share between clients (instead of the two limits above).
@@ -220,6 +222,9 @@ class OpenAIClient:
         self.supports_images = bool(supports_images)
         self.name = f"openai:{model}"
         self.max_cost = None if max_cost is None else float(max_cost)
+        #: What the study spent before this client (its earlier processes and other workers, from the
+        #: usage stored with its trials); counted against ``max_cost``. The LLM optimizers set it.
+        self.prior_cost = 0.0
         self.rate_limiter = rate_limiter
         self._forced_mode = None if structured_output == "auto" else structured_output
         self._working_mode: str | None = self._forced_mode
@@ -348,11 +353,12 @@ class OpenAIClient:
     def _check_budget(self) -> None:
         if self.max_cost is None:
             return
-        spent = self.spent
+        spent = self.spent + self.prior_cost
         if spent >= self.max_cost:
+            earlier = f" ({self.prior_cost:.6g} of it by the study's earlier processes)" if self.prior_cost else ""
             raise CostLimitReached(
-                f"{self.name}: {spent:.6g} spent of max_cost={self.max_cost:.6g}; no further request is sent "
-                "(raise max_cost to go on)",
+                f"{self.name}: {spent:.6g} spent{earlier} of max_cost={self.max_cost:.6g}; no further request is "
+                "sent (raise max_cost to go on)",
                 spent=spent,
                 max_cost=self.max_cost,
             )

@@ -103,6 +103,16 @@ class TransformersClient:
     def __repr__(self) -> str:
         return f"TransformersClient(name={self.name!r}, device={self.device!r})"
 
+    @property
+    def context_tokens(self) -> int | None:
+        """The model's longest input in tokens (its config's ``max_position_embeddings``), if it says."""
+        value = getattr(getattr(self._model, "config", None), "max_position_embeddings", None)
+        return int(value) if isinstance(value, int) and value > 0 else None
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the model's tokenizer (no special tokens)."""
+        return len(self._tokenizer.encode(text, add_special_tokens=False))
+
     def __deepcopy__(self, memo: dict[int, Any]) -> TransformersClient:
         # a loaded model: copies of an optimizer (other workers' in this process) share it
         return self

@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from hpolab.llm._client import LLMClient, LLMClientError, default_client, make_client
+from hpolab.llm._context import context_tokens, count_prompt_tokens
 from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions, resolve_options
-from hpolab.llm._parse import propose_config
+from hpolab.llm._parse import prompt_fingerprint, propose_config
 from hpolab.llm._prompts import (
     DEFAULT_TEMPLATES,
     ClassicState,
@@ -29,9 +31,25 @@ from hpolab.optimizer import Optimizer, Proposal
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 
-__all__ = ["LLMOptimizer", "default_client"]
+__all__ = ["LLMOptimizer", "client_session", "default_client"]
 
 _logger = logging.getLogger("hpolab.llm.optimizer")
+
+
+def client_session(client: Any) -> str:
+    """A token naming this client object for as long as it lives (recorded with each trial's LLM metadata).
+
+    Trials made through another client (another process, another worker's client) carry another
+    token; their stored cost counts against ``max_cost`` of this one.
+    """
+    token = getattr(client, "_hpolab_session", None)
+    if not isinstance(token, str):
+        token = uuid.uuid4().hex[:12]
+        try:
+            client._hpolab_session = token
+        except AttributeError:  # a client that takes no attributes: one token per call site is still distinct
+            return f"id{id(client):x}"
+    return token
 
 
 class LLMOptimizer(Optimizer):
@@ -51,8 +69,17 @@ class LLMOptimizer(Optimizer):
     naming the evaluated configurations as forbidden (``on_duplicate="reask"``), and only then
     perturbed, or perturbed at once (``on_duplicate="perturb"``). What happened is counted in
     each trial's ``metadata["llm"]`` and in :attr:`stats`; the metadata also holds the transcript
-    (prompts, answers, tokens, latency). On resume the stored transcripts restore the dialogue
-    without calling the model.
+    of the trial's own calls (answers, tokens, latency, the messages a re-ask added) and, under
+    ``"prompt"``, what the prompt held (its SHA-256 and length, the history entries shown and left
+    out, the tokens counted) rather than a copy of it, so stored bytes per trial do not grow with
+    the study; :meth:`build_messages` rebuilds the next prompt. On resume the stored answers
+    restore the dialogue without calling the model.
+
+    Every prompt fits the model's context (:attr:`PromptOptions.context_tokens
+    <hpolab.llm.PromptOptions>`) with room for the answer and a re-ask, counted by the client's
+    tokenizer where it has one (see :mod:`hpolab.llm._context`): the oldest history entries are
+    left out first, the :attr:`KEEP_BEST` best never before the others, and the prompt says how
+    many were left out and their range of values.
 
     Inside :class:`~hpolab.llm.HybridOptimizer` the hybrid calls :meth:`set_classic` before each
     ask: the prompt then carries the classic optimizer's state (incumbent, top configurations,
@@ -62,7 +89,7 @@ class LLMOptimizer(Optimizer):
 
     The options come in three groups, each a small frozen dataclass that documents its fields:
     :class:`~hpolab.llm.PromptOptions` (``mode``, ``chain_of_thought``, ``description``,
-    ``budget``, ``system_prompt``, ``templates``, ``metric``, ``max_history``),
+    ``budget``, ``system_prompt``, ``templates``, ``metric``, ``max_history``, ``context_tokens``),
     :class:`~hpolab.llm.DecodingOptions` (``temperature``, ``reask_temperature``, ``max_tokens``,
     ``structured_output``) and :class:`~hpolab.llm.DuplicateOptions` (``on_duplicate``). Every
     field is also a keyword of its own; one given beside its group replaces that field, and one
@@ -89,6 +116,7 @@ class LLMOptimizer(Optimizer):
         max_tokens: :class:`~hpolab.llm.DecodingOptions` field.
         structured_output: :class:`~hpolab.llm.DecodingOptions` field.
         max_history: :class:`~hpolab.llm.PromptOptions` field.
+        context_tokens: :class:`~hpolab.llm.PromptOptions` field.
         base_url: OpenAI-compatible server URL, used when ``client`` is ``None``.
         model: Model name (with ``base_url``) or a ``.gguf`` path, used when ``client`` is ``None``.
         api_key: Key for ``base_url`` (else ``OPENAI_API_KEY``); never stored.
@@ -119,6 +147,7 @@ class LLMOptimizer(Optimizer):
         max_tokens: int | None = None,
         structured_output: bool | None = None,
         max_history: int | None = None,
+        context_tokens: int | None = None,
         base_url: str | None = None,
         model: str | None = None,
         api_key: str | None = None,
@@ -138,6 +167,7 @@ class LLMOptimizer(Optimizer):
             templates=templates,
             metric=metric,
             max_history=max_history,
+            context_tokens=context_tokens,
         )
         #: How answers are sampled (:class:`~hpolab.llm.DecodingOptions`).
         self.decoding = resolve_options(
@@ -174,6 +204,7 @@ class LLMOptimizer(Optimizer):
         self.max_tokens = int(d.max_tokens) if d.max_tokens is not None else (512 if self.chain_of_thought else 256)
         self.structured_output = bool(d.structured_output)
         self.max_history = None if p.max_history is None else int(p.max_history)
+        self.context_tokens = None if p.context_tokens is None else int(p.context_tokens)
         # Per-proposal generators derive from this, so a resumed optimizer asks like an uninterrupted one.
         self._base_seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed)
         self._dialogue: list[dict[str, Any]] = []
@@ -183,6 +214,8 @@ class LLMOptimizer(Optimizer):
         self._unreached = 0
         self._classic: ClassicState | None = None
         self._delegate: Callable[[str], Mapping[str, Any]] | None = None
+        # cost recorded with trials of other clients (earlier processes, other workers), by client session
+        self._prior_costs: dict[str, float] = {}
 
     # ------------------------------------------------------------------ client
     @property
@@ -201,6 +234,30 @@ class LLMOptimizer(Optimizer):
     def _check_client(self, client: LLMClient) -> None:
         """Hook for subclasses that need more of the client (images)."""
 
+    def _record_prior(self, metadata: Any) -> None:
+        """Remember what a stored trial's LLM calls cost, for ``max_cost`` of this process's client."""
+        if not isinstance(metadata, Mapping):
+            return
+        usage = LLMUsage.from_metadata(metadata)
+        if usage is None or not usage.cost:
+            return
+        meta = metadata.get("llm")
+        session = str((meta or {}).get("session", "")) if isinstance(meta, Mapping) else ""
+        self._prior_costs[session] = self._prior_costs.get(session, 0.0) + float(usage.cost)
+
+    def _push_prior(self, client: LLMClient) -> None:
+        """Tell a client with a cost limit what the study spent through other clients."""
+        token = client_session(client)
+        prior = sum(cost for session, cost in self._prior_costs.items() if session != token)
+        layer: Any = client
+        for _ in range(8):
+            if layer is None:
+                break
+            if hasattr(layer, "prior_cost"):
+                layer.prior_cost = float(prior)
+                break
+            layer = getattr(layer, "client", None)
+
     def _meta_params(self) -> dict[str, Any]:
         client = self._client
         return {
@@ -213,6 +270,7 @@ class LLMOptimizer(Optimizer):
             "max_tokens": self.max_tokens,
             "structured_output": self.structured_output,
             "max_history": self.max_history,
+            "context_tokens": self.context_tokens,
             "client": getattr(client, "name", None)
             if client is not None
             else (self._client_spec["model"] or "default"),
@@ -312,11 +370,97 @@ class LLMOptimizer(Optimizer):
     def build_messages(
         self, history: Sequence[HistoryEntry] | None = None, *, last: bool | None = None
     ) -> list[dict[str, Any]]:
-        """The prompt the next ask sends (for inspection; ``history`` defaults to the current one)."""
-        history = self._prompt_history() if history is None else list(history)
+        """The prompt the next ask sends (for inspection).
+
+        Args:
+            history: The entries to show, all of them; ``None`` takes the current history, fitted
+                to the model's context as an ask fits it (this builds the client if needed).
+            last: Whether it is the budget's last try; ``None`` works it out.
+        """
         if last is None:
             budget = self._budget()
             last = budget is not None and len(self._dialogue) >= budget - 1
+        if history is None:
+            messages, _, _ = self._fit(self.client, self._prompt_history(), last)
+            return messages
+        return self._messages(list(history), last, "")
+
+    #: The best history entries left out of a prompt only after every other one.
+    KEEP_BEST: ClassVar[int] = 5
+    #: Tokens kept free for a re-ask's instruction, beside the answer quoted back and the new answer.
+    REASK_TOKENS: ClassVar[int] = 384
+
+    def _prompt_limit(self, client: LLMClient) -> int:
+        """Tokens the prompt may take: the context less the answer, the answer quoted in a re-ask and its instruction."""
+        window = context_tokens(client, self.context_tokens)
+        return max(window - 2 * self.max_tokens - self.REASK_TOKENS, window // 4)
+
+    def _fit(
+        self, client: LLMClient, history: list[HistoryEntry], last: bool
+    ) -> tuple[list[dict[str, Any]], list[HistoryEntry], dict[str, Any]]:
+        """The prompt that fits the context, the entries it shows, and what was left out (for the transcript)."""
+        messages = self._messages(history, last, "")
+        limit = self._prompt_limit(client)
+        tokens, how = count_prompt_tokens(client, messages)
+        info: dict[str, Any] = {"shown": len(history), "omitted": 0, "tokens": tokens, "limit": limit}
+        info["counted_by"] = how
+        if tokens <= limit or not history:
+            return messages, history, info
+        order = self._drop_order(history)
+        found: tuple[int, list[dict[str, Any]], list[HistoryEntry], int, str] | None = None
+        lo, hi = 1, len(order)
+        while lo <= hi:  # the fewest entries left out for the prompt to fit
+            mid = (lo + hi) // 2
+            dropped = set(order[:mid])
+            kept = [e for i, e in enumerate(history) if i not in dropped]
+            note = self._omitted_note([history[i] for i in sorted(dropped)])
+            candidate = self._messages(kept, last, note)
+            n, _ = count_prompt_tokens(client, candidate)
+            if n <= limit:
+                found = (mid, candidate, kept, n, note)
+                hi = mid - 1
+            else:
+                lo = mid + 1
+        if found is None:
+            note = self._omitted_note(history)
+            candidate = self._messages([], last, note)
+            n, _ = count_prompt_tokens(client, candidate)
+            found = (len(history), candidate, [], n, note)
+            _logger.warning(
+                "the prompt takes %d tokens without any history, above the %d the context leaves; "
+                "shorten the description or give context_tokens=",
+                n,
+                limit,
+            )
+        k, messages, kept, n, note = found
+        info.update(shown=len(kept), omitted=k, tokens=n, note=note.strip())
+        _logger.info("prompt: %d of %d history entries left out to fit %d tokens", k, len(history), limit)
+        return messages, kept, info
+
+    def _drop_order(self, history: Sequence[HistoryEntry]) -> list[int]:
+        """Indices in the order they are left out: oldest first, the best :attr:`KEEP_BEST` and the newest last."""
+        sign = -1.0 if self.direction is Direction.MAXIMIZE else 1.0
+        done = [i for i, e in enumerate(history) if e.loss is not None]
+        best = set(sorted(done, key=lambda i: sign * float(history[i].loss))[: self.KEEP_BEST])  # type: ignore[arg-type]
+        best.add(len(history) - 1)
+        return [i for i in range(len(history)) if i not in best] + sorted(best)
+
+    def _omitted_note(self, dropped: Sequence[HistoryEntry]) -> str:
+        if not dropped:
+            return ""
+        values = [float(e.loss) for e in dropped if e.loss is not None]
+        summary = ""
+        if values:
+            sign = -1.0 if self.direction is Direction.MAXIMIZE else 1.0
+            lo, hi = min(values, key=lambda v: sign * v), max(values, key=lambda v: sign * v)
+            fmt = self.templates.loss_format
+            summary = f"; their {self._metric()} ranged from {fmt.format(loss=lo)} to {fmt.format(loss=hi)}"
+        failed = sum(1 for e in dropped if e.failed)
+        if failed:
+            summary += f" ({failed} failed)"
+        return self.templates.history_omitted.format(n=len(dropped), summary=summary)
+
+    def _messages(self, history: list[HistoryEntry], last: bool, omitted: str) -> list[dict[str, Any]]:
         classic = ""
         if self._classic is not None:
             classic = classic_state_text(self._classic, metric_short=self._metric(), templates=self.templates)
@@ -330,6 +474,7 @@ class LLMOptimizer(Optimizer):
             "metric_short": self._metric(),
             "fidelity_name": self._fidelity_name(),
             "templates": self.templates,
+            "omitted": omitted,
         }
         if self.mode == "chat":
             return chat_messages(**common)
@@ -378,6 +523,8 @@ class LLMOptimizer(Optimizer):
 
     def _ask(self, n: int) -> list[Proposal]:
         client = self.client
+        if self._prior_costs:
+            self._push_prior(client)
         proposals: list[Proposal] = []
         schema = self.json_schema() if self.structured_output else None
         for _ in range(n):
@@ -385,7 +532,7 @@ class LLMOptimizer(Optimizer):
             budget = self._budget()
             last = budget is not None and index >= budget - 1
             history = self._prompt_history()
-            messages = self.build_messages(history, last=last)
+            messages, history, shown = self._fit(client, history, last)
             images = self._images(history)
             rng = self._proposal_rng(index)
             classic = self._classic
@@ -416,6 +563,7 @@ class LLMOptimizer(Optimizer):
                 "mode": self.mode,
                 "chain_of_thought": self.chain_of_thought,
                 "client": getattr(client, "name", type(client).__name__),
+                "session": client_session(client),
                 "index": index,
                 "last_try": last,
                 "outcome": result.outcome,
@@ -429,6 +577,7 @@ class LLMOptimizer(Optimizer):
                 "prompt_tokens": result.prompt_tokens,
                 "completion_tokens": result.completion_tokens,
                 "latency_s": result.latency_s,
+                "prompt": {**prompt_fingerprint(messages), "history": shown},
                 "exchanges": result.exchanges,
             }
             item: dict[str, Any] = {"config": dict(result.config), "answer": answer, "budget": None, "result": None}
@@ -474,6 +623,7 @@ class LLMOptimizer(Optimizer):
     def _observe(self, trial: Trial, result: TrialResult) -> None:
         item = {"config": dict(trial.config), "answer": None, "budget": trial.budget, "result": result}
         self._dialogue.append(item)
+        self._record_prior(trial.metadata)
 
     def _replay_ask(self, trials: Sequence[Trial]) -> list[Any]:
         """Restore the dialogue from the stored trials' transcripts; the model is not called."""
@@ -490,11 +640,16 @@ class LLMOptimizer(Optimizer):
             handles.append(item)
             if meta:
                 self._add_stats(meta)
+            self._record_prior(trial.metadata)
         return handles
 
     @property
     def transcript(self) -> list[dict[str, Any]]:
-        """Every model call so far, in order, from the trials' metadata (asked trials only)."""
+        """Every model call so far, in order, from the trials' metadata (asked trials only).
+
+        Each call has its trial, kind, prompt fingerprint, answer, tokens and latency, and for a
+        re-ask the messages it added after the prompt.
+        """
         calls: list[dict[str, Any]] = []
         trials = [r.trial for r in self._history] + self.pending
         for trial in sorted(trials, key=lambda t: t.id):

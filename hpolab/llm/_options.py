@@ -39,6 +39,11 @@ class PromptOptions:
         metric: The word for the objective value in the prompt; ``None`` for ``"loss"``
             (``"score"`` when maximizing).
         max_history: Show only the last ``max_history`` tried configurations (``None``: all).
+        context_tokens: The model's context window in tokens, which every prompt fits with room
+            for the answer and a re-ask: older configurations (never the best ones) are left out
+            and the prompt says how many. ``None`` takes the client's window (llama.cpp's
+            ``n_ctx``, a transformers model's maximum length), else
+            :data:`~hpolab.llm._context.DEFAULT_CONTEXT_TOKENS`.
     """
 
     mode: Literal["compressed", "chat"] = "compressed"
@@ -49,6 +54,7 @@ class PromptOptions:
     templates: PromptTemplates | None = None
     metric: str | None = None
     max_history: int | None = None
+    context_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("compressed", "chat"):
@@ -57,6 +63,10 @@ class PromptOptions:
             raise ValueError(f"budget: {self.budget!r} must be a positive int")
         if self.max_history is not None and int(self.max_history) < 1:
             raise ValueError(f"max_history: {self.max_history!r} must be a positive int")
+        if self.context_tokens is not None and (
+            isinstance(self.context_tokens, bool) or int(self.context_tokens) < 256
+        ):
+            raise ValueError(f"context_tokens: {self.context_tokens!r} must be an int of at least 256")
         if self.templates is not None and not isinstance(self.templates, PromptTemplates):
             raise TypeError(f"templates: {type(self.templates).__name__} is not a PromptTemplates")
 

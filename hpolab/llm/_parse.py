@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
+from hpolab._secrets import redact_url
 from hpolab.llm._client import LLMClientError
 from hpolab.space import InvalidConfigError, SearchSpace
 
@@ -58,6 +59,7 @@ __all__ = [
     "extract_config",
     "is_keep",
     "perturb_config",
+    "prompt_fingerprint",
     "propose_config",
 ]
 
@@ -138,8 +140,10 @@ class Proposed:
         changes: Repair notes of the accepted answer (and perturbation notes).
         errors: Errors met on the way (parse / client / duplicate), in order.
         exchanges: One dict per model call: ``kind`` (``ask`` / ``reask`` / ``duplicate_reask``),
-            ``messages``, ``images`` (their byte sizes), ``answer``, ``prompt_tokens``,
-            ``completion_tokens``, ``latency_s``, ``temperature``, ``status``, ``error``.
+            ``prompt`` (:func:`prompt_fingerprint` of what was sent), ``messages`` (only those a
+            re-ask added after the proposal's prompt: the answer quoted back and the instruction;
+            the prompt itself is not copied), ``images`` (their byte sizes), ``answer``,
+            ``prompt_tokens``, ``completion_tokens``, ``latency_s``, ``temperature``, ``status``, ``error``.
         answer: The text of the accepted answer (``None`` for a fallback); chat mode shows it
             back to the model.
         duplicate_handling: ``None``, ``"reask"``, ``"delegate"``, ``"perturb"``, ``"random"`` or ``"kept"``.
@@ -497,7 +501,7 @@ def _call(
     """One model call; returns (exchange record, text or None, client error or None)."""
     record: dict[str, Any] = {
         "kind": kind,
-        "messages": [dict(m) for m in messages],
+        "prompt": prompt_fingerprint(messages),
         "images": [len(b) for b in images],
         "temperature": temperature,
         "seed": seed,
@@ -507,8 +511,9 @@ def _call(
             messages, json_schema=json_schema, images=images, temperature=temperature, seed=seed, max_tokens=max_tokens
         )
     except LLMClientError as exc:
-        record.update(answer=None, prompt_tokens=0, completion_tokens=0, latency_s=0.0, error=str(exc))
-        return record, None, f"the model could not be reached: {exc}"
+        error = redact_url(str(exc))  # stored with the trial: no URL credentials in it
+        record.update(answer=None, prompt_tokens=0, completion_tokens=0, latency_s=0.0, error=error)
+        return record, None, f"the model could not be reached: {error}"
     record.update(
         answer=completion.text,
         prompt_tokens=completion.prompt_tokens,
@@ -521,6 +526,20 @@ def _call(
     if isinstance(cost, (int, float)):
         record["cost"] = float(cost)
     return record, completion.text, None
+
+
+def prompt_fingerprint(messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What a transcript records of a prompt instead of a copy: its SHA-256, characters and messages.
+
+    The hash is over the messages as canonical JSON, so a prompt rebuilt later
+    (:meth:`LLMOptimizer.build_messages <hpolab.llm.LLMOptimizer.build_messages>`) can be checked
+    against it.
+    """
+    import hashlib
+
+    text = json.dumps([dict(m) for m in messages], sort_keys=True, default=str)
+    chars = sum(len(str(m.get("content", ""))) for m in messages)
+    return {"sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "chars": chars, "messages": len(messages)}
 
 
 def is_keep(text: str | None) -> bool:
@@ -745,6 +764,9 @@ class _Run:
             seed=seed,
             max_tokens=self.max_tokens,
         )
+        added = list(messages)[len(self.messages) :]
+        if added:
+            record["messages"] = [dict(m) for m in added]
         self.exchanges.append(record)
         self._client_failed = client_error is not None
         return text, client_error

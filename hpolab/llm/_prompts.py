@@ -60,6 +60,8 @@ class PromptTemplates:
         history_line: Compressed: ``{config}``, ``{metric_short}``, ``{loss}``, ``{index}`` (1-based).
         history_line_image_only: Compressed, losses only in the image: ``{config}``, ``{index}``.
         compressed_request: Compressed, once there is history: ``{example}``.
+        history_omitted: Before the shown history when older entries were left out to fit the model's
+            context: ``{n}`` (how many), ``{summary}`` (their range of values, or empty).
         pending: Loss text of a config still being evaluated (no fields).
         failed: Loss text of a failed run: ``{error}``.
         fidelity_note: Appended to a loss measured at a reduced budget: ``{name}``, ``{budget}``.
@@ -112,6 +114,7 @@ class PromptTemplates:
     history_line: str = "{config} {metric_short} = {loss}\n"
     history_line_image_only: str = "Trial {index}: {config}\n"
     compressed_request: str = "Provide the next config in JSON format. Config:"
+    history_omitted: str = "{n} earlier configs are not shown here, to fit the model's context{summary}.\n"
     pending: str = "(still being evaluated)"
     failed: str = "nan (the run failed: {error})"
     fidelity_note: str = " (at {name} = {budget})"
@@ -342,6 +345,7 @@ def chat_messages(
     fidelity_name: str = "budget",
     classic: str = "",
     templates: PromptTemplates = DEFAULT_TEMPLATES,
+    omitted: str = "",
 ) -> list[dict[str, Any]]:
     """The "chat" prompt (seed 002 Figure 2, top): the whole dialogue, ending with a user message.
 
@@ -355,8 +359,11 @@ def chat_messages(
         fidelity_name: Name of the fidelity shown with reduced-budget losses.
         classic: The classic-state section (:func:`classic_state_text`), put before the last request.
         templates: The templates.
+        omitted: The note on history entries left out (:attr:`PromptTemplates.history_omitted`),
+            put in the first message after the intro.
     """
     example = example_config(names)
+    intro = intro + omitted
     first = intro + templates.request.format(example=example)
     messages = [*_system(templates)]
     if last and not history:
@@ -398,6 +405,7 @@ def compressed_messages(
     image_note: bool = False,
     classic: str = "",
     templates: PromptTemplates = DEFAULT_TEMPLATES,
+    omitted: str = "",
 ) -> list[dict[str, Any]]:
     """The "compressed" prompt (seed 002 Figure 2, bottom): one user message holding the whole history.
 
@@ -413,11 +421,13 @@ def compressed_messages(
         image_note: Add the sentence saying a plot is attached.
         classic: The classic-state section (:func:`classic_state_text`), put before the request.
         templates: The templates.
+        omitted: The note on history entries left out (:attr:`PromptTemplates.history_omitted`),
+            put after the history header.
     """
     example = example_config(names)
     text = intro
     if history:
-        text += templates.history_header
+        text += templates.history_header + omitted
         for i, entry in enumerate(history):
             if image_only:
                 text += templates.history_line_image_only.format(config=format_config(entry.config), index=i + 1)

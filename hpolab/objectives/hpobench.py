@@ -13,7 +13,8 @@ Registry names of the family:
 * ``hpobench/<module>.<Class>``: any benchmark class of an installed ``hpobench``, e.g.
   ``make_objective("hpobench/ml.svm_benchmark.SVMBenchmark", task_id=31)`` (keyword arguments other
   than the adapter's own go to the benchmark's constructor; the module is looked up under
-  ``hpobench.benchmarks`` first).
+  ``hpobench.benchmarks``, or given in full as ``hpobench.<...>``). A module outside the
+  ``hpobench`` package is never imported: a name read from a study's storage cannot run other code.
 * ``hpobench/<any name>`` with ``benchmark=<object>``: wrap an object you already built.
 """
 
@@ -151,16 +152,23 @@ def _load_class(path: str) -> Any:
     module_name, _, cls_name = path.rpartition(".")
     if not module_name:
         raise ValueError(f"hpobench/{path}: give MODULE.CLASS, e.g. hpobench/ml.svm_benchmark.SVMBenchmark")
+    # Names may come from a study's storage: only classes of the hpobench package, never any module's callable.
+    candidates = [f"hpobench.benchmarks.{module_name}"]
+    if module_name == "hpobench" or module_name.startswith("hpobench."):
+        candidates.append(module_name)
     errors: list[str] = []
-    for candidate in (f"hpobench.benchmarks.{module_name}", module_name):
+    for candidate in candidates:
         try:
             module = importlib.import_module(candidate)
         except ImportError as exc:
             errors.append(f"{candidate}: {exc}")
             continue
-        if hasattr(module, cls_name):
-            return getattr(module, cls_name)
-        errors.append(f"{candidate} has no {cls_name}")
+        found = getattr(module, cls_name, None)
+        if isinstance(found, type) and all(
+            hasattr(found, m) for m in ("get_configuration_space", "objective_function")
+        ):
+            return found
+        errors.append(f"{candidate} has no benchmark class {cls_name}")
     raise ImportError(
         f"hpobench/{path}: cannot import the benchmark class ({'; '.join(errors)}). "
         "Install HPOBench (see its README: pip install git+https://github.com/automl/HPOBench) "

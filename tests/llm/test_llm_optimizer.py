@@ -81,7 +81,9 @@ def test_stats_and_transcript():
     transcript = opt.transcript
     assert [c["kind"] for c in transcript] == ["ask", "ask", "reask"]
     assert [c["trial"] for c in transcript] == [0, 1, 1]
-    assert all({"messages", "answer", "prompt_tokens", "completion_tokens", "latency_s"} <= set(c) for c in transcript)
+    assert all({"prompt", "answer", "prompt_tokens", "completion_tokens", "latency_s"} <= set(c) for c in transcript)
+    # the prompt is recorded by its fingerprint; a re-ask records the messages it added
+    assert "messages" not in transcript[0] and [m["role"] for m in transcript[2]["messages"]] == ["assistant", "user"]
 
 
 def test_resume_restores_the_dialogue_without_calling_the_model(tmp_path):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 
 import ConfigSpace as CS
 import pytest
@@ -96,8 +97,17 @@ def test_dotted_class_path_without_hpobench_says_how_to_install():
         registry.make_objective("hpobench/ml.svm_benchmark.SVMBenchmark", task_id=31)
 
 
-def test_dotted_class_path_loads_a_module_class():
-    # any importable module works; this test module's fake stands in for an hpobench class
-    obj = registry.make_objective(f"hpobench/{__name__}.FakeHPOBenchSVM", task_id=146822)
+def test_dotted_class_path_loads_a_module_class(monkeypatch):
+    # a module under hpobench.benchmarks (this fake stands in for one); other modules are never imported
+    import types
+
+    fake = types.ModuleType("hpobench.benchmarks.fakebench")
+    fake.FakeHPOBenchSVM = FakeHPOBenchSVM  # type: ignore[attr-defined]
+    for name in ("hpobench", "hpobench.benchmarks"):
+        monkeypatch.setitem(sys.modules, name, sys.modules.get(name) or types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, "hpobench.benchmarks.fakebench", fake)
+    obj = registry.make_objective("hpobench/fakebench.FakeHPOBenchSVM", task_id=146822)
     assert obj.benchmark.task_id == 146822
-    assert obj.name == f"hpobench/{__name__}.FakeHPOBenchSVM"
+    assert obj.name == "hpobench/fakebench.FakeHPOBenchSVM"
+    with pytest.raises(ImportError, match="cannot import the benchmark class"):
+        registry.make_objective(f"hpobench/{__name__}.FakeHPOBenchSVM", task_id=146822)
