@@ -9,6 +9,7 @@ from hpolab.objectives.hpobench import HPOBenchObjective
 from hpolab.objectives.ml import MLObjective
 from hpolab.objectives.tabular import TabularObjective
 from hpolab.objectives.toy import TOY_FUNCTIONS, ToyObjective
+from hpolab.objectives.yahpo import YAHPOObjective
 
 __all__ = [
     "TOY_FUNCTIONS",
@@ -21,6 +22,7 @@ __all__ = [
     "Objective",
     "TabularObjective",
     "ToyObjective",
+    "YAHPOObjective",
     "load_images",
     "load_tabular",
 ]
