@@ -11,10 +11,10 @@ runs the network with onnxruntime, feeding it exactly what yahpo-gym 1.0.2's
 * ``x_cat`` (int32): the scenario's categorical parameters in yahpo-gym's order, each replaced by its
   code in ``encoding.json``; an inactive one is coded as ``"#na#"``.
 * ``x_cont`` (float32): the numeric parameters and fidelities in yahpo-gym's order, an inactive one as 0.
-* The output row holds the targets in yahpo-gym's order, already on their own scale (the network
-  undoes its normalization itself).
+* The output row holds the targets in yahpo-gym's order, on their own scale; yahpo-gym changes
+  nothing in it.
 
-Scenarios (the four of the data set the project tests with):
+The scenarios hpolab supports:
 
 =============== ============================= ========================== ===================
 scenario        value (minimized)             fidelity (budget)          cost
@@ -25,10 +25,10 @@ rbv2_rpart      1 - acc                       ``trainsize`` 0.03..1      ``timet
 iaml_glmnet     mmce                          ``trainsize`` 0.03..1      ``timetrain``
 =============== ============================= ========================== ===================
 
-The rbv2 scenarios' second fidelity ``repl`` (the cross-validation replication) is fixed at 10, as
-YAHPO Gym's documentation fixes it. Every target of the surrogate is in ``info`` under its own name;
-the value is the surrogate's prediction as it is (it can stray slightly outside [0, 1]). The surrogates
-are deterministic, so ``seed`` is ignored.
+The rbv2 scenarios' second fidelity ``repl`` is fixed at 10, as YAHPO Gym's documentation fixes it.
+Every target of the surrogate is in ``info`` under its own name; the value is computed from the
+surrogate's prediction as it is, never clipped. The surrogates are deterministic, so ``seed`` is
+ignored.
 
 The data folder is, in this order: the ``data_dir`` argument, the ``HPOLAB_YAHPO_DATA`` environment
 variable, or the ``data_path`` of yahpo-gym's own settings file (``$YAHPO_LOCAL_CONFIG``, else
@@ -93,7 +93,7 @@ class YAHPOScenario:
         runtime_name: The output that is the evaluation's cost (seconds of training).
         metric_text: How the value is described to an LLM.
         model_text: The model tuned, for the description.
-        instance_text: What an instance id is, for the description.
+        instance_kind: What an instance id names on OpenML (``"task"`` or ``"data set"``).
         param_text: Per-hyperparameter descriptions shown to LLMs.
     """
 
@@ -109,13 +109,12 @@ class YAHPOScenario:
     runtime_name: str
     metric_text: str
     model_text: str
-    instance_text: str
+    instance_kind: str
     fixed: Mapping[str, float] = field(default_factory=dict)
     param_text: Mapping[str, str] = field(default_factory=dict)
 
 
 _RBV2_Y = ("acc", "bac", "auc", "brier", "f1", "logloss", "timetrain", "timepredict", "memory")
-_RBV2_INSTANCE = "the OpenML data set {id} (YAHPO's task_id of the rbv2 scenarios is an OpenML data set id)"
 _RBV2_METRIC = "the misclassification rate (1 - accuracy) on held-out data, to minimize"
 _IMPUTE = "how missing values of numeric features are imputed (mean, median or a histogram draw)"
 
@@ -150,7 +149,7 @@ SCENARIOS: dict[str, YAHPOScenario] = {
         runtime_name="time",
         metric_text="the validation error rate (1 - validation accuracy) after the given number of epochs, to minimize",
         model_text="a funnel-shaped multilayer perceptron of Auto-PyTorch trained with SGD (LCBench)",
-        instance_text="the OpenML task {id}",
+        instance_kind="task",
         param_text={
             "batch_size": "minibatch size",
             "learning_rate": "initial learning rate of SGD",
@@ -190,7 +189,7 @@ SCENARIOS: dict[str, YAHPOScenario] = {
         runtime_name="timetrain",
         metric_text=_RBV2_METRIC,
         model_text="XGBoost (the rbv2 random-bot experiments in R / mlr)",
-        instance_text=_RBV2_INSTANCE,
+        instance_kind="data set",
         param_text={
             "booster": "gblinear (linear model), gbtree (trees) or dart (trees with dropout)",
             "nrounds": "number of boosting rounds",
@@ -222,7 +221,7 @@ SCENARIOS: dict[str, YAHPOScenario] = {
         runtime_name="timetrain",
         metric_text=_RBV2_METRIC,
         model_text="a decision tree (R's rpart; the rbv2 random-bot experiments in R / mlr)",
-        instance_text=_RBV2_INSTANCE,
+        instance_kind="data set",
         param_text={
             "cp": "complexity parameter: a split must improve the fit by this fraction",
             "maxdepth": "maximum depth of the tree",
@@ -257,7 +256,7 @@ SCENARIOS: dict[str, YAHPOScenario] = {
         runtime_name="timetrain",
         metric_text="the mean misclassification error (mmce) on held-out data, to minimize",
         model_text="an elastic-net logistic regression (R's glmnet; the iaml experiments)",
-        instance_text="the OpenML data set {id} (YAHPO's task_id of the iaml scenarios is an OpenML data set id)",
+        instance_kind="data set",
         param_text={
             "alpha": "elastic-net mixing: 0 is ridge, 1 is lasso",
             "s": "regularization strength (glmnet's lambda) at which the model is used",
@@ -400,9 +399,7 @@ class YAHPOObjective(Objective):
 
     metric_name = "validation error"
 
-    def __init__(
-        self, scenario: str, instance: str | int, *, data_dir: str | os.PathLike[str] | None = None
-    ) -> None:
+    def __init__(self, scenario: str, instance: str | int, *, data_dir: str | os.PathLike[str] | None = None) -> None:
         if importlib.util.find_spec("onnxruntime") is None:
             raise ImportError(f"yahpo/{scenario}/{instance}: onnxruntime is not installed; {_INSTALL}")
         self.spec = _scenario(scenario)
@@ -425,7 +422,7 @@ class YAHPOObjective(Objective):
         integer = fid["type"] == "uniform_int"
         self.fidelity = Fidelity(self.spec.fidelity_param, float(fid["lower"]), float(fid["upper"]), integer=integer)
         self.description = (
-            f"You are tuning {self.spec.model_text} on {self.spec.instance_text.format(id=self.instance)}. "
+            f"You are tuning {self.spec.model_text} on the OpenML {self.spec.instance_kind} {self.instance}. "
             f"The objective is {self.spec.metric_text}. Its values are predictions of YAHPO Gym's surrogate "
             f"model (scenario {scenario}) of real training runs. The budget is the fidelity {self.fidelity.name} "
             f"({_fidelity_text(self.fidelity)})."
@@ -515,6 +512,6 @@ def list_yahpo() -> dict[str, str]:
             continue
         for instance in _instances(_read_json(path), spec):
             out[f"yahpo/{name}/{instance}"] = (
-                f"YAHPO {name} surrogate: {spec.model_text} on {spec.instance_text.format(id=instance)}"
+                f"YAHPO {name} surrogate: {spec.model_text} on the OpenML {spec.instance_kind} {instance}"
             )
     return out
