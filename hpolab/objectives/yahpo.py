@@ -466,8 +466,8 @@ class YAHPOObjective(Objective):
         """Predict ``config`` at ``budget``; ``seed`` is ignored (the surrogate is deterministic).
 
         Returns:
-            The value (see the module docstring), the predicted training time as the cost, and
-            every target plus the fidelity in ``info``.
+            The value (see the module docstring), the predicted training time as the cost (a
+            negative prediction counts as 0), and every target plus the fidelities in ``info``.
         """
         assert self.fidelity is not None
         used = self.fidelity.check(budget)
