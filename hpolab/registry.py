@@ -165,6 +165,10 @@ _FAMILIES: dict[str, tuple[_Entry, _Entry]] = {
         _Entry("hpolab.objectives.cnn:make_cnn", "small torch CNNs on image data sets (live training)", "torch"),
         _Entry("hpolab.objectives.cnn:list_cnn", "", "torch"),
     ),
+    "yahpo": (
+        _Entry("hpolab.objectives.yahpo:make_yahpo", "YAHPO Gym surrogates (yahpo/<scenario>/<instance>)", "yahpo"),
+        _Entry("hpolab.objectives.yahpo:list_yahpo", "", "yahpo"),
+    ),
 }
 
 

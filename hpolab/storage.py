@@ -34,6 +34,7 @@ import socket
 import sqlite3
 import time
 import uuid
+import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -325,6 +326,10 @@ class Storage:
                 self.backend.set_study_user_attr(study_id, key, _json_safe(attrs[key]))
         if isinstance(attrs.get("optimizer"), Mapping):
             self.backend.set_study_user_attr(study_id, "optimizer", str(attrs["optimizer"].get("name")))
+        if attrs.get("metric_name"):  # Optuna's tools (optuna-dashboard) show it instead of "Objective 0"
+            with warnings.catch_warnings():  # set_metric_names is marked experimental
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.load_study(study_name=name, storage=self.backend).set_metric_names([str(attrs["metric_name"])])
         return StudyInfo(study_id, name, direction, dict(attrs))
 
     def _info(self, study_id: int, name: str) -> StudyInfo:

@@ -756,6 +756,7 @@ def create_study(
         "optimizer": mask_secrets(opt.meta),
         "search_space": obj.search_space.to_json(),
         "created_by": "hpolab",
+        "metric_name": obj.metric_name,
     }
     if factory.name is not None:
         attrs["optimizer_registry"] = {"name": factory.name, "kwargs": _plain_kwargs(factory.kwargs)}

@@ -10,6 +10,7 @@ from hpolab.objectives.ml import MLObjective
 from hpolab.objectives.tabular import TabularObjective
 from hpolab.objectives.toy import TOY_FUNCTIONS, ToyObjective
 from hpolab.objectives.twin import TwinObjective
+from hpolab.objectives.yahpo import YAHPOObjective
 
 __all__ = [
     "TOY_FUNCTIONS",
@@ -23,6 +24,7 @@ __all__ = [
     "TabularObjective",
     "ToyObjective",
     "TwinObjective",
+    "YAHPOObjective",
     "load_images",
     "load_tabular",
 ]

@@ -62,6 +62,8 @@ class Objective(ABC):
     fidelity: Fidelity | None = None
     #: Best achievable (true) value where known, so regret is exact.
     optimum: float | None = None
+    #: What the value measures; a study names its metric so (optuna-dashboard shows it).
+    metric_name: str = "objective value"
 
     @property
     @abstractmethod
@@ -100,6 +102,7 @@ class FunctionObjective(Objective):
         description: Text an LLM sees.
         fidelity: The budget dimension, if ``fn`` takes ``budget``.
         optimum: Best achievable value, if known.
+        metric_name: What the value measures (``"validation error"``...), for Optuna's tools.
     """
 
     def __init__(
@@ -112,6 +115,7 @@ class FunctionObjective(Objective):
         description: str = "",
         fidelity: Fidelity | None = None,
         optimum: float | None = None,
+        metric_name: str | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"fn: {fn!r} is not callable")
@@ -122,6 +126,8 @@ class FunctionObjective(Objective):
         self.description = description
         self.fidelity = fidelity
         self.optimum = optimum
+        if metric_name is not None:
+            self.metric_name = metric_name
         params = inspect.signature(fn).parameters
         self._takes_budget = "budget" in params
         self._takes_seed = "seed" in params
