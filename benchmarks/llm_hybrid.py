@@ -180,9 +180,17 @@ def run_all(args: argparse.Namespace, tables: Sequence[str], records: Path) -> p
             n_trials=args.n_evals,
             random_pool=args.random_pool,
             context=context,
+            seed_scheme=args.seed_scheme,
         )
         if args.pure_llm_seeds:
-            specs += B.plan(pure_llm(args), [name], args.pure_llm_seeds, n_trials=args.short_evals, context=context)
+            specs += B.plan(
+                pure_llm(args),
+                [name],
+                args.pure_llm_seeds,
+                n_trials=args.short_evals,
+                context=context,
+                seed_scheme=args.seed_scheme,
+            )
     # seed by seed over all tables, so that a stopped run leaves whole seeds (a rerun continues it)
     specs.sort(key=lambda spec: (spec.optimizer != B.POOL_LABEL, spec.seed))
     log.info("%d runs (%d tables)", len(specs), len(tables))
@@ -520,6 +528,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--n-bootstrap", type=int, default=1000)
     p.add_argument("--storage", default=str(RESULTS / "llm_hybrid.db"))
     p.add_argument("--out", default=str(RESULTS / "llm_hybrid.md"))
+    p.add_argument(
+        "--seed-scheme",
+        type=int,
+        choices=sorted(B.SEED_SCHEMES),
+        default=B.SEED_SCHEME,
+        help="how each run's optimizer seed derives from its seed (hpolab.benchmarking.SEED_SCHEMES); the "
+        "committed llm_hybrid.db was made with 1, so resuming it needs --seed-scheme 1",
+    )
     p.add_argument("--progress", action="store_true")
     p.add_argument("--report-only", action="store_true", help="write the report from the storage without running")
     p.add_argument("--threads-check", action="store_true", help="only measure seconds per suggestion, 1 vs 2 threads")
