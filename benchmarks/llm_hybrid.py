@@ -357,6 +357,7 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
         "- `oracle (simulated)` / `adversary (simulated)`: simulations that answer from the table's own best / worst "
         f"{args.quantile:.0%} (no model knows the table): the hybrid's ceiling and floor.",
         f"- Random search's loss is a bootstrap from {args.random_pool} random configurations per table.",
+        f"- {B.seed_note(B.study_contexts(storage_url(args.storage))) or 'Seeds: not recorded.'}",
         f"- Wall time of this command: {seconds / 60:.1f} min on {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}.",
         "",
