@@ -27,7 +27,15 @@ from pathlib import Path
 
 from hpolab._suites import Suite, get_suite, plan_runs
 from hpolab.analysis._papers import write_suite_report
-from hpolab.benchmarking import SEED_SCHEME, SEED_SCHEMES, execute, load_results, results_storage, seed_note, study_contexts
+from hpolab.benchmarking import (
+    SEED_SCHEME,
+    SEED_SCHEMES,
+    execute,
+    load_results,
+    results_storage,
+    seed_note,
+    study_contexts,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

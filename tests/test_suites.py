@@ -414,7 +414,9 @@ def test_seed000_report_has_the_papers_table_1_beside_its_own(tmp_path):
             {"random": "random", "tpe": "tpe"}, ["errs/a"], 2, n_trials=4, storage=storage, context={"suite": "seed000"}
         )
         contexts = [
-            dict(c, optimizer_name="llm-finetuned", optimizer_kwargs={"mode": "one-shot"}) if c["optimizer"] == "random" else c
+            dict(c, optimizer_name="llm-finetuned", optimizer_kwargs={"mode": "one-shot"})
+            if c["optimizer"] == "random"
+            else c
             for c in benchmarking.study_contexts(storage)
         ]
         rep = write_suite_report(df, tmp_path / "out", sections=("rmse",), contexts=contexts)

@@ -407,7 +407,9 @@ def _seed000(ctx: ReportContext, suite: Suite) -> None:
     if errs.empty:
         doc.p("Not computed: no trials with values in [0, 1] (error rates or accuracies).")
     else:
-        errs["error"] = [v if d == "minimize" else 1.0 - v for v, d in zip(errs["value"], errs["direction"], strict=True)]
+        errs["error"] = [
+            v if d == "minimize" else 1.0 - v for v, d in zip(errs["value"], errs["direction"], strict=True)
+        ]
         tab = rmse_summary(errs, column="error", kind="error", one_shot=[o for o in one_shot if o in ctx.optimizers])
         ctx.report.tables["seed000_table1"] = tab
         doc.p(
@@ -436,7 +438,10 @@ def _seed000(ctx: ReportContext, suite: Suite) -> None:
     )
     doc.table(
         ["method", "trial", "RMSE", "std", "interval"],
-        [[m, t, f"{v[0]:.3f}", f"{v[1]:.3f}", f"[{v[2]:.3f}, {v[3]:.3f}]"] for (m, t), v in PAPER_TABLE1_SEED000.items()],
+        [
+            [m, t, f"{v[0]:.3f}", f"{v[1]:.3f}", f"[{v[2]:.3f}, {v[3]:.3f}]"]
+            for (m, t), v in PAPER_TABLE1_SEED000.items()
+        ],
     )
     if any(str(o).startswith("llm-base") for o in ctx.optimizers):
         doc.p(
