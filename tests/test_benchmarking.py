@@ -425,3 +425,24 @@ def test_committed_results_are_of_the_old_seed_scheme(tmp_path: Path) -> None:
     assert set(schemes) == {1}
     df = B.load_results(copy)
     assert (df["optimizer_seed"] == df["seed"]).all()
+
+
+def test_compare_refuses_to_mix_seed_schemes_and_report_says_how_seeds_were_derived(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hpolab.cli import cli
+
+    out = tmp_path / "cmp"
+    out.mkdir()
+    B.run(["random"], ["toy/branin"], 1, n_trials=2, storage=out / "results.log", seed_scheme=1)
+    args = ["compare", "--optimizers", "random", "--objectives", "toy/branin", "--seeds", "2"]
+    args += ["--max-evaluations", "2", "--random-pool", "0", "-o", str(out), "--no-progress", "--no-report"]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code != 0 and "seed scheme 1" in refused.output and "--seed-scheme 1" in refused.output
+    assert "Traceback" not in refused.output
+    assert len(B.load_results(out / "results.log")) == 2  # nothing was added
+    kept = CliRunner().invoke(cli, [*args, "--seed-scheme", "1"])
+    assert kept.exit_code == 0, kept.output
+    rep = CliRunner().invoke(cli, ["report", str(out / "results.log"), "-o", str(tmp_path / "rep")])
+    assert rep.exit_code == 0, rep.output
+    assert "seed scheme 1" in (tmp_path / "rep" / "report.md").read_text()
