@@ -36,7 +36,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +74,7 @@ _RESULT = (
 )  # {"cost", "info", "state", "value", and "tell": [worker, seq, number told] or "observe": [worker, seq]}
 _STALE = _P + "stale"  # set on a trial failed because its worker died
 _RETRY_OF = _P + "retry_of"
+_ATTEMPT = _P + "attempt"  # the attempt number of an adopted trial (set when a worker takes it over)
 _WORKER = _P + "worker:"
 _HEARTBEAT = _P + "heartbeat:"
 
@@ -126,6 +127,10 @@ class WorkerInfo:
         pid: Process id on that host.
         pid_start: The process's start time (to tell a reused pid from the worker), when known.
         heartbeat: Last heartbeat (seconds since the epoch).
+        boot_id: The kernel's boot id of the worker's machine (Linux), when known: a host name
+            shared by two machines or containers, or a reboot, does not match it.
+        pid_ns: The worker's PID namespace (``os.readlink("/proc/self/ns/pid")``), when known:
+            two containers on one kernel number their processes separately.
     """
 
     key: str
@@ -134,6 +139,8 @@ class WorkerInfo:
     pid: int
     pid_start: float | None
     heartbeat: float
+    boot_id: str | None = None
+    pid_ns: str | None = None
 
 
 def _json_safe(value: Any) -> Any:
@@ -173,13 +180,45 @@ def _process_start(pid: int) -> float | None:
         return None
 
 
+def _process_state(pid: int) -> str | None:
+    """The state letter of process ``pid`` (``"R"``, ``"S"``, ``"Z"``...; Linux), or None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _boot_id() -> str | None:
+    """This machine's boot id (Linux; a new one after every boot), or None where unknown."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
+
+
+def _pid_namespace() -> str | None:
+    """This process's PID namespace (e.g. ``"pid:[4026531836]"``; Linux), or None where unknown."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+#: This machine's boot id, read once (it changes only with a reboot).
+_BOOT_ID: str | None = _boot_id()
+
+
 def _pid_alive(pid: int, start: float | None) -> bool:
+    """Whether process ``pid`` of this PID namespace runs (a zombie or a reused pid does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # another user's process: it exists
+    if _process_state(pid) in ("Z", "X"):
+        return False  # exited, not yet reaped by its parent
     if start is not None:
         now_start = _process_start(pid)
         if now_start is not None and now_start != start:
@@ -265,6 +304,7 @@ class Storage:
         self.backend = backend
         self.url = url
         self._numbers: dict[tuple[int, int], int] = {}  # (study_id, number) -> Optuna trial_id
+        self._rdb = _rdb_of(backend)  # an RDB storage's queue and reaping use conditional updates
 
     # ------------------------------------------------------------------ basics
     @property
@@ -546,10 +586,13 @@ class Storage:
                 continue
             records[record.id] = record
             system = frozen.system_attrs
-            ask = (system.get(_TRIAL) or {}).get("ask")
+            if not isinstance(system.get(_TRIAL), Mapping):
+                continue  # a foreign trial is in no hpolab worker's log
+            ask = system[_TRIAL].get("ask")
             if ask is not None and (wanted is None or ask[0] in wanted):
                 asks.setdefault((ask[0], int(ask[1])), []).append((int(ask[2]), record.trial))
-            stored = system.get(_RESULT) or {}
+            stored = system.get(_RESULT)
+            stored = stored if isinstance(stored, Mapping) else {}
             tell = stored.get("tell")
             if tell is not None and record.result is not None and (wanted is None or tell[0] in wanted):
                 event = {"tell": int(tell[2]), "result": record.result.to_dict()}
@@ -575,41 +618,162 @@ class Storage:
         return self._create(study_id, self._template(trial, space, OptunaState.WAITING, system, {}))
 
     def pop_waiting(self, study_id: int) -> tuple[int, Trial, int | None] | None:
-        """Take one WAITING trial (atomically: one worker gets it); ``(number, trial, retry_of)`` or None."""
+        """Take one WAITING trial and mark it RUNNING; ``(number, trial, retry_of)``, or None if none waits.
+
+        Atomic on every storage: of any number of workers popping at once, exactly one gets each
+        trial (in a database, a conditional ``UPDATE ... WHERE state = 'WAITING'`` decides by its
+        row count; SQLite ignores ``SELECT ... FOR UPDATE``; the journal file and memory decide
+        under their locks). A trial queued by Optuna's ``enqueue_trial`` comes back with Optuna's
+        ``fixed_params`` as its config, as stored (it may be partial or not fit the space), and
+        ``{"enqueued": True, "foreign": True}`` as its metadata.
+        """
         import optuna
         from optuna.trial import TrialState as OptunaState
 
-        for frozen in self.backend.get_all_trials(study_id, deepcopy=False, states=(OptunaState.WAITING,)):
+        with self._errors():
+            waiting = self.backend.get_all_trials(study_id, deepcopy=False, states=(OptunaState.WAITING,))
+        for frozen in waiting:
             try:
-                if not self.backend.set_trial_state_values(frozen._trial_id, state=OptunaState.RUNNING):
-                    continue
+                with self._errors():
+                    if self._rdb is not None:
+                        won = self._rdb_transition(frozen._trial_id, "WAITING", "RUNNING", {})
+                    else:
+                        won = self.backend.set_trial_state_values(frozen._trial_id, state=OptunaState.RUNNING)
             except optuna.exceptions.UpdateFinishedTrialError:
+                continue
+            if not won:
                 continue
             self._numbers[(study_id, frozen.number)] = frozen._trial_id
             trial = _trial_of(frozen)
             retry_of = frozen.system_attrs.get(_RETRY_OF)
-            return frozen.number, trial, None if retry_of is None else int(retry_of)
+            return frozen.number, trial, retry_of if isinstance(retry_of, int) else None
         return None
 
-    def stamp_running(self, study_id: int, number: int, worker: str) -> None:
-        """Record which worker runs a trial (one it took from the queue, or adopted from its slot's dead worker)."""
-        self.backend.set_trial_system_attr(self._trial_id(study_id, number), _RUN_BY, worker)
+    def stamp_running(self, study_id: int, number: int, worker: str, *, attempt: int | None = None) -> None:
+        """Record which worker runs a trial (one it took from the queue, or adopted from its slot's dead worker).
+
+        Args:
+            study_id: The study.
+            number: The RUNNING trial.
+            worker: The worker's key.
+            attempt: The attempt this run is (see :func:`attempt_of`), when it is not the first.
+        """
+        trial_id = self._trial_id(study_id, number)
+        with self._errors():
+            self.backend.set_trial_system_attr(trial_id, _RUN_BY, worker)
+            if attempt is not None:
+                self.backend.set_trial_system_attr(trial_id, _ATTEMPT, int(attempt))
+
+    def set_trial_config(self, study_id: int, number: int, trial: Trial, space: SearchSpace) -> None:
+        """Rewrite a RUNNING trial's params, budget, seed and metadata before it is evaluated.
+
+        Used for a queued trial whose stored config was completed or repaired (a partial
+        ``enqueue_trial`` of Optuna's). Keys the space does not know are left out of the params.
+
+        Raises:
+            ValueError: If a value does not fit its Optuna distribution (validate the config first).
+        """
+        trial_id = self._trial_id(study_id, number)
+        distributions = space.to_optuna()
+        with self._errors():
+            current = self.backend.get_trial(trial_id).system_attrs.get(_TRIAL)
+            for name, value in trial.config.items():
+                if name in distributions:
+                    dist = distributions[name]
+                    self.backend.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
+            stored: dict[str, Any] = {"budget": trial.budget, "seed": trial.seed, "metadata": _json_safe(trial.metadata)}
+            if isinstance(current, Mapping) and "ask" in current:
+                stored["ask"] = current["ask"]
+            self.backend.set_trial_system_attr(trial_id, _TRIAL, stored)
+            if self.persistent:  # user attributes are for the dashboard, which cannot open an in-memory storage
+                self.backend.set_trial_user_attr(trial_id, "seed", trial.seed)
+                if trial.budget is not None:
+                    self.backend.set_trial_user_attr(trial_id, "budget", trial.budget)
 
     def fail_stale(self, study_id: int, number: int, reason: str) -> bool:
-        """Mark a RUNNING trial of a dead worker FAIL (``False`` if another worker already did)."""
+        """Mark a RUNNING trial of a dead worker FAIL, with ``reason`` as its error.
+
+        Atomic on every storage: of any number of workers reaping the trial at once, exactly one
+        gets ``True``; the others (and any call on a trial no longer RUNNING) get ``False``.
+        """
+        return self._fail_running(study_id, number, reason, stale=True)
+
+    def fail_trial(self, study_id: int, number: int, reason: str) -> bool:
+        """Mark a RUNNING trial FAIL with ``reason`` as its error (not as a dead worker's trial).
+
+        Used for a queued config that does not fit the space, or a trial that ran too long.
+        Atomic like :meth:`fail_stale`: ``False`` if the trial was no longer RUNNING.
+        """
+        return self._fail_running(study_id, number, reason, stale=False)
+
+    def _fail_running(self, study_id: int, number: int, reason: str, *, stale: bool) -> bool:
         import optuna
+        from optuna.trial import TrialState as OptunaState
 
         trial_id = self._trial_id(study_id, number)
-        try:
-            self.backend.set_trial_system_attr(trial_id, _STALE, reason)
-            self.backend.set_trial_system_attr(
-                trial_id, _RESULT, {"cost": None, "info": {"error": reason}, "state": "FAIL"}
-            )
-            from optuna.trial import TrialState as OptunaState
+        attrs: dict[str, Any] = {}
+        if stale:
+            attrs[_STALE] = reason
+        attrs[_RESULT] = {"cost": None, "info": {"error": reason}, "state": "FAIL"}
+        with self._errors():
+            if self._rdb is not None:
+                return self._rdb_transition(trial_id, "RUNNING", "FAIL", attrs)
+            # In memory and in the journal a write to a finished trial raises, and the state
+            # change is decided under the storage's lock (the journal's order of records): the
+            # second of two reapers gets UpdateFinishedTrialError at one of these writes.
+            try:
+                if self.backend.get_trial(trial_id).state is not OptunaState.RUNNING:
+                    return False
+                for key, value in attrs.items():
+                    self.backend.set_trial_system_attr(trial_id, key, value)
+                self.backend.set_trial_state_values(trial_id, OptunaState.FAIL)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                return False
+        return True
 
-            self.backend.set_trial_state_values(trial_id, OptunaState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            return False
+    def _rdb_transition(self, trial_id: int, source: str, target: str, attrs: Mapping[str, Any]) -> bool:
+        """Move a trial from state ``source`` to ``target`` and set ``attrs``, in one transaction.
+
+        A conditional ``UPDATE trials ... WHERE trial_id = ? AND state = source`` decides: the
+        caller whose update changes the row wins (``True``); every other caller's changes nothing
+        (``False``). The system attributes are written in the same transaction, so a trial is
+        never seen FAIL without its reason.
+        """
+        import datetime
+
+        from optuna.storages._rdb import models
+        from optuna.trial import TrialState as OptunaState
+        from sqlalchemy import update
+
+        rdb = self._rdb
+        assert rdb is not None
+        table = models.TrialModel.__table__
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)  # Optuna's RDB keeps naive UTC
+        values: dict[str, Any] = {"state": OptunaState[target]}
+        values["datetime_start" if target == "RUNNING" else "datetime_complete"] = now
+        statement = (
+            update(table)
+            .where(table.c.trial_id == trial_id, table.c.state == OptunaState[source])
+            .values(**values)
+        )
+        session = rdb.scoped_session()
+        try:
+            if session.execute(statement).rowcount != 1:
+                session.rollback()
+                return False
+            model = models.TrialSystemAttributeModel
+            for key, value in attrs.items():
+                row = session.query(model).filter(model.trial_id == trial_id, model.key == key).one_or_none()
+                if row is None:
+                    session.add(model(trial_id=trial_id, key=key, value_json=json.dumps(value)))
+                else:
+                    row.value_json = json.dumps(value)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
         return True
 
     # ------------------------------------------------------------------ workers
@@ -634,11 +798,13 @@ class Storage:
         rng = random.Random()
         key = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
         pid = os.getpid()
-        info = WorkerInfo(key, 0, socket.gethostname(), pid, _process_start(pid), time.time())
+        info = WorkerInfo(
+            key, 0, socket.gethostname(), pid, _process_start(pid), time.time(), _BOOT_ID, _pid_namespace()
+        )
         for _ in range(50):
             taken = {w.slot for w in self.workers(study_id) if w.key != key and self.is_alive(w)}
             slot = slot_hint if slot_hint is not None else min(set(range(len(taken) + 1)) - taken)
-            info = WorkerInfo(key, slot, info.host, pid, info.pid_start, time.time())
+            info = replace(info, slot=slot, heartbeat=time.time())
             _HELD[key] = self  # held from now on; the Study takes the hold over
             self._write_worker(study_id, info)
             if slot_hint is not None:
@@ -653,6 +819,10 @@ class Storage:
 
     def _write_worker(self, study_id: int, info: WorkerInfo) -> None:
         record: dict[str, Any] = {"slot": info.slot, "host": info.host, "pid": info.pid, "pid_start": info.pid_start}
+        if info.boot_id is not None:
+            record["boot_id"] = info.boot_id
+        if info.pid_ns is not None:
+            record["pid_ns"] = info.pid_ns
         with self._errors():
             self.backend.set_study_system_attr(study_id, _WORKER + info.key, record)
             self.heartbeat(study_id, info.key)
@@ -671,17 +841,9 @@ class Storage:
         out = []
         for name, record in system.items():
             if name.startswith(_WORKER) and isinstance(record, Mapping):
-                key = name[len(_WORKER) :]
-                out.append(
-                    WorkerInfo(
-                        key,
-                        int(record.get("slot", 0)),
-                        str(record.get("host", "")),
-                        int(record.get("pid", -1)),
-                        record.get("pid_start"),
-                        float(system.get(_HEARTBEAT + key) or 0.0),
-                    )
-                )
+                worker = _worker_of(name[len(_WORKER) :], record, system.get(_HEARTBEAT + name[len(_WORKER) :]))
+                if worker is not None:
+                    out.append(worker)
         return sorted(out, key=lambda w: w.key)
 
     #: Seconds without a heartbeat after which a worker on another host counts as dead.
@@ -690,12 +852,27 @@ class Storage:
     check_local_processes: bool = True
 
     def is_alive(self, worker: WorkerInfo) -> bool:
-        """Whether a worker still runs: its process on this host, else a heartbeat within the grace period."""
-        if worker.host == socket.gethostname() and worker.pid == os.getpid():
-            return worker.key in _HELD  # this process: the worker's Study object still holds the slot
+        """Whether a worker still runs.
+
+        A worker of this process is alive while its Study holds the slot. A worker whose host,
+        boot id and PID namespace all match this process's is judged by its process (at once; a
+        zombie is dead). Every other worker (another machine or container, or a record without
+        the boot and namespace ids) is alive while its heartbeat is within :attr:`grace_period`.
+        """
+        if worker.key in _HELD:
+            return True  # a worker of this process whose Study object still holds the slot
+        same_pids = (
+            worker.host == socket.gethostname()
+            and worker.boot_id is not None
+            and worker.boot_id == _BOOT_ID
+            and worker.pid_ns is not None
+            and worker.pid_ns == _pid_namespace()
+        )
+        if same_pids and worker.pid == os.getpid():
+            return False  # this process, and its Study let the slot go
         if worker.heartbeat == 0.0:
             return False  # retired
-        if self.check_local_processes and worker.host == socket.gethostname():
+        if same_pids and self.check_local_processes:
             return _pid_alive(worker.pid, worker.pid_start)
         return time.time() - worker.heartbeat <= self.grace_period
 
@@ -706,22 +883,98 @@ class Storage:
             remove()
 
 
+def _worker_of(key: str, record: Mapping[str, Any], heartbeat: Any) -> WorkerInfo | None:
+    """A stored worker record as a WorkerInfo (records of older versions lack the boot and namespace ids)."""
+    try:
+        start = record.get("pid_start")
+        boot_id = record.get("boot_id")
+        pid_ns = record.get("pid_ns")
+        return WorkerInfo(
+            key,
+            int(record.get("slot", 0)),
+            str(record.get("host", "")),
+            int(record.get("pid", -1)),
+            float(start) if isinstance(start, (int, float)) else None,
+            float(heartbeat) if isinstance(heartbeat, (int, float)) else 0.0,
+            str(boot_id) if boot_id is not None else None,
+            str(pid_ns) if pid_ns is not None else None,
+        )
+    except (TypeError, ValueError):
+        _logger.warning("worker record %s is unreadable (%r); it is treated as a finished worker", key, dict(record))
+        return None
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (a stored field of the wrong type reads as missing)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _fixed_params(frozen: FrozenTrial) -> dict[str, Any]:
+    """The values Optuna's ``enqueue_trial`` stored for a trial (``system_attrs["fixed_params"]``)."""
+    fixed = frozen.system_attrs.get("fixed_params")
+    return {str(k): v for k, v in fixed.items()} if isinstance(fixed, Mapping) else {}
+
+
 def _trial_of(frozen: FrozenTrial) -> Trial:
+    """The Trial stored in an Optuna trial; never raises (unreadable fields read as missing).
+
+    A trial without hpolab's attribute (a plain Optuna sampler's, or one queued with Optuna's
+    ``enqueue_trial``) is a foreign trial: its config is Optuna's ``fixed_params`` updated by its
+    ``params``, as stored (it may not fit the study's space), and its metadata says
+    ``{"foreign": True}`` (plus ``"enqueued": True`` for a queued one).
+    """
     stored = frozen.system_attrs.get(_TRIAL)
     if isinstance(stored, Mapping):
-        return Trial(
-            frozen.number,
-            dict(frozen.params),
-            budget=stored.get("budget"),
-            seed=stored.get("seed"),
-            metadata=dict(stored.get("metadata") or {}),
-        )
-    budget = frozen.user_attrs.get("budget")
-    return Trial(frozen.number, dict(frozen.params), budget=budget if isinstance(budget, (int, float)) else None)
+        seed = stored.get("seed")
+        metadata = stored.get("metadata")
+        try:
+            return Trial(
+                frozen.number,
+                dict(frozen.params),
+                budget=_number(stored.get("budget")),
+                seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+                metadata=dict(metadata) if isinstance(metadata, Mapping) else {},
+            )
+        except (TypeError, ValueError) as exc:
+            _logger.warning("trial %d: its stored hpolab data is unreadable (%s); read as foreign", frozen.number, exc)
+    metadata = {"foreign": True}
+    if "fixed_params" in frozen.system_attrs:
+        metadata["enqueued"] = True
+    config = {**_fixed_params(frozen), **frozen.params}
+    return Trial(frozen.number, config, budget=_number(frozen.user_attrs.get("budget")), metadata=metadata)
+
+
+def _result_of(frozen: FrozenTrial) -> TrialResult:
+    """The result of a finished Optuna trial (a FAIL saying why, where the stored one is unreadable)."""
+    from optuna.trial import TrialState as OptunaState
+
+    stored = frozen.system_attrs.get(_RESULT)
+    stored = stored if isinstance(stored, Mapping) else {}
+    info = dict(stored["info"]) if isinstance(stored.get("info"), Mapping) else {}
+    cost = _number(stored.get("cost", frozen.user_attrs.get("cost")))
+    value = _number(frozen.values[0]) if frozen.values else None
+    try:
+        if frozen.state is OptunaState.COMPLETE:
+            return TrialResult(value, TrialState.COMPLETE, cost, info)
+        if frozen.state is OptunaState.PRUNED:
+            pruned = _number(stored.get("value")) if "value" in stored else value
+            if pruned is None and frozen.intermediate_values:
+                pruned = _number(frozen.intermediate_values[max(frozen.intermediate_values)])
+            return TrialResult(pruned, TrialState.PRUNED, cost, info)
+    except (TypeError, ValueError) as exc:
+        info["error"] = f"unreadable stored result: {exc}"
+    info.setdefault("error", "failed")
+    return TrialResult(None, TrialState.FAIL, cost, info)
 
 
 def to_record(frozen: FrozenTrial) -> TrialRecord | None:
-    """An Optuna trial as an hpolab TrialRecord (``None`` for a WAITING trial)."""
+    """An Optuna trial as an hpolab TrialRecord (``None`` for a WAITING trial); never raises.
+
+    A foreign trial (see :func:`is_foreign`) decodes too, with ``{"foreign": True}`` in its
+    metadata; whether its config fits the study's space is for the study to check.
+    """
     from optuna.trial import TrialState as OptunaState
 
     if frozen.state is OptunaState.WAITING:
@@ -731,21 +984,24 @@ def to_record(frozen: FrozenTrial) -> TrialRecord | None:
     end = frozen.datetime_complete.timestamp() if frozen.datetime_complete else None
     if frozen.state is OptunaState.RUNNING:
         return TrialRecord(trial, None, start, end)
-    stored = frozen.system_attrs.get(_RESULT)
-    stored = stored if isinstance(stored, Mapping) else {}
-    info = dict(stored.get("info") or {})
-    cost = stored.get("cost", frozen.user_attrs.get("cost"))
-    if frozen.state is OptunaState.COMPLETE:
-        result = TrialResult(frozen.value, TrialState.COMPLETE, cost, info)
-    elif frozen.state is OptunaState.PRUNED:
-        value = stored.get("value", frozen.value)
-        if value is None and frozen.intermediate_values:
-            value = frozen.intermediate_values[max(frozen.intermediate_values)]
-        result = TrialResult(value, TrialState.PRUNED, cost, info)
-    else:
-        info.setdefault("error", "failed")
-        result = TrialResult(None, TrialState.FAIL, cost, info)
-    return TrialRecord(trial, result, start, end)
+    return TrialRecord(trial, _result_of(frozen), start, end)
+
+
+def is_foreign(frozen: FrozenTrial) -> bool:
+    """Whether a trial was written without hpolab (a plain Optuna sampler, or Optuna's ``enqueue_trial``)."""
+    return not isinstance(frozen.system_attrs.get(_TRIAL), Mapping)
+
+
+def attempt_of(frozen: FrozenTrial) -> int:
+    """The trial's attempt number: 1 for a first attempt, more for a retry or a re-adopted trial.
+
+    The larger of ``metadata["attempt"]`` (a retry is queued with it) and the ``hpolab:attempt``
+    attribute (written by :meth:`Storage.stamp_running` when a worker adopts a trial).
+    """
+    stored = frozen.system_attrs.get(_TRIAL)
+    metadata = stored.get("metadata") if isinstance(stored, Mapping) else None
+    found = [metadata.get("attempt") if isinstance(metadata, Mapping) else None, frozen.system_attrs.get(_ATTEMPT)]
+    return max([v for v in found if isinstance(v, int) and not isinstance(v, bool) and v >= 1], default=1)
 
 
 def is_stale(frozen: FrozenTrial) -> bool:
@@ -754,15 +1010,26 @@ def is_stale(frozen: FrozenTrial) -> bool:
 
 
 def asked_by(frozen: FrozenTrial) -> str | None:
-    """The worker whose optimizer asked the trial (``None`` for observed or queued trials)."""
-    ask = (frozen.system_attrs.get(_TRIAL) or {}).get("ask")
-    return None if ask is None else str(ask[0])
+    """The worker whose optimizer asked the trial (``None`` for observed, queued or foreign trials)."""
+    stored = frozen.system_attrs.get(_TRIAL)
+    ask = stored.get("ask") if isinstance(stored, Mapping) else None
+    return str(ask[0]) if isinstance(ask, list) and ask else None
 
 
 def run_by(frozen: FrozenTrial) -> str | None:
     """The worker that evaluates (or evaluated) the trial."""
     by = frozen.system_attrs.get(_RUN_BY)
     return str(by) if by is not None else asked_by(frozen)
+
+
+def _rdb_of(backend: BaseStorage) -> Any | None:
+    """The ``RDBStorage`` under ``backend`` (Optuna wraps one in a cache), or None for other storages."""
+    from optuna.storages import RDBStorage
+
+    for candidate in (backend, getattr(backend, "_backend", None)):
+        if isinstance(candidate, RDBStorage):
+            return candidate
+    return None
 
 
 def _open_rdb(url: str, *, timeout: float) -> BaseStorage:
