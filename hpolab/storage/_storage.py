@@ -1,25 +1,4 @@
-"""Study storage on Optuna's storage layer: in memory, a journal file, or a database.
-
-Every hpolab study is an Optuna study: ``optuna.load_study(study_name=..., storage=url)`` and
-``optuna-dashboard url`` open it. Optuna allocates trial numbers atomically, so any number of
-worker processes (on this machine or others) can share one study. What hpolab adds lives in
-Optuna's trial and study attributes:
-
-- a trial's configuration is its ``params`` (with the distributions of :meth:`SearchSpace.to_optuna`),
-  its budget, seed, source and cost are user attributes (the dashboard shows them), and its full
-  metadata (LLM transcripts included) and result info are system attributes;
-- the optimizer's event log (ask, tell, observe) is kept as ``(worker, seq)`` stamps on the
-  trials it concerns, so one worker's log can be replayed exactly on resume;
-- each worker registers itself (host, process, slot) and keeps a heartbeat in the study's system
-  attributes, so a worker that died mid-trial is found and its trial failed or retried.
-
-URLs: ``None`` or ``"memory"`` (this process only), ``"sqlite:///runs.db"``,
-``"postgresql://user:password@host/db"``, ``"mysql+pymysql://..."`` (Optuna's ``RDBStorage``
-on SQLAlchemy, with its schema migrations), and ``"journal:///runs.log"`` (like ``sqlite:///``: a
-relative path after three slashes, an absolute one after four) or any path ending
-in ``.log`` / ``.journal`` (Optuna's ``JournalStorage`` on a file: the fastest for one machine).
-Passwords in URLs are redacted in every message, repr and log line.
-"""
+"""hpolab's view of an Optuna storage: opening URLs, studies, trials, the queue and workers."""
 
 from __future__ import annotations
 
@@ -41,6 +20,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpolab._errors import HpolabError
+from hpolab.storage._codec import (
+    _ATTEMPT,
+    _ATTRS,
+    _FORMAT,
+    _HEARTBEAT,
+    _RESULT,
+    _RETRY_OF,
+    _RUN_BY,
+    _STALE,
+    _TRIAL,
+    _WORKER,
+    STORAGE_FORMAT,
+    _json_safe,
+    _trial_of,
+    to_record,
+)
+from hpolab.storage._liveness import _HELD, WorkerInfo, _worker_of, this_worker, worker_alive, worker_record
 from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState
 
 if TYPE_CHECKING:
@@ -60,29 +56,6 @@ __all__ = [
 ]
 
 _logger = logging.getLogger("hpolab.storage")
-
-#: Version of hpolab's layout inside Optuna's attributes (study system attribute ``hpolab:format``).
-STORAGE_FORMAT = 2
-
-_P = "hpolab:"  # prefix of every hpolab system attribute
-_ATTRS = _P + "attrs"
-_FORMAT = _P + "format"
-_TRIAL = _P + "trial"  # {"budget", "seed", "metadata", and "ask": [worker, seq, position in the batch]}
-_RUN_BY = _P + "run_by"  # the worker evaluating a trial it did not ask (a queued or adopted trial)
-_RESULT = (
-    _P + "result"
-)  # {"cost", "info", "state", "value", and "tell": [worker, seq, number told] or "observe": [worker, seq]}
-_STALE = _P + "stale"  # set on a trial failed because its worker died
-_RETRY_OF = _P + "retry_of"
-_ATTEMPT = _P + "attempt"  # the attempt number of an adopted trial (set when a worker takes it over)
-_WORKER = _P + "worker:"
-_HEARTBEAT = _P + "heartbeat:"
-
-
-#: Workers of this process that hold their slot (registered and not retired), by key. A worker of
-#: this process is alive while its Study object is and has not finished its loop.
-_HELD: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
-
 
 class StorageError(HpolabError, ValueError):
     """A storage that cannot be used, or a study that does not exist / already exists."""
@@ -114,116 +87,6 @@ class StudyInfo:
     name: str
     direction: str
     attrs: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class WorkerInfo:
-    """A worker process registered in a study.
-
-    Attributes:
-        key: Unique key; keys sort in the order the workers started.
-        slot: The worker's slot: its optimizer seed and the event log it continues.
-        host: Host name.
-        pid: Process id on that host.
-        pid_start: The process's start time (to tell a reused pid from the worker), when known.
-        heartbeat: Last heartbeat (seconds since the epoch).
-        boot_id: The kernel's boot id of the worker's machine (Linux), when known: a host name
-            shared by two machines or containers, or a reboot, does not match it.
-        pid_ns: The worker's PID namespace (``os.readlink("/proc/self/ns/pid")``), when known:
-            two containers on one kernel number their processes separately.
-    """
-
-    key: str
-    slot: int
-    host: str
-    pid: int
-    pid_start: float | None
-    heartbeat: float
-    boot_id: str | None = None
-    pid_ns: str | None = None
-
-
-def _json_safe(value: Any) -> Any:
-    """``value`` as strict JSON data (non-finite floats become None, numpy scalars plain)."""
-    kind = type(value)  # exact types first: this runs on every stored trial
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    if kind is float:
-        return value if math.isfinite(value) else None
-    if kind is dict:
-        return {k if type(k) is str else str(k): _json_safe(v) for k, v in value.items()}
-    if kind is list:
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    item = getattr(value, "item", None)
-    if callable(item) and type(value).__module__ == "numpy":
-        return _json_safe(item())
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return repr(value)
-
-
-def _process_start(pid: int) -> float | None:
-    """Start time of process ``pid`` in clock ticks since boot (Linux), or None where unknown."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return float(fields[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _process_state(pid: int) -> str | None:
-    """The state letter of process ``pid`` (``"R"``, ``"S"``, ``"Z"``...; Linux), or None where unknown."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _boot_id() -> str | None:
-    """This machine's boot id (Linux; a new one after every boot), or None where unknown."""
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip() or None
-    except OSError:
-        return None
-
-
-def _pid_namespace() -> str | None:
-    """This process's PID namespace (e.g. ``"pid:[4026531836]"``; Linux), or None where unknown."""
-    try:
-        return os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return None
-
-
-#: This machine's boot id, read once (it changes only with a reboot).
-_BOOT_ID: str | None = _boot_id()
-
-
-def _pid_alive(pid: int, start: float | None) -> bool:
-    """Whether process ``pid`` of this PID namespace runs (a zombie or a reused pid does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # another user's process: it exists
-    if _process_state(pid) in ("Z", "X"):
-        return False  # exited, not yet reaped by its parent
-    if start is not None:
-        now_start = _process_start(pid)
-        if now_start is not None and now_start != start:
-            return False  # the pid was reused by another process
-    return True
 
 
 def _classify_open_error(exc: BaseException, url: str) -> StorageError:
@@ -797,10 +660,7 @@ class Storage:
         """
         rng = random.Random()
         key = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
-        pid = os.getpid()
-        info = WorkerInfo(
-            key, 0, socket.gethostname(), pid, _process_start(pid), time.time(), _BOOT_ID, _pid_namespace()
-        )
+        info = this_worker(key, 0)
         for _ in range(50):
             taken = {w.slot for w in self.workers(study_id) if w.key != key and self.is_alive(w)}
             slot = slot_hint if slot_hint is not None else min(set(range(len(taken) + 1)) - taken)
@@ -818,11 +678,7 @@ class Storage:
         raise StorageError(f"study {study_id}: could not claim a worker slot; too many workers start at once")
 
     def _write_worker(self, study_id: int, info: WorkerInfo) -> None:
-        record: dict[str, Any] = {"slot": info.slot, "host": info.host, "pid": info.pid, "pid_start": info.pid_start}
-        if info.boot_id is not None:
-            record["boot_id"] = info.boot_id
-        if info.pid_ns is not None:
-            record["pid_ns"] = info.pid_ns
+        record = worker_record(info)
         with self._errors():
             self.backend.set_study_system_attr(study_id, _WORKER + info.key, record)
             self.heartbeat(study_id, info.key)
@@ -852,174 +708,18 @@ class Storage:
     check_local_processes: bool = True
 
     def is_alive(self, worker: WorkerInfo) -> bool:
-        """Whether a worker still runs.
+        """Whether a worker still runs (see :func:`hpolab.storage._liveness.worker_alive`).
 
-        A worker of this process is alive while its Study holds the slot. A worker whose host,
-        boot id and PID namespace all match this process's is judged by its process (at once; a
-        zombie is dead). Every other worker (another machine or container, or a record without
-        the boot and namespace ids) is alive while its heartbeat is within :attr:`grace_period`.
+        By its process where it runs on this machine, in this PID namespace; else by its
+        heartbeat, within :attr:`grace_period`.
         """
-        if worker.key in _HELD:
-            return True  # a worker of this process whose Study object still holds the slot
-        same_pids = (
-            worker.host == socket.gethostname()
-            and worker.boot_id is not None
-            and worker.boot_id == _BOOT_ID
-            and worker.pid_ns is not None
-            and worker.pid_ns == _pid_namespace()
-        )
-        if same_pids and worker.pid == os.getpid():
-            return False  # this process, and its Study let the slot go
-        if worker.heartbeat == 0.0:
-            return False  # retired
-        if same_pids and self.check_local_processes:
-            return _pid_alive(worker.pid, worker.pid_start)
-        return time.time() - worker.heartbeat <= self.grace_period
+        return worker_alive(worker, grace_period=self.grace_period, check_local_processes=self.check_local_processes)
 
     def close(self) -> None:
         """Release connections (RDB storages)."""
         remove = getattr(self.backend, "remove_session", None)
         if callable(remove):
             remove()
-
-
-def _worker_of(key: str, record: Mapping[str, Any], heartbeat: Any) -> WorkerInfo | None:
-    """A stored worker record as a WorkerInfo (records of older versions lack the boot and namespace ids)."""
-    try:
-        start = record.get("pid_start")
-        boot_id = record.get("boot_id")
-        pid_ns = record.get("pid_ns")
-        return WorkerInfo(
-            key,
-            int(record.get("slot", 0)),
-            str(record.get("host", "")),
-            int(record.get("pid", -1)),
-            float(start) if isinstance(start, (int, float)) else None,
-            float(heartbeat) if isinstance(heartbeat, (int, float)) else 0.0,
-            str(boot_id) if boot_id is not None else None,
-            str(pid_ns) if pid_ns is not None else None,
-        )
-    except (TypeError, ValueError):
-        _logger.warning("worker record %s is unreadable (%r); it is treated as a finished worker", key, dict(record))
-        return None
-
-
-def _number(value: Any) -> float | None:
-    """``value`` as a finite float, or None (a stored field of the wrong type reads as missing)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def _fixed_params(frozen: FrozenTrial) -> dict[str, Any]:
-    """The values Optuna's ``enqueue_trial`` stored for a trial (``system_attrs["fixed_params"]``)."""
-    fixed = frozen.system_attrs.get("fixed_params")
-    return {str(k): v for k, v in fixed.items()} if isinstance(fixed, Mapping) else {}
-
-
-def _trial_of(frozen: FrozenTrial) -> Trial:
-    """The Trial stored in an Optuna trial; never raises (unreadable fields read as missing).
-
-    A trial without hpolab's attribute (a plain Optuna sampler's, or one queued with Optuna's
-    ``enqueue_trial``) is a foreign trial: its config is Optuna's ``fixed_params`` updated by its
-    ``params``, as stored (it may not fit the study's space), and its metadata says
-    ``{"foreign": True}`` (plus ``"enqueued": True`` for a queued one).
-    """
-    stored = frozen.system_attrs.get(_TRIAL)
-    if isinstance(stored, Mapping):
-        seed = stored.get("seed")
-        metadata = stored.get("metadata")
-        try:
-            return Trial(
-                frozen.number,
-                dict(frozen.params),
-                budget=_number(stored.get("budget")),
-                seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
-                metadata=dict(metadata) if isinstance(metadata, Mapping) else {},
-            )
-        except (TypeError, ValueError) as exc:
-            _logger.warning("trial %d: its stored hpolab data is unreadable (%s); read as foreign", frozen.number, exc)
-    metadata = {"foreign": True}
-    if "fixed_params" in frozen.system_attrs:
-        metadata["enqueued"] = True
-    config = {**_fixed_params(frozen), **frozen.params}
-    return Trial(frozen.number, config, budget=_number(frozen.user_attrs.get("budget")), metadata=metadata)
-
-
-def _result_of(frozen: FrozenTrial) -> TrialResult:
-    """The result of a finished Optuna trial (a FAIL saying why, where the stored one is unreadable)."""
-    from optuna.trial import TrialState as OptunaState
-
-    stored = frozen.system_attrs.get(_RESULT)
-    stored = stored if isinstance(stored, Mapping) else {}
-    info = dict(stored["info"]) if isinstance(stored.get("info"), Mapping) else {}
-    cost = _number(stored.get("cost", frozen.user_attrs.get("cost")))
-    value = _number(frozen.values[0]) if frozen.values else None
-    try:
-        if frozen.state is OptunaState.COMPLETE:
-            return TrialResult(value, TrialState.COMPLETE, cost, info)
-        if frozen.state is OptunaState.PRUNED:
-            pruned = _number(stored.get("value")) if "value" in stored else value
-            if pruned is None and frozen.intermediate_values:
-                pruned = _number(frozen.intermediate_values[max(frozen.intermediate_values)])
-            return TrialResult(pruned, TrialState.PRUNED, cost, info)
-    except (TypeError, ValueError) as exc:
-        info["error"] = f"unreadable stored result: {exc}"
-    info.setdefault("error", "failed")
-    return TrialResult(None, TrialState.FAIL, cost, info)
-
-
-def to_record(frozen: FrozenTrial) -> TrialRecord | None:
-    """An Optuna trial as an hpolab TrialRecord (``None`` for a WAITING trial); never raises.
-
-    A foreign trial (see :func:`is_foreign`) decodes too, with ``{"foreign": True}`` in its
-    metadata; whether its config fits the study's space is for the study to check.
-    """
-    from optuna.trial import TrialState as OptunaState
-
-    if frozen.state is OptunaState.WAITING:
-        return None
-    trial = _trial_of(frozen)
-    start = frozen.datetime_start.timestamp() if frozen.datetime_start else None
-    end = frozen.datetime_complete.timestamp() if frozen.datetime_complete else None
-    if frozen.state is OptunaState.RUNNING:
-        return TrialRecord(trial, None, start, end)
-    return TrialRecord(trial, _result_of(frozen), start, end)
-
-
-def is_foreign(frozen: FrozenTrial) -> bool:
-    """Whether a trial was written without hpolab (a plain Optuna sampler, or Optuna's ``enqueue_trial``)."""
-    return not isinstance(frozen.system_attrs.get(_TRIAL), Mapping)
-
-
-def attempt_of(frozen: FrozenTrial) -> int:
-    """The trial's attempt number: 1 for a first attempt, more for a retry or a re-adopted trial.
-
-    The larger of ``metadata["attempt"]`` (a retry is queued with it) and the ``hpolab:attempt``
-    attribute (written by :meth:`Storage.stamp_running` when a worker adopts a trial).
-    """
-    stored = frozen.system_attrs.get(_TRIAL)
-    metadata = stored.get("metadata") if isinstance(stored, Mapping) else None
-    found = [metadata.get("attempt") if isinstance(metadata, Mapping) else None, frozen.system_attrs.get(_ATTEMPT)]
-    return max([v for v in found if isinstance(v, int) and not isinstance(v, bool) and v >= 1], default=1)
-
-
-def is_stale(frozen: FrozenTrial) -> bool:
-    """Whether a trial was failed because its worker died (a retry may carry its result)."""
-    return _STALE in frozen.system_attrs
-
-
-def asked_by(frozen: FrozenTrial) -> str | None:
-    """The worker whose optimizer asked the trial (``None`` for observed, queued or foreign trials)."""
-    stored = frozen.system_attrs.get(_TRIAL)
-    ask = stored.get("ask") if isinstance(stored, Mapping) else None
-    return str(ask[0]) if isinstance(ask, list) and ask else None
-
-
-def run_by(frozen: FrozenTrial) -> str | None:
-    """The worker that evaluates (or evaluated) the trial."""
-    by = frozen.system_attrs.get(_RUN_BY)
-    return str(by) if by is not None else asked_by(frozen)
 
 
 def _rdb_of(backend: BaseStorage) -> Any | None:
@@ -1099,14 +799,15 @@ def _enable_wal(rdb: Any) -> None:
 
 
 def _open_journal(path: str) -> BaseStorage:
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
+    from hpolab.storage._journal import open_journal
 
     file = Path(path).expanduser()
-    file.resolve().parent.mkdir(parents=True, exist_ok=True)
     try:
-        return JournalStorage(JournalFileBackend(str(file)))
-    except (OSError, ValueError, json.JSONDecodeError) as exc:
+        file.resolve().parent.mkdir(parents=True, exist_ok=True)
+        return open_journal(file)
+    except StorageError:
+        raise
+    except (OSError, ValueError) as exc:
         raise _classify_open_error(exc, f"journal:///{path}") from None
 
 
