@@ -493,24 +493,49 @@ class Storage:
         import optuna
         from optuna.trial import TrialState as OptunaState
 
+        if self._rdb is not None:
+            # Only the ids are read (oldest first), and only the trial won is loaded.
+            with self._errors():
+                for trial_id in self._rdb_waiting(study_id):
+                    if self._rdb_transition(trial_id, "WAITING", "RUNNING", {}):
+                        return self._popped(study_id, self.backend.get_trial(trial_id))
+            return None
         with self._errors():
             waiting = self.backend.get_all_trials(study_id, deepcopy=False, states=(OptunaState.WAITING,))
         for frozen in waiting:
             try:
                 with self._errors():
-                    if self._rdb is not None:
-                        won = self._rdb_transition(frozen._trial_id, "WAITING", "RUNNING", {})
-                    else:
-                        won = self.backend.set_trial_state_values(frozen._trial_id, state=OptunaState.RUNNING)
+                    won = self.backend.set_trial_state_values(frozen._trial_id, state=OptunaState.RUNNING)
             except optuna.exceptions.UpdateFinishedTrialError:
                 continue
-            if not won:
-                continue
-            self._numbers[(study_id, frozen.number)] = frozen._trial_id
-            trial = _trial_of(frozen)
-            retry_of = frozen.system_attrs.get(_RETRY_OF)
-            return frozen.number, trial, retry_of if isinstance(retry_of, int) else None
+            if won:
+                return self._popped(study_id, frozen)
         return None
+
+    def _popped(self, study_id: int, frozen: FrozenTrial) -> tuple[int, Trial, int | None]:
+        self._numbers[(study_id, frozen.number)] = frozen._trial_id
+        retry_of = frozen.system_attrs.get(_RETRY_OF)
+        return frozen.number, _trial_of(frozen), retry_of if isinstance(retry_of, int) else None
+
+    def _rdb_waiting(self, study_id: int) -> list[int]:
+        """The ids of the study's WAITING trials in an RDB storage, oldest first."""
+        from optuna.storages._rdb import models
+        from optuna.trial import TrialState as OptunaState
+
+        assert self._rdb is not None
+        model = models.TrialModel
+        session = self._rdb.scoped_session()
+        try:
+            rows = (
+                session.query(model.trial_id)
+                .filter(model.study_id == study_id, model.state == OptunaState.WAITING)
+                .order_by(model.trial_id)
+                .all()
+            )
+            session.commit()
+        finally:
+            session.close()
+        return [int(row[0]) for row in rows]
 
     def stamp_running(self, study_id: int, number: int, worker: str, *, attempt: int | None = None) -> None:
         """Record which worker runs a trial (one it took from the queue, or adopted from its slot's dead worker).

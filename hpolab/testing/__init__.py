@@ -21,6 +21,7 @@ from hpolab.testing._tiny_llama import save_tiny_llama
 
 if TYPE_CHECKING:
     from hpolab.testing._conformance import OptimizerTestCase
+    from hpolab.testing._faults_storage import StorageFaultTestCase
 
 __all__ = [
     "OptimizerTestCase",
@@ -29,6 +30,7 @@ __all__ = [
     "SimulatedClient",
     "SimulatedLLMClient",
     "SimulatedOracleClient",
+    "StorageFaultTestCase",
     "conditional_space",
     "mixed_space",
     "quadratic",
@@ -38,6 +40,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "StorageFaultTestCase":  # a pytest suite, like OptimizerTestCase
+        from hpolab.testing._faults_storage import StorageFaultTestCase
+
+        return StorageFaultTestCase
     if name == "OptimizerTestCase":
         try:
             from hpolab.testing._conformance import OptimizerTestCase
