@@ -138,13 +138,16 @@ def to_record(frozen: FrozenTrial) -> TrialRecord | None:
     """An Optuna trial as an hpolab TrialRecord (``None`` for a WAITING trial); never raises.
 
     A foreign trial (see :func:`is_foreign`) decodes too, with ``{"foreign": True}`` in its
-    metadata; whether its config fits the study's space is for the study to check.
+    metadata; whether its config fits the study's space is for the study to check. An adopted
+    trial's metadata says its attempt (``"attempt"``, see :func:`attempt_of`).
     """
     from optuna.trial import TrialState as OptunaState
 
     if frozen.state is OptunaState.WAITING:
         return None
     trial = _trial_of(frozen)
+    if _ATTEMPT in frozen.system_attrs:  # an adopted trial: the attempt it is now
+        trial = trial.with_metadata(attempt=attempt_of(frozen))
     start = frozen.datetime_start.timestamp() if frozen.datetime_start else None
     end = frozen.datetime_complete.timestamp() if frozen.datetime_complete else None
     if frozen.state is OptunaState.RUNNING:

@@ -453,7 +453,8 @@ class Storage:
                 continue  # a foreign trial is in no hpolab worker's log
             ask = system[_TRIAL].get("ask")
             if ask is not None and (wanted is None or ask[0] in wanted):
-                asks.setdefault((ask[0], int(ask[1])), []).append((int(ask[2]), record.trial))
+                asked = _trial_of(frozen)  # as asked (to_record adds the attempt of an adopted trial)
+                asks.setdefault((ask[0], int(ask[1])), []).append((int(ask[2]), asked))
             stored = system.get(_RESULT)
             stored = stored if isinstance(stored, Mapping) else {}
             tell = stored.get("tell")
@@ -462,7 +463,7 @@ class Storage:
                 stamped.append((tell[0], int(tell[1]), 1, event))
             observe = stored.get("observe")
             if observe is not None and record.result is not None and (wanted is None or observe[0] in wanted):
-                event = {"observe": record.trial.to_dict(), "result": record.result.to_dict()}
+                event = {"observe": _trial_of(frozen).to_dict(), "result": record.result.to_dict()}
                 stamped.append((observe[0], int(observe[1]), 1, event))
         for (worker, seq), batch in asks.items():
             trials = [t.to_dict() for _, t in sorted(batch, key=lambda item: item[0])]
@@ -551,6 +552,10 @@ class Storage:
             self.backend.set_trial_system_attr(trial_id, _RUN_BY, worker)
             if attempt is not None:
                 self.backend.set_trial_system_attr(trial_id, _ATTEMPT, int(attempt))
+
+    def stamp_attempt(self, study_id: int, number: int, worker: str, attempt: int) -> None:
+        """Record that ``worker`` runs a trial again as attempt ``attempt`` (an adopted trial, same number)."""
+        self.stamp_running(study_id, number, worker, attempt=attempt)
 
     def set_trial_config(self, study_id: int, number: int, trial: Trial, space: SearchSpace) -> None:
         """Rewrite a RUNNING trial's params, budget, seed and metadata before it is evaluated.
