@@ -233,3 +233,18 @@ def test_secrets_in_optimizer_options_are_never_stored(tmp_path):
     stored = _plain_kwargs({"api_key": "sk-very-secret", "base_url": "http://127.0.0.1:1/v1", "client": object()})
     assert stored == {"api_key": "<secret: not stored>", "base_url": "http://127.0.0.1:1/v1", "client": "<object>"}
     assert "sk-very-secret" not in str(stored)
+
+
+@pytest.mark.parametrize("n_queued", [40, pytest.param(200, marks=pytest.mark.slow)])
+def test_queued_configs_run_once_each_with_parallel_workers_on_sqlite(tmp_path, n_queued):
+    """Four worker processes on one SQLite queue: no trial is taken twice (SQLite has no row locks)."""
+    study = hpolab.create_study(
+        ToyObjective("branin"), "random", storage=f"sqlite:///{tmp_path / 'q.db'}", study_name="q", seed=0
+    )
+    queued = [{"x1": -5.0 + 15.0 * i / n_queued, "x2": 7.5} for i in range(n_queued)]
+    for config in queued:
+        study.enqueue_trial(config)
+    study.optimize(n_trials=n_queued, n_jobs=4)
+    records = study.trials
+    assert [r.state for r in records] == [TrialState.COMPLETE] * n_queued
+    assert sorted(r.config["x1"] for r in records) == [c["x1"] for c in queued]

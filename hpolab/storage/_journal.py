@@ -94,7 +94,7 @@ def _first_bad_line(path: Path) -> tuple[int, int] | None:
     bad = None
     count = 0
     with open(path, "rb") as fh:
-        for count, line in enumerate(fh, start=1):  # noqa: B007 (count is the total after the loop)
+        for count, line in enumerate(fh, start=1):
             if bad is None and not _is_record(line):
                 bad = count
     return None if bad is None else (bad, count)
@@ -119,7 +119,7 @@ def open_journal(path: Path) -> BaseStorage:
     backend.cut_torn_tail()
     try:
         return JournalStorage(backend)
-    except (ValueError, UnicodeDecodeError) as exc:  # json.JSONDecodeError is a ValueError
+    except (ValueError, UnicodeDecodeError):  # json.JSONDecodeError is a ValueError
         found = _first_bad_line(path)
         if found is None:
             raise

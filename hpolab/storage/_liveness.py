@@ -135,7 +135,9 @@ def _worker_of(key: str, record: Mapping[str, Any], heartbeat: Any) -> WorkerInf
 def this_worker(key: str, slot: int) -> WorkerInfo:
     """The record of a worker of this process (its heartbeat is now)."""
     pid = os.getpid()
-    return WorkerInfo(key, slot, socket.gethostname(), pid, _process_start(pid), time.time(), _BOOT_ID, _pid_namespace())
+    return WorkerInfo(
+        key, slot, socket.gethostname(), pid, _process_start(pid), time.time(), _BOOT_ID, _pid_namespace()
+    )
 
 
 def worker_record(info: WorkerInfo) -> dict[str, Any]:

@@ -5,15 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import os
 import random
 import re
-import socket
 import sqlite3
 import time
 import uuid
-import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -56,6 +53,7 @@ __all__ = [
 ]
 
 _logger = logging.getLogger("hpolab.storage")
+
 
 class StorageError(HpolabError, ValueError):
     """A storage that cannot be used, or a study that does not exist / already exists."""
@@ -574,7 +572,11 @@ class Storage:
                 if name in distributions:
                     dist = distributions[name]
                     self.backend.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
-            stored: dict[str, Any] = {"budget": trial.budget, "seed": trial.seed, "metadata": _json_safe(trial.metadata)}
+            stored: dict[str, Any] = {
+                "budget": trial.budget,
+                "seed": trial.seed,
+                "metadata": _json_safe(trial.metadata),
+            }
             if isinstance(current, Mapping) and "ask" in current:
                 stored["ask"] = current["ask"]
             self.backend.set_trial_system_attr(trial_id, _TRIAL, stored)
@@ -645,9 +647,7 @@ class Storage:
         values: dict[str, Any] = {"state": OptunaState[target]}
         values["datetime_start" if target == "RUNNING" else "datetime_complete"] = now
         statement = (
-            update(table)
-            .where(table.c.trial_id == trial_id, table.c.state == OptunaState[source])
-            .values(**values)
+            update(table).where(table.c.trial_id == trial_id, table.c.state == OptunaState[source]).values(**values)
         )
         session = rdb.scoped_session()
         try:

@@ -173,7 +173,10 @@ class StorageFaultTestCase:
     def test_each_queued_trial_is_popped_by_exactly_one_worker(self, storage: Storage) -> None:
         study_id = self._study(storage)
         space = _space()
-        queued = [storage.enqueue(study_id, Trial(-1, {"x": i / self.n_queued, "c": "a"}), space) for i in range(self.n_queued)]
+        queued = [
+            storage.enqueue(study_id, Trial(-1, {"x": i / self.n_queued, "c": "a"}), space)
+            for i in range(self.n_queued)
+        ]
         won = _compete(storage, study_id, "pop", self.n_workers, [])
         twice = [n for n, count in collections.Counter(won).items() if count > 1]
         assert not twice, f"trials popped by more than one worker: {sorted(twice)}"
@@ -222,7 +225,7 @@ class StorageFaultTestCase:
         records = storage.get_trials(study_id)
         assert records[0].config == {"x": 0.25, "c": "a"} and records[0].value == 0.5
         assert records[1].state is TrialState.FAIL and "upper bound" in records[1].info["error"]
-        assert [t.params for t in plain.trials][0] == {"x": 0.25, "c": "a"}
+        assert next(t.params for t in plain.trials) == {"x": 0.25, "c": "a"}
 
     def test_trials_written_without_hpolab_decode_and_never_raise(self, storage: Storage) -> None:
         import optuna
@@ -235,7 +238,9 @@ class StorageFaultTestCase:
         plain.tell(trial, state=optuna.trial.TrialState.FAIL)
         # hpolab attributes of the wrong shape (another tool, a hand edit) read as missing
         bad = plain.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
-        storage.backend.set_trial_system_attr(bad._trial_id, "hpolab:trial", {"seed": "s", "metadata": 3, "budget": "b"})
+        storage.backend.set_trial_system_attr(
+            bad._trial_id, "hpolab:trial", {"seed": "s", "metadata": 3, "budget": "b"}
+        )
         storage.backend.set_trial_system_attr(bad._trial_id, "hpolab:result", ["not", "a", "mapping"])
         plain.tell(bad, 0.1)
         frozen = storage.frozen_trials(study_id)
@@ -340,7 +345,9 @@ class StorageFaultTestCase:
         torn = next(i for i, line in enumerate(lines) if b'"note"' in line)  # 0-based
         lines[torn] = lines[torn][: len(lines[torn]) // 2]  # torn, and the next record appended right after it
         path.write_bytes(b"".join(lines))
-        with pytest.raises(StorageError, match=rf"line {torn + 1} of {len(lines) - 1}\b.*python -m hpolab.storage repair"):
+        with pytest.raises(
+            StorageError, match=rf"line {torn + 1} of {len(lines) - 1}\b.*python -m hpolab.storage repair"
+        ):
             get_storage(storage_url)
         assert repair_journal(path) == [torn + 1]
         assert Path(str(path) + ".bak").exists()
