@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     if dropped:
-        sys.stdout.write(f"{args[1]}: removed line(s) {', '.join(map(str, dropped))}; the original is {args[1]}.bak\n")
+        sys.stdout.write(f"{args[1]}: removed line(s) {', '.join(map(str, dropped))} (the original: {args[1]}.bak)\n")
     else:
         sys.stdout.write(f"{args[1]}: every line is a complete record; nothing to repair\n")
     return 0

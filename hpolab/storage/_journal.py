@@ -41,6 +41,16 @@ def _is_record(line: bytes) -> bool:
     return isinstance(record, dict) and "op_code" in record
 
 
+def _salvage(line: bytes) -> bytes:
+    """The complete record that follows a torn one on ``line`` (with its line end), or ``b""``."""
+    if not line.endswith(b"\n"):
+        line += b"\n"
+    position = line.find(_RECORD_START, 1)
+    while position > 0 and not _is_record(line[position:]):
+        position = line.find(_RECORD_START, position + 1)
+    return line[position:] if position > 0 else b""
+
+
 def _last_line_start(fh: Any, size: int) -> int:
     """Offset of the last line of an open binary file of ``size`` bytes (its last line end is not searched)."""
     end = size - 1  # a last line end belongs to the last line
@@ -75,18 +85,25 @@ def cut_torn_tail(path: Path, *, check_last_record: bool) -> int:
             return 0
         start = _last_line_start(fh, size)
         fh.seek(start)
-        if ends and _is_record(fh.read()):
+        last = fh.read()
+        if ends and _is_record(last):
             return 0
+        # A complete record appended after the torn one (on its line) is kept.
+        kept = _salvage(last) if ends else b""
         fh.truncate(start)
+        if kept:
+            fh.seek(start)
+            fh.write(kept)
         fh.flush()
         os.fsync(fh.fileno())
+    cut = size - start - len(kept)
     _logger.warning(
         "journal %s: its last line was torn by an interrupted write; cut %d bytes back to the last complete "
         "record (nothing complete was lost)",
         path,
-        size - start,
+        cut,
     )
-    return size - start
+    return cut
 
 
 def _first_bad_line(path: Path) -> tuple[int, int] | None:
@@ -165,12 +182,7 @@ def repair_journal(path: str | os.PathLike[str]) -> list[int]:
                     target.write(line)
                     continue
                 dropped.append(number)
-                salvage = line if line.endswith(b"\n") else line + b"\n"
-                position = salvage.find(_RECORD_START, 1)
-                while position > 0 and not _is_record(salvage[position:]):
-                    position = salvage.find(_RECORD_START, position + 1)
-                if position > 0:
-                    target.write(salvage[position:])
+                target.write(_salvage(line))
             target.flush()
             os.fsync(target.fileno())
         if not dropped:
@@ -178,10 +190,11 @@ def repair_journal(path: str | os.PathLike[str]) -> list[int]:
             return []
         backup = file.with_name(file.name + ".bak")
         backup.unlink(missing_ok=True)
+        kept: Path | None = backup
         try:
             os.link(file, backup)
-        except OSError:
-            backup = None  # type: ignore[assignment]
+        except OSError:  # a file system without hard links: no copy is kept (the disk may be full)
+            kept = None
         os.replace(temp, file)
     finally:
         lock.release()
@@ -190,6 +203,6 @@ def repair_journal(path: str | os.PathLike[str]) -> list[int]:
         file,
         len(dropped),
         ", ".join(map(str, dropped[:20])),
-        f"; the original is {backup}" if backup is not None else "",
+        f"; the original is {kept}" if kept is not None else "",
     )
     return dropped

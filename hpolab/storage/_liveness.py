@@ -155,8 +155,9 @@ def worker_alive(worker: WorkerInfo, *, grace_period: float, check_local_process
 
     A worker of this process is alive while its Study holds the slot. A worker whose host,
     boot id and PID namespace all match this process's is judged by its process (at once; a
-    zombie is dead). Every other worker (another machine or container, or a record without the
-    boot and namespace ids) is alive while its heartbeat is at most ``grace_period`` seconds old.
+    zombie is dead). Every other worker (another machine or container, or on Linux a record
+    without the boot and namespace ids) is alive while its heartbeat is at most
+    ``grace_period`` seconds old.
 
     Args:
         worker: The worker's record.
@@ -166,13 +167,9 @@ def worker_alive(worker: WorkerInfo, *, grace_period: float, check_local_process
     """
     if worker.key in _HELD:
         return True  # a worker of this process whose Study object still holds the slot
-    same_pids = (
-        worker.host == socket.gethostname()
-        and worker.boot_id is not None
-        and worker.boot_id == _BOOT_ID
-        and worker.pid_ns is not None
-        and worker.pid_ns == _pid_namespace()
-    )
+    # Where this system has no boot id and namespace (not Linux), both sides lack them and the
+    # host name decides, as it must; on Linux a record without them goes by its heartbeat.
+    same_pids = worker.host == socket.gethostname() and worker.boot_id == _BOOT_ID and worker.pid_ns == _pid_namespace()
     if same_pids and worker.pid == os.getpid():
         return False  # this process, and its Study let the slot go
     if worker.heartbeat == 0.0:

@@ -89,7 +89,7 @@ def _compete(storage: Storage, study_id: int, action: str, n_workers: int, numbe
             results.extend(out.get())
         return results
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     start = context.Event()
     mp_out = context.Queue()
     processes = [
