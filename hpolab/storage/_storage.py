@@ -396,7 +396,20 @@ class Storage:
             self._write_result(trial_id, result, _json_safe(payload))
 
     def _write_result(self, trial_id: int, result: TrialResult, payload: dict[str, Any]) -> None:
+        import optuna
         from optuna.trial import TrialState as OptunaState
+
+        if self._rdb is not None:  # one transaction, and only while the trial still runs
+            value = result.value if result.state is not TrialState.FAIL else None
+            pruned = value if result.state is TrialState.PRUNED else None
+            if not self._rdb_transition(
+                trial_id, "RUNNING", result.state.value, {_RESULT: payload}, value=value, intermediate=pruned
+            ):
+                raise optuna.exceptions.UpdateFinishedTrialError(
+                    f"trial {trial_id} (Optuna's id) has already finished and can not be updated: another worker "
+                    "failed it (its worker was taken for dead) or finished it"
+                )
+            return
 
         # The attribute first: Optuna refuses writes to a finished trial.
         self.backend.set_trial_system_attr(trial_id, _RESULT, payload)
@@ -626,13 +639,23 @@ class Storage:
                 return False
         return True
 
-    def _rdb_transition(self, trial_id: int, source: str, target: str, attrs: Mapping[str, Any]) -> bool:
+    def _rdb_transition(
+        self,
+        trial_id: int,
+        source: str,
+        target: str,
+        attrs: Mapping[str, Any],
+        *,
+        value: float | None = None,
+        intermediate: float | None = None,
+    ) -> bool:
         """Move a trial from state ``source`` to ``target`` and set ``attrs``, in one transaction.
 
         A conditional ``UPDATE trials ... WHERE trial_id = ? AND state = source`` decides: the
         caller whose update changes the row wins (``True``); every other caller's changes nothing
-        (``False``). The system attributes are written in the same transaction, so a trial is
-        never seen FAIL without its reason.
+        (``False``). The system attributes, the objective ``value`` and the ``intermediate`` value
+        (step 0) are written in the same transaction, so a trial is never seen finished without
+        its result, and a result is never written over a dead worker's failed trial.
         """
         import datetime
 
@@ -655,12 +678,22 @@ class Storage:
                 session.rollback()
                 return False
             model = models.TrialSystemAttributeModel
-            for key, value in attrs.items():
+            for key, attr in attrs.items():
                 row = session.query(model).filter(model.trial_id == trial_id, model.key == key).one_or_none()
                 if row is None:
-                    session.add(model(trial_id=trial_id, key=key, value_json=json.dumps(value)))
+                    session.add(model(trial_id=trial_id, key=key, value_json=json.dumps(attr)))
                 else:
-                    row.value_json = json.dumps(value)
+                    row.value_json = json.dumps(attr)
+            if value is not None:
+                stored, kind = models.TrialValueModel.value_to_stored_repr(value)
+                session.add(models.TrialValueModel(trial_id=trial_id, objective=0, value=stored, value_type=kind))
+            if intermediate is not None:
+                step = models.TrialIntermediateValueModel
+                stored_step, step_kind = step.intermediate_value_to_stored_repr(intermediate)
+                session.query(step).filter(step.trial_id == trial_id, step.step == 0).delete()
+                session.add(
+                    step(trial_id=trial_id, step=0, intermediate_value=stored_step, intermediate_value_type=step_kind)
+                )
             session.commit()
         except BaseException:
             session.rollback()

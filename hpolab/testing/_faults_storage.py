@@ -204,6 +204,28 @@ class StorageFaultTestCase:
         assert storage.pop_waiting(study_id) is None
         assert storage.get_trials(study_id)[0].value == 1.0
 
+    def test_results_round_trip_and_never_land_on_a_reaped_trial(self, storage: Storage) -> None:
+        import optuna
+
+        name = f"faults-{uuid.uuid4().hex[:10]}"
+        study_id = storage.create_study(name, "minimize", {}).study_id
+        trials = [Trial(-1, {"x": i / 4, "c": "a"}) for i in range(4)]
+        a, b, c, d = storage.create_trials(study_id, trials, _space(), worker="w", seq=0)
+        storage.record_tell(study_id, a, TrialResult(0.3, TrialState.PRUNED, cost=2.0), worker="w", seq=1)
+        storage.record_tell(study_id, b, TrialResult(-1e300, info={"note": "big"}), worker="w", seq=2)
+        storage.record_tell(study_id, c, TrialResult.fail("boom"), worker="w", seq=3)
+        assert storage.fail_stale(study_id, d, "worker w died")
+        with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+            storage.record_tell(study_id, d, TrialResult(1.0), worker="w", seq=4)
+        records = storage.get_trials(study_id)
+        assert [r.state for r in records] == [TrialState.PRUNED, TrialState.COMPLETE, TrialState.FAIL, TrialState.FAIL]
+        assert records[0].value == 0.3 and records[0].result is not None and records[0].result.cost == 2.0
+        assert records[1].value == -1e300 and records[1].info["note"] == "big"
+        assert records[2].info["error"] == "boom" and records[3].info["error"] == "worker w died"
+        plain = optuna.load_study(study_name=name, storage=storage.backend).trials
+        assert plain[0].intermediate_values == {0: 0.3} and plain[1].values == [-1e300]
+        assert plain[2].values is None and plain[3].values is None
+
     # ----------------------------------------------------------------- foreign trials
     def test_a_trial_enqueued_through_optuna_pops_with_its_fixed_params(self, storage: Storage) -> None:
         import optuna
