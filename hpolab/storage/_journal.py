@@ -22,7 +22,7 @@ from hpolab.storage._storage import StorageError
 if TYPE_CHECKING:
     from optuna.storages import BaseStorage
 
-__all__ = ["open_journal", "repair_journal"]
+__all__ = ["cut_torn_tail", "open_journal", "repair_journal"]
 
 _logger = logging.getLogger("hpolab.storage")
 

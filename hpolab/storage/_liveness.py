@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WorkerInfo", "worker_alive"]
+__all__ = ["WorkerInfo", "this_worker", "worker_alive", "worker_record"]
 
 _logger = logging.getLogger("hpolab.storage")
 

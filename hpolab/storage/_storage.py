@@ -42,15 +42,7 @@ if TYPE_CHECKING:
 
     from hpolab.space import SearchSpace
 
-__all__ = [
-    "STORAGE_FORMAT",
-    "Storage",
-    "StorageError",
-    "StudyInfo",
-    "WorkerInfo",
-    "get_storage",
-    "redact_url",
-]
+__all__ = ["Storage", "StorageError", "StudyInfo", "get_storage", "redact_url"]
 
 _logger = logging.getLogger("hpolab.storage")
 
