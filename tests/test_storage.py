@@ -233,3 +233,58 @@ def test_secrets_in_optimizer_options_are_never_stored(tmp_path):
     stored = _plain_kwargs({"api_key": "sk-very-secret", "base_url": "http://127.0.0.1:1/v1", "client": object()})
     assert stored == {"api_key": "<secret: not stored>", "base_url": "http://127.0.0.1:1/v1", "client": "<object>"}
     assert "sk-very-secret" not in str(stored)
+
+
+@pytest.mark.parametrize("n_queued", [40, pytest.param(200, marks=pytest.mark.slow)])
+def test_queued_configs_run_once_each_with_parallel_workers_on_sqlite(tmp_path, n_queued):
+    """Four worker processes on one SQLite queue: no trial is taken twice (SQLite has no row locks)."""
+    study = hpolab.create_study(
+        ToyObjective("branin"), "random", storage=f"sqlite:///{tmp_path / 'q.db'}", study_name="q", seed=0
+    )
+    queued = [{"x1": -5.0 + 15.0 * i / n_queued, "x2": 7.5} for i in range(n_queued)]
+    for config in queued:
+        study.enqueue_trial(config)
+    study.optimize(n_trials=n_queued, n_jobs=4)
+    records = study.trials
+    assert [r.state for r in records] == [TrialState.COMPLETE] * n_queued
+    assert sorted(r.config["x1"] for r in records) == [c["x1"] for c in queued]
+
+
+def test_the_repair_command_repairs_a_journal_with_a_torn_line_inside(tmp_path, capsys):
+    from hpolab.storage.__main__ import main
+
+    path = tmp_path / "j.log"
+    store = get_storage(f"journal:///{path}")
+    info = store.create_study("s", "minimize", {})
+    store.set_study_attrs(info.study_id, {"a": 1})
+    store.set_study_attrs(info.study_id, {"b": 2})
+    store.set_study_attrs(info.study_id, {"c": 3})
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[-3] = lines[-3][:-10]  # torn, with the next record appended after it
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(StorageError, match=rf"line {len(lines) - 2} of {len(lines) - 1}.*repair"):
+        get_storage(f"journal:///{path}")
+    assert main(["repair", str(path)]) == 0
+    assert f"removed line(s) {len(lines) - 2}" in capsys.readouterr().out
+    assert get_storage(f"journal:///{path}").get_study("s").attrs == {"a": 1, "b": 2, "c": 3}
+    assert main(["repair", str(path)]) == 0 and "nothing to repair" in capsys.readouterr().out
+    assert main(["repair", str(tmp_path / "missing.log")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert main(["fix", str(path)]) == 2
+
+
+def test_a_torn_record_joined_to_the_last_complete_one_loses_nothing_on_open(tmp_path, caplog):
+    path = tmp_path / "j.log"
+    store = get_storage(f"journal:///{path}")
+    info = store.create_study("s", "minimize", {})
+    store.set_study_attrs(info.study_id, {"a": 1})
+    store.set_study_attrs(info.study_id, {"b": 2})
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[-2] = lines[-2][:-10]  # the last line is now a torn record, then a complete one
+    path.write_bytes(b"".join(lines))
+    with caplog.at_level("WARNING", logger="hpolab.storage"):
+        reopened = get_storage(f"journal:///{path}")
+    assert f"cut {len(lines[-2])} bytes" in caplog.text
+    assert reopened.get_study("s").attrs == {"a": 1, "b": 2}  # the complete record after the torn one is kept
+    reopened.set_study_attrs(info.study_id, {"c": 3})
+    assert get_storage(f"journal:///{path}").get_study("s").attrs == {"a": 1, "b": 2, "c": 3}

@@ -22,6 +22,7 @@ from hpolab.testing._tiny_llama import save_tiny_llama
 
 if TYPE_CHECKING:
     from hpolab.testing._conformance import OptimizerTestCase
+    from hpolab.testing._faults_storage import StorageFaultTestCase
 
 __all__ = [
     "OptimizerTestCase",
@@ -31,6 +32,7 @@ __all__ = [
     "SimulatedLLMClient",
     "SimulatedMemorizerClient",
     "SimulatedOracleClient",
+    "StorageFaultTestCase",
     "conditional_space",
     "mixed_space",
     "quadratic",
@@ -40,6 +42,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "StorageFaultTestCase":  # a pytest suite, like OptimizerTestCase
+        from hpolab.testing._faults_storage import StorageFaultTestCase
+
+        return StorageFaultTestCase
     if name == "OptimizerTestCase":
         try:
             from hpolab.testing._conformance import OptimizerTestCase

@@ -1,47 +1,40 @@
-"""Study storage on Optuna's storage layer: in memory, a journal file, or a database.
-
-Every hpolab study is an Optuna study: ``optuna.load_study(study_name=..., storage=url)`` and
-``optuna-dashboard url`` open it. Optuna allocates trial numbers atomically, so any number of
-worker processes (on this machine or others) can share one study. What hpolab adds lives in
-Optuna's trial and study attributes:
-
-- a trial's configuration is its ``params`` (with the distributions of :meth:`SearchSpace.to_optuna`),
-  its budget, seed, source and cost are user attributes (the dashboard shows them), and its full
-  metadata (LLM transcripts included) and result info are system attributes;
-- the optimizer's event log (ask, tell, observe) is kept as ``(worker, seq)`` stamps on the
-  trials it concerns, so one worker's log can be replayed exactly on resume;
-- each worker registers itself (host, process, slot) and keeps a heartbeat in the study's system
-  attributes, so a worker that died mid-trial is found and its trial failed or retried.
-
-URLs: ``None`` or ``"memory"`` (this process only), ``"sqlite:///runs.db"``,
-``"postgresql://user:password@host/db"``, ``"mysql+pymysql://..."`` (Optuna's ``RDBStorage``
-on SQLAlchemy, with its schema migrations), and ``"journal:///runs.log"`` (like ``sqlite:///``: a
-relative path after three slashes, an absolute one after four) or any path ending
-in ``.log`` / ``.journal`` (Optuna's ``JournalStorage`` on a file: the fastest for one machine).
-Passwords in URLs are redacted in every message, repr and log line.
-"""
+"""hpolab's view of an Optuna storage: opening URLs, studies, trials, the queue and workers."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import logging
-import math
 import os
 import random
 import re
-import socket
 import sqlite3
 import time
 import uuid
 import warnings
-import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpolab._errors import HpolabError
+from hpolab.storage._codec import (
+    _ATTEMPT,
+    _ATTRS,
+    _FORMAT,
+    _HEARTBEAT,
+    _RESULT,
+    _RETRY_OF,
+    _RUN_BY,
+    _STALE,
+    _TRIAL,
+    _WORKER,
+    STORAGE_FORMAT,
+    _json_safe,
+    _trial_of,
+    to_record,
+)
+from hpolab.storage._liveness import _HELD, WorkerInfo, _worker_of, this_worker, worker_alive, worker_record
 from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState
 
 if TYPE_CHECKING:
@@ -50,38 +43,9 @@ if TYPE_CHECKING:
 
     from hpolab.space import SearchSpace
 
-__all__ = [
-    "STORAGE_FORMAT",
-    "Storage",
-    "StorageError",
-    "StudyInfo",
-    "WorkerInfo",
-    "get_storage",
-    "redact_url",
-]
+__all__ = ["Storage", "StorageError", "StudyInfo", "get_storage", "redact_url"]
 
 _logger = logging.getLogger("hpolab.storage")
-
-#: Version of hpolab's layout inside Optuna's attributes (study system attribute ``hpolab:format``).
-STORAGE_FORMAT = 2
-
-_P = "hpolab:"  # prefix of every hpolab system attribute
-_ATTRS = _P + "attrs"
-_FORMAT = _P + "format"
-_TRIAL = _P + "trial"  # {"budget", "seed", "metadata", and "ask": [worker, seq, position in the batch]}
-_RUN_BY = _P + "run_by"  # the worker evaluating a trial it did not ask (a queued or adopted trial)
-_RESULT = (
-    _P + "result"
-)  # {"cost", "info", "state", "value", and "tell": [worker, seq, number told] or "observe": [worker, seq]}
-_STALE = _P + "stale"  # set on a trial failed because its worker died
-_RETRY_OF = _P + "retry_of"
-_WORKER = _P + "worker:"
-_HEARTBEAT = _P + "heartbeat:"
-
-
-#: Workers of this process that hold their slot (registered and not retired), by key. A worker of
-#: this process is alive while its Study object is and has not finished its loop.
-_HELD: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 
 
 class StorageError(HpolabError, ValueError):
@@ -115,78 +79,6 @@ class StudyInfo:
     name: str
     direction: str
     attrs: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class WorkerInfo:
-    """A worker process registered in a study.
-
-    Attributes:
-        key: Unique key; keys sort in the order the workers started.
-        slot: The worker's slot: its optimizer seed and the event log it continues.
-        host: Host name.
-        pid: Process id on that host.
-        pid_start: The process's start time (to tell a reused pid from the worker), when known.
-        heartbeat: Last heartbeat (seconds since the epoch).
-    """
-
-    key: str
-    slot: int
-    host: str
-    pid: int
-    pid_start: float | None
-    heartbeat: float
-
-
-def _json_safe(value: Any) -> Any:
-    """``value`` as strict JSON data (non-finite floats become None, numpy scalars plain)."""
-    kind = type(value)  # exact types first: this runs on every stored trial
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    if kind is float:
-        return value if math.isfinite(value) else None
-    if kind is dict:
-        return {k if type(k) is str else str(k): _json_safe(v) for k, v in value.items()}
-    if kind is list:
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    item = getattr(value, "item", None)
-    if callable(item) and type(value).__module__ == "numpy":
-        return _json_safe(item())
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return repr(value)
-
-
-def _process_start(pid: int) -> float | None:
-    """Start time of process ``pid`` in clock ticks since boot (Linux), or None where unknown."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return float(fields[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _pid_alive(pid: int, start: float | None) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    if start is not None:
-        now_start = _process_start(pid)
-        if now_start is not None and now_start != start:
-            return False  # the pid was reused by another process
-    return True
 
 
 def _classify_open_error(exc: BaseException, url: str) -> StorageError:
@@ -267,6 +159,7 @@ class Storage:
         self.backend = backend
         self.url = url
         self._numbers: dict[tuple[int, int], int] = {}  # (study_id, number) -> Optuna trial_id
+        self._rdb = _rdb_of(backend)  # an RDB storage's queue and reaping use conditional updates
 
     # ------------------------------------------------------------------ basics
     @property
@@ -501,7 +394,20 @@ class Storage:
             self._write_result(trial_id, result, _json_safe(payload))
 
     def _write_result(self, trial_id: int, result: TrialResult, payload: dict[str, Any]) -> None:
+        import optuna
         from optuna.trial import TrialState as OptunaState
+
+        if self._rdb is not None:  # one transaction, and only while the trial still runs
+            value = result.value if result.state is not TrialState.FAIL else None
+            pruned = value if result.state is TrialState.PRUNED else None
+            if not self._rdb_transition(
+                trial_id, "RUNNING", result.state.value, {_RESULT: payload}, value=value, intermediate=pruned
+            ):
+                raise optuna.exceptions.UpdateFinishedTrialError(
+                    f"trial {trial_id} (Optuna's id) has already finished and can not be updated: another worker "
+                    "failed it (its worker was taken for dead) or finished it"
+                )
+            return
 
         # The attribute first: Optuna refuses writes to a finished trial.
         self.backend.set_trial_system_attr(trial_id, _RESULT, payload)
@@ -552,17 +458,21 @@ class Storage:
                 continue
             records[record.id] = record
             system = frozen.system_attrs
-            ask = (system.get(_TRIAL) or {}).get("ask")
+            if not isinstance(system.get(_TRIAL), Mapping):
+                continue  # a foreign trial is in no hpolab worker's log
+            ask = system[_TRIAL].get("ask")
             if ask is not None and (wanted is None or ask[0] in wanted):
-                asks.setdefault((ask[0], int(ask[1])), []).append((int(ask[2]), record.trial))
-            stored = system.get(_RESULT) or {}
+                asked = _trial_of(frozen)  # as asked (to_record adds the attempt of an adopted trial)
+                asks.setdefault((ask[0], int(ask[1])), []).append((int(ask[2]), asked))
+            stored = system.get(_RESULT)
+            stored = stored if isinstance(stored, Mapping) else {}
             tell = stored.get("tell")
             if tell is not None and record.result is not None and (wanted is None or tell[0] in wanted):
                 event = {"tell": int(tell[2]), "result": record.result.to_dict()}
                 stamped.append((tell[0], int(tell[1]), 1, event))
             observe = stored.get("observe")
             if observe is not None and record.result is not None and (wanted is None or observe[0] in wanted):
-                event = {"observe": record.trial.to_dict(), "result": record.result.to_dict()}
+                event = {"observe": _trial_of(frozen).to_dict(), "result": record.result.to_dict()}
                 stamped.append((observe[0], int(observe[1]), 1, event))
         for (worker, seq), batch in asks.items():
             trials = [t.to_dict() for _, t in sorted(batch, key=lambda item: item[0])]
@@ -581,41 +491,213 @@ class Storage:
         return self._create(study_id, self._template(trial, space, OptunaState.WAITING, system, {}))
 
     def pop_waiting(self, study_id: int) -> tuple[int, Trial, int | None] | None:
-        """Take one WAITING trial (atomically: one worker gets it); ``(number, trial, retry_of)`` or None."""
+        """Take one WAITING trial and mark it RUNNING; ``(number, trial, retry_of)``, or None if none waits.
+
+        Atomic on every storage: of any number of workers popping at once, exactly one gets each
+        trial (in a database, a conditional ``UPDATE ... WHERE state = 'WAITING'`` decides by its
+        row count; SQLite ignores ``SELECT ... FOR UPDATE``; the journal file and memory decide
+        under their locks). A trial queued by Optuna's ``enqueue_trial`` comes back with Optuna's
+        ``fixed_params`` as its config, as stored (it may be partial or not fit the space), and
+        ``{"enqueued": True, "foreign": True}`` as its metadata.
+        """
         import optuna
         from optuna.trial import TrialState as OptunaState
 
-        for frozen in self.backend.get_all_trials(study_id, deepcopy=False, states=(OptunaState.WAITING,)):
+        if self._rdb is not None:
+            # Only the ids are read (oldest first), and only the trial won is loaded.
+            with self._errors():
+                for trial_id in self._rdb_waiting(study_id):
+                    if self._rdb_transition(trial_id, "WAITING", "RUNNING", {}):
+                        return self._popped(study_id, self.backend.get_trial(trial_id))
+            return None
+        with self._errors():
+            waiting = self.backend.get_all_trials(study_id, deepcopy=False, states=(OptunaState.WAITING,))
+        for frozen in waiting:
             try:
-                if not self.backend.set_trial_state_values(frozen._trial_id, state=OptunaState.RUNNING):
-                    continue
+                with self._errors():
+                    won = self.backend.set_trial_state_values(frozen._trial_id, state=OptunaState.RUNNING)
             except optuna.exceptions.UpdateFinishedTrialError:
                 continue
-            self._numbers[(study_id, frozen.number)] = frozen._trial_id
-            trial = _trial_of(frozen)
-            retry_of = frozen.system_attrs.get(_RETRY_OF)
-            return frozen.number, trial, None if retry_of is None else int(retry_of)
+            if won:
+                return self._popped(study_id, frozen)
         return None
 
-    def stamp_running(self, study_id: int, number: int, worker: str) -> None:
-        """Record which worker runs a trial (one it took from the queue, or adopted from its slot's dead worker)."""
-        self.backend.set_trial_system_attr(self._trial_id(study_id, number), _RUN_BY, worker)
+    def _popped(self, study_id: int, frozen: FrozenTrial) -> tuple[int, Trial, int | None]:
+        self._numbers[(study_id, frozen.number)] = frozen._trial_id
+        retry_of = frozen.system_attrs.get(_RETRY_OF)
+        return frozen.number, _trial_of(frozen), retry_of if isinstance(retry_of, int) else None
+
+    def _rdb_waiting(self, study_id: int) -> list[int]:
+        """The ids of the study's WAITING trials in an RDB storage, oldest first."""
+        from optuna.storages._rdb import models
+        from optuna.trial import TrialState as OptunaState
+
+        assert self._rdb is not None
+        model = models.TrialModel
+        session = self._rdb.scoped_session()
+        try:
+            rows = (
+                session.query(model.trial_id)
+                .filter(model.study_id == study_id, model.state == OptunaState.WAITING)
+                .order_by(model.trial_id)
+                .all()
+            )
+            session.commit()
+        finally:
+            session.close()
+        return [int(row[0]) for row in rows]
+
+    def stamp_running(self, study_id: int, number: int, worker: str, *, attempt: int | None = None) -> None:
+        """Record which worker runs a trial (one it took from the queue, or adopted from its slot's dead worker).
+
+        Args:
+            study_id: The study.
+            number: The RUNNING trial.
+            worker: The worker's key.
+            attempt: The attempt this run is (see :func:`attempt_of`), when it is not the first.
+        """
+        trial_id = self._trial_id(study_id, number)
+        with self._errors():
+            self.backend.set_trial_system_attr(trial_id, _RUN_BY, worker)
+            if attempt is not None:
+                self.backend.set_trial_system_attr(trial_id, _ATTEMPT, int(attempt))
+
+    def stamp_attempt(self, study_id: int, number: int, worker: str, attempt: int) -> None:
+        """Record that ``worker`` runs a trial again as attempt ``attempt`` (an adopted trial, same number)."""
+        self.stamp_running(study_id, number, worker, attempt=attempt)
+
+    def set_trial_config(self, study_id: int, number: int, trial: Trial, space: SearchSpace) -> None:
+        """Rewrite a RUNNING trial's params, budget, seed and metadata before it is evaluated.
+
+        Used for a queued trial whose stored config was completed or repaired (a partial
+        ``enqueue_trial`` of Optuna's). Keys the space does not know are left out of the params.
+
+        Raises:
+            ValueError: If a value does not fit its Optuna distribution (validate the config first).
+        """
+        trial_id = self._trial_id(study_id, number)
+        distributions = space.to_optuna()
+        with self._errors():
+            current = self.backend.get_trial(trial_id).system_attrs.get(_TRIAL)
+            for name, value in trial.config.items():
+                if name in distributions:
+                    dist = distributions[name]
+                    self.backend.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
+            stored: dict[str, Any] = {
+                "budget": trial.budget,
+                "seed": trial.seed,
+                "metadata": _json_safe(trial.metadata),
+            }
+            if isinstance(current, Mapping) and "ask" in current:
+                stored["ask"] = current["ask"]
+            self.backend.set_trial_system_attr(trial_id, _TRIAL, stored)
+            if self.persistent:  # user attributes are for the dashboard, which cannot open an in-memory storage
+                self.backend.set_trial_user_attr(trial_id, "seed", trial.seed)
+                if trial.budget is not None:
+                    self.backend.set_trial_user_attr(trial_id, "budget", trial.budget)
 
     def fail_stale(self, study_id: int, number: int, reason: str) -> bool:
-        """Mark a RUNNING trial of a dead worker FAIL (``False`` if another worker already did)."""
+        """Mark a RUNNING trial of a dead worker FAIL, with ``reason`` as its error.
+
+        Atomic on every storage: of any number of workers reaping the trial at once, exactly one
+        gets ``True``; the others (and any call on a trial no longer RUNNING) get ``False``.
+        """
+        return self._fail_running(study_id, number, reason, stale=True)
+
+    def fail_trial(self, study_id: int, number: int, reason: str) -> bool:
+        """Mark a RUNNING trial FAIL with ``reason`` as its error (not as a dead worker's trial).
+
+        Used for a queued config that does not fit the space, or a trial that ran too long.
+        Atomic like :meth:`fail_stale`: ``False`` if the trial was no longer RUNNING.
+        """
+        return self._fail_running(study_id, number, reason, stale=False)
+
+    def _fail_running(self, study_id: int, number: int, reason: str, *, stale: bool) -> bool:
         import optuna
+        from optuna.trial import TrialState as OptunaState
 
         trial_id = self._trial_id(study_id, number)
-        try:
-            self.backend.set_trial_system_attr(trial_id, _STALE, reason)
-            self.backend.set_trial_system_attr(
-                trial_id, _RESULT, {"cost": None, "info": {"error": reason}, "state": "FAIL"}
-            )
-            from optuna.trial import TrialState as OptunaState
+        attrs: dict[str, Any] = {}
+        if stale:
+            attrs[_STALE] = reason
+        attrs[_RESULT] = {"cost": None, "info": {"error": reason}, "state": "FAIL"}
+        with self._errors():
+            if self._rdb is not None:
+                return self._rdb_transition(trial_id, "RUNNING", "FAIL", attrs)
+            # In memory and in the journal a write to a finished trial raises, and the state
+            # change is decided under the storage's lock (the journal's order of records): the
+            # second of two reapers gets UpdateFinishedTrialError at one of these writes.
+            try:
+                if self.backend.get_trial(trial_id).state is not OptunaState.RUNNING:
+                    return False
+                for key, value in attrs.items():
+                    self.backend.set_trial_system_attr(trial_id, key, value)
+                self.backend.set_trial_state_values(trial_id, OptunaState.FAIL)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                return False
+        return True
 
-            self.backend.set_trial_state_values(trial_id, OptunaState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            return False
+    def _rdb_transition(
+        self,
+        trial_id: int,
+        source: str,
+        target: str,
+        attrs: Mapping[str, Any],
+        *,
+        value: float | None = None,
+        intermediate: float | None = None,
+    ) -> bool:
+        """Move a trial from state ``source`` to ``target`` and set ``attrs``, in one transaction.
+
+        A conditional ``UPDATE trials ... WHERE trial_id = ? AND state = source`` decides: the
+        caller whose update changes the row wins (``True``); every other caller's changes nothing
+        (``False``). The system attributes, the objective ``value`` and the ``intermediate`` value
+        (step 0) are written in the same transaction, so a trial is never seen finished without
+        its result, and a result is never written over a dead worker's failed trial.
+        """
+        import datetime
+
+        from optuna.storages._rdb import models
+        from optuna.trial import TrialState as OptunaState
+        from sqlalchemy import update
+
+        rdb = self._rdb
+        assert rdb is not None
+        table = models.TrialModel.__table__
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)  # Optuna's RDB keeps naive UTC
+        values: dict[str, Any] = {"state": OptunaState[target]}
+        values["datetime_start" if target == "RUNNING" else "datetime_complete"] = now
+        statement = (
+            update(table).where(table.c.trial_id == trial_id, table.c.state == OptunaState[source]).values(**values)
+        )
+        session = rdb.scoped_session()
+        try:
+            if session.execute(statement).rowcount != 1:
+                session.rollback()
+                return False
+            model = models.TrialSystemAttributeModel
+            for key, attr in attrs.items():
+                row = session.query(model).filter(model.trial_id == trial_id, model.key == key).one_or_none()
+                if row is None:
+                    session.add(model(trial_id=trial_id, key=key, value_json=json.dumps(attr)))
+                else:
+                    row.value_json = json.dumps(attr)
+            if value is not None:
+                stored, kind = models.TrialValueModel.value_to_stored_repr(value)
+                session.add(models.TrialValueModel(trial_id=trial_id, objective=0, value=stored, value_type=kind))
+            if intermediate is not None:
+                step = models.TrialIntermediateValueModel
+                stored_step, step_kind = step.intermediate_value_to_stored_repr(intermediate)
+                session.query(step).filter(step.trial_id == trial_id, step.step == 0).delete()
+                session.add(
+                    step(trial_id=trial_id, step=0, intermediate_value=stored_step, intermediate_value_type=step_kind)
+                )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
         return True
 
     # ------------------------------------------------------------------ workers
@@ -639,12 +721,11 @@ class Storage:
         """
         rng = random.Random()
         key = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
-        pid = os.getpid()
-        info = WorkerInfo(key, 0, socket.gethostname(), pid, _process_start(pid), time.time())
+        info = this_worker(key, 0)
         for _ in range(50):
             taken = {w.slot for w in self.workers(study_id) if w.key != key and self.is_alive(w)}
             slot = slot_hint if slot_hint is not None else min(set(range(len(taken) + 1)) - taken)
-            info = WorkerInfo(key, slot, info.host, pid, info.pid_start, time.time())
+            info = replace(info, slot=slot, heartbeat=time.time())
             _HELD[key] = self  # held from now on; the Study takes the hold over
             self._write_worker(study_id, info)
             if slot_hint is not None:
@@ -658,7 +739,7 @@ class Storage:
         raise StorageError(f"study {study_id}: could not claim a worker slot; too many workers start at once")
 
     def _write_worker(self, study_id: int, info: WorkerInfo) -> None:
-        record: dict[str, Any] = {"slot": info.slot, "host": info.host, "pid": info.pid, "pid_start": info.pid_start}
+        record = worker_record(info)
         with self._errors():
             self.backend.set_study_system_attr(study_id, _WORKER + info.key, record)
             self.heartbeat(study_id, info.key)
@@ -677,17 +758,9 @@ class Storage:
         out = []
         for name, record in system.items():
             if name.startswith(_WORKER) and isinstance(record, Mapping):
-                key = name[len(_WORKER) :]
-                out.append(
-                    WorkerInfo(
-                        key,
-                        int(record.get("slot", 0)),
-                        str(record.get("host", "")),
-                        int(record.get("pid", -1)),
-                        record.get("pid_start"),
-                        float(system.get(_HEARTBEAT + key) or 0.0),
-                    )
-                )
+                worker = _worker_of(name[len(_WORKER) :], record, system.get(_HEARTBEAT + name[len(_WORKER) :]))
+                if worker is not None:
+                    out.append(worker)
         return sorted(out, key=lambda w: w.key)
 
     #: Seconds without a heartbeat after which a worker on another host counts as dead.
@@ -696,14 +769,12 @@ class Storage:
     check_local_processes: bool = True
 
     def is_alive(self, worker: WorkerInfo) -> bool:
-        """Whether a worker still runs: its process on this host, else a heartbeat within the grace period."""
-        if worker.host == socket.gethostname() and worker.pid == os.getpid():
-            return worker.key in _HELD  # this process: the worker's Study object still holds the slot
-        if worker.heartbeat == 0.0:
-            return False  # retired
-        if self.check_local_processes and worker.host == socket.gethostname():
-            return _pid_alive(worker.pid, worker.pid_start)
-        return time.time() - worker.heartbeat <= self.grace_period
+        """Whether a worker still runs (see :func:`hpolab.storage._liveness.worker_alive`).
+
+        By its process where it runs on this machine, in this PID namespace; else by its
+        heartbeat, within :attr:`grace_period`.
+        """
+        return worker_alive(worker, grace_period=self.grace_period, check_local_processes=self.check_local_processes)
 
     def close(self) -> None:
         """Release connections (RDB storages)."""
@@ -712,63 +783,14 @@ class Storage:
             remove()
 
 
-def _trial_of(frozen: FrozenTrial) -> Trial:
-    stored = frozen.system_attrs.get(_TRIAL)
-    if isinstance(stored, Mapping):
-        return Trial(
-            frozen.number,
-            dict(frozen.params),
-            budget=stored.get("budget"),
-            seed=stored.get("seed"),
-            metadata=dict(stored.get("metadata") or {}),
-        )
-    budget = frozen.user_attrs.get("budget")
-    return Trial(frozen.number, dict(frozen.params), budget=budget if isinstance(budget, (int, float)) else None)
+def _rdb_of(backend: BaseStorage) -> Any | None:
+    """The ``RDBStorage`` under ``backend`` (Optuna wraps one in a cache), or None for other storages."""
+    from optuna.storages import RDBStorage
 
-
-def to_record(frozen: FrozenTrial) -> TrialRecord | None:
-    """An Optuna trial as an hpolab TrialRecord (``None`` for a WAITING trial)."""
-    from optuna.trial import TrialState as OptunaState
-
-    if frozen.state is OptunaState.WAITING:
-        return None
-    trial = _trial_of(frozen)
-    start = frozen.datetime_start.timestamp() if frozen.datetime_start else None
-    end = frozen.datetime_complete.timestamp() if frozen.datetime_complete else None
-    if frozen.state is OptunaState.RUNNING:
-        return TrialRecord(trial, None, start, end)
-    stored = frozen.system_attrs.get(_RESULT)
-    stored = stored if isinstance(stored, Mapping) else {}
-    info = dict(stored.get("info") or {})
-    cost = stored.get("cost", frozen.user_attrs.get("cost"))
-    if frozen.state is OptunaState.COMPLETE:
-        result = TrialResult(frozen.value, TrialState.COMPLETE, cost, info)
-    elif frozen.state is OptunaState.PRUNED:
-        value = stored.get("value", frozen.value)
-        if value is None and frozen.intermediate_values:
-            value = frozen.intermediate_values[max(frozen.intermediate_values)]
-        result = TrialResult(value, TrialState.PRUNED, cost, info)
-    else:
-        info.setdefault("error", "failed")
-        result = TrialResult(None, TrialState.FAIL, cost, info)
-    return TrialRecord(trial, result, start, end)
-
-
-def is_stale(frozen: FrozenTrial) -> bool:
-    """Whether a trial was failed because its worker died (a retry may carry its result)."""
-    return _STALE in frozen.system_attrs
-
-
-def asked_by(frozen: FrozenTrial) -> str | None:
-    """The worker whose optimizer asked the trial (``None`` for observed or queued trials)."""
-    ask = (frozen.system_attrs.get(_TRIAL) or {}).get("ask")
-    return None if ask is None else str(ask[0])
-
-
-def run_by(frozen: FrozenTrial) -> str | None:
-    """The worker that evaluates (or evaluated) the trial."""
-    by = frozen.system_attrs.get(_RUN_BY)
-    return str(by) if by is not None else asked_by(frozen)
+    for candidate in (backend, getattr(backend, "_backend", None)):
+        if isinstance(candidate, RDBStorage):
+            return candidate
+    return None
 
 
 def _open_rdb(url: str, *, timeout: float) -> BaseStorage:
@@ -838,14 +860,15 @@ def _enable_wal(rdb: Any) -> None:
 
 
 def _open_journal(path: str) -> BaseStorage:
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
+    from hpolab.storage._journal import open_journal
 
     file = Path(path).expanduser()
-    file.resolve().parent.mkdir(parents=True, exist_ok=True)
     try:
-        return JournalStorage(JournalFileBackend(str(file)))
-    except (OSError, ValueError, json.JSONDecodeError) as exc:
+        file.resolve().parent.mkdir(parents=True, exist_ok=True)
+        return open_journal(file)
+    except StorageError:
+        raise
+    except (OSError, ValueError) as exc:
         raise _classify_open_error(exc, f"journal:///{path}") from None
 
 
