@@ -101,8 +101,10 @@ class _Job:
 
 
 class _TrialTimeout(BaseException):
-    """Raised inside an objective that ran past the study's ``trial_timeout`` (not an ``Exception``,
-    so an objective's own ``except Exception`` does not swallow it)."""
+    """Raised inside an objective that ran past the study's ``trial_timeout``.
+
+    Not an ``Exception``, so an objective's own ``except Exception`` does not swallow it.
+    """
 
 
 class _Alarm:
@@ -111,6 +113,7 @@ class _Alarm:
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
         self._armed = False
+        self._active = False
         self._previous: Any = None
 
     @staticmethod
@@ -125,16 +128,15 @@ class _Alarm:
     def __enter__(self) -> _Alarm:
         if self.seconds is not None and self.usable():
             self._previous = signal.signal(signal.SIGALRM, self._fire)
-            self._armed = True
+            self._active = self._armed = True
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            self._armed = False
+        if self._active:
+            self._armed = self._active = False
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous)
-            self._previous = None
+            signal.signal(signal.SIGALRM, self._previous if self._previous is not None else signal.SIG_DFL)
 
 
 class _Records:
@@ -236,7 +238,6 @@ class _Ledger:
         self._revisit: set[int] = set()  # ... and these of them must be looked at again
         self._waiting = True  # whether the last sync saw queued (WAITING) trials
         self._skipped: set[int] = set()  # foreign trials not taken in (warned once)
-        self._frozen: Sequence[FrozenTrial] = ()
 
     @property
     def worker(self) -> str:
@@ -407,9 +408,7 @@ class _Ledger:
                 continue
             reason = f"the worker evaluating the trial died (attempt {attempt})" + self._no_retry()
             _logger.warning("study %s: trial %d: %s", self._study.study_name, trial.id, reason)
-            if self.storage.fail_stale(self.study_id, trial.id, reason):
-                self._finished_elsewhere.add(trial.id)  # stored already: telling the optimizer writes nothing
-                self.optimizer.tell(trial.id, TrialResult.fail(reason))
+            self.optimizer.tell(trial.id, TrialResult.fail(reason))  # stored as this slot's tell, then learned
 
     def sync(self) -> None:
         """Take in other workers' finished trials, note their running ones, and reap dead workers' trials.
@@ -419,7 +418,6 @@ class _Ledger:
         brought up to date from the same scan.
         """
         frozen_all = self.storage.frozen_trials(self.study_id)
-        self._frozen = frozen_all
         numbers = sorted(self._revisit) + list(range(self._scanned, len(frozen_all)))
         self._scanned = len(frozen_all)
         self._revisit = set()
