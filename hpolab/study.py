@@ -65,7 +65,11 @@ def _check_options(
         raise ValueError(f"on_dead_worker: {on_dead_worker!r} is not one of {DEAD_WORKER_POLICIES}")
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ValueError(f"max_retries: {max_retries!r} must be a non-negative int")
-    if isinstance(heartbeat_interval, bool) or not isinstance(heartbeat_interval, (int, float)) or not heartbeat_interval > 0:
+    if (
+        isinstance(heartbeat_interval, bool)
+        or not isinstance(heartbeat_interval, (int, float))
+        or not heartbeat_interval > 0
+    ):
         raise ValueError(f"heartbeat_interval: {heartbeat_interval!r} must be a positive number of seconds")
     if not grace > 2 * heartbeat_interval:
         raise ValueError(
@@ -172,7 +176,9 @@ class _Records:
                 continue
             stamped = frozen.system_attrs.get(_ATTEMPT)
             if isinstance(stamped, int) and record.trial.metadata.get("attempt") != stamped:
-                record = replace(record, trial=replace(record.trial, metadata={**record.trial.metadata, "attempt": stamped}))
+                record = replace(
+                    record, trial=replace(record.trial, metadata={**record.trial.metadata, "attempt": stamped})
+                )
             self._by_number[number] = record
             if record.result is None:
                 self._open.add(number)
@@ -795,9 +801,11 @@ class Study:
         return TrialRecord(replace(trial, id=job.number), result, started, time.time())
 
     def _watchdog(self, number: int) -> threading.Timer | None:
-        """In a worker process, a timer that fails trial ``number`` and kills the process if the
-        objective is still running ``trial_timeout`` plus a margin after it started (a hang the
-        timeout signal cannot interrupt, such as native code that never returns)."""
+        """In a worker process, a timer that fails trial ``number`` and kills the process.
+
+        It fires when the objective is still running ``trial_timeout`` plus a margin after it
+        started: a hang the timeout signal cannot interrupt, such as native code that never returns.
+        """
         if self.trial_timeout is None or not self._worker_process:
             return None
         timeout = self.trial_timeout

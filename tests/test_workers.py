@@ -463,6 +463,7 @@ _POISON = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # about a minute: a process start per killed parent
 def test_a_configuration_that_kills_its_workers_is_tried_a_bounded_number_of_times(tmp_path):
     """The poison study: reruns of the same command reach the trial count; no config is tried too often."""
     script, log = tmp_path / "poison.py", tmp_path / "kills.txt"
@@ -512,12 +513,33 @@ def test_hpolab_worker_max_trials_counts_the_whole_study(tmp_path):
     (tmp_path / "slowtasks_mod.py").write_text(_SLOW_OBJECTIVE_MODULE)
     url = f"journal:///{tmp_path / 'mt.log'}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
-    subprocess.run([sys.executable, "-c", "import slowtasks_mod, hpolab; hpolab.create_study('slowtasks/quad', "
-                    f"'random', storage={url!r}, study_name='m', seed=0)"], env=env, check=True)
-    command = [sys.executable, "-m", "hpolab", "worker", "--storage", url, "--study", "m", "--max-trials", "30",
-               "--import", "slowtasks_mod"]
-    procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(3)]
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import slowtasks_mod, hpolab; hpolab.create_study('slowtasks/quad', "
+            f"'random', storage={url!r}, study_name='m', seed=0)",
+        ],
+        env=env,
+        check=True,
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "hpolab",
+        "worker",
+        "--storage",
+        url,
+        "--study",
+        "m",
+        "--max-trials",
+        "30",
+        "--import",
+        "slowtasks_mod",
+    ]
+    procs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-2000:]

@@ -53,6 +53,8 @@ def __getattr__(name: str) -> Any:
         except ImportError as exc:
             if exc.name != "pytest":
                 raise
-            raise ImportError(f'hpolab.testing.{name} is a pytest suite: pip install pytest (or "hpolab[dev]")') from exc
+            raise ImportError(
+                f'hpolab.testing.{name} is a pytest suite: pip install pytest (or "hpolab[dev]")'
+            ) from exc
         return getattr(module, name)
     raise AttributeError(f"module 'hpolab.testing' has no attribute {name!r}")

@@ -281,7 +281,9 @@ class StudyFaultTestCase:
             time.sleep(60)
         return branin(config)
 
-    def test_a_trial_past_trial_timeout_fails_with_reason_timeout(self, storage: Storage | str, study_name: str) -> None:
+    def test_a_trial_past_trial_timeout_fails_with_reason_timeout(
+        self, storage: Storage | str, study_name: str
+    ) -> None:
         study = create_study(
             self._hanging, "random", space=_SPACE, storage=storage, study_name=study_name, seed=0, trial_timeout=0.5
         )
@@ -304,4 +306,3 @@ class StudyFaultTestCase:
         slow = [t for t in trials if t.config["x1"] > 2.5]
         assert len(trials) == 6 and slow
         assert all(t.state is TrialState.FAIL and "timeout" in str(t.info["error"]) for t in slow)
-
