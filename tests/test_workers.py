@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -547,3 +548,34 @@ def test_hpolab_worker_max_trials_counts_the_whole_study(tmp_path):
     trials = store.get_trials(store.get_study("m").study_id)
     assert 30 <= len(trials) <= 32
     assert all(t.state is TrialState.COMPLETE for t in trials)
+
+
+_PARENT = os.getpid()
+
+
+def _deaf_in_workers(config):
+    """In a worker process, an objective that swallows every interruption (as native code that never returns)."""
+    if os.getpid() != _PARENT and config["x"] > 0.5:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with contextlib.suppress(BaseException):  # the point: it does not stop
+                time.sleep(max(0.0, deadline - time.time()))
+    return config["x"]
+
+
+def test_a_worker_process_hung_past_trial_timeout_is_killed_and_its_trial_failed(tmp_path):
+    from hpolab._workers import WorkerError, _start_method
+
+    if _start_method() != "fork":
+        pytest.skip("the objective tells the parent from its workers by pid, which needs fork")
+    url = f"journal:///{tmp_path / 'hung.log'}"
+    study = hpolab.create_study(
+        _deaf_in_workers, "random", space={"x": (0.0, 1.0)}, storage=url, study_name="h", seed=4, trial_timeout=0.3
+    )
+    started = time.time()
+    with pytest.raises(WorkerError, match="exit code -9"):
+        study.optimize(n_trials=12, n_jobs=2)
+    assert time.time() - started < 50  # killed after trial_timeout plus its margin, not after the 60 s hang
+    hung = [t for t in study.trials if "killed" in str(t.info.get("error", ""))]
+    assert len(hung) == 1 and hung[0].state is TrialState.FAIL and hung[0].config["x"] > 0.5
+    assert hung[0].info["error"].startswith("timeout")

@@ -48,6 +48,12 @@ def branin(config: dict[str, Any]) -> float:
     return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
 
 
+def slow_branin(config: dict[str, Any]) -> float:
+    """Branin's function after a short sleep, so that workers started together overlap."""
+    time.sleep(0.02)
+    return branin(config)
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
@@ -240,13 +246,10 @@ class StudyFaultTestCase:
     # ------------------------------------------------------------------ case: max_trials counts the study
     _MAX_TRIALS_WORKER: ClassVar[str] = textwrap.dedent(
         """
-        import sys, time
-        from hpolab.testing._faults_study import branin, _SPACE
+        import sys
+        from hpolab.testing._faults_study import slow_branin, _SPACE
         import hpolab
-        def slow(config):
-            time.sleep(0.02)
-            return branin(config)
-        study = hpolab.create_study(slow, "random", space=_SPACE, storage=sys.argv[1], study_name=sys.argv[2],
+        study = hpolab.create_study(slow_branin, "random", space=_SPACE, storage=sys.argv[1], study_name=sys.argv[2],
                                     seed=int(sys.argv[3]), load_if_exists=True)
         study.optimize(max_trials=int(sys.argv[4]))
         """
@@ -256,7 +259,7 @@ class StudyFaultTestCase:
         self, storage: Storage | str, study_name: str
     ) -> None:
         url = self._url(storage)
-        self._study(url, study_name, seed=0)  # created before the workers race to open it
+        create_study(slow_branin, "random", space=_SPACE, storage=url, study_name=study_name, seed=0)
         n_workers, max_trials = 3, 30
         procs = [
             subprocess.Popen(
@@ -270,7 +273,8 @@ class StudyFaultTestCase:
         for proc in procs:
             _, err = proc.communicate(timeout=300)
             assert proc.returncode == 0, err[-2000:]
-        trials = load_study(study_name, url, objective=self._study(url, study_name).objective).trials
+        store = get_storage(url)
+        trials = store.get_trials(store.get_study(study_name).study_id)  # type: ignore[union-attr]
         finished = [t for t in trials if t.state is TrialState.COMPLETE]
         assert max_trials <= len(finished) <= max_trials + n_workers - 1
 
