@@ -314,7 +314,7 @@ def test_a_stored_trial_outside_the_space_never_stops_the_study_from_opening(tmp
 
 def test_study_reads_convert_each_finished_trial_once(monkeypatch):
     import hpolab.storage as storage_module
-    import hpolab.study as study_module
+    import hpolab.study._ledger as study_module
 
     study = hpolab.create_study(branin(), "random", seed=0)
     study.optimize(n_trials=20)
