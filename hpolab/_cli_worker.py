@@ -27,7 +27,7 @@ _logger = logging.getLogger("hpolab.cli")
     "--max-trials",
     type=click.IntRange(min=1),
     default=None,
-    help="Stop once the study holds this many finished trials (all workers counted).",
+    help="Stop once the study holds this many finished trials (all workers counted, checked before every trial).",
 )
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds to work.")
 @click.option(
@@ -41,7 +41,20 @@ _logger = logging.getLogger("hpolab.cli")
     type=click.Choice(["retry", "fail"]),
     default="retry",
     show_default=True,
-    help="What happens to the trial of a worker that died.",
+    help="What happens to the trial of a worker that died (also one this worker takes over on joining).",
+)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Times a trial whose worker died is evaluated again; then it stays FAIL with the reason.",
+)
+@click.option(
+    "--trial-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds after which a running trial fails with reason 'timeout' (a hung worker process is killed).",
 )
 @click.option(
     "--llm-base-url",
@@ -57,6 +70,8 @@ def worker(
     timeout: float | None,
     modules: tuple[str, ...],
     on_dead_worker: str,
+    max_retries: int,
+    trial_timeout: float | None,
     llm_base_url: str | None,
 ) -> None:
     """Join a study as one more worker (its optimizer rebuilt by name; a seed of its own while others run)."""
@@ -79,8 +94,10 @@ def worker(
         )
     if n_trials is None and max_trials is None and timeout is None:
         raise click.ClickException("give --n-trials, --max-trials or --timeout (a worker needs a limit)")
-    study = hpolab.load_study(study_name, storage)
-    study.on_dead_worker = on_dead_worker
+    study = hpolab.load_study(
+        study_name, storage, on_dead_worker=on_dead_worker, max_retries=max_retries, trial_timeout=trial_timeout
+    )
+    study._worker_process = True  # a hung trial past --trial-timeout may kill this process
     click.echo(f"joined study {study_name!r} as worker slot {study.worker.slot} ({study.optimizer.name})", err=True)
     study.optimize(n_trials=n_trials, max_trials=max_trials, timeout=timeout)
     best = study.best_value

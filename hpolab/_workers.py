@@ -81,7 +81,12 @@ def _payload(
         limits=limits,
         callbacks=list(callbacks),
         catch=catch,
-        options={"on_dead_worker": study.on_dead_worker, "heartbeat_interval": study.heartbeat_interval},
+        options={
+            "on_dead_worker": study.on_dead_worker,
+            "max_retries": study.max_retries,
+            "heartbeat_interval": study.heartbeat_interval,
+            "trial_timeout": study.trial_timeout,
+        },
     )
 
 
@@ -108,6 +113,7 @@ def run_worker(payload: bytes | _Payload, tickets: Any = None) -> int:
     """Join the study described by ``payload`` as a new worker and run its loop; return the trials run."""
     data = pickle.loads(payload) if isinstance(payload, bytes) else payload
     study = _join(data)
+    study._worker_process = True  # a hung trial past trial_timeout may kill this process
     try:
         return study._work(data.limits, data.callbacks, data.catch, False, tickets)
     finally:
@@ -147,7 +153,7 @@ def run_parallel(
     payload = _payload(study, limits, callbacks, catch)
     if executor is not None:
         _run_dask(study, payload, n_jobs, executor)
-        study._sync()
+        study._ledger.sync()
         return
     n = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     method = _start_method()
@@ -173,7 +179,7 @@ def run_parallel(
     while not errors.empty():
         failures.append(errors.get())
     failures += [f"exit code {c.exitcode}" for c in children if c.exitcode not in (0, None) and not failures]
-    study._sync()
+    study._ledger.sync()
     if failures:
         raise WorkerError(f"study {study.study_name!r}: {len(failures)} worker(s) failed: {failures[0]}")
 

@@ -358,6 +358,24 @@ class Optimizer(ABC):
         self._observe(trial, res)
         return record
 
+    def unusable(self, trial: Trial) -> str | None:
+        """Why a trial from outside (another worker, a plain Optuna process) cannot be taken in, or ``None``.
+
+        A trial is unusable when its id is already known to this optimizer or its configuration
+        does not fit the space (unknown, missing or out-of-range values).
+        """
+        if trial.id in self._pending or trial.id in self._records:
+            return f"trial {trial.id} is already known to this optimizer"
+        problems = self.space.problems(trial.config)
+        if problems:
+            return f"its configuration {trial.config} does not fit the search space: {'; '.join(problems)}"
+        return None
+
+    @property
+    def n_events(self) -> int:
+        """Number of events (ask, tell, observe) in this optimizer's log: the index of the next one."""
+        return len(self._events)
+
     def pending_trial(self, trial_id: int) -> Trial | None:
         """The asked, not yet told trial ``trial_id`` (with its handle), or ``None``."""
         return self._pending.get(trial_id)
@@ -411,7 +429,12 @@ class Optimizer(ABC):
         self.replay(state.get("events", []))
 
     def replay(self, events: Sequence[Mapping[str, Any]]) -> None:
-        """Replay an event log (``ask`` / ``tell`` / ``observe`` entries) into this optimizer."""
+        """Replay an event log (``ask`` / ``tell`` / ``observe`` entries) into this optimizer.
+
+        An observed trial that does not fit the space (one written by a plain Optuna process, a
+        foreign enqueue) and a result of a trial the log never asked are skipped with a warning,
+        so no stored trial stops an optimizer from resuming.
+        """
         self._replaying = True
         try:
             for event in events:
@@ -425,10 +448,18 @@ class Optimizer(ABC):
                     self._n_asked += len(trials)
                     self._events.append({"ask": [t.to_dict() for t in trials]})
                 elif "tell" in event:
-                    self.tell(int(event["tell"]), TrialResult.from_dict(event["result"]))
+                    told = int(event["tell"])
+                    if told not in self._pending:
+                        _logger.warning("replay: skipped the result of trial %d, which this log never asked", told)
+                        continue
+                    self.tell(told, TrialResult.from_dict(event["result"]))
                 elif "observe" in event:
                     trial = Trial.from_dict(event["observe"])
                     self._local_next_id = max(self._local_next_id, trial.id + 1)
+                    problem = self.unusable(trial)
+                    if problem is not None:
+                        _logger.warning("replay: skipped trial %d: %s", trial.id, problem)
+                        continue
                     self.observe_trial(trial, TrialResult.from_dict(event["result"]))
                 else:
                     raise OptimizerError(f"unknown event {sorted(event)}; expected ask, tell or observe")

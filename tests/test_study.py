@@ -261,3 +261,70 @@ def test_study_storage_holds_every_finished_trial_before_the_next_ask(tmp_path):
     study.optimize(n_trials=5)
     assert seen == [0, 1, 2, 3, 4]
     assert math.isclose(study.best_value, min(r.value for r in study.trials))
+
+
+def test_a_heartbeat_interval_not_below_half_the_grace_period_is_refused():
+    with pytest.raises(ValueError, match=r"heartbeat_interval: 30.*grace period of 60"):
+        hpolab.create_study(branin(), "random", heartbeat_interval=30)
+    with pytest.raises(ValueError, match="max_retries: -1"):
+        hpolab.create_study(branin(), "random", max_retries=-1)
+    with pytest.raises(ValueError, match="trial_timeout: 0"):
+        hpolab.create_study(branin(), "random", trial_timeout=0)
+    assert hpolab.create_study(branin(), "random", heartbeat_interval=29).heartbeat_interval == 29
+
+
+def test_optuna_enqueue_trial_on_an_hpolab_study_is_evaluated_and_the_study_reopens(tmp_path):
+    """The issue's reproduction: Optuna's own enqueue_trial, then optimize, then hpolab.load_study."""
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    study = hpolab.create_study("toy/branin", "random", storage=url, study_name="b", seed=0)
+    optuna.load_study(study_name="b", storage=url).enqueue_trial({"x1": 1.0, "x2": 2.0})
+    study.optimize(n_trials=2)
+    trials = study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE]
+    assert trials[0].config == {"x1": 1.0, "x2": 2.0}
+    reopened = hpolab.load_study("b", url)
+    assert [t.config for t in reopened.trials] == [t.config for t in trials]
+    reopened.optimize(n_trials=1)
+    assert len(reopened.optimizer.history) == 3
+
+
+def test_a_stored_trial_outside_the_space_never_stops_the_study_from_opening(tmp_path, caplog):
+    import optuna
+
+    url = f"journal:///{tmp_path / 'f.log'}"
+    study = hpolab.create_study("toy/branin", "random", storage=url, study_name="f", seed=0)
+    study.optimize(n_trials=2)
+    journal = hpolab.get_storage(url).backend  # Optuna opens a journal file through a JournalStorage
+    optuna.load_study(study_name="f", storage=journal).optimize(lambda t: t.suggest_float("nope", 0, 1), n_trials=1)
+    optuna.load_study(study_name="f", storage=journal).enqueue_trial({"x1": 1000.0, "x2": 2.0})
+    study.optimize(n_trials=2)
+    bad = next(t for t in study.trials if t.state is TrialState.FAIL)
+    assert "x1" in bad.info["error"] and "1000" in bad.info["error"]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="hpolab"):
+        reopened = hpolab.load_study("f", url)
+        reopened.optimize(n_trials=1)
+    assert sum(t.state is TrialState.COMPLETE for t in reopened.trials) == 6  # 5 of hpolab's, 1 of Optuna's
+    assert len(reopened.optimizer.history) == 5
+    skipped = [r for r in caplog.records if r.name.startswith("hpolab") and "nope" in r.getMessage()]
+    assert len(skipped) == 1  # one warning for the foreign trial, not one per sync
+
+
+def test_study_reads_convert_each_finished_trial_once(monkeypatch):
+    import hpolab.storage as storage_module
+    import hpolab.study._ledger as study_module
+
+    study = hpolab.create_study(branin(), "random", seed=0)
+    study.optimize(n_trials=20)
+    assert len(study.trials) == 20  # the last trial is read once after it finished
+    calls = []
+    original = storage_module.to_record
+    for module in (storage_module, study_module):
+        monkeypatch.setattr(module, "to_record", lambda frozen: calls.append(frozen.number) or original(frozen))
+    for _ in range(5):
+        assert len(study.trials) == 20
+        assert study.best_value == min(t.value for t in study.trials)
+        assert study.budget_spent == 20
+    assert calls == []  # every trial was finished and converted already: nothing is read again

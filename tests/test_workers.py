@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import pytest
 import hpolab
 from hpolab import TrialState, get_storage
 from hpolab.objectives import ToyObjective
+from hpolab.study import attempt_of
 
 PG_URL = os.environ.get("HPOLAB_TEST_POSTGRES_URL")
 
@@ -116,7 +118,7 @@ def test_running_trials_of_other_workers_are_not_proposed_again():
     )
     held = a.optimizer.ask()  # a's trial is RUNNING in the storage
     a.storage.heartbeat(a._info.study_id, a.worker.key)
-    job = b._next_job()
+    job = b._ledger.next_job()
     assert job is not None and job.trial.config != held.config  # b sees it running and skips it
     assert b.optimizer.running_elsewhere[0].config == held.config
 
@@ -290,12 +292,14 @@ def test_a_worker_on_another_host_is_dead_after_the_grace_period(tmp_path):
     watcher = get_storage(url)
     watcher.check_local_processes = False
     watcher.grace_period = 0.5
-    b = hpolab.create_study(obj, "random", storage=watcher, study_name="g", seed=0, load_if_exists=True)
+    b = hpolab.create_study(
+        obj, "random", storage=watcher, study_name="g", seed=0, load_if_exists=True, heartbeat_interval=0.2
+    )
     b.optimize(n_trials=1)
     assert b.trials[held.id].state is TrialState.RUNNING  # within the grace period: still a's
     a.storage.release(a._info.study_id, a.worker.key)  # stands for a host that went silent
     time.sleep(0.6)
-    b._workers_read = 0.0
+    b._ledger._workers_read = 0.0
     b.optimize(n_trials=2)
     trials = b.trials
     assert trials[held.id].state is TrialState.FAIL
@@ -441,3 +445,139 @@ def test_compare_on_a_dask_cluster_gives_the_same_table_1_as_one_process(tmp_pat
         tables[jobs] = report[start : report.index("\n\n", start)]
     assert tables[1] == tables[2]
     assert "smac-rf" in tables[1] and "tpe" in tables[1]
+
+
+_POISON = textwrap.dedent(
+    """
+    import os, signal, sys, hpolab
+    url, log, max_retries = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    def objective(config):
+        if config["x"] > 0.8:  # a configuration that kills its worker (the OOM killer, a native crash)
+            with open(log, "a") as f:
+                f.write(repr(config["x"]) + "\\n")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return config["x"]
+    study = hpolab.create_study(objective, "random", space={"x": (0.0, 1.0)}, storage=url, study_name="poison",
+                                seed=0, load_if_exists=True, max_retries=max_retries)
+    study.optimize(n_trials=30, n_jobs=2)
+    """
+)
+
+
+@pytest.mark.slow  # about a minute: a process start per killed parent
+def test_a_configuration_that_kills_its_workers_is_tried_a_bounded_number_of_times(tmp_path):
+    """The poison study: reruns of the same command reach the trial count; no config is tried too often."""
+    script, log = tmp_path / "poison.py", tmp_path / "kills.txt"
+    script.write_text(_POISON)
+    url = f"sqlite:///{tmp_path / 'poison.db'}"
+    max_retries = 1
+    complete = 0
+    for _run in range(20):
+        subprocess.run([sys.executable, str(script), url, str(log), str(max_retries)], capture_output=True, timeout=300)
+        store = get_storage(url)
+        info = store.get_study("poison")
+        complete = sum(t.state is TrialState.COMPLETE for t in store.get_trials(info.study_id))
+        if complete >= 30:
+            break
+    assert complete >= 30
+    kills: dict[str, int] = {}
+    for line in log.read_text().split():
+        kills[line] = kills.get(line, 0) + 1
+    assert kills and max(kills.values()) <= 1 + max_retries, kills
+    assert max(kills.values()) == 1 + max_retries  # a killing config was retried, and then given up on
+    failed = [t for t in store.get_trials(info.study_id) if t.state is TrialState.FAIL]
+    assert any("not retried" in t.info["error"] for t in failed)
+    attempts = {attempt_of(f) for f in store.frozen_trials(info.study_id) if f.state.name == "FAIL"}
+    assert 2 in attempts and attempts <= {1, 2}  # the last attempt at a killing config is 1 + max_retries
+
+
+_SLOW_OBJECTIVE_MODULE = textwrap.dedent(
+    """
+    import time
+    import hpolab
+    from hpolab.objectives.base import FunctionObjective
+
+    def _slow(config):
+        time.sleep(0.03)
+        return (config["x"] - 0.3) ** 2
+
+    def _factory(rest, **kwargs):
+        return FunctionObjective(_slow, {"x": (0.0, 1.0)}, name="slowtasks/" + rest)
+
+    hpolab.register_objective("slowtasks", _factory, lambda: {"slowtasks/quad": "a slow quadratic"})
+    """
+)
+
+
+def test_hpolab_worker_max_trials_counts_the_whole_study(tmp_path):
+    """Three `hpolab worker --max-trials 30` shells on one journal end with 30..32 trials, not 90."""
+    (tmp_path / "slowtasks_mod.py").write_text(_SLOW_OBJECTIVE_MODULE)
+    url = f"journal:///{tmp_path / 'mt.log'}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import slowtasks_mod, hpolab; hpolab.create_study('slowtasks/quad', "
+            f"'random', storage={url!r}, study_name='m', seed=0)",
+        ],
+        env=env,
+        check=True,
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "hpolab",
+        "worker",
+        "--storage",
+        url,
+        "--study",
+        "m",
+        "--max-trials",
+        "30",
+        "--import",
+        "slowtasks_mod",
+    ]
+    procs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+    store = get_storage(url)
+    trials = store.get_trials(store.get_study("m").study_id)
+    assert 30 <= len(trials) <= 32
+    assert all(t.state is TrialState.COMPLETE for t in trials)
+
+
+_PARENT = os.getpid()
+
+
+def _deaf_in_workers(config):
+    """In a worker process, an objective that swallows every interruption (as native code that never returns)."""
+    if os.getpid() == _PARENT:
+        time.sleep(0.2)  # leaves trials to the worker process
+    elif config["x"] > 0.5:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with contextlib.suppress(BaseException):  # the point: it does not stop
+                time.sleep(max(0.0, deadline - time.time()))
+    return config["x"]
+
+
+def test_a_worker_process_hung_past_trial_timeout_is_killed_and_its_trial_failed(tmp_path):
+    from hpolab._workers import WorkerError, _start_method
+
+    if _start_method() != "fork":
+        pytest.skip("the objective tells the parent from its workers by pid, which needs fork")
+    url = f"journal:///{tmp_path / 'hung.log'}"
+    study = hpolab.create_study(
+        _deaf_in_workers, "random", space={"x": (0.0, 1.0)}, storage=url, study_name="h", seed=4, trial_timeout=0.3
+    )
+    started = time.time()
+    with pytest.raises(WorkerError, match="exit code -9"):
+        study.optimize(n_trials=12, n_jobs=2)
+    assert time.time() - started < 50  # killed after trial_timeout plus its margin, not after the 60 s hang
+    hung = [t for t in study.trials if "killed" in str(t.info.get("error", ""))]
+    assert len(hung) == 1 and hung[0].state is TrialState.FAIL and hung[0].config["x"] > 0.5
+    assert hung[0].info["error"].startswith("timeout")

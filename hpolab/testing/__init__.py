@@ -1,7 +1,8 @@
-"""Testing helpers: the optimizer conformance suite, an LLM test double, small spaces and a tiny model.
+"""Testing helpers: the optimizer conformance suite, the study fault suite, LLM test doubles, small spaces.
 
-Importing this package needs no pytest: :class:`OptimizerTestCase` (the pytest-based conformance
-suite) is imported on first use, and says how to install pytest when it is missing.
+Importing this package needs no pytest: :class:`OptimizerTestCase` (the conformance suite) and
+:class:`StudyFaultTestCase` (the fault suite) are pytest-based and imported on first use; each says
+how to install pytest when it is missing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from hpolab.testing._tiny_llama import save_tiny_llama
 if TYPE_CHECKING:
     from hpolab.testing._conformance import OptimizerTestCase
     from hpolab.testing._faults_storage import StorageFaultTestCase
+    from hpolab.testing._faults_study import StudyFaultTestCase
 
 __all__ = [
     "OptimizerTestCase",
@@ -33,6 +35,7 @@ __all__ = [
     "SimulatedMemorizerClient",
     "SimulatedOracleClient",
     "StorageFaultTestCase",
+    "StudyFaultTestCase",
     "conditional_space",
     "mixed_space",
     "quadratic",
@@ -42,18 +45,21 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "StorageFaultTestCase":  # a pytest suite, like OptimizerTestCase
-        from hpolab.testing._faults_storage import StorageFaultTestCase
+    suites = {
+        "OptimizerTestCase": "hpolab.testing._conformance",
+        "StorageFaultTestCase": "hpolab.testing._faults_storage",
+        "StudyFaultTestCase": "hpolab.testing._faults_study",
+    }
+    if name in suites:
+        import importlib
 
-        return StorageFaultTestCase
-    if name == "OptimizerTestCase":
         try:
-            from hpolab.testing._conformance import OptimizerTestCase
+            module = importlib.import_module(suites[name])
         except ImportError as exc:
             if exc.name != "pytest":
                 raise
             raise ImportError(
-                'hpolab.testing.OptimizerTestCase is a pytest suite: pip install pytest (or "hpolab[dev]")'
+                f'hpolab.testing.{name} is a pytest suite: pip install pytest (or "hpolab[dev]")'
             ) from exc
-        return OptimizerTestCase
+        return getattr(module, name)
     raise AttributeError(f"module 'hpolab.testing' has no attribute {name!r}")
