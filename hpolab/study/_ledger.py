@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpolab.optimizer import SearchExhausted
-from hpolab.storage import Storage, WorkerInfo, is_stale, run_by, to_record
+from hpolab.storage import WorkerInfo, attempt_of, is_stale, run_by, to_record
 from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState, best_record, trial_budget
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ DEFAULT_MAX_RETRIES = 2
 #: Words in the reason of a dead worker's trial that is not evaluated again.
 _NOT_RETRIED = "not retried"
 _RETRY_OF = "hpolab:retry_of"
-_ATTEMPT = "hpolab:attempt"
 
 
 def _check_options(
@@ -99,11 +98,6 @@ class _Records:
             if record is None:  # queued (WAITING)
                 self._open.add(number)
                 continue
-            stamped = frozen.system_attrs.get(_ATTEMPT)
-            if isinstance(stamped, int) and record.trial.metadata.get("attempt") != stamped:
-                record = replace(
-                    record, trial=replace(record.trial, metadata={**record.trial.metadata, "attempt": stamped})
-                )
             self._by_number[number] = record
             if record.result is None:
                 self._open.add(number)
@@ -116,22 +110,6 @@ class _Records:
 
     def all(self) -> list[TrialRecord]:
         return sorted(self._by_number.values(), key=lambda r: r.id)
-
-
-def attempt_of(frozen: FrozenTrial) -> int:
-    """Which attempt at its configuration a stored trial is (1 for a first evaluation).
-
-    A retry queued for a dead worker's trial carries ``attempt`` in its metadata; a trial that a
-    worker took over from its slot's dead predecessor and evaluates again under the same number
-    carries the attempt in the system attribute ``hpolab:attempt``.
-    """
-    stamped = frozen.system_attrs.get(_ATTEMPT)
-    if isinstance(stamped, int):
-        return stamped
-    record = to_record(frozen)
-    meta = {} if record is None else record.trial.metadata
-    value = meta.get("attempt", 1)
-    return int(value) if isinstance(value, (int, float)) else 1
 
 
 def complete_config(space: Any, fixed: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
@@ -237,25 +215,21 @@ class _Ledger:
             self._evaluated_as[own.id] = number
             return _Job(replace(own, id=number, metadata={**own.metadata, **trial.metadata}), number, own.id)
         space = self.optimizer.space
-        config = dict(trial.config) or self._fixed_params(number)
+        config = dict(trial.config)
         completed = complete_config(space, config, np.random.default_rng([self.optimizer.seed or 0, number]))
         problems = space.problems(completed)
         if problems:
             reason = f"queued configuration {config} does not fit the search space: {'; '.join(problems)}"
             _logger.warning("study %s: trial %d failed: %s", self._study.study_name, number, reason)
-            _fail_trial(self.storage, self.study_id, number, reason)
+            self.storage.fail_trial(self.study_id, number, reason)
             self._skipped.add(number)  # warned once here; a sync does not take it in
             return None
         job_trial = Trial(number, space.validate(completed), trial.budget, trial.seed, trial.metadata)
         if job_trial.config != trial.config:
-            _set_trial_config(self.storage, self.study_id, job_trial, space)  # what is evaluated is what is stored
+            self.storage.set_trial_config(
+                self.study_id, job_trial.id, job_trial, space
+            )  # what is evaluated is what is stored
         return _Job(job_trial, number, None)
-
-    def _fixed_params(self, number: int) -> dict[str, Any]:
-        """The values of a trial queued through Optuna's ``enqueue_trial`` (its ``fixed_params``)."""
-        frozen = next((f for f in self.storage.frozen_trials(self.study_id) if f.number == number), None)
-        fixed = None if frozen is None else frozen.system_attrs.get("fixed_params")
-        return dict(fixed) if isinstance(fixed, Mapping) else {}
 
     def report(self, job: _Job, result: TrialResult) -> None:
         """Write a job's result to storage once, then let the optimizer learn it."""
@@ -334,7 +308,7 @@ class _Ledger:
                 continue
             attempt = attempt_of(row)
             if self._retries_left(attempt):
-                _stamp_attempt(self.storage, self.study_id, trial.id, self.worker, attempt + 1)
+                self.storage.stamp_attempt(self.study_id, trial.id, self.worker, attempt + 1)
                 self.adopted.append(replace(trial, metadata={**trial.metadata, "attempt": attempt + 1}))
                 continue
             reason = f"the worker evaluating the trial died (attempt {attempt})" + self._no_retry()
@@ -426,42 +400,3 @@ class _Ledger:
         self._evaluated_as[own] = number
         self._finished_elsewhere.add(number)
         self.optimizer.tell(own, record.result if record is not None else None)
-
-
-# Storage calls the study needs beyond today's Storage methods. Each uses the agreed Storage method
-# when the storage has it, else writes the same attributes through Optuna's storage API.
-
-
-def _stamp_attempt(storage: Storage, study_id: int, number: int, worker: str, attempt: int) -> None:
-    """Record that ``worker`` now runs trial ``number`` as attempt ``attempt`` at its configuration."""
-    stamp = getattr(storage, "stamp_attempt", None)
-    if stamp is not None:
-        stamp(study_id, number, worker, attempt)
-        return
-    storage.stamp_running(study_id, number, worker)
-    storage.backend.set_trial_system_attr(storage._trial_id(study_id, number), _ATTEMPT, attempt)
-
-
-def _fail_trial(storage: Storage, study_id: int, number: int, reason: str) -> None:
-    """Mark a RUNNING trial FAIL with ``reason`` (not as a dead worker's trial: it is not retried)."""
-    fail = getattr(storage, "fail_trial", None)
-    if fail is not None:
-        fail(study_id, number, reason)
-        return
-    storage._finish(storage._trial_id(study_id, number), TrialResult.fail(reason), {})
-
-
-def _set_trial_config(storage: Storage, study_id: int, trial: Trial, space: Any) -> None:
-    """Store the configuration a RUNNING trial is evaluated with (a completed or foreign queued one)."""
-    write = getattr(storage, "set_trial_config", None)
-    if write is not None:
-        write(study_id, trial.id, trial, space)
-        return
-    trial_id = storage._trial_id(study_id, trial.id)
-    distributions = space.to_optuna()
-    for name, value in trial.config.items():
-        if name in distributions:
-            dist = distributions[name]
-            storage.backend.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
-    stored = {"budget": trial.budget, "seed": trial.seed, "metadata": dict(trial.metadata)}
-    storage.backend.set_trial_system_attr(trial_id, "hpolab:trial", stored)

@@ -18,7 +18,7 @@ from hpolab.objectives.base import Objective
 from hpolab.optimizer import Optimizer
 from hpolab.storage import Storage, StudyInfo, WorkerInfo
 from hpolab.study._heartbeat import _Alarm, _Heartbeat, _TrialTimeout
-from hpolab.study._ledger import DEFAULT_MAX_RETRIES, _check_options, _fail_trial, _Job, _Ledger
+from hpolab.study._ledger import DEFAULT_MAX_RETRIES, _check_options, _Job, _Ledger
 from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState, trial_budget
 
 if TYPE_CHECKING:
@@ -356,7 +356,7 @@ class Study:
         def kill() -> None:
             reason = f"timeout: the trial ran longer than trial_timeout={timeout} s; its worker process was killed"
             with contextlib.suppress(Exception):
-                _fail_trial(storage, study_id, number, reason)
+                storage.fail_trial(study_id, number, reason)
             os.kill(os.getpid(), signal.SIGKILL)
 
         timer = threading.Timer(timeout + max(5.0, 0.2 * timeout), kill)
