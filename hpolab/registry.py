@@ -160,6 +160,10 @@ _FAMILIES: dict[str, tuple[_Entry, _Entry]] = {
         _Entry("hpolab.objectives.cnn:make_cnn", "small torch CNNs on image data sets (live training)", "torch"),
         _Entry("hpolab.objectives.cnn:list_cnn", "", "torch"),
     ),
+    "carps": (
+        _Entry("hpolab.integrations.carps._tasks:make_carps", "CARP-S benchmark tasks (carps/<task id>)", "carps"),
+        _Entry("hpolab.integrations.carps._tasks:list_carps", "", "carps"),
+    ),
 }
 
 
