@@ -17,6 +17,7 @@ pytest.importorskip("carps", reason='CARP-S is not installed (pip install "hpola
 ioh = pytest.importorskip("ioh", reason="ioh (CARP-S's BBOB tasks) is not installed")
 
 import ConfigSpace as CS  # noqa: E402
+import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from carps.objective_functions.objective_function import ObjectiveFunction  # noqa: E402
 from carps.utils.task import (  # noqa: E402
@@ -38,9 +39,9 @@ REPO = Path(__file__).resolve().parents[2]
 BBOB = "bbob/2/1/0"  # the sphere in 2-D, instance 0
 
 
-def _run_carps(tmp_path: Path, *overrides: str) -> Path:
+def _run_carps(tmp_path: Path, *overrides: str, outdir: Path | None = None) -> Path:
     """``python -m carps.run`` with hpolab's search path; returns the run directory."""
-    outdir = tmp_path / "run"
+    outdir = outdir or tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     cmd = [
         sys.executable,
@@ -68,7 +69,7 @@ def test_tpe_runs_inside_carps_run_on_bbob_and_matches_an_hpolab_study(tmp_path:
     assert len(logs) == 10
     assert [log["trial_info"]["name"] for log in logs] == [str(i) for i in range(10)]  # hpolab's trial ids
     config = yaml.safe_load((outdir / ".hydra" / "config.yaml").read_text())
-    assert config["optimizer_id"] == "hpolab-TPE"
+    assert config["optimizer_id"] == "hpolab-tpe"
     assert config["optimizer"]["optimizer_name"] == "tpe"
     # The same seed in an hpolab study on the same CARP-S task proposes the same ten configurations.
     study = hpolab.create_study(f"carps/{BBOB}", "tpe", seed=3)
@@ -225,6 +226,53 @@ def test_multi_fidelity_carps_task_in_an_asha_study() -> None:
         objective.evaluate({"x0": 0.0}, budget=11)
     with pytest.raises(ValueError, match="not a multi-fidelity task"):
         CARPSObjective(BBOB).evaluate({"x0": 0.0, "x1": 0.0}, budget=2)
+
+
+# ---------------------------------------------------------------------- hpolab results in CARP-S's analysis
+def test_an_hpolab_comparison_is_gathered_by_carps_beside_its_own_runs(tmp_path: Path) -> None:
+    from carps.analysis.gather_data import gather_and_check
+
+    from hpolab.benchmarking import run
+    from hpolab.integrations.carps import export_carps_logs
+
+    results = run(["random", "tpe"], [f"carps/{BBOB}", "toy/branin"], 2, n_trials=5, storage=tmp_path / "r.db")
+    root = tmp_path / "runs"
+    written = export_carps_logs(results, root, n_trials=5)
+    assert len(written) == 8
+    # CARP-S's own random search on the same task, into the same folder.
+    _run_carps(
+        tmp_path,
+        "+optimizer/randomsearch=config",
+        "+task/BBOB=cfg_2_1_0",
+        "task.optimization_resources.n_trials=5",
+        "seed=0",
+        outdir=root / "RandomSearch" / "BBOB" / BBOB / "0",
+    )
+    gather_and_check(str(root), n_processes=1)
+    logs = pd.read_csv(root / "logs.csv")
+    assert len(logs) == 45
+    bbob = logs[logs["task_id"] == BBOB]
+    assert set(bbob["optimizer_id"]) == {"hpolab-random", "hpolab-tpe", "RandomSearch"}
+    assert set(logs.loc[logs["task_id"] == "toy/branin", "optimizer_id"]) == {"hpolab-random", "hpolab-tpe"}
+    ours = results[results["objective"] == f"carps/{BBOB}"].sort_values(["optimizer", "seed", "trial"])
+    theirs = bbob[bbob["optimizer_id"] != "RandomSearch"].sort_values(["optimizer_id", "seed", "n_trials"])
+    assert theirs["trial_value__cost"].tolist() == pytest.approx(ours["value"].tolist())
+    assert theirs["n_trials"].tolist() == [1, 2, 3, 4, 5] * 4
+    assert bbob["trial_value__cost_inc_norm"].between(0, 1).all()  # normalized over all three optimizers
+    status = pd.read_csv(root / "runstatus.csv")
+    assert set(status["status"]) == {"COMPLETED"}
+
+
+def test_export_refuses_a_table_without_hpolab_columns(tmp_path: Path) -> None:
+    from hpolab.integrations.carps import export_carps_logs
+
+    with pytest.raises(ValueError, match=r"columns \['budget'"):
+        export_carps_logs(
+            pd.DataFrame(
+                columns=["optimizer", "objective", "seed", "trial", "trial_id", "state", "value", "direction", "config"]
+            ),
+            tmp_path,
+        )
 
 
 @pytest.mark.slow

@@ -11,8 +11,8 @@ an objective function and a trial budget). ``carps/<name>`` names a task by its 
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
