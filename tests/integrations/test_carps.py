@@ -206,6 +206,17 @@ def test_task_by_config_path_and_unknown_names() -> None:
     assert f"carps/{BBOB}" in hpolab.list_objectives(["carps"])
 
 
+def test_a_task_whose_benchmark_is_missing_says_what_to_install() -> None:
+    try:
+        import yahpo_gym  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("yahpo-gym is installed here, so the YAHPO task would build")
+    with pytest.raises(RuntimeError, match=r"carps/yahpo/lcbench/167184/None: CARP-S cannot build .* yahpo-gym"):
+        make_objective("carps/yahpo/lcbench/167184/None")
+
+
 def test_carps_objective_pickles_for_worker_processes() -> None:
     objective = CARPSObjective(BBOB)
     config = {"x0": 1.5, "x1": -2.0}

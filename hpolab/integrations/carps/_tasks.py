@@ -84,12 +84,25 @@ def _close_names(ref: str, known: list[str]) -> list[str]:
 
 
 def load_task(ref: str, seed: int = DEFAULT_SEED) -> Any:
-    """Build the CARP-S ``Task`` ``ref`` as ``python -m carps.run`` does, with the run seed ``seed``."""
+    """Build the CARP-S ``Task`` ``ref`` as ``python -m carps.run`` does, with the run seed ``seed``.
+
+    Raises:
+        UnknownNameError: If ``ref`` names no CARP-S task.
+        RuntimeError: If CARP-S cannot build the task (its benchmark's dependencies or data are missing).
+    """
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
     cfg = OmegaConf.merge(OmegaConf.create({"seed": int(seed)}), OmegaConf.load(task_config_path(ref)))
-    return instantiate(cfg.task)
+    try:
+        return instantiate(cfg.task)
+    except Exception as exc:  # Hydra wraps the benchmark's own import / file errors
+        cause = exc.__cause__ or exc
+        raise RuntimeError(
+            f"carps/{ref}: CARP-S cannot build this task here ({type(cause).__name__}: {cause}); install its "
+            "benchmark's own dependencies as CARP-S's README says (yahpo-gym and its data for YAHPO, containers "
+            "for HPOBench, the HPO-B data); BBOB, BBOBVizier, Pymoo and DUMMY tasks need nothing more"
+        ) from exc
 
 
 class CARPSObjective(Objective):
@@ -110,6 +123,7 @@ class CARPSObjective(Objective):
 
     Raises:
         UnknownNameError: If ``ref`` names no CARP-S task.
+        RuntimeError: If CARP-S cannot build the task (its benchmark's dependencies or data are missing).
         ValueError: If the task has several objectives.
     """
 
