@@ -102,26 +102,28 @@ def export_carps_logs(
         )
     root = Path(outdir)
     written: list[Path] = []
-    for (optimizer, objective, seed), run in df.groupby(["optimizer", "objective", "seed"], sort=True):
+    for key, run in df.groupby(["optimizer", "objective", "seed"], sort=True):
+        optimizer, objective, seed_value = (str(k) for k in key)  # type: ignore[union-attr]
+        seed = int(seed_value)
         run = run.sort_values("trial", kind="stable")
-        benchmark_id, task_id, task = _task_section(str(objective), int(seed), len(run), n_trials)
+        benchmark_id, task_id, task = _task_section(objective, seed, len(run), n_trials)
         optimizer_id = f"{OPTIMIZER_PREFIX}{optimizer}"
-        rundir = root / optimizer_id / benchmark_id / task_id / str(int(seed))
+        rundir = root / optimizer_id / benchmark_id / task_id / str(seed)
         (rundir / ".hydra").mkdir(parents=True, exist_ok=True)
         lines = _trial_lines(run)
         (rundir / "trial_logs.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
         config = {
-            "seed": int(seed),
+            "seed": seed,
             "benchmark_id": benchmark_id,
             "task_id": task_id,
             "optimizer_id": optimizer_id,
             "optimizer_container_id": "hpolab",
-            "optimizer": {"optimizer_name": str(optimizer)},
+            "optimizer": {"optimizer_name": optimizer},
             "task": task,
             "outdir": str(rundir),
         }
         (rundir / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-        overrides = {"hydra": {"overrides": {"task": [f"seed={int(seed)}"], "hydra": []}}}
+        overrides = {"hydra": {"overrides": {"task": [f"seed={seed}"], "hydra": []}}}
         (rundir / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(overrides, sort_keys=False))
         written.append(rundir)
     return written
@@ -151,7 +153,7 @@ def _trial_lines(run: pd.DataFrame) -> list[dict[str, Any]]:
                     "seed": None,
                     "budget": budget,
                     "normalized_budget": share if budget is not None else None,
-                    "name": str(int(row.trial_id)),
+                    "name": str(int(row.trial_id)),  # type: ignore[arg-type]
                     "checkpoint": None,
                     "additional_info": {},
                     "cutoff": None,
