@@ -276,6 +276,28 @@ def test_an_hpolab_comparison_is_gathered_by_carps_beside_its_own_runs(tmp_path:
     assert set(status["status"]) == {"COMPLETED"}
 
 
+@pytest.mark.slow
+def test_carps_critical_difference_diagram_of_an_hpolab_comparison(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from carps.analysis.gather_data import gather_and_check
+    from carps.analysis.generate_report import load_results, plot_critical_difference
+
+    from hpolab.benchmarking import run
+    from hpolab.integrations.carps import export_carps_logs
+
+    # autorank needs five tasks; CARP-S's plot reads autorank's medians, which it reports on these
+    tasks = [f"carps/bbob/2/{t}" for t in ("1/0", "2/0", "3/0", "6/1", "12/2")]
+    results = run(["random", "tpe"], tasks, 2, n_trials=6, storage=tmp_path / "r.db")
+    root = tmp_path / "runs"
+    export_carps_logs(results, root, n_trials=6)
+    gather_and_check(str(root), n_processes=1)
+    logs = load_results(str(root / "logs.parquet"))
+    files = plot_critical_difference(logs, output_dir=str(tmp_path), replot=True)
+    assert files and all(Path(f"{f['filename']}.png").is_file() for f in files)
+
+
 def test_export_refuses_a_table_without_hpolab_columns(tmp_path: Path) -> None:
     from hpolab.integrations.carps import export_carps_logs
 
