@@ -169,6 +169,10 @@ _FAMILIES: dict[str, tuple[_Entry, _Entry]] = {
         _Entry("hpolab.objectives.yahpo:make_yahpo", "YAHPO Gym surrogates (yahpo/<scenario>/<instance>)", "yahpo"),
         _Entry("hpolab.objectives.yahpo:list_yahpo", "", "yahpo"),
     ),
+    "carps": (
+        _Entry("hpolab.integrations.carps._tasks:make_carps", "CARP-S benchmark tasks (carps/<task id>)", "carps"),
+        _Entry("hpolab.integrations.carps._tasks:list_carps", "", "carps"),
+    ),
 }
 
 

@@ -1,0 +1,172 @@
+"""hpolab results in CARP-S's log format, so CARP-S's analysis reads an hpolab comparison.
+
+Each run (optimizer, objective, seed) of a trial table becomes a CARP-S run directory
+``<outdir>/<optimizer_id>/<benchmark_id>/<task_id>/<seed>/`` holding what ``python -m carps.run``
+writes: ``trial_logs.jsonl`` (one line per trial: ``n_trials``, ``n_function_calls``,
+``trial_info``, ``trial_value``) and ``.hydra/config.yaml`` / ``.hydra/hydra.yaml``. Then
+``python -m carps.analysis.gather_data <outdir>`` gathers hpolab's runs beside CARP-S's own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["export_carps_logs"]
+
+#: Prefix of the exported optimizer ids, the same as the Hydra configs' (``hpolab-tpe``).
+OPTIMIZER_PREFIX = "hpolab-"
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _task_section(objective: str, seed: int, n_done: int, n_trials: int | None) -> tuple[str, str, dict[str, Any]]:
+    """(benchmark_id, task_id, the config's ``task`` node) of an objective.
+
+    A ``carps/...`` objective gets its CARP-S task YAML (resolved with the run's seed); any other
+    objective a task node with its name, one objective and the trials of the run.
+    """
+    family, _, rest = objective.partition("/")
+    if family == "carps":
+        from omegaconf import OmegaConf
+
+        from hpolab.integrations.carps._tasks import task_config_path
+
+        cfg = OmegaConf.merge(OmegaConf.create({"seed": int(seed)}), OmegaConf.load(task_config_path(rest)))
+        task = OmegaConf.to_container(cfg.task, resolve=True)
+        if not isinstance(task, dict):
+            raise ValueError(f"{objective}: its CARP-S YAML has no task node")
+        if n_trials is not None:
+            task["optimization_resources"]["n_trials"] = int(n_trials)
+        return str(cfg.get("benchmark_id", "CARPS")), str(task["name"]), task
+    task = {
+        "name": objective,
+        "seed": int(seed),
+        "output_space": {"n_objectives": 1, "objectives": ["quality"]},
+        "optimization_resources": {"n_trials": int(n_trials if n_trials is not None else n_done), "n_workers": 1},
+        "metadata": {"domain": family},
+    }
+    return f"hpolab-{family}", objective, task
+
+
+def export_carps_logs(
+    results: pd.DataFrame | str | os.PathLike[str],
+    outdir: str | os.PathLike[str],
+    *,
+    n_trials: int | None = None,
+) -> list[Path]:
+    """Write an hpolab trial table as CARP-S run directories.
+
+    The cost is the value turned into a quantity to minimize (negated for a maximized objective).
+    A failed trial is left out of ``trial_logs.jsonl`` (CARP-S has no cost for it) but counts in
+    ``n_function_calls`` and ``n_trials``. On a multi-fidelity objective ``n_trials`` counts
+    full-budget equivalents (``budget / max_budget``), as CARP-S does. The time axis is the
+    cumulative evaluation cost (``virtual_time``: seconds, or the table's recorded time).
+
+    Args:
+        results: The trial table of :func:`hpolab.benchmarking.run` / :func:`~hpolab.benchmarking.load_results`,
+            or the storage to load it from.
+        outdir: Root of the run directories (CARP-S's ``runs`` folder).
+        n_trials: The trial budget written as ``task.optimization_resources.n_trials`` (which
+            CARP-S uses to call a run COMPLETED or TRUNCATED); default: CARP-S's own budget for
+            ``carps/...`` objectives, the run's trial count for others.
+
+    Returns:
+        The run directories written.
+
+    Raises:
+        ValueError: If the table lacks the columns of hpolab's trial table.
+    """
+    import pandas as pd
+    import yaml
+
+    from hpolab.benchmarking import load_results
+
+    df = results if isinstance(results, pd.DataFrame) else load_results(results)
+    needed = {"optimizer", "objective", "seed", "trial", "trial_id", "state", "value", "direction", "budget", "config"}
+    missing = sorted(needed - set(df.columns))
+    if missing:
+        raise ValueError(
+            f"results: columns {missing} are missing; pass the table of hpolab.benchmarking.run or load_results"
+        )
+    root = Path(outdir)
+    written: list[Path] = []
+    for key, run in df.groupby(["optimizer", "objective", "seed"], sort=True):
+        optimizer, objective, seed_value = (str(k) for k in key)  # type: ignore[union-attr]
+        seed = int(seed_value)
+        run = run.sort_values("trial", kind="stable")
+        benchmark_id, task_id, task = _task_section(objective, seed, len(run), n_trials)
+        optimizer_id = f"{OPTIMIZER_PREFIX}{optimizer}"
+        rundir = root / optimizer_id / benchmark_id / task_id / str(seed)
+        (rundir / ".hydra").mkdir(parents=True, exist_ok=True)
+        lines = _trial_lines(run)
+        (rundir / "trial_logs.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+        config = {
+            "seed": seed,
+            "benchmark_id": benchmark_id,
+            "task_id": task_id,
+            "optimizer_id": optimizer_id,
+            "optimizer_container_id": "hpolab",
+            "optimizer": {"optimizer_name": optimizer},
+            "task": task,
+            "outdir": str(rundir),
+        }
+        (rundir / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        overrides = {"hydra": {"overrides": {"task": [f"seed={seed}"], "hydra": []}}}
+        (rundir / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(overrides, sort_keys=False))
+        written.append(rundir)
+    return written
+
+
+def _trial_lines(run: pd.DataFrame) -> list[dict[str, Any]]:
+    """The ``trial_logs.jsonl`` lines of one run (its rows in trial order)."""
+    lines: list[dict[str, Any]] = []
+    n_trials = 0.0
+    for calls, row in enumerate(run.itertuples(index=False), start=1):
+        budget = _finite(row.budget)
+        max_budget = _finite(getattr(row, "max_budget", None))
+        share = budget / max_budget if budget is not None and max_budget else 1.0
+        n_trials += share
+        value = _finite(row.value)
+        if row.state != "COMPLETE" or value is None:
+            continue
+        sign = -1.0 if row.direction == "maximize" else 1.0
+        config: Mapping[str, Any] = row.config if isinstance(row.config, Mapping) else {}
+        lines.append(
+            {
+                "n_trials": n_trials,
+                "n_function_calls": calls,
+                "trial_info": {
+                    "config": list(config.values()),
+                    "instance": None,
+                    "seed": None,
+                    "budget": budget,
+                    "normalized_budget": share if budget is not None else None,
+                    "name": str(int(row.trial_id)),  # type: ignore[arg-type]
+                    "checkpoint": None,
+                    "additional_info": {},
+                    "cutoff": None,
+                },
+                "trial_value": {
+                    "cost": sign * value,
+                    "time": _finite(getattr(row, "wall_time", None)) or 0.0,
+                    "virtual_time": _finite(getattr(row, "cost", None)) or 0.0,
+                    "status": 1,
+                    "starttime": 0.0,
+                    "endtime": 0.0,
+                    "additional_info": {},
+                },
+            }
+        )
+    return lines
