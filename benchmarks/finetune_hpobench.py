@@ -5,7 +5,7 @@ LoRA fine-tuning of the base model on them, then on the held-out table: the fine
 one-shot proposal (1 evaluation) and a 10-step sequential run, against the portfolio built from the
 same records, TPE and random search, at 1 and 10 evaluations. Regret is computed on the tables'
 true values (mean over the recorded seeds) as ``min true value of the evaluated configs - optimum``.
-Also seed 000's RMSE-of-(1 - accuracy) table with Student-t 95% intervals, optionally two
+Also seed 000's RMSE-of-(1 - accuracy) table with percentile-bootstrap 95% intervals, optionally two
 fine-tuning cycles (``--cycles``) and a ``cnn/digits-momentum`` variant (``--cnn``).
 
 Reduced size on CPU (minutes)::
@@ -444,7 +444,7 @@ def report(args: argparse.Namespace, folds: list[dict[str, Any]], cycles: dict[s
             "",
         ]
     lines += [
-        "Seed 000's RMSE of (1 - accuracy) over the held-out tables' trials, with Student-t 95% intervals "
+        "Seed 000's RMSE of (1 - accuracy) over the held-out tables' trials, with percentile-bootstrap 95% intervals "
         "(hpolab.analysis.rmse_summary):",
         "",
         "| Method | Trial | RMSE | std | 95% CI | n |",

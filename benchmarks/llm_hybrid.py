@@ -247,7 +247,7 @@ def table1_md(df: pd.DataFrame, k: int, n_bootstrap: int) -> list[str]:
     ]
     for opt in [o for o in ORDER if o in t1.index] + [o for o in t1.index if o not in ORDER]:
         r = t1.loc[opt]
-        beats = "(bootstrap)" if opt == "random" else f"{r['beats_random']:.0f}%"
+        beats = "(exact)" if opt == "random" else f"{r['beats_random']:.0f}%"
         lines.append(
             f"| `{opt}` | {int(r['n_tasks'])} | {beats} | {r['median_change']:+.0f}% | "
             f"{r['mean_change']:+.0f}% [{r['mean_change_low']:+.0f}, {r['mean_change_high']:+.0f}] | "
