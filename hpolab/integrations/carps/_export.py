@@ -43,14 +43,15 @@ def _task_section(objective: str, seed: int, n_done: int, n_trials: int | None) 
 
         from hpolab.integrations.carps._tasks import task_config_path
 
-        cfg = OmegaConf.merge(OmegaConf.create({"seed": int(seed)}), OmegaConf.load(task_config_path(rest)))
-        task = OmegaConf.to_container(cfg.task, resolve=True)
-        if not isinstance(task, dict):
+        cfg: Any = OmegaConf.merge(OmegaConf.create({"seed": int(seed)}), OmegaConf.load(task_config_path(rest)))
+        node = OmegaConf.to_container(cfg.task, resolve=True)
+        if not isinstance(node, dict):
             raise ValueError(f"{objective}: its CARP-S YAML has no task node")
+        carps_task: dict[str, Any] = {str(k): v for k, v in node.items()}
         if n_trials is not None:
-            task["optimization_resources"]["n_trials"] = int(n_trials)
-        return str(cfg.get("benchmark_id", "CARPS")), str(task["name"]), task
-    task = {
+            carps_task["optimization_resources"]["n_trials"] = int(n_trials)
+        return str(cfg.get("benchmark_id", "CARPS")), str(carps_task["name"]), carps_task
+    task: dict[str, Any] = {
         "name": objective,
         "seed": int(seed),
         "output_space": {"n_objectives": 1, "objectives": ["quality"]},
