@@ -12,6 +12,12 @@ One run prints two tables:
    measured inside one run, free of the run-to-run noise of the library's work.
 3. SMAC's cost per ask+tell around 50 and 100 trials (from the 100-trial wrapper runs).
 
+``--study-loop`` runs only another table: hpolab's ``Study.optimize`` (random search) against raw Optuna's
+``study.optimize`` with a ``RandomSampler`` on the same kind of storage (memory, journal file, SQLite), at 100, 1,000
+and 5,000 trials, with ``n_jobs=1`` and ``n_jobs=4`` (both as this process plus forked worker processes, whose CPU
+time is added from ``RUSAGE_CHILDREN``), and the CPU cost of reading ``best_value`` and ``len(trials)`` afterwards.
+The load average is printed with it.
+
 All times are CPU time of the benchmark process (``time.process_time``), so that other jobs on a
 shared machine do not distort them.
 
@@ -21,6 +27,7 @@ Usage::
     python benchmarks/overhead.py --quick         # 100 / 1,000 trials only, no SMAC at 1,000
     python benchmarks/overhead.py --only random   # one section: random, tpe, smac-rf, smac-gp
     python benchmarks/overhead.py --ask-cost      # only SMAC's cost per ask at 50 / 100 trials
+    python benchmarks/overhead.py --study-loop    # only the study loop per storage (--sqlite-max 1000: faster)
 """
 
 from __future__ import annotations
@@ -28,11 +35,14 @@ from __future__ import annotations
 import argparse
 import functools
 import math
+import multiprocessing
+import os
+import resource
 import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -286,6 +296,155 @@ def ask_cost_section(kinds: list[str]) -> None:
     print_ask_cost(windows)
 
 
+# ------------------------------------------------------------------ study loop on each storage
+STUDY_LOOP_SIZES = (100, 1000, 5000)
+STUDY_LOOP_STORAGES = ("memory", "journal", "sqlite")
+STORAGE_LABELS = {"memory": "memory", "journal": "journal file", "sqlite": "SQLite"}
+READS = 20
+
+
+def cpu_with_children() -> float:
+    """CPU time of this process plus that of its finished (joined) child processes."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return clock() + children.ru_utime + children.ru_stime
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min) on {os.cpu_count()} CPUs"
+
+
+def storage_url(kind: str, folder: Path) -> str | None:
+    return {
+        "memory": None,
+        "journal": f"journal:///{folder / 'bench.log'}",
+        "sqlite": f"sqlite:///{folder / 'bench.db'}",
+    }[kind]
+
+
+def optuna_storage(kind: str, folder: Path) -> Any:
+    """Optuna's own storage of ``kind``, opened as a plain Optuna user opens it."""
+    if kind == "memory":
+        return optuna.storages.InMemoryStorage()
+    if kind == "journal":
+        from optuna.storages.journal import JournalFileBackend
+
+        return optuna.storages.JournalStorage(JournalFileBackend(str(folder / "bench.log")))
+    return optuna.storages.RDBStorage(f"sqlite:///{folder / 'bench.db'}")
+
+
+def mean_read_ms(read: Callable[[], Any]) -> float:
+    start = clock()
+    for _ in range(READS):
+        read()
+    return 1e3 * (clock() - start) / READS
+
+
+def run_hpolab_loop(kind: str, n: int, n_jobs: int, folder: Path) -> tuple[float, float, float]:
+    """CPU seconds of ``Study.optimize(n_trials=n, n_jobs=n_jobs)``, then ms per best_value / len(trials) read."""
+    objective = hpolab.FunctionObjective(quadratic, mixed_space(), name="quadratic")
+    study = hpolab.create_study(
+        objective, RandomSearch(objective.search_space, seed=0), storage=storage_url(kind, folder)
+    )
+    start = cpu_with_children()
+    study.optimize(n_trials=n, n_jobs=n_jobs)
+    spent = cpu_with_children() - start
+    finished = len(study.trials)
+    if finished != n:
+        raise RuntimeError(f"hpolab study on {kind} with n_jobs={n_jobs}: {finished} trials, expected {n}")
+    return spent, mean_read_ms(lambda: study.best_value), mean_read_ms(lambda: len(study.trials))
+
+
+@functools.cache
+def study_space() -> hpolab.SearchSpace:
+    """The search space both loops sample, built once (building one costs more than a trial)."""
+    return mixed_space()
+
+
+def _optuna_objective(trial: optuna.Trial) -> float:
+    return quadratic(optuna_suggest(trial, study_space()))
+
+
+def _optuna_worker(kind: str, folder: str, name: str, n: int, seed: int) -> None:
+    """One process of raw Optuna's parallel run: its own storage connection, ``n`` trials."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(
+        study_name=name, storage=optuna_storage(kind, Path(folder)), sampler=optuna.samplers.RandomSampler(seed=seed)
+    )
+    study.optimize(_optuna_objective, n_trials=n)
+
+
+def run_optuna_loop(kind: str, n: int, n_jobs: int, folder: Path) -> tuple[float, float, float]:
+    """Raw Optuna's loop on the same kind of storage: ``study.optimize`` in this process and, with
+    ``n_jobs > 1``, in ``n_jobs - 1`` forked processes (as hpolab runs its workers), ``n / n_jobs`` trials each."""
+    storage = optuna_storage(kind, folder)
+    study = optuna.create_study(storage=storage, study_name="bench", sampler=optuna.samplers.RandomSampler(seed=0))
+    share = n // n_jobs
+    start = cpu_with_children()
+    ctx = multiprocessing.get_context("fork")
+    children = [
+        ctx.Process(target=_optuna_worker, args=(kind, str(folder), "bench", share, seed)) for seed in range(1, n_jobs)
+    ]
+    for child in children:
+        child.start()
+    study.optimize(_optuna_objective, n_trials=n - share * (n_jobs - 1))
+    for child in children:
+        child.join()
+    spent = cpu_with_children() - start
+    if any(child.exitcode != 0 for child in children):
+        raise RuntimeError(f"optuna worker failed on {kind}: exit codes {[c.exitcode for c in children]}")
+    finished = len(study.trials)
+    if finished != n:
+        raise RuntimeError(f"optuna study on {kind} with n_jobs={n_jobs}: {finished} trials, expected {n}")
+    return spent, mean_read_ms(lambda: study.best_value), mean_read_ms(lambda: len(study.trials))
+
+
+def study_loop_section(sizes: Sequence[int], storages: Sequence[str], sqlite_max: int, jobs: Sequence[int]) -> None:
+    """Per-trial CPU cost of hpolab's study loop beside raw Optuna's on the same storage, and the cost of reads.
+
+    Each cell is one run in a fresh temporary folder (after one 20-trial warm-up run per storage).
+    With ``n_jobs > 1`` the cost includes the worker processes (their CPU time, read when they are joined).
+    In memory only ``n_jobs=1`` runs: hpolab's parallel workers need a persistent storage.
+    """
+    print("Study loop, random search: CPU ms per trial (this process + its worker processes), one run per cell")
+    print(load_average(), flush=True)
+    print(f"{'storage':<13} {'n_jobs':>6} {'trials':>7} {'optuna':>9} {'hpolab':>9} {'ratio':>7} {'difference':>11}")
+    reads: list[tuple[str, int, float, float, float, float]] = []
+    for kind in storages:
+        for n_jobs in jobs:
+            if kind == "memory" and n_jobs > 1:
+                continue
+            with tempfile.TemporaryDirectory() as tmp:  # warm-up: first imports and connections
+                run_hpolab_loop(kind, 20, 1, Path(tmp))
+            with tempfile.TemporaryDirectory() as tmp:
+                run_optuna_loop(kind, 20, 1, Path(tmp))
+            for n in sizes:
+                if kind == "sqlite" and n > sqlite_max:
+                    continue
+                with tempfile.TemporaryDirectory() as tmp:
+                    raw, raw_best, raw_len = run_optuna_loop(kind, n, n_jobs, Path(tmp))
+                with tempfile.TemporaryDirectory() as tmp:
+                    ours, best, length = run_hpolab_loop(kind, n, n_jobs, Path(tmp))
+                if n_jobs == 1:
+                    reads.append((kind, n, raw_best, best, raw_len, length))
+                print(
+                    f"{STORAGE_LABELS[kind]:<13} {n_jobs:>6} {n:>7} {1e3 * raw / n:>9.3f} {1e3 * ours / n:>9.3f} "
+                    f"{ours / raw:>6.2f}x {1e3 * (ours - raw) / n:>8.3f} ms",
+                    flush=True,
+                )
+    print(load_average())
+    print()
+    print(f"Reads after the study is built (n_jobs=1 studies), CPU ms per read, mean of {READS}")
+    print(
+        f"{'storage':<13} {'trials':>7} {'optuna best_value':>18} {'hpolab best_value':>18} "
+        f"{'optuna len(trials)':>19} {'hpolab len(trials)':>19}"
+    )
+    for kind, n, raw_best, best, raw_len, length in reads:
+        print(f"{STORAGE_LABELS[kind]:<13} {n:>7} {raw_best:>18.3f} {best:>18.3f} {raw_len:>19.3f} {length:>19.3f}")
+    print(load_average())
+    print(flush=True)
+
+
 def main() -> None:
     # One BLAS thread: the loops are then single-threaded and their CPU time is their cost (OpenBLAS threads
     # waiting for a busy core spin and count as CPU time). threadpoolctl comes with scikit-learn.
@@ -301,7 +460,19 @@ def main() -> None:
     parser.add_argument(
         "--ask-cost", nargs="*", metavar="KIND", help="only the SMAC cost-per-ask table, e.g. --ask-cost smac-rf"
     )
+    parser.add_argument(
+        "--study-loop",
+        action="store_true",
+        help="only the study-loop table: hpolab's Study.optimize against Optuna's on each storage, and read costs",
+    )
+    parser.add_argument("--sizes", nargs="*", type=int, default=list(STUDY_LOOP_SIZES), help="study-loop trial counts")
+    parser.add_argument("--storages", nargs="*", default=list(STUDY_LOOP_STORAGES), choices=STUDY_LOOP_STORAGES)
+    parser.add_argument("--jobs", nargs="*", type=int, default=[1, 4], help="study-loop n_jobs values")
+    parser.add_argument("--sqlite-max", type=int, default=5000, help="largest study-loop trial count run on SQLite")
     args = parser.parse_args()
+    if args.study_loop:
+        study_loop_section(args.sizes, args.storages, args.sqlite_max, args.jobs)
+        return
     if args.ask_cost is not None:
         ask_cost_section(args.ask_cost or ["smac-rf", "smac-gp"])
         return
