@@ -741,8 +741,10 @@ class Storage:
     def _write_worker(self, study_id: int, info: WorkerInfo) -> None:
         record = worker_record(info)
         with self._errors():
-            self.backend.set_study_system_attr(study_id, _WORKER + info.key, record)
+            # the heartbeat first: a reader that sees the claim then also sees it alive (a claim without a
+            # heartbeat reads as a retired worker, so a rival could take the same slot)
             self.heartbeat(study_id, info.key)
+            self.backend.set_study_system_attr(study_id, _WORKER + info.key, record)
 
     def heartbeat(self, study_id: int, key: str) -> None:
         """Record that worker ``key`` is alive now."""
