@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from hpolab._cli_common import Command, LazyChoice, deprecated_alias
+from hpolab._cli_common import Command, LazyChoice
 
 __all__ = ["COMMANDS", "compare", "report"]
 
@@ -81,16 +81,6 @@ class _CommaChoice(click.ParamType):
         return items
 
 
-def _budget_was_split(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-    if value is not None:
-        raise click.BadParameter(
-            "--budget was split in two: use --max-evaluations N (trials per run) or --max-budget-spent B "
-            "(fidelity budget per run, e.g. epochs)",
-            ctx=ctx,
-            param_hint="--budget",
-        )
-
-
 @click.command("compare", cls=Command)
 @click.option(
     "--suite",
@@ -119,7 +109,6 @@ def _budget_was_split(ctx: click.Context, param: click.Parameter, value: Any) ->
     default=None,
     help="Fidelity budget per run (e.g. total epochs), instead of the suite's; a run stops at the first limit.",
 )
-@click.option("--budget", type=float, default=None, hidden=True, expose_value=False, callback=_budget_was_split)
 @click.option(
     "--random-pool",
     type=click.IntRange(min=0),
@@ -290,14 +279,6 @@ def compare(
     help="Evaluations at which Table 1 and the per-task table are computed.",
 )
 @click.option(
-    "--budget",
-    "budget_old",
-    type=click.IntRange(min=1),
-    default=None,
-    hidden=True,
-    callback=deprecated_alias("--budget", "--evaluations"),
-)
-@click.option(
     "--sections",
     type=_CommaChoice(_report_sections),
     default="table1,importance",
@@ -305,9 +286,7 @@ def compare(
     help="Comma-separated optional sections of the report.",
 )
 @click.option("--title", default=None, help="Report title.")
-def report(
-    results: str, out_dir: str, evaluations: int, budget_old: int | None, sections: tuple[str, ...], title: str | None
-) -> None:
+def report(results: str, out_dir: str, evaluations: int, sections: tuple[str, ...], title: str | None) -> None:
     """Write a report from a results storage (RESULTS, e.g. results/quick/results.log or a results.db)."""
     from hpolab.analysis.report import write_report
     from hpolab.benchmarking import load_results, seed_note, study_contexts
@@ -322,7 +301,7 @@ def report(
         out_dir,
         title=title or f"hpolab report {Path(results).name}",
         command=_command_line(),
-        budget=budget_old if budget_old is not None else evaluations,
+        budget=evaluations,
         sections=sections,
         contexts=contexts,
         notes=[seeds_line] if seeds_line else (),

@@ -16,7 +16,7 @@ import click
 
 from hpolab._errors import HpolabError
 
-__all__ = ["USER_ERRORS", "Command", "KeyValue", "LazyChoice", "deprecated_alias", "one_line"]
+__all__ = ["USER_ERRORS", "Command", "KeyValue", "LazyChoice", "one_line"]
 
 #: Exceptions that mean the user asked for something that cannot be done (a bad value, a missing
 #: optional dependency, a file or server that is not there, an option an optimizer does not take).
@@ -82,14 +82,3 @@ class LazyChoice(click.Choice):  # type: ignore[type-arg]
     @choices.setter
     def choices(self, value: Any) -> None:  # click's __init__ assigns; the source stays authoritative
         pass
-
-
-def deprecated_alias(old: str, new: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
-    """A callback for a hidden option ``old`` that still works but warns to use ``new``."""
-
-    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        if value is not None:
-            click.echo(f"Warning: {old} is deprecated; use {new}.", err=True)
-        return value
-
-    return callback

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpolab._secrets import mask_secrets
+from hpolab._table import COLUMNS, POOL_LABEL
 from hpolab.trial import regret, trial_budget
 
 if TYPE_CHECKING:
@@ -68,39 +69,9 @@ _logger = logging.getLogger("hpolab.benchmarking")
 #: Storage used when none is given.
 DEFAULT_STORAGE = "journal:///hpolab-benchmark.log"
 
-#: Columns of the trial table, in order.
-COLUMNS: tuple[str, ...] = (
-    "optimizer",
-    "objective",
-    "seed",
-    "optimizer_seed",
-    "trial",
-    "trial_id",
-    "state",
-    "value",
-    "true_value",
-    "regret",
-    "direction",
-    "budget",
-    "max_budget",
-    "cost",
-    "wall_time",
-    "prompt_tokens",
-    "completion_tokens",
-    "llm_latency",
-    "llm_calls",
-    "llm_cost",
-    "llm_outcome",
-    "source",
-    "config",
-    "error",
-)
 
 #: Name of the study attribute where the benchmark keeps its bookkeeping.
 _ATTR = "benchmark"
-#: Label of the large random pool used by seed 002's bootstrap baseline.
-POOL_LABEL = "random-pool"
-
 #: The rule that gives a run its optimizer's seed, recorded in each study's bookkeeping (``seed_scheme``).
 SEED_SCHEME = 2
 
@@ -361,8 +332,8 @@ def _optimizer_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """
     out = dict(kwargs)
     simulated = out.pop("simulated_llm", None)
-    if simulated is not None:  # seed 003's offline stand-in for a vision model (hpolab._simulated)
-        from hpolab._simulated import SimulatedLLMClient
+    if simulated is not None:  # an offline stand-in for a vision model
+        from hpolab.llm._client_simulated import SimulatedLLMClient
 
         out["client"] = SimulatedLLMClient(**dict(simulated))
     llama = out.pop("llama_cpp", None)

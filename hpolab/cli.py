@@ -26,7 +26,7 @@ from typing import Any
 import click
 
 import hpolab
-from hpolab._cli_common import Command, KeyValue, LazyChoice, deprecated_alias
+from hpolab._cli_common import Command, KeyValue, LazyChoice
 
 __all__ = ["COMMAND_MODULES", "cli", "main"]
 
@@ -99,14 +99,6 @@ cli.command_class = Command
     help="Stop once the study has spent this much fidelity budget (e.g. epochs), counting earlier runs.",
 )
 @click.option(
-    "--max-budget",
-    "max_budget_old",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    hidden=True,
-    callback=deprecated_alias("--max-budget", "--max-budget-spent"),
-)
-@click.option(
     "--option",
     "options",
     multiple=True,
@@ -143,7 +135,6 @@ def run(
     study_name: str | None,
     timeout: float | None,
     max_budget_spent: float | None,
-    max_budget_old: float | None,
     options: tuple[tuple[str, Any], ...],
     llm_base_url: str | None,
     llm_model: str | None,
@@ -184,7 +175,7 @@ def run(
         n_trials=n_trials,
         timeout=timeout,
         max_trials=max_trials,
-        max_budget_spent=max_budget_spent if max_budget_spent is not None else max_budget_old,
+        max_budget_spent=max_budget_spent,
         show_progress_bar=not no_progress,
     )
     _print_summary(study, time.perf_counter() - start, as_json)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import ConfigSpace as CS
     from optuna.distributions import BaseDistribution
 
-__all__ = ["InvalidConfigError", "InvalidSpaceError", "Param", "SearchSpace"]
+__all__ = ["InvalidConfigError", "InvalidSpaceError", "Param", "SearchSpace", "format_config"]
 
 Kind = Literal["float", "int", "categorical", "ordinal", "constant"]
 Value = Any
@@ -987,3 +987,35 @@ def _hp_from_plain_entry(name: str, entry: Any) -> Any:
         f"{name}: {entry!r} is not a hyperparameter spec; use (low, high), (low, high, 'log'), "
         "a list of choices, or a ConfigSpace hyperparameter"
     )
+
+
+def format_config(config: Mapping[str, Any], order: Sequence[str] | None = None, precision: int | None = None) -> str:
+    """A configuration as one line of JSON (the format the model is asked to answer in).
+
+    hpolab's one config formatter: the LLM prompts use it with the defaults, the fine-tuning records
+    (:mod:`hpolab.records`) with a key order and 4 significant digits.
+
+    Args:
+        config: Hyperparameter values.
+        order: Key order (keys of ``config`` missing from it follow in the config's order); the
+            config's own order when ``None``.
+        precision: Significant digits of floats (fewer digits, fewer tokens); ``None`` writes each
+            float in full (its shortest round-trip form).
+
+    Returns:
+        A one-line JSON object, e.g. ``{"lr": 0.001, "batch_size": 64}``. A non-finite float is
+        written as a string (``"nan"``, ``"inf"``) so that the line stays JSON.
+    """
+    keys = list(config) if not order else [k for k in order if k in config] + [k for k in config if k not in order]
+    return "{" + ", ".join(f"{json.dumps(str(k))}: {_value_text(config[k], precision)}" for k in keys) + "}"
+
+
+def _value_text(value: Any, precision: int | None) -> str:
+    """One value of :func:`format_config`: JSON, floats rounded to ``precision`` significant digits."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return json.dumps(str(value))
+        if precision is not None:
+            text = f"{value:.{precision}g}"
+            return text if "e" in text or "." in text else text + ".0"
+    return json.dumps(value)

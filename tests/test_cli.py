@@ -102,13 +102,12 @@ def test_llm_flags_only_for_llm_optimizers_and_the_key_from_the_environment(monk
     assert "HPOLAB_LLM_API_KEY" in help_text and "OPENAI_API_KEY" in help_text
 
 
-def test_deprecated_max_budget_still_works():
+def test_removed_max_budget_alias_is_refused():
+    """`run --max-budget` was a hidden alias of `--max-budget-spent`; it is gone, and click says so."""
     result = CliRunner().invoke(
         cli, ["run", "-f", "toy/branin", "-o", "random", "--max-budget", "3", "--no-progress", "--json"]
     )
-    assert result.exit_code == 0, result.output
-    assert "deprecated" in result.output and "--max-budget-spent" in result.output
-    assert json.loads(result.output[result.output.index("{") :])["trials"] == {"COMPLETE": 3}
+    assert result.exit_code == 2 and "No such option: --max-budget" in result.output
 
 
 def test_commands_of_other_modules_are_attached():

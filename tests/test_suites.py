@@ -20,8 +20,8 @@ import pytest
 
 import hpolab._suites as suites
 from hpolab import benchmarking
-from hpolab._simulated import SimulatedLLMClient
 from hpolab.space import SearchSpace
+from hpolab.testing import SimulatedLLMClient
 
 
 # ------------------------------------------------------------------------------ the table

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hpolab._table import POOL_LABEL
 from hpolab.analysis import stats as S
-from hpolab.benchmarking import POOL_LABEL
 from hpolab.trial import Direction, trial_budget
 
 __all__ = [

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from hpolab._table import POOL_LABEL
 from hpolab.analysis import metrics as M
 from hpolab.analysis import stats as S
-from hpolab.benchmarking import POOL_LABEL
 from hpolab.trial import Direction
 
 if TYPE_CHECKING:

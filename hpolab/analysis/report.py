@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpolab._secrets import mask_secrets, redact_command
+from hpolab._table import POOL_LABEL
 from hpolab.analysis import metrics as M
 from hpolab.analysis import stats as S
 from hpolab.analysis._papers import section_paper
-from hpolab.benchmarking import POOL_LABEL
 from hpolab.trial import Direction
 
 if TYPE_CHECKING:

@@ -19,10 +19,10 @@ from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 
+from hpolab.llm._client_simulated import Reply, Request, SimulatedClient, answer_rng, json_objects
 from hpolab.llm._hybrid import FixedSchedule, HybridOptimizer
 from hpolab.optimizer import Optimizer, Proposal
 from hpolab.space import SearchSpace
-from hpolab.testing._simulated import Reply, Request, SimulatedClient, answer_rng, json_objects
 from hpolab.trial import Direction
 
 __all__ = [
@@ -133,7 +133,7 @@ class CountingPrior(Optimizer):
         seed: int | None = None,
     ) -> None:
         super().__init__(space, direction=direction, seed=seed)
-        from hpolab.llm.finetune._records import Records
+        from hpolab.records import Records
 
         excluded = set(exclude_tasks)
         records = Records.of_other_tasks(records, excluded, needed_by="the counting prior")

@@ -718,7 +718,10 @@ class HybridOptimizer(Optimizer):
         for trial in trials:
             hybrid = trial.metadata.get("hybrid")
             if not isinstance(hybrid, Mapping):
-                hybrid = self._legacy(trial)
+                raise OptimizerError(
+                    f"trial {trial.id} has no 'hybrid' record of which source asked it, so this hybrid cannot "
+                    "replay it; resume the study with the optimizer that wrote it, or start a new study"
+                )
             handles: dict[str, Trial] = {}
             for entry in hybrid.get("asks", []):
                 label = str(entry["source"])
@@ -761,18 +764,6 @@ class HybridOptimizer(Optimizer):
             self._n_allocated += 1
             out.append(handles)
         return out
-
-    def _legacy(self, trial: Trial) -> dict[str, Any]:
-        """The hybrid record of a trial stored by WarmStartedBO (``source`` and ``inner_id`` only)."""
-        label = str(trial.metadata.get("source", self.core_label))
-        if label not in self.sources:
-            raise OptimizerError(f"trial {trial.id}: source {label!r} is not one of {sorted(self.sources)}")
-        entry: dict[str, Any] = {"source": label, "id": int(trial.metadata.get("inner_id", 0)), "seed": trial.seed}
-        if label == "llm":
-            entry["meta_keys"] = list(_LLM_KEYS)
-        else:
-            entry["meta"] = {k: v for k, v in trial.metadata.items() if k not in ("source", "inner_id")}
-        return {"asks": [entry], "chosen": label}
 
     # ---------------------------------------------------------------- reporting
     def summary(self) -> dict[str, Any]:
@@ -849,6 +840,6 @@ def _simulated_client(client: Any, simulated: Mapping[str, Any] | None, seed: in
         return client
     if client is not None:
         raise ValueError("simulated: give either client= or simulated=, not both")
-    from hpolab.testing._simulated import simulated_client
+    from hpolab.llm._client_simulated import simulated_client
 
     return simulated_client(dict(simulated), seed=seed)

@@ -17,7 +17,7 @@ from hpolab.optimizer import Optimizer, Proposal
 from hpolab.trial import Direction
 
 if TYPE_CHECKING:
-    from hpolab.llm.finetune._records import Records
+    from hpolab.records import Records
 
 __all__ = ["Portfolio", "rank_configs"]
 
@@ -99,7 +99,7 @@ class Portfolio(Optimizer):
         prior_weight: float = 1.0,
     ) -> None:
         super().__init__(space, direction=direction, seed=seed)
-        from hpolab.llm.finetune._records import Records
+        from hpolab.records import Records
 
         excluded = set(exclude_tasks)
         records = Records.of_other_tasks(records, excluded, needed_by="Portfolio")

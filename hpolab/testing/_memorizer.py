@@ -19,8 +19,7 @@ from typing import Any, cast
 import numpy as np
 
 from hpolab.llm._client import LLMClientError
-from hpolab.space import SearchSpace
-from hpolab.testing._simulated import (
+from hpolab.llm._client_simulated import (
     Reply,
     Request,
     SimulatedClient,
@@ -28,6 +27,7 @@ from hpolab.testing._simulated import (
     SimulatedOracleClient,
     answer_rng,
 )
+from hpolab.space import SearchSpace
 
 __all__ = ["SimulatedMemorizerClient", "table_cues"]
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from hpolab.llm._client import LLMClientError
-from hpolab.testing._simulated import Reply, Request, SimulatedClient
+from hpolab.llm._client_simulated import Reply, Request, SimulatedClient
 
 __all__ = ["ScriptedClient"]
 

@@ -155,18 +155,19 @@ def test_cli_compare_and_report(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "quick" in bad.output
 
 
-def test_cli_old_budget_flags(tmp_path: Path, results: tuple[pd.DataFrame, Path]) -> None:
-    """`compare --budget` meant two things: it now names its two replacements; `report --budget` still works."""
+def test_cli_old_budget_flags_are_gone(tmp_path: Path, results: tuple[pd.DataFrame, Path]) -> None:
+    """The hidden `--budget` of `compare` and `report` is removed; `report --evaluations` is the spelling."""
     from hpolab._cli_bench import compare, report
 
     _, db = results
     runner = CliRunner()
     old = runner.invoke(compare, ["--suite", "quick", "--budget", "5", "-o", str(tmp_path / "x")])
-    assert old.exit_code == 2 and "--max-evaluations" in old.output and "--max-budget-spent" in old.output
+    assert old.exit_code == 2 and "No such option: --budget" in old.output
     assert not (tmp_path / "x").exists()
-    res = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--budget", "5", "--sections", "table1"])
+    old = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--budget", "5", "--sections", "table1"])
+    assert old.exit_code == 2 and "No such option: --budget" in old.output
+    res = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--evaluations", "5", "--sections", "table1"])
     assert res.exit_code == 0, res.output
-    assert "deprecated" in res.output and "--evaluations" in res.output
     assert "Table 1 (seed 002): 2 tasks, 5 evaluations" in (tmp_path / "rep" / "report.md").read_text()
     bad = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--sections", "table1,nope"])
     assert bad.exit_code == 2 and "'nope'" in bad.output and "rmse" in bad.output

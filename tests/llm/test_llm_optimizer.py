@@ -15,6 +15,7 @@ from hpolab.llm import (
     PromptOptions,
     WarmStartedBO,
 )
+from hpolab.llm._client_simulated import Reply, Request, SimulatedClient, SimulatedLLMClient
 from hpolab.llm._prompts import format_config
 from hpolab.llm.finetune import format_config as records_format_config
 from hpolab.objectives.base import FunctionObjective
@@ -23,7 +24,6 @@ from hpolab.registry import list_optimizers, make_optimizer
 from hpolab.space import SearchSpace
 from hpolab.testing import OptimizerTestCase, mixed_space, quadratic
 from hpolab.testing._scripted import ScriptedClient
-from hpolab.testing._simulated import Reply, Request, SimulatedClient, SimulatedLLMClient
 
 SPACE = SearchSpace({"lr": (1e-4, 1e-1, "log"), "depth": (1, 3), "opt": ["adam", "sgd"]})
 

@@ -20,7 +20,7 @@ from hpolab.llm.finetune._lora import (
     smollm2_gguf,
 )
 from hpolab.llm.finetune._optimizer import FineTunedLLMOptimizer
-from hpolab.llm.finetune._records import DEFAULT_TEMPLATE, Example, PromptTemplate, Record, Records, format_config
+from hpolab.records import DEFAULT_TEMPLATE, Example, PromptTemplate, Record, Records, format_config
 
 __all__ = [
     "DEFAULT_BASE_MODEL",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hpolab.llm.finetune._records import Records
+from hpolab.records import Records
 from hpolab.trial import Direction
 
 __all__ = ["CycleResult", "CyclesResult", "run_cycles"]

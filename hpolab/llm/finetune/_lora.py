@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpolab.llm.finetune._records import DEFAULT_TEMPLATE, Example, PromptTemplate, Records
+from hpolab.records import DEFAULT_TEMPLATE, Example, PromptTemplate, Records
 
 if TYPE_CHECKING:
     import torch

@@ -8,11 +8,13 @@ answers (:meth:`SimulatedClient._answer`). Built on it:
   simulated adversary that answer from the task's own values, which no real model knows. With them
   a hybrid optimizer's ceiling (a model that knows good configurations) and floor (a model that
   proposes the worst ones) are measured without a hosted model.
-- :class:`SimulatedLLMClient`: seed 003's stand-in for a vision model (perturbs the best
-  configuration it reads in the prompt; checks that the images it gets are PNGs).
-- :class:`~hpolab.testing.ScriptedClient`: the test double that answers scripted texts.
+- :class:`SimulatedLLMClient`: a stand-in for a vision model (perturbs the best configuration it
+  reads in the prompt; checks that the images it gets are PNGs).
+- :class:`~hpolab.llm.PlaceboClient` (the hybrid's placebo control) and, in :mod:`hpolab.testing`,
+  the scripted test double and the memorizer.
 
-They are simulations, named as such wherever they appear (transcripts, benchmark rows).
+They are simulations, named as such wherever they appear (transcripts, benchmark rows). They are
+production code (the benchmark suites and the controls run them); :mod:`hpolab.testing` re-exports them.
 """
 
 from __future__ import annotations
