@@ -1,41 +1,109 @@
 """hpolab: classic and LLM-driven hyperparameter optimizers behind one ask/tell interface.
 
-Importing hpolab stays light: torch, transformers, smac, openai, llama_cpp, matplotlib, sklearn
-and xgboost are imported only when a backend or objective that needs them is used.
+Importing hpolab stays light: every public name is imported on first access, and torch, transformers,
+smac, openai, llama_cpp, matplotlib, sklearn and xgboost only when a backend or objective that needs
+them is used.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from hpolab._errors import HpolabError
-from hpolab.objectives.base import Fidelity, FunctionObjective, Objective
-from hpolab.optimizer import Optimizer, OptimizerError, Proposal, SearchExhausted
-from hpolab.optimizers import GridSearch, RandomSearch
-from hpolab.registry import (
-    UnknownNameError,
-    list_objectives,
-    list_optimizers,
-    make_objective,
-    make_optimizer,
-    register_objective,
-    register_optimizer,
-)
-from hpolab.space import InvalidConfigError, InvalidSpaceError, SearchSpace
-from hpolab.storage import Storage, StorageError, get_storage
-from hpolab.study import Study, create_study, load_study, optimize
-from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, TrialState
+if TYPE_CHECKING:
+    from hpolab._errors import HpolabError
+    from hpolab.objectives.base import Fidelity, FunctionObjective, Objective
+    from hpolab.optimizer import Optimizer, OptimizerError, Proposal, SearchExhausted
+    from hpolab.optimizers import (
+        ASHA,
+        SMACGP,
+        SMACMF,
+        SMACRF,
+        TPE,
+        GridSearch,
+        Hyperband,
+        Portfolio,
+        RandomSearch,
+    )
+    from hpolab.registry import (
+        UnknownNameError,
+        list_objectives,
+        list_optimizers,
+        make_objective,
+        make_optimizer,
+        register_objective,
+        register_optimizer,
+    )
+    from hpolab.space import InvalidConfigError, InvalidSpaceError, SearchSpace
+    from hpolab.storage import Storage, StorageError, get_storage
+    from hpolab.study import Study, create_study, load_study, optimize
+    from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, TrialState
 
 __version__ = "0.1.0"
 
+#: Module of each public name. A name is imported on first access, so ``import hpolab.analysis.metrics``
+#: (or any other submodule) loads only what that submodule needs.
+_HOMES: dict[str, str] = {
+    "HpolabError": "hpolab._errors",
+    **dict.fromkeys(("Fidelity", "FunctionObjective", "Objective"), "hpolab.objectives.base"),
+    **dict.fromkeys(("Optimizer", "OptimizerError", "Proposal", "SearchExhausted"), "hpolab.optimizer"),
+    **dict.fromkeys(
+        ("ASHA", "SMACGP", "SMACMF", "SMACRF", "TPE", "GridSearch", "Hyperband", "Portfolio", "RandomSearch"),
+        "hpolab.optimizers",
+    ),
+    **dict.fromkeys(
+        (
+            "UnknownNameError",
+            "list_objectives",
+            "list_optimizers",
+            "make_objective",
+            "make_optimizer",
+            "register_objective",
+            "register_optimizer",
+        ),
+        "hpolab.registry",
+    ),
+    **dict.fromkeys(("InvalidConfigError", "InvalidSpaceError", "SearchSpace"), "hpolab.space"),
+    **dict.fromkeys(("Storage", "StorageError", "get_storage"), "hpolab.storage"),
+    **dict.fromkeys(("Study", "create_study", "load_study", "optimize"), "hpolab.study"),
+    **dict.fromkeys(("Direction", "Trial", "TrialRecord", "TrialResult", "TrialState"), "hpolab.trial"),
+}
+
+#: Subpackages that ``hpolab.<name>`` reaches after a bare ``import hpolab``.
+_SUBPACKAGES = frozenset(
+    (
+        "analysis",
+        "benchmarking",
+        "integrations",
+        "llm",
+        "objectives",
+        "optimizer",
+        "optimizers",
+        "records",
+        "registry",
+        "space",
+        "storage",
+        "study",
+        "testing",
+        "trial",
+    )
+)
+
 
 def __getattr__(name: str) -> Any:
-    """Optimizers whose modules import optional libraries are loaded on first access (hpolab.optimizers' table)."""
-    from hpolab import optimizers
-
-    if name in __all__ and name in optimizers.__all__:
-        return getattr(optimizers, name)
+    """A public name or a subpackage, imported on first access."""
+    home = _HOMES.get(name)
+    if home is not None:
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value
+        return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"hpolab.{name}")
     raise AttributeError(f"module 'hpolab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBPACKAGES})
 
 
 __all__ = [

@@ -2,7 +2,8 @@
 
 ``hpolab/cli.py`` attaches every command in :data:`COMMANDS` to its click group. The suite logic
 (which runs, with which overrides) is :func:`hpolab.benchmarking.plan_suite`; the report is
-:func:`hpolab.analysis.report.write_report`; this module only parses flags and prints.
+:func:`hpolab.analysis.report.write_report` with the suite's paper section
+(:func:`hpolab.analysis.section_paper`); this module only parses flags and prints.
 """
 
 from __future__ import annotations
@@ -185,16 +186,12 @@ def compare(
     Results go to OUTPUT/results.log (a rerun skips finished runs and finishes partial ones); the report
     (report.md, report.html and PNGs) to OUTPUT.
     """
+    from dataclasses import replace
+
+    from hpolab._suites import plan_suite
+    from hpolab.analysis import section_paper
     from hpolab.analysis.report import write_report
-    from hpolab.benchmarking import (
-        execute,
-        load_results,
-        plan_suite,
-        results_storage,
-        seed_note,
-        study_contexts,
-        with_llm,
-    )
+    from hpolab.benchmarking import execute, load_results, results_storage, seed_note, study_contexts, with_llm
 
     if jobs == 0:
         raise click.BadParameter("0 workers; give a positive number or -1 (one per CPU)", param_hint="--jobs")
@@ -219,6 +216,7 @@ def compare(
     if model_path or llm_base_url:
         client = {"model": model_path} if model_path else {"base_url": llm_base_url, "model": llm_model}
         specs = with_llm(specs, client)
+        suite = replace(suite, simulated=None)  # the LLM rows come from the model named here
     out = Path(out_dir) if out_dir else Path("results") / suite.name
     out.mkdir(parents=True, exist_ok=True)
     storage = results_storage(out)
@@ -247,6 +245,7 @@ def compare(
         budget=min(suite.table1_budget, suite.n_trials) if suite.n_trials else None,
         sections=suite.sections,
         contexts=contexts,
+        extra_sections=[section_paper(suite)],
         notes=[
             f"wall time of this command's runs: {elapsed:.1f} s on "
             + (f"the Dask cluster at {scheduler}" if scheduler else f"{jobs} worker process(es)"),
@@ -288,6 +287,8 @@ def compare(
 @click.option("--title", default=None, help="Report title.")
 def report(results: str, out_dir: str, evaluations: int, sections: tuple[str, ...], title: str | None) -> None:
     """Write a report from a results storage (RESULTS, e.g. results/quick/results.log or a results.db)."""
+    from hpolab._suites import suite_of
+    from hpolab.analysis import section_paper
     from hpolab.analysis.report import write_report
     from hpolab.benchmarking import load_results, seed_note, study_contexts
 
@@ -305,6 +306,7 @@ def report(results: str, out_dir: str, evaluations: int, sections: tuple[str, ..
         sections=sections,
         contexts=contexts,
         notes=[seeds_line] if seeds_line else (),
+        extra_sections=[section_paper(s) for s in suite_of(contexts)],
     )
     if "table1" in rep.tables:
         _print_table1(rep.tables["table1"])

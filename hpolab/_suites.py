@@ -14,16 +14,27 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from hpolab.benchmarking import SEED_SCHEME, RunSpec, expand_objectives, plan
 from hpolab.objectives.datasets import OFFLINE_SUBSTITUTES
 
-if TYPE_CHECKING:
-    from hpolab.benchmarking import RunSpec
+__all__ = [
+    "SUITES",
+    "Suite",
+    "SuitePart",
+    "SuitePlan",
+    "get_suite",
+    "missing_requirement",
+    "plan_runs",
+    "plan_suite",
+    "suite_of",
+]
 
-__all__ = ["SUITES", "Suite", "SuitePart", "SuitePlan", "get_suite", "missing_requirement", "plan_runs"]
+_logger = logging.getLogger("hpolab.benchmarking")
 
 
 # -------------------------------------------------------------------------------- suites
@@ -172,8 +183,6 @@ def _optimizer_names(optimizers: Sequence[str] | Mapping[str, Any]) -> list[tupl
 def _filter(
     optimizers: Sequence[str] | Mapping[str, Any], objectives: Iterable[str], where: str, skipped: list[str]
 ) -> tuple[dict[str, Any], list[str]]:
-    from hpolab.benchmarking import expand_objectives
-
     opts: dict[str, Any] = {}
     for label, name, spec in _optimizer_names(optimizers):
         why = missing_requirement("optimizer", name, spec)
@@ -237,8 +246,6 @@ def plan_runs(
     Raises:
         ValueError: If the suite is unknown, or nothing of the main comparison can run here.
     """
-    from hpolab.benchmarking import SEED_SCHEME, plan
-
     scheme = SEED_SCHEME if seed_scheme is None else seed_scheme
     s = get_suite(suite) if isinstance(suite, str) else suite
     ctx = {"suite": s.name, **dict(context or {})}
@@ -653,3 +660,86 @@ def get_suite(name: str) -> Suite:
         return SUITES[name]
     except KeyError:
         raise ValueError(f"suite: {name!r} is not a suite; known: {', '.join(sorted(SUITES))}") from None
+
+
+def suite_of(contexts: Sequence[Mapping[str, Any]]) -> list[Suite]:
+    """The named suites the studies were run by (from their bookkeeping), known ones only, in order.
+
+    Args:
+        contexts: The studies' benchmark attributes (:func:`hpolab.benchmarking.study_contexts`).
+    """
+    names: list[str] = []
+    for c in contexts:
+        name = (c.get("context") or {}).get("suite")
+        if name in SUITES and name not in names:
+            names.append(str(name))
+    return [SUITES[n] for n in names]
+
+
+def plan_suite(
+    suite: str | Suite,
+    *,
+    optimizers: Sequence[str] | Mapping[str, Any] | None = None,
+    objectives: Sequence[str] | None = None,
+    seeds: int | Iterable[int] | None = None,
+    n_trials: int | None = None,
+    budget: float | None = None,
+    random_pool: int | None = None,
+    context: Mapping[str, Any] | None = None,
+    seed_scheme: int = SEED_SCHEME,
+) -> tuple[Suite, list[RunSpec]]:
+    """A named suite, narrowed or resized, and its runs: every argument given overrides the suite's own.
+
+    An optimizer name that the suite configures keeps the suite's options (e.g. the LLM's answer
+    format). With ``n_trials`` given, Table 1 is computed at that many evaluations. Run the specs
+    with :func:`execute`; ``hpolab compare`` is this plus a report.
+
+    Args:
+        suite: A suite or its name (:data:`SUITES`).
+        optimizers: Registry names (or ``{label: spec}``) instead of the suite's.
+        objectives: Objective names or patterns instead of the suite's. Giving ``optimizers`` or
+            ``objectives`` runs just that comparison, without the suite's parts (e.g. seed 004's
+            fANOVA and transfer studies).
+        seeds: Number of seeds (or the seeds) instead of the suite's.
+        n_trials: Evaluations (trials) per run.
+        budget: Fidelity budget per run (e.g. total epochs).
+        random_pool: Random configurations per objective for the bootstrap baseline.
+        context: Recorded with each study, beside the suite's name.
+        seed_scheme: How each run's optimizer seed derives from its seed (:data:`SEED_SCHEMES`).
+
+    Returns:
+        The suite with the overrides applied, and its runs.
+
+    Raises:
+        ValueError: If the suite is unknown or an override is invalid.
+    """
+    from dataclasses import replace
+
+    s = get_suite(suite) if isinstance(suite, str) else suite
+    changes: dict[str, Any] = {}
+    if optimizers is not None:
+        given = s.optimizers if isinstance(s.optimizers, Mapping) else {}
+        changes["optimizers"] = (
+            dict(optimizers) if isinstance(optimizers, Mapping) else {n: given.get(n, n) for n in optimizers}
+        )
+    if objectives is not None:
+        changes["objectives"] = list(objectives)
+    if seeds is not None:
+        changes["seeds"] = seeds
+    if n_trials is not None:
+        changes["n_trials"] = n_trials
+        changes["table1_budget"] = n_trials if "table1" in s.sections else min(s.table1_budget, n_trials)
+    if budget is not None:
+        changes["budget"] = budget
+    if random_pool is not None:
+        changes["random_pool"] = random_pool
+    s = replace(s, **changes)
+    # the suite's parts too (seed 004's fANOVA and transfer studies); what this install cannot run is
+    # left out with one logged line saying how to enable it
+    # narrowing the comparison to some optimizers or objectives runs just that, without the parts
+    runs = plan_runs(
+        s, seeds=seeds, parts=optimizers is None and objectives is None, context=context, seed_scheme=seed_scheme
+    )
+    for line in runs.skipped:
+        _logger.warning("%s", line)
+    return s, runs.specs

@@ -36,6 +36,7 @@ from hpolab.trial import regret, trial_budget
 if TYPE_CHECKING:
     import pandas as pd
 
+    from hpolab._suites import SUITES, Suite, SuitePart, get_suite, plan_runs, plan_suite, suite_of
     from hpolab.objectives.base import Objective
     from hpolab.storage import Storage
 
@@ -61,6 +62,7 @@ __all__ = [
     "seed_note",
     "storage_seed_schemes",
     "study_contexts",
+    "suite_of",
     "with_llm",
 ]
 
@@ -880,75 +882,14 @@ def study_contexts(storage: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return out
 
 
-from hpolab._suites import SUITES, Suite, SuitePart, get_suite, plan_runs  # noqa: E402  (the suite table lives in _suites)
+#: Names of :mod:`hpolab._suites` that this module re-exports: the suites sit on top of the harness
+#: (they plan with :func:`plan`), so they are imported on first use, never when this module loads.
+_SUITE_NAMES = ("SUITES", "Suite", "SuitePart", "get_suite", "plan_runs", "plan_suite", "suite_of")
 
 
-def plan_suite(
-    suite: str | Suite,
-    *,
-    optimizers: Sequence[str] | Mapping[str, Any] | None = None,
-    objectives: Sequence[str] | None = None,
-    seeds: int | Iterable[int] | None = None,
-    n_trials: int | None = None,
-    budget: float | None = None,
-    random_pool: int | None = None,
-    context: Mapping[str, Any] | None = None,
-    seed_scheme: int = SEED_SCHEME,
-) -> tuple[Suite, list[RunSpec]]:
-    """A named suite, narrowed or resized, and its runs: every argument given overrides the suite's own.
+def __getattr__(name: str) -> Any:
+    if name in _SUITE_NAMES:
+        from hpolab import _suites
 
-    An optimizer name that the suite configures keeps the suite's options (e.g. the LLM's answer
-    format). With ``n_trials`` given, Table 1 is computed at that many evaluations. Run the specs
-    with :func:`execute`; ``hpolab compare`` is this plus a report.
-
-    Args:
-        suite: A suite or its name (:data:`SUITES`).
-        optimizers: Registry names (or ``{label: spec}``) instead of the suite's.
-        objectives: Objective names or patterns instead of the suite's. Giving ``optimizers`` or
-            ``objectives`` runs just that comparison, without the suite's parts (e.g. seed 004's
-            fANOVA and transfer studies).
-        seeds: Number of seeds (or the seeds) instead of the suite's.
-        n_trials: Evaluations (trials) per run.
-        budget: Fidelity budget per run (e.g. total epochs).
-        random_pool: Random configurations per objective for the bootstrap baseline.
-        context: Recorded with each study, beside the suite's name.
-        seed_scheme: How each run's optimizer seed derives from its seed (:data:`SEED_SCHEMES`).
-
-    Returns:
-        The suite with the overrides applied, and its runs.
-
-    Raises:
-        ValueError: If the suite is unknown or an override is invalid.
-    """
-    from dataclasses import replace
-
-    s = get_suite(suite) if isinstance(suite, str) else suite
-    changes: dict[str, Any] = {}
-    if optimizers is not None:
-        given = s.optimizers if isinstance(s.optimizers, Mapping) else {}
-        changes["optimizers"] = (
-            dict(optimizers) if isinstance(optimizers, Mapping) else {n: given.get(n, n) for n in optimizers}
-        )
-    if objectives is not None:
-        changes["objectives"] = list(objectives)
-    if seeds is not None:
-        changes["seeds"] = seeds
-    if n_trials is not None:
-        changes["n_trials"] = n_trials
-        changes["table1_budget"] = n_trials if "table1" in s.sections else min(s.table1_budget, n_trials)
-    if budget is not None:
-        changes["budget"] = budget
-    if random_pool is not None:
-        changes["random_pool"] = random_pool
-    s = replace(s, **changes)
-    from hpolab._suites import plan_runs
-
-    # the suite's parts too (seed 004's fANOVA and transfer studies); what this install cannot run is
-    # left out with one logged line saying how to enable it
-    # narrowing the comparison to some optimizers or objectives runs just that, without the parts
-    runs = plan_runs(
-        s, seeds=seeds, parts=optimizers is None and objectives is None, context=context, seed_scheme=seed_scheme
-    )
-    for line in runs.skipped:
-        _logger.warning("%s", line)
-    return s, runs.specs
+        return getattr(_suites, name)
+    raise AttributeError(f"module 'hpolab.benchmarking' has no attribute {name!r}")

@@ -248,6 +248,10 @@ def make_optimizer(
     return optimizer
 
 
+#: The twin of a table objective: ``<table name>/twin``.
+_TWIN = _Entry("hpolab.objectives.twin:make_twin", "the twin of a table objective")
+
+
 def list_optimizers() -> dict[str, str]:
     """Registered optimizer names and their one-line descriptions."""
     return {name: entry.description for name, entry in sorted(_OPTIMIZERS.items())}
@@ -263,10 +267,9 @@ def make_objective(name: str, **kwargs: Any) -> Objective:
         UnknownNameError: If the family or the name is unknown (the message lists the known ones).
     """
     base, _, last = name.rpartition("/")
-    if last == "twin" and base:  # the twin of a table objective (hpolab.objectives.twin)
-        from hpolab.objectives.twin import make_twin
-
-        return make_twin(base, **kwargs)
+    if last == "twin" and base:  # the twin of a table objective
+        twin: Objective = _TWIN.load()(base, **kwargs)
+        return twin
     family, _, rest = name.partition("/")
     pair = _FAMILIES.get(family)
     if pair is None or not rest:

@@ -107,7 +107,7 @@ def test_removed_max_budget_alias_is_refused():
     result = CliRunner().invoke(
         cli, ["run", "-f", "toy/branin", "-o", "random", "--max-budget", "3", "--no-progress", "--json"]
     )
-    assert result.exit_code == 2 and "No such option: --max-budget" in result.output
+    assert result.exit_code == 2 and "No such option" in result.output and "--max-budget" in result.output
 
 
 def test_commands_of_other_modules_are_attached():

@@ -321,9 +321,10 @@ def test_suite_report_has_the_papers_table_and_the_differences(tmp_path):
         storage=storage,
         context={"suite": "seed002"},
     )
-    rep = write_suite_report(
-        df, tmp_path / "out", sections=("table1",), budget=4, contexts=benchmarking.study_contexts(storage)
-    )
+    contexts = benchmarking.study_contexts(storage)
+    (suite,) = benchmarking.suite_of(contexts)
+    assert suite is suites.SUITES["seed002"]
+    rep = write_suite_report(df, tmp_path / "out", suite=suite, sections=("table1",), budget=4, contexts=contexts)
     md = rep.markdown.read_text()
     html = rep.html.read_text()
     for text in ("Where this run differs from the paper, and why", "GPT-4 Turbo", "`tpe-startup3`"):
@@ -419,7 +420,9 @@ def test_seed000_report_has_the_papers_table_1_beside_its_own(tmp_path):
             else c
             for c in benchmarking.study_contexts(storage)
         ]
-        rep = write_suite_report(df, tmp_path / "out", sections=("rmse",), contexts=contexts)
+        rep = write_suite_report(
+            df, tmp_path / "out", suite=suites.SUITES["seed000"], sections=("rmse",), contexts=contexts
+        )
     finally:
         _FAMILIES.pop("errs", None)
     md = rep.markdown.read_text()

@@ -1,9 +1,11 @@
-"""Report sections that set a suite's results beside its paper's (seeds 000, 002, 003, 004).
+"""Report sections that set a suite's results beside the tables of the paper it reproduces.
 
-:func:`section_paper` is a report section (``Section = Callable[[ReportContext], None]`` of
-:mod:`hpolab.analysis.report`): it finds the suite in the studies' bookkeeping and adds that paper's
-tables with this run's numbers beside them, then "Where this run differs from the paper, and why"
-from :attr:`hpolab.benchmarking.Suite.differences`. :func:`write_suite_report` writes a report with it.
+:func:`section_paper` builds a report section (a ``Section`` of :mod:`hpolab.analysis.report`) for one
+suite: that paper's tables with this run's numbers beside them, then "Where this run differs from the
+paper, and why" from the suite's ``differences``. :func:`write_suite_report` is
+:func:`~hpolab.analysis.report.write_report` with that section added through ``extra_sections``. The
+caller names the suite (:func:`hpolab.benchmarking.suite_of` finds it from the studies' bookkeeping);
+the analysis itself knows no suite registry.
 """
 
 from __future__ import annotations
@@ -12,25 +14,23 @@ import itertools
 import logging
 import math
 import os
-from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from hpolab._suites import Suite
-    from hpolab.analysis.report import Report, ReportContext
+    from hpolab.analysis.report import Report, ReportContext, Section
 
 __all__ = [
     "PAPER_TABLE1",
     "PAPER_TABLE1_SEED000",
     "PAPER_TABLE4",
     "PAPER_TABLE6",
+    "PaperSuite",
     "plot_accuracy_by_param",
     "section_paper",
-    "suite_of",
     "write_suite_report",
 ]
 
@@ -74,23 +74,24 @@ PAPER_TABLE1_SEED000: dict[tuple[str, str], tuple[float, float, float, float]] =
     ("LLM", "One-shot"): (0.533, 0.162, 0.470, 0.596),
 }
 
-#: The suite a report is being written for, when it is not the registered one (set by write_suite_report).
-_SUITE: ContextVar[Suite | None] = ContextVar("hpolab_report_suite", default=None)
-
 #: Which optimizer labels play the paper's methods in seed 004's table.
 _S004_METHODS = {"grid": "grid", "random": "random", "asha": "asha", "smac-gp": "bayesian", "tpe": "bayesian"}
 
 
-def suite_of(contexts: Sequence[Mapping[str, Any]]) -> list[Suite]:
-    """The named suites the studies were run by (from their bookkeeping), known ones only, in order."""
-    from hpolab._suites import SUITES
+class PaperSuite(Protocol):
+    """What the paper sections read of a suite (:class:`hpolab.benchmarking.Suite` has it)."""
 
-    names: list[str] = []
-    for c in contexts:
-        name = (c.get("context") or {}).get("suite")
-        if name in SUITES and name not in names:
-            names.append(str(name))
-    return [SUITES[n] for n in names]
+    @property
+    def paper(self) -> str | None:
+        """Which paper's tables to add (a key of the sections this module has), or ``None``."""
+
+    @property
+    def differences(self) -> Sequence[str]:
+        """Where the suite differs from its paper, and why (one line each)."""
+
+    @property
+    def simulated(self) -> str | None:
+        """Why the suite's LLM answers are a simulation, or ``None`` when they come from a model."""
 
 
 def _fmt(x: float, digits: int = 3) -> str:
@@ -111,7 +112,7 @@ def _acc_ci(values: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- seed 004
-def _seed004(ctx: ReportContext, suite: Suite) -> None:
+def _seed004(ctx: ReportContext, suite: PaperSuite) -> None:
     import pandas as pd
 
     from hpolab.analysis.importance import importance_by_objective
@@ -352,7 +353,7 @@ def plot_accuracy_by_param(df: pd.DataFrame, path: str | os.PathLike[str]) -> Pa
 
 
 # ----------------------------------------------------------------------------- seed 002
-def _seed002(ctx: ReportContext, suite: Suite) -> None:
+def _seed002(ctx: ReportContext, suite: PaperSuite) -> None:
     doc = ctx.doc
     doc.h(2, "Seed 002, Table 1 of the paper, beside this run's")
     doc.p(
@@ -385,7 +386,7 @@ def _seed002(ctx: ReportContext, suite: Suite) -> None:
 
 
 # ----------------------------------------------------------------------------- seed 000
-def _seed000(ctx: ReportContext, suite: Suite) -> None:
+def _seed000(ctx: ReportContext, suite: PaperSuite) -> None:
     from hpolab.analysis.metrics import rmse_summary
 
     doc = ctx.doc
@@ -449,7 +450,7 @@ def _seed000(ctx: ReportContext, suite: Suite) -> None:
 
 
 # ----------------------------------------------------------------------------- seed 003
-def _seed003(ctx: ReportContext, suite: Suite) -> None:
+def _seed003(ctx: ReportContext, suite: PaperSuite) -> None:
     from hpolab.analysis.stats import bootstrap_interval
 
     doc = ctx.doc
@@ -486,81 +487,42 @@ def _seed003(ctx: ReportContext, suite: Suite) -> None:
 _PAPERS = {"seed000": _seed000, "seed002": _seed002, "seed003": _seed003, "seed004": _seed004}
 
 
-def section_paper(ctx: ReportContext) -> None:
-    """The paper's tables beside this run's, and where the run differs from the paper (seed suites only)."""
-    given = _SUITE.get()
-    for suite in [given] if given is not None else suite_of(ctx.contexts):
+def section_paper(suite: PaperSuite) -> Section:
+    """The report section for ``suite``: its paper's tables beside this run's, and where the run differs.
+
+    Args:
+        suite: The suite the runs came from (e.g. ``hpolab.benchmarking.get_suite("seed002")``).
+
+    Returns:
+        A section for ``write_report(..., extra_sections=[...])``; it writes nothing for a suite without
+        a paper or differences.
+    """
+
+    def section(ctx: ReportContext) -> None:
         if suite.paper in _PAPERS:
-            _PAPERS[suite.paper](ctx, suite)
+            _PAPERS[str(suite.paper)](ctx, suite)
         if suite.differences:
             ctx.doc.h(2, "Where this run differs from the paper, and why")
             ctx.doc.bullets(list(suite.differences))
+
+    return section
 
 
 def write_suite_report(
     df: pd.DataFrame,
     out_dir: str | os.PathLike[str],
     *,
-    suite: Suite | None = None,
+    suite: PaperSuite,
     **kwargs: Any,
 ) -> Report:
-    """:func:`hpolab.analysis.report.write_report` plus :func:`section_paper`.
-
-    When the report module lists :func:`section_paper` among its sections this is ``write_report``
-    itself; otherwise the paper sections are rendered after it and appended to report.md and
-    report.html.
+    """:func:`hpolab.analysis.report.write_report` with :func:`section_paper` of ``suite`` at its end.
 
     Args:
         df: Trial table.
         out_dir: Output folder.
-        suite: The suite the runs came from, when it is not the registered one of that name (e.g. with
-            a real model in place of a stand-in); default: found from the studies' bookkeeping.
-        **kwargs: Everything :func:`~hpolab.analysis.report.write_report` takes.
+        suite: The suite the runs came from (with a real model in place of a stand-in, the changed one).
+        **kwargs: Everything :func:`~hpolab.analysis.report.write_report` takes but ``extra_sections``.
     """
-    from hpolab.analysis import report as R
+    from hpolab.analysis.report import write_report
 
-    token = _SUITE.set(suite)
-    try:
-        return _write(df, out_dir, R, **kwargs)
-    finally:
-        _SUITE.reset(token)
-
-
-def _write(df: pd.DataFrame, out_dir: str | os.PathLike[str], R: Any, **kwargs: Any) -> Report:
-    rep: Report = R.write_report(df, out_dir, **kwargs)
-    if section_paper in R.SECTIONS:
-        return rep
-    out = Path(out_dir)
-    methods_df = df[df["optimizer"] != R.POOL_LABEL]
-    ctx = R.ReportContext(
-        df=df,
-        out=out,
-        doc=R._Doc(),
-        report=rep,
-        title=str(kwargs.get("title", "")),
-        description=kwargs.get("description"),
-        command=kwargs.get("command"),
-        budget=kwargs.get("budget"),
-        sections=tuple(kwargs.get("sections", ())),
-        contexts=kwargs.get("contexts", ()),
-        seed=int(kwargs.get("seed", 0)),
-        n_bootstrap=int(kwargs.get("n_bootstrap", 1000)),
-        notes=kwargs.get("notes", ()),
-        methods_df=methods_df,
-        optimizers=sorted(methods_df["optimizer"].unique()),
-        objectives=sorted(df["objective"].unique()),
-        seeds=sorted({int(s) for s in methods_df["seed"].unique()}),
-    )
-    section_paper(ctx)
-    if not ctx.doc.blocks:
-        return rep
-    extra_md = ctx.doc.markdown(out)
-    rep.markdown.write_text(rep.markdown.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + extra_md, encoding="utf-8")
-    page = rep.html.read_text(encoding="utf-8")
-    body = ctx.doc.html(str(kwargs.get("title", "")))
-    start = body.index("</style></head><body>") + len("</style></head><body>")
-    inner = body[start : body.rindex("</body></html>")]
-    cut = page.rindex("</body></html>")
-    rep.html.write_text(page[:cut] + inner + page[cut:], encoding="utf-8")
-    rep.images += [Path(b[1][0]) for b in ctx.doc.blocks if b[0] == "img"]
-    return rep
+    return write_report(df, out_dir, extra_sections=[section_paper(suite)], **kwargs)

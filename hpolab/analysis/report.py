@@ -15,7 +15,9 @@ To add a section, write ``def section_x(ctx: ReportContext) -> None`` that adds 
 and add it to :data:`SECTIONS` where it should appear: that one line is the whole change. A section
 that does not apply to the data (no LLM trials, say) returns without writing anything; one that
 should appear only on request is decorated with ``@_optional("x")`` and is then switched on by
-``write_report(sections=[..., "x"])`` and ``hpolab report --sections ...,x``.
+``write_report(sections=[..., "x"])`` and ``hpolab report --sections ...,x``. Sections that live
+elsewhere (the papers' tables of :mod:`hpolab.analysis._papers`) are passed in with
+``write_report(..., extra_sections=[...])`` and run after :data:`SECTIONS`.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from hpolab._secrets import mask_secrets, redact_command
 from hpolab._table import POOL_LABEL
 from hpolab.analysis import metrics as M
 from hpolab.analysis import stats as S
-from hpolab.analysis._papers import section_paper
 from hpolab.trial import Direction
 
 if TYPE_CHECKING:
@@ -924,7 +925,6 @@ SECTIONS: list[Section] = [
     section_rmse,
     section_budget,
     section_importance,
-    section_paper,  # the seed suites: the paper's tables beside this run's, and what differs
 ]
 
 #: Names ``write_report(sections=...)`` and ``hpolab report --sections`` accept.
@@ -947,6 +947,7 @@ def write_report(
     seed: int = 0,
     n_bootstrap: int = 1000,
     notes: Sequence[str] = (),
+    extra_sections: Sequence[Section] = (),
 ) -> Report:
     """Write report.md, report.html and the PNGs into ``out_dir``.
 
@@ -964,6 +965,9 @@ def write_report(
         seed: Seed of the bootstrap baseline and of the fANOVA forest.
         n_bootstrap: Bootstrap replicates of the random baseline.
         notes: Extra bullet points (e.g. how the run was sized).
+        extra_sections: Sections added after :data:`SECTIONS`, in order (e.g.
+            :func:`hpolab.analysis.section_paper` of a suite); an optional one (``@_optional("x")``)
+            runs only when ``sections`` names it, like the built-in ones.
 
     Returns:
         A :class:`Report` with the paths and tables.
@@ -998,7 +1002,7 @@ def write_report(
         objectives=sorted(df["objective"].unique()),
         seeds=sorted({int(s) for s in methods_df["seed"].unique()}),
     )
-    for section in SECTIONS:
+    for section in [*SECTIONS, *extra_sections]:
         name = getattr(section, "optional_name", None)
         if name is None or name in ctx.sections:
             section(ctx)

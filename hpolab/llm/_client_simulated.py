@@ -10,8 +10,8 @@ answers (:meth:`SimulatedClient._answer`). Built on it:
   proposes the worst ones) are measured without a hosted model.
 - :class:`SimulatedLLMClient`: a stand-in for a vision model (perturbs the best configuration it
   reads in the prompt; checks that the images it gets are PNGs).
-- :class:`~hpolab.llm.PlaceboClient` (the hybrid's placebo control) and, in :mod:`hpolab.testing`,
-  the scripted test double and the memorizer.
+- :class:`~hpolab.testing.SimulatedMemorizerClient` (:mod:`hpolab.llm._client_memorizer`), the
+  hybrid's :class:`~hpolab.llm.PlaceboClient` and the scripted test double of :mod:`hpolab.testing`.
 
 They are simulations, named as such wherever they appear (transcripts, benchmark rows). They are
 production code (the benchmark suites and the controls run them); :mod:`hpolab.testing` re-exports them.
@@ -294,7 +294,7 @@ def simulated_client(spec: Mapping[str, Any], *, seed: int | None = None) -> Sim
 
     kind = spec.get("kind", "oracle")
     if kind == "memorizer":
-        from hpolab.testing._memorizer import SimulatedMemorizerClient
+        from hpolab.llm._client_memorizer import SimulatedMemorizerClient
 
         return SimulatedMemorizerClient(spec.get("tables"), quantile=float(spec.get("quantile", 0.01)), seed=seed)
     if kind not in ("oracle", "adversary"):

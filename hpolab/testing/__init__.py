@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hpolab.llm._client_memorizer import SimulatedMemorizerClient
 from hpolab.llm._client_simulated import (
     SimulatedAdversaryClient,
     SimulatedClient,
@@ -16,7 +17,6 @@ from hpolab.llm._client_simulated import (
     SimulatedOracleClient,
     simulated_client,
 )
-from hpolab.testing._memorizer import SimulatedMemorizerClient
 from hpolab.testing._scripted import ScriptedClient
 from hpolab.testing._spaces import conditional_space, mixed_space, quadratic
 from hpolab.testing._tiny_llama import save_tiny_llama

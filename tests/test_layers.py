@@ -1,0 +1,87 @@
+"""The layers of docs/concepts.md: the import-linter contracts of pyproject.toml hold, and they can fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_LINT = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+
+
+def _lint(root: Path) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` with ``root``'s pyproject.toml, importing the ``hpolab`` under ``root``."""
+    pytest.importorskip("importlinter", reason='the layer contracts need import-linter: pip install "hpolab[dev]"')
+    env = dict(os.environ, PYTHONPATH=str(root))
+    return subprocess.run(
+        [sys.executable, "-c", _LINT, "--no-cache", "--no-logo", str(root / "pyproject.toml")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_import_contracts_hold():
+    res = _lint(ROOT)
+    assert res.returncode == 0, res.stdout + res.stderr
+    for name in (
+        "Imports point down the layers",
+        "Nothing imports hpolab.testing",
+        "The analysis needs neither the harness, the suites nor an objective",
+    ):
+        assert f"{name} KEPT" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        ("trial.py", "import hpolab.study", "Imports point down the layers"),  # [0] -> [3]
+        ("optimizers/_random.py", "from hpolab.benchmarking import run", "Imports point down the layers"),
+        ("llm/_prompts.py", "from hpolab.testing import quadratic", "Nothing imports hpolab.testing"),
+        (
+            "analysis/metrics.py",
+            "from hpolab.benchmarking import POOL_LABEL",
+            "The analysis needs neither the harness, the suites nor an objective",
+        ),
+    ],
+)
+def test_an_added_forbidden_import_breaks_its_contract(tmp_path: Path, module: str, line: str, broken: str):
+    """The contracts are not vacuous: one added import in a copy of the package breaks the right one."""
+    shutil.copytree(ROOT / "hpolab", tmp_path / "hpolab", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / "hpolab" / module
+    target.write_text(target.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+    res = _lint(tmp_path)
+    assert res.returncode != 0, res.stdout
+    assert f"{broken} BROKEN" in res.stdout
+    assert "hpolab." + module.removesuffix(".py").replace("/", ".") in res.stdout
+
+
+def test_importing_the_metrics_loads_neither_the_harness_nor_an_objective():
+    code = (
+        "import sys, hpolab.analysis.metrics\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[:2] in (['hpolab', 'benchmarking'], "
+        "['hpolab', '_suites'], ['hpolab', 'objectives'], ['hpolab', 'testing']))\n"
+        "print(' '.join(bad))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == ""
+
+
+def test_importing_the_llm_package_loads_no_test_helper():
+    code = (
+        "import sys, hpolab.llm, hpolab.llm._controls\nprint(any(m.startswith('hpolab.testing') for m in sys.modules))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "False"
