@@ -34,6 +34,8 @@ def test_the_import_contracts_hold():
     for name in (
         "Imports point down the layers",
         "Nothing imports hpolab.testing",
+        "An optimizer knows no objective",
+        "An objective knows no optimizer",
         "The analysis needs neither the harness, the suites nor an objective",
     ):
         assert f"{name} KEPT" in res.stdout
@@ -45,6 +47,8 @@ def test_the_import_contracts_hold():
         ("trial.py", "import hpolab.study", "Imports point down the layers"),  # [0] -> [3]
         ("optimizers/_random.py", "from hpolab.benchmarking import run", "Imports point down the layers"),
         ("llm/_prompts.py", "from hpolab.testing import quadratic", "Nothing imports hpolab.testing"),
+        ("optimizers/_grid.py", "from hpolab.objectives.toy import ToyObjective", "An optimizer knows no objective"),
+        ("objectives/toy.py", "from hpolab.optimizers import RandomSearch", "An objective knows no optimizer"),
         (
             "analysis/metrics.py",
             "from hpolab.benchmarking import POOL_LABEL",

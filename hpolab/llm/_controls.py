@@ -1,4 +1,4 @@
-"""The controls that show what an LLM adds to a hybrid optimizer (issue 13).
+"""The controls that show what an LLM adds to a hybrid optimizer.
 
 Each is a registered optimizer, so the benchmark harness and Table 1 show it beside the method:
 

