@@ -333,6 +333,21 @@ def test_suite_report_has_the_papers_table_and_the_differences(tmp_path):
     assert html.rstrip().endswith("</body></html>") and html.count("<body>") == 1
 
 
+def test_hpolab_report_adds_the_paper_section_of_the_suite_the_studies_name(tmp_path):
+    """`hpolab report` finds the suite in the studies' bookkeeping and passes its section to write_report."""
+    pytest.importorskip("matplotlib")
+    from click.testing import CliRunner
+
+    from hpolab._cli_bench import report
+
+    storage = tmp_path / "r.db"
+    benchmarking.run(["random", "tpe"], ["toy/branin"], 2, n_trials=3, storage=storage, context={"suite": "seed002"})
+    res = CliRunner().invoke(report, [str(storage), "-o", str(tmp_path / "rep"), "--sections", "table1"])
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert md.count("Where this run differs from the paper, and why") == 1 and "GPT-4 Turbo" in md
+
+
 def test_transfer_table_trains_the_best_subset_config_on_the_whole_set(tmp_path):
     pytest.importorskip("torch")
     import pandas as pd

@@ -198,6 +198,24 @@ def test_a_new_section_is_one_line(
     assert md.index("Machine and versions") < md.index("## Hello") < md.index("Best value per task")
 
 
+def test_a_section_from_elsewhere_plugs_in_through_extra_sections(
+    results: tuple[pd.DataFrame, Path], tmp_path: Path
+) -> None:
+    """``extra_sections`` run after the built-in ones, in both report.md and report.html, and SECTIONS stays as is."""
+    from hpolab.analysis import report as R
+
+    before = list(R.SECTIONS)
+
+    def section_hello(ctx: R.ReportContext) -> None:
+        ctx.doc.h(2, "Hello from elsewhere")
+
+    rep = R.write_report(results[0], tmp_path / "r", sections=("table1",), extra_sections=[section_hello])
+    md, page = rep.markdown.read_text(), rep.html.read_text()
+    assert md.index("Best value per task") < md.index("## Hello from elsewhere")
+    assert page.count("Hello from elsewhere") == 1 and page.count("<body>") == 1
+    assert before == R.SECTIONS and section_hello not in R.SECTIONS
+
+
 def test_llm_answers_section(results: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
     df = results[0].copy()
     grid = df["optimizer"] == "grid"

@@ -662,3 +662,14 @@ def test_centaur_from_the_cli(tmp_path):
     chosen = [t.metadata["hybrid"]["chosen"] for t in study.trials]
     assert chosen[:10] == ["core"] * 10 and chosen[10:].count("llm") == 2
     assert study.optimizer.core.name == "cmaes"
+
+
+def test_replaying_a_trial_without_its_hybrid_record_names_the_problem():
+    """A stored ask without the ``hybrid`` record (which source asked it) cannot be replayed: a clear error."""
+    from hpolab.optimizer import OptimizerError
+    from hpolab.trial import Trial
+
+    opt = _hybrid(SPACE, seed=0)
+    stored = Trial(0, {"lr": 0.01, "depth": 2, "opt": "adam"}, seed=0, metadata={"source": "core", "inner_id": 0})
+    with pytest.raises(OptimizerError, match="trial 0 has no 'hybrid' record"):
+        opt.replay([{"ask": [stored.to_dict()]}])
