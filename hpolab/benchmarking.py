@@ -71,9 +71,9 @@ _logger = logging.getLogger("hpolab.benchmarking")
 #: Storage used when none is given.
 DEFAULT_STORAGE = "journal:///hpolab-benchmark.log"
 
-
 #: Name of the study attribute where the benchmark keeps its bookkeeping.
 _ATTR = "benchmark"
+
 #: The rule that gives a run its optimizer's seed, recorded in each study's bookkeeping (``seed_scheme``).
 SEED_SCHEME = 2
 
