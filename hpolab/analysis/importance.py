@@ -86,7 +86,7 @@ def _raw_importance(
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        study = optuna.create_study(direction=direction)
+        study = optuna.create_study(direction="maximize" if direction == "maximize" else "minimize")
         study.add_trials(trials)
         evaluator = FanovaImportanceEvaluator(n_trees=n_trees, max_depth=max_depth, seed=seed)
         result = evaluator.evaluate(study, params=list(params) if params is not None else None)
