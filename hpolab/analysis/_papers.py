@@ -116,6 +116,15 @@ def _acc_ci(values: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- seed 004
+def _raw_cell(row: Mapping[str, Any] | None) -> str:
+    """A raw fANOVA importance with its interval when it has one (``-`` for no row)."""
+    if row is None:
+        return "-"
+    lo, hi = float(row["low"]), float(row["high"])
+    ci = f" [{_fmt(lo)}, {_fmt(hi)}]" if math.isfinite(lo) and math.isfinite(hi) else ""
+    return _fmt(float(row["importance"])) + ci
+
+
 def _seed004(ctx: ReportContext, suite: Suite) -> None:
     import pandas as pd
 
@@ -212,20 +221,11 @@ def _seed004(ctx: ReportContext, suite: Suite) -> None:
         )
         rows = []
         for (obj, source), g in imp_all.groupby(["objective", "source"], sort=False):
-            by_param = {str(r["param"]): r for r in g.to_dict("records")}
+            by_param: dict[str, Any] = {str(r["param"]): r for r in g.to_dict("records")}
             n = str(int(g["n_trials"].iloc[0]))
-
-            def raw_cell(p: str, by_param: dict[str, Any] = by_param) -> str:
-                r = by_param.get(p)
-                if r is None:
-                    return "-"
-                lo, hi = float(r["low"]), float(r["high"])
-                ci = f" [{_fmt(lo)}, {_fmt(hi)}]" if math.isfinite(lo) and math.isfinite(hi) else ""
-                return _fmt(float(r["importance"])) + ci
-
             with_ci = bool(g["low"].notna().any())
             label = "raw [95% CI]" if with_ci else "raw"
-            rows.append([f"`{obj}`", str(source), n, label, *[raw_cell(p) for p in params]])
+            rows.append([f"`{obj}`", str(source), n, label, *[_raw_cell(by_param.get(p)) for p in params]])
             rows.append(
                 [
                     f"`{obj}`",
