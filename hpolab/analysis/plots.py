@@ -290,7 +290,13 @@ def plot_task_bars(
 
 
 def plot_importance(importance: pd.DataFrame, path: str | os.PathLike[str], *, ncols: int = 3) -> Path:
-    """FANOVA importance bars, one panel per objective (the table of :func:`importance_by_objective`)."""
+    """FANOVA importance bars on the raw scale, one panel per objective (the table of :func:`importance_by_objective`).
+
+    Bars are the raw importance (share of the variance, in [0, 1]); where the table has a bootstrap
+    interval (``low``, ``high``) it is drawn as an error bar.
+    """
+    import numpy as np
+
     tasks = sorted(importance["objective"].unique())
     if not tasks:
         raise ValueError("importance: empty table; nothing to plot")
@@ -299,21 +305,31 @@ def plot_importance(importance: pd.DataFrame, path: str | os.PathLike[str], *, n
     max_params = int(importance.groupby("objective").size().max())
     fig = _figure(4.2 * ncols, (0.32 * max_params + 1.2) * nrows + 0.5)
     axes = fig.subplots(nrows, ncols, squeeze=False)
+    with_intervals = False
     for k, task in enumerate(tasks):
         ax = axes[k // ncols][k % ncols]
         sub = importance[importance["objective"] == task].sort_values("importance")
-        ax.barh(sub["param"], sub["importance"], color="tab:blue", edgecolor="black", linewidth=0.4)
-        for y, v in enumerate(sub["importance"]):
-            ax.text(v, y, f" {v:.2f}", va="center", fontsize=8)
-        ax.set_xlim(0, max(1e-9, float(sub["importance"].max())) * 1.25)
+        vals = sub["importance"].to_numpy(dtype=float)
+        err = None
+        top = float(np.nanmax(vals)) if len(vals) else 0.0
+        if {"low", "high"} <= set(sub.columns) and sub[["low", "high"]].notna().all().all():
+            low, high = sub["low"].to_numpy(dtype=float), sub["high"].to_numpy(dtype=float)
+            err = np.vstack([np.clip(vals - low, 0.0, None), np.clip(high - vals, 0.0, None)])
+            top = max(top, float(high.max()))
+            with_intervals = True
+        ax.barh(sub["param"], vals, xerr=err, color="tab:blue", edgecolor="black", linewidth=0.4, capsize=2)
+        for y, v in enumerate(vals):
+            ax.text(v, y, f" {v:.2f}", va="bottom", fontsize=8)
+        ax.set_xlim(0, min(1.0, max(1e-9, top) * 1.25))
         n = int(sub["n_trials"].iloc[0]) if "n_trials" in sub.columns else None
         ax.set_title(_short(task, 34) + (f" ({n} trials)" if n else ""), fontsize=10)
         ax.tick_params(labelsize=8)
-        ax.set_xlabel("fANOVA importance (share of variance)", fontsize=9)
+        ax.set_xlabel("fANOVA importance (raw share of variance)", fontsize=9)
         ax.grid(True, axis="x", alpha=0.3)
     for k in range(len(tasks), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
-    fig.suptitle("Hyperparameter importance (fANOVA, Optuna's FanovaImportanceEvaluator)", fontsize=11)
+    title = "Hyperparameter importance (fANOVA, raw scale"
+    fig.suptitle(title + ("; error bars: bootstrap interval)" if with_intervals else ")"), fontsize=11)
     return _save(fig, path)
 
 

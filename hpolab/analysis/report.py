@@ -893,14 +893,20 @@ def section_importance(ctx: ReportContext) -> None:
             if use
             else "trials of all optimizers."
         )
-        + " Importance is the share of the value's variance explained by each hyperparameter alone."
+        + " **Raw**: each hyperparameter's share of the value's variance on its own (fANOVA's scale; the "
+        "shares sum to at most 1, the rest is the interactions'). **Normalised**: the raw shares divided by "
+        "their sum. No interval here (seed 004's table has bootstrap intervals); a row from few trials is one "
+        "sample, and another sample can order the hyperparameters differently."
     )
     params = sorted(imp["param"].unique())
     rows = []
     for obj, g in imp.groupby("objective"):
-        vals = dict(zip(g["param"], g["importance"], strict=True))
-        rows.append([f"`{obj!s}`", str(int(g["n_trials"].iloc[0])), *[_f(vals.get(p, math.nan), 3) for p in params]])
-    doc.table(["objective", "trials", *[f"`{p}`" for p in params]], rows)
+        raw = dict(zip(g["param"], g["importance"], strict=True))
+        norm = dict(zip(g["param"], g["normalized"], strict=True))
+        n = str(int(g["n_trials"].iloc[0]))
+        rows.append([f"`{obj!s}`", "raw", n, *[_f(raw.get(p, math.nan), 3) for p in params]])
+        rows.append([f"`{obj!s}`", "normalised", n, *[_f(norm.get(p, math.nan), 3) for p in params]])
+    doc.table(["objective", "scale", "trials", *[f"`{p}`" for p in params]], rows)
     try:
         doc.image(plots.plot_importance(imp, ctx.out / "importance.png"), "fANOVA importance")
     except ImportError as exc:

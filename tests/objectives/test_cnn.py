@@ -245,3 +245,25 @@ def test_mnist_sample_offline_or_one_clear_error():
     assert "MNIST" in obj.description
     r = obj.evaluate(S4, budget=1, seed=0)
     assert r.value < 0.9
+
+
+def test_train_images_cuts_the_training_split_only_and_digits_small_names_it():
+    whole = registry.make_objective("cnn/digits-seed004", device="cpu").training_set()
+    small = registry.make_objective("cnn/digits-small-seed004", device="cpu", max_epochs=1)
+    sizes = small.training_set()
+    assert sizes["n_train"] == pytest.approx(200, abs=5)
+    assert max(sizes["class_counts"]) - min(sizes["class_counts"]) <= 2  # stratified
+    assert (sizes["n_valid"], sizes["n_test"]) == (whole["n_valid"], whole["n_test"])  # same validation and test
+    assert small.name == "cnn/digits-small-seed004" and "cut to 200 images" in small.description
+    assert 0.0 <= small.evaluate(S4, budget=1, seed=0).value <= 1.0
+    # the subset conditions cut the 200 images; `whole` is all 200
+    bal = registry.make_objective("cnn/digits-small-seed004/balanced", device="cpu").training_set()
+    assert sum(bal["class_counts"]) == pytest.approx(0.4 * sizes["n_train"], abs=10)
+    assert registry.make_objective("cnn/digits-small-seed004/whole", device="cpu").training_set() == sizes
+    assert (
+        registry.make_objective("cnn/digits-small-seed004-initial", device="cpu").training_set()["n_train"]
+        == (sizes["n_train"])
+    )
+    assert "cnn/digits-small-seed004/imbalanced" in registry.list_objectives(["cnn"])
+    with pytest.raises(ValueError, match="train_images"):
+        CNNObjective("digits", train_images=0)
