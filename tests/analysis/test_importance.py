@@ -97,7 +97,11 @@ def test_seed004_table4_shows_raw_with_intervals_and_normalised_labelled(tmp_pat
             {"random": "random"}, ["s4/toy-seed004"], 1, n_trials=14, storage=storage, context={"suite": "seed004"}
         )
         rep = _papers.write_suite_report(
-            df, tmp_path / "out", sections=(), contexts=benchmarking.study_contexts(storage)
+            df,
+            tmp_path / "out",
+            suite=benchmarking.get_suite("seed004"),
+            sections=(),
+            contexts=benchmarking.study_contexts(storage),
         )
     finally:
         _FAMILIES.pop("s4", None)
