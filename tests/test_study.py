@@ -169,6 +169,22 @@ def test_optimize_one_call_api():
     assert len(study.trials) == 10 and study.best_value is not None
 
 
+def test_optimize_one_call_api_takes_max_retries_and_trial_timeout():
+    def sometimes_hangs(config):
+        if config["x"] > 0.5:
+            time.sleep(5)  # cut short by trial_timeout
+        return config["x"]
+
+    study = hpolab.optimize(
+        sometimes_hangs, "random", n_trials=6, space={"x": (0.0, 1.0)}, seed=0, max_retries=0, trial_timeout=0.2
+    )
+    assert (study.max_retries, study.trial_timeout) == (0, 0.2)
+    hung = [t for t in study.trials if t.config["x"] > 0.5]
+    assert hung and all(t.state is TrialState.FAIL and "timeout" in t.info["error"] for t in hung)
+    with pytest.raises(ValueError, match="max_retries: -1"):
+        hpolab.optimize("toy/quad2d", "random", n_trials=1, max_retries=-1)
+
+
 _SCRIPT = textwrap.dedent(
     """
     import json, sys, time

@@ -328,9 +328,14 @@ def optimize(
     storage: Storage | str | None = None,
     study_name: str | None = None,
     show_progress_bar: bool = False,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    trial_timeout: float | None = None,
     **optimizer_kwargs: Any,
 ) -> Study:
     """Create a study and run it: the one-call API.
+
+    ``max_retries`` and ``trial_timeout`` are as in :func:`create_study`; every other keyword
+    is an option of the optimizer (``optimizer_kwargs``).
 
     Example:
         >>> study = hpolab.optimize("toy/branin", "tpe", n_trials=30, seed=0)
@@ -347,6 +352,8 @@ def optimize(
         seed=seed,
         space=space,
         optimizer_kwargs=optimizer_kwargs or None,
+        max_retries=max_retries,
+        trial_timeout=trial_timeout,
     )
     study.optimize(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, show_progress_bar=show_progress_bar)
     return study
