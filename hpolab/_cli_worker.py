@@ -8,6 +8,7 @@ import logging
 import click
 
 from hpolab._cli_common import Command
+from hpolab.study import DEAD_WORKER_POLICIES, DEFAULT_MAX_RETRIES
 
 __all__ = ["COMMANDS"]
 
@@ -38,7 +39,7 @@ _logger = logging.getLogger("hpolab.cli")
 )
 @click.option(
     "--on-dead-worker",
-    type=click.Choice(["retry", "fail"]),
+    type=click.Choice(DEAD_WORKER_POLICIES),
     default="retry",
     show_default=True,
     help="What happens to the trial of a worker that died (also one this worker takes over on joining).",
@@ -46,7 +47,7 @@ _logger = logging.getLogger("hpolab.cli")
 @click.option(
     "--max-retries",
     type=click.IntRange(min=0),
-    default=2,
+    default=DEFAULT_MAX_RETRIES,
     show_default=True,
     help="Times a trial whose worker died is evaluated again; then it stays FAIL with the reason.",
 )

@@ -46,6 +46,7 @@ class _Payload:
     callbacks: Sequence[Any]
     catch: tuple[type[BaseException], ...]
     options: dict[str, Any]
+    parent: str  # the key of the worker that started the run: its workers never share a slot
 
 
 def _dumps(payload: _Payload) -> bytes:
@@ -87,6 +88,7 @@ def _payload(
             "heartbeat_interval": study.heartbeat_interval,
             "trial_timeout": study.trial_timeout,
         },
+        parent=study.worker.key,
     )
 
 
@@ -105,6 +107,7 @@ def _join(payload: _Payload) -> Study:
         load_if_exists=True,
         seed=payload.seed,
         optimizer_kwargs=payload.optimizer_kwargs if isinstance(optimizer, str) else None,
+        parent_worker=payload.parent,
         **payload.options,
     )
 

@@ -169,6 +169,79 @@ def test_optimize_one_call_api():
     assert len(study.trials) == 10 and study.best_value is not None
 
 
+def test_optimize_one_call_api_takes_max_retries_and_trial_timeout():
+    def sometimes_hangs(config):
+        if config["x"] > 0.5:
+            time.sleep(5)  # cut short by trial_timeout
+        return config["x"]
+
+    study = hpolab.optimize(
+        sometimes_hangs, "random", n_trials=6, space={"x": (0.0, 1.0)}, seed=0, max_retries=0, trial_timeout=0.2
+    )
+    assert (study.max_retries, study.trial_timeout) == (0, 0.2)
+    hung = [t for t in study.trials if t.config["x"] > 0.5]
+    assert hung and all(t.state is TrialState.FAIL and "timeout" in t.info["error"] for t in hung)
+    with pytest.raises(ValueError, match="max_retries: -1"):
+        hpolab.optimize("toy/quad2d", "random", n_trials=1, max_retries=-1)
+
+
+def _half_failing(config):
+    if config["x"] > 0.7:
+        raise RuntimeError("too far")
+    return {"value": config["x"] ** 2, "info": {"accuracy": 1 - config["x"]}}
+
+
+def test_best_params_is_the_best_trials_config_and_none_before_any_trial():
+    study = hpolab.create_study(_half_failing, "random", space={"x": (0.0, 1.0)}, seed=0)
+    assert study.best_params is None and study.best_value is None  # Optuna's raise ValueError here
+    study.optimize(n_trials=8)
+    best = min((t for t in study.trials if t.state is TrialState.COMPLETE), key=lambda t: t.value)
+    assert study.best_params == best.config == {"x": best.config["x"]}
+
+
+def test_trials_dataframe_has_optunas_layout():
+    import optuna
+
+    study = hpolab.create_study(_half_failing, "random", space={"x": (0.0, 1.0)}, seed=0)
+    assert study.trials_dataframe().empty
+    study.optimize(n_trials=8)
+    df = study.trials_dataframe()
+    plain = optuna.create_study()
+    plain.optimize(
+        lambda t: (t.set_user_attr("accuracy", 0.5), t.suggest_float("x", 0.0, 1.0))[1],
+        n_trials=2,
+    )
+    hpolab_only = ["user_attrs_error", "user_attrs_wall_time"]  # the result info a FAIL trial and the loop add
+    assert [c for c in df.columns if c not in hpolab_only] == list(plain.trials_dataframe().columns)
+    assert set(hpolab_only) <= set(df.columns)
+    assert list(df["number"]) == list(range(8))
+    assert set(df["state"]) == {"COMPLETE", "FAIL"}  # seed 0 draws x above and below 0.7
+    done = df[df["state"] == "COMPLETE"]
+    assert (done["value"] == done["params_x"] ** 2).all()
+    assert (done["user_attrs_accuracy"] == 1 - done["params_x"]).all()
+    assert str(df["datetime_start"].dtype).startswith("datetime64") and str(df["duration"].dtype).startswith(
+        "timedelta"
+    )
+    assert (df["datetime_complete"] - df["datetime_start"] == df["duration"]).all()
+    picked = study.trials_dataframe(attrs=("number", "params", "state"), multi_index=True)
+    assert list(picked.columns) == [("number", ""), ("params", "x"), ("state", "")]
+    with pytest.raises(ValueError, match="intermediate_values"):
+        study.trials_dataframe(attrs=("number", "intermediate_values"))
+
+
+def test_get_trials_filters_by_state_like_optunas():
+    import optuna
+
+    study = hpolab.create_study(_half_failing, "random", space={"x": (0.0, 1.0)}, seed=0)
+    study.optimize(n_trials=8)
+    failed = [t for t in study.trials if t.state is TrialState.FAIL]
+    assert failed and study.get_trials(states=[TrialState.FAIL]) == failed
+    assert study.get_trials(states=(optuna.trial.TrialState.FAIL,)) == failed
+    assert study.get_trials(states=["COMPLETE", "FAIL"]) == study.get_trials() == study.trials
+    with pytest.raises(ValueError, match="WAITING"):
+        study.get_trials(states=[optuna.trial.TrialState.WAITING])
+
+
 _SCRIPT = textwrap.dedent(
     """
     import json, sys, time

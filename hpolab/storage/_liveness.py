@@ -27,6 +27,10 @@ _logger = logging.getLogger("hpolab.storage")
 #: this process is alive while its Study object is and has not finished its loop.
 _HELD: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 
+if hasattr(os, "register_at_fork"):
+    # A forked child runs none of its parent's workers: it judges them by their process, as any other process does.
+    os.register_at_fork(after_in_child=_HELD.clear)
+
 
 @dataclass(frozen=True)
 class WorkerInfo:
@@ -43,6 +47,8 @@ class WorkerInfo:
             shared by two machines or containers, or a reboot, does not match it.
         pid_ns: The worker's PID namespace (``os.readlink("/proc/self/ns/pid")``), when known:
             two containers on one kernel number their processes separately.
+        parent: The key of the worker whose parallel run (``optimize(n_jobs=...)`` or a Dask
+            executor) started this one, or None. Workers of one run never share a slot.
     """
 
     key: str
@@ -53,6 +59,7 @@ class WorkerInfo:
     heartbeat: float
     boot_id: str | None = None
     pid_ns: str | None = None
+    parent: str | None = None
 
 
 def _process_start(pid: int) -> float | None:
@@ -117,6 +124,7 @@ def _worker_of(key: str, record: Mapping[str, Any], heartbeat: Any) -> WorkerInf
         start = record.get("pid_start")
         boot_id = record.get("boot_id")
         pid_ns = record.get("pid_ns")
+        parent = record.get("parent")
         return WorkerInfo(
             key,
             int(record.get("slot", 0)),
@@ -126,17 +134,18 @@ def _worker_of(key: str, record: Mapping[str, Any], heartbeat: Any) -> WorkerInf
             float(heartbeat) if isinstance(heartbeat, (int, float)) else 0.0,
             str(boot_id) if boot_id is not None else None,
             str(pid_ns) if pid_ns is not None else None,
+            str(parent) if parent is not None else None,
         )
     except (TypeError, ValueError):
         _logger.warning("worker record %s is unreadable (%r); it is treated as a finished worker", key, dict(record))
         return None
 
 
-def this_worker(key: str, slot: int) -> WorkerInfo:
-    """The record of a worker of this process (its heartbeat is now)."""
+def this_worker(key: str, slot: int, parent: str | None = None) -> WorkerInfo:
+    """The record of a worker of this process (its heartbeat is now); ``parent`` as in :class:`WorkerInfo`."""
     pid = os.getpid()
     return WorkerInfo(
-        key, slot, socket.gethostname(), pid, _process_start(pid), time.time(), _BOOT_ID, _pid_namespace()
+        key, slot, socket.gethostname(), pid, _process_start(pid), time.time(), _BOOT_ID, _pid_namespace(), parent
     )
 
 
@@ -147,6 +156,8 @@ def worker_record(info: WorkerInfo) -> dict[str, Any]:
         record["boot_id"] = info.boot_id
     if info.pid_ns is not None:
         record["pid_ns"] = info.pid_ns
+    if info.parent is not None:
+        record["parent"] = info.parent
     return record
 
 

@@ -710,21 +710,36 @@ class Storage:
         _HELD.pop(key, None)
         self.retire_worker(study_id, key)
 
-    def register_worker(self, study_id: int, slot_hint: int | None = None) -> WorkerInfo:
+    def register_worker(self, study_id: int, slot_hint: int | None = None, *, parent: str | None = None) -> WorkerInfo:
         """Register this process as a worker of the study and choose its slot.
 
-        The slot is ``slot_hint`` when given, else the lowest slot no live worker holds. Two
-        workers that start at once may pick the same slot: each writes its claim, waits a moment
-        reads the claims again, and a worker that sees another live claim on its slot backs off
-        for a random moment and moves on. Of two racing claims at least one sees the other, so no
-        slot ends up held twice.
+        The slot is ``slot_hint`` when given, else the lowest slot that no live worker holds and,
+        for a worker of a parallel run, that no other worker of the same run ever held: a worker
+        that starts after a sibling finished takes a slot of its own rather than the sibling's
+        (whose log it would replay). Two workers that start at once may pick the same slot: each
+        writes its claim, reads the claims again, and a worker that sees another claim on its
+        slot backs off for a random moment and moves on. Of two racing claims at least one sees
+        the other, so no slot ends up held twice.
+
+        Args:
+            study_id: The study.
+            slot_hint: Claim this slot instead of choosing one.
+            parent: The key of the worker whose parallel run started this one (see
+                :attr:`WorkerInfo.parent`), or None.
         """
         rng = random.Random()
         key = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
-        info = this_worker(key, 0)
+        info = this_worker(key, 0, parent)
+
+        def taken(worker: WorkerInfo) -> bool:
+            """Whether ``worker`` keeps its slot from this worker: it runs, or it belongs to the same run."""
+            if worker.key == key:
+                return False
+            return (parent is not None and parent in (worker.key, worker.parent)) or self.is_alive(worker)
+
         for _ in range(50):
-            taken = {w.slot for w in self.workers(study_id) if w.key != key and self.is_alive(w)}
-            slot = slot_hint if slot_hint is not None else min(set(range(len(taken) + 1)) - taken)
+            held = {w.slot for w in self.workers(study_id) if taken(w)}
+            slot = slot_hint if slot_hint is not None else min(set(range(len(held) + 1)) - held)
             info = replace(info, slot=slot, heartbeat=time.time())
             _HELD[key] = self  # held from now on; the Study takes the hold over
             self._write_worker(study_id, info)
@@ -732,8 +747,7 @@ class Storage:
                 return info
             # Writes are committed when they return, so of two claims written at once the later
             # reader sees the earlier writer: no wait is needed before reading the claims again.
-            rivals = [w for w in self.workers(study_id) if w.slot == slot and w.key != key and self.is_alive(w)]
-            if not rivals:
+            if not any(w.slot == slot and taken(w) for w in self.workers(study_id)):
                 return info
             time.sleep(rng.uniform(0.0, 0.05))
         raise StorageError(f"study {study_id}: could not claim a worker slot; too many workers start at once")

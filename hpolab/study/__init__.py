@@ -12,10 +12,11 @@ from __future__ import annotations
 from hpolab.study._create import _plain_kwargs as _plain_kwargs  # hpolab's own tests read it here
 from hpolab.study._create import create_study, load_study, optimize
 from hpolab.study._ledger import DEAD_WORKER_POLICIES, DEFAULT_MAX_RETRIES, attempt_of, complete_config
-from hpolab.study._optimize import Callback, Study, worker_seed
+from hpolab.study._optimize import DATAFRAME_ATTRS, Callback, Study, worker_seed
 from hpolab.study._optimize import _Limits as _Limits  # hpolab._workers reads it here
 
 __all__ = [
+    "DATAFRAME_ATTRS",
     "DEAD_WORKER_POLICIES",
     "DEFAULT_MAX_RETRIES",
     "Callback",

@@ -68,6 +68,7 @@ def create_study(
     heartbeat_interval: float = 10.0,
     trial_timeout: float | None = None,
     slot: int | None = None,
+    parent_worker: str | None = None,
 ) -> Study:
     """Create (or reopen, or join) a study.
 
@@ -99,6 +100,9 @@ def create_study(
             (in the main thread of a POSIX process, by a signal that interrupts the objective; a
             worker process whose objective does not return to Python is also killed).
         slot: Claim this worker slot instead of the lowest free one.
+        parent_worker: The key of the worker whose parallel run starts this one (what
+            ``optimize(n_jobs=...)`` passes to its worker processes and Dask tasks): workers of
+            one run never share a slot, even when one starts after another finished.
 
     Returns:
         The Study.
@@ -150,7 +154,7 @@ def create_study(
     if info is not None:
         if not load_if_exists:
             raise StorageError(f"study {name!r} already exists; pass load_if_exists=True to continue it")
-        return _load(obj, opt, store, info, factory, slot, options)
+        return _load(obj, opt, store, info, factory, slot, parent_worker, options)
     if opt.history or opt.pending:
         raise ValueError("optimizer: a new study needs a fresh optimizer; this one was already used")
     attrs = {
@@ -168,8 +172,8 @@ def create_study(
         raced = store.get_study(name) if load_if_exists else None
         if raced is None:
             raise
-        return _load(obj, opt, store, raced, factory, slot, options)  # another process created it just now
-    worker = store.register_worker(info.study_id, slot)
+        return _load(obj, opt, store, raced, factory, slot, parent_worker, options)  # created by another just now
+    worker = store.register_worker(info.study_id, slot, parent=parent_worker)
     if worker.slot != 0:
         opt = _reslot(opt, factory, obj, worker.slot)
     return Study(obj, opt, store, info, worker, factory=factory, **options)  # type: ignore[arg-type]
@@ -206,6 +210,7 @@ def _load(
     info: StudyInfo,
     factory: _OptimizerFactory,
     slot: int | None,
+    parent_worker: str | None,
     options: Mapping[str, Any],
 ) -> Study:
     stored_obj = info.attrs.get("objective")
@@ -228,7 +233,7 @@ def _load(
         )
     if opt.history or opt.pending:
         raise ValueError("optimizer: resuming needs a fresh optimizer; this one was already used")
-    worker = store.register_worker(info.study_id, slot)
+    worker = store.register_worker(info.study_id, slot, parent=parent_worker)
     if worker.slot != 0:
         opt = _reslot(opt, factory, obj, worker.slot)
     lineage = [w.key for w in store.workers(info.study_id) if w.slot == worker.slot and w.key != worker.key]
@@ -323,9 +328,14 @@ def optimize(
     storage: Storage | str | None = None,
     study_name: str | None = None,
     show_progress_bar: bool = False,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    trial_timeout: float | None = None,
     **optimizer_kwargs: Any,
 ) -> Study:
     """Create a study and run it: the one-call API.
+
+    ``max_retries`` and ``trial_timeout`` are as in :func:`create_study`; every other keyword
+    is an option of the optimizer (``optimizer_kwargs``).
 
     Example:
         >>> study = hpolab.optimize("toy/branin", "tpe", n_trials=30, seed=0)
@@ -342,6 +352,8 @@ def optimize(
         seed=seed,
         space=space,
         optimizer_kwargs=optimizer_kwargs or None,
+        max_retries=max_retries,
+        trial_timeout=trial_timeout,
     )
     study.optimize(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, show_progress_bar=show_progress_bar)
     return study

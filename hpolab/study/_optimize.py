@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -26,11 +27,24 @@ if TYPE_CHECKING:
 
     from hpolab.study._create import _OptimizerFactory
 
-__all__ = ["Callback", "Study", "worker_seed"]
+__all__ = ["DATAFRAME_ATTRS", "Callback", "Study", "worker_seed"]
 
 _logger = logging.getLogger("hpolab.study")
 
 Callback = Callable[["Study", TrialRecord], None]
+
+#: The columns :meth:`Study.trials_dataframe` can show, and shows by default (Optuna's defaults).
+DATAFRAME_ATTRS = (
+    "number",
+    "value",
+    "datetime_start",
+    "datetime_complete",
+    "duration",
+    "params",
+    "user_attrs",
+    "system_attrs",
+    "state",
+)
 
 
 def worker_seed(seed: int | None, slot: int) -> int | None:
@@ -133,6 +147,30 @@ class Study:
         """Configuration of :attr:`best_trial`."""
         best = self.best_trial
         return None if best is None else best.config
+
+    @property
+    def best_params(self) -> dict[str, Any] | None:
+        """Configuration of :attr:`best_trial` (Optuna's name for :attr:`best_config`; ``None`` if there is none)."""
+        return self.best_config
+
+    def get_trials(self, states: Collection[Any] | None = None) -> list[TrialRecord]:
+        """The trials of :attr:`trials` whose state is one of ``states`` (all when ``None``), as Optuna's ``get_trials``.
+
+        Args:
+            states: States to keep: hpolab's :class:`~hpolab.TrialState`, Optuna's ``TrialState``
+                or their names (``"COMPLETE"``).
+
+        Raises:
+            ValueError: If a state is none of RUNNING, COMPLETE, PRUNED and FAIL (queued trials,
+                Optuna's WAITING, are not study trials here).
+        """
+        if states is None:
+            return self.trials
+        names = {str(getattr(state, "name", state)) for state in states}
+        unknown = sorted(names - set(TrialState.__members__))
+        if unknown:
+            raise ValueError(f"states: {unknown} are not trial states here; use some of {list(TrialState.__members__)}")
+        return [record for record in self.trials if record.state.name in names]
 
     @property
     def attrs(self) -> dict[str, Any]:
@@ -387,10 +425,12 @@ class Study:
         """One row per trial: id, state, value, budget, cost, times, ``params_<name>``, info fields.
 
         Adds ``regret`` where the objective's optimum is known (on ``true_value`` when the
-        objective reports one, else on ``value``).
-        """
-        import pandas as pd
+        objective reports one, else on ``value``). :meth:`trials_dataframe` gives Optuna's layout.
 
+        Raises:
+            ImportError: If pandas is not installed.
+        """
+        pd = _pandas("to_dataframe")
         rows = []
         for rec in self.trials:
             row: dict[str, Any] = {
@@ -413,6 +453,52 @@ class Study:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def trials_dataframe(self, attrs: Sequence[str] = DATAFRAME_ATTRS, multi_index: bool = False) -> pd.DataFrame:
+        """One row per trial in the layout of Optuna's ``Study.trials_dataframe``.
+
+        The columns follow ``attrs``: ``number``, ``value``, ``datetime_start`` and
+        ``datetime_complete`` (local time, as Optuna's), ``duration``, ``params_<name>``,
+        ``user_attrs_<key>`` (the result's info: what the objective reported beside its value,
+        where Optuna's objectives call ``set_user_attr``), ``system_attrs_<key>`` (the trial's
+        metadata: worker, attempt, ``retry_of``...) and ``state`` (``"COMPLETE"``, ``"FAIL"``...).
+        Queued trials are left out, as in :attr:`trials`; a study without trials gives an empty
+        DataFrame. hpolab's own columns (budget, cost, regret) are in :meth:`to_dataframe`.
+
+        Args:
+            attrs: The columns, some of :data:`hpolab.study.DATAFRAME_ATTRS`, in order.
+            multi_index: Name the columns by pairs (``("params", "x")``) instead of joined names
+                (``"params_x"``), as Optuna's ``multi_index``.
+
+        Raises:
+            ValueError: If ``attrs`` names another column.
+            ImportError: If pandas is not installed.
+        """
+        unknown = [attr for attr in attrs if attr not in DATAFRAME_ATTRS]
+        if unknown:
+            raise ValueError(
+                f"attrs: {unknown} are not columns of trials_dataframe; choose from {list(DATAFRAME_ATTRS)}"
+            )
+        pd = _pandas("trials_dataframe")
+        records = self.trials
+        if not records:
+            return pd.DataFrame()
+        rows: list[dict[tuple[str, str], Any]] = []
+        columns: dict[str, set[tuple[str, str]]] = {attr: set() for attr in attrs}
+        for rec in records:
+            row: dict[tuple[str, str], Any] = {}
+            for attr in attrs:
+                value = _column(rec, attr)
+                pairs = value.items() if isinstance(value, dict) else [("", value)]
+                for key, item in pairs:
+                    row[(attr, key)] = item
+                    columns[attr].add((attr, key))
+            rows.append(row)
+        ordered = [column for attr in attrs for column in sorted(columns[attr])]
+        frame = pd.DataFrame(rows, columns=pd.MultiIndex.from_tuples(ordered))
+        if not multi_index:
+            frame.columns = ["_".join(part for part in column if part) for column in ordered]
+        return frame
+
     def __repr__(self) -> str:
         return (
             f"Study({self.study_name!r}, objective={self.objective.name!r}, optimizer={self.optimizer.name!r}, "
@@ -426,6 +512,40 @@ class _Limits:
     timeout: float | None
     max_trials: int | None
     max_budget_spent: float | None
+
+
+def _pandas(what: str) -> Any:
+    """The pandas module, or an ImportError saying that ``what`` needs it."""
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError(f"Study.{what} needs pandas; pip install pandas") from None
+    return pandas
+
+
+def _when(seconds: float | None) -> datetime.datetime | None:
+    """Seconds since the epoch as a local datetime without a time zone (Optuna's), or None."""
+    return None if seconds is None else datetime.datetime.fromtimestamp(seconds)
+
+
+def _column(rec: TrialRecord, attr: str) -> Any:
+    """What :meth:`Study.trials_dataframe` shows of ``rec`` under ``attr`` (a dict spreads over columns)."""
+    if attr == "number":
+        return rec.id
+    if attr == "value":
+        return rec.value
+    if attr in ("datetime_start", "datetime_complete"):
+        return _when(getattr(rec, attr))
+    if attr == "duration":
+        start, end = rec.datetime_start, rec.datetime_complete
+        return None if start is None or end is None else datetime.timedelta(seconds=end - start)
+    if attr == "params":
+        return dict(rec.config)
+    if attr == "user_attrs":
+        return dict(rec.info)
+    if attr == "system_attrs":
+        return dict(rec.metadata)
+    return rec.state.name  # "state"
 
 
 def _take_ticket(tickets: Any) -> bool:
