@@ -830,6 +830,7 @@ _LLM_OPTIONS = frozenset(
         "reask_temperature",
         "max_tokens",
         "structured_output",
+        "answer_format",
         "max_history",
         "base_url",
         "model",

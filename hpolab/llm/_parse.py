@@ -56,6 +56,7 @@ __all__ = [
     "ParsedAnswer",
     "Proposed",
     "check_answer",
+    "compact_schema",
     "extract_config",
     "is_keep",
     "perturb_config",
@@ -95,7 +96,8 @@ class ParsedAnswer:
         config: The dict read (keys mapped onto the space's names where they matched loosely),
             or ``None``.
         how: Where it came from: ``"json"``, ``"config_marker"``, ``"code_block"``, ``"embedded"``,
-            ``"truncated"``, ``"key_value"`` or ``"none"``.
+            ``"truncated"``, ``"compact"`` (a list of values in the space's key order),
+            ``"key_value"`` or ``"none"``.
         notes: Textual fixes applied (``"single quotes"``, ``"renamed key LR -> lr"``, ...).
         error: Why nothing could be read (``None`` if something was).
     """
@@ -348,6 +350,65 @@ def _key_values(text: str, space: SearchSpace) -> dict[str, Any]:
     return out
 
 
+def compact_schema(space: SearchSpace) -> dict[str, Any]:
+    """The JSON schema of a compact answer: a list of the values alone, in the space's key order.
+
+    A conditional hyperparameter's place may hold ``null`` (not active).
+    """
+    schema = space.json_schema()
+    required = set(schema.get("required", []))
+    items = []
+    for name in space.names:
+        item = schema["properties"][name]
+        items.append(item if name in required else {"anyOf": [item, {"type": "null"}]})
+    return {"type": "array", "prefixItems": items, "minItems": len(items), "maxItems": len(items)}
+
+
+def _compact_values(text: str, space: SearchSpace) -> ParsedAnswer | None:
+    """A compact answer (a list of values in the space's key order) as a config, or ``None`` if there is no list.
+
+    The list read is the whole answer, else the last ``[...]`` after a ``Config:`` marker, else the
+    last one in the text. ``null`` values (inactive conditional hyperparameters) are left out; a
+    shorter list fills the first names (the repair step fills the rest), a longer one is unusable.
+    """
+    names = space.names
+    found = None
+    stripped = text.strip()
+    if stripped.startswith("["):
+        found = stripped
+    else:
+        markers = [m.end() for m in re.finditer(r"config\s*:", text, re.IGNORECASE)]
+        region = text[markers[-1] :] if markers else text
+        lists = re.findall(r"\[[^\[\]{}]*\]", region)
+        if lists:
+            found = lists[-1]
+    if found is None:
+        return None
+    try:
+        values, fixes = _loads_lenient(found)
+    except ValueError as exc:
+        if found.rstrip().endswith("]"):
+            return ParsedAnswer(None, "none", error=f"the list {found[:80]!r} cannot be read: {exc}")
+        try:  # a list cut off by the token limit
+            values, fixes = _loads_lenient(found.rstrip().rstrip(",") + "]")
+        except ValueError:
+            return ParsedAnswer(None, "none", error=f"the list {found[:80]!r} cannot be read: {exc}")
+        fixes = [*fixes, "closed a truncated list"]
+    if not isinstance(values, list) or not values:
+        return None
+    if len(values) > len(names):
+        return ParsedAnswer(
+            None,
+            "none",
+            error=f"the list has {len(values)} values but the space has {len(names)} hyperparameters ({', '.join(names)})",
+        )
+    notes = list(fixes)
+    if len(values) < len(names):
+        notes.append(f"the list gave {len(values)} of {len(names)} values")
+    config = {name: value for name, value in zip(names, values, strict=False) if value is not None}
+    return ParsedAnswer(config, "compact", notes)
+
+
 def extract_config(text: str, space: SearchSpace) -> ParsedAnswer:
     """Read a configuration dict out of an LLM answer (no validation yet).
 
@@ -372,6 +433,10 @@ def extract_config(text: str, space: SearchSpace) -> ParsedAnswer:
     if isinstance(whole, Mapping):
         config, notes, _ = _map_keys(whole, space)
         return ParsedAnswer(config, "json", notes)
+    if isinstance(whole, list) or "{" not in text:
+        compact = _compact_values(text, space)
+        if compact is not None and (compact.config is not None or isinstance(whole, list)):
+            return compact
     regions: list[tuple[str, str]] = []
     markers = [m.end() for m in re.finditer(r"config\s*:", text, re.IGNORECASE)]
     if markers:
