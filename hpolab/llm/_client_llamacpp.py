@@ -205,7 +205,7 @@ class LlamaCppClient:
         self.prefix_stats["prefix_reused"] += min(reused, len(tokens) - 1)
         if cache is None or stable < self.MIN_PREFIX_TOKENS or reused < stable:
             return
-        known = cache.longest(shared.identity, tokens[:stable])
+        known = cache.longest(shared.identity, tokens[: stable + 1])
         if known is None or known[0] < self.MIN_PREFIX_TOKENS:
             try:
                 cache.save(llama, shared.identity, stable)

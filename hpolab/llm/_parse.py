@@ -435,7 +435,7 @@ def extract_config(text: str, space: SearchSpace) -> ParsedAnswer:
         return ParsedAnswer(config, "json", notes)
     if isinstance(whole, list) or "{" not in text:
         compact = _compact_values(text, space)
-        if compact is not None and (compact.config is not None or isinstance(whole, list)):
+        if compact is not None and (compact.config is not None or text.lstrip().startswith("[")):
             return compact
     regions: list[tuple[str, str]] = []
     markers = [m.end() for m in re.finditer(r"config\s*:", text, re.IGNORECASE)]
