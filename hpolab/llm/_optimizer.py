@@ -563,6 +563,7 @@ class LLMOptimizer(Optimizer):
                 delegate=self._delegate,
                 keep_config=keep_config,
                 duplicate_template=self.templates.forbidden,
+                compact=self.answer_format == "compact",
             )
             self._check_reached(result.exchanges)
             answer = result.answer if (result.outcome == "valid" and result.duplicate_handling is None) else None

@@ -33,6 +33,14 @@ SPACE = SearchSpace(
 REPO = Path(__file__).resolve().parents[2]
 
 
+def extract_config_c(text, space):
+    return extract_config(text, space, compact=True)
+
+
+def check_answer_c(text, space):
+    return check_answer(text, space, compact=True)
+
+
 class _Scripted:
     """An offline client that answers from a list and records the messages it got."""
 
@@ -53,28 +61,29 @@ class _Scripted:
 # ----------------------------------------------------------------------------- compact answers
 def test_compact_answer_parses_in_key_order():
     assert SPACE.names == ["activation", "alpha", "batch_size", "depth"]
-    parsed = extract_config('["tanh", 0.001, 64, 2]', SPACE)
+    parsed = extract_config_c('["tanh", 0.001, 64, 2]', SPACE)
     assert parsed.how == "compact"
     assert parsed.config == {"alpha": 0.001, "batch_size": 64, "depth": 2, "activation": "tanh"}
-    check = check_answer("Config: ['relu', 0.001, 64, 2]", SPACE)
+    check = check_answer_c("Config: ['relu', 0.001, 64, 2]", SPACE)
     assert check.status in ("valid", "repaired") and check.config["activation"] == "relu"
 
 
 def test_compact_answer_short_truncated_and_too_long():
-    short = check_answer("['tanh', 0.5]", SPACE)
+    short = check_answer_c("['tanh', 0.5]", SPACE)
     assert short.status == "repaired" and short.config["activation"] == "tanh" and short.config["alpha"] == 0.5
     assert any("2 of 4 values" in note for note in short.changes)
-    cut = extract_config('["relu", 0.5, 8,', SPACE)
+    cut = extract_config_c('["relu", 0.5, 8,', SPACE)
     assert cut.config == {"activation": "relu", "alpha": 0.5, "batch_size": 8}
     assert "closed a truncated list" in cut.notes
-    long = check_answer("['relu', 0.5, 8, 3, 9]", SPACE)
+    long = check_answer_c("['relu', 0.5, 8, 3, 9]", SPACE)
     assert long.status == "unusable" and "5 values" in long.error
 
 
 def test_json_answers_read_as_before():
-    parsed = extract_config('{"alpha": 0.1, "batch_size": 16, "depth": 1, "activation": "relu"}', SPACE)
+    assert check_answer("[1, 2, 3]", SPACE).status == "unusable"  # a list is no answer in the default form
+    parsed = extract_config_c('{"alpha": 0.1, "batch_size": 16, "depth": 1, "activation": "relu"}', SPACE)
     assert parsed.how == "json"
-    assert extract_config('I pick {"alpha": 0.1, "depth": [1]}', SPACE).config == {"alpha": 0.1, "depth": [1]}
+    assert extract_config_c('I pick {"alpha": 0.1, "depth": [1]}', SPACE).config == {"alpha": 0.1, "depth": [1]}
 
 
 def test_compact_schema_is_a_fixed_length_list_and_becomes_a_grammar():
@@ -97,7 +106,7 @@ def test_compact_schema_lets_conditional_values_be_null():
     space = SearchSpace(cs)
     items = compact_schema(space)["prefixItems"]
     assert items[1] == {"anyOf": [space.json_schema()["properties"]["gamma"], {"type": "null"}]}
-    assert extract_config('["linear", null]', space).config == {"kernel": "linear"}
+    assert extract_config_c('["linear", null]', space).config == {"kernel": "linear"}
 
 
 def test_optimizer_compact_form_asks_for_a_list_and_sends_the_list_schema():
