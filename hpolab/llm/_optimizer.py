@@ -66,9 +66,9 @@ class LLMOptimizer(Optimizer):
 
     Every answer goes through :func:`hpolab.llm.propose_config`: parse -> validate -> repair,
     one re-ask quoting the error, then a random sample as fallback; a proposal equal to a
-    configuration already evaluated (or pending, or running on another worker) is re-asked
-    naming the evaluated configurations as forbidden (``on_duplicate="reask"``), and only then
-    perturbed, or perturbed at once (``on_duplicate="perturb"``). What happened is counted in
+    configuration already evaluated (or pending, or running on another worker) is perturbed at
+    once (``on_duplicate="perturb"``, the default), or first re-asked naming the evaluated
+    configurations as forbidden (``on_duplicate="reask"``). What happened is counted in
     each trial's ``metadata["llm"]`` and in :attr:`stats`; the metadata also holds the transcript
     of the trial's own calls (answers, tokens, latency, the messages a re-ask added) and, under
     ``"prompt"``, what the prompt held (its SHA-256 and length, the history entries shown and left

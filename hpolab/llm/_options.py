@@ -108,13 +108,13 @@ class DuplicateOptions:
     """What happens to a proposal equal to a configuration already evaluated, pending or running elsewhere.
 
     Attributes:
-        on_duplicate: ``"reask"`` (name the evaluated configurations as forbidden and ask once
-            more; then perturb) or ``"perturb"`` (perturb the duplicate at once: one model call per
-            trial). Every path is counted in the trial's metadata (see
+        on_duplicate: ``"perturb"`` (perturb the duplicate at once: one model call per trial; the
+            default) or ``"reask"`` (name the evaluated configurations as forbidden and ask once
+            more; then perturb). ``llm-hybrid`` re-asks unless told otherwise. Every path is counted in the trial's metadata (see
             :func:`~hpolab.llm.propose_config`).
     """
 
-    on_duplicate: Literal["reask", "perturb"] = "reask"
+    on_duplicate: Literal["reask", "perturb"] = "perturb"
 
     def __post_init__(self) -> None:
         if self.on_duplicate not in ("reask", "perturb"):

@@ -281,3 +281,20 @@ def test_a_process_that_used_the_model_exits_without_a_traceback():
     assert run.returncode == 0, run.stderr[-2000:]
     assert "asked" in run.stdout
     assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr, run.stderr[-2000:]
+
+
+# ----------------------------------------------------------------------------- the duplicate policy
+def test_pure_llm_perturbs_a_duplicate_at_once_and_the_hybrid_reasks():
+    from hpolab.llm import HybridOptimizer
+
+    answer = '{"activation": "relu", "alpha": 0.01, "batch_size": 32, "depth": 2}'
+    client = _Scripted([answer] * 3)
+    opt = LLMOptimizer(SPACE, client, seed=0)
+    assert opt.on_duplicate == "perturb"
+    first = opt.ask()
+    opt.tell(first, TrialResult(0.5))
+    second = opt.ask()
+    assert second.metadata["llm"]["duplicate_handling"] == "perturb" and len(client.prompts) == 2
+    hybrid = HybridOptimizer(SPACE, client=_Scripted([answer]), seed=0)
+    assert hybrid.sources["llm"].on_duplicate == "reask"
+    assert LLMOptimizer(SPACE, client, on_duplicate="reask").on_duplicate == "reask"
