@@ -436,9 +436,9 @@ def extract_config(text: str, space: SearchSpace, *, compact: bool = False) -> P
         config, notes, _ = _map_keys(whole, space)
         return ParsedAnswer(config, "json", notes)
     if compact and (isinstance(whole, list) or "{" not in text):
-        compact = _compact_values(text, space)
-        if compact is not None and (compact.config is not None or text.lstrip().startswith("[")):
-            return compact
+        listed = _compact_values(text, space)
+        if listed is not None and (listed.config is not None or text.lstrip().startswith("[")):
+            return listed
     regions: list[tuple[str, str]] = []
     markers = [m.end() for m in re.finditer(r"config\s*:", text, re.IGNORECASE)]
     if markers:
