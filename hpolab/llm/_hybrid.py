@@ -447,9 +447,11 @@ class HybridOptimizer(Optimizer):
         elif llm:
             from hpolab.llm._optimizer import LLMOptimizer
 
-            out["llm"] = LLMOptimizer(
-                self.space, client, direction=self.direction, seed=self.seed, **dict(llm_kwargs or {})
-            )
+            options = dict(llm_kwargs or {})
+            if "on_duplicate" not in options and "duplicates" not in options:
+                # the hybrid re-asks a duplicate, then hands it to its core (the pure llm perturbs at once)
+                options["on_duplicate"] = "reask"
+            out["llm"] = LLMOptimizer(self.space, client, direction=self.direction, seed=self.seed, **options)
         elif client is not None or llm_kwargs:
             raise ValueError("llm: False leaves the LLM out; do not give client= or llm_kwargs= with it")
         if records is not None:
@@ -821,6 +823,7 @@ _LLM_OPTIONS = frozenset(
         "reask_temperature",
         "max_tokens",
         "structured_output",
+        "answer_format",
         "max_history",
         "base_url",
         "model",

@@ -14,7 +14,7 @@ import numpy as np
 from hpolab.llm._client import LLMClient, LLMClientError, default_client, make_client
 from hpolab.llm._context import context_tokens, count_prompt_tokens
 from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions, resolve_options
-from hpolab.llm._parse import prompt_fingerprint, propose_config
+from hpolab.llm._parse import compact_schema, prompt_fingerprint, propose_config
 from hpolab.llm._prompts import (
     DEFAULT_TEMPLATES,
     ClassicState,
@@ -22,6 +22,7 @@ from hpolab.llm._prompts import (
     PromptTemplates,
     chat_messages,
     classic_state_text,
+    compact_templates,
     compressed_messages,
     format_config,
     initial_message,
@@ -65,9 +66,9 @@ class LLMOptimizer(Optimizer):
 
     Every answer goes through :func:`hpolab.llm.propose_config`: parse -> validate -> repair,
     one re-ask quoting the error, then a random sample as fallback; a proposal equal to a
-    configuration already evaluated (or pending, or running on another worker) is re-asked
-    naming the evaluated configurations as forbidden (``on_duplicate="reask"``), and only then
-    perturbed, or perturbed at once (``on_duplicate="perturb"``). What happened is counted in
+    configuration already evaluated (or pending, or running on another worker) is perturbed at
+    once (``on_duplicate="perturb"``, the default), or first re-asked naming the evaluated
+    configurations as forbidden (``on_duplicate="reask"``). What happened is counted in
     each trial's ``metadata["llm"]`` and in :attr:`stats`; the metadata also holds the transcript
     of the trial's own calls (answers, tokens, latency, the messages a re-ask added) and, under
     ``"prompt"``, what the prompt held (its SHA-256 and length, the history entries shown and left
@@ -91,7 +92,7 @@ class LLMOptimizer(Optimizer):
     :class:`~hpolab.llm.PromptOptions` (``mode``, ``chain_of_thought``, ``description``,
     ``budget``, ``system_prompt``, ``templates``, ``metric``, ``max_history``, ``context_tokens``),
     :class:`~hpolab.llm.DecodingOptions` (``temperature``, ``reask_temperature``, ``max_tokens``,
-    ``structured_output``) and :class:`~hpolab.llm.DuplicateOptions` (``on_duplicate``). Every
+    ``structured_output``, ``answer_format``) and :class:`~hpolab.llm.DuplicateOptions` (``on_duplicate``). Every
     field is also a keyword of its own; one given beside its group replaces that field, and one
     left at ``None`` keeps the group's value (or its default).
 
@@ -115,6 +116,7 @@ class LLMOptimizer(Optimizer):
         reask_temperature: :class:`~hpolab.llm.DecodingOptions` field.
         max_tokens: :class:`~hpolab.llm.DecodingOptions` field.
         structured_output: :class:`~hpolab.llm.DecodingOptions` field.
+        answer_format: :class:`~hpolab.llm.DecodingOptions` field.
         max_history: :class:`~hpolab.llm.PromptOptions` field.
         context_tokens: :class:`~hpolab.llm.PromptOptions` field.
         base_url: OpenAI-compatible server URL, used when ``client`` is ``None``.
@@ -146,6 +148,7 @@ class LLMOptimizer(Optimizer):
         reask_temperature: float | None = None,
         max_tokens: int | None = None,
         structured_output: bool | None = None,
+        answer_format: Literal["json", "compact"] | None = None,
         max_history: int | None = None,
         context_tokens: int | None = None,
         base_url: str | None = None,
@@ -177,6 +180,7 @@ class LLMOptimizer(Optimizer):
             reask_temperature=reask_temperature,
             max_tokens=max_tokens,
             structured_output=structured_output,
+            answer_format=answer_format,
         )
         #: What happens to a duplicate (:class:`~hpolab.llm.DuplicateOptions`).
         self.duplicates = resolve_options(duplicates, DuplicateOptions, on_duplicate=on_duplicate)
@@ -203,6 +207,7 @@ class LLMOptimizer(Optimizer):
         self.reask_temperature = float(d.reask_temperature)
         self.max_tokens = int(d.max_tokens) if d.max_tokens is not None else (512 if self.chain_of_thought else 256)
         self.structured_output = bool(d.structured_output)
+        self.answer_format = d.answer_format
         self.max_history = None if p.max_history is None else int(p.max_history)
         self.context_tokens = None if p.context_tokens is None else int(p.context_tokens)
         # Per-proposal generators derive from this, so a resumed optimizer asks like an uninterrupted one.
@@ -269,6 +274,7 @@ class LLMOptimizer(Optimizer):
             "reask_temperature": self.reask_temperature,
             "max_tokens": self.max_tokens,
             "structured_output": self.structured_output,
+            "answer_format": self.answer_format,
             "max_history": self.max_history,
             "context_tokens": self.context_tokens,
             "client": getattr(client, "name", None)
@@ -473,7 +479,9 @@ class LLMOptimizer(Optimizer):
             "chain_of_thought": self.chain_of_thought,
             "metric_short": self._metric(),
             "fidelity_name": self._fidelity_name(),
-            "templates": self.templates,
+            "templates": self.templates
+            if self.answer_format == "json"
+            else compact_templates(self.templates, self.space.names),
             "omitted": omitted,
         }
         if self.mode == "chat":
@@ -491,10 +499,11 @@ class LLMOptimizer(Optimizer):
     def json_schema(self) -> dict[str, Any]:
         """The schema sent for constrained decoding.
 
-        The space's schema, or with chain of thought ``{"analysis": <text>, "config": <the space's>}``
+        The space's schema (a list schema, :func:`~hpolab.llm._parse.compact_schema`, for the compact
+        answer form), or with chain of thought ``{"analysis": <text>, "config": <the space's>}``
         so the reasoning fits in the JSON.
         """
-        schema = self.space.json_schema()
+        schema = self.space.json_schema() if self.answer_format == "json" else compact_schema(self.space)
         if self._classic is not None and self._classic.allow_keep and self._classic.proposal is not None:
             keep = {
                 "type": "object",
@@ -554,6 +563,7 @@ class LLMOptimizer(Optimizer):
                 delegate=self._delegate,
                 keep_config=keep_config,
                 duplicate_template=self.templates.forbidden,
+                compact=self.answer_format == "compact",
             )
             self._check_reached(result.exchanges)
             answer = result.answer if (result.outcome == "valid" and result.duplicate_handling is None) else None

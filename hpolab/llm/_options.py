@@ -81,14 +81,21 @@ class DecodingOptions:
         max_tokens: Most tokens per answer; ``None`` for 256 (512 with chain of thought).
         structured_output: Send the space's JSON schema for constrained decoding where the
             backend supports it.
+        answer_format: ``"json"`` (the paper's answer: a JSON object of name-value pairs) or
+            ``"compact"`` (the values alone as a JSON list in the space's key order, e.g.
+            ``[0.001, 64, "relu"]``: fewer tokens to generate; the requests say which order, and
+            constrained decoding uses a list schema).
     """
 
     temperature: float = 0.0
     reask_temperature: float = 0.7
     max_tokens: int | None = None
     structured_output: bool = True
+    answer_format: Literal["json", "compact"] = "json"
 
     def __post_init__(self) -> None:
+        if self.answer_format not in ("json", "compact"):
+            raise ValueError(f"answer_format: {self.answer_format!r} is not 'json' or 'compact'")
         for label, t in (("temperature", self.temperature), ("reask_temperature", self.reask_temperature)):
             if not (0.0 <= float(t) <= 5.0):
                 raise ValueError(f"{label}: {t!r} must be in [0, 5]")
@@ -101,13 +108,13 @@ class DuplicateOptions:
     """What happens to a proposal equal to a configuration already evaluated, pending or running elsewhere.
 
     Attributes:
-        on_duplicate: ``"reask"`` (name the evaluated configurations as forbidden and ask once
-            more; then perturb) or ``"perturb"`` (perturb the duplicate at once: one model call per
-            trial). Every path is counted in the trial's metadata (see
+        on_duplicate: ``"perturb"`` (perturb the duplicate at once: one model call per trial; the
+            default) or ``"reask"`` (name the evaluated configurations as forbidden and ask once
+            more; then perturb). ``llm-hybrid`` re-asks unless told otherwise. Every path is counted in the trial's metadata (see
             :func:`~hpolab.llm.propose_config`).
     """
 
-    on_duplicate: Literal["reask", "perturb"] = "reask"
+    on_duplicate: Literal["reask", "perturb"] = "perturb"
 
     def __post_init__(self) -> None:
         if self.on_duplicate not in ("reask", "perturb"):

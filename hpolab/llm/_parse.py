@@ -56,6 +56,7 @@ __all__ = [
     "ParsedAnswer",
     "Proposed",
     "check_answer",
+    "compact_schema",
     "extract_config",
     "is_keep",
     "perturb_config",
@@ -95,7 +96,8 @@ class ParsedAnswer:
         config: The dict read (keys mapped onto the space's names where they matched loosely),
             or ``None``.
         how: Where it came from: ``"json"``, ``"config_marker"``, ``"code_block"``, ``"embedded"``,
-            ``"truncated"``, ``"key_value"`` or ``"none"``.
+            ``"truncated"``, ``"compact"`` (a list of values in the space's key order),
+            ``"key_value"`` or ``"none"``.
         notes: Textual fixes applied (``"single quotes"``, ``"renamed key LR -> lr"``, ...).
         error: Why nothing could be read (``None`` if something was).
     """
@@ -348,12 +350,73 @@ def _key_values(text: str, space: SearchSpace) -> dict[str, Any]:
     return out
 
 
-def extract_config(text: str, space: SearchSpace) -> ParsedAnswer:
+def compact_schema(space: SearchSpace) -> dict[str, Any]:
+    """The JSON schema of a compact answer: a list of the values alone, in the space's key order.
+
+    A conditional hyperparameter's place may hold ``null`` (not active).
+    """
+    schema = space.json_schema()
+    required = set(schema.get("required", []))
+    items = []
+    for name in space.names:
+        item = schema["properties"][name]
+        items.append(item if name in required else {"anyOf": [item, {"type": "null"}]})
+    return {"type": "array", "prefixItems": items, "minItems": len(items), "maxItems": len(items)}
+
+
+def _compact_values(text: str, space: SearchSpace) -> ParsedAnswer | None:
+    """A compact answer (a list of values in the space's key order) as a config, or ``None`` if there is no list.
+
+    The list read is the whole answer, else the last ``[...]`` after a ``Config:`` marker, else the
+    last one in the text. ``null`` values (inactive conditional hyperparameters) are left out; a
+    shorter list fills the first names (the repair step fills the rest), a longer one is unusable.
+    """
+    names = space.names
+    found = None
+    stripped = text.strip()
+    if stripped.startswith("["):
+        found = stripped
+    else:
+        markers = [m.end() for m in re.finditer(r"config\s*:", text, re.IGNORECASE)]
+        region = text[markers[-1] :] if markers else text
+        lists = re.findall(r"\[[^\[\]{}]*\]", region)
+        if lists:
+            found = lists[-1]
+    if found is None:
+        return None
+    try:
+        values, fixes = _loads_lenient(found)
+    except ValueError as exc:
+        if found.rstrip().endswith("]"):
+            return ParsedAnswer(None, "none", error=f"the list {found[:80]!r} cannot be read: {exc}")
+        try:  # a list cut off by the token limit
+            values, fixes = _loads_lenient(found.rstrip().rstrip(",") + "]")
+        except ValueError:
+            return ParsedAnswer(None, "none", error=f"the list {found[:80]!r} cannot be read: {exc}")
+        fixes = [*fixes, "closed a truncated list"]
+    if not isinstance(values, list) or not values:
+        return None
+    if len(values) > len(names):
+        return ParsedAnswer(
+            None,
+            "none",
+            error=f"the list has {len(values)} values but the space has {len(names)} hyperparameters ({', '.join(names)})",
+        )
+    notes = list(fixes)
+    if len(values) < len(names):
+        notes.append(f"the list gave {len(values)} of {len(names)} values")
+    config = {name: value for name, value in zip(names, values, strict=False) if value is not None}
+    return ParsedAnswer(config, "compact", notes)
+
+
+def extract_config(text: str, space: SearchSpace, *, compact: bool = False) -> ParsedAnswer:
     """Read a configuration dict out of an LLM answer (no validation yet).
 
     Args:
         text: The answer.
         space: The search space (its names decide which of several JSON objects is meant).
+        compact: Also read a compact answer: a list of values in the space's key order (see
+            :func:`compact_schema`), taken when the answer holds no JSON object.
 
     Returns:
         What was read, from where, and the textual fixes applied.
@@ -372,6 +435,10 @@ def extract_config(text: str, space: SearchSpace) -> ParsedAnswer:
     if isinstance(whole, Mapping):
         config, notes, _ = _map_keys(whole, space)
         return ParsedAnswer(config, "json", notes)
+    if compact and (isinstance(whole, list) or "{" not in text):
+        listed = _compact_values(text, space)
+        if listed is not None and (listed.config is not None or text.lstrip().startswith("[")):
+            return listed
     regions: list[tuple[str, str]] = []
     markers = [m.end() for m in re.finditer(r"config\s*:", text, re.IGNORECASE)]
     if markers:
@@ -433,14 +500,14 @@ def _complete_choices(raw: dict[str, Any], space: SearchSpace) -> tuple[dict[str
     return out, notes
 
 
-def check_answer(text: str, space: SearchSpace) -> AnswerCheck:
+def check_answer(text: str, space: SearchSpace, *, compact: bool = False) -> AnswerCheck:
     """Parse, validate and repair one answer.
 
     Returns:
         ``valid`` (inside the space as given), ``repaired`` (with notes) or ``unusable`` (with the
         error to quote in a re-ask).
     """
-    parsed = extract_config(text, space)
+    parsed = extract_config(text, space, compact=compact)
     if parsed.config is None:
         return AnswerCheck("unusable", None, parsed, error=parsed.error or "no configuration found")
     raw = parsed.config
@@ -582,6 +649,7 @@ def propose_config(
     evaluated: Sequence[Mapping[str, Any]] = (),
     delegate: Callable[[str], Mapping[str, Any]] | None = None,
     keep_config: Mapping[str, Any] | None = None,
+    compact: bool = False,
 ) -> Proposed:
     """Ask ``client`` for one configuration and make sure it is valid and new.
 
@@ -612,6 +680,7 @@ def propose_config(
             perturbation and random fallbacks.
         keep_config: The classic optimizer's proposal the model may keep by answering
             ``{"keep": true}``; ``None`` when declining is not allowed.
+        compact: Read compact answers too (a list of values in the space's key order).
 
     Returns:
         The configuration and the record of how it was obtained.
@@ -625,7 +694,7 @@ def propose_config(
 
     # 1-4: parse, validate, repair; one re-ask quoting the error when the answer is unusable.
     text, error = run.ask("ask", messages, temperature, 0)
-    check, error = _check(text, error, space, keep_config)
+    check, error = _check(text, error, space, keep_config, compact)
     outcome: Outcome
     if check is not None:
         outcome = "declined" if check.status == "keep" else cast(Outcome, check.status)
@@ -634,7 +703,7 @@ def propose_config(
         run.fail(error)
         instruction = reask_template.format(error=error, names=", ".join(space.names))
         text, error = run.reask("reask", text, instruction, reask_temperature, 1)
-        check, error = _check(text, error, space, keep_config)
+        check, error = _check(text, error, space, keep_config, compact)
         if check is None:
             run.fail(error)
             return run.fallback(rng, delegate)  # 5
@@ -660,7 +729,7 @@ def propose_config(
         forbidden = _forbidden_text(evaluated or [config])
         instruction = duplicate_template.format(config=json.dumps(config), forbidden=forbidden)
         dup_text, dup_error = run.reask("duplicate_reask", text or "", instruction, max(reask_temperature, 0.1), 2)
-        dup, _ = _check(dup_text, dup_error, space, None)
+        dup, _ = _check(dup_text, dup_error, space, None, compact)
         if dup is not None and dup.config is not None and not run.is_seen(dup.config):
             run.count("duplicate_reasked")
             run.mark(dup.status)
@@ -701,7 +770,11 @@ def propose_config(
 
 
 def _check(
-    text: str | None, client_error: str | None, space: SearchSpace, keep_config: Mapping[str, Any] | None
+    text: str | None,
+    client_error: str | None,
+    space: SearchSpace,
+    keep_config: Mapping[str, Any] | None,
+    compact: bool = False,
 ) -> tuple[AnswerCheck | None, str]:
     """A usable check of ``text`` (status ``valid`` / ``repaired`` / ``keep``) or ``None`` and the error."""
     if text is None:
@@ -710,7 +783,7 @@ def _check(
         if keep_config is not None:
             return AnswerCheck("keep", None, ParsedAnswer(None, "keep")), ""
         return None, "declining (keep) is not allowed for this trial; propose a config"
-    check = check_answer(text, space)
+    check = check_answer(text, space, compact=compact)
     if check.status == "unusable":
         return None, check.error or "no configuration found"
     return check, ""

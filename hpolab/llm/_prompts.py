@@ -14,6 +14,7 @@ may use are listed on each field.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ __all__ = [
     "chat_messages",
     "classic_state_text",
     "cma_state_text",
+    "compact_templates",
     "compressed_messages",
     "example_config",
     "format_config",
@@ -80,6 +82,10 @@ class PromptTemplates:
         cma_independent: CMA-ES state: the parameters CMA-ES does not model; ``{names}``.
         keep_option: Classic state: how to decline (keep the classic proposal); ``{keep}`` (the answer to give).
         forbidden: Duplicate re-ask: ``{config}`` (the duplicate), ``{forbidden}`` (evaluated configs, one a line).
+        compact_request: First request of the compact answer form: ``{names}`` (comma-separated, in
+            the space's order), ``{example}`` (e.g. ``[x, y, z]``).
+        compact_next_request: Compressed, once there is history, in the compact answer form:
+            ``{names}``, ``{example}``.
     """
 
     system: str = "You are a machine learning expert"
@@ -140,6 +146,13 @@ class PromptTemplates:
     forbidden: str = (
         "The config {config} was already evaluated. These configs were all evaluated already and must not be "
         "proposed again:\n{forbidden}\nPropose a different config in the same JSON format. Config:"
+    )
+    compact_request: str = (
+        "Provide a config as a JSON list of the values of {names}, in this order. Do not put new lines or "
+        "any extra characters in the response. Example config: {example} Config:"
+    )
+    compact_next_request: str = (
+        "Provide the next config as a JSON list of the values of {names}, in this order. Config:"
     )
 
 
@@ -269,13 +282,37 @@ def cma_state_text(state: CmaState, *, templates: PromptTemplates = DEFAULT_TEMP
     return text
 
 
+def _letters(n: int) -> list[str]:
+    return [
+        _PLACEHOLDERS[i % len(_PLACEHOLDERS)] + ("" if i < len(_PLACEHOLDERS) else str(i // len(_PLACEHOLDERS)))
+        for i in range(n)
+    ]
+
+
 def example_config(names: Sequence[str]) -> str:
     """Seed 002's example config with placeholder letters, e.g. ``{"C": x, "gamma": y}``."""
-    letters = [
-        _PLACEHOLDERS[i % len(_PLACEHOLDERS)] + ("" if i < len(_PLACEHOLDERS) else str(i // len(_PLACEHOLDERS)))
-        for i in range(len(names))
-    ]
+    letters = _letters(len(names))
     return "{" + ", ".join(f'"{n}": {letter}' for n, letter in zip(names, letters, strict=True)) + "}"
+
+
+def compact_templates(templates: PromptTemplates, names: Sequence[str]) -> PromptTemplates:
+    """``templates`` asking for the compact answer form: the values alone, as a JSON list in ``names``' order.
+
+    The requests become :attr:`PromptTemplates.compact_request` and
+    :attr:`PromptTemplates.compact_next_request` filled in with the names and an example list
+    (``[x, y, z]``); every other template stays.
+    """
+
+    def escaped(text: str) -> str:
+        return text.replace("{", "{{").replace("}", "}}")
+
+    listed = ", ".join(names)
+    example = "[" + ", ".join(_letters(len(names))) + "]"
+    return dataclasses.replace(
+        templates,
+        request=escaped(templates.compact_request.format(names=listed, example=example)),
+        compressed_request=escaped(templates.compact_next_request.format(names=listed, example=example)),
+    )
 
 
 def initial_message(
