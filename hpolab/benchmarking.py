@@ -937,8 +937,9 @@ def plan_suite(
             ``objectives`` runs just that comparison, without the suite's parts (e.g. seed 004's
             fANOVA and transfer studies).
         seeds: Number of seeds (or the seeds) instead of the suite's.
-        n_trials: Evaluations (trials) per run.
-        budget: Fidelity budget per run (e.g. total epochs).
+        n_trials: Evaluations (trials) per run; it also replaces a suite's per-objective budgets
+            (:attr:`Suite.task_trials`).
+        budget: Fidelity budget per run (e.g. total epochs); it too replaces per-objective budgets.
         random_pool: Random configurations per objective for the bootstrap baseline.
         context: Recorded with each study, beside the suite's name.
         seed_scheme: How each run's optimizer seed derives from its seed (:data:`SEED_SCHEMES`).
@@ -976,7 +977,13 @@ def plan_suite(
     # left out with one logged line saying how to enable it
     # narrowing the comparison to some optimizers or objectives runs just that, without the parts
     runs = plan_runs(
-        s, seeds=seeds, parts=optimizers is None and objectives is None, context=context, seed_scheme=seed_scheme
+        s,
+        seeds=seeds,
+        n_trials=n_trials,
+        budget=budget,
+        parts=optimizers is None and objectives is None,
+        context=context,
+        seed_scheme=seed_scheme,
     )
     for line in runs.skipped:
         _logger.warning("%s", line)
