@@ -11,6 +11,9 @@ budget; its objective function only holds the space, and calling it is an error.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import tempfile
 import weakref
 from collections.abc import Sequence
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
 
 __all__ = ["CARPSBaseline", "carps_optimizer_config"]
+
+_logger = logging.getLogger("hpolab.integrations.carps")
 
 
 def _optimizer_root() -> Path:
@@ -187,7 +192,10 @@ class CARPSBaseline(Optimizer):
         )
         make = instantiate(root.optimizer)
         carps_optimizer = make(task=task, loggers=[])
-        carps_optimizer.setup_optimizer()
+        with contextlib.redirect_stdout(io.StringIO()) as printed:  # CARP-S prints the solver it built
+            carps_optimizer.setup_optimizer()
+        if printed.getvalue().strip():
+            _logger.debug("CARP-S %s: %s", self.optimizer, printed.getvalue().strip())
         return carps_optimizer
 
     # ------------------------------------------------------------------ hpolab's backend API
