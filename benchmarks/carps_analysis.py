@@ -28,8 +28,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 
-def analyse(folder: Path, runs: Path) -> str:
-    """Run CARP-S's analysis on the comparison in ``folder``; return the text of ``ranks.md``."""
+def analyse(folder: Path, runs: Path, n_trials: int | None = None) -> str:
+    """Run CARP-S's analysis on the comparison in ``folder``; return the text of ``ranks.md``.
+
+    ``n_trials`` is the trial budget written into the exported runs (default: CARP-S's own per task).
+    An optimizer that did not run on every task (ASHA on the tasks with a fidelity) is left out of
+    the ranks, as CARP-S's ``get_df_crit`` would drop every task it lacks.
+    """
     import pandas as pd
     from carps.analysis.gather_data import gather_and_check
     from carps.analysis.generate_report import load_results, plot_critical_difference, plot_performance_per_task
@@ -42,7 +47,10 @@ def analyse(folder: Path, runs: Path) -> str:
     out = folder / "carps_analysis"
     out.mkdir(parents=True, exist_ok=True)
     df = hpolab_results(results_storage(folder))
-    written = export_carps_logs(df, runs)
+    tasks = set(df["objective"])
+    partial = sorted(o for o, objs in df.groupby("optimizer")["objective"].agg(set).items() if objs != tasks)
+    df = df[~df["optimizer"].isin(partial)]
+    written = export_carps_logs(df, runs, n_trials=n_trials)
     gather_and_check(str(runs), n_processes=1)
     shutil.copy(runs / "runstatus.csv", out / "runstatus.csv")
     logs = load_results(str(runs / "logs.parquet"))
@@ -59,7 +67,8 @@ def analyse(folder: Path, runs: Path) -> str:
         "carps.analysis.gather_data.gather_and_check; the ranks are CARP-S's critical-difference evaluation "
         "(carps.analysis.run_autorank.cd_evaluation: Friedman test, Nemenyi post hoc test, alpha 0.05) of the "
         "final incumbent cost (`trial_value__cost_inc`, mean over seeds), one row per task "
-        f"({len(crit)} tasks). hpolab's optimizers carry the prefix `hpolab-`.",
+        f"({len(crit)} tasks). hpolab's optimizers carry the prefix `hpolab-`."
+        + (f" Left out, as they did not run on every task: {', '.join(partial)}." if partial else ""),
         "",
         "| optimizer | mean rank |",
         "|---|---|",
@@ -79,13 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a folder with results.log (hpolab compare's output)")
     parser.add_argument("--runs", type=Path, default=None, help="where the CARP-S run folders go (default: temporary)")
+    parser.add_argument(
+        "--n-trials", type=int, default=None, help="trial budget of the runs (default: CARP-S's own per task)"
+    )
     args = parser.parse_args(argv)
     t0, load = time.perf_counter(), os.getloadavg()
     if args.runs is not None:
-        text = analyse(args.folder, args.runs)
+        text = analyse(args.folder, args.runs, args.n_trials)
     else:
         with tempfile.TemporaryDirectory(prefix="carps-runs-") as tmp:
-            text = analyse(args.folder, Path(tmp))
+            text = analyse(args.folder, Path(tmp), args.n_trials)
     print(text)
     print(f"{time.perf_counter() - t0:.0f} s; load average {load[0]:.2f} at the start", file=sys.stderr)
     return 0
