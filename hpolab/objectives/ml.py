@@ -46,7 +46,7 @@ from hpolab.objectives.datasets import BUILTIN_TABULAR, OPENML_IDS, Dataset, loa
 from hpolab.space import SearchSpace
 from hpolab.trial import TrialResult
 
-__all__ = ["ML_MODELS", "MLObjective", "list_ml", "make_ml"]
+__all__ = ["METRIC_NAMES", "ML_MODELS", "MLObjective", "list_ml", "make_ml"]
 
 logger = logging.getLogger("hpolab.objectives.ml")
 
@@ -54,6 +54,9 @@ _INSTALL = 'pip install "hpolab[ml]"'
 
 #: Ratio (smallest / largest class count) under which ``metric="auto"`` uses the balanced error.
 IMBALANCE_THRESHOLD = 0.25
+
+#: Each ``metric``'s name in Optuna's tools (:attr:`Objective.metric_name`).
+METRIC_NAMES: dict[str, str] = {"error": "validation error", "balanced_error": "validation balanced error"}
 
 _TWO10 = 2.0**-10
 
@@ -255,6 +258,7 @@ class MLObjective(Objective):
         if metric == "auto":
             metric = "balanced_error" if ds.imbalance_ratio < IMBALANCE_THRESHOLD else "error"
         self.metric = metric
+        self.metric_name = METRIC_NAMES[metric]
         self.optimum = None
         metric_text = (
             "the validation error rate (1 - accuracy)"

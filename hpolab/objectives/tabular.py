@@ -61,6 +61,7 @@ class TableSpec:
         metric_scale: The value is ``offset + scale * metric`` (to minimize).
         metric_offset: See ``metric_scale``.
         metric_text: How the value is described to an LLM.
+        metric_name: The value's name in Optuna's tools (:attr:`Objective.metric_name`).
         model_text: The model, for the description.
         param_text: Per-hyperparameter descriptions shown to LLMs.
         dataset_text: Per-data-set text for the description.
@@ -73,6 +74,7 @@ class TableSpec:
     metric_scale: float
     metric_offset: float
     metric_text: str
+    metric_name: str
     model_text: str
     param_text: Mapping[str, str]
     dataset_text: Mapping[str, str]
@@ -90,6 +92,7 @@ TABLES: dict[str, TableSpec] = {
         metric_scale=-1.0,
         metric_offset=1.0,
         metric_text="the validation error rate (1 - accuracy), to minimize",
+        metric_name="validation error",
         model_text="a multilayer perceptron (scikit-learn MLPClassifier, ReLU, Adam) from HPOBench",
         param_text={
             "alpha": "l2 regularization",
@@ -117,6 +120,7 @@ TABLES: dict[str, TableSpec] = {
         metric_scale=1.0,
         metric_offset=0.0,
         metric_text="the validation mean squared error after 100 epochs, to minimize",
+        metric_name="validation MSE",
         model_text="a two-layer fully connected regression network (HPOLib FCNet, trained with Adam for 100 epochs)",
         param_text={
             "activation_fn_1": "activation function of the first layer",
@@ -144,6 +148,7 @@ TABLES: dict[str, TableSpec] = {
         metric_scale=-0.01,
         metric_offset=1.0,
         metric_text="the validation error rate (1 - accuracy, as a fraction), to minimize",
+        metric_name="validation error",
         model_text=(
             "a NAS-Bench-201 cell architecture: each of the 6 edges Op0..Op5 of the cell "
             f"is one operation ({_NB201_OPS})"
@@ -255,6 +260,7 @@ class TabularObjective(Objective):
         self.dataset = dataset
         self.seed = seed
         self.name = f"{family}/{dataset}"
+        self.metric_name = spec.metric_name
         self._rng = np.random.default_rng(seed)
         self._table: _Table | None = None
         self._space: SearchSpace | None = None

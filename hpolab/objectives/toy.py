@@ -78,7 +78,7 @@ _DESCRIPTIONS = {
 
 
 class ToyObjective(Objective):
-    """A 2-D test function (``x1``, ``x2``), to minimize.
+    """A 2-D test function (``x1``, ``x2``), to minimize; its metric is the ``"function value"``.
 
     Args:
         function: One of ``TOY_FUNCTIONS`` (ackley, branin, rosenbrock, himmelblau, quad2d, illcond).
@@ -99,6 +99,7 @@ class ToyObjective(Objective):
         multi_fidelity: bool = False,
         max_budget: float = 16.0,
     ) -> None:
+        self.metric_name = "function value"
         if function not in TOY_FUNCTIONS:
             raise ValueError(f"function: {function!r} is not a toy function; known: {sorted(TOY_FUNCTIONS)}")
         if noise < 0:

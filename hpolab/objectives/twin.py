@@ -92,6 +92,7 @@ class TwinObjective(Objective):
         self.twin_seed = int(twin_seed)
         self.name = f"{original.name}/{TWIN_SUFFIX}"
         self.direction = original.direction
+        self.metric_name = original.metric_name
         self.fidelity = original.fidelity
         self.optimum = original.optimum
         table = original.table

@@ -6,6 +6,8 @@
   ``python -m carps.run +optimizer/hpolab=tpe +task/BBOB=cfg_2_1_0 'hydra.searchpath=[pkg://hpolab.integrations.carps.configs]'``.
 * :class:`CARPSObjective` is a CARP-S task as an hpolab objective, registered as ``carps/<task id>``
   (``hpolab.create_study("carps/bbob/2/1/0", "tpe")``).
+* :class:`CARPSBaseline` (registered as ``carps``) runs one of CARP-S's own optimizers in an hpolab
+  study through CARP-S's ask/tell (``optimizer_kwargs={"optimizer": "optuna/SO_TPE"}``).
 * :func:`export_carps_logs` writes an hpolab comparison as CARP-S run directories, which
   ``python -m carps.analysis.gather_data`` gathers beside CARP-S's own runs.
 
@@ -18,6 +20,7 @@ from typing import Any
 
 __all__ = [
     "SEARCH_PATH",
+    "CARPSBaseline",
     "CARPSObjective",
     "HpolabOptimizer",
     "export_carps_logs",
@@ -30,6 +33,7 @@ __all__ = [
 SEARCH_PATH = "pkg://hpolab.integrations.carps.configs"
 
 _LAZY = {
+    "CARPSBaseline": "hpolab.integrations.carps._baseline",
     "HpolabOptimizer": "hpolab.integrations.carps._optimizer",
     "CARPSObjective": "hpolab.integrations.carps._tasks",
     "list_carps": "hpolab.integrations.carps._tasks",

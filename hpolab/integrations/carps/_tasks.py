@@ -146,6 +146,7 @@ class CARPSObjective(Objective):
         f_min = self.task.objective_function.f_min
         self.optimum = None if f_min is None else float(f_min)
         self.n_trials: int | None = self.task.optimization_resources.n_trials
+        self.metric_name = f"CARP-S cost ({', '.join(str(o) for o in self.task.output_space.objectives)})"
         self.description = describe_task(self.task)
 
     @property

@@ -1,0 +1,107 @@
+"""CARP-S's own analysis of an hpolab comparison: export, ``gather_and_check``, ranks and critical difference.
+
+Given a folder that ``hpolab compare`` (or ``benchmarks/paper_suite.py``) wrote, this exports its
+``results.log`` as CARP-S run folders (:func:`hpolab.integrations.carps.export_carps_logs`), gathers them
+with ``carps.analysis.gather_data.gather_and_check``, loads them with CARP-S's ``load_results`` (its
+normalized incumbent costs) and runs CARP-S's critical-difference evaluation
+(``carps.analysis.run_autorank.cd_evaluation`` on ``get_df_crit``: Friedman and Nemenyi on the final
+incumbent cost, mean over seeds, one row per task, as its diagram) and its per-task performance plot. It
+writes ``carps_analysis/`` in that folder: the figures, ``ranks.md`` (CARP-S's mean ranks, its
+Friedman p-value and critical difference) and ``runstatus.csv``; the run folders and CARP-S's
+``logs.*`` go to a scratch folder (``--runs``, default: a temporary one) as they are large.
+
+Run: ``python benchmarks/carps_analysis.py benchmarks/results/carps/smoke``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+
+def analyse(folder: Path, runs: Path, n_trials: int | None = None) -> str:
+    """Run CARP-S's analysis on the comparison in ``folder``; return the text of ``ranks.md``.
+
+    ``n_trials`` is the trial budget written into the exported runs (default: CARP-S's own per task).
+    An optimizer that did not run on every task (ASHA on the tasks with a fidelity) is left out of
+    the ranks, as CARP-S's ``get_df_crit`` would drop every task it lacks.
+    """
+    import pandas as pd
+    from carps.analysis.gather_data import gather_and_check
+    from carps.analysis.generate_report import load_results, plot_critical_difference, plot_performance_per_task
+    from carps.analysis.run_autorank import cd_evaluation, get_df_crit
+
+    from hpolab.benchmarking import load_results as hpolab_results
+    from hpolab.benchmarking import results_storage
+    from hpolab.integrations.carps import export_carps_logs
+
+    out = folder / "carps_analysis"
+    out.mkdir(parents=True, exist_ok=True)
+    df = hpolab_results(results_storage(folder))
+    tasks = set(df["objective"])
+    partial = sorted(o for o, objs in df.groupby("optimizer")["objective"].agg(set).items() if objs != tasks)
+    df = df[~df["optimizer"].isin(partial)]
+    written = export_carps_logs(df, runs, n_trials=n_trials)
+    gather_and_check(str(runs), n_processes=1)
+    shutil.copy(runs / "runstatus.csv", out / "runstatus.csv")
+    logs = load_results(str(runs / "logs.parquet"))
+    logs = logs.assign(task_type="blackbox", subset_id="offline")  # one group: every task of the comparison
+    plot_critical_difference(logs, output_dir=str(out), replot=True)
+    plot_performance_per_task(logs, output_dir=str(out), replot=True)
+    crit = get_df_crit(logs)  # CARP-S's default: the final incumbent cost, as its diagram
+    result = cd_evaluation(crit, maximize_metric=False, ignore_non_significance=True, plot_diagram=False)
+    ranks = pd.DataFrame({"mean rank": result.rankdf["meanrank"]}).sort_values("mean rank")
+    lines = [
+        "# CARP-S's analysis of this comparison",
+        "",
+        f"{len(written)} runs exported with hpolab.integrations.carps.export_carps_logs and gathered by "
+        "carps.analysis.gather_data.gather_and_check; the ranks are CARP-S's critical-difference evaluation "
+        "(carps.analysis.run_autorank.cd_evaluation: Friedman test, Nemenyi post hoc test, alpha 0.05) of the "
+        "final incumbent cost (`trial_value__cost_inc`, mean over seeds), one row per task "
+        f"({len(crit)} tasks). hpolab's optimizers carry the prefix `hpolab-`."
+        + (f" Left out, as they did not run on every task: {', '.join(partial)}." if partial else ""),
+        "",
+        "| optimizer | mean rank |",
+        "|---|---|",
+        *[f"| {name} | {row['mean rank']:.3f} |" for name, row in ranks.iterrows()],
+        "",
+        f"Friedman p = {result.pvalue:.3g}; critical difference {result.cd:.3f}"
+        + ("" if result.pvalue < result.alpha else " (not significant: the diagram's bars may mislead)")
+        + ".",
+        "",
+    ]
+    text = "\n".join(lines)
+    (out / "ranks.md").write_text(text, encoding="utf-8")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="a folder with results.log (hpolab compare's output)")
+    parser.add_argument("--runs", type=Path, default=None, help="where the CARP-S run folders go (default: temporary)")
+    parser.add_argument(
+        "--n-trials", type=int, default=None, help="trial budget of the runs (default: CARP-S's own per task)"
+    )
+    args = parser.parse_args(argv)
+    t0, load = time.perf_counter(), os.getloadavg()
+    if args.runs is not None:
+        text = analyse(args.folder, args.runs, args.n_trials)
+    else:
+        with tempfile.TemporaryDirectory(prefix="carps-runs-") as tmp:
+            text = analyse(args.folder, Path(tmp), args.n_trials)
+    print(text)
+    print(f"{time.perf_counter() - t0:.0f} s; load average {load[0]:.2f} at the start", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

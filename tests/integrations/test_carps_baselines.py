@@ -1,0 +1,92 @@
+"""CARP-S's own optimizers as the hpolab optimizer ``carps``: the same trials as CARP-S's own loop."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("carps", reason='CARP-S is not installed (pip install "hpolab[carps]")')
+pytest.importorskip("ioh", reason="ioh (CARP-S's BBOB tasks) is not installed")
+
+import hpolab
+from hpolab.integrations.carps._baseline import carps_optimizer_config
+from hpolab.integrations.carps._tasks import load_task
+from hpolab.registry import make_optimizer
+from hpolab.trial import TrialState
+
+BBOB = "bbob/2/6/1"
+
+
+def _carps_own_run(ref: str, seed: int, n_trials: int) -> list[float]:
+    """The costs of CARP-S's optimizer ``ref`` run by its own loop (``Optimizer.run``) on the BBOB task."""
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    task = load_task(BBOB, seed)
+    task = type(task)(
+        **{**task.__dict__, "optimization_resources": type(task.optimization_resources)(n_trials=n_trials)}
+    )
+    cfg = OmegaConf.merge(OmegaConf.create({"seed": seed, "outdir": "unused"}), carps_optimizer_config(ref))
+    costs: list[float] = []
+    evaluate = task.objective_function.evaluate
+
+    def recording(trial_info):  # type: ignore[no-untyped-def]
+        value = evaluate(trial_info=trial_info)
+        costs.append(float(value.cost))
+        return value
+
+    object.__setattr__(task.objective_function, "evaluate", recording)
+    optimizer = instantiate(cfg.optimizer)(task=task, loggers=[])
+    optimizer.run()
+    return costs
+
+
+def test_optuna_tpe_through_hpolab_makes_carps_own_trials() -> None:
+    seed, n = 3, 14  # past Optuna's 10 random start-up trials
+    study = hpolab.create_study(f"carps/{BBOB}", "carps", seed=seed, optimizer_kwargs={"optimizer": "optuna/SO_TPE"})
+    study.optimize(max_trials=n)
+    ours = [t.value for t in study.trials]
+    assert ours == pytest.approx(_carps_own_run("optuna/SO_TPE", seed, n))
+
+
+def test_maximized_values_are_given_to_carps_as_costs_and_failures_as_crashes() -> None:
+    from hpolab.trial import TrialResult
+
+    opt = make_optimizer("carps", {"x": (0.0, 1.0)}, direction="maximize", seed=0, optimizer="optuna/SO_TPE")
+    first, second = opt.ask(), opt.ask()
+    opt.tell(first, 0.75)
+    opt.tell(second, TrialResult.fail("broken"))
+    study = opt._carps.solver  # CARP-S's Optuna study
+    told = {t.number: t for t in study.trials}
+    assert told[0].values == [-0.75]
+    assert told[1].state.name == "FAIL"
+
+
+def test_random_search_is_seeded_and_respects_conditions() -> None:
+    import ConfigSpace as CS
+
+    space = CS.ConfigurationSpace({"kind": ["a", "b"], "x": (0.0, 1.0)})
+    space.add(CS.EqualsCondition(space["x"], space["kind"], "b"))
+
+    def configs(seed: int) -> list[dict]:
+        opt = make_optimizer("carps", space, seed=seed, optimizer="randomsearch/config")
+        return [opt.ask().config for _ in range(8)]
+
+    first = configs(5)
+    assert first == configs(5) and first != configs(6)
+    assert all(("x" in c) == (c["kind"] == "b") for c in first)
+
+
+def test_multi_fidelity_carps_optimizer_proposes_budgets_in_the_fidelity() -> None:
+    study = hpolab.create_study(
+        "toy/branin-mf", "carps", seed=0, optimizer_kwargs={"optimizer": "smac20/multifidelity", "n_trials": 12}
+    )
+    study.optimize(max_trials=12)  # SMAC's first bracket: 9 configurations at a low budget, then 3 at a higher one
+    budgets = {t.budget for t in study.trials if t.state is TrialState.COMPLETE}
+    fidelity = study.objective.fidelity
+    assert budgets and all(fidelity.min <= b <= fidelity.max for b in budgets)
+    assert len(budgets) > 1
+
+
+def test_unknown_carps_config_names_the_close_ones() -> None:
+    with pytest.raises(ValueError, match=r"optuna/SO_TPE"):
+        make_optimizer("carps", {"x": (0.0, 1.0)}, optimizer="optuna/TPE")
