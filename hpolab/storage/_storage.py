@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import logging
@@ -438,6 +439,41 @@ class Storage:
         """The study's Optuna trials (shared, not copied: do not modify them)."""
         return self.backend.get_all_trials(study_id, deepcopy=False)
 
+    def scan(self, study_id: int, start: int, revisit: Iterable[int] = ()) -> list[FrozenTrial]:
+        """The trials a reader that has seen every trial below ``start`` must look at (shared, not copied).
+
+        Those numbered ``start`` or above (the new ones), and those numbered in ``revisit`` (the
+        ones it saw unfinished), by number. The cost grows with the trials returned, not with the
+        study: an RDB storage reads them in one batch through Optuna's cache of finished trials
+        (which itself reads only new and unfinished rows); other storages are read trial by trial
+        (numbers are dense, so the new ones are ``start``, ``start + 1``, ... up to the first
+        missing one).
+        """
+        with self._errors():
+            if self._rdb is not None:
+                return self._scan_cached(study_id, start, revisit)
+            found = [self.backend.get_trial(self._trial_id(study_id, n)) for n in sorted(set(revisit)) if n < start]
+            number = start
+            while True:
+                try:
+                    trial_id = self._trial_id(study_id, number)
+                except KeyError:
+                    return found
+                found.append(self.backend.get_trial(trial_id))
+                number += 1
+
+    def _scan_cached(self, study_id: int, start: int, revisit: Iterable[int]) -> list[FrozenTrial]:
+        every = self.backend.get_all_trials(study_id, deepcopy=False)  # sorted by number
+        found = []
+        for number in sorted(set(revisit)):
+            if number >= start:
+                break
+            at = bisect.bisect_left(every, number, key=_number)
+            if at < len(every) and every[at].number == number:
+                found.append(every[at])
+        found.extend(every[bisect.bisect_left(every, start, key=_number) :])
+        return found
+
     def get_trials(self, study_id: int) -> list[TrialRecord]:
         """All trials of a study (finished and running), by number. Waiting (queued) ones are left out."""
         return [r for r in (to_record(t) for t in self.frozen_trials(study_id)) if r is not None]
@@ -797,6 +833,10 @@ class Storage:
         remove = getattr(self.backend, "remove_session", None)
         if callable(remove):
             remove()
+
+
+def _number(frozen: FrozenTrial) -> int:
+    return frozen.number
 
 
 def _rdb_of(backend: BaseStorage) -> Any | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -70,37 +71,35 @@ class _Job:
 class _Records:
     """The read side of a study: its trials as records, updated incrementally from the storage scan.
 
-    Finished trials are converted once; only new trials and those still running or queued are
-    looked at again. The best trial, the budget spent and the count of finished trials are kept
-    as running totals, so reading them costs the same at any study size.
+    Finished trials are converted once and kept; a scan fetches only the trials that are new
+    since the last one and those that were unfinished then (see :meth:`Storage.scan`). The
+    records are kept sorted by number, and the best trial, the budget spent and the count of
+    finished trials as running totals, so a read costs the same at any study size.
     """
 
     def __init__(self, direction: Any, full_budget: float | None) -> None:
         self._direction = direction
         self._full_budget = full_budget
-        self._by_number: dict[int, TrialRecord] = {}
-        self._scanned = 0
-        self._open: set[int] = set()
+        self._sorted: list[TrialRecord] = []  # by number; queued (WAITING) trials are left out
+        self._numbers: list[int] = []  # the numbers of ``_sorted``
+        self.scanned = 0  # every stored trial below this number was seen ...
+        self.open: set[int] = set()  # ... and these of them were unfinished (RUNNING or WAITING)
         self.best: TrialRecord | None = None
         self.budget_spent = 0.0
         self.n_counted = 0  # finished trials that count toward max_trials (a dead worker's does not)
 
-    def update(self, frozen_all: Sequence[FrozenTrial]) -> None:
-        numbers = sorted(self._open) + list(range(self._scanned, len(frozen_all)))
-        self._scanned = len(frozen_all)
-        self._open = set()
-        by_number: Any = frozen_all
-        if any(n >= len(frozen_all) or frozen_all[n].number != n for n in numbers):
-            by_number = {f.number: f for f in frozen_all}
-        for number in numbers:
-            frozen = by_number[number]
+    def update(self, scanned: Sequence[FrozenTrial]) -> None:
+        """Take in a scan's trials: those numbered from :attr:`scanned` on or in :attr:`open`."""
+        for frozen in scanned:
+            number = frozen.number
+            if number < self.scanned and number not in self.open:
+                continue  # settled at an earlier scan (the scan was for another reader too)
+            self.scanned = max(self.scanned, number + 1)
+            self.open.discard(number)
             record = to_record(frozen)
-            if record is None:  # queued (WAITING)
-                self._open.add(number)
-                continue
-            self._by_number[number] = record
-            if record.result is None:
-                self._open.add(number)
+            self._place(number, record)
+            if record is None or record.result is None:  # queued (WAITING) or running
+                self.open.add(number)
                 continue
             self.budget_spent += trial_budget(record, self._full_budget)
             if not (record.state is TrialState.FAIL and is_stale(frozen)):
@@ -108,8 +107,26 @@ class _Records:
             if record.is_complete:
                 self.best = best_record([r for r in (self.best, record) if r is not None], self._direction)
 
+    def _place(self, number: int, record: TrialRecord | None) -> None:
+        """Put ``record`` at its number in the sorted list (appended when it is the highest), or take it out."""
+        if not self._numbers or number > self._numbers[-1]:
+            if record is not None:
+                self._numbers.append(number)
+                self._sorted.append(record)
+            return
+        at = bisect.bisect_left(self._numbers, number)
+        present = at < len(self._numbers) and self._numbers[at] == number
+        if record is None:
+            if present:
+                del self._numbers[at], self._sorted[at]
+        elif present:
+            self._sorted[at] = record
+        else:
+            self._numbers.insert(at, number)
+            self._sorted.insert(at, record)
+
     def all(self) -> list[TrialRecord]:
-        return sorted(self._by_number.values(), key=lambda r: r.id)
+        return list(self._sorted)
 
 
 def complete_config(space: Any, fixed: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
@@ -178,7 +195,8 @@ class _Ledger:
     # ------------------------------------------------------------------------- reading
     def refresh(self) -> _Records:
         """Bring :attr:`records` up to date with the storage (new and unfinished trials only)."""
-        self.records.update(self.storage.frozen_trials(self.study_id))
+        records = self.records
+        records.update(self.storage.scan(self.study_id, records.scanned, records.open))
         return self.records
 
     # ------------------------------------------------------------------------- the loop
@@ -322,21 +340,22 @@ class _Ledger:
         again; new trials and those still running or queued elsewhere are. The records are
         brought up to date from the same scan.
         """
-        frozen_all = self.storage.frozen_trials(self.study_id)
-        numbers = sorted(self._revisit) + list(range(self._scanned, len(frozen_all)))
-        self._scanned = len(frozen_all)
+        records = self.records
+        scanned = self.storage.scan(self.study_id, min(self._scanned, records.scanned), self._revisit | records.open)
+        revisit = self._revisit
+        start = self._scanned
         self._revisit = set()
         self._waiting = False
-        by_number: Any = frozen_all
-        if any(n >= len(frozen_all) or frozen_all[n].number != n for n in numbers):
-            by_number = {f.number: f for f in frozen_all}  # numbering with gaps: look trials up by number
         elsewhere: list[Trial] = []
-        for number in numbers:
-            frozen = by_number[number]
+        for frozen in scanned:
+            number = frozen.number
+            if number < start and number not in revisit:
+                continue  # settled at an earlier sync (fetched for the records' sake)
+            self._scanned = max(self._scanned, number + 1)
             if not self._take_in(frozen, elsewhere):
                 self._revisit.add(number)
         self.optimizer.set_running_elsewhere(elsewhere)
-        self.records.update(frozen_all)
+        records.update(scanned)
 
     def _skip(self, number: int, problem: str) -> None:
         if number not in self._skipped:
