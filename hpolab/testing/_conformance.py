@@ -26,7 +26,6 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -108,8 +107,8 @@ class OptimizerTestCase:
         b = self._run(factory(mixed_space(), seed=2), self.n_trials)
         assert a != b
 
-    def _fresh_process(self, body: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        """Run ``body`` in a new interpreter with ``opt_kwargs(space)`` defined (the registry options)."""
+    def _fresh_process(self, body: str) -> subprocess.Popen[str]:
+        """Start ``body`` in a new interpreter with ``opt_kwargs(space)`` defined (the registry options)."""
         factory = self.registry_kwargs_factory
         head = (
             "import json, os, signal, sys\n"
@@ -126,33 +125,27 @@ class OptimizerTestCase:
                 f"    out.update(getattr(importlib.import_module({module!r}), {attr!r})({self.registry_name!r}, space))\n"
             )
         head += "    return out\n"
-        return subprocess.run(
-            [sys.executable, "-c", head + body], capture_output=True, text=True, timeout=timeout, check=False
+        return subprocess.Popen(
+            [sys.executable, "-c", head + body], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
 
-    def test_same_seed_in_fresh_processes(self) -> None:
-        if self.registry_name is None:
-            pytest.skip("set registry_name to run the two-process determinism test")
-        body = (
+    def _asks_body(self) -> str:
+        """Code that prints ``ASKS`` and the JSON of ``n_trials`` asks (config, budget) of the optimizer at seed 3."""
+        return (
             "space = mixed_space()\n"
             f"opt = hpolab.make_optimizer({self.registry_name!r}, space, seed=3, **opt_kwargs(space))\n"
             "out = []\n"
             f"for _ in range({self.n_trials}):\n"
             "    t = opt.ask(); out.append([t.config, t.budget]); opt.tell(t, quadratic(t.config))\n"
-            "print(json.dumps(out))\n"
+            "print('ASKS ' + json.dumps(out), flush=True)\n"
         )
-        runs = [self._fresh_process(body) for _ in range(2)]
-        for run in runs:
-            assert run.returncode == 0, run.stderr[-3000:]
-        first, second = (json.loads(r.stdout.strip().splitlines()[-1]) for r in runs)
-        assert first == second
 
-    def _study_process(self, url: str, kill_after: int | None) -> subprocess.CompletedProcess[str]:
-        """A study on :func:`quadratic` (fidelity 1..9) in a fresh process.
+    def _study_body(self, url: str, kill_after: int | None) -> str:
+        """Code that runs a study on :func:`quadratic` (fidelity 1..9) and prints ``STUDY`` and its trials as JSON.
 
         With ``kill_after``, the process kills itself with SIGKILL in the evaluation after that many.
         """
-        body = (
+        return (
             "from hpolab.objectives.base import Fidelity, FunctionObjective\n"
             "calls = 0\n"
             "def fn(config):\n"
@@ -166,31 +159,75 @@ class OptimizerTestCase:
             f"study = hpolab.create_study(objective, {self.registry_name!r}, storage={url!r}, study_name='resume',\n"
             "    load_if_exists=True, seed=3, optimizer_kwargs=opt_kwargs(space) or None)\n"
             f"study.optimize(max_trials={self.resume_trials})\n"
-            "print(json.dumps([[r.state.value, r.config, r.budget, r.value] for r in study.trials]))\n"
+            "print('STUDY ' + json.dumps([[r.state.value, r.config, r.budget, r.value] for r in study.trials]))\n"
         )
-        return self._fresh_process(body)
 
-    def test_sigkill_then_resume(self, tmp_path: Path) -> None:
+    @pytest.fixture(scope="class")
+    def fresh_runs(self, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, str]] | None:
+        """The suite's three fresh processes, run once per class: (exit code, stdout, stderr) by name.
+
+        ``whole`` asks ``n_trials`` times, then runs a study of ``resume_trials`` trials without a
+        break; ``killed`` runs the same study in another storage and kills itself with SIGKILL after
+        ``resume_kill_after`` evaluations; ``resumed`` (started after ``killed`` ended) asks
+        ``n_trials`` times, then reopens that study with ``load_if_exists=True`` and finishes it.
+        The two-process determinism test compares the asks of ``whole`` and ``resumed``, each made
+        first in its process; the SIGKILL test compares their studies. ``None`` without ``registry_name``.
+        """
         if self.registry_name is None:
+            return None
+        folder = tmp_path_factory.mktemp("fresh")
+        url = f"sqlite:///{folder / 'killed.db'}"
+        whole = self._fresh_process(self._asks_body() + self._study_body(f"sqlite:///{folder / 'whole.db'}", None))
+        killed = self._fresh_process(self._study_body(url, self.resume_kill_after))
+        runs = {"killed": self._finish(killed), "whole": self._finish(whole)}
+        runs["resumed"] = self._finish(self._fresh_process(self._asks_body() + self._study_body(url, None)))
+        return runs
+
+    @staticmethod
+    def _finish(proc: subprocess.Popen[str], timeout: float = 600) -> tuple[int, str, str]:
+        """(exit code, stdout, stderr) of ``proc`` once it ends; killed after ``timeout`` seconds."""
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            err += f"\n[killed after {timeout} s]"
+        return proc.returncode, out, err
+
+    @staticmethod
+    def _printed(out: str, tag: str) -> Any:
+        """The JSON that a fresh process printed after ``tag``."""
+        lines = [line for line in out.splitlines() if line.startswith(tag + " ")]
+        assert lines, f"no {tag} line in the output: {out[-3000:]}"
+        return json.loads(lines[-1][len(tag) + 1 :])
+
+    def test_same_seed_in_fresh_processes(self, fresh_runs: dict[str, tuple[int, str, str]] | None) -> None:
+        if self.registry_name is None or fresh_runs is None:
+            pytest.skip("set registry_name to run the two-process determinism test")
+        first, second = (self._printed(fresh_runs[name][1], "ASKS") for name in ("whole", "resumed"))
+        assert len(first) == self.n_trials, fresh_runs["whole"][2][-3000:]
+        assert first == second
+
+    def test_sigkill_then_resume(self, fresh_runs: dict[str, tuple[int, str, str]] | None) -> None:
+        if self.registry_name is None or fresh_runs is None:
             pytest.skip("set registry_name to run the SIGKILL-then-resume test")
-        whole = self._study_process(f"sqlite:///{tmp_path / 'whole.db'}", None)
-        assert whole.returncode == 0, whole.stderr[-3000:]
-        url = f"sqlite:///{tmp_path / 'killed.db'}"
-        killed = self._study_process(url, self.resume_kill_after)
-        assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
-        resumed = self._study_process(url, None)
-        assert resumed.returncode == 0, resumed.stderr[-3000:]
+        (whole_rc, whole_out, whole_err), (killed_rc, _, killed_err), (resumed_rc, resumed_out, resumed_err) = (
+            fresh_runs[name] for name in ("whole", "killed", "resumed")
+        )
+        assert whole_rc == 0, whole_err[-3000:]
+        assert killed_rc == -signal.SIGKILL, killed_err[-3000:]
+        assert resumed_rc == 0, resumed_err[-3000:]
 
-        def finished(run: subprocess.CompletedProcess[str]) -> list[list[Any]]:
-            return [t[1:] for t in json.loads(run.stdout.strip().splitlines()[-1]) if t[0] == "COMPLETE"]
+        def finished(out: str) -> list[list[Any]]:
+            return [t[1:] for t in self._printed(out, "STUDY") if t[0] == "COMPLETE"]
 
-        expected, got = finished(whole), finished(resumed)
-        assert len(expected) == self.resume_trials, whole.stdout[-3000:]
+        expected, got = finished(whole_out), finished(resumed_out)
+        assert len(expected) == self.resume_trials, whole_out[-3000:]
         first = next((i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), None)
         assert got == expected, (
             f"resumed after SIGKILL at trial {self.resume_kill_after}: {len(got)} finished trials, the first "
             f"difference at finished trial {first}: {got[first] if first is not None else None} instead of "
-            f"{expected[first] if first is not None else None}; stderr: {resumed.stderr[-1500:]}"
+            f"{expected[first] if first is not None else None}; stderr: {resumed_err[-1500:]}"
         )
 
     def test_tell_validation(self, factory: Factory) -> None:

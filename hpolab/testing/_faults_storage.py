@@ -133,10 +133,11 @@ class StorageFaultTestCase:
     """Base class of the storage fault suite (see the module docstring)."""
 
     #: Trials queued for the concurrent pop, and trials left RUNNING for the concurrent reaping.
-    n_queued: ClassVar[int] = 200
-    n_reaped: ClassVar[int] = 100
-    #: Workers (processes; threads for memory) racing for them.
-    n_workers: ClassVar[int] = 8
+    n_queued: ClassVar[int] = 100
+    n_reaped: ClassVar[int] = 60
+    #: Workers (processes; threads for memory) racing for them: twice the cores of a small CI
+    #: machine, so that the operating system also switches workers in the middle of a claim.
+    n_workers: ClassVar[int] = 4
 
     @pytest.fixture(params=_KINDS)
     def storage_url(self, request: pytest.FixtureRequest, tmp_path: Path) -> str | None:

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 from importlib import resources
@@ -39,9 +40,8 @@ REPO = Path(__file__).resolve().parents[2]
 BBOB = "bbob/2/1/0"  # the sphere in 2-D, instance 0
 
 
-def _run_carps(tmp_path: Path, *overrides: str, outdir: Path | None = None) -> Path:
-    """``python -m carps.run`` with hpolab's search path; returns the run directory."""
-    outdir = outdir or tmp_path / "run"
+def _start_carps(cwd: Path, outdir: Path, *overrides: str) -> subprocess.Popen[str]:
+    """Start ``python -m carps.run`` with hpolab's search path, writing its run into ``outdir``."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     cmd = [
         sys.executable,
@@ -51,9 +51,42 @@ def _run_carps(tmp_path: Path, *overrides: str, outdir: Path | None = None) -> P
         f"hydra.searchpath=[{SEARCH_PATH}]",
         f"outdir={outdir}",
     ]
-    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return outdir
+    cwd.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+#: The ``carps.run`` calls of this module, by name: their overrides.
+CARPS_RUNS: dict[str, tuple[str, ...]] = {
+    "tpe": ("+optimizer/hpolab=tpe", "+task/BBOB=cfg_2_1_0", "task.optimization_resources.n_trials=10", "seed=3"),
+    "asha": ("+optimizer/hpolab=asha", "+task/DUMMY=multifidelity"),
+    "randomsearch": (
+        "+optimizer/randomsearch=config",
+        "+task/BBOB=cfg_2_1_0",
+        "task.optimization_resources.n_trials=5",
+        "seed=0",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def carps_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The run directories of :data:`CARPS_RUNS`, started together (each is a process of its own)."""
+    root = tmp_path_factory.mktemp("carps-runs")
+    procs = {
+        name: (root / name / "run", _start_carps(root / name, root / name / "run", *o))
+        for name, o in CARPS_RUNS.items()
+    }
+    failed = []
+    for name, (_, proc) in procs.items():
+        try:
+            out, err = proc.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        if proc.returncode != 0:
+            failed.append(f"carps.run {name} exited with {proc.returncode}: {out[-3000:]}{err[-3000:]}")
+    assert not failed, "\n".join(failed)
+    return {name: outdir for name, (outdir, _) in procs.items()}
 
 
 def _trial_logs(outdir: Path) -> list[dict]:
@@ -61,10 +94,8 @@ def _trial_logs(outdir: Path) -> list[dict]:
 
 
 # ---------------------------------------------------------------------- hpolab inside CARP-S
-def test_tpe_runs_inside_carps_run_on_bbob_and_matches_an_hpolab_study(tmp_path: Path) -> None:
-    outdir = _run_carps(
-        tmp_path, "+optimizer/hpolab=tpe", "+task/BBOB=cfg_2_1_0", "task.optimization_resources.n_trials=10", "seed=3"
-    )
+def test_tpe_runs_inside_carps_run_on_bbob_and_matches_an_hpolab_study(carps_runs: dict[str, Path]) -> None:
+    outdir = carps_runs["tpe"]
     logs = _trial_logs(outdir)
     assert len(logs) == 10
     assert [log["trial_info"]["name"] for log in logs] == [str(i) for i in range(10)]  # hpolab's trial ids
@@ -80,9 +111,8 @@ def test_tpe_runs_inside_carps_run_on_bbob_and_matches_an_hpolab_study(tmp_path:
     assert [log["trial_value"]["cost"] for log in logs] == pytest.approx([t.value for t in study.trials])
 
 
-def test_asha_runs_inside_carps_run_with_budgets(tmp_path: Path) -> None:
-    outdir = _run_carps(tmp_path, "+optimizer/hpolab=asha", "+task/DUMMY=multifidelity")
-    budgets = [log["trial_info"]["budget"] for log in _trial_logs(outdir)]
+def test_asha_runs_inside_carps_run_with_budgets(carps_runs: dict[str, Path]) -> None:
+    budgets = [log["trial_info"]["budget"] for log in _trial_logs(carps_runs["asha"])]
     assert set(budgets) == {1.0, 10.0}  # ASHA's rungs for fidelity 1..10, eta 4
     assert budgets.count(1.0) > budgets.count(10.0)
 
@@ -242,7 +272,9 @@ def test_multi_fidelity_carps_task_in_an_asha_study() -> None:
 
 
 # ---------------------------------------------------------------------- hpolab results in CARP-S's analysis
-def test_an_hpolab_comparison_is_gathered_by_carps_beside_its_own_runs(tmp_path: Path) -> None:
+def test_an_hpolab_comparison_is_gathered_by_carps_beside_its_own_runs(
+    tmp_path: Path, carps_runs: dict[str, Path]
+) -> None:
     from carps.analysis.gather_data import gather_and_check
 
     from hpolab.benchmarking import run
@@ -252,15 +284,8 @@ def test_an_hpolab_comparison_is_gathered_by_carps_beside_its_own_runs(tmp_path:
     root = tmp_path / "runs"
     written = export_carps_logs(results, root, n_trials=5)
     assert len(written) == 8
-    # CARP-S's own random search on the same task, into the same folder.
-    _run_carps(
-        tmp_path,
-        "+optimizer/randomsearch=config",
-        "+task/BBOB=cfg_2_1_0",
-        "task.optimization_resources.n_trials=5",
-        "seed=0",
-        outdir=root / "RandomSearch" / "BBOB" / BBOB / "0",
-    )
+    # CARP-S's own random search on the same task (seed 0), into the same folder.
+    shutil.copytree(carps_runs["randomsearch"], root / "RandomSearch" / "BBOB" / BBOB / "0")
     gather_and_check(str(root), n_processes=1)
     logs = pd.read_csv(root / "logs.csv")
     assert len(logs) == 45

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -9,7 +10,7 @@ pytest.importorskip("peft", reason="fine-tuning needs peft (pip install 'hpolab[
 import torch
 from safetensors.torch import load_file
 
-from hpolab.llm.finetune import PROVENANCE_FILE, finetune, load_finetuned
+from hpolab.llm.finetune import DEFAULT_TEMPLATE, PROVENANCE_FILE, finetune, load_finetuned
 
 
 @pytest.fixture(scope="module")
@@ -54,27 +55,35 @@ def test_provenance_records_base_data_parameters_seed(tuned, records, tiny_model
     assert prov["losses"] == tuned.losses
 
 
-def test_same_seed_same_adapter(tmp_path, tiny_model_dir, records, tuned) -> None:
+def test_same_seed_same_adapter(tmp_path, tiny_model_dir, records) -> None:
+    """Two runs with one seed give the same losses and adapter, past the end of the first epoch."""
+    n_examples = len(records.examples(DEFAULT_TEMPLATE, seed=3, best_fraction=0.2, n_sequential=2))
+    assert 1 < math.ceil(n_examples / 8) < 9  # 9 steps of 8 examples reach the second, reshuffled epoch
+
+    def run(out):
+        return finetune(
+            records,
+            base_model=tiny_model_dir,
+            output_dir=out,
+            max_steps=9,
+            batch_size=8,
+            learning_rate=3e-2,
+            lora_r=8,
+            lora_alpha=16,
+            example_options={"best_fraction": 0.2, "n_sequential": 2},
+            seed=3,
+            device="cpu",
+            show_progress_bar=False,
+        )
+
     before = torch.get_rng_state()
-    again = finetune(
-        records,
-        base_model=tiny_model_dir,
-        output_dir=tmp_path,
-        max_steps=40,
-        batch_size=8,
-        learning_rate=3e-2,
-        lora_r=8,
-        lora_alpha=16,
-        example_options={"best_fraction": 0.2, "n_sequential": 2},
-        seed=3,
-        device="cpu",
-        show_progress_bar=False,
-    )
+    first = run(tmp_path / "first")
     assert torch.equal(before, torch.get_rng_state())  # the global torch generator is left alone
-    assert again.losses == tuned.losses
-    a = load_file(str(tmp_path / "adapter_model.safetensors"))
-    b = load_file(str(tuned.output_dir / "adapter_model.safetensors"))
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    again = run(tmp_path / "again")
+    assert len(again.losses) == 9 and again.losses == first.losses
+    a = load_file(str(tmp_path / "again" / "adapter_model.safetensors"))
+    b = load_file(str(tmp_path / "first" / "adapter_model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_loaded_model_generates_deterministically(tuned) -> None:
