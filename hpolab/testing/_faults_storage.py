@@ -135,9 +135,9 @@ class StorageFaultTestCase:
     #: Trials queued for the concurrent pop, and trials left RUNNING for the concurrent reaping.
     n_queued: ClassVar[int] = 100
     n_reaped: ClassVar[int] = 60
-    #: Workers (processes; threads for memory) racing for them: twice the cores of a small CI
+    #: Workers (processes; threads for memory) racing for them: four times the cores of a small CI
     #: machine, so that the operating system also switches workers in the middle of a claim.
-    n_workers: ClassVar[int] = 4
+    n_workers: ClassVar[int] = 8
 
     @pytest.fixture(params=_KINDS)
     def storage_url(self, request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
