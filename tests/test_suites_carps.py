@@ -5,7 +5,6 @@ The data is ``yahpo_data`` v1.0.2, through ``HPOLAB_YAHPO_DATA`` or ``../shared/
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,20 +16,12 @@ pytest.importorskip("carps", reason='CARP-S is not installed (pip install "hpola
 pytest.importorskip("ioh", reason="ioh (CARP-S's BBOB tasks) is not installed")
 pytest.importorskip("onnxruntime", reason='onnxruntime is not installed (pip install "hpolab[yahpo]")')
 
+from _yahpo_data import NO_DATA, yahpo_data_dir
+
 from hpolab.objectives.yahpo import DATA_ENV
 
-
-def _data_dir() -> Path | None:
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV])
-    shared = Path(__file__).resolve().parents[1].parent / "shared" / "yahpo_data"
-    return shared if shared.is_dir() else None
-
-
-DATA = _data_dir()
-pytestmark = pytest.mark.skipif(
-    DATA is None, reason=f"no YAHPO data: set {DATA_ENV} or put yahpo_data at ../shared/yahpo_data"
-)
+DATA = yahpo_data_dir()
+pytestmark = pytest.mark.skipif(DATA is None, reason=NO_DATA)
 
 
 @pytest.fixture(autouse=True)

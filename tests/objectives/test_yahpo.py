@@ -6,7 +6,6 @@ to the repository; the tests skip when neither exists.
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 pytest.importorskip("onnxruntime", reason='onnxruntime is not installed (pip install "hpolab[yahpo]")')
 
 import optuna
+from _yahpo_data import NO_DATA, yahpo_data_dir
 
 import hpolab
 from hpolab.objectives import DatasetUnavailableError
@@ -24,18 +24,8 @@ from hpolab.objectives.yahpo import DATA_ENV, SCENARIOS, YAHPOObjective, find_ya
 from hpolab.registry import UnknownNameError, list_objectives, make_objective
 from hpolab.space import InvalidConfigError
 
-
-def _data_dir() -> Path | None:
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV])
-    shared = Path(__file__).resolve().parents[2].parent / "shared" / "yahpo_data"
-    return shared if shared.is_dir() else None
-
-
-DATA = _data_dir()
-pytestmark = pytest.mark.skipif(
-    DATA is None, reason=f"no YAHPO data: set {DATA_ENV} or put yahpo_data at ../shared/yahpo_data"
-)
+DATA = yahpo_data_dir()
+pytestmark = pytest.mark.skipif(DATA is None, reason=NO_DATA)
 
 
 @pytest.fixture
