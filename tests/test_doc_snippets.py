@@ -17,6 +17,7 @@ import re
 import shlex
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 TIMEOUT_S = 120
-_FENCE = re.compile(r"^```(\w*)\s*$")
+_FENCE = re.compile(r"^\s*```(\w*)\s*$")
 _MARKER = re.compile(r"^<!--\s*snippet:\s*(\w+)(.*?)-->\s*$")
 _KINDS = ("continues", "name", "skip", "slow")
 
@@ -78,13 +79,13 @@ def parse_blocks(path: Path, named: dict[str, Block] | None = None) -> list[Bloc
             i += 1
             continue
         end = i + 1
-        while end < len(lines) and not lines[end].startswith("```"):
+        while end < len(lines) and not lines[end].lstrip().startswith("```"):
             end += 1
         if end == len(lines):
             raise ValueError(f"{rel}:{i + 1}: the code fence is never closed")
         markers: dict[str, str] = {}
         j = i - 1
-        while j >= 0 and (marker := _MARKER.match(lines[j])):
+        while j >= 0 and (marker := _MARKER.match(lines[j].strip())):
             kind, arg = marker.group(1), marker.group(2).strip()
             if kind not in _KINDS:
                 raise ValueError(f"{rel}:{j + 1}: unknown snippet marker {kind!r}; use one of {_KINDS}")
@@ -92,7 +93,7 @@ def parse_blocks(path: Path, named: dict[str, Block] | None = None) -> list[Bloc
                 raise ValueError(f"{rel}:{j + 1}: `snippet: skip` needs a reason, e.g. `snippet: skip needs a GPU`")
             markers[kind] = arg
             j -= 1
-        block = Block(f"{rel}:{i + 1}", match.group(1), "\n".join(lines[i + 1 : end]) + "\n", markers)
+        block = Block(f"{rel}:{i + 1}", match.group(1), textwrap.dedent("\n".join(lines[i + 1 : end])) + "\n", markers)
         block.source, block.skip = block.code, markers.get("skip")
         if block.lang == "python":
             if "continues" in markers:
