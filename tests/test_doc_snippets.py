@@ -8,6 +8,9 @@ when it exits 0. HTML comments on the lines right above a fence steer it:
   ``<!-- snippet: name NAME -->`` earlier in this file or in a file collected before it;
 - ``<!-- snippet: skip REASON -->`` skips a block that cannot run offline or in test time; the reason is required;
 - ``<!-- snippet: slow -->`` marks a heavy block ``slow``.
+
+A block that names ``HPOLAB_YAHPO_DATA`` runs with the YAHPO data folder the YAHPO tests use (:mod:`_yahpo_data`)
+in that variable, and is skipped without one.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from pathlib import Path
 
 import click
 import pytest
+from _yahpo_data import NO_DATA, yahpo_data_dir
+
+from hpolab.objectives.yahpo import DATA_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -30,6 +36,7 @@ TIMEOUT_S = 120
 _FENCE = re.compile(r"^\s*```(\w*)\s*$")
 _MARKER = re.compile(r"^<!--\s*snippet:\s*(\w+)(.*?)-->\s*$")
 _KINDS = ("continues", "name", "skip", "slow")
+YAHPO_DATA = yahpo_data_dir()
 
 
 @dataclass
@@ -138,6 +145,10 @@ def test_python_block_runs(block: Block, tmp_path):
         pytest.skip(block.skip)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env.setdefault("MPLBACKEND", "Agg")
+    if DATA_ENV in block.source:
+        if YAHPO_DATA is None:
+            pytest.skip(NO_DATA)
+        env[DATA_ENV] = str(YAHPO_DATA)
     script = tmp_path / "snippet.py"
     script.write_text(block.source)
     work = tmp_path / "cwd"
