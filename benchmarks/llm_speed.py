@@ -172,7 +172,11 @@ def duplicates(args: argparse.Namespace, argv: list[str]) -> None:
             f"| {row['policy']} | {row['runs']} | {row['median_s']:.2f} | {row['mean_s']:.2f} | {row['calls']} | {row['duplicates']} "
             f"| {row['regret']:.4f} | {each} | {row['load']} |"
         )
-    out = Path(args.out)
+    _write(Path(args.out), lines)
+
+
+def _write(out: Path, lines: list[str]) -> None:
+    """Write a results file (its folder made if missing) and say where."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {out}")
@@ -250,10 +254,7 @@ def main(argv: list[str] | None = None) -> None:
             f"| {row['step']} | {row['first_s']:.2f} | {row['later_median_s']:.2f} | {each} | "
             f"{row['completion_tokens']:g} | {prefix} | {row['load']} |"
         )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    _write(Path(args.out), lines)
 
 
 if __name__ == "__main__":
