@@ -89,3 +89,19 @@ def test_importing_the_llm_package_loads_no_test_helper():
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "False"
+
+
+def test_every_public_name_of_the_package_root_resolves_to_its_home():
+    """The root imports lazily from a hand-kept table: each name in ``__all__`` must be in it and load."""
+    code = (
+        "import hpolab\n"
+        "names = [n for n in hpolab.__all__ if n != '__version__']\n"
+        "assert len(set(names)) == len(names), 'a name twice in __all__'\n"
+        "missing = [n for n in names if n not in hpolab._HOMES]\n"
+        "assert not missing, missing\n"
+        "for n in names:\n"
+        "    obj = getattr(hpolab, n)\n"
+        "    assert getattr(obj, '__name__', n) == n, (n, obj)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
