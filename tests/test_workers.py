@@ -208,6 +208,68 @@ def test_workers_of_one_run_never_share_a_slot_and_other_workers_reuse_a_freed_o
     assert outsider.slot == 1
 
 
+def test_a_worker_that_loses_a_race_for_a_slot_withdraws_its_claim_while_it_waits(tmp_path, monkeypatch):
+    # Two workers of one run claim slot 1 at once; the one that reads the other's claim backs off.
+    # While it waits, its record must not show slot 1: the winner, starting its loop, would read
+    # the slot as held twice (the "also held" warning the SQLite overhead run printed).
+    from hpolab.storage import NO_SLOT, _storage
+    from hpolab.storage._liveness import this_worker
+
+    store = get_storage(f"journal:///{tmp_path / 'race.log'}")
+    study_id = store.create_study("race", "minimize", {}).study_id
+    parent = store.register_worker(study_id)
+    reads = {"n": 0}
+    real_workers = store.workers
+
+    def workers(sid):
+        reads["n"] += 1
+        if reads["n"] == 2:  # the winner's claim lands between this worker's choice and its check
+            store._write_worker(sid, replace(this_worker("00000000000000000000-winner00", 1, parent.key)))
+        return real_workers(sid)
+
+    seen_while_waiting = []
+
+    def sleep(seconds):
+        seen_while_waiting.append(
+            [w.slot for w in real_workers(study_id) if w.key not in (parent.key, "00000000000000000000-winner00")]
+        )
+
+    monkeypatch.setattr(store, "workers", workers)
+    monkeypatch.setattr(_storage.time, "sleep", sleep)
+    loser = store.register_worker(study_id, parent=parent.key)
+    assert seen_while_waiting == [[NO_SLOT]]  # withdrawn, not left on slot 1
+    assert loser.slot == 2
+    assert sorted(w.slot for w in real_workers(study_id)) == [0, 1, 2]
+
+
+def test_a_claim_withdrawn_at_a_loops_start_is_not_reported_as_a_second_holder(tmp_path, caplog):
+    import threading
+
+    from hpolab.storage import NO_SLOT
+    from hpolab.storage._liveness import this_worker
+
+    study = hpolab.create_study(
+        ToyObjective("branin"), "random", storage=f"journal:///{tmp_path / 'claim.log'}", study_name="c", seed=0
+    )
+    study_id = study._info.study_id
+    # another worker of this process claims slot 0 too, and withdraws the claim 50 ms later
+    rival = this_worker("00000000000000000000-rival000", study.worker.slot)
+    study.storage.hold(rival.key, study)
+    study.storage._write_worker(study_id, rival)
+    withdraw = threading.Timer(0.05, study.storage._write_worker, (study_id, replace(rival, slot=NO_SLOT)))
+    withdraw.start()
+    with caplog.at_level("WARNING", logger="hpolab.study"):
+        study.optimize(n_trials=2)
+    withdraw.join()
+    assert "also held" not in caplog.text
+    # a claim that stays is reported
+    study.storage._write_worker(study_id, rival)
+    with caplog.at_level("WARNING", logger="hpolab.study"):
+        study.optimize(n_trials=1)
+    assert "worker slot 0 is also held by worker 00000000000000000000-rival000" in caplog.text
+    study.storage.release(study_id, rival.key)
+
+
 def test_a_forked_process_judges_its_parents_workers_by_their_process(tmp_path):
     import multiprocessing as mp
 

@@ -29,10 +29,11 @@ from __future__ import annotations
 
 from hpolab.storage._codec import STORAGE_FORMAT, asked_by, attempt_of, is_foreign, is_stale, run_by, to_record
 from hpolab.storage._journal import repair_journal
-from hpolab.storage._liveness import WorkerInfo
+from hpolab.storage._liveness import NO_SLOT, WorkerInfo
 from hpolab.storage._storage import Storage, StorageError, StudyInfo, get_storage, redact_url
 
 __all__ = [
+    "NO_SLOT",
     "STORAGE_FORMAT",
     "Storage",
     "StorageError",

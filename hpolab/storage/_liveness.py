@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WorkerInfo", "this_worker", "worker_alive", "worker_record"]
+__all__ = ["NO_SLOT", "WorkerInfo", "this_worker", "worker_alive", "worker_record"]
+
+#: The slot of a worker that withdrew a contested claim and is choosing again (it holds no slot).
+NO_SLOT = -1
 
 _logger = logging.getLogger("hpolab.storage")
 
@@ -38,7 +41,8 @@ class WorkerInfo:
 
     Attributes:
         key: Unique key; keys sort in the order the workers started.
-        slot: The worker's slot: its optimizer seed and the event log it continues.
+        slot: The worker's slot: its optimizer seed and the event log it continues; :data:`NO_SLOT`
+            while the worker is still choosing one.
         host: Host name.
         pid: Process id on that host.
         pid_start: The process's start time (to tell a reused pid from the worker), when known.

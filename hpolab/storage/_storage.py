@@ -35,7 +35,7 @@ from hpolab.storage._codec import (
     _trial_of,
     to_record,
 )
-from hpolab.storage._liveness import _HELD, WorkerInfo, _worker_of, this_worker, worker_alive, worker_record
+from hpolab.storage._liveness import _HELD, NO_SLOT, WorkerInfo, _worker_of, this_worker, worker_alive, worker_record
 from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState
 
 if TYPE_CHECKING:
@@ -754,8 +754,10 @@ class Storage:
         that starts after a sibling finished takes a slot of its own rather than the sibling's
         (whose log it would replay). Two workers that start at once may pick the same slot: each
         writes its claim, reads the claims again, and a worker that sees another claim on its
-        slot backs off for a random moment and moves on. Of two racing claims at least one sees
-        the other, so no slot ends up held twice.
+        slot withdraws its own (its record says :data:`NO_SLOT` while it waits, so the worker
+        that keeps the slot never reads it as held twice), backs off for a random moment and
+        chooses again. Of two racing claims at least one sees the other, so no slot ends up
+        held twice.
 
         Args:
             study_id: The study.
@@ -774,7 +776,7 @@ class Storage:
             return (parent is not None and parent in (worker.key, worker.parent)) or self.is_alive(worker)
 
         for _ in range(50):
-            held = {w.slot for w in self.workers(study_id) if taken(w)}
+            held = {w.slot for w in self.workers(study_id) if w.slot != NO_SLOT and taken(w)}
             slot = slot_hint if slot_hint is not None else min(set(range(len(held) + 1)) - held)
             info = replace(info, slot=slot, heartbeat=time.time())
             _HELD[key] = self  # held from now on; the Study takes the hold over
@@ -785,6 +787,7 @@ class Storage:
             # reader sees the earlier writer: no wait is needed before reading the claims again.
             if not any(w.slot == slot and taken(w) for w in self.workers(study_id)):
                 return info
+            self._write_worker(study_id, replace(info, slot=NO_SLOT))  # withdrawn while it waits
             time.sleep(rng.uniform(0.0, 0.05))
         raise StorageError(f"study {study_id}: could not claim a worker slot; too many workers start at once")
 

@@ -33,6 +33,10 @@ _logger = logging.getLogger("hpolab.study")
 
 Callback = Callable[["Study", TrialRecord], None]
 
+#: Seconds between the reads of a slot's other claims when one is seen at a loop's start: a worker
+#: that lost the race for the slot withdraws its claim within a write or two (they sum to 0.7 s).
+_RIVAL_RECHECKS = (0.1, 0.2, 0.4)
+
 #: The columns :meth:`Study.trials_dataframe` can show, and shows by default (Optuna's defaults).
 DATAFRAME_ATTRS = (
     "number",
@@ -338,18 +342,29 @@ class Study:
         study_id = self._info.study_id
         self.storage.hold(self.worker.key, self)
         self.storage.heartbeat(study_id, self.worker.key)
-        rivals = [
-            w
-            for w in self.storage.workers(study_id)
-            if w.slot == self.worker.slot and w.key != self.worker.key and self.storage.is_alive(w)
-        ]
-        if rivals:
+
+        def rivals() -> list[WorkerInfo]:
+            return [
+                w
+                for w in self.storage.workers(study_id)
+                if w.slot == self.worker.slot and w.key != self.worker.key and self.storage.is_alive(w)
+            ]
+
+        found = rivals()
+        for delay in _RIVAL_RECHECKS:
+            if not found:
+                break
+            # A worker that lost a race for this slot shows its claim until it withdraws it
+            # (Storage.register_worker): only a claim that stays is another holder.
+            time.sleep(delay)
+            found = rivals()
+        if found:
             _logger.warning(
                 "study %s: worker slot %d is also held by worker %s (another Study object or process on the same "
                 "study); the two optimizers share a seed and may propose the same configurations",
                 self.study_name,
                 self.worker.slot,
-                rivals[0].key,
+                found[0].key,
             )
 
     def _run(self, job: _Job, catch: tuple[type[BaseException], ...]) -> TrialRecord:
