@@ -239,7 +239,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]  # closed again when the block ends: nothing listens there
 
 
-def test_a_model_that_never_answers_stops_the_study_with_one_clear_error(tmp_path):
+def test_a_model_that_never_answers_stops_the_study_with_one_clear_error(tmp_path, monkeypatch):
     """A wrong URL is a set-up error: after MAX_UNREACHED suggestions without a single answer the optimizer
     raises (the trials before stay in storage) instead of running random search under the LLM's name."""
     url = f"http://127.0.0.1:{_closed_port()}/v1"
@@ -257,7 +257,12 @@ def test_a_model_that_never_answers_stops_the_study_with_one_clear_error(tmp_pat
     from click.testing import CliRunner
 
     from hpolab.cli import cli
+    from hpolab.llm import _optimizer
 
+    # the client the CLI builds retries a refused connection 5 times with the SDK's backoff (about 80 s
+    # over the three suggestions); what is tested here is the error after them, so it gives up at once
+    make_client = _optimizer.make_client
+    monkeypatch.setattr(_optimizer, "make_client", lambda *a, **k: make_client(*a, max_retries=0, timeout_s=0.5, **k))
     storage = f"sqlite:///{tmp_path / 'runs.db'}"
     args = ["run", "--optimizer", "llm", "--objective", "toy/branin", "--n-trials", "5", "--no-progress"]
     result = CliRunner().invoke(cli, [*args, "--llm-base-url", url, "--llm-model", "fake", "--storage", storage])
