@@ -55,15 +55,29 @@ def test_objective_that_raises_or_returns_nan_fails_and_the_study_goes_on():
     assert study.best_trial.state is TrialState.COMPLETE
 
 
-def test_catch_nothing_propagates():
-    def fn(config):
-        raise KeyError("boom")
+def test_an_exception_outside_catch_fails_its_trial_then_stops_the_loop(tmp_path):
+    # As Optuna does: the trial is stored as FAIL with the error, then the exception propagates.
+    calls = []
 
-    study = hpolab.create_study(fn, "random", space={"x": (0.0, 1.0)}, seed=0)
-    with pytest.raises(KeyError):
+    def fn(config):
+        calls.append(config)
+        if len(calls) == 2:
+            raise KeyError("boom")
+        return config["x"]
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    study = hpolab.create_study(fn, "random", space={"x": (0.0, 1.0)}, storage=url, study_name="c", seed=0)
+    with pytest.raises(KeyError, match="boom"):
         study.optimize(n_trials=3, catch=())
-    # The failed trial was stored as RUNNING before the error, and nothing else was lost.
-    assert [r.state for r in study.trials] == [TrialState.RUNNING]
+    assert [r.state for r in study.trials] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert study.trials[1].info["error"] == "KeyError: 'boom'"
+    # the study goes on, in this process and after a reopen; nothing is left RUNNING to adopt
+    study.optimize(n_trials=1, catch=())
+    reopened = hpolab.create_study(
+        fn, "random", space={"x": (0.0, 1.0)}, storage=url, study_name="c", seed=0, load_if_exists=True
+    )
+    reopened.optimize(n_trials=1)
+    assert [r.state for r in reopened.trials] == [TrialState.COMPLETE, TrialState.FAIL] + [TrialState.COMPLETE] * 2
 
 
 def test_sqlite_resume_gives_the_same_trials_as_an_uninterrupted_run(tmp_path):

@@ -234,8 +234,9 @@ class Study:
                 the last trial may go past it by less than its own budget.
             callbacks: Functions ``callback(study, record)`` called after each trial, in the worker
                 that ran it (so with several workers they must be picklable).
-            catch: Exceptions from the objective that make a trial FAIL instead of stopping
-                the study. The error text is kept in the result's ``info["error"]``.
+            catch: Exceptions from the objective that make a trial FAIL and the study go on.
+                The error text is kept in the result's ``info["error"]``. Any other exception
+                (or ``KeyboardInterrupt``) also makes its trial FAIL, then stops the loop.
             show_progress_bar: Show a tqdm progress bar.
         """
         for name, limit in (("n_trials", n_trials), ("max_trials", max_trials)):
@@ -372,6 +373,7 @@ class Study:
         started = time.time()
         t0 = time.perf_counter()
         watchdog = self._watchdog(job.number)
+        uncaught: BaseException | None = None
         try:
             with _Alarm(self.trial_timeout):
                 raw = self.objective.evaluate(trial.config, trial.budget, trial.seed)
@@ -383,6 +385,10 @@ class Study:
         except catch as exc:
             _logger.warning("trial %d failed: %s: %s", job.number, type(exc).__name__, exc)
             result = TrialResult.fail(f"{type(exc).__name__}: {exc}", cost=time.perf_counter() - t0)
+        except (Exception, KeyboardInterrupt) as exc:
+            # not in ``catch``: the trial is stored as FAIL (as Optuna does), then the exception stops the loop
+            uncaught = exc
+            result = TrialResult.fail(f"{type(exc).__name__}: {exc}", cost=time.perf_counter() - t0)
         finally:
             if watchdog is not None:
                 watchdog.cancel()
@@ -393,6 +399,8 @@ class Study:
         if result.state is TrialState.FAIL and "error" in result.info:
             _logger.info("trial %d: FAIL (%s)", job.number, result.info["error"])
         self._ledger.report(job, result)
+        if uncaught is not None:
+            raise uncaught
         return TrialRecord(replace(trial, id=job.number), result, started, time.time())
 
     def _watchdog(self, number: int) -> threading.Timer | None:
