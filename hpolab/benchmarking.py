@@ -335,7 +335,7 @@ def _optimizer_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(kwargs)
     simulated = out.pop("simulated_llm", None)
     if simulated is not None:  # an offline stand-in for a vision model
-        from hpolab.llm._client_simulated import SimulatedLLMClient
+        from hpolab.llm.clients._simulated import SimulatedLLMClient
 
         out["client"] = SimulatedLLMClient(**dict(simulated))
     llama = out.pop("llama_cpp", None)
@@ -733,7 +733,7 @@ def _usage(metadata: Any) -> tuple[int, int, float, int, float | None]:
 
     Read from the typed record :meth:`hpolab.llm.LLMUsage.from_metadata` (all zero when the trial made no LLM call).
     """
-    from hpolab.llm._usage import LLMUsage
+    from hpolab.llm.clients._usage import LLMUsage
 
     usage = LLMUsage.from_metadata(metadata) or LLMUsage()
     return (usage.prompt_tokens, usage.completion_tokens, usage.latency_s, usage.calls, usage.cost)

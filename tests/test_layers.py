@@ -36,6 +36,7 @@ def test_the_import_contracts_hold():
         "Nothing imports hpolab.testing",
         "An optimizer knows no objective",
         "An objective knows no optimizer",
+        "The LLM clients know nothing of the optimizers built on them",
         "The analysis needs neither the harness, the suites nor an objective",
     ):
         assert f"{name} KEPT" in res.stdout
@@ -47,6 +48,11 @@ def test_the_import_contracts_hold():
         ("trial.py", "import hpolab.study", "Imports point down the layers"),  # [0] -> [3]
         ("optimizers/_random.py", "from hpolab.benchmarking import run", "Imports point down the layers"),
         ("llm/_prompts.py", "from hpolab.testing import quadratic", "Nothing imports hpolab.testing"),
+        (
+            "llm/clients/_openai.py",
+            "from hpolab.llm._propose import propose_config",
+            "The LLM clients know nothing of the optimizers built on them",
+        ),
         ("optimizers/_grid.py", "from hpolab.objectives.toy import ToyObjective", "An optimizer knows no objective"),
         ("objectives/toy.py", "from hpolab.optimizers import RandomSearch", "An objective knows no optimizer"),
         (

@@ -227,7 +227,7 @@ def test_simulated_client_perturbs_the_best_config_it_can_read():
 
 
 def test_simulated_client_checks_the_images_it_is_sent():
-    from hpolab.llm._client import LLMClientError
+    from hpolab.llm.clients._base import LLMClientError
 
     client = SimulatedLLMClient()
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 10

@@ -7,19 +7,6 @@ Importing this package imports no heavy dependency: ``openai``, ``llama_cpp``, `
 from __future__ import annotations
 
 from hpolab._secrets import UntrustedURLError, trust_base_url
-from hpolab.llm._client import (
-    CachingClient,
-    Completion,
-    CostLimitReached,
-    LLMClient,
-    LLMClientError,
-    attach_images,
-    default_client,
-    make_client,
-)
-from hpolab.llm._client_llamacpp import LlamaCppClient, default_gguf_path, default_threads
-from hpolab.llm._client_openai import OpenAIClient
-from hpolab.llm._client_transformers import TransformersClient
 from hpolab.llm._controls import (
     CountingPrior,
     CountingPriorHybrid,
@@ -29,6 +16,7 @@ from hpolab.llm._controls import (
     HybridPlacebo,
     PlaceboClient,
 )
+from hpolab.llm._extract import ParsedAnswer, extract_config, is_keep
 from hpolab.llm._hybrid import (
     AdaptiveBandit,
     AllocationPolicy,
@@ -40,21 +28,36 @@ from hpolab.llm._hybrid import (
 from hpolab.llm._multimodal import MultimodalLLMOptimizer, render_loss_plot
 from hpolab.llm._optimizer import LLMOptimizer
 from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions
-from hpolab.llm._parse import (
+from hpolab.llm._prompts import DEFAULT_TEMPLATES, KEEP_ANSWER, ClassicState, HistoryEntry, PromptTemplates
+from hpolab.llm._propose import (
     AnswerCheck,
-    ParsedAnswer,
     Proposed,
     check_answer,
-    extract_config,
-    is_keep,
     perturb_config,
     prompt_fingerprint,
     propose_config,
 )
-from hpolab.llm._prompts import DEFAULT_TEMPLATES, KEEP_ANSWER, ClassicState, HistoryEntry, PromptTemplates
-from hpolab.llm._ratelimit import RateLimiter, RateLimitError
-from hpolab.llm._usage import LLMUsage, Pricing, llm_usage
 from hpolab.llm._warmstart import LLMSMAC, LLMTPE, WarmStartedBO
+from hpolab.llm.clients import (
+    CachingClient,
+    Completion,
+    CostLimitReached,
+    LlamaCppClient,
+    LLMClient,
+    LLMClientError,
+    LLMUsage,
+    OpenAIClient,
+    Pricing,
+    RateLimiter,
+    RateLimitError,
+    TransformersClient,
+    attach_images,
+    default_client,
+    default_gguf_path,
+    default_threads,
+    llm_usage,
+    make_client,
+)
 
 __all__ = [
     "DEFAULT_TEMPLATES",

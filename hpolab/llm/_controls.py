@@ -19,8 +19,8 @@ from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 
-from hpolab.llm._client_simulated import Reply, Request, SimulatedClient, answer_rng, json_objects
 from hpolab.llm._hybrid import FixedSchedule, HybridOptimizer
+from hpolab.llm.clients._simulated import Reply, Request, SimulatedClient, answer_rng, json_objects
 from hpolab.optimizer import Optimizer, Proposal
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction

@@ -41,7 +41,7 @@ from hpolab.optimizer import Optimizer, OptimizerError, Proposal
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 
 if TYPE_CHECKING:
-    from hpolab.llm._client import LLMClient
+    from hpolab.llm.clients._base import LLMClient
 
 __all__ = [
     "AdaptiveBandit",
@@ -843,6 +843,6 @@ def _simulated_client(client: Any, simulated: Mapping[str, Any] | None, seed: in
         return client
     if client is not None:
         raise ValueError("simulated: give either client= or simulated=, not both")
-    from hpolab.llm._client_simulated import simulated_client
+    from hpolab.llm.clients._simulated import simulated_client
 
     return simulated_client(dict(simulated), seed=seed)

@@ -7,9 +7,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from hpolab.llm._client import LLMClient, make_client
 from hpolab.llm._optimizer import LLMOptimizer
 from hpolab.llm._prompts import HistoryEntry
+from hpolab.llm.clients._base import LLMClient, make_client
 from hpolab.space import SearchSpace
 from hpolab.trial import TrialState
 

@@ -11,10 +11,9 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from hpolab.llm._client import LLMClient, LLMClientError, default_client, make_client
 from hpolab.llm._context import context_tokens, count_prompt_tokens
+from hpolab.llm._extract import compact_schema
 from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions, resolve_options
-from hpolab.llm._parse import compact_schema, prompt_fingerprint, propose_config
 from hpolab.llm._prompts import (
     DEFAULT_TEMPLATES,
     ClassicState,
@@ -27,7 +26,9 @@ from hpolab.llm._prompts import (
     format_config,
     initial_message,
 )
-from hpolab.llm._usage import LLMUsage
+from hpolab.llm._propose import prompt_fingerprint, propose_config
+from hpolab.llm.clients._base import LLMClient, LLMClientError, default_client, make_client
+from hpolab.llm.clients._usage import LLMUsage
 from hpolab.optimizer import Optimizer, Proposal
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
@@ -499,7 +500,7 @@ class LLMOptimizer(Optimizer):
     def json_schema(self) -> dict[str, Any]:
         """The schema sent for constrained decoding.
 
-        The space's schema (a list schema, :func:`~hpolab.llm._parse.compact_schema`, for the compact
+        The space's schema (a list schema, :func:`~hpolab.llm._extract.compact_schema`, for the compact
         answer form), or with chain of thought ``{"analysis": <text>, "config": <the space's>}``
         so the reasoning fits in the JSON.
         """

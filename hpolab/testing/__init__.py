@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hpolab.llm._client_memorizer import SimulatedMemorizerClient
-from hpolab.llm._client_simulated import (
+from hpolab.llm.clients._memorizer import SimulatedMemorizerClient
+from hpolab.llm.clients._simulated import (
     SimulatedAdversaryClient,
     SimulatedClient,
     SimulatedLLMClient,

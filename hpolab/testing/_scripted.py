@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from hpolab.llm._client import LLMClientError
-from hpolab.llm._client_simulated import Reply, Request, SimulatedClient
+from hpolab.llm.clients._base import LLMClientError
+from hpolab.llm.clients._simulated import Reply, Request, SimulatedClient
 
 __all__ = ["ScriptedClient"]
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -24,12 +28,27 @@ from hpolab.llm import (
     llm_usage,
     make_client,
 )
-from hpolab.llm._usage import resolve_pricing
+from hpolab.llm.clients._usage import resolve_pricing
 from hpolab.objectives.base import FunctionObjective
 from hpolab.space import SearchSpace
 from hpolab.testing import ScriptedClient
 
 SPACE = SearchSpace({"x": (0.0, 1.0), "k": [1, 2, 3]})
+
+
+# ----------------------------------------------------------------------------- the package
+def test_the_clients_package_is_re_exported_by_hpolab_llm_and_loads_no_backend():
+    code = (
+        "import sys, hpolab.llm, hpolab.llm.clients as c\n"
+        "assert all(getattr(hpolab.llm, n) is getattr(c, n) for n in c.__all__), 'not re-exported'\n"
+        "assert set(c.__all__) <= set(hpolab.llm.__all__), 'missing from hpolab.llm.__all__'\n"
+        "print([m for m in ('openai', 'llama_cpp', 'transformers', 'torch', 'matplotlib') if m in sys.modules])\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])  # this checkout's hpolab, not an installed one
+    env = {**os.environ, "PYTHONPATH": root}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
 
 
 # ----------------------------------------------------------------------------- the factory

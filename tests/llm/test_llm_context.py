@@ -137,7 +137,7 @@ def test_a_reask_records_only_what_it_added():
     assert [m["role"] for m in exchanges[1]["messages"]] == ["assistant", "user"]
     assert exchanges[1]["messages"][0]["content"] == "not json at all"
     # the fingerprint checks a rebuilt prompt
-    from hpolab.llm._parse import prompt_fingerprint
+    from hpolab.llm._propose import prompt_fingerprint
 
     assert prompt_fingerprint(client.calls[0]["messages"]) == exchanges[0]["prompt"]
 

@@ -3,7 +3,7 @@
 Faults: a timeout, 429 with Retry-After, 500, a connection dropped mid-answer, truncated JSON, an
 empty answer and a refusal. Transport faults must be retried by the openai SDK's own retry (the
 waits are measured on the server's clock); bad answers must be repaired, re-asked or fall back,
-as documented in hpolab/llm/_parse.py; a study must finish with every trial valid and its
+as documented in hpolab/llm/_propose.py; a study must finish with every trial valid and its
 transcript kept. The API key never shows in logs, errors, reprs, transcripts, storage or reports.
 """
 

@@ -15,8 +15,8 @@ from hpolab.llm import (
     PromptOptions,
     WarmStartedBO,
 )
-from hpolab.llm._client_simulated import Reply, Request, SimulatedClient, SimulatedLLMClient
 from hpolab.llm._prompts import format_config
+from hpolab.llm.clients._simulated import Reply, Request, SimulatedClient, SimulatedLLMClient
 from hpolab.llm.finetune import format_config as records_format_config
 from hpolab.objectives.base import FunctionObjective
 from hpolab.optimizers._random import RandomSearch

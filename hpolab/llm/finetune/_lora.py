@@ -489,7 +489,7 @@ class FineTunedModel:
         Raises:
             hpolab.llm.LLMClientError: If images are attached (this is a text model).
         """
-        from hpolab.llm._client import Completion, LLMClientError
+        from hpolab.llm.clients._base import Completion, LLMClientError
 
         if images:
             raise LLMClientError(f"{self.name}: this model reads no images")

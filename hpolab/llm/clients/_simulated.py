@@ -10,7 +10,7 @@ answers (:meth:`SimulatedClient._answer`). Built on it:
   proposes the worst ones) are measured without a hosted model.
 - :class:`SimulatedLLMClient`: a stand-in for a vision model (perturbs the best configuration it
   reads in the prompt; checks that the images it gets are PNGs).
-- :class:`~hpolab.testing.SimulatedMemorizerClient` (:mod:`hpolab.llm._client_memorizer`), the
+- :class:`~hpolab.testing.SimulatedMemorizerClient` (:mod:`hpolab.llm.clients._memorizer`), the
   hybrid's :class:`~hpolab.llm.PlaceboClient` and the scripted test double of :mod:`hpolab.testing`.
 
 They are simulations, named as such wherever they appear (transcripts, benchmark rows). They are
@@ -29,7 +29,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from hpolab.llm._client import Completion, LLMClientError
+from hpolab.llm.clients._base import Completion, LLMClientError
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction
 
@@ -294,7 +294,7 @@ def simulated_client(spec: Mapping[str, Any], *, seed: int | None = None) -> Sim
 
     kind = spec.get("kind", "oracle")
     if kind == "memorizer":
-        from hpolab.llm._client_memorizer import SimulatedMemorizerClient
+        from hpolab.llm.clients._memorizer import SimulatedMemorizerClient
 
         return SimulatedMemorizerClient(spec.get("tables"), quantile=float(spec.get("quantile", 0.01)), seed=seed)
     if kind not in ("oracle", "adversary"):
