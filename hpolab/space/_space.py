@@ -1,303 +1,31 @@
 """SearchSpace: hyperparameters to tune, on top of a ``ConfigSpace.ConfigurationSpace``.
 
-The space knows how to sample, validate and repair configurations. LLM optimizers depend on
-``validate`` / ``repair`` / ``describe`` / ``json_schema``; classic backends on
-``to_configspace`` (SMAC) and ``to_optuna`` (TPE).
+The space knows how to sample, validate and repair configurations, under conditions and forbidden
+clauses. LLM optimizers depend on ``validate`` / ``repair`` / ``describe`` / ``json_schema``; classic
+backends on ``to_configspace`` (SMAC) and ``to_optuna`` (TPE).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import pairwise, product
-from typing import TYPE_CHECKING, Any, Literal, overload
+from collections.abc import Collection, Iterator, Mapping
+from itertools import product
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from hpolab._errors import HpolabError
+from hpolab.space._errors import InvalidConfigError, InvalidSpaceError
+from hpolab.space._optuna import configspace_from_optuna, optuna_distributions
+from hpolab.space._params import Param, neighbour_value
+from hpolab.space._spec import configspace_from_dict, param_from_hp
+from hpolab.space._values import fmt, plain_value
 
 if TYPE_CHECKING:
     import ConfigSpace as CS
     from optuna.distributions import BaseDistribution
 
-__all__ = ["InvalidConfigError", "InvalidSpaceError", "Param", "SearchSpace", "format_config"]
-
-Kind = Literal["float", "int", "categorical", "ordinal", "constant"]
-Value = Any
-
-
-class InvalidConfigError(HpolabError, ValueError):
-    """A configuration is not inside its search space.
-
-    Attributes:
-        problems: One message per offending key, each naming the key, the value and the bound.
-    """
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
-
-
-class InvalidSpaceError(HpolabError, ValueError):
-    """A search-space specification cannot be turned into a SearchSpace."""
-
-
-@dataclass(frozen=True)
-class Param:
-    """One hyperparameter, in the plain form hpolab samples and repairs with.
-
-    Attributes:
-        name: Hyperparameter name.
-        kind: ``"float"``, ``"int"``, ``"categorical"``, ``"ordinal"`` or ``"constant"``.
-        lower: Lower bound (float / int).
-        upper: Upper bound (float / int).
-        log: Whether the range is on a log scale (float / int).
-        choices: Allowed values (categorical / ordinal, in order; constant: its one value).
-        default: Default value.
-        description: Optional text shown to LLMs next to the parameter.
-        step: For an ordinal that is a stepped range (Optuna's ``suggest_float(..., step=s)`` or
-            ``suggest_int(..., step=s)``): the step; its choices are ``lower + k * step``.
-    """
-
-    name: str
-    kind: Kind
-    lower: float | int | None = None
-    upper: float | int | None = None
-    log: bool = False
-    choices: tuple[Value, ...] = ()
-    default: Value = None
-    description: str | None = None
-    step: float | int | None = None
-
-    @property
-    def is_numeric_choice(self) -> bool:
-        """Whether all choices are numbers (so snapping to the nearest one makes sense)."""
-        return bool(self.choices) and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in self.choices)
-
-    def sample(self, rng: np.random.Generator) -> Value:
-        """Draw one value (log-uniform on a log scale)."""
-        if self.kind == "float":
-            lo, hi = float(self.lower), float(self.upper)  # type: ignore[arg-type]
-            if self.log:
-                return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
-            return float(rng.uniform(lo, hi))
-        if self.kind == "int":
-            lo_i, hi_i = int(self.lower), int(self.upper)  # type: ignore[arg-type,call-overload]
-            if self.log:
-                x = math.exp(rng.uniform(math.log(lo_i - 0.5 + 1e-12), math.log(hi_i + 0.5)))
-                return int(min(max(round(x), lo_i), hi_i))
-            return int(rng.integers(lo_i, hi_i + 1))
-        if self.kind == "constant":
-            return self.choices[0]
-        return self.choices[int(rng.integers(len(self.choices)))]
-
-    def describe(self) -> str:
-        """One line in ConfigSpace's wording, e.g. ``lr, Type: UniformFloat, Range: [...]``."""
-        head = self.name if not self.description else f"{self.name}, {self.description}"
-        if self.kind in ("float", "int"):
-            typ = "UniformFloat" if self.kind == "float" else "UniformInteger"
-            text = (
-                f"{head}, Type: {typ}, Range: [{_fmt(self.lower)}, {_fmt(self.upper)}], Default: {_fmt(self.default)}"
-            )
-            return text + (", on log-scale" if self.log else "")
-        if self.kind == "categorical":
-            choices = ", ".join(_fmt(c) for c in self.choices)
-            return f"{head}, Type: Categorical, Choices: {{{choices}}}, Default: {_fmt(self.default)}"
-        if self.kind == "ordinal" and self.step is not None:
-            typ = "UniformInteger" if isinstance(self.step, int) else "UniformFloat"
-            return (
-                f"{head}, Type: {typ}, Range: [{_fmt(self.lower)}, {_fmt(self.upper)}], Step: {_fmt(self.step)}, "
-                f"Default: {_fmt(self.default)}"
-            )
-        if self.kind == "ordinal":
-            seq = ", ".join(_fmt(c) for c in self.choices)
-            return f"{head}, Type: Ordinal, Sequence: {{{seq}}}, Default: {_fmt(self.default)}"
-        return f"{head}, Type: Constant, Value: {_fmt(self.choices[0])}"
-
-    def json_schema(self) -> dict[str, Any]:
-        """JSON schema of one value (used for LLM structured output)."""
-        if self.kind == "float":
-            return {"type": "number", "minimum": self.lower, "maximum": self.upper}
-        if self.kind == "int":
-            return {"type": "integer", "minimum": self.lower, "maximum": self.upper}
-        return {"enum": list(self.choices)}
-
-    def check(self, value: Value) -> str | None:
-        """Return why ``value`` is not allowed, or ``None`` if it is."""
-        if self.kind in ("float", "int"):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                return f"{self.name}: {value!r} is not a number; give a {self.kind} in [{_fmt(self.lower)}, {_fmt(self.upper)}]"
-            v = _to_number(value)
-            if v is None or not math.isfinite(v):
-                return f"{self.name}: {value!r} is not finite; give a {self.kind} in [{_fmt(self.lower)}, {_fmt(self.upper)}]"
-            if self.kind == "int" and v != round(v):
-                return (
-                    f"{self.name}: {value!r} is not an integer; give an int in [{_fmt(self.lower)}, {_fmt(self.upper)}]"
-                )
-            if v < float(self.lower):  # type: ignore[arg-type]
-                return f"{self.name}: {_fmt(value)} is below the lower bound {_fmt(self.lower)}"
-            if v > float(self.upper):  # type: ignore[arg-type]
-                return f"{self.name}: {_fmt(value)} is above the upper bound {_fmt(self.upper)}"
-            return None
-        if self.step is not None and self._step_index(value) is not None:
-            return None
-        if not any(_same_choice(value, c) for c in self.choices):
-            choices = ", ".join(_fmt(c) for c in self.choices)
-            return f"{self.name}: {value!r} is not one of the choices [{choices}]"
-        return None
-
-    def _step_index(self, value: Value) -> int | None:
-        """Index of the stepped choice ``value`` equals (to float rounding), or ``None``."""
-        number = _to_number(value) if not isinstance(value, (bool, str)) else None
-        if number is None or not math.isfinite(number) or not self.choices or self.step is None:
-            return None
-        first = float(self.choices[0])  # type: ignore[arg-type]
-        k = round((number - first) / float(self.step))
-        if 0 <= k < len(self.choices) and math.isclose(number, float(self.choices[k]), rel_tol=1e-9, abs_tol=1e-12):  # type: ignore[arg-type]
-            return int(k)
-        return None
-
-    def canonical(self, value: Value) -> Value:
-        """The allowed value equal to ``value`` (e.g. ``2.0`` -> ``2`` for an int choice)."""
-        if self.kind == "float":
-            return float(value)
-        if self.kind == "int":
-            return round(float(value))
-        if self.step is not None:
-            index = self._step_index(value)
-            if index is not None:
-                return self.choices[index]
-        for c in self.choices:
-            if _same_choice(value, c):
-                return c
-        return value
-
-    def repair(self, value: Value) -> tuple[Value, str | None]:
-        """Return the nearest allowed value and a note of the change (``None`` if unchanged)."""
-        if self.check(value) is None:
-            fixed = self.canonical(value)
-            return fixed, None
-        if self.kind in ("float", "int"):
-            number = _to_number(value)
-            if number is None or math.isnan(number):
-                return self.default, f"{self.name}: {value!r} is not a number, used the default {_fmt(self.default)}"
-            lo, hi = float(self.lower), float(self.upper)  # type: ignore[arg-type]
-            clipped = min(max(number, lo), hi)  # +-inf clip to the bounds
-            if self.kind == "int":
-                fixed_int = int(min(max(round(clipped), int(lo)), int(hi)))
-                if clipped != number:
-                    verb = "clipped"
-                elif fixed_int != number:
-                    verb = "rounded"
-                else:
-                    verb = "converted"
-                return fixed_int, f"{self.name}: {verb} {value!r} to {fixed_int}"
-            if clipped != number:
-                return float(clipped), f"{self.name}: clipped {_fmt(value)} to {_fmt(clipped)}"
-            return float(clipped), f"{self.name}: converted {value!r} to {_fmt(clipped)}"
-        if self.kind == "constant":
-            return self.choices[0], f"{self.name}: replaced {value!r} with the constant {_fmt(self.choices[0])}"
-        found, snapped = self._snap_choice(value)
-        if not found:
-            return self.default, f"{self.name}: {value!r} matches no choice, used the default {_fmt(self.default)}"
-        return snapped, f"{self.name}: snapped {value!r} to {_fmt(snapped)}"
-
-    def _snap_choice(self, value: Value) -> tuple[bool, Value]:
-        """``(True, choice)`` for the choice nearest ``value``, ``(False, None)`` if none is near.
-
-        Text matches case-insensitively (``"ADAM"`` -> ``"adam"``, ``"none"`` -> ``None``); numbers
-        snap to the nearest numeric choice (by ratio on a geometric ordinal like 2, 4, 8, 16); 0 and
-        1 match ``False`` and ``True``.
-        """
-        text = str(value).strip().strip("'\"").lower()
-        for c in self.choices:
-            if str(c).lower() == text:
-                return True, c
-        number = _to_number(value)
-        if number is None or not math.isfinite(number):
-            return False, None
-        if self.is_numeric_choice:
-            if self.kind == "ordinal" and number > 0 and _is_geometric(self.choices):
-                return True, min(self.choices, key=lambda c: abs(math.log(float(c)) - math.log(number)))
-            return True, min(self.choices, key=lambda c: abs(float(c) - number))
-        for c in self.choices:
-            if isinstance(c, bool) and number == float(c):
-                return True, c
-        return False, None
-
-    def grid(self, resolution: int) -> list[Value]:
-        """Grid values: all choices, all ints when few, else ``resolution`` points (log-spaced on a log scale)."""
-        if self.kind in ("categorical", "ordinal", "constant"):
-            return list(self.choices)
-        lo, hi = float(self.lower), float(self.upper)  # type: ignore[arg-type]
-        if resolution < 1:
-            raise ValueError(f"resolution: {resolution} must be at least 1")
-        if resolution == 1:
-            return [self.default]
-        points = (
-            np.exp(np.linspace(math.log(lo), math.log(hi), resolution)) if self.log else np.linspace(lo, hi, resolution)
-        )
-        points = np.clip(points, lo, hi)
-        points[0], points[-1] = lo, hi
-        if self.kind == "int":
-            if int(hi) - int(lo) + 1 <= resolution:
-                return list(range(int(lo), int(hi) + 1))
-            return sorted({round(float(p)) for p in points})
-        return [float(p) for p in points]
-
-
-def _is_geometric(values: Sequence[Any]) -> bool:
-    """Whether positive ``values`` grow by a constant ratio (and not by a constant step)."""
-    xs = sorted(float(v) for v in values)
-    if len(xs) < 3 or xs[0] <= 0:
-        return False
-    ratios = [b / a for a, b in pairwise(xs)]
-    steps = [b - a for a, b in pairwise(xs)]
-    same_ratio = max(ratios) - min(ratios) <= 1e-6 * max(ratios)
-    same_step = max(steps) - min(steps) <= 1e-6 * max(abs(s) for s in steps)
-    return same_ratio and not same_step
-
-
-def _fmt(value: Any) -> str:
-    value = _plain_value(value)
-    if isinstance(value, float):
-        return repr(value)  # as ConfigSpace prints it; %g would round 5000000.5 to 5e+06
-    if isinstance(value, str):
-        return value
-    return str(value)
-
-
-def _to_number(value: Any) -> float | None:
-    if isinstance(value, (bool, np.bool_)):
-        return float(value)
-    if isinstance(value, (int, float, np.number)):
-        try:
-            return float(value)
-        except OverflowError:  # an int beyond float range
-            return math.inf if value > 0 else -math.inf
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _same_choice(value: Any, choice: Any) -> bool:
-    value = _plain_value(value)  # np.str_ / np.bool_ / np.int64 compare as their Python value
-    if isinstance(value, bool) or isinstance(choice, bool):
-        return value is choice or (type(value) is type(choice) and value == choice)
-    if isinstance(choice, (int, float)) and isinstance(value, (int, float, np.number)):
-        return float(value) == float(choice)
-    return type(value) is type(choice) and value == choice
-
-
-def _plain_value(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+__all__ = ["SearchSpace"]
 
 
 class SearchSpace:
@@ -334,7 +62,7 @@ class SearchSpace:
         elif isinstance(spec, CS.ConfigurationSpace):
             cs = spec
         elif isinstance(spec, Mapping):
-            cs = _configspace_from_dict(spec)
+            cs = configspace_from_dict(spec)
         else:
             raise InvalidSpaceError(
                 f"search space: {type(spec).__name__} is not a dict or ConfigurationSpace; "
@@ -347,7 +75,7 @@ class SearchSpace:
         self._params: dict[str, Param] = {}
         self._optuna: dict[str, BaseDistribution] | None = None
         for hp in cs.values():
-            self._params[hp.name] = _param_from_hp(hp, descriptions.get(hp.name))
+            self._params[hp.name] = param_from_hp(hp, descriptions.get(hp.name))
         unknown = set(descriptions) - set(self._params)
         if unknown:
             raise InvalidSpaceError(
@@ -503,7 +231,7 @@ class SearchSpace:
             if name != must and rng.random() >= 0.5:
                 continue
             old = new[name]
-            value = _neighbour_value(self._params[name], old, rng, scale)
+            value = neighbour_value(self._params[name], old, rng, scale)
             if value != old:
                 new[name] = value
                 notes.append(f"{name}: perturbed {old!r} to {value!r}")
@@ -614,10 +342,10 @@ class SearchSpace:
             param = self._params[name]
             if name not in config:
                 active[name] = param.default
-                changes.append(f"{name}: missing, filled with the default {_fmt(param.default)}")
+                changes.append(f"{name}: missing, filled with the default {fmt(param.default)}")
                 continue
             fixed, note = param.repair(config[name])
-            active[name] = _plain_value(fixed)
+            active[name] = plain_value(fixed)
             if note:
                 changes.append(note)
         if self._has_forbidden and self._is_forbidden(active):
@@ -662,26 +390,9 @@ class SearchSpace:
         Stepped ranges map back to stepped Float / Int distributions; other ordinals and
         constants become categorical.
         """
-        if self._optuna is not None:
-            return dict(self._optuna)
-        from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-
-        out: dict[str, BaseDistribution] = {}
-        for name, p in self._params.items():
-            if p.kind == "float":
-                out[name] = FloatDistribution(float(p.lower), float(p.upper), log=p.log)  # type: ignore[arg-type]
-            elif p.kind == "int":
-                out[name] = IntDistribution(int(p.lower), int(p.upper), log=p.log)  # type: ignore[arg-type,call-overload]
-            elif p.kind == "ordinal" and p.step is not None:
-                lo, hi = p.choices[0], p.choices[-1]
-                if isinstance(p.step, int):
-                    out[name] = IntDistribution(int(lo), int(hi), step=p.step)  # type: ignore[arg-type,call-overload]
-                else:
-                    out[name] = FloatDistribution(float(lo), float(hi), step=float(p.step))  # type: ignore[arg-type]
-            else:
-                out[name] = CategoricalDistribution(list(p.choices))
-        self._optuna = out
-        return dict(out)
+        if self._optuna is None:
+            self._optuna = optuna_distributions(self._params.values())
+        return dict(self._optuna)
 
     @classmethod
     def from_optuna(cls, distributions: Mapping[str, BaseDistribution]) -> SearchSpace:
@@ -694,35 +405,7 @@ class SearchSpace:
             InvalidSpaceError: If a stepped range has more than 100,000 values, or a distribution
                 is of an unknown type.
         """
-        import ConfigSpace as CS
-        from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-
-        cs = CS.ConfigurationSpace()
-        for name, dist in distributions.items():
-            hp: Any
-            if isinstance(dist, (FloatDistribution, IntDistribution)) and dist.step not in (None, 1):
-                is_int = isinstance(dist, IntDistribution)
-                count = math.floor((dist.high - dist.low) / dist.step + 1e-9) + 1
-                if count > 100_000:
-                    raise InvalidSpaceError(
-                        f"{name}: step {dist.step} gives {count} values in [{dist.low}, {dist.high}]; "
-                        "use a coarser step or an unstepped range"
-                    )
-                values: list[Any] = [
-                    int(dist.low + k * dist.step) if is_int else float(dist.low + k * dist.step) for k in range(count)
-                ]
-                step: Any = int(dist.step) if is_int else float(dist.step)
-                hp = CS.OrdinalHyperparameter(name, values, meta={"step": step})
-            elif isinstance(dist, FloatDistribution):
-                hp = CS.UniformFloatHyperparameter(name, float(dist.low), float(dist.high), log=dist.log)
-            elif isinstance(dist, IntDistribution):
-                hp = CS.UniformIntegerHyperparameter(name, int(dist.low), int(dist.high), log=dist.log)
-            elif isinstance(dist, CategoricalDistribution):
-                hp = _hp_from_entry(name, list(dist.choices))
-            else:
-                raise InvalidSpaceError(f"{name}: {type(dist).__name__} is not supported")
-            cs.add(hp)
-        return cls(cs)
+        return cls(configspace_from_optuna(distributions))
 
     def describe(self) -> str:
         """A compact text for prompts, one parameter a line, in ConfigSpace's wording."""
@@ -803,34 +486,6 @@ class SearchSpace:
         return tuple((n, config[n]) for n in self._order if n in config)
 
 
-def _neighbour_value(p: Param, old: Any, rng: np.random.Generator, scale: float) -> Any:
-    """One step away from ``old`` for :meth:`SearchSpace.neighbour` (may equal ``old`` for a one-choice param)."""
-    if p.kind in ("float", "int"):
-        lo, hi = float(p.lower), float(p.upper)  # type: ignore[arg-type]
-        use_log = p.log and lo > 0
-        to = (lambda v: math.log(max(v, 1e-300))) if use_log else (lambda v: v)
-        back = math.exp if use_log else (lambda v: v)
-        a, b = to(lo), to(hi)
-        x = to(float(old)) + float(rng.normal(0.0, scale * (b - a)))
-        value: Any = min(max(back(min(max(x, a), b)), lo), hi)
-        if p.kind == "float":
-            return float(value)
-        value = round(value)
-        if value == old:
-            step = 1 if (rng.random() < 0.5 and old < hi) or old <= lo else -1
-            value = int(min(max(old + step, lo), hi))
-        return value
-    choices = list(p.choices)
-    if len(choices) < 2:
-        return old
-    idx = next((i for i, c in enumerate(choices) if c == old), 0)
-    if p.kind == "ordinal":
-        moves = [j for j in (idx - 1, idx + 1) if 0 <= j < len(choices)]
-        return choices[moves[int(rng.integers(len(moves)))]]
-    others = [c for i, c in enumerate(choices) if i != idx]
-    return others[int(rng.integers(len(others)))]
-
-
 def _condition_holds(cond: Any, active: Mapping[str, Any]) -> bool:
     """Evaluate a ConfigSpace condition or conjunction on plain values.
 
@@ -850,172 +505,3 @@ def _condition_holds(cond: Any, active: Mapping[str, Any]) -> bool:
         return bool(cond.satisfied_by_value({parent: value}))
     except (TypeError, ValueError, KeyError, IndexError):
         return False  # a value of the wrong type for the parent satisfies no condition
-
-
-def _param_from_hp(hp: Any, description: str | None) -> Param:
-    import ConfigSpace as CS
-
-    description = description or (hp.meta or {}).get("description")
-    if isinstance(hp, (CS.UniformFloatHyperparameter, CS.NormalFloatHyperparameter)):
-        return Param(
-            hp.name,
-            "float",
-            float(hp.lower),
-            float(hp.upper),
-            bool(hp.log),
-            default=float(hp.default_value),
-            description=description,
-        )
-    if isinstance(hp, (CS.UniformIntegerHyperparameter, CS.NormalIntegerHyperparameter)):
-        return Param(
-            hp.name,
-            "int",
-            int(hp.lower),
-            int(hp.upper),
-            bool(hp.log),
-            default=int(hp.default_value),
-            description=description,
-        )
-    if isinstance(hp, CS.CategoricalHyperparameter):
-        choices = tuple(_plain_value(c) for c in hp.choices)
-        return Param(
-            hp.name, "categorical", choices=choices, default=_plain_value(hp.default_value), description=description
-        )
-    if isinstance(hp, CS.OrdinalHyperparameter):
-        seq = tuple(_plain_value(c) for c in hp.sequence)
-        step = (hp.meta or {}).get("step")
-        return Param(
-            hp.name,
-            "ordinal",
-            lower=seq[0] if step is not None else None,  # type: ignore[arg-type]
-            upper=seq[-1] if step is not None else None,  # type: ignore[arg-type]
-            choices=seq,
-            default=_plain_value(hp.default_value),
-            description=description,
-            step=step,
-        )
-    if isinstance(hp, CS.Constant):
-        value = _plain_value(hp.value)
-        return Param(hp.name, "constant", choices=(value,), default=value, description=description)
-    raise InvalidSpaceError(f"{hp.name}: {type(hp).__name__} is not supported")
-
-
-def _configspace_from_dict(spec: Mapping[str, Any]) -> CS.ConfigurationSpace:
-    import ConfigSpace as CS
-
-    cs = CS.ConfigurationSpace()
-    for name, entry in spec.items():
-        if not isinstance(name, str) or not name:
-            raise InvalidSpaceError(f"search space: key {name!r} must be a non-empty string")
-        hp = _hp_from_entry(name, entry)
-        try:
-            cs.add(hp)
-        except (ValueError, TypeError) as exc:
-            raise InvalidSpaceError(f"{name}: {entry!r} cannot be added to the space ({exc})") from exc
-    return cs
-
-
-_CHOICE_TYPES = (str, int, float, bool, type(None))
-
-
-def _hp_from_entry(name: str, entry: Any) -> Any:
-    import ConfigSpace as CS
-
-    if isinstance(entry, CS.hyperparameters.Hyperparameter):
-        if entry.name != name:
-            raise InvalidSpaceError(
-                f"{name}: the hyperparameter given is named {entry.name!r}; use the same name as its key"
-            )
-        return entry
-    try:
-        return _hp_from_plain_entry(name, entry)
-    except (ValueError, TypeError, OverflowError) as exc:
-        if isinstance(exc, InvalidSpaceError):
-            raise
-        raise InvalidSpaceError(f"{name}: {entry!r} is not a valid hyperparameter spec ({exc})") from exc
-
-
-def _hp_from_plain_entry(name: str, entry: Any) -> Any:
-    import ConfigSpace as CS
-
-    entry = _plain_value(entry)
-    if isinstance(entry, list):
-        if not entry:
-            raise InvalidSpaceError(f"{name}: an empty list of choices; give at least one")
-        choices = [_plain_value(c) for c in entry]
-        for c in choices:
-            if not isinstance(c, _CHOICE_TYPES) or (isinstance(c, float) and not math.isfinite(c)):
-                raise InvalidSpaceError(
-                    f"{name}: choice {c!r} is not allowed; choices are str, int, float (finite), bool or None"
-                )
-        dups = sorted(
-            {repr(a) for i, a in enumerate(choices) for b in choices[i + 1 :] if a == b or repr(a) == repr(b)}
-        )
-        if dups:
-            raise InvalidSpaceError(
-                f"{name}: choices {entry} contain duplicates ({', '.join(dups)}; note 1 == 1.0 == True); "
-                "give each choice once"
-            )
-        if len(choices) == 1:
-            return CS.Constant(name, choices[0])
-        return CS.CategoricalHyperparameter(name, choices)
-    if isinstance(entry, tuple) and len(entry) in (2, 3):
-        lo, hi = _plain_value(entry[0]), _plain_value(entry[1])
-        scale = entry[2] if len(entry) == 3 else None
-        if scale not in (None, "log", "linear"):
-            raise InvalidSpaceError(f"{name}: scale {scale!r} is not 'log' or 'linear'; e.g. (1e-4, 1e-1, 'log')")
-        log = scale == "log"
-        numbers = (int, float)
-        if isinstance(lo, bool) or isinstance(hi, bool) or not isinstance(lo, numbers) or not isinstance(hi, numbers):
-            raise InvalidSpaceError(f"{name}: bounds {entry!r} must be numbers, e.g. (0.0, 1.0) or (1e-4, 1e-1, 'log')")
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise InvalidSpaceError(f"{name}: bounds {entry!r} must be finite")
-        if lo >= hi:
-            raise InvalidSpaceError(f"{name}: lower bound {lo} must be below the upper bound {hi}")
-        if log and lo <= 0:
-            raise InvalidSpaceError(f"{name}: lower bound {lo} must be > 0 on a log scale")
-        if isinstance(lo, int) and isinstance(hi, int):
-            if max(abs(lo), abs(hi)) >= 2**53:
-                raise InvalidSpaceError(f"{name}: int bounds {entry!r} must be below 2**53 in absolute value")
-            return CS.UniformIntegerHyperparameter(name, lo, hi, log=log)
-        return CS.UniformFloatHyperparameter(name, float(lo), float(hi), log=log)
-    if isinstance(entry, (int, float, str)) and not isinstance(entry, bool):
-        if isinstance(entry, float) and not math.isfinite(entry):
-            raise InvalidSpaceError(f"{name}: constant {entry!r} must be finite")
-        return CS.Constant(name, entry)
-    raise InvalidSpaceError(
-        f"{name}: {entry!r} is not a hyperparameter spec; use (low, high), (low, high, 'log'), "
-        "a list of choices, or a ConfigSpace hyperparameter"
-    )
-
-
-def format_config(config: Mapping[str, Any], order: Sequence[str] | None = None, precision: int | None = None) -> str:
-    """A configuration as one line of JSON (the format the model is asked to answer in).
-
-    hpolab's one config formatter: the LLM prompts use it with the defaults, the fine-tuning records
-    (:mod:`hpolab.records`) with a key order and 4 significant digits.
-
-    Args:
-        config: Hyperparameter values.
-        order: Key order (keys of ``config`` missing from it follow in the config's order); the
-            config's own order when ``None``.
-        precision: Significant digits of floats (fewer digits, fewer tokens); ``None`` writes each
-            float in full (its shortest round-trip form).
-
-    Returns:
-        A one-line JSON object, e.g. ``{"lr": 0.001, "batch_size": 64}``. A non-finite float is
-        written as a string (``"nan"``, ``"inf"``) so that the line stays JSON.
-    """
-    keys = list(config) if not order else [k for k in order if k in config] + [k for k in config if k not in order]
-    return "{" + ", ".join(f"{json.dumps(str(k))}: {_value_text(config[k], precision)}" for k in keys) + "}"
-
-
-def _value_text(value: Any, precision: int | None) -> str:
-    """One value of :func:`format_config`: JSON, floats rounded to ``precision`` significant digits."""
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return json.dumps(str(value))
-        if precision is not None:
-            text = f"{value:.{precision}g}"
-            return text if "e" in text or "." in text else text + ".0"
-    return json.dumps(value)
