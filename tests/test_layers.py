@@ -34,6 +34,7 @@ def test_the_import_contracts_hold():
     for name in (
         "Imports point down the layers",
         "The space's modules import only lower ones",
+        "The statistics know no metric",
         "Nothing imports hpolab.testing",
         "An optimizer knows no objective",
         "An objective knows no optimizer",
@@ -52,6 +53,7 @@ def test_the_import_contracts_hold():
             "The space's modules import only lower ones",
         ),
         ("optimizers/_random.py", "from hpolab.benchmarking import run", "Imports point down the layers"),
+        ("analysis/stats.py", "from hpolab.analysis.metrics import losses", "The statistics know no metric"),
         ("llm/_prompts.py", "from hpolab.testing import quadratic", "Nothing imports hpolab.testing"),
         ("optimizers/_grid.py", "from hpolab.objectives.toy import ToyObjective", "An optimizer knows no objective"),
         ("objectives/toy.py", "from hpolab.optimizers import RandomSearch", "An objective knows no optimizer"),
