@@ -65,6 +65,7 @@ import pandas as pd
 import hpolab
 from hpolab import benchmarking as B
 from hpolab.analysis import metrics as M
+from hpolab.analysis import stats as S
 
 DATASETS = ("car", "phoneme", "vehicle", "australian", "kc1", "segment", "blood_transfusion", "credit_g")
 RESULTS = Path(__file__).parent / "results"
@@ -266,7 +267,7 @@ def paired(df: pd.DataFrame, a: str, b: str, k: int) -> dict[str, Any]:
         return {"n": 0}
     pair = reg[[a, b]].dropna()
     diff = (pair[a] - pair[b]).to_numpy(dtype=float)
-    ci = M.mean_ci(diff)
+    ci = S.mean_ci(diff)
     out: dict[str, Any] = {
         "n": len(diff),
         "mean_diff": ci.mean,
@@ -390,7 +391,7 @@ def twins_md(df: pd.DataFrame, budgets: Sequence[int]) -> list[str]:
             if pair.empty:
                 continue
             diff = (pair["original"] - pair["twin"]).to_numpy(dtype=float)
-            ci = M.mean_ci(diff)
+            ci = S.mean_ci(diff)
             p = float(wilcoxon(diff, zero_method="zsplit").pvalue) if np.count_nonzero(diff) else math.nan
             lines.append(
                 f"| `{label}` | {k} | {len(diff)} | {fmt(pair['original'].mean())} | {fmt(pair['twin'].mean())} | "

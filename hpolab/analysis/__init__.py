@@ -1,7 +1,7 @@
 """Analysis of optimizer comparisons: metrics, fANOVA importance, plots and reports.
 
-Metrics need only numpy, scipy and pandas; :mod:`stats <hpolab.analysis.stats>` holds the bootstrap
-intervals and tests they use; :mod:`plots <hpolab.analysis.plots>` needs matplotlib
+Metrics need only numpy, scipy and pandas; :mod:`stats <hpolab.analysis.stats>` holds the intervals,
+tests, ranks and random search's baseline they use; :mod:`plots <hpolab.analysis.plots>` needs matplotlib
 (``pip install "hpolab[plots]"``) and is imported when a plot function is called.
 """
 
@@ -10,32 +10,34 @@ from __future__ import annotations
 from hpolab.analysis._papers import section_paper, write_suite_report
 from hpolab.analysis._transfer import transfer_summary, transfer_table
 from hpolab.analysis.metrics import (
-    BootstrapEstimate,
-    MeanCI,
-    RMSEResult,
     aggregate_curves,
     aggregate_table,
     best_so_far,
-    bootstrap_best_of,
     budget_curves,
     budget_spent,
-    expected_best_of,
     final_losses,
     losses,
-    mean_ci,
-    mean_rank,
     random_pools,
-    rank_matrix,
     rank_over_trials,
     regret_curves,
     relative_change,
-    rmse_ci,
     rmse_summary,
     rmse_table,
     table1,
     table1_tasks,
     task_losses,
     win_probabilities,
+)
+from hpolab.analysis.stats import (
+    BootstrapEstimate,
+    MeanCI,
+    RMSEResult,
+    bootstrap_best_of,
+    expected_best_of,
+    mean_ci,
+    mean_rank,
+    rank_matrix,
+    rmse_ci,
 )
 
 __all__ = [

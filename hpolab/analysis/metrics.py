@@ -1,4 +1,4 @@
-"""Metrics for comparing optimizers: regret curves, seed 002's Table 1, mean rank, seed 000's RMSE.
+"""Metrics for comparing optimizers: regret curves, seed 002's Table 1, ranks over trials, seed 000's RMSE, budgets.
 
 Every function works on plain numbers or on the trial table that :func:`hpolab.benchmarking.run`
 returns: one row per trial with the columns
@@ -10,8 +10,8 @@ column is missing) and, where known, ``regret``, ``budget`` (the fidelity a tria
 
 Internally values are turned into *losses* (``sign * value``, lower is better), so a maximized
 accuracy and a minimized error are handled alike. The intervals that tables and plots show are percentile
-bootstraps over seeds stratified by task (:mod:`hpolab.analysis.stats`), so each lies inside its metric's
-range; :func:`mean_ci` (Student-t) remains for quantities without bounds.
+bootstraps over seeds stratified by task, so each lies inside its metric's range; the intervals, tests,
+ranks and random search's baseline themselves are in :mod:`hpolab.analysis.stats`.
 """
 
 from __future__ import annotations
@@ -30,28 +30,19 @@ from hpolab.analysis import stats as S
 from hpolab.trial import Direction, trial_budget
 
 __all__ = [
-    "BootstrapEstimate",
     "RUN_KEYS",
-    "MeanCI",
-    "RMSEResult",
     "BASELINES",
     "aggregate_curves",
     "aggregate_table",
     "best_so_far",
-    "bootstrap_best_of",
     "budget_curves",
     "budget_spent",
-    "expected_best_of",
     "final_losses",
     "losses",
-    "mean_ci",
-    "mean_rank",
     "random_pools",
-    "rank_matrix",
     "rank_over_trials",
     "regret_curves",
     "relative_change",
-    "rmse_ci",
     "rmse_summary",
     "rmse_table",
     "table1",
@@ -63,164 +54,7 @@ __all__ = [
 RUN_KEYS: tuple[str, str, str] = ("optimizer", "objective", "seed")
 
 
-# ----------------------------------------------------------------------------- basic statistics
-@dataclass(frozen=True)
-class MeanCI:
-    """A mean with its Student-t confidence interval.
-
-    Attributes:
-        mean: Sample mean (``NaN`` for no values).
-        low: Lower end of the interval (``NaN`` with fewer than two values).
-        high: Upper end of the interval (``NaN`` with fewer than two values).
-        n: Number of (finite) values.
-        sem: Standard error of the mean, ``s / sqrt(n)`` with ``s`` the ``ddof=1`` standard deviation.
-        confidence: Confidence level of the interval.
-    """
-
-    mean: float
-    low: float
-    high: float
-    n: int
-    sem: float
-    confidence: float
-
-    @property
-    def half_width(self) -> float:
-        """Half the interval's width."""
-        return (self.high - self.low) / 2.0
-
-    def __str__(self) -> str:
-        if math.isnan(self.low):
-            return f"{self.mean:.4g}"
-        return f"{self.mean:.4g} [{self.low:.4g}, {self.high:.4g}]"
-
-
-def _check_confidence(confidence: float) -> None:
-    if not (0.0 < confidence < 1.0):
-        raise ValueError(f"confidence: {confidence} must be strictly between 0 and 1 (e.g. 0.95)")
-
-
-def _finite(values: Iterable[float] | np.ndarray | pd.Series) -> np.ndarray:
-    arr = np.asarray(list(values) if not isinstance(values, (np.ndarray, pd.Series)) else values, dtype=float)
-    return arr[np.isfinite(arr)]
-
-
-def mean_ci(values: Iterable[float] | np.ndarray | pd.Series, confidence: float = 0.95) -> MeanCI:
-    """Mean and Student-t confidence interval ``mean ± t_{(1+c)/2, n-1} * s / sqrt(n)``.
-
-    Non-finite values are dropped.
-
-    Args:
-        values: The sample.
-        confidence: Confidence level.
-
-    Returns:
-        A :class:`MeanCI`; the interval is ``NaN`` when fewer than two values remain.
-    """
-    from scipy import stats
-
-    _check_confidence(confidence)
-    arr = _finite(values)
-    n = int(arr.size)
-    if n == 0:
-        return MeanCI(math.nan, math.nan, math.nan, 0, math.nan, confidence)
-    mean = float(arr.mean())
-    if n == 1:
-        return MeanCI(mean, math.nan, math.nan, 1, math.nan, confidence)
-    sem = float(arr.std(ddof=1) / math.sqrt(n))
-    half = float(stats.t.ppf((1.0 + confidence) / 2.0, n - 1)) * sem
-    return MeanCI(mean, mean - half, mean + half, n, sem, confidence)
-
-
 # ---------------------------------------------------------------------------- RMSE (seed 000)
-@dataclass(frozen=True)
-class RMSEResult:
-    """Root mean square error with a percentile-bootstrap interval of the RMSE itself.
-
-    Attributes:
-        rmse: ``sqrt(mean(e_i^2))``.
-        std: Sample standard deviation of the errors ``e_i`` (``ddof=1``; ``NaN`` for one error).
-        n: Number of errors.
-        low: Lower end of the interval (``NaN`` with fewer than two resampling units).
-        high: Upper end of the interval.
-        confidence: Confidence level.
-    """
-
-    rmse: float
-    std: float
-    n: int
-    low: float
-    high: float
-    confidence: float
-
-    def __str__(self) -> str:
-        return f"{self.rmse:.3f} (sd {self.std:.3f}) [{self.low:.3f}, {self.high:.3f}]"
-
-
-def rmse_ci(
-    errors: Iterable[float] | np.ndarray | pd.Series,
-    confidence: float = 0.95,
-    *,
-    runs: Sequence[object] | np.ndarray | None = None,
-    strata: Sequence[object] | np.ndarray | None = None,
-    n_resamples: int = 2000,
-    seed: int = 0,
-) -> RMSEResult:
-    """RMSE of errors, ``sqrt(mean(e_i^2))``, with a percentile-bootstrap interval of the RMSE.
-
-    The interval is the spread of the RMSE recomputed on resampled data, so it lies between 0 and the
-    largest error. (Seed 000's ``RMSE ± t * sd(e) / sqrt(n)`` is an interval for the mean error, not for
-    the RMSE, and can fall below 0.) The resampling units are the errors, or whole runs when ``runs``
-    names each error's run (the errors of one run are not independent); with ``strata`` (each error's
-    task) units are resampled within their task.
-
-    Args:
-        errors: The errors (non-finite ones are dropped).
-        confidence: Confidence level.
-        runs: Run of each error (resampled as a whole), or ``None`` to resample single errors.
-        strata: Stratum (task) of each error, or ``None`` for one stratum.
-        n_resamples: Bootstrap replicates.
-        seed: Seed of the resampling.
-
-    Returns:
-        An :class:`RMSEResult` (interval ``NaN`` with fewer than two units in every stratum).
-
-    Raises:
-        ValueError: If there is no finite error.
-    """
-    _check_confidence(confidence)
-    arr = np.asarray(list(errors) if not isinstance(errors, (np.ndarray, pd.Series)) else errors, dtype=float)
-    frame = pd.DataFrame(
-        {
-            "e": arr,
-            "run": np.arange(arr.size) if runs is None else list(runs),
-            "stratum": 0 if strata is None else list(strata),
-        }
-    )
-    frame = frame[np.isfinite(frame["e"].to_numpy())]
-    n = len(frame)
-    if n == 0:
-        raise ValueError("errors: no finite value to compute an RMSE from; pass at least one error")
-    rmse = float(math.sqrt(float(np.mean(frame["e"].to_numpy() ** 2))))
-    std = float(frame["e"].std(ddof=1)) if n > 1 else math.nan
-    per_run = (
-        frame.assign(sq=frame["e"] ** 2)
-        .groupby(["stratum", "run"], sort=False)
-        .agg(ms=("sq", "mean"), count=("sq", "size"))
-        .reset_index()
-    )
-    ci = S.bootstrap_interval(
-        np.sqrt(per_run["ms"].to_numpy()),
-        strata=per_run["stratum"].to_numpy(),
-        weights=per_run["count"].to_numpy(dtype=float),
-        statistic="rmse",
-        confidence=confidence,
-        n_resamples=n_resamples,
-        seed=seed,
-    )
-    return RMSEResult(rmse, std, n, ci.low, ci.high, confidence)
-
-
 def rmse_table(
     df: pd.DataFrame,
     *,
@@ -228,7 +62,7 @@ def rmse_table(
     accuracy: str = "value",
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Seed 000's RMSE of ``1 - accuracy`` per group, with its bootstrap interval (:func:`rmse_ci`).
+    """Seed 000's RMSE of ``1 - accuracy`` per group, with its bootstrap interval (:func:`~.stats.rmse_ci`).
 
     With ``objective`` and ``seed`` columns the errors are resampled by run, within objectives.
 
@@ -252,7 +86,7 @@ def rmse_table(
             continue
         ok = group[np.isfinite(group[accuracy].to_numpy(dtype=float))]
         by_run = {"objective", "seed"} <= set(ok.columns)
-        res = rmse_ci(
+        res = S.rmse_ci(
             1.0 - acc,
             confidence,
             runs=list(zip(ok["objective"], ok["seed"], strict=True)) if by_run else None,
@@ -287,9 +121,9 @@ def rmse_summary(
     For every method (``by``) three kinds of rows, as in the paper's Table 1: ``All`` (the error of every
     trial), ``Best`` (the best error of each run, a run being one value of ``run``) and, for the methods
     named in ``one_shot``, ``One-shot`` (the error of each run's first trial). Each row carries
-    :func:`rmse_ci`'s RMSE, standard deviation and bootstrap interval of the RMSE: the resampled units are
-    runs (a run's errors together in ``All``), within the first ``run`` column (the task) when ``run``
-    has more than one column.
+    :func:`~hpolab.analysis.stats.rmse_ci`'s RMSE, standard deviation and bootstrap interval of the RMSE: the
+    resampled units are runs (a run's errors together in ``All``), within the first ``run`` column (the task)
+    when ``run`` has more than one column.
 
     Args:
         df: Trial table with ``by``, the ``run`` columns, ``column`` and a ``trial`` column (trial order
@@ -336,7 +170,7 @@ def rmse_summary(
                 strata = list(errs.index.get_level_values(0)) if stratified else None
             else:
                 strata = [k[0] for k in ids] if stratified else None
-            res = rmse_ci(errs.to_numpy(dtype=float), confidence, runs=ids, strata=strata)
+            res = S.rmse_ci(errs.to_numpy(dtype=float), confidence, runs=ids, strata=strata)
             rows.append(
                 {
                     by: method,
@@ -535,107 +369,7 @@ def task_losses(df: pd.DataFrame, budget: int | None = None, *, value: str = "va
     return fl.pivot_table(index="objective", columns="optimizer", values="loss", aggfunc="mean")
 
 
-# --------------------------------------------------------------------- random-search baseline
-@dataclass(frozen=True)
-class BootstrapEstimate:
-    """Bootstrap estimate of random search's best loss after ``budget`` evaluations.
-
-    Attributes:
-        mean: Mean over bootstrap replicates of the best of ``budget`` draws.
-        std: Standard deviation over replicates (the spread of one random-search run).
-        sem: Standard error of ``mean``.
-        low: 2.5% quantile of the replicates.
-        high: 97.5% quantile of the replicates.
-        budget: Evaluations per replicate.
-        n_bootstrap: Number of replicates.
-        pool_size: Size of the pool the draws came from.
-    """
-
-    mean: float
-    std: float
-    sem: float
-    low: float
-    high: float
-    budget: int
-    n_bootstrap: int
-    pool_size: int
-
-
-def bootstrap_best_of(
-    pool: Iterable[float] | np.ndarray,
-    budget: int,
-    *,
-    n_bootstrap: int = 1000,
-    seed: int = 0,
-    direction: str = "minimize",
-) -> BootstrapEstimate:
-    """Estimate random search's best value after ``budget`` evaluations by bootstrap (seed 002, Table 1).
-
-    Seed 002 evaluates many random configurations per task and estimates random search's loss at a
-    budget from bootstrap samples of them. :func:`table1` uses the exact :func:`expected_best_of` instead
-    (``baseline="bootstrap"`` selects this estimate); the replicates' spread remains the spread of one
-    random-search run. Here: ``idx = default_rng(seed).integers(0, n, size=(n_bootstrap,
-    budget))``; each replicate is the best of ``pool[idx[r]]`` (draws with replacement); the estimate is the
-    mean over replicates. Non-finite pool entries (failed trials) are dropped first.
-
-    Args:
-        pool: Values of random configurations (in the objective's own direction).
-        budget: Number of evaluations of the random search being estimated.
-        n_bootstrap: Number of replicates.
-        seed: Seed of the bootstrap's generator (a fixed seed makes the baseline reproducible).
-        direction: ``"minimize"`` or ``"maximize"``.
-
-    Returns:
-        A :class:`BootstrapEstimate` in the objective's direction.
-
-    Raises:
-        ValueError: If the pool has no finite value or ``budget`` / ``n_bootstrap`` are not positive.
-    """
-    if budget < 1:
-        raise ValueError(f"budget: {budget} must be a positive number of evaluations")
-    if n_bootstrap < 1:
-        raise ValueError(f"n_bootstrap: {n_bootstrap} must be positive (e.g. 1000)")
-    sign = Direction.coerce(direction).sign
-    arr = _finite(pool) * sign
-    if arr.size == 0:
-        raise ValueError("pool: no finite value; evaluate some random configurations first")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, arr.size, size=(n_bootstrap, int(budget)))
-    best = arr[idx].min(axis=1) * sign
-    std = float(best.std(ddof=1)) if n_bootstrap > 1 else math.nan
-    lo, hi = (float(q) for q in np.quantile(best, [0.025, 0.975]))
-    if sign < 0:
-        lo, hi = min(lo, hi), max(lo, hi)
-    return BootstrapEstimate(
-        mean=float(best.mean()),
-        std=std,
-        sem=std / math.sqrt(n_bootstrap) if n_bootstrap > 1 else math.nan,
-        low=lo,
-        high=hi,
-        budget=int(budget),
-        n_bootstrap=int(n_bootstrap),
-        pool_size=int(arr.size),
-    )
-
-
-def expected_best_of(pool: Iterable[float] | np.ndarray, budget: int, *, direction: str = "minimize") -> float:
-    """Exact expectation that :func:`bootstrap_best_of` estimates: best of ``budget`` draws with replacement.
-
-    With the pool's losses sorted ascending ``x_(1) <= ... <= x_(n)``,
-    ``E[min] = sum_k x_(k) * (((n - k + 1) / n)^b - ((n - k) / n)^b)``.
-    """
-    if budget < 1:
-        raise ValueError(f"budget: {budget} must be a positive number of evaluations")
-    sign = Direction.coerce(direction).sign
-    arr = np.sort(_finite(pool) * sign)
-    n = arr.size
-    if n == 0:
-        raise ValueError("pool: no finite value; evaluate some random configurations first")
-    k = np.arange(1, n + 1)
-    weights = ((n - k + 1) / n) ** budget - ((n - k) / n) ** budget
-    return float(np.dot(arr, weights)) * sign
-
-
+# ----------------------------------------------------------- random search: pools, change
 def random_pools(
     df: pd.DataFrame,
     *,
@@ -643,7 +377,7 @@ def random_pools(
     pool_optimizer: str = POOL_LABEL,
     value: str = "value",
 ) -> dict[str, np.ndarray]:
-    """Values of random configurations per objective, for :func:`bootstrap_best_of`.
+    """Values of random configurations per objective, for :func:`~hpolab.analysis.stats.bootstrap_best_of`.
 
     Uses the rows of ``pool_optimizer`` (a large pool of random samples, as seed 002's 500 per task)
     for objectives that have them, else all trials of ``random`` over every seed (random search's
@@ -677,43 +411,6 @@ def relative_change(loss: float, baseline: float) -> float:
 
 
 # ---------------------------------------------------------------------------------- ranks
-def rank_matrix(task_table: pd.DataFrame) -> pd.DataFrame:
-    """Rank of every method (column) on every task (row), 1 = lowest loss; ties share their average rank.
-
-    A missing entry (``NaN``) is ranked last on that task (tied with other missing ones).
-    """
-    from scipy import stats
-
-    values = task_table.to_numpy(dtype=float)
-    ranks = np.empty_like(values)
-    for i, row in enumerate(values):
-        filled = np.where(np.isfinite(row), row, np.inf)
-        ranks[i] = stats.rankdata(filled, method="average")
-    return pd.DataFrame(ranks, index=task_table.index, columns=task_table.columns)
-
-
-def mean_rank(task_table: pd.DataFrame, confidence: float = 0.95, *, seed: int = 0) -> pd.DataFrame:
-    """Mean rank of each method over tasks (ties averaged), with a percentile-bootstrap interval over tasks.
-
-    The interval resamples the tasks (rows), so it lies in ``[1, k]``; :func:`table1` resamples seeds
-    instead where they are known.
-
-    Args:
-        task_table: Losses, one row per task and one column per method.
-        confidence: Confidence level.
-        seed: Seed of the resampling.
-
-    Returns:
-        Index method; columns ``mean_rank``, ``low``, ``high``, ``n_tasks``.
-    """
-    ranks = rank_matrix(task_table)
-    rows = {}
-    for col in ranks.columns:
-        ci = S.bootstrap_interval(ranks[col].to_numpy(), confidence=confidence, n_resamples=1000, seed=seed)
-        rows[col] = {"mean_rank": ci.mean, "low": ci.low, "high": ci.high, "n_tasks": ci.n}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["mean_rank", "low", "high", "n_tasks"])
-
-
 def rank_over_trials(df: pd.DataFrame, *, value: str = "value", confidence: float = 0.95) -> pd.DataFrame:
     """Mean rank of each optimizer after every trial (ranked per task on the seed-averaged best loss).
 
@@ -743,7 +440,7 @@ def rank_over_trials(df: pd.DataFrame, *, value: str = "value", confidence: floa
         table = table.dropna(how="all")
         if table.empty:
             continue
-        mr = mean_rank(table, confidence)
+        mr = S.mean_rank(table, confidence)
         for opt, r in mr.iterrows():
             rows.append(
                 {
@@ -791,7 +488,7 @@ def _task_tolerances(
             out[obj] = float(given[obj])
             continue
         seen = df.loc[df["objective"] == obj, value].to_numpy(dtype=float)
-        out[obj] = S.tie_tolerance(np.concatenate([_finite(pools.get(obj, [])), _finite(seen)]))
+        out[obj] = S.tie_tolerance(np.concatenate([S.finite_values(pools.get(obj, [])), S.finite_values(seen)]))
     return out
 
 
@@ -829,8 +526,9 @@ def table1_tasks(
 
     A method's loss on a task is its best loss within the first ``budget`` trials, averaged over seeds.
     Random search's loss is the exact expected best of ``budget`` draws from the task's pool
-    (:func:`expected_best_of`; ``pools`` or :func:`random_pools`); ``baseline="bootstrap"`` uses seed 002's
-    estimate instead, :func:`bootstrap_best_of` with ``n_bootstrap`` replicates and the fixed ``seed``.
+    (:func:`~hpolab.analysis.stats.expected_best_of`; ``pools`` or :func:`random_pools`); ``baseline="bootstrap"``
+    uses seed 002's estimate instead, :func:`~hpolab.analysis.stats.bootstrap_best_of` with ``n_bootstrap``
+    replicates and the fixed ``seed``.
 
     Tie rule: a method's loss and random's are a tie when they differ by less than the objective's
     resolution (``resolution``, one number or one per objective, in the objective's units; by default the
@@ -859,14 +557,14 @@ def table1_tasks(
             )
         direction = directions.get(obj, "minimize")
         if baseline == "exact":
-            best = expected_best_of(pool, budget, direction=direction)
+            best = S.expected_best_of(pool, budget, direction=direction)
         else:
-            best = bootstrap_best_of(pool, budget, n_bootstrap=n_bootstrap, seed=seed, direction=direction).mean
+            best = S.bootstrap_best_of(pool, budget, n_bootstrap=n_bootstrap, seed=seed, direction=direction).mean
         rand[obj] = Direction.coerce(direction).sign * best
     tolerance = _task_tolerances(df, pools, objectives, resolution, value)
     wide = table.reindex(objectives) if not table.empty else pd.DataFrame(index=objectives)
     wide[random] = pd.Series(rand)
-    ranks = rank_matrix(wide)
+    ranks = S.rank_matrix(wide)
     rows = []
     for obj in objectives:
         base = float(wide.loc[obj, random])  # type: ignore[arg-type]
@@ -971,10 +669,11 @@ def table1(
         seed: Seed of the resampling.
         value: Column with the values.
         confidence: Level of the intervals.
-        baseline: ``"exact"`` (:func:`expected_best_of`) or ``"bootstrap"`` (:func:`bootstrap_best_of`).
+        baseline: ``"exact"`` (:func:`~hpolab.analysis.stats.expected_best_of`) or ``"bootstrap"``
+            (:func:`~hpolab.analysis.stats.bootstrap_best_of`).
         resolution: Tie tolerance, one number or one per objective (default: per task, from the data).
     """
-    _check_confidence(confidence)
+    S.check_confidence(confidence)
     tasks = table1_tasks(
         df,
         budget,
@@ -1075,7 +774,9 @@ def win_probabilities(
                 "optimizer in the run or pass pools={objective: values}"
             )
         sign = signs.get(str(obj), 1.0)
-        p = S.win_probability(g["loss"].to_numpy(dtype=float), _finite(pool) * sign, budget, tolerance[str(obj)])
+        p = S.win_probability(
+            g["loss"].to_numpy(dtype=float), S.finite_values(pool) * sign, budget, tolerance[str(obj)]
+        )
         parts.append(g.assign(win_probability=p))
     cols = ["optimizer", "objective", "seed", "loss", "win_probability"]
     return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)

@@ -1,6 +1,9 @@
-"""Intervals and tests for optimizer comparisons: stratified bootstrap, win probability, Holm, Friedman/Nemenyi.
+"""Statistics of optimizer comparisons: intervals, random search's baseline, paired tests, Holm, ranks.
 
-Every interval here is a percentile bootstrap: the ``(1 - c) / 2`` and ``(1 + c) / 2`` quantiles of the
+Stratified bootstrap intervals (of a mean, an IQM, an RMSE), random search's best of ``b`` draws and the win
+probability against it, Wilcoxon tests with Holm's adjustment, mean ranks and Friedman/Nemenyi's critical
+difference. Every interval here except :func:`mean_ci`'s (Student-t, for quantities without bounds) is a
+percentile bootstrap: the ``(1 - c) / 2`` and ``(1 + c) / 2`` quantiles of the
 statistic recomputed on resampled data. A quantile of replicates of a statistic lies where the statistic can
 lie, so a mean rank stays in ``[1, k]``, an error rate in ``[0, 1]``, a time at or above 0 and an RMSE at or
 above 0 without clipping. Resampling is *stratified*: the units (seeds, runs) of each stratum (a task) are
@@ -9,7 +12,7 @@ runs as the data; the interval is over seeds for this set of tasks.
 
 Random search's baseline is exact: its best of ``b`` evaluations from a pool of ``n`` random
 configurations has the distribution ``P(best >= x) = (#{pool >= x} / n)^b`` (draws with replacement),
-whose expectation is :func:`hpolab.analysis.metrics.expected_best_of`. :func:`win_probability` uses that
+whose expectation is :func:`expected_best_of`. :func:`win_probability` uses that
 distribution with the tie rule of :func:`tie_tolerance`.
 
 The library choices (scipy's ``bootstrap`` and tests, no autorank or rliable) are explained in
@@ -25,21 +28,34 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from hpolab.trial import Direction
+
 __all__ = [
     "ALPHA",
+    "BootstrapEstimate",
     "FriedmanNemenyi",
     "Interval",
+    "MeanCI",
     "PairedTest",
+    "RMSEResult",
+    "bootstrap_best_of",
     "bootstrap_interval",
+    "check_confidence",
+    "expected_best_of",
+    "finite_values",
     "friedman_nemenyi",
     "holm",
     "interquartile_mean",
+    "mean_ci",
+    "mean_rank",
     "percentile_interval",
+    "rank_matrix",
     "resample_indices",
+    "rmse_ci",
     "smallest_p_value",
     "stratum_means",
-    "wilcoxon_against_half",
     "tie_tolerance",
+    "wilcoxon_against_half",
     "win_probability",
 ]
 
@@ -80,9 +96,74 @@ class Interval:
         return f"{self.estimate:.4g} [{self.low:.4g}, {self.high:.4g}]"
 
 
-def _check_confidence(confidence: float) -> None:
+def check_confidence(confidence: float) -> None:
+    """Raise a ``ValueError`` unless ``confidence`` is strictly between 0 and 1."""
     if not (0.0 < confidence < 1.0):
         raise ValueError(f"confidence: {confidence} must be strictly between 0 and 1 (e.g. 0.95)")
+
+
+def finite_values(values: Iterable[float] | np.ndarray | pd.Series) -> np.ndarray:
+    """The finite entries of ``values`` as a float array (``NaN`` and infinities dropped)."""
+    arr = np.asarray(list(values) if not isinstance(values, (np.ndarray, pd.Series)) else values, dtype=float)
+    return arr[np.isfinite(arr)]
+
+
+@dataclass(frozen=True)
+class MeanCI:
+    """A mean with its Student-t confidence interval.
+
+    Attributes:
+        mean: Sample mean (``NaN`` for no values).
+        low: Lower end of the interval (``NaN`` with fewer than two values).
+        high: Upper end of the interval (``NaN`` with fewer than two values).
+        n: Number of (finite) values.
+        sem: Standard error of the mean, ``s / sqrt(n)`` with ``s`` the ``ddof=1`` standard deviation.
+        confidence: Confidence level of the interval.
+    """
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    sem: float
+    confidence: float
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width."""
+        return (self.high - self.low) / 2.0
+
+    def __str__(self) -> str:
+        if math.isnan(self.low):
+            return f"{self.mean:.4g}"
+        return f"{self.mean:.4g} [{self.low:.4g}, {self.high:.4g}]"
+
+
+def mean_ci(values: Iterable[float] | np.ndarray | pd.Series, confidence: float = 0.95) -> MeanCI:
+    """Mean and Student-t confidence interval ``mean ± t_{(1+c)/2, n-1} * s / sqrt(n)``.
+
+    Non-finite values are dropped.
+
+    Args:
+        values: The sample.
+        confidence: Confidence level.
+
+    Returns:
+        A :class:`MeanCI`; the interval is ``NaN`` when fewer than two values remain.
+    """
+    from scipy import stats
+
+    check_confidence(confidence)
+    arr = finite_values(values)
+    n = int(arr.size)
+    if n == 0:
+        return MeanCI(math.nan, math.nan, math.nan, 0, math.nan, confidence)
+    mean = float(arr.mean())
+    if n == 1:
+        return MeanCI(mean, math.nan, math.nan, 1, math.nan, confidence)
+    sem = float(arr.std(ddof=1) / math.sqrt(n))
+    half = float(stats.t.ppf((1.0 + confidence) / 2.0, n - 1)) * sem
+    return MeanCI(mean, mean - half, mean + half, n, sem, confidence)
 
 
 def resample_indices(strata: Sequence[object] | np.ndarray, n_resamples: int, seed: int = 0) -> np.ndarray:
@@ -130,7 +211,7 @@ def stratum_means(samples: np.ndarray, strata: Sequence[object] | np.ndarray) ->
 
 def percentile_interval(replicates: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
     """The ``(1 - c) / 2`` and ``(1 + c) / 2`` quantiles of the finite bootstrap replicates (``NaN`` if none)."""
-    _check_confidence(confidence)
+    check_confidence(confidence)
     reps = np.asarray(replicates, dtype=float)
     reps = reps[np.isfinite(reps)]
     if reps.size == 0:
@@ -187,7 +268,7 @@ def bootstrap_interval(
     Returns:
         An :class:`Interval`; its ends are ``NaN`` when no stratum has two units.
     """
-    _check_confidence(confidence)
+    check_confidence(confidence)
     arr = np.asarray(list(values) if not isinstance(values, (np.ndarray, pd.Series)) else values, dtype=float)
     labels = (
         np.zeros(arr.size, dtype=np.int64)
@@ -232,7 +313,195 @@ def bootstrap_interval(
     return Interval(estimate, lo, hi, int(arr.size), confidence)
 
 
+@dataclass(frozen=True)
+class RMSEResult:
+    """Root mean square error with a percentile-bootstrap interval of the RMSE itself.
+
+    Attributes:
+        rmse: ``sqrt(mean(e_i^2))``.
+        std: Sample standard deviation of the errors ``e_i`` (``ddof=1``; ``NaN`` for one error).
+        n: Number of errors.
+        low: Lower end of the interval (``NaN`` with fewer than two resampling units).
+        high: Upper end of the interval.
+        confidence: Confidence level.
+    """
+
+    rmse: float
+    std: float
+    n: int
+    low: float
+    high: float
+    confidence: float
+
+    def __str__(self) -> str:
+        return f"{self.rmse:.3f} (sd {self.std:.3f}) [{self.low:.3f}, {self.high:.3f}]"
+
+
+def rmse_ci(
+    errors: Iterable[float] | np.ndarray | pd.Series,
+    confidence: float = 0.95,
+    *,
+    runs: Sequence[object] | np.ndarray | None = None,
+    strata: Sequence[object] | np.ndarray | None = None,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> RMSEResult:
+    """RMSE of errors, ``sqrt(mean(e_i^2))``, with a percentile-bootstrap interval of the RMSE.
+
+    The interval is the spread of the RMSE recomputed on resampled data, so it lies between 0 and the
+    largest error. (Seed 000's ``RMSE ± t * sd(e) / sqrt(n)`` is an interval for the mean error, not for
+    the RMSE, and can fall below 0.) The resampling units are the errors, or whole runs when ``runs``
+    names each error's run (the errors of one run are not independent); with ``strata`` (each error's
+    task) units are resampled within their task.
+
+    Args:
+        errors: The errors (non-finite ones are dropped).
+        confidence: Confidence level.
+        runs: Run of each error (resampled as a whole), or ``None`` to resample single errors.
+        strata: Stratum (task) of each error, or ``None`` for one stratum.
+        n_resamples: Bootstrap replicates.
+        seed: Seed of the resampling.
+
+    Returns:
+        An :class:`RMSEResult` (interval ``NaN`` with fewer than two units in every stratum).
+
+    Raises:
+        ValueError: If there is no finite error.
+    """
+    check_confidence(confidence)
+    arr = np.asarray(list(errors) if not isinstance(errors, (np.ndarray, pd.Series)) else errors, dtype=float)
+    frame = pd.DataFrame(
+        {
+            "e": arr,
+            "run": np.arange(arr.size) if runs is None else list(runs),
+            "stratum": 0 if strata is None else list(strata),
+        }
+    )
+    frame = frame[np.isfinite(frame["e"].to_numpy())]
+    n = len(frame)
+    if n == 0:
+        raise ValueError("errors: no finite value to compute an RMSE from; pass at least one error")
+    rmse = float(math.sqrt(float(np.mean(frame["e"].to_numpy() ** 2))))
+    std = float(frame["e"].std(ddof=1)) if n > 1 else math.nan
+    per_run = (
+        frame.assign(sq=frame["e"] ** 2)
+        .groupby(["stratum", "run"], sort=False)
+        .agg(ms=("sq", "mean"), count=("sq", "size"))
+        .reset_index()
+    )
+    ci = bootstrap_interval(
+        np.sqrt(per_run["ms"].to_numpy()),
+        strata=per_run["stratum"].to_numpy(),
+        weights=per_run["count"].to_numpy(dtype=float),
+        statistic="rmse",
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+    return RMSEResult(rmse, std, n, ci.low, ci.high, confidence)
+
+
 # --------------------------------------------------------------------- random baseline, ties
+@dataclass(frozen=True)
+class BootstrapEstimate:
+    """Bootstrap estimate of random search's best loss after ``budget`` evaluations.
+
+    Attributes:
+        mean: Mean over bootstrap replicates of the best of ``budget`` draws.
+        std: Standard deviation over replicates (the spread of one random-search run).
+        sem: Standard error of ``mean``.
+        low: 2.5% quantile of the replicates.
+        high: 97.5% quantile of the replicates.
+        budget: Evaluations per replicate.
+        n_bootstrap: Number of replicates.
+        pool_size: Size of the pool the draws came from.
+    """
+
+    mean: float
+    std: float
+    sem: float
+    low: float
+    high: float
+    budget: int
+    n_bootstrap: int
+    pool_size: int
+
+
+def bootstrap_best_of(
+    pool: Iterable[float] | np.ndarray,
+    budget: int,
+    *,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    direction: str = "minimize",
+) -> BootstrapEstimate:
+    """Estimate random search's best value after ``budget`` evaluations by bootstrap (seed 002, Table 1).
+
+    Seed 002 evaluates many random configurations per task and estimates random search's loss at a
+    budget from bootstrap samples of them. :func:`~hpolab.analysis.metrics.table1` uses the exact
+    :func:`expected_best_of` instead (``baseline="bootstrap"`` selects this estimate); the replicates'
+    spread remains the spread of one random-search run. Here: ``idx = default_rng(seed).integers(0, n, size=(n_bootstrap,
+    budget))``; each replicate is the best of ``pool[idx[r]]`` (draws with replacement); the estimate is the
+    mean over replicates. Non-finite pool entries (failed trials) are dropped first.
+
+    Args:
+        pool: Values of random configurations (in the objective's own direction).
+        budget: Number of evaluations of the random search being estimated.
+        n_bootstrap: Number of replicates.
+        seed: Seed of the bootstrap's generator (a fixed seed makes the baseline reproducible).
+        direction: ``"minimize"`` or ``"maximize"``.
+
+    Returns:
+        A :class:`BootstrapEstimate` in the objective's direction.
+
+    Raises:
+        ValueError: If the pool has no finite value or ``budget`` / ``n_bootstrap`` are not positive.
+    """
+    if budget < 1:
+        raise ValueError(f"budget: {budget} must be a positive number of evaluations")
+    if n_bootstrap < 1:
+        raise ValueError(f"n_bootstrap: {n_bootstrap} must be positive (e.g. 1000)")
+    sign = Direction.coerce(direction).sign
+    arr = finite_values(pool) * sign
+    if arr.size == 0:
+        raise ValueError("pool: no finite value; evaluate some random configurations first")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, arr.size, size=(n_bootstrap, int(budget)))
+    best = arr[idx].min(axis=1) * sign
+    std = float(best.std(ddof=1)) if n_bootstrap > 1 else math.nan
+    lo, hi = (float(q) for q in np.quantile(best, [0.025, 0.975]))
+    if sign < 0:
+        lo, hi = min(lo, hi), max(lo, hi)
+    return BootstrapEstimate(
+        mean=float(best.mean()),
+        std=std,
+        sem=std / math.sqrt(n_bootstrap) if n_bootstrap > 1 else math.nan,
+        low=lo,
+        high=hi,
+        budget=int(budget),
+        n_bootstrap=int(n_bootstrap),
+        pool_size=int(arr.size),
+    )
+
+
+def expected_best_of(pool: Iterable[float] | np.ndarray, budget: int, *, direction: str = "minimize") -> float:
+    """Exact expectation that :func:`bootstrap_best_of` estimates: best of ``budget`` draws with replacement.
+
+    With the pool's losses sorted ascending ``x_(1) <= ... <= x_(n)``,
+    ``E[min] = sum_k x_(k) * (((n - k + 1) / n)^b - ((n - k) / n)^b)``.
+    """
+    if budget < 1:
+        raise ValueError(f"budget: {budget} must be a positive number of evaluations")
+    sign = Direction.coerce(direction).sign
+    arr = np.sort(finite_values(pool) * sign)
+    n = arr.size
+    if n == 0:
+        raise ValueError("pool: no finite value; evaluate some random configurations first")
+    k = np.arange(1, n + 1)
+    weights = ((n - k + 1) / n) ** budget - ((n - k) / n) ** budget
+    return float(np.dot(arr, weights)) * sign
+
+
 def tie_tolerance(values: Iterable[float] | np.ndarray) -> float:
     """The resolution of an objective: the smallest gap between two distinct values it produced.
 
@@ -361,6 +630,44 @@ def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     return out
 
 
+# ------------------------------------------------------------------------------- ranks
+def rank_matrix(task_table: pd.DataFrame) -> pd.DataFrame:
+    """Rank of every method (column) on every task (row), 1 = lowest loss; ties share their average rank.
+
+    A missing entry (``NaN``) is ranked last on that task (tied with other missing ones).
+    """
+    from scipy import stats
+
+    values = task_table.to_numpy(dtype=float)
+    ranks = np.empty_like(values)
+    for i, row in enumerate(values):
+        filled = np.where(np.isfinite(row), row, np.inf)
+        ranks[i] = stats.rankdata(filled, method="average")
+    return pd.DataFrame(ranks, index=task_table.index, columns=task_table.columns)
+
+
+def mean_rank(task_table: pd.DataFrame, confidence: float = 0.95, *, seed: int = 0) -> pd.DataFrame:
+    """Mean rank of each method over tasks (ties averaged), with a percentile-bootstrap interval over tasks.
+
+    The interval resamples the tasks (rows), so it lies in ``[1, k]``; :func:`~hpolab.analysis.metrics.table1`
+    resamples seeds instead where they are known.
+
+    Args:
+        task_table: Losses, one row per task and one column per method.
+        confidence: Confidence level.
+        seed: Seed of the resampling.
+
+    Returns:
+        Index method; columns ``mean_rank``, ``low``, ``high``, ``n_tasks``.
+    """
+    ranks = rank_matrix(task_table)
+    rows = {}
+    for col in ranks.columns:
+        ci = bootstrap_interval(ranks[col].to_numpy(), confidence=confidence, n_resamples=1000, seed=seed)
+        rows[col] = {"mean_rank": ci.mean, "low": ci.low, "high": ci.high, "n_tasks": ci.n}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["mean_rank", "low", "high", "n_tasks"])
+
+
 @dataclass(frozen=True)
 class FriedmanNemenyi:
     """Friedman's test of equal mean ranks and Nemenyi's critical difference over tasks (Demšar, 2006).
@@ -401,8 +708,6 @@ def friedman_nemenyi(task_table: pd.DataFrame, alpha: float = ALPHA) -> Friedman
         ValueError: With fewer than two methods or two complete tasks.
     """
     from scipy import stats
-
-    from hpolab.analysis.metrics import rank_matrix
 
     table = task_table.dropna(how="any")
     k, n = table.shape[1], table.shape[0]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from hpolab.analysis import metrics as M
+from hpolab.analysis import stats as S
 
 
 def _runs(spec: dict[tuple[str, str, int], list[float]], direction: str = "minimize") -> pd.DataFrame:
@@ -110,14 +111,14 @@ def test_table1_saturated_task_is_a_tie_not_a_coin_flip() -> None:
     df = _runs(spec)
     tasks = M.table1_tasks(df, budget=10)
     row = tasks.set_index("optimizer").loc["random"]
-    assert row["loss"] == pytest.approx((1 / 36) * 0.5**10) and row["loss"] == M.expected_best_of(pool, 10)
+    assert row["loss"] == pytest.approx((1 / 36) * 0.5**10) and row["loss"] == S.expected_best_of(pool, 10)
     assert tasks.set_index("optimizer").loc["A", "tolerance"] == pytest.approx(1 / 36)
     t = M.table1(df, budget=10)
     assert t.loc["A", "beats_random"] == 50.0
     assert t.loc["A", "beats_random_low"] == t.loc["A", "beats_random_high"] == 50.0
     # the paper's fixed-seed bootstrap baseline stays available
     boot = M.table1_tasks(df, budget=10, baseline="bootstrap").set_index("optimizer").loc["random", "loss"]
-    assert boot == M.bootstrap_best_of(pool, 10, n_bootstrap=1000, seed=0).mean
+    assert boot == S.bootstrap_best_of(pool, 10, n_bootstrap=1000, seed=0).mean
     # a stated resolution overrides the one read from the data: 0 makes the comparison strict
     assert M.table1(df, budget=10, resolution=0.0).loc["A", "beats_random"] == 100.0
     assert M.table1(df, budget=10, resolution={"wine": 0.0}).loc["A", "beats_random"] == 100.0
@@ -174,53 +175,7 @@ def test_relative_change_edge_cases() -> None:
     assert math.isnan(M.relative_change(float("nan"), 0.2))
 
 
-# ------------------------------------------------------------------ bootstrap baseline
-def test_bootstrap_fixed_seed_hand_computed() -> None:
-    # default_rng(0).integers(0, 3, size=(4, 2)) == [[2, 1], [1, 0], [0, 0], [0, 0]]
-    # pool [3, 1, 2]: replicates min(2, 1) = 1, min(1, 3) = 1, min(3, 3) = 3, min(3, 3) = 3 -> mean 2.0
-    est = M.bootstrap_best_of([3.0, 1.0, 2.0], 2, n_bootstrap=4, seed=0)
-    assert est.mean == pytest.approx(2.0)
-    assert est.std == pytest.approx(np.std([1, 1, 3, 3], ddof=1))
-    assert est.pool_size == 3 and est.budget == 2
-    again = M.bootstrap_best_of([3.0, 1.0, 2.0], 2, n_bootstrap=4, seed=0)
-    assert again == est
-    # maximize: the best is the largest of each replicate: max(2, 1) = 2, max(1, 3) = 3, 3, 3 -> 2.75
-    assert M.bootstrap_best_of([3.0, 1.0, 2.0], 2, n_bootstrap=4, seed=0, direction="maximize").mean == pytest.approx(
-        2.75
-    )
-
-
-def test_bootstrap_converges_to_exact_expectation() -> None:
-    # E[min of 2 draws from {1, 2, 3}] = 1 * 5/9 + 2 * 3/9 + 3 * 1/9 = 14/9
-    assert M.expected_best_of([1.0, 2.0, 3.0], 2) == pytest.approx(14 / 9)
-    est = M.bootstrap_best_of([1.0, 2.0, 3.0, float("nan")], 2, n_bootstrap=20000, seed=1)
-    assert est.pool_size == 3
-    assert est.mean == pytest.approx(14 / 9, abs=4 * est.sem)
-
-
-def test_bootstrap_rejects_bad_input() -> None:
-    with pytest.raises(ValueError, match="budget"):
-        M.bootstrap_best_of([1.0], 0)
-    with pytest.raises(ValueError, match="pool"):
-        M.bootstrap_best_of([float("nan")], 1)
-
-
 # ------------------------------------------------------------------ ranks
-def test_rank_matrix_ties_and_missing() -> None:
-    table = pd.DataFrame({"a": [1.0, 2.0], "b": [1.0, float("nan")], "c": [3.0, 1.0]}, index=["x", "y"])
-    r = M.rank_matrix(table)
-    # x: a and b tie for 1st -> 1.5 each, c 3rd; y: c 1, a 2, b missing -> last (3)
-    assert r.loc["x"].tolist() == [1.5, 1.5, 3.0]
-    assert r.loc["y"].tolist() == [2.0, 3.0, 1.0]
-    mr = M.mean_rank(table)
-    assert mr.loc["a", "mean_rank"] == pytest.approx(1.75)
-    assert mr.loc["b", "mean_rank"] == pytest.approx(2.25)
-    assert mr.loc["c", "mean_rank"] == pytest.approx(2.0)
-    # interval for a: bootstrap over the tasks' ranks (1.5, 2): means 1.5, 1.75, 2 -> [1.5, 2], inside [1, 3]
-    # (a Student-t interval, 1.75 ± 12.706 * 0.25, reaches 4.93)
-    assert (mr.loc["a", "low"], mr.loc["a", "high"]) == (1.5, 2.0)
-
-
 def test_rank_over_trials() -> None:
     df = _runs({("A", "t", 0): [5.0, 1.0], ("B", "t", 0): [3.0, 2.0, 0.5]})
     r = M.rank_over_trials(df).set_index(["optimizer", "trial"])
@@ -230,29 +185,6 @@ def test_rank_over_trials() -> None:
 
 
 # ------------------------------------------------------------------ RMSE (seed 000)
-def test_rmse_ci_hand_computed() -> None:
-    # accuracies 0.9, 0.8, 0.7, 0.6 -> errors 0.1 .. 0.4; mean square 0.075; RMSE sqrt(0.075) = 0.273861
-    # sd (ddof 1) = sqrt(0.05 / 3) = 0.129099. The interval is the bootstrap of the RMSE: between the RMSEs of the
-    # smallest and largest resamples, 0.1 and 0.4.
-    res = M.rmse_ci(1 - np.array([0.9, 0.8, 0.7, 0.6]))
-    assert res.rmse == pytest.approx(0.273861, abs=1e-6)
-    assert res.std == pytest.approx(0.129099, abs=1e-6)
-    assert 0.1 <= res.low < res.rmse < res.high <= 0.4
-    assert res.n == 4
-    # errors near 0: RMSE ± t * sd / sqrt(n) = 0.150 ± 3.182 * 0.148 / 2 reaches -0.086; the RMSE's bootstrap cannot
-    near_zero = M.rmse_ci([0.0, 0.0, 0.01, 0.3])
-    assert near_zero.rmse == pytest.approx(math.sqrt((0.0001 + 0.09) / 4))
-    assert 0.0 <= near_zero.low < near_zero.rmse < near_zero.high <= 0.3
-    # whole runs resampled: run a errors (0.4, 0.2), mean square 0.1; run b (0.1, 0.3), 0.05 -> resampled RMSEs
-    # sqrt(0.1), sqrt(0.075), sqrt(0.05)
-    runs = M.rmse_ci([0.4, 0.2, 0.1, 0.3], runs=["a", "a", "b", "b"])
-    assert (runs.low, runs.high) == pytest.approx((math.sqrt(0.05), math.sqrt(0.1)))
-    one = M.rmse_ci([0.5])
-    assert one.rmse == 0.5 and math.isnan(one.low)
-    with pytest.raises(ValueError, match="errors"):
-        M.rmse_ci([])
-
-
 def test_rmse_table_groups() -> None:
     df = pd.DataFrame({"optimizer": ["a", "a", "b"], "value": [0.9, 0.7, 1.0]})
     t = M.rmse_table(df).set_index("optimizer")
@@ -299,17 +231,7 @@ def test_rmse_summary_seed000_table1_hand_computed() -> None:
         M.rmse_summary(df.drop(columns="seed"))
 
 
-# ------------------------------------------------------------------ means, curves, budgets
-def test_mean_ci_hand_computed() -> None:
-    # values 1, 2, 3: mean 2, sd 1, sem 1/sqrt(3), t(0.975, 2) = 4.302653
-    ci = M.mean_ci([1.0, 2.0, 3.0, float("nan")])
-    assert ci.mean == 2.0 and ci.n == 3
-    assert ci.half_width == pytest.approx(4.302653 / math.sqrt(3), abs=1e-5)
-    assert math.isnan(M.mean_ci([4.0]).low)
-    with pytest.raises(ValueError, match="confidence"):
-        M.mean_ci([1.0, 2.0], confidence=95)
-
-
+# ------------------------------------------------------------------ curves, budgets
 def test_best_so_far() -> None:
     np.testing.assert_array_equal(M.best_so_far([3, float("nan"), 2, 5, 1]), [3, 3, 2, 2, 1])
     np.testing.assert_array_equal(M.best_so_far([1, float("nan"), 3, 2], "maximize"), [1, 1, 3, 3])

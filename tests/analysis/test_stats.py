@@ -1,4 +1,4 @@
-"""Intervals and tests of hpolab.analysis.stats against cases computed by hand."""
+"""Intervals, tests, ranks and the random baseline of hpolab.analysis.stats against cases computed by hand."""
 
 from __future__ import annotations
 
@@ -108,3 +108,95 @@ def test_friedman_nemenyi_critical_difference() -> None:
     assert fn.cliques == [["a", "b"], ["b", "c"]]
     with pytest.raises(ValueError, match="two of each"):
         S.friedman_nemenyi(table.iloc[:1])
+
+
+# ------------------------------------------------------------------ bootstrap baseline
+def test_bootstrap_fixed_seed_hand_computed() -> None:
+    # default_rng(0).integers(0, 3, size=(4, 2)) == [[2, 1], [1, 0], [0, 0], [0, 0]]
+    # pool [3, 1, 2]: replicates min(2, 1) = 1, min(1, 3) = 1, min(3, 3) = 3, min(3, 3) = 3 -> mean 2.0
+    est = S.bootstrap_best_of([3.0, 1.0, 2.0], 2, n_bootstrap=4, seed=0)
+    assert est.mean == pytest.approx(2.0)
+    assert est.std == pytest.approx(np.std([1, 1, 3, 3], ddof=1))
+    assert est.pool_size == 3 and est.budget == 2
+    again = S.bootstrap_best_of([3.0, 1.0, 2.0], 2, n_bootstrap=4, seed=0)
+    assert again == est
+    # maximize: the best is the largest of each replicate: max(2, 1) = 2, max(1, 3) = 3, 3, 3 -> 2.75
+    assert S.bootstrap_best_of([3.0, 1.0, 2.0], 2, n_bootstrap=4, seed=0, direction="maximize").mean == pytest.approx(
+        2.75
+    )
+
+
+def test_bootstrap_converges_to_exact_expectation() -> None:
+    # E[min of 2 draws from {1, 2, 3}] = 1 * 5/9 + 2 * 3/9 + 3 * 1/9 = 14/9
+    assert S.expected_best_of([1.0, 2.0, 3.0], 2) == pytest.approx(14 / 9)
+    est = S.bootstrap_best_of([1.0, 2.0, 3.0, float("nan")], 2, n_bootstrap=20000, seed=1)
+    assert est.pool_size == 3
+    assert est.mean == pytest.approx(14 / 9, abs=4 * est.sem)
+
+
+def test_bootstrap_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="budget"):
+        S.bootstrap_best_of([1.0], 0)
+    with pytest.raises(ValueError, match="pool"):
+        S.bootstrap_best_of([float("nan")], 1)
+
+
+# ------------------------------------------------------------------ ranks
+def test_rank_matrix_ties_and_missing() -> None:
+    table = pd.DataFrame({"a": [1.0, 2.0], "b": [1.0, float("nan")], "c": [3.0, 1.0]}, index=["x", "y"])
+    r = S.rank_matrix(table)
+    # x: a and b tie for 1st -> 1.5 each, c 3rd; y: c 1, a 2, b missing -> last (3)
+    assert r.loc["x"].tolist() == [1.5, 1.5, 3.0]
+    assert r.loc["y"].tolist() == [2.0, 3.0, 1.0]
+    mr = S.mean_rank(table)
+    assert mr.loc["a", "mean_rank"] == pytest.approx(1.75)
+    assert mr.loc["b", "mean_rank"] == pytest.approx(2.25)
+    assert mr.loc["c", "mean_rank"] == pytest.approx(2.0)
+    # interval for a: bootstrap over the tasks' ranks (1.5, 2): means 1.5, 1.75, 2 -> [1.5, 2], inside [1, 3]
+    # (a Student-t interval, 1.75 ± 12.706 * 0.25, reaches 4.93)
+    assert (mr.loc["a", "low"], mr.loc["a", "high"]) == (1.5, 2.0)
+
+
+# ------------------------------------------------------------------ RMSE, means
+def test_rmse_ci_hand_computed() -> None:
+    # accuracies 0.9, 0.8, 0.7, 0.6 -> errors 0.1 .. 0.4; mean square 0.075; RMSE sqrt(0.075) = 0.273861
+    # sd (ddof 1) = sqrt(0.05 / 3) = 0.129099. The interval is the bootstrap of the RMSE: between the RMSEs of the
+    # smallest and largest resamples, 0.1 and 0.4.
+    res = S.rmse_ci(1 - np.array([0.9, 0.8, 0.7, 0.6]))
+    assert res.rmse == pytest.approx(0.273861, abs=1e-6)
+    assert res.std == pytest.approx(0.129099, abs=1e-6)
+    assert 0.1 <= res.low < res.rmse < res.high <= 0.4
+    assert res.n == 4
+    # errors near 0: RMSE ± t * sd / sqrt(n) = 0.150 ± 3.182 * 0.148 / 2 reaches -0.086; the RMSE's bootstrap cannot
+    near_zero = S.rmse_ci([0.0, 0.0, 0.01, 0.3])
+    assert near_zero.rmse == pytest.approx(math.sqrt((0.0001 + 0.09) / 4))
+    assert 0.0 <= near_zero.low < near_zero.rmse < near_zero.high <= 0.3
+    # whole runs resampled: run a errors (0.4, 0.2), mean square 0.1; run b (0.1, 0.3), 0.05 -> resampled RMSEs
+    # sqrt(0.1), sqrt(0.075), sqrt(0.05)
+    runs = S.rmse_ci([0.4, 0.2, 0.1, 0.3], runs=["a", "a", "b", "b"])
+    assert (runs.low, runs.high) == pytest.approx((math.sqrt(0.05), math.sqrt(0.1)))
+    one = S.rmse_ci([0.5])
+    assert one.rmse == 0.5 and math.isnan(one.low)
+    with pytest.raises(ValueError, match="errors"):
+        S.rmse_ci([])
+
+
+def test_mean_ci_hand_computed() -> None:
+    # values 1, 2, 3: mean 2, sd 1, sem 1/sqrt(3), t(0.975, 2) = 4.302653
+    ci = S.mean_ci([1.0, 2.0, 3.0, float("nan")])
+    assert ci.mean == 2.0 and ci.n == 3
+    assert ci.half_width == pytest.approx(4.302653 / math.sqrt(3), abs=1e-5)
+    assert math.isnan(S.mean_ci([4.0]).low)
+    with pytest.raises(ValueError, match="confidence"):
+        S.mean_ci([1.0, 2.0], confidence=95)
+
+
+def test_the_statistics_live_in_stats_and_stay_importable_from_the_package() -> None:
+    from hpolab import analysis
+    from hpolab.analysis import metrics as M
+
+    moved = ["BootstrapEstimate", "MeanCI", "RMSEResult", "bootstrap_best_of", "expected_best_of"]
+    moved += ["mean_ci", "mean_rank", "rank_matrix", "rmse_ci"]
+    for name in moved:
+        assert getattr(analysis, name) is getattr(S, name) and name in S.__all__
+        assert name not in M.__all__ and not hasattr(M, name), name

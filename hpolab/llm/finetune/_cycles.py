@@ -117,7 +117,7 @@ def run_cycles(
     Returns:
         The finished cycles (resumed ones read back from disk).
     """
-    from hpolab.analysis.metrics import rmse_ci
+    from hpolab.analysis.stats import rmse_ci
     from hpolab.llm.finetune._lora import finetune, load_finetuned, read_provenance
     from hpolab.llm.finetune._optimizer import FineTunedLLMOptimizer
     from hpolab.registry import make_objective
