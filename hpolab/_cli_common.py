@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import HpolabError
 
 __all__ = ["USER_ERRORS", "Command", "KeyValue", "LazyChoice", "one_line"]
 

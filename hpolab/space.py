@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import InvalidConfigError, InvalidSpaceError
 
 if TYPE_CHECKING:
     import ConfigSpace as CS
@@ -26,22 +26,6 @@ __all__ = ["InvalidConfigError", "InvalidSpaceError", "Param", "SearchSpace", "f
 
 Kind = Literal["float", "int", "categorical", "ordinal", "constant"]
 Value = Any
-
-
-class InvalidConfigError(HpolabError, ValueError):
-    """A configuration is not inside its search space.
-
-    Attributes:
-        problems: One message per offending key, each naming the key, the value and the bound.
-    """
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
-
-
-class InvalidSpaceError(HpolabError, ValueError):
-    """A search-space specification cannot be turned into a SearchSpace."""
 
 
 @dataclass(frozen=True)

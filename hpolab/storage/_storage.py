@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import StorageError
 from hpolab.storage._codec import (
     _ATTEMPT,
     _ATTRS,
@@ -47,10 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["Storage", "StorageError", "StudyInfo", "get_storage", "redact_url"]
 
 _logger = logging.getLogger("hpolab.storage")
-
-
-class StorageError(HpolabError, ValueError):
-    """A storage that cannot be used, or a study that does not exist / already exists."""
 
 
 def redact_url(url: Any) -> str:
