@@ -1,18 +1,15 @@
-"""``hpolab worker`` (join a running study from any shell or machine) and ``hpolab migrate``."""
+"""The worker commands of the ``hpolab`` CLI: ``hpolab worker`` (join a running study) and ``hpolab migrate``."""
 
 from __future__ import annotations
 
 import importlib
-import logging
 
 import click
 
-from hpolab._cli_common import Command
+from hpolab.cli._common import Command
 from hpolab.study import DEAD_WORKER_POLICIES, DEFAULT_MAX_RETRIES
 
 __all__ = ["COMMANDS"]
-
-_logger = logging.getLogger("hpolab.cli")
 
 
 @click.command(cls=Command)
@@ -116,4 +113,5 @@ def migrate(old: str, new: str) -> None:
     click.echo(f"migrated {len(names)} studies: {', '.join(names)}")
 
 
+#: Commands that :mod:`hpolab.cli` attaches to the ``hpolab`` group.
 COMMANDS = [worker, migrate]
