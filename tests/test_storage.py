@@ -195,7 +195,6 @@ def test_a_locked_sqlite_file_is_one_clear_error(tmp_path):
     assert store.get_study("s").study_id == info.study_id  # nothing stored was lost
 
 
-
 def test_a_study_of_another_hpolab_storage_format_is_refused(storage):
     info = storage.create_study(_name(), "minimize", {})
     storage.backend.set_study_system_attr(info.study_id, "hpolab:format", 99)

@@ -502,7 +502,6 @@ def test_hpolab_worker_joins_a_running_study_from_another_shell(tmp_path):
     assert missing.returncode != 0 and "Traceback" not in missing.stderr and "'nope'" in missing.stderr
 
 
-
 @pytest.mark.slow
 def test_compare_on_a_dask_cluster_gives_the_same_table_1_as_one_process(tmp_path):
     pytest.importorskip("dask.distributed", reason='the Dask executor needs pip install "hpolab[dask]"')

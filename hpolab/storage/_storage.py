@@ -122,7 +122,6 @@ def _classify_open_error(exc: BaseException, url: str) -> StorageError:
     return StorageError(f"storage {shown}: cannot be opened ({type(exc).__name__}: {text})")
 
 
-
 class Storage:
     """hpolab's view of an Optuna storage (``optuna.storages.BaseStorage``).
 
