@@ -11,9 +11,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hpolab._errors import HpolabError
+    from hpolab.exceptions import (
+        HpolabError,
+        InvalidConfigError,
+        InvalidSpaceError,
+        OptimizerError,
+        SearchExhausted,
+        StorageError,
+        UnknownNameError,
+    )
     from hpolab.objectives.base import Fidelity, FunctionObjective, Objective
-    from hpolab.optimizer import Optimizer, OptimizerError, Proposal, SearchExhausted
+    from hpolab.optimizer import Optimizer, Proposal
     from hpolab.optimizers import (
         ASHA,
         SMACGP,
@@ -26,7 +34,6 @@ if TYPE_CHECKING:
         RandomSearch,
     )
     from hpolab.registry import (
-        UnknownNameError,
         list_objectives,
         list_optimizers,
         make_objective,
@@ -34,8 +41,8 @@ if TYPE_CHECKING:
         register_objective,
         register_optimizer,
     )
-    from hpolab.space import InvalidConfigError, InvalidSpaceError, SearchSpace
-    from hpolab.storage import Storage, StorageError, get_storage
+    from hpolab.space import SearchSpace
+    from hpolab.storage import Storage, get_storage
     from hpolab.study import Study, create_study, load_study, optimize
     from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, TrialState
 
@@ -44,16 +51,26 @@ __version__ = "0.1.0"
 #: Module of each public name. A name is imported on first access, so ``import hpolab.analysis.metrics``
 #: (or any other submodule) loads only what that submodule needs.
 _HOMES: dict[str, str] = {
-    "HpolabError": "hpolab._errors",
+    **dict.fromkeys(
+        (
+            "HpolabError",
+            "InvalidConfigError",
+            "InvalidSpaceError",
+            "OptimizerError",
+            "SearchExhausted",
+            "StorageError",
+            "UnknownNameError",
+        ),
+        "hpolab.exceptions",
+    ),
     **dict.fromkeys(("Fidelity", "FunctionObjective", "Objective"), "hpolab.objectives.base"),
-    **dict.fromkeys(("Optimizer", "OptimizerError", "Proposal", "SearchExhausted"), "hpolab.optimizer"),
+    **dict.fromkeys(("Optimizer", "Proposal"), "hpolab.optimizer"),
     **dict.fromkeys(
         ("ASHA", "SMACGP", "SMACMF", "SMACRF", "TPE", "GridSearch", "Hyperband", "Portfolio", "RandomSearch"),
         "hpolab.optimizers",
     ),
     **dict.fromkeys(
         (
-            "UnknownNameError",
             "list_objectives",
             "list_optimizers",
             "make_objective",
@@ -63,8 +80,8 @@ _HOMES: dict[str, str] = {
         ),
         "hpolab.registry",
     ),
-    **dict.fromkeys(("InvalidConfigError", "InvalidSpaceError", "SearchSpace"), "hpolab.space"),
-    **dict.fromkeys(("Storage", "StorageError", "get_storage"), "hpolab.storage"),
+    "SearchSpace": "hpolab.space",
+    **dict.fromkeys(("Storage", "get_storage"), "hpolab.storage"),
     **dict.fromkeys(("Study", "create_study", "load_study", "optimize"), "hpolab.study"),
     **dict.fromkeys(("Direction", "Trial", "TrialRecord", "TrialResult", "TrialState"), "hpolab.trial"),
 }
@@ -74,6 +91,7 @@ _SUBPACKAGES = frozenset(
     (
         "analysis",
         "benchmarking",
+        "exceptions",
         "integrations",
         "llm",
         "objectives",

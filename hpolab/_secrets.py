@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import UntrustedURLError
 
 __all__ = [
     "API_KEY_ENV",
@@ -230,10 +230,6 @@ def redact_command(argv: str | Sequence[str]) -> str:
 # ------------------------------------------------------------------------------ trust
 _TRUSTED: set[str] = set()
 _TRUSTED_LOCK = threading.Lock()
-
-
-class UntrustedURLError(HpolabError, ValueError):
-    """A server URL read from storage that would receive the API key of this process's environment."""
 
 
 def _normal(url: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import WorkerError
 from hpolab.storage import StorageError
 
 if TYPE_CHECKING:
@@ -26,10 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["WorkerError", "run_parallel", "run_worker"]
 
 _logger = logging.getLogger("hpolab.workers")
-
-
-class WorkerError(HpolabError, RuntimeError):
-    """A worker process or Dask task of a study failed (its trials already stored are kept)."""
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Protocol, overload
 
 import numpy as np
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import OptimizerError, SearchExhausted
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, best_record
 
@@ -36,14 +36,6 @@ class Ledger(Protocol):
 
     def observed(self, trial: Trial, result: TrialResult, seq: int) -> int:
         """Store an outside result (its id is a placeholder) and return its id."""
-
-
-class OptimizerError(HpolabError, ValueError):
-    """An optimizer was used wrongly (unknown trial, trial told twice, bad state)."""
-
-
-class SearchExhausted(OptimizerError):
-    """The optimizer has nothing left to propose (a used-up grid). A Study stops cleanly on it."""
 
 
 @dataclass

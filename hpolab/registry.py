@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import UnknownNameError
 
 if TYPE_CHECKING:
     from hpolab.objectives.base import Objective
@@ -30,10 +30,6 @@ __all__ = [
     "register_objective",
     "register_optimizer",
 ]
-
-
-class UnknownNameError(HpolabError, ValueError):
-    """A name that is not registered; the message lists the known ones."""
 
 
 @dataclass(frozen=True)

@@ -195,17 +195,6 @@ def test_a_locked_sqlite_file_is_one_clear_error(tmp_path):
     assert store.get_study("s").study_id == info.study_id  # nothing stored was lost
 
 
-def test_a_file_written_by_hpolab_0_1_says_how_to_migrate(tmp_path):
-    path = tmp_path / "old.db"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE hpolab_studies (study_id INTEGER PRIMARY KEY, name TEXT)")
-    con.execute("CREATE TABLE hpolab_trials (study_id INTEGER, trial_id INTEGER)")
-    con.commit()
-    con.close()
-    with pytest.raises(StorageError, match="hpolab migrate"):
-        get_storage(f"sqlite:///{path}")
-
-
 def test_a_study_of_another_hpolab_storage_format_is_refused(storage):
     info = storage.create_study(_name(), "minimize", {})
     storage.backend.set_study_system_attr(info.study_id, "hpolab:format", 99)

@@ -368,7 +368,7 @@ def test_hpolab_report_adds_the_paper_section_of_the_suite_the_studies_name(tmp_
     pytest.importorskip("matplotlib")
     from click.testing import CliRunner
 
-    from hpolab._cli_bench import report
+    from hpolab.cli._bench import report
 
     storage = tmp_path / "r.db"
     benchmarking.run(["random", "tpe"], ["toy/branin"], 2, n_trials=3, storage=storage, context={"suite": "seed002"})

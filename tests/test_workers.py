@@ -502,53 +502,6 @@ def test_hpolab_worker_joins_a_running_study_from_another_shell(tmp_path):
     assert missing.returncode != 0 and "Traceback" not in missing.stderr and "'nope'" in missing.stderr
 
 
-def test_migrate_an_hpolab_0_1_file_and_resume_exactly(tmp_path):
-    import sqlite3
-
-    from hpolab import RandomSearch
-
-    obj = ToyObjective("branin")
-    opt = RandomSearch(obj.search_space, seed=3)
-    old = tmp_path / "old.db"
-    con = sqlite3.connect(old)
-    con.execute(
-        "CREATE TABLE hpolab_studies (study_id INTEGER PRIMARY KEY, name TEXT, direction TEXT, attrs TEXT, "
-        "created DOUBLE PRECISION)"
-    )
-    con.execute(
-        "CREATE TABLE hpolab_trials (study_id INTEGER, trial_id INTEGER, config TEXT, budget DOUBLE PRECISION,"
-        " seed BIGINT, metadata TEXT, state TEXT, value DOUBLE PRECISION, cost DOUBLE PRECISION, info TEXT,"
-        " datetime_start DOUBLE PRECISION, datetime_complete DOUBLE PRECISION)"
-    )
-    con.execute("CREATE TABLE hpolab_events (study_id INTEGER, seq INTEGER, kind TEXT, trial_ids TEXT)")
-    attrs = {"objective": obj.name, "optimizer": opt.meta, "search_space": obj.search_space.to_json()}
-    con.execute("INSERT INTO hpolab_studies VALUES (1, 'old', 'minimize', ?, 0)", (json.dumps(attrs),))
-    seq = 0
-    for _ in range(6):
-        trial = opt.ask()
-        value = obj.evaluate(trial.config).value
-        opt.tell(trial, value)
-        con.execute(
-            "INSERT INTO hpolab_trials VALUES (1, ?, ?, NULL, ?, '{}', 'COMPLETE', ?, 0.0, '{}', 0, 0)",
-            (trial.id, json.dumps(trial.config), trial.seed, float(value)),
-        )
-        con.execute("INSERT INTO hpolab_events VALUES (1, ?, 'ask', ?)", (seq, json.dumps([trial.id])))
-        con.execute("INSERT INTO hpolab_events VALUES (1, ?, 'tell', ?)", (seq + 1, json.dumps([trial.id])))
-        seq += 2
-    con.commit()
-    con.close()
-    new = f"journal:///{tmp_path / 'new.log'}"
-    out = subprocess.run(
-        [sys.executable, "-m", "hpolab", "migrate", f"sqlite:///{old}", new], capture_output=True, text=True, check=True
-    )
-    assert "migrated 1 studies: old" in out.stdout
-    resumed = hpolab.load_study("old", new, objective=obj, optimizer=RandomSearch(obj.search_space, seed=3))
-    resumed.optimize(max_trials=12)
-    straight = hpolab.create_study(obj, RandomSearch(obj.search_space, seed=3))
-    straight.optimize(n_trials=12)
-    assert [r.config for r in resumed.trials] == [r.config for r in straight.trials]
-
-
 @pytest.mark.slow
 def test_compare_on_a_dask_cluster_gives_the_same_table_1_as_one_process(tmp_path):
     pytest.importorskip("dask.distributed", reason='the Dask executor needs pip install "hpolab[dask]"')

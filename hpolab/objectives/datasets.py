@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import DatasetUnavailableError
 
 __all__ = [
     "BUILTIN_TABULAR",
@@ -98,10 +98,6 @@ _BUILTIN_TEXT = {
     "wine": "the UCI wine recognition data set",
     "iris": "the iris data set",
 }
-
-
-class DatasetUnavailableError(HpolabError, RuntimeError):
-    """A data set is neither on disk nor allowed (or able) to be downloaded; the message says how to get it."""
 
 
 @dataclass(frozen=True)

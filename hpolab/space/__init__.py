@@ -4,7 +4,7 @@
 (SMAC) and Optuna distributions (TPE); :class:`Param` is one hyperparameter in plain form;
 :func:`format_config` writes a configuration as the one JSON line prompts and records use.
 
-The modules, each importing only those before it: ``_errors`` (the two errors), ``_values`` (plain
+The modules, each importing only those before it: ``_values`` (plain
 values and their text), ``_params`` (:class:`Param`), ``_spec`` (dict entries and ConfigSpace
 hyperparameters read into Params), ``_optuna`` (Optuna's distributions both ways), ``_space``
 (:class:`SearchSpace`: conditions, sampling, validation, repair).
@@ -12,7 +12,7 @@ hyperparameters read into Params), ``_optuna`` (Optuna's distributions both ways
 
 from __future__ import annotations
 
-from hpolab.space._errors import InvalidConfigError, InvalidSpaceError
+from hpolab.exceptions import InvalidConfigError, InvalidSpaceError
 from hpolab.space._params import Param
 from hpolab.space._space import SearchSpace
 from hpolab.space._values import format_config

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from hpolab.space._errors import InvalidSpaceError
+from hpolab.exceptions import InvalidSpaceError
 from hpolab.space._params import Param
 from hpolab.space._spec import hp_from_entry
 

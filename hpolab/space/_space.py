@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from hpolab.space._errors import InvalidConfigError, InvalidSpaceError
+from hpolab.exceptions import InvalidConfigError, InvalidSpaceError
 from hpolab.space._optuna import configspace_from_optuna, optuna_distributions
 from hpolab.space._params import Param, neighbour_value
 from hpolab.space._spec import configspace_from_dict, param_from_hp

@@ -9,7 +9,6 @@ import logging
 import os
 import random
 import re
-import sqlite3
 import time
 import uuid
 import warnings
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import StorageError
 from hpolab.storage._codec import (
     _ATTEMPT,
     _ATTRS,
@@ -47,10 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["Storage", "StorageError", "StudyInfo", "get_storage", "redact_url"]
 
 _logger = logging.getLogger("hpolab.storage")
-
-
-class StorageError(HpolabError, ValueError):
-    """A storage that cannot be used, or a study that does not exist / already exists."""
 
 
 def redact_url(url: Any) -> str:
@@ -125,25 +120,6 @@ def _classify_open_error(exc: BaseException, url: str) -> StorageError:
             f'storage {shown}: needs the driver module {exc.name!r}; pip install "hpolab[postgres]" for PostgreSQL'
         )
     return StorageError(f"storage {shown}: cannot be opened ({type(exc).__name__}: {text})")
-
-
-def _check_not_legacy(path: str, url: str) -> None:
-    """Refuse an SQLite file written by hpolab 0.1's own schema, saying what to do."""
-    if not path or path == ":memory:" or not Path(path).exists():
-        return
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise _classify_open_error(exc, url) from None
-    if "hpolab_trials" in tables and "trials" not in tables:
-        raise StorageError(
-            f"storage {redact_url(url)}: written by hpolab 0.1 (its own SQL tables), which this version does not "
-            "read; run `hpolab migrate OLD_URL NEW_URL` to copy its studies into an Optuna storage"
-        )
 
 
 class Storage:
@@ -860,7 +836,6 @@ def _open_rdb(url: str, *, timeout: float) -> BaseStorage:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if not path:
             raise StorageError(f"storage {url!r}: no path; give a file, e.g. sqlite:///runs.db (or None for memory)")
-        _check_not_legacy(path, url)
         if path != ":memory:":
             try:
                 Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)

@@ -114,7 +114,7 @@ def test_report_is_complete_and_self_contained(results: tuple[pd.DataFrame, Path
 
 
 def test_cli_compare_and_report(tmp_path: Path) -> None:
-    from hpolab._cli_bench import compare, report
+    from hpolab.cli._bench import compare, report
 
     runner = CliRunner()
     out = tmp_path / "cmp"
@@ -157,7 +157,7 @@ def test_cli_compare_and_report(tmp_path: Path) -> None:
 
 def test_cli_old_budget_flags_are_gone(tmp_path: Path, results: tuple[pd.DataFrame, Path]) -> None:
     """The hidden `--budget` of `compare` and `report` is removed; `report --evaluations` is the spelling."""
-    from hpolab._cli_bench import compare, report
+    from hpolab.cli._bench import compare, report
 
     _, db = results
     runner = CliRunner()

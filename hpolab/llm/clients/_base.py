@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import CostLimitReached, LLMClientError
 from hpolab.llm.clients._usage import LLMUsage
-from hpolab.optimizer import SearchExhausted
 
 __all__ = [
     "CachingClient",
@@ -44,37 +43,6 @@ __all__ = [
 ]
 
 Message = Mapping[str, Any]
-
-
-class LLMClientError(HpolabError, RuntimeError):
-    """A request to an LLM failed for good (after the client's retries), or a client is misused.
-
-    Attributes:
-        retryable: Whether the cause was transient (the optimizer may try again later).
-    """
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
-
-class CostLimitReached(SearchExhausted, HpolabError):
-    """A client's ``max_cost`` is spent: no further request is sent.
-
-    It is a :class:`~hpolab.SearchExhausted` (an :class:`~hpolab.HpolabError`), so a
-    :class:`~hpolab.Study` stops cleanly on it, as on a used-up grid: the finished trials are kept
-    and ``optimize`` returns. It is deliberately not an :class:`LLMClientError`, so the LLM
-    optimizers do not answer it with a random fallback.
-
-    Attributes:
-        spent: What the client had spent.
-        max_cost: The limit.
-    """
-
-    def __init__(self, message: str, *, spent: float, max_cost: float) -> None:
-        super().__init__(message)
-        self.spent = spent
-        self.max_cost = max_cost
 
 
 @dataclass(frozen=True)

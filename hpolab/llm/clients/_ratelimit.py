@@ -17,15 +17,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import RateLimitError
 
 __all__ = ["RateLimitError", "RateLimiter", "Reservation"]
 
 _logger = logging.getLogger("hpolab.llm.ratelimit")
-
-
-class RateLimitError(HpolabError, ValueError):
-    """A single request needs more tokens than the limit allows in a whole window."""
 
 
 class Reservation:

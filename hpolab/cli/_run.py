@@ -1,60 +1,30 @@
-"""The ``hpolab`` command (also ``python -m hpolab``): run, list, and the commands of other modules.
+"""The study commands of the ``hpolab`` CLI: ``hpolab run`` (one study) and ``hpolab list`` (the registry).
 
-Every flag has one meaning, named for what it is:
-
-* ``run --n-trials N``: run N more trials (Optuna's meaning); ``--max-trials N``: stop once the study
-  holds N finished trials, counting earlier runs (what a resumed study wants);
-  ``--max-budget-spent B``: stop once the study has spent B of fidelity budget (e.g. epochs).
-* ``compare --max-evaluations N`` / ``--max-budget-spent B``: the same limits per run of a suite.
-
-A user mistake (an unknown name, a bad value, a missing optional dependency, a server that is not
-there) ends in one line on stderr; ``hpolab -vv`` shows the traceback. Commands of other modules
-are attached from :data:`COMMAND_MODULES`: a module that exports ``COMMANDS`` (a list of click
-commands built with ``cls=hpolab._cli_common.Command``) is one more line there.
+``hpolab run`` limits a study by ``--n-trials N`` (run N more trials, Optuna's meaning),
+``--max-trials N`` (stop once the study holds N finished trials, counting earlier runs: what a
+resumed study wants) and ``--max-budget-spent B`` (stop once the study has spent B of fidelity
+budget, e.g. epochs). :mod:`hpolab.cli` attaches every command in :data:`COMMANDS`.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-import logging
 import os
-import sys
 import time
 from typing import Any
 
 import click
 
 import hpolab
-from hpolab._cli_common import Command, KeyValue, LazyChoice
+from hpolab.cli._common import Command, KeyValue, LazyChoice
 
-__all__ = ["COMMAND_MODULES", "cli", "main"]
-
-#: Modules whose ``COMMANDS`` are attached to the ``hpolab`` group (one line per module).
-COMMAND_MODULES: tuple[str, ...] = ("hpolab._cli_bench", "hpolab._cli_worker")
+__all__ = ["COMMANDS", "DEFAULT_N_TRIALS", "list_cmd", "run"]
 
 #: Trials ``hpolab run`` runs when neither ``--n-trials`` nor ``--max-trials`` is given.
 DEFAULT_N_TRIALS = 50
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(hpolab.__version__, prog_name="hpolab")
-@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug and tracebacks).")
-def cli(verbose: int) -> None:
-    """Hyperparameter optimization with classic and LLM optimizers behind one interface."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logger = logging.getLogger("hpolab")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(level)
-
-
-cli.command_class = Command
-
-
-@cli.command()
+@click.command(cls=Command)
 @click.option(
     "--optimizer",
     "-o",
@@ -225,7 +195,7 @@ def _print_summary(study: hpolab.Study, elapsed: float, as_json: bool) -> None:
         click.echo(f"  {key} = {value}")
 
 
-@cli.command("list")
+@click.command("list", cls=Command)
 @click.argument("what", type=click.Choice(["all", "optimizers", "objectives"]), default="all")
 def list_cmd(what: str) -> None:
     """List the registered optimizers and objectives."""
@@ -241,11 +211,5 @@ def list_cmd(what: str) -> None:
             click.echo(f"  {name:<28} {desc}")
 
 
-for _module in COMMAND_MODULES:
-    for _command in importlib.import_module(_module).COMMANDS:
-        cli.add_command(_command)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``hpolab`` command."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="hpolab")
+#: Commands that :mod:`hpolab.cli` attaches to the ``hpolab`` group.
+COMMANDS = [run, list_cmd]

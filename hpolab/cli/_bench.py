@@ -1,6 +1,6 @@
 """The benchmark commands of the ``hpolab`` CLI: ``hpolab compare`` and ``hpolab report``.
 
-``hpolab/cli.py`` attaches every command in :data:`COMMANDS` to its click group. The suite logic
+:mod:`hpolab.cli` attaches every command in :data:`COMMANDS` to its click group. The suite logic
 (which runs, with which overrides) is :func:`hpolab.benchmarking.plan_suite`; the report is
 :func:`hpolab.analysis.report.write_report` with the suite's paper section
 (:func:`hpolab.analysis.section_paper`); this module only parses flags and prints.
@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from hpolab._cli_common import Command, LazyChoice
+from hpolab.cli._common import Command, LazyChoice
 
 __all__ = ["COMMANDS", "compare", "report"]
 
@@ -314,5 +314,5 @@ def report(results: str, out_dir: str, evaluations: int, sections: tuple[str, ..
     click.echo(f"        {rep.html}")
 
 
-#: Commands that ``hpolab/cli.py`` attaches to the ``hpolab`` group.
+#: Commands that :mod:`hpolab.cli` attaches to the ``hpolab`` group.
 COMMANDS = [compare, report]

@@ -1,7 +1,7 @@
 """What every ``hpolab`` subcommand shares: one-line errors for user mistakes, and parameter types.
 
-A subcommand module (``hpolab/_cli_bench.py``, a worker command, ...) builds its commands with
-``@click.command(cls=Command)`` and lists them in a module-level ``COMMANDS``; ``hpolab/cli.py``
+A command module of :mod:`hpolab.cli` (``_run``, ``_bench``, ``_worker``) builds its commands with
+``@click.command(cls=Command)`` and lists them in a module-level ``COMMANDS``; :mod:`hpolab.cli`
 attaches them (one line in its ``COMMAND_MODULES``).
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from hpolab._errors import HpolabError
+from hpolab.exceptions import HpolabError
 
 __all__ = ["USER_ERRORS", "Command", "KeyValue", "LazyChoice", "one_line"]
 

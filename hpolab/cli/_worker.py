@@ -1,18 +1,15 @@
-"""``hpolab worker`` (join a running study from any shell or machine) and ``hpolab migrate``."""
+"""The worker command of the ``hpolab`` CLI: ``hpolab worker`` joins a running study from any shell or machine."""
 
 from __future__ import annotations
 
 import importlib
-import logging
 
 import click
 
-from hpolab._cli_common import Command
+from hpolab.cli._common import Command
 from hpolab.study import DEAD_WORKER_POLICIES, DEFAULT_MAX_RETRIES
 
 __all__ = ["COMMANDS"]
-
-_logger = logging.getLogger("hpolab.cli")
 
 
 @click.command(cls=Command)
@@ -105,15 +102,5 @@ def worker(
     click.echo(f"study {study_name!r}: {len(study.trials)} trials, best {best}")
 
 
-@click.command(cls=Command)
-@click.argument("old")
-@click.argument("new")
-def migrate(old: str, new: str) -> None:
-    """Copy the studies of an hpolab 0.1 SQLite file OLD into the storage NEW (any storage URL)."""
-    from hpolab._migrate import migrate_legacy
-
-    names = migrate_legacy(old, new)
-    click.echo(f"migrated {len(names)} studies: {', '.join(names)}")
-
-
-COMMANDS = [worker, migrate]
+#: Commands that :mod:`hpolab.cli` attaches to the ``hpolab`` group.
+COMMANDS = [worker]
