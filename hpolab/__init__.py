@@ -73,7 +73,7 @@ _HOMES: dict[str, str] = {
 _SUBPACKAGES = frozenset(
     (
         "analysis",
-        "benchmarking",
+        "benchmark",
         "integrations",
         "llm",
         "objectives",

@@ -33,16 +33,6 @@ CONDITION_ORDER: dict[str, str] = {
     "whole": "whole training set",
 }
 
-#: Seed 004's Table 7 (MIO-TCD, Xception): learning rate, dropout, optimizer, fine-tuned layers, test accuracy.
-PAPER_TABLE7: dict[str, tuple[float, float, str, int, float]] = {
-    "balanced": (0.0249, 0.1941, "Adam", 132, 0.85),
-    "imbalanced": (0.0103, 0.3861, "RMSprop", 14, 0.76),
-    "imbalanced-cw": (0.0158, 0.1856, "Adam", 132, 0.86),
-    "imbalanced-aug": (0.0014, 0.2837, "RMSprop", 132, 0.83),
-    "imbalanced-cw-aug": (0.0056, 0.3621, "Adam", 132, 0.85),
-    "whole": (0.0162, 0.2333, "Adadelta", 132, 0.81),
-}
-
 
 def _condition(objective: str) -> tuple[str, str] | None:
     """``("cnn/digits-seed004", "balanced")`` for ``"cnn/digits-seed004/balanced"``, else ``None``."""

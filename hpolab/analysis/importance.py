@@ -265,7 +265,7 @@ def importance_by_objective(
     the objective's trials when ``n_bootstrap`` > 0, and the normalised importance (summing to 1).
 
     Args:
-        df: Trial table with a ``config`` column (from :func:`hpolab.benchmarking.run`).
+        df: Trial table with a ``config`` column (from :func:`hpolab.benchmark.run`).
         spaces: Search space per objective (default: built from the registry by objective name).
         optimizers: Only use trials of these optimizers (default: all). Random-search trials give the
             least biased estimate; an optimizer's trials concentrate where it searched.
@@ -284,7 +284,7 @@ def importance_by_objective(
     from hpolab.registry import make_objective
 
     if "config" not in df.columns:
-        raise ValueError("df: no 'config' column; pass the table from hpolab.benchmarking.run / load_results")
+        raise ValueError("df: no 'config' column; pass the table from hpolab.benchmark.run / load_results")
     d = df if optimizers is None else df[df["optimizer"].isin(list(optimizers))]
     rows = []
     for obj, g in d.groupby("objective", sort=True):

@@ -1,6 +1,6 @@
 """Metrics for comparing optimizers: regret curves, seed 002's Table 1, mean rank, seed 000's RMSE.
 
-Every function works on plain numbers or on the trial table that :func:`hpolab.benchmarking.run`
+Every function works on plain numbers or on the trial table that :func:`hpolab.benchmark.run`
 returns: one row per trial with the columns
 
 ``optimizer``, ``objective``, ``seed``, ``trial`` (0-based position in its run), ``value``

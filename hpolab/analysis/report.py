@@ -16,7 +16,7 @@ and add it to :data:`SECTIONS` where it should appear: that one line is the whol
 that does not apply to the data (no LLM trials, say) returns without writing anything; one that
 should appear only on request is decorated with ``@_optional("x")`` and is then switched on by
 ``write_report(sections=[..., "x"])`` and ``hpolab report --sections ...,x``. Sections that live
-elsewhere (the papers' tables of :mod:`hpolab.analysis._papers`) are passed in with
+elsewhere (the papers' tables of :mod:`hpolab.benchmark.papers`) are passed in with
 ``write_report(..., extra_sections=[...])`` and run after :data:`SECTIONS`.
 """
 
@@ -958,7 +958,7 @@ def write_report(
     """Write report.md, report.html and the PNGs into ``out_dir``.
 
     Args:
-        df: Trial table (:func:`hpolab.benchmarking.run` / :func:`~hpolab.benchmarking.load_results`).
+        df: Trial table (:func:`hpolab.benchmark.run` / :func:`~hpolab.benchmark.load_results`).
         out_dir: Output folder (created).
         title: Report title.
         description: A paragraph on what is compared.
@@ -966,7 +966,7 @@ def write_report(
         budget: Evaluations at which Table 1 and the per-task table are computed (``None``: all trials).
         sections: Which optional sections to include (names in :data:`OPTIONAL_SECTIONS`, e.g. ``"table1"``,
             ``"importance"``); the set-up, regret, rank, per-task and cost sections are always there.
-        contexts: The benchmark attributes of the studies (:func:`hpolab.benchmarking.study_contexts`):
+        contexts: The benchmark attributes of the studies (:func:`hpolab.benchmark.study_contexts`):
             commands, optimizer options and run times.
         seed: Seed of the bootstrap baseline and of the fANOVA forest.
         n_bootstrap: Bootstrap replicates of the random baseline.

@@ -320,7 +320,7 @@ class SimulatedLLMClient(SimulatedClient):
     it does check is the plumbing: every image it is sent must be a PNG, and it counts them.
 
     Results produced with it measure the harness, the prompts and the parsing, never a model; the
-    suites that use it (:data:`hpolab.benchmarking.SUITES` ``seed003``) say so in their reports.
+    suites that use it (:data:`hpolab.benchmark.SUITES` ``seed003``) say so in their reports.
 
     Args:
         supports_images: Whether it accepts images (a stand-in for a vision model).

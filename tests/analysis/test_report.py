@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from hpolab import benchmarking as B
+from hpolab import benchmark as B
 from hpolab.analysis import plots
 from hpolab.analysis.importance import fanova_importance, importance_by_objective
 from hpolab.analysis.report import write_report
@@ -340,9 +340,8 @@ def _check_intervals(md: str, spans: dict[str, tuple[float, float]]) -> int:
 
 def test_no_interval_outside_its_metrics_range_at_two_seeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A 2-seed run: every interval in every table of the report (the quick suite's and the papers') is in range."""
-    from hpolab._suites import SUITES
     from hpolab.analysis import report as R
-    from hpolab.analysis._papers import write_suite_report
+    from hpolab.benchmark import SUITES, write_suite_report
 
     # the PNGs of section_plots hold no table; leaving them out keeps the test quick
     monkeypatch.setattr(R, "SECTIONS", [s for s in R.SECTIONS if s is not R.section_plots])
