@@ -2,7 +2,7 @@
 
 Writes benchmarks/results/seed004/ (report.md, report.html, plots, commands.txt, wall_time.json).
 The suite itself is ``hpolab.benchmark.SUITES["seed004"]`` (digits with its training split cut to
-200 images, ``cnn/digits-small-seed004``; ``hpolab compare --suite seed004-digits`` runs the whole
+200 images, ``cnn/digits-small-4block``; ``hpolab compare --suite seed004-digits`` runs the whole
 split, at its ceiling); its report says where it differs from the paper. ``--smoke`` runs every part
 at its smallest size (a few minutes on 2 cores).
 

@@ -46,7 +46,7 @@ def test_seed004_shares_one_epoch_budget_with_enough_trials_for_fanova():
     s = suites.get_suite("seed004")
     epochs = s.objective_kwargs["max_epochs"]
     assert s.budget == seed004.S004_SETS * epochs  # the paper: 16 sets x 25 epochs = 400
-    space = make_objective("cnn/digits-seed004", device="cpu", max_epochs=epochs).search_space
+    space = make_objective("cnn/digits-4block", device="cpu", max_epochs=epochs).search_space
     grid = s.optimizers["grid"]
     assert len(space.grid(grid["resolution"])) == seed004.S004_SETS  # the paper's grid has 16 sets too
     # single-fidelity methods train `epochs` per trial: exactly S004_SETS trials, enough for fANOVA (>= 10)
@@ -85,7 +85,7 @@ def test_seed004_plan_runs_every_part():
     # and those seeds give six different ASHA streams (the recorded run's six shared one)
     from hpolab.registry import make_objective, make_optimizer
 
-    space = make_objective("cnn/digits-small-seed004", device="cpu").search_space
+    space = make_objective("cnn/digits-small-4block", device="cpu").search_space
     firsts = set()
     for sp in (sp for sp in transfer if sp.seed == 0):
         opt = make_optimizer("asha", space, seed=sp.optimizer_seed, **_execute._optimizer_kwargs(sp.optimizer_kwargs))
@@ -98,17 +98,17 @@ def test_seed004_runs_digits_small_off_the_ceiling_and_keeps_the_whole_split_as_
     from hpolab.objectives.cnn import DATASET_VARIANTS
 
     s, full = suites.get_suite("seed004"), suites.get_suite("seed004-digits")
-    assert s.objectives == ["cnn/digits-small-seed004"] and full.objectives == ["cnn/digits-seed004"]
+    assert s.objectives == ["cnn/digits-small-4block"] and full.objectives == ["cnn/digits-4block"]
     assert DATASET_VARIANTS["digits-small"] == ("digits", {"train_images": 200})
     parts = {p.name: p for p in s.parts}
-    assert parts["fanova"].objectives == ["cnn/digits-small-seed004-initial"]
+    assert parts["fanova"].objectives == ["cnn/digits-small-4block-wide"]
     assert parts["fanova"].seeds == 3 and parts["fanova"].n_trials == 20  # 60 trainings, as the paper pooled
-    assert all(o.startswith("cnn/digits-small-seed004/") for o in parts["transfer"].objectives)
+    assert all(o.startswith("cnn/digits-small-4block/") for o in parts["transfer"].objectives)
     assert parts["transfer"].seeds == 5 and s.seeds >= 5
     assert parts["mnist"].default is False and parts["mnist"].seeds == 5  # opt-in, and 5 seeds when run
     plan = suites.plan_runs(s)
     assert "mnist" not in plan.parts and len(plan.parts["fanova"]) == 3
-    assert {sp.objective for sp in suites.plan_runs(full).specs} >= {"cnn/digits-seed004", "cnn/digits-seed004/whole"}
+    assert {sp.objective for sp in suites.plan_runs(full).specs} >= {"cnn/digits-4block", "cnn/digits-4block/whole"}
     assert any("200 images" in d for d in s.differences)
 
 
@@ -198,7 +198,7 @@ def test_missing_requirement_names_the_command(monkeypatch):
     assert "hpolab[local]" in str(suites.missing_requirement("optimizer", "random", {"llama_cpp": {}}))
     assert "hpolab[ml]" in str(suites.missing_requirement("objective", "ml/xgboost/iris"))
     monkeypatch.setattr(suite_module, "_has", lambda module: True)
-    assert suites.missing_requirement("objective", "cnn/mnist-seed004") is None
+    assert suites.missing_requirement("objective", "cnn/mnist-4block") is None
 
 
 # ------------------------------------------------------------------------ simulated LLM
@@ -395,7 +395,7 @@ def test_transfer_table_trains_the_best_subset_config_on_the_whole_set(tmp_path)
             rows.append(
                 {
                     "optimizer": "asha",
-                    "objective": f"cnn/digits-seed004/{cond}",
+                    "objective": f"cnn/digits-4block/{cond}",
                     "seed": 0,
                     "state": "COMPLETE",
                     "value": value,

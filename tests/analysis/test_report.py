@@ -355,7 +355,7 @@ def test_no_interval_outside_its_metrics_range_at_two_seeds(tmp_path: Path, monk
         [
             df,
             unit.assign(objective="ml/svm/unit"),
-            unit.assign(objective="cnn/unit-seed004"),
+            unit.assign(objective="cnn/unit-4block"),
         ],
         ignore_index=True,
     )

@@ -71,19 +71,19 @@ S004_FANOVA_TRIALS = 20
 
 
 def _seed004_suite(name: str, data: str) -> Suite:
-    """Seed 004's suite on ``cnn/<data>-seed004`` (``digits-small``: off the ceiling; ``digits``: the whole split)."""
+    """Seed 004's suite on ``cnn/<data>-4block`` (``digits-small``: off the ceiling; ``digits``: the whole split)."""
     from hpolab.objectives.cnn import DATASET_VARIANTS
 
     small = data in DATASET_VARIANTS
     images = DATASET_VARIANTS[data][1]["train_images"] if small else None
     data_text = (
-        f"scikit-learn's digits with its training split cut to {images} images (`cnn/{data}-seed004`; on the whole "
+        f"scikit-learn's digits with its training split cut to {images} images (`cnn/{data}-4block`; on the whole "
         "split every method reaches 99-100% validation accuracy, so the methods cannot be told apart there)"
         if small
         else "scikit-learn's digits, the whole training split (at its ceiling: every method reaches 99-100% "
         "validation accuracy; `seed004` runs the smaller `digits-small` instead)"
     )
-    base = f"cnn/{data}-seed004"
+    base = f"cnn/{data}-4block"
     return Suite(
         name=name,
         description=(
@@ -111,7 +111,7 @@ def _seed004_suite(name: str, data: str) -> Suite:
                     "hyperparameters, for fANOVA (3 seeds: 60 trainings, as the paper pooled)."
                 ),
                 optimizers=["random"],
-                objectives=[f"{base}-initial"],
+                objectives=[f"{base}-wide"],
                 seeds=3,
                 n_trials=S004_FANOVA_TRIALS,
             ),
@@ -138,7 +138,7 @@ def _seed004_suite(name: str, data: str) -> Suite:
                     f"training split), 5 seeds, {S004_SETS} x {S004_MNIST_EPOCHS} epochs per method."
                 ),
                 optimizers=_S004_MNIST_OPTIMIZERS,
-                objectives=["cnn/mnist-seed004"],
+                objectives=["cnn/mnist-4block"],
                 seeds=5,
                 budget=float(S004_SETS * S004_MNIST_EPOCHS),
                 objective_kwargs={"max_epochs": S004_MNIST_EPOCHS, "threads": 1, "subset_fraction": 0.5},
@@ -184,7 +184,7 @@ def _seed004_suite(name: str, data: str) -> Suite:
             "the fANOVA study; the paper reports one run per method. Each run's optimizer seed derives from the "
             "seed and the objective (seed scheme 2).",
             f"**fANOVA.** The paper pooled 60 random trainings (20 per data set) over Table 2A's space. Here: "
-            f"{S004_FANOVA_TRIALS} random trainings per seed, 3 seeds pooled (60), on `{base}-initial` over the "
+            f"{S004_FANOVA_TRIALS} random trainings per seed, 3 seeds pooled (60), on `{base}-wide` over the "
             "analogous space (image side 4, 6 or 8 px for 71, 128 or 256; batch 16, 32 or 64; learning rate 1e-5 "
             "to 0.1; 0-4 trained blocks), and fANOVA on each method's comparison trials. Values are on the "
             "paper's raw scale (each hyperparameter's share of the variance) with a bootstrap interval over the "
@@ -227,6 +227,11 @@ PAPER_TABLE7: dict[str, tuple[float, float, str, int, float]] = {
     "whole": (0.0162, 0.2333, "Adadelta", 132, 0.81),
 }
 
+#: Name endings of the comparison's and the fANOVA study's objectives (the second of each: their names in
+#: results recorded before the objectives were renamed).
+_COMPARED = ("-4block", "-seed004")
+_WIDE = ("-4block-wide", "-seed004-initial")
+
 #: Bootstrap resamples of the trials behind each fANOVA interval in seed 004's Table 4.
 FANOVA_BOOTSTRAP = 100
 
@@ -253,10 +258,10 @@ def report(ctx: ReportContext, suite: Suite) -> None:
     doc = ctx.doc
     df = ctx.methods_df
     done = df[(df["state"] == "COMPLETE") & df["value"].notna()]
-    compared = sorted(o for o in done["objective"].unique() if str(o).endswith("-seed004"))
+    compared = sorted(o for o in done["objective"].unique() if str(o).endswith(_COMPARED))
     doc.h(2, "Seed 004, Table 6: best validation accuracy per method under one epoch budget")
     if not compared:
-        doc.p("Not computed: no runs of the comparison (`cnn/<data set>-seed004`) in the results.")
+        doc.p("Not computed: no runs of the comparison (`cnn/<data set>-4block`) in the results.")
     else:
         doc.p(
             "Per method: validation accuracy (1 - error) of the best trial of each run, mean over seeds with a 95% "
@@ -292,7 +297,7 @@ def report(ctx: ReportContext, suite: Suite) -> None:
 
     # ---- Table 4: fANOVA
     doc.h(2, "Seed 004, Table 4: fANOVA importance of the hyperparameters")
-    initial = sorted(o for o in done["objective"].unique() if str(o).endswith("-seed004-initial"))
+    initial = sorted(o for o in done["objective"].unique() if str(o).endswith(_WIDE))
     tables: list[pd.DataFrame] = []
     too_few: list[str] = []
     try:
@@ -394,7 +399,7 @@ def report(ctx: ReportContext, suite: Suite) -> None:
         doc.p(f"Not computed: {type(exc).__name__}: {exc}")
         table = None
     if table is not None and table.empty:
-        doc.p("Not computed: no runs of the transfer study (`cnn/<data set>-seed004/<condition>`) in the results.")
+        doc.p("Not computed: no runs of the transfer study (`cnn/<data set>-4block/<condition>`) in the results.")
     elif table is not None:
         ctx.report.tables["seed004_transfer"] = table
         summary = transfer_summary(table, params=("lr", "dropout", "optimizer", "finetune_layers"))
