@@ -1,4 +1,4 @@
-"""Metrics for comparing optimizers: regret curves, seed 002's Table 1, mean rank, seed 000's RMSE.
+"""Metrics for comparing optimizers: regret curves, Table 1 (beats random, change versus random), mean rank, RMSE.
 
 Every function works on plain numbers or on the trial table that :func:`hpolab.benchmark.run`
 returns: one row per trial with the columns
@@ -132,7 +132,7 @@ def mean_ci(values: Iterable[float] | np.ndarray | pd.Series, confidence: float 
     return MeanCI(mean, mean - half, mean + half, n, sem, confidence)
 
 
-# ---------------------------------------------------------------------------- RMSE (seed 000)
+# ---------------------------------------------------------------------------- RMSE of errors
 @dataclass(frozen=True)
 class RMSEResult:
     """Root mean square error with a percentile-bootstrap interval of the RMSE itself.
@@ -169,7 +169,7 @@ def rmse_ci(
     """RMSE of errors, ``sqrt(mean(e_i^2))``, with a percentile-bootstrap interval of the RMSE.
 
     The interval is the spread of the RMSE recomputed on resampled data, so it lies between 0 and the
-    largest error. (Seed 000's ``RMSE ± t * sd(e) / sqrt(n)`` is an interval for the mean error, not for
+    largest error. (The interval ``RMSE ± t * sd(e) / sqrt(n)`` is an interval for the mean error, not for
     the RMSE, and can fall below 0.) The resampling units are the errors, or whole runs when ``runs``
     names each error's run (the errors of one run are not independent); with ``strata`` (each error's
     task) units are resampled within their task.
@@ -228,7 +228,7 @@ def rmse_table(
     accuracy: str = "value",
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Seed 000's RMSE of ``1 - accuracy`` per group, with its bootstrap interval (:func:`rmse_ci`).
+    """The RMSE of ``1 - accuracy`` per group, with its bootstrap interval (:func:`rmse_ci`).
 
     With ``objective`` and ``seed`` columns the errors are resampled by run, within objectives.
 
@@ -282,7 +282,7 @@ def rmse_summary(
     one_shot: Iterable[str] = (),
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Seed 000's Table 1: RMSE of the errors over all trials, over each run's best, and of one-shot proposals.
+    """The RMSE table: RMSE of the errors over all trials, over each run's best, and of one-shot proposals.
 
     For every method (``by``) three kinds of rows, as in the paper's Table 1: ``All`` (the error of every
     trial), ``Best`` (the best error of each run, a run being one value of ``run``) and, for the methods
@@ -569,9 +569,9 @@ def bootstrap_best_of(
     seed: int = 0,
     direction: str = "minimize",
 ) -> BootstrapEstimate:
-    """Estimate random search's best value after ``budget`` evaluations by bootstrap (seed 002, Table 1).
+    """Estimate random search's best value after ``budget`` evaluations by bootstrap.
 
-    Seed 002 evaluates many random configurations per task and estimates random search's loss at a
+    Many random configurations are evaluated per task, and random search's loss at a
     budget from bootstrap samples of them. :func:`table1` uses the exact :func:`expected_best_of` instead
     (``baseline="bootstrap"`` selects this estimate); the replicates' spread remains the spread of one
     random-search run. Here: ``idx = default_rng(seed).integers(0, n, size=(n_bootstrap,
@@ -645,7 +645,7 @@ def random_pools(
 ) -> dict[str, np.ndarray]:
     """Values of random configurations per objective, for :func:`bootstrap_best_of`.
 
-    Uses the rows of ``pool_optimizer`` (a large pool of random samples, as seed 002's 500 per task)
+    Uses the rows of ``pool_optimizer`` (a large pool of random samples, e.g. 500 per task)
     for objectives that have them, else all trials of ``random`` over every seed (random search's
     trials are independent samples, so pooling seeds and positions is valid).
     """
@@ -662,7 +662,7 @@ def random_pools(
 
 
 def relative_change(loss: float, baseline: float) -> float:
-    """Seed 002's change versus random: ``(baseline - loss) / |baseline|`` (0.2 -> 0.1 is +0.5).
+    """Change versus random: ``(baseline - loss) / |baseline|`` (0.2 -> 0.1 is +0.5).
 
     Positive is an improvement. Both are losses (lower is better). ``0`` when both are equal,
     ``NaN`` when the baseline is 0 and the loss is not.
@@ -758,7 +758,7 @@ def rank_over_trials(df: pd.DataFrame, *, value: str = "value", confidence: floa
     return pd.DataFrame(rows, columns=["optimizer", "trial", "mean_rank", "low", "high", "n_tasks"])
 
 
-# --------------------------------------------------------------------- seed 002's Table 1
+# --------------------------------------------------------------------- Table 1
 #: How :func:`table1_tasks` estimates random search's loss at the budget.
 BASELINES: tuple[str, ...] = ("exact", "bootstrap")
 
@@ -829,7 +829,7 @@ def table1_tasks(
 
     A method's loss on a task is its best loss within the first ``budget`` trials, averaged over seeds.
     Random search's loss is the exact expected best of ``budget`` draws from the task's pool
-    (:func:`expected_best_of`; ``pools`` or :func:`random_pools`); ``baseline="bootstrap"`` uses seed 002's
+    (:func:`expected_best_of`; ``pools`` or :func:`random_pools`); ``baseline="bootstrap"`` uses the
     estimate instead, :func:`bootstrap_best_of` with ``n_bootstrap`` replicates and the fixed ``seed``.
 
     Tie rule: a method's loss and random's are a tie when they differ by less than the objective's
@@ -950,7 +950,7 @@ def table1(
     baseline: str = "exact",
     resolution: float | Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Seed 002's Table 1: per method, over tasks at a fixed budget, with intervals over seeds.
+    """Table 1: per method, over tasks at a fixed budget, with intervals over seeds.
 
     Columns: ``n_tasks``; ``beats_random`` (% of tasks where the method's loss is below random search's,
     a tie within the objective's resolution counting half; see :func:`table1_tasks`); ``median_change`` and
@@ -964,7 +964,7 @@ def table1(
 
     Args:
         df: Trial table.
-        budget: Evaluations per run counted (seed 002: 10).
+        budget: Evaluations per run counted (e.g. 10).
         random: Name of the random-search optimizer in ``df``.
         pools: Random values per objective (default: :func:`random_pools`).
         n_bootstrap: Bootstrap replicates of the intervals (and of ``baseline="bootstrap"``).

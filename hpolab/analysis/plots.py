@@ -230,7 +230,7 @@ def plot_task_bars(
     """Per task: best value within ``budget`` trials per optimizer (mean over seeds, 95% intervals).
 
     ``random_losses`` (per task, in the objective's direction) draws random search's bootstrap
-    baseline as a dashed line, as in seed 002's Figure 7.
+    baseline as a dashed line.
     """
     data = df[df["optimizer"] != POOL_LABEL]
     fl = M.final_losses(data, budget)

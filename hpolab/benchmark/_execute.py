@@ -206,16 +206,16 @@ def run(
             ``{label: name or {"name": name, **options}}`` to compare configurations of one optimizer.
         objectives: Registry names; shell wildcards expand over registered names (``"hpobench/nn/*"``).
         seeds: A number of seeds (``0..seeds-1``) or the seeds themselves.
-        n_trials: Trials per run (seed 002 uses 10).
-        budget: Total fidelity budget per run, e.g. epochs for seed 004's equal-budget comparison.
+        n_trials: Trials per run.
+        budget: Total fidelity budget per run, e.g. epochs for an equal-budget comparison.
         storage: A storage URL (``"sqlite:///runs.db"``) or a path to a SQLite file.
         n_jobs: Workers of a Dask ``LocalCluster`` on this machine (``-1``: one per CPU); ``1`` runs
             in this process. Without Dask installed, worker processes of a process pool.
         scheduler: A Dask scheduler address (``"tcp://host:8786"``) or ``dask.distributed.Client``:
             run on that cluster instead (its workers must reach ``storage``).
         show_progress_bar: Show a progress bar over runs.
-        random_pool: Extra random configurations per objective for seed 002's bootstrap baseline
-            (a run labelled ``"random-pool"``; seed 002 used 500).
+        random_pool: Extra random configurations per objective for Table 1's bootstrap baseline
+            (a run labelled ``"random-pool"``).
         objective_kwargs: Options for every objective.
         context: Recorded with each study (e.g. ``{"command": ..., "suite": ...}``).
         seed_scheme: How each run's optimizer seed derives from its seed and objective

@@ -207,7 +207,7 @@ def plan(
         n_trials: Trials per run.
         budget: Fidelity budget per run (e.g. total epochs); runs stop at whichever limit comes first.
         random_pool: If positive, one extra run per objective labelled ``"random-pool"`` with this
-            many random configurations (seed 0), the pool of seed 002's bootstrap baseline.
+            many random configurations (seed 0), the pool of Table 1's bootstrap baseline.
         objective_kwargs: Options for every objective.
         context: Recorded with each study (command line, suite).
         seed_scheme: How each run's optimizer seed derives from its seed (:data:`SEED_SCHEMES`);

@@ -46,7 +46,7 @@ for all trials), ``imbalance`` (make the training pool long-tailed: class ``k`` 
 With ``imbalance`` set (and any ``balance`` but ``"balanced_subset"``) the validation split is made
 long-tailed the same way.
 
-The four-block spaces' names of hpolab 0.2 (:data:`_OLD_SPACES`) still work, in registry names and
+The four-block spaces' earlier names (:data:`_OLD_SPACES`) still work, in registry names and
 as ``space=``, and warn once (a :class:`DeprecationWarning` naming the new name).
 """
 
@@ -107,7 +107,7 @@ CNN_SPACES: dict[str, str] = {
     "4block-wide": "four-block net, wider: lr, dropout, optimizer, finetune_layers, image_size, batch_size",
 }
 
-#: Space names of hpolab 0.2 -> their names now (the old ones warn once).
+#: Earlier space names -> their names now (the old ones warn once, until the next minor version).
 _OLD_SPACES: dict[str, str] = {"seed004": "4block", "seed004-initial": "4block-wide"}
 
 #: Optimizers of the four-block spaces (Keras' defaults: SGD without momentum, RMSprop with rho 0.9).

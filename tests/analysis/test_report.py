@@ -168,7 +168,7 @@ def test_cli_old_budget_flags_are_gone(tmp_path: Path, results: tuple[pd.DataFra
     assert old.exit_code == 2 and "No such option" in old.output and "--budget" in old.output
     res = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--evaluations", "5", "--sections", "table1"])
     assert res.exit_code == 0, res.output
-    assert "Table 1 (seed 002): 2 tasks, 5 evaluations" in (tmp_path / "rep" / "report.md").read_text()
+    assert "Table 1: 2 tasks, 5 evaluations" in (tmp_path / "rep" / "report.md").read_text()
     bad = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--sections", "table1,nope"])
     assert bad.exit_code == 2 and "'nope'" in bad.output and "rmse" in bad.output
 
