@@ -40,8 +40,8 @@ def analyse(folder: Path, runs: Path, n_trials: int | None = None) -> str:
     from carps.analysis.generate_report import load_results, plot_critical_difference, plot_performance_per_task
     from carps.analysis.run_autorank import cd_evaluation, get_df_crit
 
-    from hpolab.benchmarking import load_results as hpolab_results
-    from hpolab.benchmarking import results_storage
+    from hpolab.benchmark import load_results as hpolab_results
+    from hpolab.benchmark import results_storage
     from hpolab.integrations.carps import export_carps_logs
 
     out = folder / "carps_analysis"

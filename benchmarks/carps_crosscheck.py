@@ -33,9 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hpolab._suites import CARPS_BASELINES, CARPS_BB_OFFLINE_TRIALS, plan_runs
 from hpolab.analysis import stats as S
-from hpolab.benchmarking import execute, load_results, results_storage
+from hpolab.benchmark import CARPS_BASELINES, CARPS_BB_OFFLINE_TRIALS, execute, load_results, plan_runs, results_storage
 
 OUT = Path(__file__).resolve().parent / "results" / "carps" / "crosscheck"
 OURS, THEIRS = "tpe", "carps-Optuna-TPE"

@@ -55,7 +55,7 @@ from llm_hybrid import (
     table1_md,
 )
 
-from hpolab import benchmarking as B
+from hpolab import benchmark as B
 
 RESULTS = Path(__file__).parent / "results"
 CORES = ("tpe", "cmaes")

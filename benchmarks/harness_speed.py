@@ -17,7 +17,7 @@ import tempfile
 import time
 
 import hpolab
-from hpolab import benchmarking
+from hpolab import benchmark
 
 WANTED = ["random", "grid", "tpe", "smac-rf", "smac-gp", "asha"]
 
@@ -38,7 +38,7 @@ def main() -> None:
     known = hpolab.list_optimizers()
     optimizers = [o for o in args.optimizers.split(",") if o in known]
     missing = [o for o in args.optimizers.split(",") if o not in known]
-    objectives = benchmarking.expand_objectives("hpobench/nn/*")
+    objectives = benchmark.expand_objectives("hpobench/nn/*")
     n_runs = len(optimizers) * len(objectives) * args.seeds
     print(
         f"{len(objectives)} tables x {len(optimizers)} optimizers ({', '.join(optimizers)}) x {args.seeds} seeds "
@@ -50,7 +50,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "speed.db" if args.storage == "sqlite" else "speed.log")
         t0 = time.perf_counter()
-        df = benchmarking.run(
+        df = benchmark.run(
             optimizers,
             objectives,
             args.seeds,
@@ -61,7 +61,7 @@ def main() -> None:
         )
         elapsed = time.perf_counter() - t0
         per_opt: dict[str, list[float]] = {}
-        for c in benchmarking.study_contexts(db):
+        for c in benchmark.study_contexts(db):
             per_opt.setdefault(c["optimizer"], []).append(float(c.get("seconds", 0.0)))
     print(f"{len(df)} trials in {elapsed:.1f} s wall ({len(df) / elapsed:.0f} trials/s); goal: < 120 s")
     ranked = sorted(per_opt.items(), key=lambda kv: -sum(kv[1]))

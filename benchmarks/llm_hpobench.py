@@ -31,7 +31,7 @@ import pandas as pd
 
 import hpolab
 from hpolab.analysis.metrics import table1, table1_tasks
-from hpolab.benchmarking import SEED_SCHEME, SEED_SCHEMES, optimizer_seed
+from hpolab.benchmark import SEED_SCHEME, SEED_SCHEMES, optimizer_seed
 from hpolab.registry import make_objective, make_optimizer
 
 DATASETS = ["australian", "blood_transfusion", "car", "credit_g", "kc1", "phoneme", "segment", "vehicle"]
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         choices=sorted(SEED_SCHEMES),
         default=SEED_SCHEME,
-        help="how each run's optimizer seed derives from its seed (hpolab.benchmarking.SEED_SCHEMES); the committed "
+        help="how each run's optimizer seed derives from its seed (hpolab.benchmark.SEED_SCHEMES); the committed "
         "llm_hpobench_runs.jsonl was made with 1, so extending it needs --seed-scheme 1",
     )
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """The hybrid LLM optimizer against its controls on the 8 HPOBench NN tables (issue 13), in one command.
 
-Methods (each a registered optimizer, run by :mod:`hpolab.benchmarking`):
+Methods (each a registered optimizer, run by :mod:`hpolab.benchmark`):
 
 * ``random``, ``tpe`` and the leave-one-table-out ``portfolio``;
 * ``llm-hybrid``: TPE core and the LLM under the adaptive policy; ``llm-tpe``: seed 002's warm start
@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 import hpolab
-from hpolab import benchmarking as B
+from hpolab import benchmark as B
 from hpolab.analysis import metrics as M
 from hpolab.analysis import stats as S
 
@@ -609,7 +609,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=int,
         choices=sorted(B.SEED_SCHEMES),
         default=B.SEED_SCHEME,
-        help="how each run's optimizer seed derives from its seed (hpolab.benchmarking.SEED_SCHEMES); the "
+        help="how each run's optimizer seed derives from its seed (hpolab.benchmark.SEED_SCHEMES); the "
         "committed llm_hybrid.db was made with 1, so resuming it needs --seed-scheme 1",
     )
     p.add_argument("--progress", action="store_true")

@@ -1,6 +1,6 @@
 """Run one of the papers' suites end to end and write benchmarks/results/<suite>/ (shared by seed00X.py).
 
-What it does, in order: plans the suite's runs with :func:`hpolab._suites.plan_runs` (what cannot
+What it does, in order: plans the suite's runs with :func:`hpolab.benchmark.plan_runs` (what cannot
 run on this install is skipped with one line saying how to enable it), runs them over worker
 processes into ``<out>/results.log`` (a journal file; resumable: a rerun skips finished runs), and writes
 ``report.md``, ``report.html`` and the plots with the paper's tables beside this run's and the
@@ -25,16 +25,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from hpolab._suites import Suite, get_suite, plan_runs
-from hpolab.analysis._papers import write_suite_report
-from hpolab.benchmarking import (
+from hpolab.benchmark import (
     SEED_SCHEME,
     SEED_SCHEMES,
+    Suite,
     execute,
+    get_suite,
     load_results,
+    plan_runs,
     results_storage,
     seed_note,
     study_contexts,
+    write_suite_report,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"

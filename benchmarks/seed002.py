@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from paper_suite import main
 
-from hpolab._suites import Suite
+from hpolab.benchmark import Suite
 
 
 def smoke(suite: Suite) -> Suite:

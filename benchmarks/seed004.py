@@ -1,8 +1,8 @@
 """Seed 004 end to end: grid, random, SMAC, TPE and ASHA under one epoch budget; fANOVA; subset transfer.
 
 Writes benchmarks/results/seed004/ (report.md, report.html, plots, commands.txt, wall_time.json).
-The suite itself is ``hpolab.benchmarking.SUITES["seed004"]`` (digits with its training split cut to
-200 images, ``cnn/digits-small-seed004``; ``hpolab compare --suite seed004-digits`` runs the whole
+The suite itself is ``hpolab.benchmark.SUITES["seed004"]`` (digits with its training split cut to
+200 images, ``cnn/digits-small-4block``; ``hpolab compare --suite seed004-digits`` runs the whole
 split, at its ceiling); its report says where it differs from the paper. ``--smoke`` runs every part
 at its smallest size (a few minutes on 2 cores).
 
@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from paper_suite import main
 
-from hpolab._suites import Suite
+from hpolab.benchmark import Suite
 
 
 def smoke(suite: Suite) -> Suite:

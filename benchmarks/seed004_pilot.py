@@ -1,9 +1,9 @@
 """Pilot for seed 004's task size: how far below 100% random configurations land on digits with fewer images.
 
-Trains the same random configurations of seed 004's space (``cnn/digits-seed004``, 16 epochs) with the
+Trains the same random configurations of seed 004's space (``cnn/digits-4block``, 16 epochs) with the
 training split cut to a few sizes (``train_images``) and writes the spread of their validation accuracy
 to benchmarks/results/seed004_pilot.md. The size where random configurations spread well below 100% is
-the one ``cnn/digits-small-seed004`` uses.
+the one ``cnn/digits-small-4block`` uses.
 
 Usage::
 
@@ -32,13 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
-    base = make_objective("cnn/digits-seed004", max_epochs=args.epochs, threads=1, device="cpu")
+    base = make_objective("cnn/digits-4block", max_epochs=args.epochs, threads=1, device="cpu")
     configs = base.search_space.sample(args.configs, seed=args.seed)
     rows = []
     start = time.perf_counter()
     for size in args.sizes:
         obj = make_objective(
-            "cnn/digits-seed004", max_epochs=args.epochs, threads=1, device="cpu", train_images=size or None
+            "cnn/digits-4block", max_epochs=args.epochs, threads=1, device="cpu", train_images=size or None
         )
         n_train = obj.training_set()["n_train"]
         accs, secs = [], []
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"`python benchmarks/seed004_pilot.py --configs {args.configs} --sizes {' '.join(map(str, args.sizes))}"
         f" --epochs {args.epochs}`: the same {args.configs} random configurations of seed 004's space "
-        f"(`cnn/digits-seed004`, {args.epochs} epochs, training seed k for configuration k) trained with the "
+        f"(`cnn/digits-4block`, {args.epochs} epochs, training seed k for configuration k) trained with the "
         "training split cut to each size; validation on the same 287 images. Ran in "
         f"{total:.0f} s on {platform.machine()} (1 torch thread, shared machine).",
         "",

@@ -5,7 +5,7 @@ optimizers on them, as a calibration of the functions and the optimizers, not a 
 
 Each optimizer runs ``hpolab.optimize(objective, name, n_trials=50, seed=...)`` for seeds 0-9 on each
 toy function, the optimizer's seed derived from the seed and the function as the harness derives it
-(``hpolab.benchmarking.optimizer_seed``, seed scheme 2), so each function gets its own draws; the final
+(``hpolab.benchmark.optimizer_seed``, seed scheme 2), so each function gets its own draws; the final
 regret is ``best value - optimum``. ASHA (r=1, R=16, eta=4, random
 searcher) runs on the multi-fidelity version of each function (``toy/<fn>-mf``, biased at low
 budgets) with the same number of trials; its regret is that of the best configuration evaluated
@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 import hpolab
-from hpolab.benchmarking import SEED_SCHEME, optimizer_seed
+from hpolab.benchmark import SEED_SCHEME, optimizer_seed
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FUNCTIONS = ["branin", "ackley", "rosenbrock", "himmelblau", "quad2d", "illcond"]

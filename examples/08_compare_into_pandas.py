@@ -1,7 +1,7 @@
 """Run a small `hpolab compare` and read its results back into pandas.
 
 `hpolab compare` writes every trial to OUTPUT/results.log (a journal file; resumable) and a report beside it;
-`hpolab.benchmarking.load_results` reads the trials back as a DataFrame, one row per trial, for
+`hpolab.benchmark.load_results` reads the trials back as a DataFrame, one row per trial, for
 your own analysis. Here: random search, TPE and grid search on two toy functions, 2 seeds.
 
 Run: python examples/08_compare_into_pandas.py [OUTPUT_FOLDER]
@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from hpolab.analysis.metrics import final_losses
-from hpolab.benchmarking import load_results
+from hpolab.benchmark import load_results
 
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()) / "compare"
 command = [

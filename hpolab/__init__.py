@@ -90,7 +90,7 @@ _HOMES: dict[str, str] = {
 _SUBPACKAGES = frozenset(
     (
         "analysis",
-        "benchmarking",
+        "benchmark",
         "exceptions",
         "integrations",
         "llm",

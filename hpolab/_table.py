@@ -1,6 +1,6 @@
 """The trial table: the columns of the one-row-per-trial frame the harness writes and the analysis reads.
 
-:func:`hpolab.benchmarking.run` and :func:`hpolab.benchmarking.load_results` build it; every function in
+:func:`hpolab.benchmark.run` and :func:`hpolab.benchmark.load_results` build it; every function in
 :mod:`hpolab.analysis` reads it. Both import its names from here, so the analysis needs nothing from the
 harness.
 """

@@ -69,7 +69,7 @@ format_config = functools.partial(_format_config, precision=4)
 
 @dataclass(frozen=True)
 class PromptTemplate:
-    """The fine-tuning prompt format, in one place (seed 000: system prompt, instruction, response).
+    """The fine-tuning prompt format, in one place (system prompt, instruction, response).
 
     The text is an instruction-tuning layout that needs no chat template, so the same examples
     work for any causal LM (Code Llama, SmolLM2, a tiny test model). Override any field with
@@ -568,7 +568,7 @@ class Records(Sequence[Record]):
 
         Three kinds, all from the same rows:
 
-        - ``one-shot``: one per row, seed 000's format: the instruction names the model and the
+        - ``one-shot``: one per row: the instruction names the model and the
           row's accuracy, the response is the row's hyperparameters (``numeric``).
         - ``best``: the top ``best_fraction`` of each task's rows (at least one), asked with
           "the best accuracy on this task" (what the optimizer asks on an unseen task), each

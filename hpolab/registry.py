@@ -87,22 +87,22 @@ _OPTIMIZERS: dict[str, _Entry] = {
     ),
     "llm": _Entry(
         "hpolab.llm._optimizer:LLMOptimizer",
-        "LLM proposes configs, chat / compressed prompts (seed 002); local SmolLM2 by default, base_url= / model= for a server",
+        "LLM proposes configs, chat / compressed prompts; local SmolLM2 by default, base_url= / model= for a server",
         extra="local",
     ),
     "llm-multimodal": _Entry(
         "hpolab.llm._multimodal:MultimodalLLMOptimizer",
-        "Vision LLM also sees a plot of the validation loss (seed 003); needs a vision-capable server",
+        "Vision LLM also sees a plot of the validation loss; needs a vision-capable server",
         extra="llm",
     ),
     "llm-tpe": _Entry(
         "hpolab.llm._warmstart:make_llm_tpe",
-        "TPE warm-started with LLM proposals (seed 002; n_initial=)",
+        "TPE warm-started with LLM proposals (n_initial=)",
         extra="local",
     ),
     "llm-smac": _Entry(
         "hpolab.llm._warmstart:make_llm_smac",
-        "SMAC (random forest) warm-started with LLM proposals (seed 002; n_initial=)",
+        "SMAC (random forest) warm-started with LLM proposals (n_initial=)",
         extra="smac",
     ),
     "llm-hybrid": _Entry(
@@ -131,7 +131,7 @@ _OPTIMIZERS: dict[str, _Entry] = {
     ),
     "llm-finetuned": _Entry(
         "hpolab.llm.finetune._optimizer:FineTunedLLMOptimizer",
-        "LoRA fine-tuned causal LM, one-shot or sequential (seed 000; adapter=)",
+        "LoRA fine-tuned causal LM, one-shot or sequential (adapter=)",
         extra="finetune",
     ),
 }
@@ -139,7 +139,7 @@ _OPTIMIZERS: dict[str, _Entry] = {
 # family prefix -> (factory(rest_of_name, **kwargs) -> Objective, lister() -> {name: description})
 _FAMILIES: dict[str, tuple[_Entry, _Entry]] = {
     "toy": (
-        _Entry("hpolab.objectives.toy:make_toy", "2-D test functions of seed 002 Appendix E"),
+        _Entry("hpolab.objectives.toy:make_toy", "2-D test functions and their shifted versions"),
         _Entry("hpolab.objectives.toy:list_toy", ""),
     ),
     "hpobench": (

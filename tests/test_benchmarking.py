@@ -1,4 +1,4 @@
-"""hpolab.benchmarking: the grid runner, its resumability and the trial table."""
+"""hpolab.benchmark: the grid runner, its resumability and the trial table."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hpolab import benchmarking as B
+from hpolab import benchmark as B
+from hpolab.benchmark import _execute, _results
 from hpolab.objectives.base import FunctionObjective
 from hpolab.registry import _FAMILIES, register_objective
 
@@ -39,7 +40,7 @@ SLOW_SCRIPT = textwrap.dedent(
     register_objective("slow", make, lambda: {"slow/a": "a slow quadratic"})
 
     if __name__ == "__main__":
-        from hpolab.benchmarking import run
+        from hpolab.benchmark import run
         run(["random"], ["slow/a"], 4, n_trials=10, storage=sys.argv[1], n_jobs=1)
     """
 )
@@ -193,16 +194,16 @@ def test_usage_extraction_from_llm_metadata() -> None:
             "outcome": "repaired",
         }
     }
-    assert B._usage(meta) == (120, 30, 0.5, 2, None)
-    assert B._usage({"transcript": [{"prompt_tokens": 1, "completion_tokens": 2, "latency_s": 0.25}] * 3}) == (
+    assert _results._usage(meta) == (120, 30, 0.5, 2, None)
+    assert _results._usage({"transcript": [{"prompt_tokens": 1, "completion_tokens": 2, "latency_s": 0.25}] * 3}) == (
         3,
         6,
         0.75,
         3,
         None,
     )
-    assert B._usage({}) == (0, 0, 0.0, 0, None)
-    assert B._llm_outcome(meta) == "repaired"
+    assert _results._usage({}) == (0, 0, 0.0, 0, None)
+    assert _results._llm_outcome(meta) == "repaired"
 
 
 def test_plan_validation_and_wildcards() -> None:
@@ -254,9 +255,9 @@ def test_failed_trials_are_rows_with_nan(tmp_path: Path, slow_family: None) -> N
 
 
 def test_llama_cpp_option_is_checked() -> None:
-    assert B._optimizer_kwargs({"temperature": 0.0}) == {"temperature": 0.0}
+    assert _execute._optimizer_kwargs({"temperature": 0.0}) == {"temperature": 0.0}
     with pytest.raises(TypeError, match="llama_cpp"):
-        B._optimizer_kwargs({"llama_cpp": 1})
+        _execute._optimizer_kwargs({"llama_cpp": 1})
 
 
 def test_an_error_inside_an_objective_factory_is_not_hidden():
@@ -271,7 +272,7 @@ def test_an_error_inside_an_objective_factory_is_not_hidden():
     try:
         spec = B.plan(["random"], ["brokenfamily/x"], 1, n_trials=1)[0]
         with pytest.raises(TypeError, match="broken factory"):
-            B._make_objective(spec)
+            _execute._make_objective(spec)
     finally:
         _FAMILIES.pop("brokenfamily", None)
 

@@ -30,7 +30,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-PAPERS = ROOT / "hpolab" / "analysis" / "_papers.py"
+PAPERS = ROOT / "hpolab" / "benchmark" / "papers" / "seed000.py"
 
 #: Numbers the scan checks: a value with %, s, min or h; "N of M"; "p = x"; any decimal.
 NUM = re.compile(
@@ -536,7 +536,7 @@ CLAIMS: tuple[Claim, ...] = (
             '("LLM", "Fine-tuning 1"): (0.563,' in _read(PAPERS)
             and '("LLM", "Fine-tuning 2"): (0.567,' in _read(PAPERS)
         ),
-        "seed 000's Table 1 as hpolab/analysis/_papers.py records it (PAPER_TABLE1_SEED000)",
+        "seed 000's Table 1 as hpolab/benchmark/papers/seed000.py records it (PAPER_TABLE1_SEED000)",
     ),
     # ---- harness speed: the current numbers, not the superseded ones
     Claim(
@@ -632,7 +632,7 @@ NOT_RESULTS: dict[tuple[str, str], str] = {
     ("docs/llm.md", "80%"): "a threshold of tests/llm/test_twin_memorization.py, not a result",
     ("docs/llm.md", "70%"): "a threshold of tests/llm/test_twin_memorization.py, not a result",
     ("docs/llm.md", "40%"): "a threshold of tests/llm/test_twin_memorization.py, not a result",
-    ("README.md", "0.187"): "the paper's Table 4 value (hpolab.analysis._papers.PAPER_TABLE4)",
+    ("README.md", "0.187"): "the paper's Table 4 value (hpolab.benchmark.papers.seed004.PAPER_TABLE4)",
     ("README.md", "76%"): "the paper's Table 7 (in seed004/report.md's paper column)",
     ("README.md", "85%"): "the paper's Table 7 (in seed004/report.md's paper column)",
     ("README.md", "1 s"): "a goal (under 1 s per suggestion)",
@@ -649,8 +649,8 @@ NOT_RESULTS: dict[tuple[str, str], str] = {
     ("docs/benchmarks.md", "0.1"): "hpolab's version (hpolab 0.1's own SQL storage)",
     ("docs/benchmarks.md", "2.2"): "load average noted during the run (in the run's notes, not a result file)",
     ("docs/benchmarks.md", "1.9"): "load average noted during the run (in the run's notes, not a result file)",
-    ("docs/finetune.md", "0.563"): "the paper's Table 1 (a claim checks it against _papers.py)",
-    ("docs/finetune.md", "0.567"): "the paper's Table 1 (a claim checks it against _papers.py)",
+    ("docs/finetune.md", "0.563"): "the paper's Table 1 (a claim checks it against papers/seed000.py)",
+    ("docs/finetune.md", "0.567"): "the paper's Table 1 (a claim checks it against papers/seed000.py)",
     ("docs/finetune.md", "0.289"): "an interval end rounded from 0.2893 (a claim checks it)",
     ("docs/finetune.md", "0.122"): "an interval end rounded from 0.1215 (a claim checks it)",
     ("docs/finetune.md", "0.222"): "an interval end rounded from 0.2224 (a claim checks it)",
@@ -732,8 +732,8 @@ def test_the_scan_catches_a_wrong_number(tmp_path: Path) -> None:
 
 
 def test_the_papers_numbers_quoted_are_the_papers() -> None:
-    papers = ("hpolab/analysis/_papers.py", "hpolab/analysis/_transfer.py")
-    values = tuple(float(m.group(0)) for p in papers for m in re.finditer(r"\d+\.\d+", _read(ROOT / p)))
+    papers = sorted((ROOT / "hpolab" / "benchmark" / "papers").glob("*.py"))
+    values = tuple(float(m.group(0)) for p in papers for m in re.finditer(r"\d+\.\d+", _read(p)))
     for (doc, token), why in NOT_RESULTS.items():
         if why.startswith("the paper's"):
             number = token.rstrip("%").strip()

@@ -92,7 +92,7 @@ def test_create_study_stores_no_key_at_any_depth(tmp_path: Path):
 
 def test_a_report_from_a_run_with_secrets_in_its_command_line_holds_none(tmp_path: Path, monkeypatch):
     from hpolab.analysis.report import write_report
-    from hpolab.benchmarking import run, study_contexts
+    from hpolab.benchmark import run, study_contexts
     from hpolab.cli._bench import _command_line
 
     argv = ["hpolab", "compare", "--llm-base-url", f"https://user:{TOKEN}@host/v1", "--llm-api-key", KEY]

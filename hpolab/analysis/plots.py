@@ -1,6 +1,6 @@
 """PNG plots of a comparison (matplotlib, Agg; no pyplot state is touched).
 
-Every function takes the trial table of :func:`hpolab.benchmarking.run` (or a table derived from
+Every function takes the trial table of :func:`hpolab.benchmark.run` (or a table derived from
 it), writes one PNG and returns its path. Colours are fixed per optimizer across all plots, every
 mean is drawn with its 95% percentile-bootstrap interval over seeds (stratified by task), and axes
 switch to a log scale when the values span more than two decades. :func:`plot_critical_difference`
@@ -230,7 +230,7 @@ def plot_task_bars(
     """Per task: best value within ``budget`` trials per optimizer (mean over seeds, 95% intervals).
 
     ``random_losses`` (per task, in the objective's direction) draws random search's bootstrap
-    baseline as a dashed line, as in seed 002's Figure 7.
+    baseline as a dashed line.
     """
     data = df[df["optimizer"] != POOL_LABEL]
     fl = M.final_losses(data, budget)

@@ -1,8 +1,8 @@
 """Write a comparison report: report.md (tables + PNGs beside it) and a self-contained report.html.
 
 The report says what produced it (command, suite, seeds, optimizer options), where (machine,
-package versions) and what came out: seed 002's Table 1 with random search's exact baseline, the
-best value per task, cost and LLM usage per optimizer, seed 000's RMSE, budget accounting for
+package versions) and what came out: Table 1 with random search's exact baseline, the
+best value per task, cost and LLM usage per optimizer, the RMSE of errors, budget accounting for
 multi-fidelity runs, fANOVA importance, and the plots; with Table 1 the aggregate view (interquartile
 mean, probability of improvement, Holm-corrected tests against random search, a critical-difference
 diagram) and a sentence on what the run can and cannot conclude. Every interval is a 95% percentile
@@ -16,7 +16,7 @@ and add it to :data:`SECTIONS` where it should appear: that one line is the whol
 that does not apply to the data (no LLM trials, say) returns without writing anything; one that
 should appear only on request is decorated with ``@_optional("x")`` and is then switched on by
 ``write_report(sections=[..., "x"])`` and ``hpolab report --sections ...,x``. Sections that live
-elsewhere (the papers' tables of :mod:`hpolab.analysis._papers`) are passed in with
+elsewhere (the papers' tables of :mod:`hpolab.benchmark.papers`) are passed in with
 ``write_report(..., extra_sections=[...])`` and run after :data:`SECTIONS`.
 """
 
@@ -419,10 +419,10 @@ def section_machine(ctx: ReportContext) -> None:
 
 @_optional("table1")
 def section_table1(ctx: ReportContext) -> None:
-    """Seed 002's Table 1 against random search's bootstrap baseline (sets ``ctx.random_losses``)."""
+    """Table 1 against random search's bootstrap baseline (sets ``ctx.random_losses``)."""
     df, doc, budget = ctx.df, ctx.doc, ctx.budget
     if "random" not in set(df["optimizer"]):
-        doc.h(2, "Table 1 (seed 002)")
+        doc.h(2, "Table 1")
         doc.p("Not computed: the runs include no `random` optimizer to estimate the random baseline from.")
         return
     t1 = M.table1(df, budget or 10, n_bootstrap=ctx.n_bootstrap, seed=ctx.seed)
@@ -434,7 +434,7 @@ def section_table1(ctx: ReportContext) -> None:
         str(o): sign[str(o)] * float(v)
         for o, v in tasks[tasks["optimizer"] == "random"].set_index("objective")["loss"].items()
     }
-    doc.h(2, f"Table 1 (seed 002): {len(ctx.objectives)} tasks, {budget} evaluations")
+    doc.h(2, f"Table 1: {len(ctx.objectives)} tasks, {budget} evaluations")
     n_ties = int(tasks[tasks["optimizer"] != "random"]["tie"].sum())
     doc.p(
         "Beats random: % of tasks where the method's best loss after the budget (mean over seeds) is below "
@@ -795,9 +795,9 @@ def section_llm_answers(ctx: ReportContext) -> None:
 
 @_optional("rmse")
 def section_rmse(ctx: ReportContext) -> None:
-    """Seed 000's RMSE of (1 - accuracy) with a bootstrap interval of the RMSE (objectives valued in [0, 1] only)."""
+    """RMSE of (1 - accuracy) with a bootstrap interval of the RMSE (objectives valued in [0, 1] only)."""
     doc, methods_df = ctx.doc, ctx.methods_df
-    doc.h(2, "RMSE of (1 - accuracy) (seed 000)")
+    doc.h(2, "RMSE of (1 - accuracy)")
     errs = methods_df[methods_df["value"].notna()].copy()
     in_unit = errs.groupby("objective")["value"].agg(lambda v: bool(v.between(0.0, 1.0).all()))
     skipped = sorted(str(o) for o, ok in in_unit.items() if not ok)
@@ -818,7 +818,7 @@ def section_rmse(ctx: ReportContext) -> None:
     doc.p(
         "Over every trial of each optimizer: RMSE = sqrt(mean(e²)) with e = 1 - accuracy (the error rate "
         "for objectives that minimize it). Interval: 95% percentile bootstrap of the RMSE itself, resampling "
-        "whole runs within each objective, so it lies between 0 and the largest error (seed 000's "
+        "whole runs within each objective, so it lies between 0 and the largest error (the "
         "RMSE ± t·s/√n is an interval for the mean error, not for the RMSE, and can fall below 0)."
     )
     doc.table(
@@ -895,7 +895,7 @@ def section_importance(ctx: ReportContext) -> None:
         )
         + " **Raw**: each hyperparameter's share of the value's variance on its own (fANOVA's scale; the "
         "shares sum to at most 1, the rest is the interactions'). **Normalised**: the raw shares divided by "
-        "their sum. No interval here (seed 004's table has bootstrap intervals); a row from few trials is one "
+        "their sum. No interval here (the fANOVA section of a suite's paper has bootstrap intervals); a row from few trials is one "
         "sample, and another sample can order the hyperparameters differently."
     )
     params = sorted(imp["param"].unique())
@@ -958,7 +958,7 @@ def write_report(
     """Write report.md, report.html and the PNGs into ``out_dir``.
 
     Args:
-        df: Trial table (:func:`hpolab.benchmarking.run` / :func:`~hpolab.benchmarking.load_results`).
+        df: Trial table (:func:`hpolab.benchmark.run` / :func:`~hpolab.benchmark.load_results`).
         out_dir: Output folder (created).
         title: Report title.
         description: A paragraph on what is compared.
@@ -966,7 +966,7 @@ def write_report(
         budget: Evaluations at which Table 1 and the per-task table are computed (``None``: all trials).
         sections: Which optional sections to include (names in :data:`OPTIONAL_SECTIONS`, e.g. ``"table1"``,
             ``"importance"``); the set-up, regret, rank, per-task and cost sections are always there.
-        contexts: The benchmark attributes of the studies (:func:`hpolab.benchmarking.study_contexts`):
+        contexts: The benchmark attributes of the studies (:func:`hpolab.benchmark.study_contexts`):
             commands, optimizer options and run times.
         seed: Seed of the bootstrap baseline and of the fANOVA forest.
         n_bootstrap: Bootstrap replicates of the random baseline.

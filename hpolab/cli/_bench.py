@@ -1,9 +1,9 @@
 """The benchmark commands of the ``hpolab`` CLI: ``hpolab compare`` and ``hpolab report``.
 
 :mod:`hpolab.cli` attaches every command in :data:`COMMANDS` to its click group. The suite logic
-(which runs, with which overrides) is :func:`hpolab.benchmarking.plan_suite`; the report is
+(which runs, with which overrides) is :func:`hpolab.benchmark.plan_suite`; the report is
 :func:`hpolab.analysis.report.write_report` with the suite's paper section
-(:func:`hpolab.analysis.section_paper`); this module only parses flags and prints.
+(:func:`hpolab.benchmark.section_paper`); this module only parses flags and prints.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _print_table1(table: Any) -> None:
 
 
 def _suite_names() -> list[str]:
-    from hpolab._suites import SUITES
+    from hpolab.benchmark import SUITES
 
     return sorted(SUITES)
 
@@ -188,10 +188,17 @@ def compare(
     """
     from dataclasses import replace
 
-    from hpolab._suites import plan_suite
-    from hpolab.analysis import section_paper
     from hpolab.analysis.report import write_report
-    from hpolab.benchmarking import execute, load_results, results_storage, seed_note, study_contexts, with_llm
+    from hpolab.benchmark import (
+        execute,
+        load_results,
+        plan_suite,
+        results_storage,
+        section_paper,
+        seed_note,
+        study_contexts,
+        with_llm,
+    )
 
     if jobs == 0:
         raise click.BadParameter("0 workers; give a positive number or -1 (one per CPU)", param_hint="--jobs")
@@ -287,10 +294,8 @@ def compare(
 @click.option("--title", default=None, help="Report title.")
 def report(results: str, out_dir: str, evaluations: int, sections: tuple[str, ...], title: str | None) -> None:
     """Write a report from a results storage (RESULTS, e.g. results/quick/results.log or a results.db)."""
-    from hpolab._suites import suite_of
-    from hpolab.analysis import section_paper
     from hpolab.analysis.report import write_report
-    from hpolab.benchmarking import load_results, seed_note, study_contexts
+    from hpolab.benchmark import load_results, section_paper, seed_note, study_contexts, suite_of
 
     df = load_results(results)
     if df.empty:

@@ -4,7 +4,7 @@ An LLM that can only help: a classic core (TPE by default), the LLM optimizer an
 when records of other tasks are given, the transfer portfolio propose configurations; an
 allocation policy decides which of them proposes each trial:
 
-* :class:`FixedSchedule`: the first trials from given sources, then the core (seed 002's warm
+* :class:`FixedSchedule`: the first trials from given sources, then the core (a warm
   start: ``llm-tpe`` and ``llm-smac`` are this policy with the LLM for the first five trials);
 * :class:`AdaptiveBandit`: every source proposes once, then Thompson sampling over the sources'
   rewards (a proposal that improves the incumbent earns 1, any other its rank among the study's
@@ -118,7 +118,7 @@ class AllocationPolicy(ABC):
 class FixedSchedule(AllocationPolicy):
     """A fixed schedule: ``schedule`` trials from named sources in order, then ``then`` forever.
 
-    ``FixedSchedule([("llm", 5)])`` is seed 002's warm start: five LLM proposals, then the core.
+    ``FixedSchedule([("llm", 5)])`` is a warm start: five LLM proposals, then the core.
     Sources of the schedule that the hybrid does not have are skipped.
 
     Args:

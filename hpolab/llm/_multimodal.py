@@ -1,4 +1,4 @@
-"""MultimodalLLMOptimizer: the LLM loop plus a plot of the validation loss sent as an image (seed 003)."""
+"""MultimodalLLMOptimizer: the LLM loop plus a plot of the validation loss sent as an image."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def render_loss_plot(
 
 
 class MultimodalLLMOptimizer(LLMOptimizer):
-    """The LLM optimizer for vision models: each prompt also carries a plot of the losses (seed 003).
+    """The LLM optimizer for vision models: each prompt also carries a plot of the losses.
 
     The plot (matplotlib, Agg backend, PNG) shows the validation loss of every trial so far and
     the best so far, plus learning curves where trials report ``info["val_loss"]`` as a list;

@@ -1,4 +1,4 @@
-"""LLMOptimizer: an LLM proposes each configuration from the problem description and the history (seed 002)."""
+"""LLMOptimizer: an LLM proposes each configuration from the problem description and the history."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def client_session(client: Any) -> str:
 
 
 class LLMOptimizer(Optimizer):
-    """A large language model proposes every configuration (seed 002, Zhang et al.).
+    """A large language model proposes every configuration.
 
     The prompt holds the system prompt, the problem description, the search space (from
     :meth:`SearchSpace.describe`), the budget sentence and the history of tried configurations

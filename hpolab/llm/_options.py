@@ -24,7 +24,7 @@ __all__ = ["DecodingOptions", "DuplicateOptions", "PromptOptions", "resolve_opti
 
 @dataclass(frozen=True)
 class PromptOptions:
-    """What the prompt says and how much of the history it shows (seed 002's prompts).
+    """What the prompt says and how much of the history it shows.
 
     Attributes:
         mode: ``"compressed"`` (one user message holding the whole history) or ``"chat"`` (the whole
@@ -34,7 +34,7 @@ class PromptOptions:
         budget: Number of configurations in the budget sentence; ``None`` takes the Study's
             ``n_trials``; with neither, there is no budget sentence and no "last try".
         system_prompt: The system message (overrides ``templates.system``).
-        templates: Prompt templates to override seed 002's wording; ``None`` for
+        templates: Prompt templates to override the default wording; ``None`` for
             :data:`~hpolab.llm.DEFAULT_TEMPLATES`.
         metric: The word for the objective value in the prompt; ``None`` for ``"loss"``
             (``"score"`` when maximizing).
@@ -76,7 +76,7 @@ class DecodingOptions:
     """How each answer is sampled.
 
     Attributes:
-        temperature: Temperature of first asks (seed 002 uses 0), in [0, 5].
+        temperature: Temperature of first asks, in [0, 5].
         reask_temperature: Temperature of re-asks (above 0 so that a re-ask can differ), in [0, 5].
         max_tokens: Most tokens per answer; ``None`` for 256 (512 with chain of thought).
         structured_output: Send the space's JSON schema for constrained decoding where the

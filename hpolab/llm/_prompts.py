@@ -1,11 +1,10 @@
 """Every prompt the LLM optimizers send, in one place.
 
-The wording follows seed 002 (Zhang et al., "Using Large Language Models for Hyperparameter
-Optimization"): Figure 2 (the "chat" and the single-message "compressed" prompts), Appendix B.1
-(problem, search space, budget sentence, "Provide a config in JSON format ... Config:"), B.2 (the
-transition messages, losses written ``{loss:.4e}``, chain-of-thought "Analysis: ... / Config: ...",
-"This is the last try." before the last attempt), B.5 (the system prompt "You are a machine learning
-expert"); and seed 003 for the plot sentence of the multimodal optimizer.
+The templates: the "chat" prompt and the single-message "compressed" prompt; the problem, search
+space, budget sentence and request ("Provide a config in JSON format ... Config:"); the transition
+messages (losses written ``{loss:.4e}``, chain-of-thought "Analysis: ... / Config: ...", "This is the
+last try." before the last attempt); the system prompt ("You are a machine learning expert"); and the
+plot sentence of the multimodal optimizer. docs/llm.md says which paper each wording comes from.
 
 Override any template by passing ``PromptTemplates(...)`` (or ``dataclasses.replace(DEFAULT_TEMPLATES,
 ...)``) as ``templates=`` to an LLM optimizer. Fields are ``str.format`` templates; the names they
@@ -290,7 +289,7 @@ def _letters(n: int) -> list[str]:
 
 
 def example_config(names: Sequence[str]) -> str:
-    """Seed 002's example config with placeholder letters, e.g. ``{"C": x, "gamma": y}``."""
+    """The example config with placeholder letters, e.g. ``{"C": x, "gamma": y}``."""
     letters = _letters(len(names))
     return "{" + ", ".join(f'"{n}": {letter}' for n, letter in zip(names, letters, strict=True)) + "}"
 
@@ -325,7 +324,7 @@ def initial_message(
     metric: str = "loss",
     templates: PromptTemplates = DEFAULT_TEMPLATES,
 ) -> str:
-    """Problem description, search space, budget sentence and goal (seed 002 Appendix B.1, without the request)."""
+    """Problem description, search space, budget sentence and goal (without the request)."""
     text = templates.intro.format(
         description=(description or templates.default_description).strip(), search_space=search_space
     )
@@ -352,7 +351,7 @@ def chat_messages(
     templates: PromptTemplates = DEFAULT_TEMPLATES,
     omitted: str = "",
 ) -> list[dict[str, Any]]:
-    """The "chat" prompt (seed 002 Figure 2, top): the whole dialogue, ending with a user message.
+    """The "chat" prompt: the whole dialogue, ending with a user message.
 
     Args:
         intro: :func:`initial_message`'s text.
@@ -412,7 +411,7 @@ def compressed_messages(
     templates: PromptTemplates = DEFAULT_TEMPLATES,
     omitted: str = "",
 ) -> list[dict[str, Any]]:
-    """The "compressed" prompt (seed 002 Figure 2, bottom): one user message holding the whole history.
+    """The "compressed" prompt: one user message holding the whole history.
 
     Args:
         intro: :func:`initial_message`'s text.
@@ -422,7 +421,7 @@ def compressed_messages(
         chain_of_thought: End with the "Analysis: ... / Config: ..." request.
         metric_short: The word before ``=`` in history lines.
         fidelity_name: Name of the fidelity shown with reduced-budget losses.
-        image_only: Leave the losses out of the text (seed 003's "image only" mode).
+        image_only: Leave the losses out of the text (the "image only" mode).
         image_note: Add the sentence saying a plot is attached.
         classic: The classic-state section (:func:`classic_state_text`), put before the request.
         templates: The templates.

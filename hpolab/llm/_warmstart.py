@@ -1,4 +1,4 @@
-"""LLM proposals as the initial design of Bayesian optimization (seed 002): the hybrid's fixed schedule.
+"""LLM proposals as the initial design of Bayesian optimization: the hybrid's fixed schedule.
 
 ``llm-tpe`` and ``llm-smac`` are :class:`~hpolab.llm.HybridOptimizer` instances whose policy is a
 fixed schedule (``n_initial`` LLM proposals, then the core). Each is its own class with its own
@@ -61,7 +61,7 @@ class WarmStartedBO(HybridOptimizer):
 
 
 class LLMTPE(HybridOptimizer):
-    """``llm-tpe``: TPE warm-started with ``n_initial`` LLM proposals (seed 002).
+    """``llm-tpe``: TPE warm-started with ``n_initial`` LLM proposals.
 
     A :class:`HybridOptimizer` with a fixed schedule; the core's label is ``"bo"``.
     """
@@ -102,7 +102,7 @@ class LLMTPE(HybridOptimizer):
 
 
 class LLMSMAC(LLMTPE):
-    """``llm-smac``: SMAC with a random forest, warm-started with LLM proposals (seed 002)."""
+    """``llm-smac``: SMAC with a random forest, warm-started with LLM proposals."""
 
     name: ClassVar[str] = "llm-smac"
     _core: ClassVar[str] = "smac-rf"

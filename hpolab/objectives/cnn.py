@@ -2,25 +2,22 @@
 
 Four search spaces:
 
-* ``space="optimizer"`` (seed 002's CIFAR-10 space, the default): ``optimizer`` in {adam, sgd}
-  (SGD with momentum 0.9), ``lr`` in [1e-4, 1e-1] (log), ``batch_size`` in {32, 64, 128, 256, 512},
-  ``weight_decay`` in [1e-5, 1e-1] (log), ``label_smoothing`` in [0, 0.2].
-* ``space="momentum"`` (seed 000's space; registry names ``cnn/<dataset>-momentum``): SGD with
-  ``lr`` in [1e-4, 1] (log), ``momentum`` in [0.01, 0.99], ``batch_size`` in {16, 32, 64, 128, 256}.
-* ``space="seed004"`` (seed 004's Table 2B, the space its four methods are compared on; registry
-  names ``cnn/<dataset>-seed004``): ``lr`` in [1e-4, 0.03] (log), ``dropout`` in [0.01, 0.4],
-  ``optimizer`` in {adam, adadelta, rmsprop, sgd} and ``finetune_layers`` in {1, 2, 3, 4}; batch
-  size 16 and the full image size, as the paper fixes them.
-* ``space="seed004-initial"`` (seed 004's Table 2A, the space of its fANOVA study): ``lr`` in
-  [1e-5, 0.1] (log), ``dropout``, ``optimizer``, ``finetune_layers`` in {0, 1, 2, 3, 4},
-  ``image_size`` (half, three quarters or all of the native side, as the paper's 71 / 128 / 256)
-  and ``batch_size`` in {16, 32, 64}.
+* ``space="optimizer"`` (the default): ``optimizer`` in {adam, sgd} (SGD with momentum 0.9), ``lr``
+  in [1e-4, 1e-1] (log), ``batch_size`` in {32, 64, 128, 256, 512}, ``weight_decay`` in
+  [1e-5, 1e-1] (log), ``label_smoothing`` in [0, 0.2].
+* ``space="momentum"`` (registry names ``cnn/<dataset>-momentum``): SGD with ``lr`` in [1e-4, 1]
+  (log), ``momentum`` in [0.01, 0.99], ``batch_size`` in {16, 32, 64, 128, 256}.
+* ``space="4block"`` (registry names ``cnn/<dataset>-4block``): a four-block net tuned over ``lr`` in
+  [1e-4, 0.03] (log), ``dropout`` in [0.01, 0.4], ``optimizer`` in {adam, adadelta, rmsprop, sgd}
+  and ``finetune_layers`` in {1, 2, 3, 4}; batch size 16 and the full image size.
+* ``space="4block-wide"`` (registry names ``cnn/<dataset>-4block-wide``): the same net over a wider
+  space: ``lr`` in [1e-5, 0.1] (log), ``dropout``, ``optimizer``, ``finetune_layers`` in
+  {0, 1, 2, 3, 4}, ``image_size`` (half, three quarters or all of the native side) and
+  ``batch_size`` in {16, 32, 64}.
 
-The seed 004 spaces train a four-block net (conv-BN-ReLU; max-pooling after the first two blocks;
-global average pooling, dropout, linear head). ``finetune_layers`` is how many of the four conv
-blocks, counted from the end, are trained besides the head (the paper counts Xception's layers the
-same way, "excluding the final classification layer"); the others keep their seeded initial
-weights (the paper's frozen layers hold ImageNet weights; no pretrained net is used here).
+The four-block net is conv-BN-ReLU blocks (max-pooling after the first two), global average
+pooling, dropout and a linear head. ``finetune_layers`` is how many of the four conv blocks,
+counted from the end, are trained besides the head; the others keep their seeded initial weights.
 
 The fidelity is the number of epochs. The value is the validation error (1 - accuracy) after the
 last epoch (``metric="loss"``: the validation cross-entropy); ``info["train_loss"]`` and
@@ -30,24 +27,27 @@ CUDA is used when available (``device="auto"``); on CPU the same seed gives the 
 
 With ``test_fraction > 0`` a stratified test split is held out before the training / validation
 split (never trained or tuned on); ``info["test_error"]`` is the error on it after the last epoch.
-This is where seed 004's subset-to-full transfer table scores its final models.
+The four-block spaces hold out 20% by default.
 
-Seed 004's training-subset options: ``subset_fraction`` (a seeded random subset of the training
-split, fixed for all trials), ``imbalance`` (make the training pool long-tailed: class ``k`` keeps a
-fraction ``imbalance ** (k / (K - 1))`` of its images) and ``balance``:
+Training-subset options: ``subset_fraction`` (a seeded random subset of the training split, fixed
+for all trials), ``imbalance`` (make the training pool long-tailed: class ``k`` keeps a fraction
+``imbalance ** (k / (K - 1))`` of its images) and ``balance``:
 
 * ``"none"``: the subset as drawn;
 * ``"balanced_subset"``: the same number of images per class (``subset_fraction * n / K``, capped
   by what a class has);
-* ``"class_weights"``: the loss weighs class ``k`` by ``w_k = ln(n / n_k)`` (seed 004's formula),
+* ``"class_weights"``: the loss weighs class ``k`` by ``w_k = ln(n / n_k)`` (:func:`log_class_weights`),
   the most common class by 1 and no class below 1;
 * ``"augmentation"``: three altered copies of every training image are added (one rotated by a
   random angle in [0, 10] degrees, one zoomed by a random factor in [-10%, +10%], one flipped
-  vertically), four times the images as in seed 004;
+  vertically), four times the images;
 * ``"class_weights+augmentation"``: both.
 
 With ``imbalance`` set (and any ``balance`` but ``"balanced_subset"``) the validation split is made
-long-tailed the same way, as the paper's imbalanced subset holds its validation images too.
+long-tailed the same way.
+
+The four-block spaces' earlier names (:data:`_OLD_SPACES`) still work, in registry names and
+as ``space=``, and warn once (a :class:`DeprecationWarning` naming the new name).
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -73,11 +74,11 @@ __all__ = [
     "CNN_SPACES",
     "DATASET_VARIANTS",
     "METRIC_NAMES",
-    "SEED004_BATCH_SIZE",
-    "SEED004_OPTIMIZERS",
+    "FOUR_BLOCK_BATCH_SIZE",
+    "FOUR_BLOCK_OPTIMIZERS",
     "SUBSET_CONDITIONS",
     "CNNObjective",
-    "class_weights_seed004",
+    "log_class_weights",
     "list_cnn",
     "make_cnn",
 ]
@@ -86,7 +87,7 @@ logger = logging.getLogger("hpolab.objectives.cnn")
 
 _INSTALL = 'pip install "hpolab[torch]"'
 
-#: Seed 004's ways to treat an imbalanced training subset.
+#: Ways to treat an imbalanced training subset.
 BALANCE_MODES: tuple[str, ...] = (
     "none",
     "balanced_subset",
@@ -100,14 +101,17 @@ METRIC_NAMES: dict[str, str] = {"error": "validation error", "loss": "validation
 
 #: Search-space names -> one-line summaries.
 CNN_SPACES: dict[str, str] = {
-    "optimizer": "seed 002's CIFAR-10 space: optimizer, lr, batch_size, weight_decay, label_smoothing",
-    "momentum": "seed 000's space: SGD lr, momentum, batch_size",
-    "seed004": "seed 004's Table 2B: lr, dropout, optimizer (adam/adadelta/rmsprop/sgd), finetune_layers",
-    "seed004-initial": "seed 004's Table 2A: lr, dropout, optimizer, finetune_layers, image_size, batch_size",
+    "optimizer": "optimizer (adam/sgd), lr, batch_size, weight_decay, label_smoothing",
+    "momentum": "SGD lr, momentum, batch_size",
+    "4block": "four-block net: lr, dropout, optimizer (adam/adadelta/rmsprop/sgd), finetune_layers",
+    "4block-wide": "four-block net, wider: lr, dropout, optimizer, finetune_layers, image_size, batch_size",
 }
 
-#: Optimizers of the seed 004 spaces (Keras' defaults: SGD without momentum, RMSprop with rho 0.9).
-SEED004_OPTIMIZERS: tuple[str, ...] = ("adam", "adadelta", "rmsprop", "sgd")
+#: Earlier space names -> their names now (the old ones warn once, until the next minor version).
+_OLD_SPACES: dict[str, str] = {"seed004": "4block", "seed004-initial": "4block-wide"}
+
+#: Optimizers of the four-block spaces (Keras' defaults: SGD without momentum, RMSprop with rho 0.9).
+FOUR_BLOCK_OPTIMIZERS: tuple[str, ...] = ("adam", "adadelta", "rmsprop", "sgd")
 
 _PARAM_TEXT = {
     "optimizer": "the optimizer (adam or sgd with momentum 0.9)",
@@ -144,22 +148,22 @@ def _space(name: str, image_side: int = 8) -> SearchSpace:
                 CS.OrdinalHyperparameter("batch_size", [16, 32, 64, 128, 256], default_value=64),
             ]
         )
-    elif name == "seed004":
+    elif name == "4block":
         cs.add(
             [
                 CS.UniformFloatHyperparameter("lr", 1e-4, 0.03, default_value=1e-3, log=True),
                 CS.UniformFloatHyperparameter("dropout", 0.01, 0.4, default_value=0.2),
-                CS.CategoricalHyperparameter("optimizer", list(SEED004_OPTIMIZERS), default_value="adam"),
+                CS.CategoricalHyperparameter("optimizer", list(FOUR_BLOCK_OPTIMIZERS), default_value="adam"),
                 CS.OrdinalHyperparameter("finetune_layers", [1, 2, 3, 4], default_value=4),
             ]
         )
-    elif name == "seed004-initial":
+    elif name == "4block-wide":
         sizes = sorted({max(2, round(image_side / 2)), max(2, round(3 * image_side / 4)), image_side})
         cs.add(
             [
                 CS.UniformFloatHyperparameter("lr", 1e-5, 0.1, default_value=1e-3, log=True),
                 CS.UniformFloatHyperparameter("dropout", 0.01, 0.4, default_value=0.2),
-                CS.CategoricalHyperparameter("optimizer", list(SEED004_OPTIMIZERS), default_value="adam"),
+                CS.CategoricalHyperparameter("optimizer", list(FOUR_BLOCK_OPTIMIZERS), default_value="adam"),
                 CS.OrdinalHyperparameter("finetune_layers", [0, 1, 2, 3, 4], default_value=4),
                 CS.OrdinalHyperparameter("image_size", sizes, default_value=image_side),
                 CS.OrdinalHyperparameter("batch_size", [16, 32, 64], default_value=16),
@@ -199,8 +203,8 @@ def _build_net(in_channels: int, size: int, n_classes: int) -> Any:
     return nn.Sequential(*layers)
 
 
-#: Batch size of the ``seed004`` space (the paper fixes it at 16 after its fANOVA study).
-SEED004_BATCH_SIZE = 16
+#: Batch size of the ``4block`` space (it has no batch-size hyperparameter).
+FOUR_BLOCK_BATCH_SIZE = 16
 
 
 def _resize(x: Any, side: int, torch: Any) -> Any:
@@ -210,7 +214,7 @@ def _resize(x: Any, side: int, torch: Any) -> Any:
     return F.interpolate(x, size=(side, side), mode="bilinear", antialias=True, align_corners=False)
 
 
-def _build_seed004_net(in_channels: int, n_classes: int, dropout: float, finetune_layers: int) -> Any:
+def _build_four_block_net(in_channels: int, n_classes: int, dropout: float, finetune_layers: int) -> Any:
     """Four conv blocks (32, 64, 64, 64 channels; max-pooling after the first two), dropout, linear head.
 
     The first ``4 - finetune_layers`` blocks are frozen (no gradient; batch norm still uses batch statistics).
@@ -234,8 +238,8 @@ def _build_seed004_net(in_channels: int, n_classes: int, dropout: float, finetun
     return nn.Sequential(*blocks, *head)
 
 
-def class_weights_seed004(counts: np.ndarray) -> np.ndarray:
-    """Seed 004's class weights: ``w_k = ln(n / n_k)``, the most common class 1, none below 1."""
+def log_class_weights(counts: np.ndarray) -> np.ndarray:
+    """Class weights ``w_k = ln(n / n_k)`` from class counts, the most common class 1, none below 1."""
     counts = np.asarray(counts, dtype=np.float64)
     n = counts.sum()
     weights = np.ones_like(counts)
@@ -276,8 +280,8 @@ class CNNObjective(Objective):
 
     Args:
         dataset: ``"digits"``, ``"mnist"`` or ``"cifar10"``.
-        space: One of :data:`CNN_SPACES`: ``"optimizer"`` (seed 002), ``"momentum"`` (seed 000),
-            ``"seed004"`` or ``"seed004-initial"``.
+        space: One of :data:`CNN_SPACES`: ``"optimizer"``, ``"momentum"``, ``"4block"`` or
+            ``"4block-wide"``.
         max_epochs: The full budget (epochs).
         metric: ``"error"`` (1 - validation accuracy) or ``"loss"`` (validation cross-entropy).
         subset_fraction: Fraction of the training split used for training, in (0, 1].
@@ -347,6 +351,7 @@ class CNNObjective(Objective):
             raise ValueError(f"max_epochs: {max_epochs} must be at least 1")
         if not 0.0 <= test_fraction < 1.0:
             raise ValueError(f"test_fraction: {test_fraction} must be in [0, 1)")
+        space = _current_space(space)
         if space not in CNN_SPACES:
             raise ValueError(f"space: {space!r} is unknown; known: {', '.join(CNN_SPACES)}")
         _require_torch()
@@ -454,7 +459,7 @@ class CNNObjective(Objective):
         std = X_train.std(axis=(0, 2, 3), keepdims=True)
         std[std == 0] = 1.0
         weighted = self.balance in ("class_weights", "class_weights+augmentation")
-        weights = class_weights_seed004(counts_before) if weighted else None
+        weights = log_class_weights(counts_before) if weighted else None
         self._data = {
             "dataset": ds,
             "X_train": ((X_train - mean) / std).astype(np.float32),
@@ -539,15 +544,15 @@ class CNNObjective(Objective):
         start = time.perf_counter()
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(train_seed)
-            if self.space_name.startswith("seed004"):
-                net = _build_seed004_net(
+            if self.space_name.startswith("4block"):
+                net = _build_four_block_net(
                     ds.X.shape[1], ds.n_classes, float(cfg["dropout"]), int(cfg["finetune_layers"])
                 ).to(device)
             else:
                 net = _build_net(ds.X.shape[1], ds.X.shape[2], ds.n_classes).to(device)
             optimizer = self._optimizer(net, cfg)
             gen = torch.Generator(device="cpu").manual_seed(train_seed)
-            batch = int(cfg.get("batch_size", SEED004_BATCH_SIZE))
+            batch = int(cfg.get("batch_size", FOUR_BLOCK_BATCH_SIZE))
             n = X_train.shape[0]
             for _ in range(epochs):
                 net.train()
@@ -603,7 +608,7 @@ class CNNObjective(Objective):
 
     def _optimizer(self, net: Any, cfg: Mapping[str, Any]) -> Any:
         torch = _require_torch()
-        if self.space_name.startswith("seed004"):
+        if self.space_name.startswith("4block"):
             params = [p for p in net.parameters() if p.requires_grad]
             lr = float(cfg["lr"])
             name = cfg["optimizer"]
@@ -642,7 +647,7 @@ class CNNObjective(Objective):
         self.__dict__.update(state)
 
 
-#: Seed 004's Study III conditions (registry names ``cnn/<dataset>-seed004/<condition>``): the training
+#: Training-subset conditions (registry names ``cnn/<dataset>-4block/<condition>``): the training
 #: subset the hyperparameters are tuned on. ``whole`` is the whole training split; the imbalanced ones
 #: are long-tailed (the rarest class keeps 5% of its images, validation too) and hold about as many
 #: images as the balanced subset.
@@ -656,10 +661,9 @@ SUBSET_CONDITIONS: dict[str, dict[str, Any]] = {
 }
 
 #: Smaller versions of a data set (registry names ``cnn/<variant>``, ``cnn/<variant>-<space>``,
-#: ``cnn/<variant>-seed004/<condition>``): variant -> (data set, options). ``digits-small`` keeps
-#: digits' validation and test splits but trains on a stratified sample of its training split, so that
-#: seed 004's methods are not all at 99-100% validation accuracy (benchmarks/seed004_pilot.py chose
-#: the size).
+#: ``cnn/<variant>-4block/<condition>``): variant -> (data set, options). ``digits-small`` keeps
+#: digits' validation and test splits but trains on a stratified sample of 200 images of its training
+#: split, where tuned configurations stay below 100% validation accuracy.
 DATASET_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "digits-small": ("digits", {"train_images": 200}),
 }
@@ -674,10 +678,33 @@ _CONDITION_TEXT = {
 }
 
 
-def make_cnn(rest: str, **kwargs: Any) -> CNNObjective:
-    """Registry factory of ``cnn/<dataset>``, ``cnn/<dataset>-<space>`` and ``cnn/<dataset>-seed004/<condition>``.
+#: Old names that have warned in this process.
+_WARNED: set[str] = set()
 
-    The seed 004 spaces hold out a 20% test split (``test_fraction=0.2``) unless told otherwise.
+
+def _current_space(space: str, name: str | None = None) -> str:
+    """``space``'s current name; an old one (:data:`_OLD_SPACES`) warns once with the new name."""
+    new = _OLD_SPACES.get(space)
+    if new is None:
+        return space
+    old_name, new_name = (name, name.replace(f"-{space}", f"-{new}", 1)) if name else (space, new)
+    what = "objective" if name else "space"
+    if old_name not in _WARNED:
+        _WARNED.add(old_name)
+        warnings.warn(
+            f"{what} {old_name!r} is now {new_name!r}; the old name works until the next minor version",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return new
+
+
+def make_cnn(rest: str, **kwargs: Any) -> CNNObjective:
+    """Registry factory of ``cnn/<dataset>``, ``cnn/<dataset>-<space>`` and ``cnn/<dataset>-4block/<condition>``.
+
+    The four-block spaces hold out a 20% test split (``test_fraction=0.2``) unless told otherwise.
+    A space's old name (:data:`_OLD_SPACES`) warns once and builds the same objective, under the
+    name it was asked for.
     """
     from hpolab.registry import unknown_objective
 
@@ -689,15 +716,17 @@ def make_cnn(rest: str, **kwargs: Any) -> CNNObjective:
             kwargs.setdefault(key, value)
     else:
         dataset, _, space = base.partition("-")
+    current = _OLD_SPACES.get(space, space)
     if (
         dataset not in IMAGE_DATASETS
-        or (space and space not in CNN_SPACES)
-        or (condition and (space != "seed004" or condition not in SUBSET_CONDITIONS))
+        or (current and current not in CNN_SPACES)
+        or (condition and (current != "4block" or condition not in SUBSET_CONDITIONS))
     ):
         raise unknown_objective("cnn", rest, [n.partition("/")[2] for n in list_cnn()])
+    space = _current_space(space, f"cnn/{rest}")
     if space:
         kwargs.setdefault("space", space)
-    if space.startswith("seed004"):
+    if space.startswith("4block"):
         kwargs.setdefault("test_fraction", 0.2)
     for key, value in SUBSET_CONDITIONS.get(condition, {}).items():
         kwargs.setdefault(key, value)
@@ -718,12 +747,13 @@ def list_cnn() -> dict[str, str]:
     for ds, text in texts.items():
         out[f"cnn/{ds}"] = f"small CNN on {text}; {CNN_SPACES['optimizer']}; validation error; fidelity epochs"
         out[f"cnn/{ds}-momentum"] = f"small CNN on {text}; {CNN_SPACES['momentum']}; validation error; fidelity epochs"
-        for space in ("seed004", "seed004-initial"):
+        for space in ("4block", "4block-wide"):
             out[f"cnn/{ds}-{space}"] = (
                 f"four-block CNN on {text}; {CNN_SPACES[space]}; validation error; 20% test split; fidelity epochs"
             )
         for cond, ctext in _CONDITION_TEXT.items():
-            out[f"cnn/{ds}-seed004/{cond}"] = (
-                f"four-block CNN on {text}; seed 004's space tuned on the {ctext}; validation error; fidelity epochs"
+            out[f"cnn/{ds}-4block/{cond}"] = (
+                f"four-block CNN on {text}; {CNN_SPACES['4block']}; tuned on the {ctext}; validation error; "
+                "fidelity epochs"
             )
     return out

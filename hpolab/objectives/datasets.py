@@ -52,7 +52,7 @@ logger = logging.getLogger("hpolab.objectives.datasets")
 #: scikit-learn data sets that ship with the package (no download).
 BUILTIN_TABULAR: tuple[str, ...] = ("breast_cancer", "digits", "wine", "iris")
 
-#: HPOBench's data sets (seed 002 / 003) -> OpenML data ids.
+#: HPOBench's data sets -> OpenML data ids.
 OPENML_IDS: dict[str, int] = {
     "credit_g": 31,
     "kc1": 1067,
@@ -76,7 +76,7 @@ TWINS: dict[str, tuple[int, int, tuple[float, ...]]] = {
     "blood_transfusion": (748, 4, (0.762, 0.238)),
 }
 
-#: What seed 002's / 003's suites use offline in place of each HPOBench data set: the four
+#: What the suites use offline in place of each HPOBench data set: the four
 #: scikit-learn built-ins for the four that are closest in kind, synthetic twins for the others.
 OFFLINE_SUBSTITUTES: dict[str, str] = {
     "car": "twin_car",

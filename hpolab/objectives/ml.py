@@ -1,8 +1,8 @@
 """Live scikit-learn / XGBoost objectives ``ml/<model>/<dataset>`` (HPOBench-style).
 
-The models and search spaces are those of HPOBench's ML benchmarks as given in seed 002's
-Appendix B (SVM, logistic regression, random forest, neural net) and seed 003 (XGBoost), with the
-scikit-learn documentation texts of Appendix B as the parameter descriptions an LLM sees:
+The models and search spaces are those of HPOBench's ML benchmarks (SVM, logistic regression,
+random forest, neural net) plus XGBoost's four hyperparameters, with scikit-learn's documentation
+texts as the parameter descriptions an LLM sees:
 
 ============  ===============================================  ===========================================
 model         search space                                     fidelity (``budget``)
@@ -138,7 +138,7 @@ ML_MODELS: dict[str, tuple[str, str, Any, dict[str, str], Fidelity | None]] = {
         "scikit-learn SVC with an RBF kernel",
         _svm_space,
         {
-            # seed 002, Appendix B (scikit-learn documentation)
+            # HPOBench's spaces (scikit-learn documentation)
             "C": "regularization parameter. The strength of the regularization is inversely proportional to C. "
             "Must be strictly positive. The penalty is a squared l2 penalty",
             "gamma": "Kernel coefficient for rbf",

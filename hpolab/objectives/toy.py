@@ -1,4 +1,4 @@
-"""Toy 2-D test functions of seed 002 Appendix E, each with a shifted version.
+"""Toy 2-D test functions, each with a shifted version.
 
 ``f(x - c)`` with a fixed shift ``c_i ~ U(0, 1)`` keeps an LLM from recalling the optimum of a
 well-known function. Every function has a known optimum, so regret is exact.

@@ -21,7 +21,7 @@ __all__ = ["ASHA", "Hyperband", "rung_budgets"]
 
 _logger = logging.getLogger("hpolab.optimizers.asha")
 
-#: Defaults of seed 004's ASHA: r = 1, R = 16, eta = 4.
+#: ASHA's defaults without a fidelity: r = 1, R = 16, eta = 4.
 DEFAULT_MIN_BUDGET = 1.0
 DEFAULT_MAX_BUDGET = 16.0
 
@@ -68,7 +68,7 @@ class ASHA(Optimizer):
     """Asynchronous successive halving (Li et al., 2020) as a scheduler over any hpolab optimizer.
 
     Rungs ``k = 0..K`` have the budgets of :func:`rung_budgets` (1, 4, 16 for the defaults r = 1,
-    R = 16, eta = 4 of seed 004). Every ask (and every slot of a batch ask) follows ASHA's
+    R = 16, eta = 4). Every ask (and every slot of a batch ask) follows ASHA's
     ``get_job``: from the highest rung down, if a configuration is in the top ``floor(n_k / eta)``
     of the ``n_k`` results of rung ``k`` and was not yet promoted, it is promoted: the *same*
     configuration is asked again at the budget of rung ``k + 1``. Otherwise the base optimizer is
@@ -184,7 +184,7 @@ class ASHA(Optimizer):
         self.base.set_context(description=description, n_trials=base_trials)
 
     def _bounds(self) -> tuple[float, float]:
-        """(r, R): the given budgets, else the Study's fidelity, else seed 004's defaults."""
+        """(r, R): the given budgets, else the Study's fidelity, else the defaults."""
         lo, hi = self._fidelity_bounds(self.min_budget, self.max_budget)
         return (DEFAULT_MIN_BUDGET if lo is None else lo), (DEFAULT_MAX_BUDGET if hi is None else hi)
 

@@ -76,8 +76,8 @@ def test_importance_by_objective_has_both_scales_and_the_interval() -> None:
 
 def test_seed004_table4_shows_raw_with_intervals_and_normalised_labelled(tmp_path, monkeypatch) -> None:
     pytest.importorskip("matplotlib")
-    from hpolab import benchmarking
-    from hpolab.analysis import _papers
+    from hpolab import benchmark
+    from hpolab.benchmark.papers import seed004
     from hpolab.objectives.base import FunctionObjective
     from hpolab.registry import _FAMILIES, register_objective
 
@@ -90,18 +90,18 @@ def test_seed004_table4_shows_raw_with_intervals_and_normalised_labelled(tmp_pat
         return FunctionObjective(f, space, name="s4/" + rest)
 
     register_objective("s4", make, lambda: {"s4/toy-seed004": "a seed 004 stand-in"})
-    monkeypatch.setattr(_papers, "FANOVA_BOOTSTRAP", 6)
+    monkeypatch.setattr(seed004, "FANOVA_BOOTSTRAP", 6)
     try:
         storage = tmp_path / "r.db"
-        df = benchmarking.run(
+        df = benchmark.run(
             {"random": "random"}, ["s4/toy-seed004"], 1, n_trials=14, storage=storage, context={"suite": "seed004"}
         )
-        rep = _papers.write_suite_report(
+        rep = benchmark.write_suite_report(
             df,
             tmp_path / "out",
-            suite=benchmarking.get_suite("seed004"),
+            suite=benchmark.get_suite("seed004"),
             sections=(),
-            contexts=benchmarking.study_contexts(storage),
+            contexts=benchmark.study_contexts(storage),
         )
     finally:
         _FAMILIES.pop("s4", None)

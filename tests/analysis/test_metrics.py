@@ -284,7 +284,7 @@ def test_transfer_summary_accuracy_interval_stays_below_100_percent() -> None:
     # two seeds at 99% and 100%: a Student-t interval is 0.995 ± 12.706 * 0.005 = [0.931, 1.059]
     table = pd.DataFrame(
         {
-            "base": "cnn/digits-seed004",
+            "base": "cnn/digits-4block",
             "condition": "balanced",
             "seed": [0, 1],
             "test_accuracy": [0.99, 1.0],

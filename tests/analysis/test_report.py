@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from hpolab import benchmarking as B
+from hpolab import benchmark as B
 from hpolab.analysis import plots
 from hpolab.analysis.importance import fanova_importance, importance_by_objective
 from hpolab.analysis.report import write_report
@@ -168,7 +168,7 @@ def test_cli_old_budget_flags_are_gone(tmp_path: Path, results: tuple[pd.DataFra
     assert old.exit_code == 2 and "No such option" in old.output and "--budget" in old.output
     res = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--evaluations", "5", "--sections", "table1"])
     assert res.exit_code == 0, res.output
-    assert "Table 1 (seed 002): 2 tasks, 5 evaluations" in (tmp_path / "rep" / "report.md").read_text()
+    assert "Table 1: 2 tasks, 5 evaluations" in (tmp_path / "rep" / "report.md").read_text()
     bad = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--sections", "table1,nope"])
     assert bad.exit_code == 2 and "'nope'" in bad.output and "rmse" in bad.output
 
@@ -340,9 +340,8 @@ def _check_intervals(md: str, spans: dict[str, tuple[float, float]]) -> int:
 
 def test_no_interval_outside_its_metrics_range_at_two_seeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A 2-seed run: every interval in every table of the report (the quick suite's and the papers') is in range."""
-    from hpolab._suites import SUITES
     from hpolab.analysis import report as R
-    from hpolab.analysis._papers import write_suite_report
+    from hpolab.benchmark import SUITES, write_suite_report
 
     # the PNGs of section_plots hold no table; leaving them out keeps the test quick
     monkeypatch.setattr(R, "SECTIONS", [s for s in R.SECTIONS if s is not R.section_plots])
@@ -356,7 +355,7 @@ def test_no_interval_outside_its_metrics_range_at_two_seeds(tmp_path: Path, monk
         [
             df,
             unit.assign(objective="ml/svm/unit"),
-            unit.assign(objective="cnn/unit-seed004"),
+            unit.assign(objective="cnn/unit-4block"),
         ],
         ignore_index=True,
     )

@@ -277,7 +277,7 @@ def test_an_hpolab_comparison_is_gathered_by_carps_beside_its_own_runs(
 ) -> None:
     from carps.analysis.gather_data import gather_and_check
 
-    from hpolab.benchmarking import run
+    from hpolab.benchmark import run
     from hpolab.integrations.carps import export_carps_logs
 
     results = run(["random", "tpe"], [f"carps/{BBOB}", "toy/branin"], 2, n_trials=5, storage=tmp_path / "r.db")
@@ -309,7 +309,7 @@ def test_carps_critical_difference_diagram_of_an_hpolab_comparison(tmp_path: Pat
     from carps.analysis.gather_data import gather_and_check
     from carps.analysis.generate_report import load_results, plot_critical_difference
 
-    from hpolab.benchmarking import run
+    from hpolab.benchmark import run
     from hpolab.integrations.carps import export_carps_logs
 
     # autorank needs five tasks; CARP-S's plot reads autorank's medians, which it reports on these

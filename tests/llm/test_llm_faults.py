@@ -135,7 +135,7 @@ def test_key_never_in_logs_errors_transcripts_storage_or_report(server, monkeypa
     """The key reaches the server (Authorization header) and nothing else: not the logs at DEBUG level
     (the SDK's and httpx's included), error messages (even when the server quotes the key back),
     reprs, trial metadata, the study's storage file or a benchmark report."""
-    from hpolab import benchmarking
+    from hpolab import benchmark
     from hpolab.analysis.report import write_report
 
     caplog.set_level(logging.DEBUG)
@@ -152,9 +152,9 @@ def test_key_never_in_logs_errors_transcripts_storage_or_report(server, monkeypa
     # a study through the harness (client spec as JSON options, key from the environment) and its report
     storage = tmp_path / "runs.db"
     spec = {"client": {"base_url": server.base_url, "model": "fake", "timeout_s": 2}}
-    df = benchmarking.run({"llm": {"name": "llm", **spec}}, ["toy/branin"], 1, n_trials=3, storage=storage)
+    df = benchmark.run({"llm": {"name": "llm", **spec}}, ["toy/branin"], 1, n_trials=3, storage=storage)
     assert len(df) == 3 and (df["llm_calls"] >= 1).all()
-    report = write_report(df, tmp_path / "report", contexts=benchmarking.study_contexts(storage))
+    report = write_report(df, tmp_path / "report", contexts=benchmark.study_contexts(storage))
     assert report is not None
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert storage in files and any(p.suffix == ".md" for p in files)

@@ -514,7 +514,7 @@ def test_load_study_by_name_for_llm_tpe(tmp_path):
 
 def test_harness_rows_and_report_show_sources(tmp_path):
     from hpolab.analysis.report import write_report
-    from hpolab.benchmarking import run
+    from hpolab.benchmark import run
 
     simulated = {"kind": "oracle", "objective": "toy/branin", "n_pool": 200}
     df = run(

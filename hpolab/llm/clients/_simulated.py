@@ -310,17 +310,17 @@ def simulated_client(spec: Mapping[str, Any], *, seed: int | None = None) -> Sim
 
 
 class SimulatedLLMClient(SimulatedClient):
-    """A seeded stand-in for a (vision) LLM that lets a suite run its LLM plumbing offline (seed 003).
+    """A seeded stand-in for a (vision) LLM that lets a suite run its LLM plumbing offline.
 
     It is **not a model**: it never reads the image and knows nothing about machine learning. Each
     answer is a configuration of the JSON schema the optimizer sends (structured output): with
     probability ``explore`` a fresh sample of the schema, otherwise a small perturbation of the best
     configuration whose loss it can read in the prompt's text, or of the last configuration when the
-    text holds no losses (seed 003's "plot only" mode, where the losses are only in the image). What
+    text holds no losses (the "plot only" mode, where the losses are only in the image). What
     it does check is the plumbing: every image it is sent must be a PNG, and it counts them.
 
     Results produced with it measure the harness, the prompts and the parsing, never a model; the
-    suites that use it (:data:`hpolab.benchmarking.SUITES` ``seed003``) say so in their reports.
+    suites that use it (:data:`hpolab.benchmark.SUITES`) say so in their reports.
 
     Args:
         supports_images: Whether it accepts images (a stand-in for a vision model).

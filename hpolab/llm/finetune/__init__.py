@@ -1,4 +1,4 @@
-"""Fine-tuned LLM optimizer (seed 000): records, LoRA fine-tuning, one-shot proposals, cycles.
+"""Fine-tuned LLM optimizer: records, LoRA fine-tuning, one-shot proposals, cycles.
 
 Nothing heavy is imported here: torch, transformers and peft load when a function that needs them
 runs (``pip install "hpolab[finetune]"``).

@@ -1,4 +1,4 @@
-"""Fine-tuning cycles (seed 000): fine-tune, propose, evaluate, add to the records, fine-tune again.
+"""Fine-tuning cycles: fine-tune, propose, evaluate, add to the records, fine-tune again.
 
 Every cycle writes its adapter, the records after the cycle, its proposals and its metrics into
 ``output_dir/cycle-<k>/``, and ``output_dir/state.json`` says which cycles are finished, so an
@@ -91,7 +91,7 @@ def run_cycles(
     warm_start: bool = False,
     seed: int = 0,
 ) -> CyclesResult:
-    """Run seed 000's fine-tuning cycles over a set of tasks.
+    """Run fine-tuning cycles over a set of tasks.
 
     Cycle ``k``: fine-tune on the current records (cycle 1: ``records``), ask the fine-tuned model
     for ``proposals_per_task`` configurations of every task in one-shot mode (the first greedy,

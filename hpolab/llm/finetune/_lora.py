@@ -1,6 +1,6 @@
-"""LoRA fine-tuning of a causal LM on :class:`Records` (seed 000), and loading the result.
+"""LoRA fine-tuning of a causal LM on :class:`Records`, and loading the result.
 
-``finetune`` trains a peft LoRA adapter (rank 32, alpha 16, dropout 0.05 by default, as seed 000)
+``finetune`` trains a peft LoRA adapter (rank 32, alpha 16, dropout 0.05 by default)
 on prompt -> hyperparameter examples, on CPU or CUDA, with a progress bar, and saves the adapter
 with a provenance JSON (base model, data hash, parameters, seed, losses, versions). The base model
 is a Hugging Face id or a local directory (Code Llama for users who have it), or by default

@@ -1,4 +1,4 @@
-"""FineTunedLLMOptimizer: configurations proposed by a LoRA fine-tuned causal LM (seed 000).
+"""FineTunedLLMOptimizer: configurations proposed by a LoRA fine-tuned causal LM.
 
 Every answer goes through the same parse / validate / repair / re-ask / fallback / duplicate path
 as the other LLM optimizers (:func:`hpolab.llm.propose_config`), with the same counters.
@@ -29,7 +29,7 @@ Mode = Literal["one-shot", "sequential"]
 class FineTunedLLMOptimizer(Optimizer):
     """Proposals from a fine-tuned causal LM, one-shot or sequential.
 
-    - ``mode="one-shot"`` (seed 000): the prompt names the model, the task and the target and holds
+    - ``mode="one-shot"``: the prompt names the model, the task and the target and holds
       no history. The first proposal is the model's greedy answer; later ones are samples from the
       same prompt at ``sample_temperature`` (duplicates are re-drawn), so one evaluation is enough
       and more evaluations explore around it.

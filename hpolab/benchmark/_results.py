@@ -1,0 +1,270 @@
+"""Reading runs back: the trial table, each study's bookkeeping and the seed schemes a storage holds."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hpolab._secrets import mask_secrets
+from hpolab._table import COLUMNS
+from hpolab.benchmark._plan import SEED_SCHEMES
+from hpolab.trial import regret, trial_budget
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hpolab.storage import Storage
+
+__all__ = [
+    "load_results",
+    "results_storage",
+    "seed_note",
+    "storage_seed_schemes",
+    "study_contexts",
+]
+
+#: Name of the study attribute where the benchmark keeps its bookkeeping.
+_ATTR = "benchmark"
+
+
+def _study_scheme(info: Any) -> int | None:
+    """The seed scheme a harness study was run with (1 when its bookkeeping predates schemes); ``None``: no harness study."""
+    meta = (info.attrs or {}).get(_ATTR)
+    if not isinstance(meta, Mapping) or "objective" not in meta:
+        return None
+    return int(meta.get("seed_scheme", 1))
+
+
+def _schemes_in(store: Storage) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for info in store.list_studies():
+        scheme = _study_scheme(info)
+        if scheme is not None:
+            counts[scheme] = counts.get(scheme, 0) + 1
+    return counts
+
+
+def storage_seed_schemes(storage: str | os.PathLike[str]) -> dict[int, int]:
+    """How many harness runs in a storage used each seed scheme (:data:`SEED_SCHEMES`): ``{scheme: runs}``."""
+    from hpolab.storage import get_storage
+
+    store = get_storage(_storage_url(storage))
+    try:
+        return _schemes_in(store)
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+
+
+def _mixed_schemes_message(url: str, found: Mapping[int, int], wanted: int, what: str | None = None) -> str:
+    old = ", ".join(f"{n} run(s) with seed scheme {k}" for k, n in sorted(found.items()) if k != wanted)
+    where = f"study {what!r} in " if what else ""
+    return (
+        f"{where}storage {url} holds {old}, and these runs use seed scheme {wanted}: resuming or extending it "
+        f"would mix draws made by two rules in one comparison ({SEED_SCHEMES[wanted]}). Write the runs to a new "
+        f"storage (`hpolab compare -o NEW_FOLDER`, or another `storage=`), or continue this storage in its own "
+        f"scheme with seed_scheme={min(k for k in found if k != wanted)} (`--seed-scheme "
+        f"{min(k for k in found if k != wanted)}`)."
+    )
+
+
+def seed_note(contexts: Iterable[Mapping[str, Any]]) -> str | None:
+    """One sentence for a report saying how the runs' optimizer seeds were derived (from :func:`study_contexts`).
+
+    Returns:
+        ``None`` when no context is a harness run's.
+    """
+    counts: dict[int, int] = {}
+    for c in contexts:
+        if "objective" not in c:
+            continue
+        scheme = int(c.get("seed_scheme", 1))
+        counts[scheme] = counts.get(scheme, 0) + 1
+    if not counts:
+        return None
+    parts = [f"{SEED_SCHEMES.get(k, f'seed scheme {k}')} ({n} runs)" for k, n in sorted(counts.items())]
+    return "Seeds: " + "; ".join(parts) + "."
+
+
+def results_storage(folder: str | os.PathLike[str]) -> Path:
+    """Where a suite's runs go in ``folder``: ``results.log`` (a journal file), or an existing ``results.db``.
+
+    The journal file is the harness's storage by measurement (benchmarks/results/harness_speed.md:
+    the 400-run grid in about half the time SQLite takes); a folder that already holds a SQLite
+    ``results.db`` from an earlier run keeps it, so the rerun resumes there.
+    """
+    folder = Path(folder)
+    old = folder / "results.db"
+    return old if old.exists() else folder / "results.log"
+
+
+def _storage_url(storage: str | os.PathLike[str]) -> str:
+    """A storage URL from a URL or a path (``.log`` / ``.journal``: a journal file; else SQLite)."""
+    text = os.fspath(storage)
+    if "://" in text:
+        return text
+    if text.endswith((".log", ".journal", ".jsonl")):
+        return f"journal:///{text}"
+    return f"sqlite:///{text}"
+
+
+def _record_budget(record: Any, info: Any) -> float:
+    return trial_budget(record, ((info.attrs or {}).get(_ATTR) or {}).get("max_budget"))
+
+
+def _usage(metadata: Any) -> tuple[int, int, float, int, float | None]:
+    """(prompt tokens, completion tokens, latency seconds, model calls, cost) of one trial's LLM use.
+
+    Read from the typed record :meth:`hpolab.llm.LLMUsage.from_metadata` (all zero when the trial made no LLM call).
+    """
+    from hpolab.llm.clients._usage import LLMUsage
+
+    usage = LLMUsage.from_metadata(metadata) or LLMUsage()
+    return (usage.prompt_tokens, usage.completion_tokens, usage.latency_s, usage.calls, usage.cost)
+
+
+def _llm_outcome(metadata: Mapping[str, Any]) -> str | None:
+    """How an LLM proposal was obtained (``valid``, ``repaired``, ``reasked``, ``fallback``), if recorded."""
+    llm = metadata.get("llm") if isinstance(metadata, Mapping) else None
+    outcome = llm.get("outcome") if isinstance(llm, Mapping) else None
+    return str(outcome) if outcome is not None else None
+
+
+def _source(metadata: Any) -> str | None:
+    """Which source of a hybrid optimizer proposed the trial (``metadata["source"]``), if any."""
+    source = metadata.get("source") if isinstance(metadata, Mapping) else None
+    return str(source) if source is not None else None
+
+
+def _parse_name(name: str) -> tuple[str, str, int] | None:
+    parts = name.split("|")
+    if len(parts) != 3:
+        return None
+    try:
+        return parts[0], parts[1], int(parts[2])
+    except ValueError:
+        return None
+
+
+def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
+    meta = (info.attrs or {}).get(_ATTR) or {}
+    parsed = _parse_name(info.name)
+    optimizer = meta.get("optimizer") or (parsed[0] if parsed else (info.attrs.get("optimizer") or {}).get("name"))
+    objective = meta.get("objective") or (parsed[1] if parsed else info.attrs.get("objective"))
+    seed = meta.get("seed", parsed[2] if parsed else (info.attrs.get("optimizer") or {}).get("seed"))
+    opt_seed = meta.get("optimizer_seed", (info.attrs.get("optimizer") or {}).get("seed", seed))
+    direction = meta.get("direction") or info.direction
+    optimum = meta.get("optimum")
+    max_budget = meta.get("max_budget")
+    rows = []
+    position = 0
+    for rec in store.get_trials(info.study_id):
+        if not rec.state.is_finished:
+            continue
+        result = rec.result
+        value = rec.value if rec.value is not None else math.nan
+        info_d = rec.info
+        true_value = info_d.get("true_value")
+        true_value = float(true_value) if isinstance(true_value, (int, float)) else math.nan
+        gap = regret(true_value if math.isfinite(true_value) else value, optimum, direction)
+        gap = math.nan if gap is None else gap
+        wall = info_d.get("wall_time")
+        if not isinstance(wall, (int, float)):
+            wall = (
+                rec.datetime_complete - rec.datetime_start
+                if rec.datetime_complete is not None and rec.datetime_start is not None
+                else math.nan
+            )
+        prompt, completion, latency, calls, llm_cost = _usage(rec.metadata)
+        rows.append(
+            {
+                "optimizer": optimizer,
+                "objective": objective,
+                "seed": seed,
+                "optimizer_seed": opt_seed,
+                "trial": position,
+                "trial_id": rec.id,
+                "state": rec.state.value,
+                "value": value,
+                "true_value": true_value,
+                "regret": gap,
+                "direction": direction,
+                "budget": rec.budget if rec.budget is not None else math.nan,
+                "max_budget": float(max_budget) if max_budget is not None else math.nan,
+                "cost": result.cost if result is not None and result.cost is not None else math.nan,
+                "wall_time": float(wall),
+                "prompt_tokens": prompt if calls else math.nan,
+                "completion_tokens": completion if calls else math.nan,
+                "llm_latency": latency if calls else math.nan,
+                "llm_calls": calls if calls else math.nan,
+                "llm_cost": llm_cost if calls and llm_cost is not None else math.nan,
+                "llm_outcome": _llm_outcome(rec.metadata),
+                "source": _source(rec.metadata),
+                "config": dict(rec.config),
+                "error": info_d.get("error"),
+            }
+        )
+        position += 1
+    return rows
+
+
+def load_results(storage: str | os.PathLike[str], *, studies: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read the trial table back from a storage (a URL or a SQLite file path).
+
+    Args:
+        storage: Where :func:`run` wrote its studies.
+        studies: Study names to read (default: every study in the storage).
+
+    Returns:
+        One row per finished trial, columns :data:`COLUMNS`, sorted by objective, optimizer, seed, trial.
+
+    Raises:
+        FileNotFoundError: If a SQLite path does not exist.
+    """
+    import pandas as pd
+
+    from hpolab.storage import get_storage
+
+    url = _storage_url(storage)
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if path != ":memory:" and not os.path.exists(path):
+            raise FileNotFoundError(f"storage: {path!r} does not exist; run `hpolab compare` first or check the path")
+    store = get_storage(url)
+    wanted = None if studies is None else set(studies)
+    rows: list[dict[str, Any]] = []
+    for info in store.list_studies():
+        if wanted is not None and info.name not in wanted:
+            continue
+        rows.extend(_study_rows(store, info))
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    if df.empty:
+        return df
+    df["seed"] = df["seed"].astype(int)
+    if df["optimizer_seed"].notna().all():
+        df["optimizer_seed"] = df["optimizer_seed"].astype(int)
+    return df.sort_values(["objective", "optimizer", "seed", "trial"], kind="stable").reset_index(drop=True)
+
+
+def study_contexts(storage: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The benchmark bookkeeping of every study in a storage (optimizer options, limits, command)."""
+    from hpolab.storage import get_storage
+
+    store = get_storage(_storage_url(storage))
+    out = [
+        mask_secrets(
+            dict((info.attrs or {}).get(_ATTR) or {}, study=info.name, optimizer_meta=info.attrs.get("optimizer"))
+        )
+        for info in store.list_studies()
+    ]
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
+    return out
