@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hpolab._errors import HpolabError
     from hpolab.objectives.base import Fidelity, FunctionObjective, Objective
-    from hpolab.optimizer import Optimizer, OptimizerError, Proposal, SearchExhausted
     from hpolab.optimizers import (
         ASHA,
         SMACGP,
@@ -22,8 +21,12 @@ if TYPE_CHECKING:
         TPE,
         GridSearch,
         Hyperband,
+        Optimizer,
+        OptimizerError,
         Portfolio,
+        Proposal,
         RandomSearch,
+        SearchExhausted,
     )
     from hpolab.registry import (
         UnknownNameError,
@@ -46,7 +49,7 @@ __version__ = "0.1.0"
 _HOMES: dict[str, str] = {
     "HpolabError": "hpolab._errors",
     **dict.fromkeys(("Fidelity", "FunctionObjective", "Objective"), "hpolab.objectives.base"),
-    **dict.fromkeys(("Optimizer", "OptimizerError", "Proposal", "SearchExhausted"), "hpolab.optimizer"),
+    **dict.fromkeys(("Optimizer", "OptimizerError", "Proposal", "SearchExhausted"), "hpolab.optimizers"),
     **dict.fromkeys(
         ("ASHA", "SMACGP", "SMACMF", "SMACRF", "TPE", "GridSearch", "Hyperband", "Portfolio", "RandomSearch"),
         "hpolab.optimizers",
@@ -77,7 +80,6 @@ _SUBPACKAGES = frozenset(
         "integrations",
         "llm",
         "objectives",
-        "optimizer",
         "optimizers",
         "records",
         "registry",

@@ -29,7 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from hpolab._errors import HpolabError
 from hpolab.llm._usage import LLMUsage
-from hpolab.optimizer import SearchExhausted
+from hpolab.optimizers._base import SearchExhausted
 
 __all__ = [
     "CachingClient",

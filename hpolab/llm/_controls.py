@@ -21,7 +21,7 @@ import numpy as np
 
 from hpolab.llm._client_simulated import Reply, Request, SimulatedClient, answer_rng, json_objects
 from hpolab.llm._hybrid import FixedSchedule, HybridOptimizer
-from hpolab.optimizer import Optimizer, Proposal
+from hpolab.optimizers._base import Optimizer, Proposal
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction
 

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from hpolab.llm._prompts import ClassicState, cma_state_text
-from hpolab.optimizer import Optimizer, OptimizerError, Proposal
+from hpolab.optimizers._base import Optimizer, OptimizerError, Proposal
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from hpolab.llm._prompts import (
     initial_message,
 )
 from hpolab.llm._usage import LLMUsage
-from hpolab.optimizer import Optimizer, Proposal
+from hpolab.optimizers._base import Optimizer, Proposal
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 

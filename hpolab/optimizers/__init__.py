@@ -1,9 +1,10 @@
-"""Classic optimizer backends. Heavy ones (TPE, SMAC) import their library lazily."""
+"""The Optimizer ABC and the classic backends. Heavy backends (TPE, SMAC) import their library lazily."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hpolab.optimizers._base import Ledger, Optimizer, OptimizerError, Proposal, SearchExhausted
 from hpolab.optimizers._grid import GridSearch
 from hpolab.optimizers._random import RandomSearch
 
@@ -24,8 +25,13 @@ __all__ = [
     "CmaEs",
     "GridSearch",
     "Hyperband",
+    "Ledger",
+    "Optimizer",
+    "OptimizerError",
     "Portfolio",
+    "Proposal",
     "RandomSearch",
+    "SearchExhausted",
 ]
 
 # name -> module; imported on first access so `import hpolab` stays light
