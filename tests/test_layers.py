@@ -35,6 +35,7 @@ def test_the_import_contracts_hold():
         "Imports point down the layers",
         "Nothing imports hpolab.testing",
         "An optimizer knows no objective",
+        "The optimizers and their hybrid know no LLM",
         "An objective knows no optimizer",
         "The analysis needs neither the harness, the suites nor an objective",
     ):
@@ -48,6 +49,7 @@ def test_the_import_contracts_hold():
         ("optimizers/_random.py", "from hpolab.benchmarking import run", "Imports point down the layers"),
         ("llm/_prompts.py", "from hpolab.testing import quadratic", "Nothing imports hpolab.testing"),
         ("optimizers/_grid.py", "from hpolab.objectives.toy import ToyObjective", "An optimizer knows no objective"),
+        ("optimizers/_hybrid.py", "from hpolab.llm import LLMOptimizer", "The optimizers and their hybrid know no LLM"),
         ("objectives/toy.py", "from hpolab.optimizers import RandomSearch", "An objective knows no optimizer"),
         (
             "analysis/metrics.py",

@@ -29,14 +29,7 @@ from hpolab.llm._controls import (
     HybridPlacebo,
     PlaceboClient,
 )
-from hpolab.llm._hybrid import (
-    AdaptiveBandit,
-    AllocationPolicy,
-    FixedSchedule,
-    FixedShare,
-    HybridOptimizer,
-    SourceStats,
-)
+from hpolab.llm._hybrid import HybridOptimizer
 from hpolab.llm._multimodal import MultimodalLLMOptimizer, render_loss_plot
 from hpolab.llm._optimizer import LLMOptimizer
 from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions
@@ -55,6 +48,7 @@ from hpolab.llm._prompts import DEFAULT_TEMPLATES, KEEP_ANSWER, ClassicState, Hi
 from hpolab.llm._ratelimit import RateLimiter, RateLimitError
 from hpolab.llm._usage import LLMUsage, Pricing, llm_usage
 from hpolab.llm._warmstart import LLMSMAC, LLMTPE, WarmStartedBO
+from hpolab.optimizers._hybrid import AdaptiveBandit, AllocationPolicy, FixedSchedule, FixedShare, SourceStats
 
 __all__ = [
     "DEFAULT_TEMPLATES",
