@@ -21,7 +21,6 @@ if TYPE_CHECKING:
         UnknownNameError,
     )
     from hpolab.objectives.base import Fidelity, FunctionObjective, Objective
-    from hpolab.optimizer import Optimizer, Proposal
     from hpolab.optimizers import (
         ASHA,
         SMACGP,
@@ -30,7 +29,9 @@ if TYPE_CHECKING:
         TPE,
         GridSearch,
         Hyperband,
+        Optimizer,
         Portfolio,
+        Proposal,
         RandomSearch,
     )
     from hpolab.registry import (
@@ -64,7 +65,7 @@ _HOMES: dict[str, str] = {
         "hpolab.exceptions",
     ),
     **dict.fromkeys(("Fidelity", "FunctionObjective", "Objective"), "hpolab.objectives.base"),
-    **dict.fromkeys(("Optimizer", "Proposal"), "hpolab.optimizer"),
+    **dict.fromkeys(("Optimizer", "Proposal"), "hpolab.optimizers"),
     **dict.fromkeys(
         ("ASHA", "SMACGP", "SMACMF", "SMACRF", "TPE", "GridSearch", "Hyperband", "Portfolio", "RandomSearch"),
         "hpolab.optimizers",
@@ -95,7 +96,6 @@ _SUBPACKAGES = frozenset(
         "integrations",
         "llm",
         "objectives",
-        "optimizer",
         "optimizers",
         "records",
         "registry",

@@ -89,7 +89,7 @@ def _payload(
 
 
 def _join(payload: _Payload) -> Study:
-    from hpolab.optimizer import Optimizer
+    from hpolab.optimizers._base import Optimizer
     from hpolab.study import create_study
 
     optimizer = payload.optimizer

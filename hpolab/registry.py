@@ -16,7 +16,7 @@ from hpolab.exceptions import UnknownNameError
 
 if TYPE_CHECKING:
     from hpolab.objectives.base import Objective
-    from hpolab.optimizer import Optimizer
+    from hpolab.optimizers._base import Optimizer
     from hpolab.space import SearchSpace
 
 _logger = logging.getLogger("hpolab.registry")

@@ -37,6 +37,7 @@ def test_the_import_contracts_hold():
         "The statistics know no metric",
         "Nothing imports hpolab.testing",
         "An optimizer knows no objective",
+        "The optimizers and their hybrid know no LLM",
         "An objective knows no optimizer",
         "The LLM clients know nothing of the optimizers built on them",
         "The analysis needs neither the harness, the suites nor an objective",
@@ -62,6 +63,7 @@ def test_the_import_contracts_hold():
             "The LLM clients know nothing of the optimizers built on them",
         ),
         ("optimizers/_grid.py", "from hpolab.objectives.toy import ToyObjective", "An optimizer knows no objective"),
+        ("optimizers/_hybrid.py", "from hpolab.llm import LLMOptimizer", "The optimizers and their hybrid know no LLM"),
         ("objectives/toy.py", "from hpolab.optimizers import RandomSearch", "An objective knows no optimizer"),
         (
             "analysis/metrics.py",

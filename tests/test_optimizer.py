@@ -313,3 +313,18 @@ def test_tell_rejects_a_non_trial_with_a_clear_error(bad: Any) -> None:
     with pytest.raises(OptimizerError, match="trial"):
         opt.tell(bad, 1.0)
     assert opt.pending == [trial]
+
+
+# --------------------------------------------------------------------------- where the ABC lives
+def test_the_abc_lives_with_its_backends_and_the_root_reexports_it() -> None:
+    import importlib
+
+    import hpolab
+    import hpolab.optimizers as optimizers
+
+    for name in ("Optimizer", "OptimizerError", "Proposal", "SearchExhausted"):
+        assert getattr(hpolab, name) is getattr(optimizers, name)
+        assert getattr(optimizers, name).__module__ == "hpolab.optimizers._base"
+    assert optimizers.Ledger.__module__ == "hpolab.optimizers._base"
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("hpolab.optimizer")

@@ -24,7 +24,7 @@ from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from hpolab.optimizer import Optimizer, SearchExhausted
+from hpolab.optimizers._base import Optimizer, SearchExhausted
 from hpolab.space import InvalidConfigError, InvalidSpaceError, SearchSpace
 from hpolab.trial import Trial, TrialResult
 from hpolab.trial import TrialState as HpolabState

@@ -17,14 +17,7 @@ from hpolab.llm._controls import (
     PlaceboClient,
 )
 from hpolab.llm._extract import ParsedAnswer, extract_config, is_keep
-from hpolab.llm._hybrid import (
-    AdaptiveBandit,
-    AllocationPolicy,
-    FixedSchedule,
-    FixedShare,
-    HybridOptimizer,
-    SourceStats,
-)
+from hpolab.llm._hybrid import HybridOptimizer
 from hpolab.llm._multimodal import MultimodalLLMOptimizer, render_loss_plot
 from hpolab.llm._optimizer import LLMOptimizer
 from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions
@@ -58,6 +51,7 @@ from hpolab.llm.clients import (
     llm_usage,
     make_client,
 )
+from hpolab.optimizers._hybrid import AdaptiveBandit, AllocationPolicy, FixedSchedule, FixedShare, SourceStats
 
 __all__ = [
     "DEFAULT_TEMPLATES",

@@ -19,9 +19,10 @@ from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 
-from hpolab.llm._hybrid import FixedSchedule, HybridOptimizer
+from hpolab.llm._hybrid import HybridOptimizer
 from hpolab.llm.clients._simulated import Reply, Request, SimulatedClient, answer_rng, json_objects
-from hpolab.optimizer import Optimizer, Proposal
+from hpolab.optimizers._base import Optimizer, Proposal
+from hpolab.optimizers._hybrid import FixedSchedule
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction
 

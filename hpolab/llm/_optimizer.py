@@ -29,7 +29,7 @@ from hpolab.llm._prompts import (
 from hpolab.llm._propose import prompt_fingerprint, propose_config
 from hpolab.llm.clients._base import LLMClient, LLMClientError, default_client, make_client
 from hpolab.llm.clients._usage import LLMUsage
-from hpolab.optimizer import Optimizer, Proposal
+from hpolab.optimizers._base import Optimizer, Proposal
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 

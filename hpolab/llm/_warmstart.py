@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from hpolab.llm._hybrid import FixedSchedule, HybridOptimizer, _simulated_client, _split_llm_options
-from hpolab.optimizer import Optimizer
+from hpolab.llm._hybrid import HybridOptimizer, _simulated_client, _split_llm_options
+from hpolab.optimizers._base import Optimizer
+from hpolab.optimizers._hybrid import FixedSchedule
 from hpolab.trial import Direction
 
 __all__ = ["LLMSMAC", "LLMTPE", "WarmStartedBO", "make_llm_smac", "make_llm_tpe"]

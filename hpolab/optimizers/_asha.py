@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hpolab.optimizer import Optimizer, OptimizerError, Proposal, SearchExhausted
+from hpolab.optimizers._base import Optimizer, OptimizerError, Proposal, SearchExhausted
 from hpolab.trial import Direction, Trial, TrialResult, TrialState, budget_spent
 
 __all__ = ["ASHA", "Hyperband", "rung_budgets"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from hpolab.optimizer import Optimizer, SearchExhausted
+from hpolab.optimizers._base import Optimizer, SearchExhausted
 from hpolab.trial import Trial, TrialResult
 
 __all__ = ["GridSearch"]

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hpolab.optimizer import Optimizer, OptimizerError, Proposal
+from hpolab.optimizers._base import Optimizer, OptimizerError, Proposal
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 

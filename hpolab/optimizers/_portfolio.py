@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 
-from hpolab.optimizer import Optimizer, Proposal
+from hpolab.optimizers._base import Optimizer, Proposal
 from hpolab.trial import Direction
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from hpolab.optimizer import Optimizer
+from hpolab.optimizers._base import Optimizer
 
 __all__ = ["RandomSearch"]
 

@@ -15,7 +15,7 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hpolab.optimizer import Optimizer, OptimizerError, Proposal, SearchExhausted
+from hpolab.optimizers._base import Optimizer, OptimizerError, Proposal, SearchExhausted
 from hpolab.trial import Direction, Trial, TrialResult, TrialState, to_plain
 
 if TYPE_CHECKING:

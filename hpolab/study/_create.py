@@ -10,7 +10,7 @@ from typing import Any
 
 from hpolab._secrets import check_stored_urls, find_masked, mask_secrets
 from hpolab.objectives.base import FunctionObjective, Objective
-from hpolab.optimizer import Optimizer
+from hpolab.optimizers._base import Optimizer
 from hpolab.storage import Storage, StorageError, StudyInfo, get_storage
 from hpolab.study._ledger import DEFAULT_MAX_RETRIES, _check_options
 from hpolab.study._optimize import Study, worker_seed

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpolab.optimizer import SearchExhausted
+from hpolab.optimizers._base import SearchExhausted
 from hpolab.storage import WorkerInfo, attempt_of, is_stale, run_by, to_record
 from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState, best_record, trial_budget
 
@@ -144,7 +144,7 @@ class _Ledger:
     """The one owner of a study's writes: trial numbers, results, the queue, retries, adoption, reaping.
 
     The loop and the optimizer talk only to it. The optimizer calls :meth:`asked`, :meth:`told`
-    and :meth:`observed` (the :class:`hpolab.optimizer.Ledger` protocol) as it logs its events;
+    and :meth:`observed` (the :class:`hpolab.optimizers.Ledger` protocol) as it logs its events;
     the loop takes its next job from :meth:`next_job` and hands each result to :meth:`report`,
     which writes it once and then tells the optimizer. The read side is :attr:`records`.
     """

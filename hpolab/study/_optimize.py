@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpolab.objectives.base import Objective
-from hpolab.optimizer import Optimizer
+from hpolab.optimizers._base import Optimizer
 from hpolab.storage import Storage, StudyInfo, WorkerInfo
 from hpolab.study._heartbeat import _Alarm, _Heartbeat, _TrialTimeout
 from hpolab.study._ledger import DEFAULT_MAX_RETRIES, _check_options, _Job, _Ledger

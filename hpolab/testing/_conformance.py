@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from hpolab.optimizer import Optimizer, OptimizerError
+from hpolab.optimizers._base import Optimizer, OptimizerError
 from hpolab.testing._spaces import conditional_space, mixed_space, quadratic
 from hpolab.trial import Direction, TrialResult, TrialState
 

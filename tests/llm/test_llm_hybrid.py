@@ -27,7 +27,7 @@ from hpolab.llm import (
     propose_config,
 )
 from hpolab.llm._prompts import classic_state_text
-from hpolab.optimizer import Optimizer
+from hpolab.optimizers import Optimizer
 from hpolab.registry import make_objective, make_optimizer
 from hpolab.space import SearchSpace
 from hpolab.testing import (
@@ -666,7 +666,7 @@ def test_centaur_from_the_cli(tmp_path):
 
 def test_replaying_a_trial_without_its_hybrid_record_names_the_problem():
     """A stored ask without the ``hybrid`` record (which source asked it) cannot be replayed: a clear error."""
-    from hpolab.optimizer import OptimizerError
+    from hpolab.optimizers import OptimizerError
     from hpolab.trial import Trial
 
     opt = _hybrid(SPACE, seed=0)

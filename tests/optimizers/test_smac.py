@@ -251,7 +251,7 @@ def test_forest_prediction_threads_do_not_change_the_configs():
 def test_a_changed_smac_internal_fails_loudly():
     from types import SimpleNamespace
 
-    from hpolab.optimizer import OptimizerError
+    from hpolab.optimizers import OptimizerError
     from hpolab.optimizers._smac import _fix_local_search_order, _forest_model
 
     with pytest.raises(OptimizerError, match=r"LocalSearch\._get_initial_points .*pip install \"smac>=2\.2,<2\.5\""):

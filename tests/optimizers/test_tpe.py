@@ -236,5 +236,7 @@ def test_optimizers_package_exports_lazily():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == (
-        "[] ['ASHA', 'SMAC', 'SMACGP', 'SMACMF', 'SMACRF', 'TPE', 'CmaEs', 'GridSearch', 'Hyperband', 'Portfolio', 'RandomSearch']"
+        "[] ['ASHA', 'SMAC', 'SMACGP', 'SMACMF', 'SMACRF', 'TPE', 'AdaptiveBandit', 'AllocationPolicy', 'CmaEs', "
+        "'FixedSchedule', 'FixedShare', 'GridSearch', 'Hybrid', 'Hyperband', 'Ledger', 'Optimizer', 'OptimizerError', "
+        "'Portfolio', 'Proposal', 'RandomSearch', 'SearchExhausted', 'SourceStats']"
     )

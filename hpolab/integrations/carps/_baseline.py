@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from hpolab.integrations.carps._common import import_carps
-from hpolab.optimizer import Optimizer, OptimizerError, Proposal
+from hpolab.optimizers._base import Optimizer, OptimizerError, Proposal
 from hpolab.trial import Trial, TrialResult
 
 import_carps()

@@ -23,7 +23,7 @@ from carps.utils.trials import TrialInfo  # noqa: E402
 if TYPE_CHECKING:
     import ConfigSpace as CS
 
-    from hpolab.optimizer import Optimizer
+    from hpolab.optimizers._base import Optimizer
     from hpolab.space import SearchSpace
 
 __all__ = ["HpolabOptimizer"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from hpolab.llm._propose import propose_config
 from hpolab.llm.clients._usage import LLMUsage
-from hpolab.optimizer import Optimizer, Proposal
+from hpolab.optimizers._base import Optimizer, Proposal
 from hpolab.records import DEFAULT_TEMPLATE, PromptTemplate
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 

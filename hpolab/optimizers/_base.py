@@ -16,7 +16,7 @@ from hpolab.trial import Direction, Trial, TrialRecord, TrialResult, best_record
 
 __all__ = ["Ledger", "Optimizer", "OptimizerError", "Proposal", "SearchExhausted"]
 
-_logger = logging.getLogger("hpolab.optimizer")
+_logger = logging.getLogger("hpolab.optimizers")
 
 STATE_FORMAT = 1
 
