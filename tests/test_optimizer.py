@@ -324,7 +324,10 @@ def test_the_abc_lives_with_its_backends_and_the_root_reexports_it() -> None:
 
     for name in ("Optimizer", "OptimizerError", "Proposal", "SearchExhausted"):
         assert getattr(hpolab, name) is getattr(optimizers, name)
+    for name in ("Optimizer", "Proposal"):
         assert getattr(optimizers, name).__module__ == "hpolab.optimizers._base"
+    for name in ("OptimizerError", "SearchExhausted"):  # every public error lives in hpolab.exceptions
+        assert getattr(optimizers, name).__module__ == "hpolab.exceptions"
     assert optimizers.Ledger.__module__ == "hpolab.optimizers._base"
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("hpolab.optimizer")

@@ -349,8 +349,8 @@ def rmse_ci(
     """RMSE of errors, ``sqrt(mean(e_i^2))``, with a percentile-bootstrap interval of the RMSE.
 
     The interval is the spread of the RMSE recomputed on resampled data, so it lies between 0 and the
-    largest error. (Seed 000's ``RMSE ± t * sd(e) / sqrt(n)`` is an interval for the mean error, not for
-    the RMSE, and can fall below 0.) The resampling units are the errors, or whole runs when ``runs``
+    largest error. (``RMSE ± t * sd(e) / sqrt(n)`` is an interval for the mean error, not for the
+    RMSE, and can fall below 0.) The resampling units are the errors, or whole runs when ``runs``
     names each error's run (the errors of one run are not independent); with ``strata`` (each error's
     task) units are resampled within their task.
 
@@ -435,10 +435,10 @@ def bootstrap_best_of(
     seed: int = 0,
     direction: str = "minimize",
 ) -> BootstrapEstimate:
-    """Estimate random search's best value after ``budget`` evaluations by bootstrap (seed 002, Table 1).
+    """Estimate random search's best value after ``budget`` evaluations by bootstrap from a pool.
 
-    Seed 002 evaluates many random configurations per task and estimates random search's loss at a
-    budget from bootstrap samples of them. :func:`~hpolab.analysis.metrics.table1` uses the exact
+    The pool holds many random configurations of one task, evaluated; random search's loss at a
+    budget is estimated from bootstrap samples of them. :func:`~hpolab.analysis.metrics.table1` uses the exact
     :func:`expected_best_of` instead (``baseline="bootstrap"`` selects this estimate); the replicates'
     spread remains the spread of one random-search run. Here: ``idx = default_rng(seed).integers(0, n, size=(n_bootstrap,
     budget))``; each replicate is the best of ``pool[idx[r]]`` (draws with replacement); the estimate is the
