@@ -1,0 +1,73 @@
+"""Renamed keywords: each old spelling warns once, gives what the new one gives, and both together fail."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from hpolab._deprecation import renamed_key, renamed_keyword
+
+
+def _one_deprecation(call, new: str):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = call()
+    dep = [w for w in caught if issubclass(w.category, DeprecationWarning)]
+    assert len(dep) == 1, [str(w.message) for w in dep]
+    assert f"{new}=" in str(dep[0].message)
+    assert dep[0].filename == __file__  # it points at the caller
+    return out
+
+
+def test_the_helper_passes_the_new_value_and_rejects_both():
+    assert renamed_keyword("f", "old", "new", None, 3) == 3
+    with pytest.raises(TypeError, match="give new= only"):
+        renamed_keyword("f", "old", "new", 1, 2)
+    assert renamed_key({"old": 1, "x": 2}, "old", "new") == {"new": 1, "x": 2}
+    assert renamed_key({"old": 1, "new": 5}, "old", "new") == {"new": 5}
+
+
+def test_plan_budget_is_max_budget_spent():
+    from hpolab.benchmark import plan
+    from hpolab.benchmark._suites import plan_runs, plan_suite
+
+    new = plan(["random"], ["toy/branin"], 1, max_budget_spent=5.0)
+    old = _one_deprecation(lambda: plan(["random"], ["toy/branin"], 1, budget=5.0), "max_budget_spent")
+    assert old == new and new[0].max_budget_spent == 5.0
+    with pytest.raises(TypeError, match="max_budget_spent"):
+        plan(["random"], ["toy/branin"], 1, budget=5.0, max_budget_spent=5.0)
+    kw = {"optimizers": ["random"], "objectives": ["toy/branin"], "seeds": 1}
+    assert _one_deprecation(lambda: plan_suite("quick", **kw, budget=4.0), "max_budget_spent") == plan_suite(
+        "quick", **kw, max_budget_spent=4.0
+    )
+    assert _one_deprecation(lambda: plan_runs("quick", **kw, budget=4.0), "max_budget_spent") == plan_runs(
+        "quick", **kw, max_budget_spent=4.0
+    )
+    with pytest.raises(TypeError, match="max_budget_spent"):
+        plan_suite("quick", **kw, budget=4.0, max_budget_spent=4.0)
+
+
+def test_run_budget_is_max_budget_spent_and_old_limits_still_count_as_complete(tmp_path):
+    from hpolab.benchmark import run
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    old = _one_deprecation(lambda: run(["random"], ["toy/branin-mf"], 1, budget=2.0, storage=url), "max_budget_spent")
+    new = run(["random"], ["toy/branin-mf"], 1, max_budget_spent=2.0, storage=f"sqlite:///{tmp_path / 'n.db'}")
+    cols = ["optimizer", "objective", "seed", "value", "budget"]
+    assert old[cols].equals(new[cols])
+    with pytest.raises(TypeError, match="max_budget_spent"):
+        run(["random"], ["toy/branin-mf"], 1, budget=2.0, max_budget_spent=2.0, storage=url)
+
+
+def test_a_finished_run_stored_with_the_old_limits_key_is_still_finished():
+    from types import SimpleNamespace
+
+    from hpolab.benchmark import plan
+    from hpolab.benchmark._execute import _ATTR, _is_complete
+
+    (spec,) = plan(["random"], ["toy/branin-mf"], 1, max_budget_spent=2.0)
+    stored = {"complete": True, "limits": {"n_trials": None, "budget": 2.0}}  # as older versions wrote it
+    assert _is_complete(SimpleNamespace(attrs={_ATTR: stored}), spec, 0, 0.0)
+    stored["limits"] = {"n_trials": None, "budget": 3.0}
+    assert not _is_complete(SimpleNamespace(attrs={_ATTR: stored}), spec, 0, 0.0)
