@@ -71,3 +71,19 @@ def test_a_finished_run_stored_with_the_old_limits_key_is_still_finished():
     assert _is_complete(SimpleNamespace(attrs={_ATTR: stored}), spec, 0, 0.0)
     stored["limits"] = {"n_trials": None, "budget": 3.0}
     assert not _is_complete(SimpleNamespace(attrs={_ATTR: stored}), spec, 0, 0.0)
+
+
+def test_llm_budget_is_n_trials():
+    from hpolab.llm import LLMOptimizer, PromptOptions
+    from hpolab.testing import ScriptedClient, mixed_space
+
+    space = mixed_space()
+    new = LLMOptimizer(space, ScriptedClient(["{}"]), n_trials=4)
+    old = _one_deprecation(lambda: LLMOptimizer(space, ScriptedClient(["{}"]), budget=4), "n_trials")
+    assert old.prompt == new.prompt == PromptOptions(n_trials=4) and old.n_trials == 4
+    as_dict = _one_deprecation(lambda: LLMOptimizer(space, ScriptedClient(["{}"]), prompt={"budget": 4}), "n_trials")
+    assert as_dict.prompt == new.prompt
+    with pytest.raises(TypeError, match="n_trials"):
+        LLMOptimizer(space, ScriptedClient(["{}"]), budget=4, n_trials=4)
+    with pytest.raises(TypeError, match="n_trials"):
+        LLMOptimizer(space, ScriptedClient(["{}"]), prompt={"budget": 4, "n_trials": 4})

@@ -318,7 +318,7 @@ def test_plot_is_attached_as_an_openai_image_part(image_only):
     losses = [0.123456, 0.0654321, 0.2468]
     with _Server() as server:
         client = OpenAIClient("vision-test", base_url=server.url, api_key="test", supports_images=True, max_retries=0)
-        opt = MultimodalLLMOptimizer(SPACE, client, image_only=image_only, budget=4, seed=0)
+        opt = MultimodalLLMOptimizer(SPACE, client, image_only=image_only, n_trials=4, seed=0)
         for loss in losses:
             trial = opt.ask()
             opt.tell(trial, loss)
