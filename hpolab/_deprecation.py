@@ -9,7 +9,9 @@ from typing import Any
 __all__ = ["renamed_keyword", "renamed_key"]
 
 
-def renamed_keyword(owner: str, old: str, new: str, old_value: Any, new_value: Any, *, stacklevel: int = 3) -> Any:
+def renamed_keyword(
+    owner: str, old: str, new: str, old_value: Any, new_value: Any, *, default: Any = None, stacklevel: int = 3
+) -> Any:
     """The value of a keyword argument that was renamed from ``old`` to ``new``.
 
     Args:
@@ -18,6 +20,7 @@ def renamed_keyword(owner: str, old: str, new: str, old_value: Any, new_value: A
         new: The keyword that replaces it.
         old_value: What the caller passed as ``old`` (``None``: not given).
         new_value: What the caller passed as ``new`` (``None``: not given).
+        default: The new keyword's default: a ``new_value`` equal to it counts as not given.
         stacklevel: Passed to :func:`warnings.warn`; the default points at the caller of ``owner``.
 
     Returns:
@@ -29,7 +32,7 @@ def renamed_keyword(owner: str, old: str, new: str, old_value: Any, new_value: A
     """
     if old_value is None:
         return new_value
-    if new_value is not None:
+    if new_value is not None and new_value != default:
         raise TypeError(
             f"{owner}: give {new}= only; {old}= is its deprecated old name ({old}={old_value!r}, {new}={new_value!r})"
         )

@@ -87,3 +87,75 @@ def test_llm_budget_is_n_trials():
         LLMOptimizer(space, ScriptedClient(["{}"]), budget=4, n_trials=4)
     with pytest.raises(TypeError, match="n_trials"):
         LLMOptimizer(space, ScriptedClient(["{}"]), prompt={"budget": 4, "n_trials": 4})
+
+
+def _trials():
+    import pandas as pd
+
+    rows = []
+    for opt, values in {"A": [3.0, 1.0, 2.0], "random": [4.0, 2.0, 3.0]}.items():
+        for seed in (0, 1):
+            for i, v in enumerate(values):
+                rows.append(
+                    {
+                        "optimizer": opt,
+                        "objective": "t",
+                        "seed": seed,
+                        "trial": i,
+                        "value": v + seed,
+                        "direction": "minimize",
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    "name", ["final_losses", "task_losses", "table1_tasks", "table1", "win_probabilities", "aggregate_table"]
+)
+def test_metrics_budget_is_n_trials(name):
+    import hpolab.analysis.metrics as M
+
+    fn = getattr(M, name)
+    df = _trials()
+    new = fn(df, n_trials=2)
+    old = _one_deprecation(lambda: fn(df, budget=2), "n_trials")
+    assert old.equals(new)
+    assert not old.equals(fn(df, n_trials=1))  # the keyword is used, not dropped
+    with pytest.raises(TypeError, match="n_trials"):
+        fn(df, budget=2, n_trials=3)
+
+
+@pytest.mark.parametrize("name", ["expected_best_of", "bootstrap_best_of", "win_probability"])
+def test_stats_budget_is_n_draws(name):
+    import numpy as np
+
+    import hpolab.analysis.stats as S
+
+    pool = [3.0, 1.0, 2.0]
+    fn = {
+        "expected_best_of": lambda **kw: S.expected_best_of(pool, **kw),
+        "bootstrap_best_of": lambda **kw: S.bootstrap_best_of(pool, n_bootstrap=20, **kw),
+        "win_probability": lambda **kw: S.win_probability([1.5, 2.5], pool, **kw),
+    }[name]
+    new = fn(n_draws=2)
+    old = _one_deprecation(lambda: fn(budget=2), "n_draws")
+    assert np.array_equal(
+        np.asarray(old if name != "bootstrap_best_of" else old.mean),
+        np.asarray(new if name != "bootstrap_best_of" else new.mean),
+    )
+    with pytest.raises(TypeError, match="n_draws"):
+        fn(budget=2, n_draws=2)
+    if name == "bootstrap_best_of":
+        assert _one_deprecation(lambda: new.budget, "n_draws") == new.n_draws == 2
+
+
+def test_write_report_budget_is_n_trials(tmp_path):
+    from hpolab.analysis.report import write_report
+    from hpolab.benchmark import run
+
+    df = run(["random", "tpe"], ["toy/branin"], 2, n_trials=3, random_pool=20, storage=tmp_path / "r.db")
+    new = write_report(df, tmp_path / "new", n_trials=2, sections=("table1",))
+    old = _one_deprecation(lambda: write_report(df, tmp_path / "old", budget=2, sections=("table1",)), "n_trials")
+    assert old.tables["table1"].equals(new.tables["table1"])
+    with pytest.raises(TypeError, match="n_trials"):
+        write_report(df, tmp_path / "both", budget=2, n_trials=3)

@@ -357,7 +357,7 @@ def test_suite_report_has_the_papers_table_and_the_differences(tmp_path):
     contexts = benchmark.study_contexts(storage)
     (suite,) = benchmark.suite_of(contexts)
     assert suite is suites.SUITES["seed002"]
-    rep = write_suite_report(df, tmp_path / "out", suite=suite, sections=("table1",), budget=4, contexts=contexts)
+    rep = write_suite_report(df, tmp_path / "out", suite=suite, sections=("table1",), n_trials=4, contexts=contexts)
     md = rep.markdown.read_text()
     html = rep.html.read_text()
     for text in ("Where this run differs from the paper, and why", "GPT-4 Turbo", "`tpe-startup3`"):
