@@ -371,7 +371,7 @@ class LLMOptimizer(Optimizer):
             description=self.description or self.context.get("description"),
             search_space=self.space.describe(),
             names=self.space.names,
-            budget=self._budget(),
+            n_trials=self._budget(),
             maximize=self.direction is Direction.MAXIMIZE,
             metric=self._metric(),
             templates=self.templates,
