@@ -107,10 +107,10 @@ def random_pool(objective_name: str, size: int = 500, seed: int = 12345, seed_sc
 
 
 def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Namespace, elapsed: dict[str, float]) -> str:
-    budget = args.n_trials
+    n_trials = args.n_trials
     pool_arrays = {k: np.asarray(v, dtype=float) for k, v in pools.items()}
-    t1 = table1(df, budget, pools=pool_arrays)
-    tasks = table1_tasks(df, budget, pools=pool_arrays)
+    t1 = table1(df, n_trials, pools=pool_arrays)
+    tasks = table1_tasks(df, n_trials, pools=pool_arrays)
     seeds = df.groupby("optimizer")["seed"].nunique().to_dict()
     datasets = [d for d in args.datasets.split(",") if d]
     n_runs = df.groupby("optimizer").apply(lambda g: g[["objective", "seed"]].drop_duplicates().shape[0]).to_dict()
@@ -123,9 +123,9 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
         "python benchmarks/llm_hpobench.py " + shlex.join(a for a in args.argv if a != "--report-only"),
         "```",
         "",
-        f"Tasks: `hpobench/nn/<dataset>` for {', '.join(datasets)}. {budget} evaluations per run. "
+        f"Tasks: `hpobench/nn/<dataset>` for {', '.join(datasets)}. {n_trials} evaluations per run. "
         f"Seeds per optimizer: {seeds}. Runs finished: {n_runs} (planned: {args.seeds * len(datasets)} each; "
-        f"the script resumes unfinished runs from its JSONL file). Random's baseline is the bootstrap of {budget}-draws "
+        f"the script resumes unfinished runs from its JSONL file). Random's baseline is the bootstrap of {n_trials}-draws "
         f"from {len(next(iter(pools.values())))} random configurations per task (seed 002's protocol); "
         "the `random` optimizer's own runs are in the per-task table only through that baseline. "
         + "Seeds: "

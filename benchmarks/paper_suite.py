@@ -157,7 +157,7 @@ def main(
         title=f"hpolab suite {suite.name}" + (" (smoke size)" if args.smoke else ""),
         description=suite.description,
         command=command,
-        budget=suite.table1_budget if suite.n_trials else None,
+        n_trials=suite.table1_n_trials if suite.n_trials else None,
         sections=suite.sections,
         contexts=contexts,
         notes=notes,

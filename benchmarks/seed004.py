@@ -34,13 +34,13 @@ def smoke(suite: Suite) -> Suite:
         if part.name == "fanova":
             parts.append(replace(part, n_trials=12, seeds=1))
         elif part.name == "transfer":
-            parts.append(replace(part, optimizers={"asha": asha}, budget=float(2 * epochs), seeds=1))
+            parts.append(replace(part, optimizers={"asha": asha}, max_budget_spent=float(2 * epochs), seeds=1))
         elif part.name == "mnist":
             parts.append(
                 replace(
                     part,
                     optimizers=optimizers,
-                    budget=float(2 * epochs),
+                    max_budget_spent=float(2 * epochs),
                     objective_kwargs={
                         **dict(part.objective_kwargs or {}),
                         "max_epochs": epochs,
@@ -53,7 +53,7 @@ def smoke(suite: Suite) -> Suite:
         suite,
         optimizers=optimizers,
         seeds=1,
-        budget=float(sets * epochs),
+        max_budget_spent=float(sets * epochs),
         objective_kwargs=kw,
         parts=tuple(parts),
         differences=(

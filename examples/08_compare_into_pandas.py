@@ -30,8 +30,8 @@ df = load_results(out / "results.log")
 print(f"\n{len(df)} trials, columns: {', '.join(df.columns[:12])}, ...")
 print(df.groupby(["objective", "optimizer"])["value"].agg(["count", "min", "median"]).round(4))
 # the best value of each run after 5 and after 12 evaluations
-for budget in (5, 12):
-    best = final_losses(df[df["optimizer"] != "random-pool"], budget)
-    print(f"\nbest after {budget} evaluations, mean over seeds:")
+for n_trials in (5, 12):
+    best = final_losses(df[df["optimizer"] != "random-pool"], n_trials)
+    print(f"\nbest after {n_trials} evaluations, mean over seeds:")
     print(best.groupby(["objective", "optimizer"])["loss"].mean().unstack().round(4))
 print(f"\nthe report: {out / 'report.md'}")

@@ -177,10 +177,10 @@ def test_random_pool_and_labels(tmp_path: Path) -> None:
 
 def test_budget_limit_counts_fidelity(tmp_path: Path) -> None:
     # toy/branin-mf is multi-fidelity; random asks no budget, so each trial spends the full fidelity
-    df = B.run(["random"], ["toy/branin-mf"], 1, budget=None, n_trials=3, storage=tmp_path / "b.db")
+    df = B.run(["random"], ["toy/branin-mf"], 1, max_budget_spent=None, n_trials=3, storage=tmp_path / "b.db")
     assert len(df) == 3 and df["max_budget"].notna().all()
     full = float(df["max_budget"].iloc[0])
-    df2 = B.run(["random"], ["toy/branin-mf"], 1, budget=2.5 * full, storage=tmp_path / "b2.db")
+    df2 = B.run(["random"], ["toy/branin-mf"], 1, max_budget_spent=2.5 * full, storage=tmp_path / "b2.db")
     assert len(df2) == 3  # stops once 2.5 full budgets are spent: after the third trial
 
 
@@ -226,7 +226,7 @@ def test_plan_validation_and_wildcards() -> None:
 def test_suites_are_well_formed() -> None:
     assert set(B.SUITES) >= {"quick", "seed002", "seed003", "seed004", "seed000"}
     for suite in B.SUITES.values():
-        assert suite.n_trials is not None or suite.budget is not None
+        assert suite.n_trials is not None or suite.max_budget_spent is not None
         assert set(suite.sections) <= {"table1", "rmse", "importance", "budget"}
     with pytest.raises(ValueError, match="quick"):
         B.get_suite("nope")

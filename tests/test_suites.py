@@ -45,12 +45,12 @@ def test_seed004_shares_one_epoch_budget_with_enough_trials_for_fanova():
 
     s = suites.get_suite("seed004")
     epochs = s.objective_kwargs["max_epochs"]
-    assert s.budget == seed004.S004_SETS * epochs  # the paper: 16 sets x 25 epochs = 400
+    assert s.max_budget_spent == seed004.S004_SETS * epochs  # the paper: 16 sets x 25 epochs = 400
     space = make_objective("cnn/digits-4block", device="cpu", max_epochs=epochs).search_space
     grid = s.optimizers["grid"]
     assert len(space.grid(grid["resolution"])) == seed004.S004_SETS  # the paper's grid has 16 sets too
     # single-fidelity methods train `epochs` per trial: exactly S004_SETS trials, enough for fANOVA (>= 10)
-    assert s.budget / epochs == seed004.S004_SETS >= 10
+    assert s.max_budget_spent / epochs == seed004.S004_SETS >= 10
     asha = s.optimizers["asha"]
     assert (asha["min_budget"], asha["max_budget"], asha["eta"]) == (1, epochs, 4)  # Table 3: r=1, R=16, eta=4
     assert rung_budgets(asha["min_budget"], asha["max_budget"], asha["eta"])[-1] == epochs
@@ -58,13 +58,13 @@ def test_seed004_shares_one_epoch_budget_with_enough_trials_for_fanova():
     parts = {p.name: p for p in s.parts}
     assert set(parts) == {"fanova", "transfer", "mnist"}
     assert parts["fanova"].n_trials == 20  # Study I: 20 random trainings
-    assert parts["transfer"].budget == s.budget / 2  # N_m = 2 instead of 4
+    assert parts["transfer"].max_budget_spent == s.max_budget_spent / 2  # N_m = 2 instead of 4
     assert {o.rpartition("/")[2] for o in parts["transfer"].objectives} == set(
         __import__("hpolab.objectives.cnn", fromlist=["SUBSET_CONDITIONS"]).SUBSET_CONDITIONS
     )
     mnist = parts["mnist"]
     m_epochs = mnist.objective_kwargs["max_epochs"]
-    assert mnist.budget == seed004.S004_SETS * m_epochs
+    assert mnist.max_budget_spent == seed004.S004_SETS * m_epochs
     assert mnist.optimizers["asha"]["max_budget"] == m_epochs
     assert s.differences and any("Grid" in d for d in s.differences)
 
@@ -318,7 +318,7 @@ def test_plot_is_attached_as_an_openai_image_part(image_only):
     losses = [0.123456, 0.0654321, 0.2468]
     with _Server() as server:
         client = OpenAIClient("vision-test", base_url=server.url, api_key="test", supports_images=True, max_retries=0)
-        opt = MultimodalLLMOptimizer(SPACE, client, image_only=image_only, budget=4, seed=0)
+        opt = MultimodalLLMOptimizer(SPACE, client, image_only=image_only, n_trials=4, seed=0)
         for loss in losses:
             trial = opt.ask()
             opt.tell(trial, loss)
@@ -357,7 +357,7 @@ def test_suite_report_has_the_papers_table_and_the_differences(tmp_path):
     contexts = benchmark.study_contexts(storage)
     (suite,) = benchmark.suite_of(contexts)
     assert suite is suites.SUITES["seed002"]
-    rep = write_suite_report(df, tmp_path / "out", suite=suite, sections=("table1",), budget=4, contexts=contexts)
+    rep = write_suite_report(df, tmp_path / "out", suite=suite, sections=("table1",), n_trials=4, contexts=contexts)
     md = rep.markdown.read_text()
     html = rep.html.read_text()
     for text in ("Where this run differs from the paper, and why", "GPT-4 Turbo", "`tpe-startup3`"):

@@ -76,9 +76,9 @@ def test_bb_plan_gives_each_run_its_carps_budget_and_asha_only_where_a_fidelity_
         by_optimizer.setdefault(spec.optimizer, set()).add(spec.objective)
         if spec.optimizer_name == "asha":
             top = 52.0 if "lcbench" in spec.objective else 1.0  # epochs; training-set share
-            assert (spec.n_trials, spec.budget) == (None, trials[spec.objective] * top)
+            assert (spec.n_trials, spec.max_budget_spent) == (None, trials[spec.objective] * top)
         else:
-            assert (spec.n_trials, spec.budget) == (trials[spec.objective], None), spec
+            assert (spec.n_trials, spec.max_budget_spent) == (trials[spec.objective], None), spec
     assert by_optimizer["asha"] == {o for o in trials if o.startswith("yahpo/")}
     assert all(objs == set(trials) for name, objs in by_optimizer.items() if name != "asha")
     assert {"carps-RandomSearch", "carps-Optuna-TPE", "carps-SMAC3-BlackBoxFacade", "llm-hybrid"} <= set(by_optimizer)
@@ -92,7 +92,10 @@ def test_mf_plan_spends_full_fidelity_evaluations() -> None:
     assert {s.optimizer for s in plan.specs} == {"asha", "hyperband", "smac-mf", "asha-llm"}
     for spec in plan.specs:
         top = 52.0 if "lcbench" in spec.objective else 1.0
-        assert spec.n_trials is None and spec.budget == carps_suites.CARPS_MF_OFFLINE_TRIALS[spec.objective] * top
+        assert (
+            spec.n_trials is None
+            and spec.max_budget_spent == carps_suites.CARPS_MF_OFFLINE_TRIALS[spec.objective] * top
+        )
 
 
 def test_a_trial_limit_given_replaces_the_carps_budgets() -> None:
@@ -100,7 +103,7 @@ def test_a_trial_limit_given_replaces_the_carps_budgets() -> None:
         "carps-bb-offline", objectives=["carps/bbob/2/6/1", "yahpo/rbv2_rpart/18"], seeds=1, n_trials=7
     )
     assert suite.task_trials == carps_suites.CARPS_BB_OFFLINE_TRIALS
-    assert {(s.n_trials, s.budget) for s in specs} == {(7, None)}
+    assert {(s.n_trials, s.max_budget_spent) for s in specs} == {(7, None)}
     assert {s.objective for s in specs if s.optimizer == "asha"} == {"yahpo/rbv2_rpart/18"}
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hpolab._deprecation import renamed_keyword
 from hpolab._table import POOL_LABEL
 from hpolab.analysis import stats as S
 from hpolab.trial import Direction, trial_budget
@@ -341,31 +342,37 @@ def aggregate_curves(
     return pd.DataFrame(rows, columns=[*keys, x, "mean", "low", "high", "n"])
 
 
-def final_losses(df: pd.DataFrame, budget: int | None = None, *, value: str = "value") -> pd.DataFrame:
-    """Best loss of every run within its first ``budget`` trials (all trials for ``None``).
+def final_losses(
+    df: pd.DataFrame, n_trials: int | None = None, *, value: str = "value", budget: int | None = None
+) -> pd.DataFrame:
+    """Best loss of every run within its first ``n_trials`` trials (all trials for ``None``).
 
     Returns:
         Columns optimizer, objective, seed, ``loss`` (best ``sign * value``), ``n_trials`` (trials counted).
     """
-    if budget is not None and budget < 1:
-        raise ValueError(f"budget: {budget} must be a positive number of trials")
+    n_trials = renamed_keyword("final_losses", "budget", "n_trials", budget, n_trials)
+    if n_trials is not None and n_trials < 1:
+        raise ValueError(f"n_trials: {n_trials} must be a positive number of trials")
     d = _sorted_runs(df).copy()
     d["_loss"] = losses(d, value)
-    if budget is not None:
-        d = d.groupby(list(RUN_KEYS), sort=False, group_keys=False).head(budget)
+    if n_trials is not None:
+        d = d.groupby(list(RUN_KEYS), sort=False, group_keys=False).head(n_trials)
     d["_loss"] = d["_loss"].where(np.isfinite(d["_loss"]))
     g = d.groupby(list(RUN_KEYS), sort=True)
     out = pd.DataFrame({"loss": g["_loss"].min(), "n_trials": g["_loss"].size()}).reset_index()
     return out
 
 
-def task_losses(df: pd.DataFrame, budget: int | None = None, *, value: str = "value") -> pd.DataFrame:
-    """Per task (objective) and optimizer: the best loss within ``budget`` trials, averaged over seeds.
+def task_losses(
+    df: pd.DataFrame, n_trials: int | None = None, *, value: str = "value", budget: int | None = None
+) -> pd.DataFrame:
+    """Per task (objective) and optimizer: the best loss within ``n_trials`` trials, averaged over seeds.
 
     Returns:
         A wide table: index objective, one column per optimizer.
     """
-    fl = final_losses(df, budget, value=value)
+    n_trials = renamed_keyword("task_losses", "budget", "n_trials", budget, n_trials)
+    fl = final_losses(df, n_trials, value=value)
     return fl.pivot_table(index="objective", columns="optimizer", values="loss", aggfunc="mean")
 
 
@@ -512,8 +519,9 @@ def _change(method_loss: np.ndarray, random_loss: np.ndarray) -> np.ndarray:
 
 def table1_tasks(
     df: pd.DataFrame,
-    budget: int = 10,
+    n_trials: int = 10,
     *,
+    budget: int | None = None,
     random: str = "random",
     pools: Mapping[str, Iterable[float]] | None = None,
     n_bootstrap: int = 1000,
@@ -522,10 +530,10 @@ def table1_tasks(
     baseline: str = "exact",
     resolution: float | Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Per task and method: loss at ``budget``, random search's loss, change versus random, tie rule, rank.
+    """Per task and method: loss at ``n_trials``, random search's loss, change versus random, tie rule, rank.
 
-    A method's loss on a task is its best loss within the first ``budget`` trials, averaged over seeds.
-    Random search's loss is the exact expected best of ``budget`` draws from the task's pool
+    A method's loss on a task is its best loss within the first ``n_trials`` trials, averaged over seeds.
+    Random search's loss is the exact expected best of ``n_trials`` draws from the task's pool
     (:func:`~hpolab.analysis.stats.expected_best_of`; ``pools`` or :func:`random_pools`); ``baseline="bootstrap"``
     uses an estimate instead, :func:`~hpolab.analysis.stats.bootstrap_best_of` with ``n_bootstrap``
     replicates and the fixed ``seed``.
@@ -539,12 +547,13 @@ def table1_tasks(
         Long table: objective, optimizer (``random`` for the baseline), loss, random_loss, change
         (fraction; positive is better), beats_random (a win beyond the tolerance), tie, score, tolerance, rank.
     """
+    n_trials = renamed_keyword("table1_tasks", "budget", "n_trials", budget, n_trials, default=10)
     if baseline not in BASELINES:
         raise ValueError(f"baseline: {baseline!r} is not one of {BASELINES}")
     if pools is None:
         pools = random_pools(df, random=random, value=value)
     methods = df[~df["optimizer"].isin([random, POOL_LABEL])]
-    table = task_losses(methods, budget, value=value) if not methods.empty else pd.DataFrame()
+    table = task_losses(methods, n_trials, value=value) if not methods.empty else pd.DataFrame()
     directions = _directions(df)
     objectives = sorted(set(map(str, df["objective"].unique())))
     rand = {}
@@ -557,9 +566,9 @@ def table1_tasks(
             )
         direction = directions.get(obj, "minimize")
         if baseline == "exact":
-            best = S.expected_best_of(pool, budget, direction=direction)
+            best = S.expected_best_of(pool, n_trials, direction=direction)
         else:
-            best = S.bootstrap_best_of(pool, budget, n_bootstrap=n_bootstrap, seed=seed, direction=direction).mean
+            best = S.bootstrap_best_of(pool, n_trials, n_bootstrap=n_bootstrap, seed=seed, direction=direction).mean
         rand[obj] = Direction.coerce(direction).sign * best
     tolerance = _task_tolerances(df, pools, objectives, resolution, value)
     wide = table.reindex(objectives) if not table.empty else pd.DataFrame(index=objectives)
@@ -637,8 +646,9 @@ def _seed_replicates(
 
 def table1(
     df: pd.DataFrame,
-    budget: int = 10,
+    n_trials: int = 10,
     *,
+    budget: int | None = None,
     random: str = "random",
     pools: Mapping[str, Iterable[float]] | None = None,
     n_bootstrap: int = 1000,
@@ -662,7 +672,8 @@ def table1(
 
     Args:
         df: Trial table.
-        budget: Evaluations per run counted (e.g. 10).
+        n_trials: Evaluations per run counted (e.g. 10).
+        budget: Deprecated old name of ``n_trials``.
         random: Name of the random-search optimizer in ``df``.
         pools: Random values per objective (default: :func:`random_pools`).
         n_bootstrap: Bootstrap replicates of the intervals (and of ``baseline="bootstrap"``).
@@ -673,10 +684,11 @@ def table1(
             (:func:`~hpolab.analysis.stats.bootstrap_best_of`).
         resolution: Tie tolerance, one number or one per objective (default: per task, from the data).
     """
+    n_trials = renamed_keyword("table1", "budget", "n_trials", budget, n_trials, default=10)
     S.check_confidence(confidence)
     tasks = table1_tasks(
         df,
-        budget,
+        n_trials,
         random=random,
         pools=pools,
         n_bootstrap=n_bootstrap,
@@ -690,7 +702,7 @@ def table1(
     methods = [o for o in labels if o != random]
     random_loss = tasks.groupby("objective")["random_loss"].first().reindex(objectives).to_numpy(dtype=float)
     tol = tasks.groupby("objective")["tolerance"].first().reindex(objectives).to_numpy(dtype=float)
-    fl = final_losses(df[df["optimizer"].isin(methods)], budget, value=value) if methods else pd.DataFrame()
+    fl = final_losses(df[df["optimizer"].isin(methods)], n_trials, value=value) if methods else pd.DataFrame()
     reps = (
         _seed_replicates(fl, objectives, methods, n_bootstrap, seed)
         if methods
@@ -742,26 +754,28 @@ def table1(
 # ----------------------------------------------------- aggregate view: IQM, P(improvement), tests
 def win_probabilities(
     df: pd.DataFrame,
-    budget: int = 10,
+    n_trials: int = 10,
     *,
+    budget: int | None = None,
     random: str = "random",
     pools: Mapping[str, Iterable[float]] | None = None,
     value: str = "value",
     resolution: float | Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Per run: the probability that its loss at ``budget`` beats one random search of the same budget.
+    """Per run: the probability that its loss at ``n_trials`` beats one random search of the same budget.
 
     :func:`~hpolab.analysis.stats.win_probability` against the exact distribution of random search's best of
-    ``budget`` draws from the task's pool, with :func:`table1_tasks`'s tie rule (a tie counts half). A method
+    ``n_trials`` draws from the task's pool, with :func:`table1_tasks`'s tie rule (a tie counts half). A method
     that is random search scores 0.5 on average. Random search's own runs are scored too.
 
     Returns:
         Columns optimizer, objective, seed, loss, win_probability.
     """
+    n_trials = renamed_keyword("win_probabilities", "budget", "n_trials", budget, n_trials, default=10)
     if pools is None:
         pools = random_pools(df, random=random, value=value)
     runs = df[df["optimizer"] != POOL_LABEL]
-    fl = final_losses(runs, budget, value=value)
+    fl = final_losses(runs, n_trials, value=value)
     objectives = sorted(set(map(str, fl["objective"].unique())))
     signs = {o: Direction.coerce(d).sign for o, d in _directions(df).items()}
     tolerance = _task_tolerances(df, pools, objectives, resolution, value)
@@ -775,7 +789,7 @@ def win_probabilities(
             )
         sign = signs.get(str(obj), 1.0)
         p = S.win_probability(
-            g["loss"].to_numpy(dtype=float), S.finite_values(pool) * sign, budget, tolerance[str(obj)]
+            g["loss"].to_numpy(dtype=float), S.finite_values(pool) * sign, n_trials, tolerance[str(obj)]
         )
         parts.append(g.assign(win_probability=p))
     cols = ["optimizer", "objective", "seed", "loss", "win_probability"]
@@ -784,8 +798,9 @@ def win_probabilities(
 
 def aggregate_table(
     df: pd.DataFrame,
-    budget: int | None = 10,
+    n_trials: int | None = 10,
     *,
+    budget: int | None = None,
     random: str = "random",
     pools: Mapping[str, Iterable[float]] | None = None,
     value: str = "value",
@@ -796,7 +811,7 @@ def aggregate_table(
 ) -> pd.DataFrame:
     """The aggregate view: IQM of normalized regret, probability of improvement over random, Holm-corrected tests.
 
-    Per method, over its runs at ``budget`` (``None``: all trials): the interquartile mean and the mean of
+    Per method, over its runs at ``n_trials`` (``None``: all trials): the interquartile mean and the mean of
     the runs' normalized regret (:func:`regret_curves`, each task on [0, 1]); the probability of improvement
     over random search (the mean over tasks of the runs' :func:`win_probabilities`); and a two-sided Wilcoxon
     signed-rank test of the runs' win probabilities against 0.5, with Holm-adjusted p-values over the
@@ -806,16 +821,17 @@ def aggregate_table(
         Index optimizer; columns n_runs, n_tasks, iqm, iqm_low, iqm_high, mean, mean_low, mean_high,
         p_improve, p_improve_low, p_improve_high, test_n, p_value, p_holm.
     """
+    n_trials = renamed_keyword("aggregate_table", "budget", "n_trials", budget, n_trials, default=10)
     runs = df[df["optimizer"] != POOL_LABEL]
     curves = regret_curves(runs, value=value)
-    if budget is not None:
-        curves = curves[curves["trial"] < budget]
+    if n_trials is not None:
+        curves = curves[curves["trial"] < n_trials]
     last = curves.sort_values("trial").groupby(list(RUN_KEYS), sort=True).tail(1)
     has_pool = pools is not None or random in set(df["optimizer"]) or POOL_LABEL in set(df["optimizer"])
     wins = (
         win_probabilities(
             df,
-            budget or int(runs.groupby(list(RUN_KEYS)).size().max()),
+            n_trials or int(runs.groupby(list(RUN_KEYS)).size().max()),
             random=random,
             pools=pools,
             value=value,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from hpolab._deprecation import renamed_keyword
 from hpolab._table import POOL_LABEL
 from hpolab.analysis import metrics as M
 from hpolab.analysis import stats as S
@@ -224,16 +225,18 @@ def plot_task_bars(
     path: str | os.PathLike[str],
     *,
     budget: int | None = None,
+    n_trials: int | None = None,
     random_losses: Mapping[str, float] | None = None,
     ncols: int = 4,
 ) -> Path:
-    """Per task: best value within ``budget`` trials per optimizer (mean over seeds, 95% intervals).
+    """Per task: best value within ``n_trials`` trials per optimizer (mean over seeds, 95% intervals).
 
     ``random_losses`` (per task, in the objective's direction) draws random search's bootstrap
     baseline as a dashed line.
     """
+    n_trials = renamed_keyword("plot_task_bars", "budget", "n_trials", budget, n_trials)
     data = df[df["optimizer"] != POOL_LABEL]
-    fl = M.final_losses(data, budget)
+    fl = M.final_losses(data, n_trials)
     directions = data.groupby("objective")["direction"].first() if "direction" in data.columns else None
     tasks = sorted(fl["objective"].unique())
     methods = _methods(data)
@@ -278,10 +281,10 @@ def plot_task_bars(
         ax.set_title(_short(task, 34), fontsize=10)
         ax.grid(True, axis="y", alpha=0.3)
         if k % ncols == 0:
-            ax.set_ylabel("best value" + (f" after {budget}" if budget else ""), fontsize=9)
+            ax.set_ylabel("best value" + (f" after {n_trials}" if n_trials else ""), fontsize=9)
     for k in range(len(tasks), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
-    title = "Best value per task" + (f" after {budget} evaluations" if budget else "")
+    title = "Best value per task" + (f" after {n_trials} evaluations" if n_trials else "")
     title += "\nmean over seeds, 95% bootstrap interval"
     if random_losses:
         title += "; dashed: random search (exact expectation)"

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hpolab._deprecation import renamed_keyword
 from hpolab._secrets import mask_secrets, redact_command
 from hpolab._table import POOL_LABEL
 from hpolab.analysis import metrics as M
@@ -283,7 +284,7 @@ class ReportContext:
         title: Report title.
         description: A paragraph on what is compared, or ``None``.
         command: The command that produced the report, or ``None``.
-        budget: Evaluations at which Table 1 and the per-task table are computed (``None``: all).
+        n_trials: Evaluations at which Table 1 and the per-task table are computed (``None``: all).
         sections: The optional sections asked for (see :data:`OPTIONAL_SECTIONS`).
         contexts: The benchmark attributes of the studies.
         seed: Seed of the bootstrap baseline and of the fANOVA forest.
@@ -305,7 +306,7 @@ class ReportContext:
     title: str
     description: str | None
     command: str | None
-    budget: int | None
+    n_trials: int | None
     sections: Sequence[str]
     contexts: Sequence[Mapping[str, Any]]
     seed: int
@@ -369,10 +370,10 @@ def section_setup(ctx: ReportContext) -> None:
         f"seeds: {', '.join(map(str, ctx.seeds))} ({len(ctx.seeds)} per optimizer and objective)",
         f"trials per run: {int(per_run.min())}-{int(per_run.max())}" if len(per_run) else "trials per run: -",
     ]
-    if ctx.budget is not None:
+    if ctx.n_trials is not None:
         setup.append(
-            f"Table 1 budget: {ctx.budget} evaluations; random search's loss at that budget is the exact expected "
-            f"best of {ctx.budget} draws from its pool of random configurations (`expected_best_of`)"
+            f"Table 1 budget: {ctx.n_trials} evaluations; random search's loss at that budget is the exact expected "
+            f"best of {ctx.n_trials} draws from its pool of random configurations (`expected_best_of`)"
         )
     setup.append(
         f"intervals: 95% percentile bootstrap over seeds stratified by task ({ctx.n_bootstrap} replicates for "
@@ -420,13 +421,13 @@ def section_machine(ctx: ReportContext) -> None:
 @_optional("table1")
 def section_table1(ctx: ReportContext) -> None:
     """Table 1 against random search's bootstrap baseline (sets ``ctx.random_losses``)."""
-    df, doc, budget = ctx.df, ctx.doc, ctx.budget
+    df, doc, n_trials = ctx.df, ctx.doc, ctx.n_trials
     if "random" not in set(df["optimizer"]):
         doc.h(2, "Table 1")
         doc.p("Not computed: the runs include no `random` optimizer to estimate the random baseline from.")
         return
-    t1 = M.table1(df, budget or 10, n_bootstrap=ctx.n_bootstrap, seed=ctx.seed)
-    tasks = M.table1_tasks(df, budget or 10)
+    t1 = M.table1(df, n_trials or 10, n_bootstrap=ctx.n_bootstrap, seed=ctx.seed)
+    tasks = M.table1_tasks(df, n_trials or 10)
     ctx.report.tables["table1"] = t1
     ctx.report.tables["table1_tasks"] = tasks
     sign = _signs(df)
@@ -434,7 +435,7 @@ def section_table1(ctx: ReportContext) -> None:
         str(o): sign[str(o)] * float(v)
         for o, v in tasks[tasks["optimizer"] == "random"].set_index("objective")["loss"].items()
     }
-    doc.h(2, f"Table 1: {len(ctx.objectives)} tasks, {budget} evaluations")
+    doc.h(2, f"Table 1: {len(ctx.objectives)} tasks, {n_trials} evaluations")
     n_ties = int(tasks[tasks["optimizer"] != "random"]["tie"].sum())
     doc.p(
         "Beats random: % of tasks where the method's best loss after the budget (mean over seeds) is below "
@@ -519,7 +520,7 @@ def section_statistics(ctx: ReportContext) -> None:
     tasks = ctx.report.tables.get("table1_tasks")
     if tasks is None or "random" not in set(df["optimizer"]):
         return
-    agg = M.aggregate_table(df, ctx.budget or 10, n_bootstrap=max(ctx.n_bootstrap, 1000), seed=ctx.seed)
+    agg = M.aggregate_table(df, ctx.n_trials or 10, n_bootstrap=max(ctx.n_bootstrap, 1000), seed=ctx.seed)
     ctx.report.tables["aggregate"] = agg
     doc.h(2, "Aggregate view and tests against random search")
     doc.p(
@@ -593,8 +594,8 @@ def section_statistics(ctx: ReportContext) -> None:
 
 def section_best_per_task(ctx: ReportContext) -> None:
     """Mean over seeds of each run's best value per task (and random's bootstrap value beside it)."""
-    doc, budget, random_losses = ctx.doc, ctx.budget, ctx.random_losses
-    fl = M.final_losses(ctx.methods_df, budget)
+    doc, n_trials, random_losses = ctx.doc, ctx.n_trials, ctx.random_losses
+    fl = M.final_losses(ctx.methods_df, n_trials)
     dir_of = ctx.df.groupby("objective")["direction"].first()
     sign = _signs(ctx.df)
     wide: dict[str, dict[str, str]] = {}
@@ -606,7 +607,7 @@ def section_best_per_task(ctx: ReportContext) -> None:
         best_line = [wide[obj].get(o, "-") for o in ctx.optimizers]
         extra = [_f(random_losses[obj])] if random_losses and obj in random_losses else []
         rows.append([f"`{obj}` ({dir_of[obj][:3]})", *best_line, *extra])
-    doc.h(2, "Best value per task" + (f" after {budget} evaluations" if budget else ""))
+    doc.h(2, "Best value per task" + (f" after {n_trials} evaluations" if n_trials else ""))
     doc.p(
         "Mean over seeds of each run's best value (in the objective's own units and direction) with its "
         "95% bootstrap interval over seeds"
@@ -628,7 +629,7 @@ def section_plots(ctx: ReportContext) -> None:
         ctx.images.append((plots.plot_rank(df, out / "rank.png"), "Mean rank over trials", "rank"))
         ctx.images.append(
             (
-                plots.plot_task_bars(df, out / "tasks.png", budget=ctx.budget, random_losses=ctx.random_losses),
+                plots.plot_task_bars(df, out / "tasks.png", n_trials=ctx.n_trials, random_losses=ctx.random_losses),
                 "Best value per task",
                 "tasks",
             )
@@ -947,7 +948,8 @@ def write_report(
     title: str = "hpolab comparison",
     description: str | None = None,
     command: str | None = None,
-    budget: int | None = 10,
+    n_trials: int | None = 10,
+    budget: int | None = None,
     sections: Sequence[str] = ("table1", "importance"),
     contexts: Sequence[Mapping[str, Any]] = (),
     seed: int = 0,
@@ -963,7 +965,8 @@ def write_report(
         title: Report title.
         description: A paragraph on what is compared.
         command: The command that produced the report.
-        budget: Evaluations at which Table 1 and the per-task table are computed (``None``: all trials).
+        n_trials: Evaluations at which Table 1 and the per-task table are computed (``None``: all trials).
+        budget: Deprecated old name of ``n_trials``.
         sections: Which optional sections to include (names in :data:`OPTIONAL_SECTIONS`, e.g. ``"table1"``,
             ``"importance"``); the set-up, regret, rank, per-task and cost sections are always there.
         contexts: The benchmark attributes of the studies (:func:`hpolab.benchmark.study_contexts`):
@@ -981,6 +984,7 @@ def write_report(
     Raises:
         ValueError: If ``df`` has no trials, or a section name is unknown.
     """
+    n_trials = renamed_keyword("write_report", "budget", "n_trials", budget, n_trials, default=10)
     if df.empty:
         raise ValueError("df: no trials to report; run a benchmark first")
     unknown = sorted(set(sections) - set(OPTIONAL_SECTIONS))
@@ -997,7 +1001,7 @@ def write_report(
         title=title,
         description=description,
         command=None if command is None else redact_command(command),
-        budget=budget,
+        n_trials=n_trials,
         sections=tuple(sections),
         contexts=[mask_secrets(c) for c in contexts],
         seed=seed,

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from hpolab._deprecation import renamed_keyword
 from hpolab.trial import Direction
 
 __all__ = [
@@ -404,15 +405,15 @@ def rmse_ci(
 # --------------------------------------------------------------------- random baseline, ties
 @dataclass(frozen=True)
 class BootstrapEstimate:
-    """Bootstrap estimate of random search's best loss after ``budget`` evaluations.
+    """Bootstrap estimate of random search's best loss after ``n_draws`` evaluations.
 
     Attributes:
-        mean: Mean over bootstrap replicates of the best of ``budget`` draws.
+        mean: Mean over bootstrap replicates of the best of ``n_draws`` draws.
         std: Standard deviation over replicates (the spread of one random-search run).
         sem: Standard error of ``mean``.
         low: 2.5% quantile of the replicates.
         high: 97.5% quantile of the replicates.
-        budget: Evaluations per replicate.
+        n_draws: Evaluations per replicate (its old name ``budget`` still reads, deprecated).
         n_bootstrap: Number of replicates.
         pool_size: Size of the pool the draws came from.
     """
@@ -422,20 +423,26 @@ class BootstrapEstimate:
     sem: float
     low: float
     high: float
-    budget: int
+    n_draws: int
     n_bootstrap: int
     pool_size: int
+
+    @property
+    def budget(self) -> int:
+        """Deprecated old name of :attr:`n_draws`."""
+        return renamed_keyword("BootstrapEstimate", "budget", "n_draws", self.n_draws, None)
 
 
 def bootstrap_best_of(
     pool: Iterable[float] | np.ndarray,
-    budget: int,
+    n_draws: int | None = None,
     *,
+    budget: int | None = None,
     n_bootstrap: int = 1000,
     seed: int = 0,
     direction: str = "minimize",
 ) -> BootstrapEstimate:
-    """Estimate random search's best value after ``budget`` evaluations by bootstrap from a pool.
+    """Estimate random search's best value after ``n_draws`` evaluations by bootstrap from a pool.
 
     The pool holds many random configurations of one task, evaluated; random search's loss at a
     budget is estimated from bootstrap samples of them. :func:`~hpolab.analysis.metrics.table1` uses the exact
@@ -446,7 +453,8 @@ def bootstrap_best_of(
 
     Args:
         pool: Values of random configurations (in the objective's own direction).
-        budget: Number of evaluations of the random search being estimated.
+        n_draws: Number of evaluations of the random search being estimated.
+        budget: Deprecated old name of ``n_draws``.
         n_bootstrap: Number of replicates.
         seed: Seed of the bootstrap's generator (a fixed seed makes the baseline reproducible).
         direction: ``"minimize"`` or ``"maximize"``.
@@ -455,10 +463,11 @@ def bootstrap_best_of(
         A :class:`BootstrapEstimate` in the objective's direction.
 
     Raises:
-        ValueError: If the pool has no finite value or ``budget`` / ``n_bootstrap`` are not positive.
+        ValueError: If the pool has no finite value or ``n_draws`` / ``n_bootstrap`` are not positive.
     """
-    if budget < 1:
-        raise ValueError(f"budget: {budget} must be a positive number of evaluations")
+    n_draws = renamed_keyword("bootstrap_best_of", "budget", "n_draws", budget, n_draws)
+    if n_draws is None or n_draws < 1:
+        raise ValueError(f"n_draws: {n_draws} must be a positive number of evaluations (draws from the pool)")
     if n_bootstrap < 1:
         raise ValueError(f"n_bootstrap: {n_bootstrap} must be positive (e.g. 1000)")
     sign = Direction.coerce(direction).sign
@@ -466,7 +475,7 @@ def bootstrap_best_of(
     if arr.size == 0:
         raise ValueError("pool: no finite value; evaluate some random configurations first")
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, arr.size, size=(n_bootstrap, int(budget)))
+    idx = rng.integers(0, arr.size, size=(n_bootstrap, int(n_draws)))
     best = arr[idx].min(axis=1) * sign
     std = float(best.std(ddof=1)) if n_bootstrap > 1 else math.nan
     lo, hi = (float(q) for q in np.quantile(best, [0.025, 0.975]))
@@ -478,27 +487,34 @@ def bootstrap_best_of(
         sem=std / math.sqrt(n_bootstrap) if n_bootstrap > 1 else math.nan,
         low=lo,
         high=hi,
-        budget=int(budget),
+        n_draws=int(n_draws),
         n_bootstrap=int(n_bootstrap),
         pool_size=int(arr.size),
     )
 
 
-def expected_best_of(pool: Iterable[float] | np.ndarray, budget: int, *, direction: str = "minimize") -> float:
-    """Exact expectation that :func:`bootstrap_best_of` estimates: best of ``budget`` draws with replacement.
+def expected_best_of(
+    pool: Iterable[float] | np.ndarray,
+    n_draws: int | None = None,
+    *,
+    direction: str = "minimize",
+    budget: int | None = None,
+) -> float:
+    """Exact expectation that :func:`bootstrap_best_of` estimates: best of ``n_draws`` draws with replacement.
 
     With the pool's losses sorted ascending ``x_(1) <= ... <= x_(n)``,
     ``E[min] = sum_k x_(k) * (((n - k + 1) / n)^b - ((n - k) / n)^b)``.
     """
-    if budget < 1:
-        raise ValueError(f"budget: {budget} must be a positive number of evaluations")
+    n_draws = renamed_keyword("expected_best_of", "budget", "n_draws", budget, n_draws)
+    if n_draws is None or n_draws < 1:
+        raise ValueError(f"n_draws: {n_draws} must be a positive number of evaluations (draws from the pool)")
     sign = Direction.coerce(direction).sign
     arr = np.sort(finite_values(pool) * sign)
     n = arr.size
     if n == 0:
         raise ValueError("pool: no finite value; evaluate some random configurations first")
     k = np.arange(1, n + 1)
-    weights = ((n - k + 1) / n) ** budget - ((n - k) / n) ** budget
+    weights = ((n - k + 1) / n) ** n_draws - ((n - k) / n) ** n_draws
     return float(np.dot(arr, weights)) * sign
 
 
@@ -528,26 +544,33 @@ def tie_tolerance(values: Iterable[float] | np.ndarray) -> float:
 
 
 def win_probability(
-    losses: Iterable[float] | np.ndarray, pool: Iterable[float] | np.ndarray, budget: int, tolerance: float = 0.0
+    losses: Iterable[float] | np.ndarray,
+    pool: Iterable[float] | np.ndarray,
+    n_draws: int | None = None,
+    tolerance: float = 0.0,
+    *,
+    budget: int | None = None,
 ) -> np.ndarray:
-    """Per loss: the chance it beats one random search of ``budget`` evaluations, a tie counting half.
+    """Per loss: the chance it beats one random search of ``n_draws`` evaluations, a tie counting half.
 
-    Random search's best loss ``R`` after ``budget`` draws (with replacement) from the pool's losses has
-    ``P(R >= x) = (#{pool >= x} / n)^budget`` exactly. A loss ``L`` wins when ``R >= L + h``, loses when
+    Random search's best loss ``R`` after ``n_draws`` draws (with replacement) from the pool's losses has
+    ``P(R >= x) = (#{pool >= x} / n)^n_draws`` exactly. A loss ``L`` wins when ``R >= L + h``, loses when
     ``R <= L - h`` and ties otherwise (``h`` the tolerance, at least rounding noise), and scores
     ``P(win) + P(tie) / 2``: 0.5 for a method that is random search, above 0.5 for a better one.
 
     Args:
         losses: Losses (lower is better) of a method's runs; ``NaN`` gives ``NaN``.
         pool: Losses of random configurations.
-        budget: Evaluations of the random search.
+        n_draws: Evaluations of the random search.
+        budget: Deprecated old name of ``n_draws``.
         tolerance: Tie tolerance ``h`` (:func:`tie_tolerance`).
 
     Returns:
         One probability in [0, 1] per loss.
     """
-    if budget < 1:
-        raise ValueError(f"budget: {budget} must be a positive number of evaluations")
+    n_draws = renamed_keyword("win_probability", "budget", "n_draws", budget, n_draws)
+    if n_draws is None or n_draws < 1:
+        raise ValueError(f"n_draws: {n_draws} must be a positive number of evaluations (draws from the pool)")
     x = np.sort(np.asarray(list(pool) if not isinstance(pool, np.ndarray) else pool, dtype=float))
     x = x[np.isfinite(x)]
     if x.size == 0:
@@ -557,8 +580,8 @@ def win_probability(
     n = x.size
     at_least = (n - np.searchsorted(x, ls + h, side="left")) / n  # P(one draw >= L + h)
     above = (n - np.searchsorted(x, ls - h, side="right")) / n  # P(one draw > L - h)
-    win = at_least**budget
-    lose = 1.0 - above**budget
+    win = at_least**n_draws
+    lose = 1.0 - above**n_draws
     out = win + 0.5 * (1.0 - win - lose)
     return np.where(np.isfinite(ls), np.clip(out, 0.0, 1.0), np.nan)
 

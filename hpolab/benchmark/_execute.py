@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hpolab._deprecation import renamed_key, renamed_keyword
 from hpolab._secrets import mask_secrets
 from hpolab.benchmark._plan import SEED_SCHEME, RunSpec, plan
 from hpolab.benchmark._results import (
@@ -113,11 +114,11 @@ def _finished(records: Iterable[Any]) -> int:
 
 def _is_complete(info: Any, spec: RunSpec, n_finished: int, spent: float) -> bool:
     meta = (info.attrs or {}).get(_ATTR, {}) if info is not None else {}
-    if meta.get("complete") and meta.get("limits") == spec.limits():
+    if meta.get("complete") and renamed_key(meta.get("limits") or {}, "budget", "max_budget_spent") == spec.limits():
         return True
     if spec.n_trials is not None and n_finished >= spec.n_trials:
         return True
-    return spec.budget is not None and spent >= spec.budget
+    return spec.max_budget_spent is not None and spent >= spec.max_budget_spent
 
 
 #: Storages this process opened, by URL (each harness worker keeps its own).
@@ -171,7 +172,7 @@ def _run_one(spec: RunSpec, storage_url: str) -> dict[str, Any]:
             }
         },
     )
-    study.optimize(max_trials=spec.n_trials, max_budget_spent=spec.budget)
+    study.optimize(max_trials=spec.n_trials, max_budget_spent=spec.max_budget_spent)
     after = _finished(study.trials)
     meta = store.get_study(spec.study_name).attrs[_ATTR]  # type: ignore[union-attr]
     meta["complete"] = True
@@ -185,8 +186,9 @@ def run(
     objectives: Iterable[str] | str,
     seeds: int | Iterable[int],
     n_trials: int | None = None,
-    budget: float | None = None,
+    max_budget_spent: float | None = None,
     *,
+    budget: float | None = None,
     storage: str | os.PathLike[str] = DEFAULT_STORAGE,
     n_jobs: int = 1,
     scheduler: Any = None,
@@ -207,7 +209,9 @@ def run(
         objectives: Registry names; shell wildcards expand over registered names (``"hpobench/nn/*"``).
         seeds: A number of seeds (``0..seeds-1``) or the seeds themselves.
         n_trials: Trials per run.
-        budget: Total fidelity budget per run, e.g. epochs for an equal-budget comparison.
+        max_budget_spent: Total fidelity per run (e.g. epochs summed over its trials), for an
+            equal-budget comparison. Positional after ``n_trials``.
+        budget: Deprecated old name of ``max_budget_spent``.
         storage: A storage URL (``"sqlite:///runs.db"``) or a path to a SQLite file.
         n_jobs: Workers of a Dask ``LocalCluster`` on this machine (``-1``: one per CPU); ``1`` runs
             in this process. Without Dask installed, worker processes of a process pool.
@@ -228,12 +232,13 @@ def run(
     Raises:
         ValueError: If ``storage`` holds runs made with another seed scheme.
     """
+    max_budget_spent = renamed_keyword("run", "budget", "max_budget_spent", budget, max_budget_spent)
     specs = plan(
         optimizers,
         objectives,
         seeds,
         n_trials=n_trials,
-        budget=budget,
+        max_budget_spent=max_budget_spent,
         random_pool=random_pool,
         objective_kwargs=objective_kwargs,
         context=context,

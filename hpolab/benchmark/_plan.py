@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hpolab._deprecation import renamed_keyword
 from hpolab._table import POOL_LABEL
 
 __all__ = [
@@ -49,8 +50,9 @@ class RunSpec:
         optimizer: Label of the optimizer in results (usually its registry name).
         objective: Registry name of the objective.
         seed: Seed of the optimizer (and of the objective's noise, where it takes one).
-        n_trials: Finished trials the run should hold (``None``: only ``budget`` limits it).
-        budget: Total fidelity budget (e.g. epochs) the run may spend (``None``: only ``n_trials``).
+        n_trials: Finished trials the run should hold (``None``: only ``max_budget_spent`` limits it).
+        max_budget_spent: Total fidelity (e.g. epochs) the run may spend, summed over its trials
+            (``None``: only ``n_trials``).
         optimizer_name: Registry name of the optimizer.
         optimizer_kwargs: Options for the optimizer.
         objective_kwargs: Options for the objective.
@@ -62,7 +64,7 @@ class RunSpec:
     objective: str
     seed: int
     n_trials: int | None
-    budget: float | None
+    max_budget_spent: float | None
     optimizer_name: str
     optimizer_kwargs: Mapping[str, Any] = field(default_factory=dict)
     objective_kwargs: Mapping[str, Any] = field(default_factory=dict)
@@ -81,7 +83,7 @@ class RunSpec:
 
     def limits(self) -> dict[str, Any]:
         """The limits a finished run was run with."""
-        return {"n_trials": self.n_trials, "budget": self.budget}
+        return {"n_trials": self.n_trials, "max_budget_spent": self.max_budget_spent}
 
 
 def _check_scheme(scheme: int) -> int:
@@ -192,6 +194,7 @@ def plan(
     seeds: int | Iterable[int],
     *,
     n_trials: int | None = None,
+    max_budget_spent: float | None = None,
     budget: float | None = None,
     random_pool: int = 0,
     objective_kwargs: Mapping[str, Any] | None = None,
@@ -205,7 +208,9 @@ def plan(
         objectives: Registry names (wildcards allowed).
         seeds: A number of seeds (``0..seeds-1``) or the seeds.
         n_trials: Trials per run.
-        budget: Fidelity budget per run (e.g. total epochs); runs stop at whichever limit comes first.
+        max_budget_spent: Total fidelity per run (e.g. epochs summed over its trials); runs stop at
+            whichever limit comes first.
+        budget: Deprecated old name of ``max_budget_spent``.
         random_pool: If positive, one extra run per objective labelled ``"random-pool"`` with this
             many random configurations (seed 0), the pool of Table 1's bootstrap baseline.
         objective_kwargs: Options for every objective.
@@ -214,15 +219,17 @@ def plan(
             1 only to extend a storage made with it.
 
     Raises:
-        ValueError: If neither ``n_trials`` nor ``budget`` is given, one is not positive, or the
+        ValueError: If neither ``n_trials`` nor ``max_budget_spent`` is given, one is not positive, or the
             seed scheme is unknown.
+        TypeError: If both ``max_budget_spent`` and its old name ``budget`` are given.
     """
-    if n_trials is None and budget is None:
-        raise ValueError("n_trials / budget: give at least one limit per run, e.g. n_trials=10")
+    max_budget_spent = renamed_keyword("plan", "budget", "max_budget_spent", budget, max_budget_spent)
+    if n_trials is None and max_budget_spent is None:
+        raise ValueError("n_trials / max_budget_spent: give at least one limit per run, e.g. n_trials=10")
     if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1):
         raise ValueError(f"n_trials: {n_trials!r} must be a positive int")
-    if budget is not None and not (budget > 0):
-        raise ValueError(f"budget: {budget!r} must be positive (e.g. total epochs per run)")
+    if max_budget_spent is not None and not (max_budget_spent > 0):
+        raise ValueError(f"max_budget_spent: {max_budget_spent!r} must be positive (e.g. total epochs per run)")
     if random_pool < 0:
         raise ValueError(f"random_pool: {random_pool} must be >= 0")
     scheme = _check_scheme(seed_scheme)
@@ -232,7 +239,7 @@ def plan(
     ctx = dict(context or {})
     okw = dict(objective_kwargs or {})
     specs = [
-        RunSpec(label, obj, seed, n_trials, budget, name, kwargs, okw, ctx, scheme)
+        RunSpec(label, obj, seed, n_trials, max_budget_spent, name, kwargs, okw, ctx, scheme)
         for obj in objs
         for label, name, kwargs in opts
         for seed in seed_list

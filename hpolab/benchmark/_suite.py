@@ -37,7 +37,7 @@ class SuitePart:
         objectives: Registry names or patterns.
         seeds: Number of seeds (``None``: the suite's).
         n_trials: Trials per run.
-        budget: Fidelity budget per run.
+        max_budget_spent: Total fidelity per run (e.g. epochs summed over its trials).
         objective_kwargs: Options for every objective of the part (``None``: the suite's).
         default: Whether the part runs unless parts are named (an opt-in part runs only when named).
     """
@@ -48,7 +48,7 @@ class SuitePart:
     objectives: Sequence[str]
     seeds: int | None = None
     n_trials: int | None = None
-    budget: float | None = None
+    max_budget_spent: float | None = None
     objective_kwargs: Mapping[str, Any] | None = None
     default: bool = True
 
@@ -64,9 +64,9 @@ class Suite:
         objectives: Registry names or patterns.
         seeds: Number of seeds.
         n_trials: Trials per run.
-        budget: Fidelity budget per run (multi-fidelity suites).
+        max_budget_spent: Total fidelity per run (multi-fidelity suites).
         random_pool: Random configurations per objective for the bootstrap baseline.
-        table1_budget: Evaluations at which Table 1 is computed.
+        table1_n_trials: Evaluations at which Table 1 is computed.
         sections: Report sections: ``"table1"``, ``"rmse"``, ``"importance"``, ``"budget"``.
         objective_kwargs: Options for every objective.
         parts: Extra runs with their own optimizers and limits.
@@ -74,7 +74,7 @@ class Suite:
         differences: Where this suite differs from the experiment it reproduces, and why (one line each).
         simulated: Why the suite's LLM answers are a simulation (``None``: they come from a model).
         task_trials: A trial budget per objective (CARP-S's own budgets) that replaces ``n_trials``
-            for that objective, in the comparison and the parts (an ``n_trials`` or ``budget`` given
+            for that objective, in the comparison and the parts (an ``n_trials`` or ``max_budget_spent`` given
             to :func:`plan_runs` or :func:`hpolab.benchmark.plan_suite` replaces it). A fidelity
             scheduler (:data:`FIDELITY_SCHEDULERS`) gets the same number of full-fidelity evaluations
             as its fidelity budget, and is left out on an objective of this table without a fidelity.
@@ -86,9 +86,9 @@ class Suite:
     objectives: Sequence[str]
     seeds: int
     n_trials: int | None
-    budget: float | None = None
+    max_budget_spent: float | None = None
     random_pool: int = 0
-    table1_budget: int = 10
+    table1_n_trials: int = 10
     sections: tuple[str, ...] = ("table1",)
     objective_kwargs: Mapping[str, Any] = field(default_factory=dict)
     parts: tuple[SuitePart, ...] = ()
@@ -254,11 +254,11 @@ def _task_limits(
         if trials is None:
             out.append(spec)
         elif spec.optimizer_name not in FIDELITY_SCHEDULERS:
-            out.append(spec if limited else replace(spec, n_trials=int(trials), budget=None))
+            out.append(spec if limited else replace(spec, n_trials=int(trials), max_budget_spent=None))
         else:
             top = _max_budget(spec.objective, spec.objective_kwargs, cache)
             if top is not None:
-                out.append(spec if limited else replace(spec, n_trials=None, budget=float(trials) * top))
+                out.append(spec if limited else replace(spec, n_trials=None, max_budget_spent=float(trials) * top))
             elif (spec.optimizer, spec.objective) not in left_out:
                 left_out.add((spec.optimizer, spec.objective))
                 skipped.append(

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from hpolab._deprecation import renamed_keyword
 from hpolab.benchmark._carps_suites import CARPS_SUITES
 from hpolab.benchmark._plan import SEED_SCHEME, RunSpec, plan
 from hpolab.benchmark._suite import LOCAL_LLM, Suite, SuitePlan, _filter, _task_limits
@@ -35,6 +36,7 @@ def plan_runs(
     objectives: Sequence[str] | None = None,
     seeds: int | Iterable[int] | None = None,
     n_trials: int | None = None,
+    max_budget_spent: float | None = None,
     budget: float | None = None,
     random_pool: int | None = None,
     parts: bool | Sequence[str] = True,
@@ -53,7 +55,8 @@ def plan_runs(
         objectives: Objectives of the main comparison (patterns allowed).
         seeds: Number of seeds or the seeds.
         n_trials: Trials per run of the main comparison.
-        budget: Fidelity budget per run of the main comparison.
+        max_budget_spent: Total fidelity per run of the main comparison (e.g. epochs).
+        budget: Deprecated old name of ``max_budget_spent``.
         random_pool: Random configurations per objective for the bootstrap baseline.
         parts: Run the parts: ``True`` (those with ``default=True``), ``False`` or the names of the
             parts to run (opt-in parts included).
@@ -63,7 +66,9 @@ def plan_runs(
 
     Raises:
         ValueError: If the suite is unknown, or nothing of the main comparison can run here.
+        TypeError: If both ``max_budget_spent`` and its old name ``budget`` are given.
     """
+    max_budget_spent = renamed_keyword("plan_runs", "budget", "max_budget_spent", budget, max_budget_spent)
     scheme = SEED_SCHEME if seed_scheme is None else seed_scheme
     s = get_suite(suite) if isinstance(suite, str) else suite
     ctx = {"suite": s.name, **dict(context or {})}
@@ -80,14 +85,14 @@ def plan_runs(
         objs,
         seeds if seeds is not None else s.seeds,
         n_trials=n_trials if n_trials is not None else s.n_trials,
-        budget=budget if budget is not None else s.budget,
+        max_budget_spent=max_budget_spent if max_budget_spent is not None else s.max_budget_spent,
         random_pool=s.random_pool if random_pool is None else random_pool,
         objective_kwargs=s.objective_kwargs,
         context={**ctx, "part": "main"},
         seed_scheme=scheme,
     )
     if s.task_trials:
-        specs = _task_limits(specs, s.task_trials, n_trials is not None or budget is not None, "", skipped)
+        specs = _task_limits(specs, s.task_trials, n_trials is not None or max_budget_spent is not None, "", skipped)
     by_part = {"main": [sp.study_name for sp in specs]}
     wanted = {p.name for p in s.parts if p.default} if parts is True else set(parts or ())
     unknown = sorted(wanted - {p.name for p in s.parts})
@@ -105,14 +110,14 @@ def plan_runs(
             p_opts,
             p_objs,
             seeds if seeds is not None else (part.seeds if part.seeds is not None else s.seeds),
-            n_trials=part.n_trials if part.n_trials is not None or part.budget is not None else s.n_trials,
-            budget=part.budget,
+            n_trials=part.n_trials if part.n_trials is not None or part.max_budget_spent is not None else s.n_trials,
+            max_budget_spent=part.max_budget_spent,
             objective_kwargs=s.objective_kwargs if part.objective_kwargs is None else part.objective_kwargs,
             context={**ctx, "part": part.name},
             seed_scheme=scheme,
         )
         if s.task_trials:
-            limited = part.n_trials is not None or part.budget is not None
+            limited = part.n_trials is not None or part.max_budget_spent is not None
             p_specs = _task_limits(p_specs, s.task_trials, limited, where, skipped)
         known = {sp.study_name for sp in specs}
         p_specs = [sp for sp in p_specs if sp.study_name not in known]
@@ -140,7 +145,7 @@ SUITES: dict[str, Suite] = {
         seeds=2,
         n_trials=10,
         random_pool=200,
-        table1_budget=10,
+        table1_n_trials=10,
         sections=("table1", "importance"),
     ),
     **PAPER_SUITES,
@@ -181,6 +186,7 @@ def plan_suite(
     objectives: Sequence[str] | None = None,
     seeds: int | Iterable[int] | None = None,
     n_trials: int | None = None,
+    max_budget_spent: float | None = None,
     budget: float | None = None,
     random_pool: int | None = None,
     context: Mapping[str, Any] | None = None,
@@ -200,7 +206,8 @@ def plan_suite(
         seeds: Number of seeds (or the seeds) instead of the suite's.
         n_trials: Evaluations (trials) per run; it also replaces a suite's per-objective budgets
             (:attr:`Suite.task_trials`).
-        budget: Fidelity budget per run (e.g. total epochs); it too replaces per-objective budgets.
+        max_budget_spent: Total fidelity per run (e.g. epochs); it too replaces per-objective trial counts.
+        budget: Deprecated old name of ``max_budget_spent``.
         random_pool: Random configurations per objective for the bootstrap baseline.
         context: Recorded with each study, beside the suite's name.
         seed_scheme: How each run's optimizer seed derives from its seed (:data:`SEED_SCHEMES`).
@@ -210,7 +217,9 @@ def plan_suite(
 
     Raises:
         ValueError: If the suite is unknown or an override is invalid.
+        TypeError: If both ``max_budget_spent`` and its old name ``budget`` are given.
     """
+    max_budget_spent = renamed_keyword("plan_suite", "budget", "max_budget_spent", budget, max_budget_spent)
     from dataclasses import replace
 
     s = get_suite(suite) if isinstance(suite, str) else suite
@@ -226,9 +235,9 @@ def plan_suite(
         changes["seeds"] = seeds
     if n_trials is not None:
         changes["n_trials"] = n_trials
-        changes["table1_budget"] = n_trials if "table1" in s.sections else min(s.table1_budget, n_trials)
-    if budget is not None:
-        changes["budget"] = budget
+        changes["table1_n_trials"] = n_trials if "table1" in s.sections else min(s.table1_n_trials, n_trials)
+    if max_budget_spent is not None:
+        changes["max_budget_spent"] = max_budget_spent
     if random_pool is not None:
         changes["random_pool"] = random_pool
     s = replace(s, **changes)
@@ -239,7 +248,7 @@ def plan_suite(
         s,
         seeds=seeds,
         n_trials=n_trials,
-        budget=budget,
+        max_budget_spent=max_budget_spent,
         parts=optimizers is None and objectives is None,
         context=context,
         seed_scheme=seed_scheme,

@@ -336,6 +336,7 @@ _LLM_OPTIONS = frozenset(
         "mode",
         "chain_of_thought",
         "description",
+        "n_trials",
         "budget",
         "system_prompt",
         "templates",

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from hpolab._deprecation import renamed_keyword
 from hpolab.llm._context import context_tokens, count_prompt_tokens
 from hpolab.llm._extract import compact_schema
 from hpolab.llm._options import DecodingOptions, DuplicateOptions, PromptOptions, resolve_options
@@ -91,7 +92,7 @@ class LLMOptimizer(Optimizer):
 
     The options come in three groups, each a small frozen dataclass that documents its fields:
     :class:`~hpolab.llm.PromptOptions` (``mode``, ``chain_of_thought``, ``description``,
-    ``budget``, ``system_prompt``, ``templates``, ``metric``, ``max_history``, ``context_tokens``),
+    ``n_trials``, ``system_prompt``, ``templates``, ``metric``, ``max_history``, ``context_tokens``),
     :class:`~hpolab.llm.DecodingOptions` (``temperature``, ``reask_temperature``, ``max_tokens``,
     ``structured_output``, ``answer_format``) and :class:`~hpolab.llm.DuplicateOptions` (``on_duplicate``). Every
     field is also a keyword of its own; one given beside its group replaces that field, and one
@@ -108,7 +109,8 @@ class LLMOptimizer(Optimizer):
         mode: :attr:`PromptOptions.mode <hpolab.llm.PromptOptions>`.
         chain_of_thought: :class:`~hpolab.llm.PromptOptions` field.
         description: :class:`~hpolab.llm.PromptOptions` field.
-        budget: :class:`~hpolab.llm.PromptOptions` field.
+        n_trials: :class:`~hpolab.llm.PromptOptions` field.
+        budget: Deprecated old name of ``n_trials``.
         system_prompt: :class:`~hpolab.llm.PromptOptions` field.
         templates: :class:`~hpolab.llm.PromptOptions` field.
         metric: :class:`~hpolab.llm.PromptOptions` field.
@@ -140,6 +142,7 @@ class LLMOptimizer(Optimizer):
         mode: Literal["compressed", "chat"] | None = None,
         chain_of_thought: bool | None = None,
         description: str | None = None,
+        n_trials: int | None = None,
         budget: int | None = None,
         system_prompt: str | None = None,
         templates: PromptTemplates | None = None,
@@ -166,7 +169,7 @@ class LLMOptimizer(Optimizer):
             mode=mode,
             chain_of_thought=chain_of_thought,
             description=description,
-            budget=budget,
+            n_trials=renamed_keyword(type(self).__name__, "budget", "n_trials", budget, n_trials),
             system_prompt=system_prompt,
             templates=templates,
             metric=metric,
@@ -197,7 +200,7 @@ class LLMOptimizer(Optimizer):
         self.mode = p.mode
         self.chain_of_thought = bool(p.chain_of_thought)
         self.description = p.description
-        self.budget = None if p.budget is None else int(p.budget)
+        self.n_trials = None if p.n_trials is None else int(p.n_trials)
         base_templates = p.templates or DEFAULT_TEMPLATES
         if p.system_prompt is not None:
             base_templates = dataclasses.replace(base_templates, system=p.system_prompt)
@@ -269,7 +272,7 @@ class LLMOptimizer(Optimizer):
         return {
             "mode": self.mode,
             "chain_of_thought": self.chain_of_thought,
-            "budget": self.budget,
+            "n_trials": self.n_trials,
             "on_duplicate": self.on_duplicate,
             "temperature": self.temperature,
             "reask_temperature": self.reask_temperature,
@@ -307,8 +310,8 @@ class LLMOptimizer(Optimizer):
 
     # ------------------------------------------------------------------ prompts
     def _budget(self) -> int | None:
-        if self.budget is not None:
-            return self.budget
+        if self.n_trials is not None:
+            return self.n_trials
         n = self.context.get("n_trials")
         return int(n) if n is not None else None
 
@@ -368,7 +371,7 @@ class LLMOptimizer(Optimizer):
             description=self.description or self.context.get("description"),
             search_space=self.space.describe(),
             names=self.space.names,
-            budget=self._budget(),
+            n_trials=self._budget(),
             maximize=self.direction is Direction.MAXIMIZE,
             metric=self._metric(),
             templates=self.templates,

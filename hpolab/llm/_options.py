@@ -17,9 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from hpolab._deprecation import renamed_keyword
 from hpolab.llm._prompts import PromptTemplates
 
 __all__ = ["DecodingOptions", "DuplicateOptions", "PromptOptions", "resolve_options"]
+
+#: Fields renamed per option group (old -> new); a dict of fields may use the old name for one minor version.
+_RENAMED: dict[str, dict[str, str]] = {"PromptOptions": {"budget": "n_trials"}}
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,10 @@ class PromptOptions:
             dialogue, one assistant message per proposal and one user message per result).
         chain_of_thought: Ask for "Analysis: ... / Config: ..." before the config.
         description: Problem description; ``None`` takes the objective's (set by the Study).
-        budget: Number of configurations in the budget sentence; ``None`` takes the Study's
-            ``n_trials``; with neither, there is no budget sentence and no "last try".
+        n_trials: Number of configurations the prompt's budget sentence announces (the
+            template's ``{budget}``); ``None`` takes the Study's ``n_trials``; with neither, there is
+            no budget sentence and no "last try". A dict of fields may still spell it ``budget``
+            (deprecated).
         system_prompt: The system message (overrides ``templates.system``).
         templates: Prompt templates to override the default wording; ``None`` for
             :data:`~hpolab.llm.DEFAULT_TEMPLATES`.
@@ -49,7 +55,7 @@ class PromptOptions:
     mode: Literal["compressed", "chat"] = "compressed"
     chain_of_thought: bool = False
     description: str | None = None
-    budget: int | None = None
+    n_trials: int | None = None
     system_prompt: str | None = None
     templates: PromptTemplates | None = None
     metric: str | None = None
@@ -59,8 +65,8 @@ class PromptOptions:
     def __post_init__(self) -> None:
         if self.mode not in ("compressed", "chat"):
             raise ValueError(f"mode: {self.mode!r} is not 'compressed' or 'chat'")
-        if self.budget is not None and (isinstance(self.budget, bool) or int(self.budget) < 1):
-            raise ValueError(f"budget: {self.budget!r} must be a positive int")
+        if self.n_trials is not None and (isinstance(self.n_trials, bool) or int(self.n_trials) < 1):
+            raise ValueError(f"n_trials: {self.n_trials!r} must be a positive int")
         if self.max_history is not None and int(self.max_history) < 1:
             raise ValueError(f"max_history: {self.max_history!r} must be a positive int")
         if self.context_tokens is not None and (
@@ -136,14 +142,18 @@ def resolve_options(group: _Group | Mapping[str, Any] | None, cls: type[_Group],
         The group with every given keyword in place.
 
     Raises:
-        TypeError: If ``group`` is neither a ``cls``, a dict nor ``None``, or a dict names an
-            unknown field.
+        TypeError: If ``group`` is neither a ``cls``, a dict nor ``None``, a dict names an
+            unknown field, or a dict gives a renamed field under both its names.
     """
     if group is None:
         base = cls()
     elif isinstance(group, cls):
         base = group
     elif isinstance(group, Mapping):
+        group = dict(group)
+        for old, new in _RENAMED.get(cls.__name__, {}).items():
+            if old in group:
+                group[new] = renamed_keyword(cls.__name__, old, new, group.pop(old), group.get(new), stacklevel=4)
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(map(str, group)) - fields)
         if unknown:

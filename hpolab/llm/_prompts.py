@@ -319,7 +319,7 @@ def initial_message(
     description: str | None,
     search_space: str,
     names: Sequence[str],
-    budget: int | None,
+    n_trials: int | None,
     maximize: bool = False,
     metric: str = "loss",
     templates: PromptTemplates = DEFAULT_TEMPLATES,
@@ -328,8 +328,8 @@ def initial_message(
     text = templates.intro.format(
         description=(description or templates.default_description).strip(), search_space=search_space
     )
-    if budget is not None:
-        text += templates.budget.format(budget=int(budget))
+    if n_trials is not None:
+        text += templates.budget.format(budget=int(n_trials))
     text += templates.goal.format(metric=metric, verb="maximizes" if maximize else "minimizes")
     return text
 

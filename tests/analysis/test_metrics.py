@@ -43,7 +43,7 @@ TABLE1_RUNS = {
 
 
 def test_table1_tasks_hand_computed() -> None:
-    tasks = M.table1_tasks(_runs(TABLE1_RUNS), budget=2, n_bootstrap=50, seed=0)
+    tasks = M.table1_tasks(_runs(TABLE1_RUNS), n_trials=2, n_bootstrap=50, seed=0)
     by = tasks.set_index(["objective", "optimizer"])
     assert by.loc[("t1", "A"), "loss"] == 0.125
     assert by.loc[("t2", "A"), "loss"] == 0.625
@@ -65,7 +65,7 @@ def test_table1_tasks_hand_computed() -> None:
 
 
 def test_table1_hand_computed() -> None:
-    t = M.table1(_runs(TABLE1_RUNS), budget=2, n_bootstrap=400, seed=0)
+    t = M.table1(_runs(TABLE1_RUNS), n_trials=2, n_bootstrap=400, seed=0)
     # A beats random on t1 and t3: 2 of 3 tasks; B ties on t1 (half a win) and beats it on t2 and t3
     assert t.loc["A", "beats_random"] == pytest.approx(200 / 3)
     assert t.loc["B", "beats_random"] == pytest.approx(250 / 3)
@@ -96,7 +96,7 @@ def test_table1_hand_computed() -> None:
 def test_table1_maximize_uses_losses() -> None:
     # accuracy (maximize): random 0.8, A 0.9 -> losses -0.8 and -0.9: A beats random, change +12.5%
     df = _runs({("A", "t", 0): [0.9], ("random", "t", 0): [0.8, 0.8]}, direction="maximize")
-    t = M.table1(df, budget=1, n_bootstrap=10)
+    t = M.table1(df, n_trials=1, n_bootstrap=10)
     assert t.loc["A", "beats_random"] == 100.0
     assert t.loc["A", "mean_change"] == pytest.approx(12.5)  # (-0.8 - -0.9) / 0.8
 
@@ -109,23 +109,23 @@ def test_table1_saturated_task_is_a_tie_not_a_coin_flip() -> None:
     spec = {("A", "wine", s): [0.0] * 10 for s in range(3)}
     spec[("random-pool", "wine", 0)] = pool
     df = _runs(spec)
-    tasks = M.table1_tasks(df, budget=10)
+    tasks = M.table1_tasks(df, n_trials=10)
     row = tasks.set_index("optimizer").loc["random"]
     assert row["loss"] == pytest.approx((1 / 36) * 0.5**10) and row["loss"] == S.expected_best_of(pool, 10)
     assert tasks.set_index("optimizer").loc["A", "tolerance"] == pytest.approx(1 / 36)
-    t = M.table1(df, budget=10)
+    t = M.table1(df, n_trials=10)
     assert t.loc["A", "beats_random"] == 50.0
     assert t.loc["A", "beats_random_low"] == t.loc["A", "beats_random_high"] == 50.0
     # the paper's fixed-seed bootstrap baseline stays available
-    boot = M.table1_tasks(df, budget=10, baseline="bootstrap").set_index("optimizer").loc["random", "loss"]
+    boot = M.table1_tasks(df, n_trials=10, baseline="bootstrap").set_index("optimizer").loc["random", "loss"]
     assert boot == S.bootstrap_best_of(pool, 10, n_bootstrap=1000, seed=0).mean
     # a stated resolution overrides the one read from the data: 0 makes the comparison strict
-    assert M.table1(df, budget=10, resolution=0.0).loc["A", "beats_random"] == 100.0
-    assert M.table1(df, budget=10, resolution={"wine": 0.0}).loc["A", "beats_random"] == 100.0
+    assert M.table1(df, n_trials=10, resolution=0.0).loc["A", "beats_random"] == 100.0
+    assert M.table1(df, n_trials=10, resolution={"wine": 0.0}).loc["A", "beats_random"] == 100.0
     with pytest.raises(ValueError, match="baseline"):
-        M.table1(df, budget=10, baseline="median")
+        M.table1(df, n_trials=10, baseline="median")
     with pytest.raises(ValueError, match="resolution"):
-        M.table1(df, budget=10, resolution=-1.0)
+        M.table1(df, n_trials=10, resolution=-1.0)
 
 
 def test_table1_intervals_stay_in_range_at_two_seeds() -> None:
@@ -135,7 +135,7 @@ def test_table1_intervals_stay_in_range_at_two_seeds() -> None:
         for s in (0, 1):
             for opt in ("A", "B", "random"):
                 spec[(opt, task, s)] = list(rng.uniform(0, 1, 5))
-    t = M.table1(_runs(spec), budget=5)
+    t = M.table1(_runs(spec), n_trials=5)
     k = 3  # A, B and random
     assert ((t["mean_rank_low"] >= 1) & (t["mean_rank_high"] <= k)).all()
     b = t.drop(index="random")
@@ -151,7 +151,7 @@ def test_aggregate_table_probability_of_improvement_and_holm() -> None:
         for s in range(3):
             spec[("good", f"t{i}", s)] = [float(rng.uniform(0, 0.001))] * 5  # always below random's best of 5
             spec[("random", f"t{i}", s)] = list(rng.uniform(0, 1, 5))
-    agg = M.aggregate_table(_runs(spec), budget=5)
+    agg = M.aggregate_table(_runs(spec), n_trials=5)
     assert agg.loc["good", "p_improve"] > 0.99 and agg.loc["good", "p_improve_low"] > 0.95
     assert 0.0 <= agg.loc["random", "p_improve_low"] <= 0.5 <= agg.loc["random", "p_improve_high"] <= 1.0
     # 12 runs all above 0.5: exact p = 2 / 2^12; one method compared, so Holm leaves it as it is
@@ -159,13 +159,13 @@ def test_aggregate_table_probability_of_improvement_and_holm() -> None:
     assert agg.loc["good", "p_holm"] == pytest.approx(2 / 2**12) and math.isnan(agg.loc["random", "p_holm"])
     assert ((agg["iqm_low"] >= 0) & (agg["iqm_high"] <= 1)).all()
     assert agg.loc["good", "iqm"] < agg.loc["random", "iqm"]
-    wins = M.win_probabilities(_runs(spec), budget=5)
+    wins = M.win_probabilities(_runs(spec), n_trials=5)
     assert set(wins["optimizer"]) == {"good", "random"} and len(wins) == 24
 
 
 def test_table1_without_random_pool_says_what_to_do() -> None:
     with pytest.raises(ValueError, match="random"):
-        M.table1(_runs({("A", "t", 0): [1.0]}), budget=1)
+        M.table1(_runs({("A", "t", 0): [1.0]}), n_trials=1)
 
 
 def test_relative_change_edge_cases() -> None:
@@ -272,10 +272,10 @@ def test_budget_accounting() -> None:
 
 
 def test_final_losses_budget() -> None:
-    fl = M.final_losses(_runs({("A", "t", 0): [3.0, 2.0, 1.0]}), budget=2)
+    fl = M.final_losses(_runs({("A", "t", 0): [3.0, 2.0, 1.0]}), n_trials=2)
     assert fl["loss"].tolist() == [2.0] and fl["n_trials"].tolist() == [2]
-    with pytest.raises(ValueError, match="budget"):
-        M.final_losses(_runs({("A", "t", 0): [3.0]}), budget=0)
+    with pytest.raises(ValueError, match="n_trials"):
+        M.final_losses(_runs({("A", "t", 0): [3.0]}), n_trials=0)
 
 
 def test_transfer_summary_accuracy_interval_stays_below_100_percent() -> None:

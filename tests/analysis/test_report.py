@@ -65,7 +65,7 @@ def test_plots_write_pngs(results: tuple[pd.DataFrame, Path], tmp_path: Path) ->
         (plots.plot_regret, {}),
         (plots.plot_regret_per_task, {}),
         (plots.plot_rank, {}),
-        (plots.plot_task_bars, {"budget": 5, "random_losses": {"toy/branin": 3.0}}),
+        (plots.plot_task_bars, {"n_trials": 5, "random_losses": {"toy/branin": 3.0}}),
         (plots.plot_budget, {}),
     ]:
         out = fn(df, tmp_path / f"{fn.__name__}.png", **kwargs)
@@ -82,7 +82,7 @@ def test_report_is_complete_and_self_contained(results: tuple[pd.DataFrame, Path
         df,
         tmp_path / "rep",
         command="hpolab compare --suite test",
-        budget=5,
+        n_trials=5,
         sections=("table1", "importance", "rmse", "budget"),
         contexts=B.study_contexts(db),
     )
@@ -250,7 +250,9 @@ def test_budget_and_options_are_per_objective_when_they_differ(tmp_path: Path) -
     for c in contexts:
         if c.get("seed") == 1 or str(c.get("study", "")).endswith("|1"):
             c["objective"] = "toy/branin-mf-b"
-    md2 = write_report(df2, tmp_path / "r2", sections=("budget",), contexts=contexts, budget=None).markdown.read_text()
+    md2 = write_report(
+        df2, tmp_path / "r2", sections=("budget",), contexts=contexts, n_trials=None
+    ).markdown.read_text()
     assert "| objective | optimizer | trials per run |" in md2
     assert "| `toy/branin-mf` | `asha` |" in md2 and "| `toy/branin-mf-b` | `asha` |" in md2
     assert "`asha` options on `toy/branin-mf`: " in md2 and "`asha` options on `toy/branin-mf-b`: " in md2
@@ -372,7 +374,7 @@ def test_no_interval_outside_its_metrics_range_at_two_seeds(tmp_path: Path, monk
         ("seed004", df, ("table1", "rmse", "budget", "llm")),
     ]:
         rep = write_suite_report(
-            data, tmp_path / name, suite=SUITES[name], sections=sections, budget=5, contexts=contexts
+            data, tmp_path / name, suite=SUITES[name], sections=sections, n_trials=5, contexts=contexts
         )
         md = rep.markdown.read_text()
         checked += _check_intervals(md, spans)
@@ -385,7 +387,7 @@ def test_report_has_the_aggregate_view_and_a_critical_difference_diagram(
     results: tuple[pd.DataFrame, Path], tmp_path: Path
 ) -> None:
     df, _ = results
-    rep = write_report(df, tmp_path / "r", budget=5, sections=("table1",))
+    rep = write_report(df, tmp_path / "r", n_trials=5, sections=("table1",))
     md = rep.markdown.read_text()
     section = md[md.index("## Aggregate view") :]
     header = next(line for line in section.splitlines() if line.startswith("| method"))

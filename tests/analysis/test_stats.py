@@ -117,7 +117,7 @@ def test_bootstrap_fixed_seed_hand_computed() -> None:
     est = S.bootstrap_best_of([3.0, 1.0, 2.0], 2, n_bootstrap=4, seed=0)
     assert est.mean == pytest.approx(2.0)
     assert est.std == pytest.approx(np.std([1, 1, 3, 3], ddof=1))
-    assert est.pool_size == 3 and est.budget == 2
+    assert est.pool_size == 3 and est.n_draws == 2
     again = S.bootstrap_best_of([3.0, 1.0, 2.0], 2, n_bootstrap=4, seed=0)
     assert again == est
     # maximize: the best is the largest of each replicate: max(2, 1) = 2, max(1, 3) = 3, 3, 3 -> 2.75
@@ -135,7 +135,7 @@ def test_bootstrap_converges_to_exact_expectation() -> None:
 
 
 def test_bootstrap_rejects_bad_input() -> None:
-    with pytest.raises(ValueError, match="budget"):
+    with pytest.raises(ValueError, match="n_draws"):
         S.bootstrap_best_of([1.0], 0)
     with pytest.raises(ValueError, match="pool"):
         S.bootstrap_best_of([float("nan")], 1)

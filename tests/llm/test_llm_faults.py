@@ -221,7 +221,7 @@ def test_study_survives_every_fault(server):
 def test_client_errors_fall_back(server):
     client = _client(server, max_retries=0)
     server.actions.extend([("status", 503), ("status", 503)])
-    optimizer = LLMOptimizer(SPACE, client, seed=1, budget=3)
+    optimizer = LLMOptimizer(SPACE, client, seed=1, n_trials=3)
     trial = optimizer.ask()
     meta = trial.metadata["llm"]
     assert meta["outcome"] == "fallback"

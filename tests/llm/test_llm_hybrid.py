@@ -527,7 +527,7 @@ def test_harness_rows_and_report_show_sources(tmp_path):
     )
     hybrid = df[df["optimizer"] == "oracle (simulated)"]
     assert set(hybrid["source"]) == {"llm", "core"} and df[df["optimizer"] == "random"]["source"].isna().all()
-    report = write_report(df, tmp_path / "report", budget=5, sections=("table1",))
+    report = write_report(df, tmp_path / "report", n_trials=5, sections=("table1",))
     text = report.markdown.read_text()
     assert "Trials and improvements per source" in text and "| `oracle (simulated)` | llm |" in text
 

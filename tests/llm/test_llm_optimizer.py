@@ -145,7 +145,7 @@ def test_option_groups_and_their_keywords_agree():
         SPACE,
         client,
         seed=0,
-        prompt=PromptOptions(mode="chat", chain_of_thought=True, budget=5, max_history=3),
+        prompt=PromptOptions(mode="chat", chain_of_thought=True, n_trials=5, max_history=3),
         decoding=DecodingOptions(temperature=0.3, structured_output=False),
         duplicates=DuplicateOptions(on_duplicate="perturb"),
     )
@@ -155,7 +155,7 @@ def test_option_groups_and_their_keywords_agree():
         seed=0,
         mode="chat",
         chain_of_thought=True,
-        budget=5,
+        n_trials=5,
         max_history=3,
         temperature=0.3,
         structured_output=False,
@@ -167,13 +167,13 @@ def test_option_groups_and_their_keywords_agree():
         SPACE,
         client,
         seed=0,
-        prompt={"mode": "chat", "chain_of_thought": True, "budget": 5, "max_history": 3},
+        prompt={"mode": "chat", "chain_of_thought": True, "n_trials": 5, "max_history": 3},
         decoding={"temperature": 0.3, "structured_output": False},
         duplicates={"on_duplicate": "perturb"},
     )
     assert as_dicts.meta == flat.meta
-    mixed = LLMOptimizer(SPACE, client, prompt=PromptOptions(mode="chat", budget=5), budget=7)  # a keyword wins
-    assert mixed.prompt == PromptOptions(mode="chat", budget=7) and mixed.budget == 7
+    mixed = LLMOptimizer(SPACE, client, prompt=PromptOptions(mode="chat", n_trials=5), n_trials=7)  # a keyword wins
+    assert mixed.prompt == PromptOptions(mode="chat", n_trials=7) and mixed.n_trials == 7
     assert (
         LLMOptimizer(SPACE, client).meta["params"] == LLMOptimizer(SPACE, client, prompt=PromptOptions()).meta["params"]
     )

@@ -203,7 +203,7 @@ def test_property_every_told_config_is_inside_the_space(first, second, which):
     assert check.status in ("valid", "repaired", "unusable")
     if check.config is not None:
         space.validate(check.config)
-    optimizer = LLMOptimizer(space, ScriptedClient([first, second], cycle=True), seed=0, budget=3)
+    optimizer = LLMOptimizer(space, ScriptedClient([first, second], cycle=True), seed=0, n_trials=3)
     trial = optimizer.ask()
     config = space.validate(trial.config)
     assert all(not isinstance(v, float) or math.isfinite(v) for v in config.values())

@@ -30,7 +30,7 @@ END = (
 
 def _run(**kwargs) -> tuple[LLMOptimizer, ScriptedClient]:
     client = ScriptedClient([*ANSWERS, '{"C": 2.0, "gamma": 2.0}'])
-    opt = LLMOptimizer(SVM, client, description=DESCRIPTION, budget=4, seed=0, **kwargs)
+    opt = LLMOptimizer(SVM, client, description=DESCRIPTION, n_trials=4, seed=0, **kwargs)
     for loss in LOSSES:
         trial = opt.ask()
         opt.tell(trial, loss)
@@ -167,7 +167,7 @@ def test_maximize_wording():
 @pytest.mark.parametrize("mode", ["compressed", "chat"])
 def test_build_messages_matches_what_is_sent(mode):
     client = ScriptedClient(ANSWERS, cycle=True)
-    opt = LLMOptimizer(SVM, client, seed=0, mode=mode, budget=5)
+    opt = LLMOptimizer(SVM, client, seed=0, mode=mode, n_trials=5)
     opt.tell(opt.ask(), 0.3)
     expected = opt.build_messages()
     opt.ask()

@@ -112,7 +112,7 @@ def test_compact_schema_lets_conditional_values_be_null():
 
 def test_optimizer_compact_form_asks_for_a_list_and_sends_the_list_schema():
     client = _Scripted(["['relu', 0.01, 32, 2]", "['tanh', 0.02, 16, 1]"])
-    opt = LLMOptimizer(SPACE, client, seed=0, answer_format="compact", budget=5)
+    opt = LLMOptimizer(SPACE, client, seed=0, answer_format="compact", n_trials=5)
     first = opt.ask()
     opt.tell(first, TrialResult(0.5))
     second = opt.ask()

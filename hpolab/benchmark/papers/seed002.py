@@ -38,7 +38,7 @@ _SEED002 = Suite(
     seeds=10,
     n_trials=10,
     random_pool=500,
-    table1_budget=10,
+    table1_n_trials=10,
     sections=("table1", "importance"),
     parts=(
         SuitePart(

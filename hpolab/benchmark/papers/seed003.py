@@ -46,7 +46,7 @@ _SEED003 = Suite(
     seeds=10,
     n_trials=10,
     random_pool=0,
-    table1_budget=10,
+    table1_n_trials=10,
     sections=("table1",),
     parts=(
         SuitePart(

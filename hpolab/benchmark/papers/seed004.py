@@ -100,7 +100,7 @@ def _seed004_suite(name: str, data: str) -> Suite:
         objectives=[base],
         seeds=10,
         n_trials=None,
-        budget=S004_BUDGET,
+        max_budget_spent=S004_BUDGET,
         sections=("budget", "importance"),
         objective_kwargs=_S004_KW,
         parts=(
@@ -129,7 +129,7 @@ def _seed004_suite(name: str, data: str) -> Suite:
                     for c in ("balanced", "imbalanced", "imbalanced-cw", "imbalanced-aug", "imbalanced-cw-aug", "whole")
                 ],
                 seeds=5,
-                budget=S004_BUDGET / 2,
+                max_budget_spent=S004_BUDGET / 2,
             ),
             SuitePart(
                 name="mnist",
@@ -140,7 +140,7 @@ def _seed004_suite(name: str, data: str) -> Suite:
                 optimizers=_S004_MNIST_OPTIMIZERS,
                 objectives=["cnn/mnist-4block"],
                 seeds=5,
-                budget=float(S004_SETS * S004_MNIST_EPOCHS),
+                max_budget_spent=float(S004_SETS * S004_MNIST_EPOCHS),
                 objective_kwargs={"max_epochs": S004_MNIST_EPOCHS, "threads": 1, "subset_fraction": 0.5},
                 default=False,
             ),

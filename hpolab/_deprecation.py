@@ -1,0 +1,62 @@
+"""Renamed keywords: an old spelling keeps working for one minor version and warns once per call."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["renamed_keyword", "renamed_key"]
+
+
+def renamed_keyword(
+    owner: str, old: str, new: str, old_value: Any, new_value: Any, *, default: Any = None, stacklevel: int = 3
+) -> Any:
+    """The value of a keyword argument that was renamed from ``old`` to ``new``.
+
+    Args:
+        owner: The function or class that takes the keyword, named in the messages.
+        old: The deprecated spelling.
+        new: The keyword that replaces it.
+        old_value: What the caller passed as ``old`` (``None``: not given).
+        new_value: What the caller passed as ``new`` (``None``: not given).
+        default: The new keyword's default: a ``new_value`` equal to it counts as not given.
+        stacklevel: Passed to :func:`warnings.warn`; the default points at the caller of ``owner``.
+
+    Returns:
+        ``new_value`` when the old spelling was not given, else ``old_value`` after one
+        :class:`DeprecationWarning` naming the new keyword.
+
+    Raises:
+        TypeError: If both spellings are given.
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not None and new_value != default:
+        raise TypeError(
+            f"{owner}: give {new}= only; {old}= is its deprecated old name ({old}={old_value!r}, {new}={new_value!r})"
+        )
+    warnings.warn(
+        f"{owner}: {old}= is deprecated and will be removed in the next minor version; use {new}= instead",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
+    return old_value
+
+
+def renamed_key(mapping: Mapping[str, Any], old: str, new: str) -> dict[str, Any]:
+    """A copy of stored data with the key ``old`` renamed to ``new`` (data written under the old name still loads).
+
+    Args:
+        mapping: The stored data.
+        old: The key older versions wrote.
+        new: The key written now; it wins where both are present.
+
+    Returns:
+        A new dict without ``old``, whose ``new`` holds ``mapping[new]`` or else ``mapping[old]``.
+    """
+    out = dict(mapping)
+    if old in out:
+        value = out.pop(old)
+        out.setdefault(new, value)
+    return out
