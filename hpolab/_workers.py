@@ -8,6 +8,7 @@ asks, so the workers share one history without talking to each other.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -126,6 +127,10 @@ def _child(payload: bytes | _Payload, tickets: Any, errors: Any) -> None:
     except BaseException as exc:
         errors.put(f"{type(exc).__name__}: {exc}")
         raise SystemExit(1) from None
+    finally:
+        # A worker process ends with os._exit, which runs no finalizer: collect the run's objects now,
+        # so that theirs run (an optimizer's temporary folder, such as SMAC's output, is removed).
+        gc.collect()
 
 
 def _start_method() -> str:

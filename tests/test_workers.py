@@ -270,6 +270,27 @@ def test_a_claim_withdrawn_at_a_loops_start_is_not_reported_as_a_second_holder(t
     study.storage.release(study_id, rival.key)
 
 
+def test_worker_processes_leave_no_temporary_folder_behind(tmp_path, monkeypatch):
+    # SMAC writes its output to a temporary folder that a finalizer removes; a worker process ends with
+    # os._exit, which runs no finalizer, so the worker collects its objects before it exits.
+    import gc
+    import tempfile
+
+    pytest.importorskip("smac")
+    monkeypatch.setenv("HPOLAB_START_METHOD", "fork")  # the children inherit the temporary folder below
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    study = hpolab.create_study(
+        ToyObjective("branin"), "smac-rf", storage=f"journal:///{tmp_path / 'smac.log'}", study_name="t", seed=0
+    )
+    study.optimize(n_trials=6, n_jobs=2)
+    assert len(study.trials) == 6
+    gc.collect()
+    # this process's own optimizer still lives (its folder goes at exit); the worker process's is gone
+    assert len(list(scratch.iterdir())) == 1
+
+
 def test_a_forked_process_judges_its_parents_workers_by_their_process(tmp_path):
     import multiprocessing as mp
 
