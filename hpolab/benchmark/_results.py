@@ -31,7 +31,7 @@ _ATTR = "benchmark"
 
 
 def _study_scheme(info: Any) -> int | None:
-    """The seed scheme a harness study was run with (1 when its bookkeeping predates schemes); ``None``: no harness study."""
+    """The seed scheme a harness study was run with (1 when its bookkeeping names none); ``None``: no harness study."""
     meta = (info.attrs or {}).get(_ATTR)
     if not isinstance(meta, Mapping) or "objective" not in meta:
         return None
@@ -93,9 +93,8 @@ def seed_note(contexts: Iterable[Mapping[str, Any]]) -> str | None:
 def results_storage(folder: str | os.PathLike[str]) -> Path:
     """Where a suite's runs go in ``folder``: ``results.log`` (a journal file), or an existing ``results.db``.
 
-    The journal file is the harness's storage by measurement (benchmarks/results/harness_speed.md:
-    the 400-run grid in about half the time SQLite takes); a folder that already holds a SQLite
-    ``results.db`` from an earlier run keeps it, so the rerun resumes there.
+    The journal file is the harness's storage (docs/benchmarks.md, "Harness speed", says why); a
+    folder that already holds a SQLite ``results.db`` keeps it, so a rerun resumes there.
     """
     folder = Path(folder)
     old = folder / "results.db"

@@ -88,8 +88,8 @@ class MultimodalLLMOptimizer(LLMOptimizer):
     The plot (matplotlib, Agg backend, PNG) shows the validation loss of every trial so far and
     the best so far, plus learning curves where trials report ``info["val_loss"]`` as a list;
     it is attached to the last user message in the OpenAI image format. ``image_only=True``
-    leaves the losses out of the text (only the trial number and config are listed), as seed
-    003's "image only" experiment. The first ask, with no history, sends no image.
+    leaves the losses out of the text (only the trial number and config are listed), so the
+    model reads them from the plot alone. The first ask, with no history, sends no image.
 
     Needs a vision-capable client (``client.supports_images``): a text-only client fails at
     construction. Without a client, give ``base_url`` and ``model`` of a vision-capable

@@ -195,7 +195,7 @@ class LLMOptimizer(Optimizer):
         self._client = client
         self._client_spec = {"base_url": base_url, "model": model}
         self._api_key = api_key
-        # The resolved values the optimizer reads (plain attributes, as before the option groups).
+        # The resolved values the optimizer reads, as plain attributes.
         p, d = self.prompt, self.decoding
         self.mode = p.mode
         self.chain_of_thought = bool(p.chain_of_thought)

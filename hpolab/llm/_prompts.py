@@ -65,7 +65,7 @@ class PromptTemplates:
             context: ``{n}`` (how many), ``{summary}`` (their range of values, or empty).
         pending: Loss text of a config still being evaluated (no fields).
         failed: Loss text of a failed run: ``{error}``.
-        fidelity_note: Appended to a loss measured at a reduced budget: ``{name}``, ``{budget}``.
+        fidelity_note: Appended to a loss obtained at a reduced budget: ``{name}``, ``{budget}``.
         image_note: Multimodal: the sentence that says a plot is attached (no fields).
         loss_format: How a loss is written: ``{loss}`` (a float).
         classic_header: Classic state (Centaur): first line; ``{core}`` (the classic optimizer's name).

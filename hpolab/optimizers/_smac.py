@@ -119,8 +119,8 @@ class SMAC(Optimizer):
         n_jobs: Threads of the random-forest surrogate's predictions (``smac-rf``, ``smac-mf``; ignored by
             ``smac-gp``). SMAC's own default, -1 (``None`` here), starts a thread pool for every
             prediction, and SMAC predicts one configuration at a time when it picks incumbents: on
-            HPO-sized data that costs more than it saves (half the wall time at 40 trials on 2 cores).
-            The configurations are the same either way.
+            HPO-sized data that costs more than it saves (docs/optimizers.md, "SMAC 2"). The
+            configurations are the same either way.
     """
 
     name: ClassVar[str] = "smac"
@@ -352,8 +352,8 @@ class SMACRF(SMAC):
 class SMACGP(SMAC):
     """SMAC's BlackBox facade: Gaussian-process surrogate (registry name ``smac-gp``).
 
-    The GP is refitted, with its hyperparameters, after every tell: an ask costs seconds once
-    there are 50+ results (see docs/optimizers.md).
+    The GP is refitted, with its hyperparameters, after every tell, so an ask costs more as results
+    accumulate (docs/optimizers.md, "SMAC cost per ask").
 
     See :class:`SMAC` for the arguments.
     """

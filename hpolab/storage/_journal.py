@@ -3,8 +3,8 @@
 Optuna's journal file is one JSON record per line, appended under a lock file. A write cut short
 (the process killed, the disk full) leaves a last line without its end. Such a line holds no
 complete record, so cutting it loses nothing: it is cut when the file is opened and before every
-append, under the file's lock. A torn line followed by more records (a file written by a version
-that did not cut, or damaged otherwise) is not cut silently: opening the file raises a
+append, under the file's lock. A torn line followed by more records (a file written without this
+cut, or damaged otherwise) is not cut silently: opening the file raises a
 :class:`StorageError` naming the line, and :func:`repair_journal` removes such lines (keeping a
 complete record that follows a torn one on the same line).
 """

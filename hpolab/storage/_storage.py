@@ -299,8 +299,8 @@ class Storage:
         template.datetime_start = datetime.datetime.now()
         with self._errors():
             if isinstance(self.backend, OptunaMemory) and template.state is OptunaState.RUNNING:
-                # In memory a write is a dict update, and Optuna deep-copies a template trial:
-                # field by field is several times cheaper. Elsewhere one write (the template) is.
+                # In memory a write is a dict update while Optuna deep-copies a template trial, so
+                # fields are written one by one; elsewhere each write is a round trip: one template.
                 trial_id = self.backend.create_new_trial(study_id)
                 for name, value in template.params.items():
                     dist = template.distributions[name]
@@ -612,7 +612,7 @@ class Storage:
         """Mark a RUNNING trial of a dead worker FAIL, with ``reason`` as its error.
 
         Atomic on every storage: of any number of workers reaping the trial at once, exactly one
-        gets ``True``; the others (and any call on a trial no longer RUNNING) get ``False``.
+        gets ``True``; the others (and any call on a trial that has left RUNNING) get ``False``.
         """
         return self._fail_running(study_id, number, reason, stale=True)
 
@@ -620,7 +620,7 @@ class Storage:
         """Mark a RUNNING trial FAIL with ``reason`` as its error (not as a dead worker's trial).
 
         Used for a queued config that does not fit the space, or a trial that ran too long.
-        Atomic like :meth:`fail_stale`: ``False`` if the trial was no longer RUNNING.
+        Atomic like :meth:`fail_stale`: ``False`` if the trial had left RUNNING.
         """
         return self._fail_running(study_id, number, reason, stale=False)
 

@@ -39,7 +39,7 @@ def result_from_trial_value(trial_value: Any) -> TrialResult:
     """A CARP-S ``TrialValue`` as an hpolab TrialResult.
 
     The cost is the value; the result's cost is the virtual (surrogate / table) time when the
-    task records one, else the measured time. A status other than SUCCESS is a FAIL.
+    task records one, else its ``time``. A status other than SUCCESS is a FAIL.
 
     Raises:
         ValueError: If the cost is a list (a multi-objective task).

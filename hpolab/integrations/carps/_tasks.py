@@ -162,7 +162,7 @@ class CARPSObjective(Objective):
             seed: The ``TrialInfo``'s seed.
 
         Returns:
-            The cost as the value; the virtual (surrogate) time, else the measured time, as the
+            The cost as the value; the virtual (surrogate) time, else the ``TrialValue``'s ``time``, as the
             cost; the task's ``additional_info`` and the budget used in ``info``.
 
         Raises:

@@ -26,9 +26,8 @@ def default_threads() -> int:
 
     ``HPOLAB_LLM_THREADS`` if set, else 1. One thread is the default because llama.cpp's threads
     wait for each other at every step of a token: when other work holds the cores (the objective,
-    other workers, other programs), a thread that is not scheduled stalls all the others, so two
-    threads on a busy two-core machine took minutes per proposal where one thread took seconds.
-    On a machine with idle cores, set more (``n_threads=4`` or ``HPOLAB_LLM_THREADS=4``).
+    other workers, other programs), a thread that is not scheduled stalls all the others
+    (docs/llm.md, "Threads"). On a machine with idle cores, set more (``n_threads=4`` or ``HPOLAB_LLM_THREADS=4``).
 
     Raises:
         ValueError: If the variable is not a positive integer.

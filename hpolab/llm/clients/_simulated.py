@@ -7,7 +7,7 @@ answers (:meth:`SimulatedClient._answer`). Built on it:
 - :class:`SimulatedOracleClient` / :class:`SimulatedAdversaryClient`: a simulated strong model and a
   simulated adversary that answer from the task's own values, which no real model knows. With them
   a hybrid optimizer's ceiling (a model that knows good configurations) and floor (a model that
-  proposes the worst ones) are measured without a hosted model.
+  proposes the worst ones) are found without a hosted model.
 - :class:`SimulatedLLMClient`: a stand-in for a vision model (perturbs the best configuration it
   reads in the prompt; checks that the images it gets are PNGs).
 - :class:`~hpolab.testing.SimulatedMemorizerClient` (:mod:`hpolab.llm.clients._memorizer`), the

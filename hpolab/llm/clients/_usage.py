@@ -167,8 +167,8 @@ class LLMUsage:
     def from_metadata(cls, metadata: Mapping[str, Any] | None) -> LLMUsage | None:
         """The usage recorded in one trial's metadata, ``None`` if the trial made no LLM call.
 
-        Reads ``metadata["llm_usage"]``; trials stored before that key existed are read from the two
-        shapes hpolab wrote then: ``metadata["llm"]`` with ``prompt_tokens`` / ``completion_tokens`` /
+        Reads ``metadata["llm_usage"]``; a trial without that key is read from the two other
+        shapes its metadata may hold: ``metadata["llm"]`` with ``prompt_tokens`` / ``completion_tokens`` /
         ``latency_s`` / ``exchanges`` (the LLM optimizers), and ``metadata["transcript"]`` (the
         fine-tuned optimizer).
         """

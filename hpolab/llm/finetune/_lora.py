@@ -266,7 +266,7 @@ def finetune(
         target_modules: Modules that get LoRA; ``"auto"`` takes the attention projections
             (q/k/v/o_proj) where the model has them, else peft's default for the model type.
         top_layers: Put LoRA only on the last this many transformer layers (``None``: all). The
-            backward pass then stops at the lowest adapted layer: several times cheaper on a CPU.
+            backward pass then stops at the lowest adapted layer, so a step computes fewer gradients.
         template: The prompt template (saved with the adapter).
         order: Hyperparameter order in responses (e.g. the target search space's names).
         example_options: Options of :meth:`Records.examples` (best_fraction, n_sequential...).
@@ -590,7 +590,7 @@ def load_finetuned(
         base_model: The base model; the one named in the adapter's provenance if ``None``.
         device: ``"cpu"`` / ``"cuda"``; CUDA when available if ``None``.
         dtype: Base model dtype.
-        merge: Merge the adapter into the base weights (faster generation; no longer trainable).
+        merge: Merge the adapter into the base weights (faster generation; the merged model cannot be trained further).
 
     Returns:
         A :class:`FineTunedModel` using the adapter's saved prompt template.
