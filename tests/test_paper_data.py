@@ -194,6 +194,8 @@ def test_load_paper_builds_suites_from_values_vars_and_like(tmp_path: Path) -> N
         (('description = "a part"\n', ""), "suites[0].parts[0].description"),
         (('objectives = ["${base}"]', 'objectives = ["${nothing}"]'), "suites[0].objectives[0]"),
         (('like = "s"', 'like = "u"'), "suites[1].like"),
+        (('name = "t"', 'name = "s"'), "suites[1].name"),
+        (('vars = { base = "toy/branin" }', 'vars = "toy/branin"'), "suites[0].vars"),
         (("[tables.t1]", "[table.t1]"), "table"),
         (("seeds = 2", "seeds = "), "not valid TOML"),
     ],

@@ -23,7 +23,7 @@ import copy
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -218,7 +218,7 @@ class PaperData:
 class _Resolver:
     """Replaces ``${name}`` references in a file's strings, naming the key where one fails."""
 
-    def __init__(self, source: str, scopes: list[Mapping[str, Any]]) -> None:
+    def __init__(self, source: str, scopes: Sequence[Mapping[str, Any]]) -> None:
         self.source = source
         self.scopes = scopes
         self.stack: list[str] = []
@@ -320,6 +320,8 @@ def load_paper(
         where = f"suites[{i}]"
         if not isinstance(table, dict):
             raise PaperDataError(f"{source}: {where}: expected a table")
+        if not isinstance(table.get("vars", {}), dict):
+            raise PaperDataError(f"{source}: {where}.vars: expected a table")
         like = table.get("like")
         if like is not None:
             if like not in seen:
@@ -328,10 +330,11 @@ def load_paper(
             table = {**base, **table, "vars": {**base.get("vars", {}), **table.get("vars", {})}}
             table.pop("like")
         own_vars = table.get("vars", {})
-        if not isinstance(own_vars, dict):
-            raise PaperDataError(f"{source}: {where}.vars: expected a table")
-        if isinstance(table.get("name"), str):
-            seen[table["name"]] = table
+        name = table.get("name")
+        if name in seen:
+            raise PaperDataError(f"{source}: {where}.name: {name!r} is already a suite of this file")
+        if isinstance(name, str):
+            seen[name] = table
         body = {k: v for k, v in table.items() if k not in _FILE_ONLY}
         expanded = _Resolver(source, [own_vars, *scopes]).resolve(body, where)
         suites.append(_suite(expanded, where, source, paper))
