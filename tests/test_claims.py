@@ -20,6 +20,7 @@ import json
 import math
 import re
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -27,10 +28,15 @@ from pathlib import Path
 
 import pytest
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-PAPERS = ROOT / "hpolab" / "benchmark" / "papers" / "seed000.py"
+PAPERS = ROOT / "hpolab" / "benchmark" / "papers" / "seed000.toml"
 
 #: Numbers the scan checks: a value with %, s, min or h; "N of M"; "p = x"; any decimal.
 NUM = re.compile(
@@ -533,10 +539,10 @@ CLAIMS: tuple[Claim, ...] = (
         "docs/finetune.md",
         "the paper's second cycle did not lower its RMSE either (0.563, then 0.567)",
         lambda: (
-            '("LLM", "Fine-tuning 1"): (0.563,' in _read(PAPERS)
-            and '("LLM", "Fine-tuning 2"): (0.567,' in _read(PAPERS)
+            tomllib.loads(_read(PAPERS))["tables"]["table1"]["LLM"]["Fine-tuning 1"][0] == 0.563
+            and tomllib.loads(_read(PAPERS))["tables"]["table1"]["LLM"]["Fine-tuning 2"][0] == 0.567
         ),
-        "seed 000's Table 1 as hpolab/benchmark/papers/seed000.py records it (PAPER_TABLE1_SEED000)",
+        "seed 000's Table 1 as hpolab/benchmark/papers/seed000.toml records it (PAPER_TABLE1_SEED000)",
     ),
     # ---- harness speed: the current numbers, not the superseded ones
     Claim(
@@ -649,8 +655,8 @@ NOT_RESULTS: dict[tuple[str, str], str] = {
     ("docs/benchmarks.md", "0.1"): "hpolab's version (hpolab 0.1's own SQL storage)",
     ("docs/benchmarks.md", "2.2"): "load average noted during the run (in the run's notes, not a result file)",
     ("docs/benchmarks.md", "1.9"): "load average noted during the run (in the run's notes, not a result file)",
-    ("docs/finetune.md", "0.563"): "the paper's Table 1 (a claim checks it against papers/seed000.py)",
-    ("docs/finetune.md", "0.567"): "the paper's Table 1 (a claim checks it against papers/seed000.py)",
+    ("docs/finetune.md", "0.563"): "the paper's Table 1 (a claim checks it against papers/seed000.toml)",
+    ("docs/finetune.md", "0.567"): "the paper's Table 1 (a claim checks it against papers/seed000.toml)",
     ("docs/finetune.md", "0.289"): "an interval end rounded from 0.2893 (a claim checks it)",
     ("docs/finetune.md", "0.122"): "an interval end rounded from 0.1215 (a claim checks it)",
     ("docs/finetune.md", "0.222"): "an interval end rounded from 0.2224 (a claim checks it)",
@@ -732,7 +738,7 @@ def test_the_scan_catches_a_wrong_number(tmp_path: Path) -> None:
 
 
 def test_the_papers_numbers_quoted_are_the_papers() -> None:
-    papers = sorted((ROOT / "hpolab" / "benchmark" / "papers").glob("*.py"))
+    papers = sorted((ROOT / "hpolab" / "benchmark" / "papers").glob("*.toml"))
     values = tuple(float(m.group(0)) for p in papers for m in re.finditer(r"\d+\.\d+", _read(p)))
     for (doc, token), why in NOT_RESULTS.items():
         if why.startswith("the paper's"):

