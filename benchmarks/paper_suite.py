@@ -161,6 +161,7 @@ def main(
         sections=suite.sections,
         contexts=contexts,
         notes=notes,
+        storage=storage,
     )
     report_s = time.perf_counter() - t1
     commands = out / "commands.txt"

@@ -385,7 +385,8 @@ def test_transfer_table_trains_the_best_subset_config_on_the_whole_set(tmp_path)
     pytest.importorskip("torch")
     import pandas as pd
 
-    from hpolab.analysis._transfer import best_configs, transfer_summary, transfer_table
+    from hpolab.analysis._transfer import best_configs, transfer_summary
+    from hpolab.benchmark import transfer_table
 
     cfg_a = {"lr": 3e-3, "dropout": 0.2, "optimizer": "adam", "finetune_layers": 4}
     cfg_b = {"lr": 1e-4, "dropout": 0.3, "optimizer": "sgd", "finetune_layers": 1}
@@ -409,12 +410,12 @@ def test_transfer_table_trains_the_best_subset_config_on_the_whole_set(tmp_path)
     assert len(best) == 2
     # the best at the largest budget reached, not the lower-budget trial with the lower value
     assert best.set_index("condition").loc["balanced", "config"] == cfg_a
-    table = transfer_table(df, cache=tmp_path / "t.json", objective_kwargs={"device": "cpu", "threads": 1})
+    storage = tmp_path / "r.log"
+    table = transfer_table(df, storage, objective_kwargs={"device": "cpu", "threads": 1})
     assert set(table["condition"]) == {"balanced", "imbalanced"}
     assert table["test_accuracy"].between(0.0, 1.0).all() and (table["epochs"] == 1).all()
-    cached = json.loads((tmp_path / "t.json").read_text())
-    assert len(cached) == 2
-    again = transfer_table(df, cache=tmp_path / "t.json")  # from the cache: same numbers, no training
+    assert len(benchmark.study_contexts(storage)) == 2  # one study per training
+    again = transfer_table(df, storage)  # from the studies: same numbers, no training
     assert again["test_accuracy"].tolist() == table["test_accuracy"].tolist()
     summary = transfer_summary(table, params=("lr", "optimizer"))
     assert list(summary["condition"]) == ["balanced", "imbalanced"]

@@ -7,7 +7,9 @@ tests, ranks and random search's baseline they use; :mod:`plots <hpolab.analysis
 
 from __future__ import annotations
 
-from hpolab.analysis._transfer import transfer_summary, transfer_table
+from typing import Any
+
+from hpolab.analysis._transfer import transfer_summary
 from hpolab.analysis.metrics import (
     aggregate_curves,
     aggregate_table,
@@ -66,6 +68,18 @@ __all__ = [
     "table1_tasks",
     "task_losses",
     "transfer_summary",
-    "transfer_table",
     "win_probabilities",
 ]
+
+#: Names that left this package, and where they are now.
+_MOVED: dict[str, str] = {
+    "transfer_table": "hpolab.benchmark.transfer_table (it trains models, and records each training as a study "
+    "in the results' storage: transfer_table(df, storage))",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Say where a name that moved out of the analysis layer lives now."""
+    if name in _MOVED:
+        raise AttributeError(f"hpolab.analysis.{name} moved to {_MOVED[name]}")
+    raise AttributeError(f"module 'hpolab.analysis' has no attribute {name!r}")

@@ -297,6 +297,8 @@ class ReportContext:
         random_losses: Random search's bootstrap value per task, in the objective's direction, once
             the Table 1 section has computed it (``None`` before or without it).
         images: ``(path, alt text, kind)`` of the PNGs the plots section wrote.
+        storage: Where the runs are (a URL or path), for sections that keep studies of their own beside
+            them; ``None`` when the report is written from the trial table alone.
     """
 
     df: pd.DataFrame
@@ -318,6 +320,7 @@ class ReportContext:
     seeds: list[int]
     random_losses: dict[str, float] | None = None
     images: list[tuple[Path, str, str]] = field(default_factory=list)
+    storage: str | None = None
 
 
 #: A report section: adds blocks to ``ctx.doc`` (and tables to ``ctx.report.tables``).
@@ -956,6 +959,7 @@ def write_report(
     n_bootstrap: int = 1000,
     notes: Sequence[str] = (),
     extra_sections: Sequence[Section] = (),
+    storage: str | os.PathLike[str] | None = None,
 ) -> Report:
     """Write report.md, report.html and the PNGs into ``out_dir``.
 
@@ -977,6 +981,9 @@ def write_report(
         extra_sections: Sections added after :data:`SECTIONS`, in order (e.g.
             :func:`hpolab.analysis.section_paper` of a suite); an optional one (``@_optional("x")``)
             runs only when ``sections`` names it, like the built-in ones.
+        storage: Where the runs of ``df`` are (:attr:`ReportContext.storage`): a section that trains
+            (a paper's transfer study) records its trainings there and reads them back when the report is
+            written again.
 
     Returns:
         A :class:`Report` with the paths and tables.
@@ -1011,6 +1018,7 @@ def write_report(
         optimizers=sorted(methods_df["optimizer"].unique()),
         objectives=sorted(df["objective"].unique()),
         seeds=sorted({int(s) for s in methods_df["seed"].unique()}),
+        storage=None if storage is None else os.fspath(storage),
     )
     for section in [*SECTIONS, *extra_sections]:
         name = getattr(section, "optional_name", None)

@@ -30,6 +30,7 @@ from hpolab.benchmark._results import (
     storage_seed_schemes,
     study_contexts,
 )
+from hpolab.benchmark._transfer import transfer_study_name, transfer_table
 
 if TYPE_CHECKING:
     from hpolab.benchmark._suite import Suite, SuitePart, SuitePlan, missing_requirement
@@ -63,6 +64,8 @@ __all__ = [
     "storage_seed_schemes",
     "study_contexts",
     "suite_of",
+    "transfer_study_name",
+    "transfer_table",
     "with_llm",
     "write_suite_report",
 ]

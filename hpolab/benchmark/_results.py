@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hpolab._secrets import mask_secrets
 from hpolab._table import COLUMNS
 from hpolab.benchmark._plan import SEED_SCHEMES
+from hpolab.benchmark._transfer import TRANSFER_ATTR
 from hpolab.trial import regret, trial_budget
 
 if TYPE_CHECKING:
@@ -216,7 +217,8 @@ def load_results(storage: str | os.PathLike[str], *, studies: Sequence[str] | No
 
     Args:
         storage: Where :func:`run` wrote its studies.
-        studies: Study names to read (default: every study in the storage).
+        studies: Study names to read (default: every study in the storage but the transfer study's final
+            trainings, which :func:`hpolab.benchmark.transfer_table` reads).
 
     Returns:
         One row per finished trial, columns :data:`COLUMNS`, sorted by objective, optimizer, seed, trial.
@@ -239,6 +241,8 @@ def load_results(storage: str | os.PathLike[str], *, studies: Sequence[str] | No
     for info in store.list_studies():
         if wanted is not None and info.name not in wanted:
             continue
+        if wanted is None and TRANSFER_ATTR in (info.attrs or {}):
+            continue  # a final training of the transfer study, not a run of the comparison
         rows.extend(_study_rows(store, info))
     close = getattr(store, "close", None)
     if close is not None:

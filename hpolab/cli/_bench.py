@@ -253,6 +253,7 @@ def compare(
         sections=suite.sections,
         contexts=contexts,
         extra_sections=[section_paper(suite)],
+        storage=storage,
         notes=[
             f"wall time of this command's runs: {elapsed:.1f} s on "
             + (f"the Dask cluster at {scheduler}" if scheduler else f"{jobs} worker process(es)"),
@@ -312,6 +313,7 @@ def report(results: str, out_dir: str, evaluations: int, sections: tuple[str, ..
         contexts=contexts,
         notes=[seeds_line] if seeds_line else (),
         extra_sections=[section_paper(s) for s in suite_of(contexts)],
+        storage=results,
     )
     if "table1" in rep.tables:
         _print_table1(rep.tables["table1"])

@@ -425,16 +425,30 @@ class Study:
         timer.start()
         return timer
 
-    def enqueue_trial(self, config: Mapping[str, Any], *, budget: float | None = None) -> int:
+    def enqueue_trial(
+        self,
+        config: Mapping[str, Any],
+        *,
+        budget: float | None = None,
+        seed: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> int:
         """Queue a configuration to evaluate before the optimizer's next proposals (Optuna's ``enqueue_trial``).
 
         The next worker to ask takes it; the optimizer learns its result as an outside trial.
+
+        Args:
+            config: The configuration.
+            budget: The budget to evaluate it at (``None``: the objective's default).
+            seed: The seed the objective gets (``None``: the objective draws its own).
+            metadata: What to record with the trial (JSON-serializable, like Optuna's ``user_attrs``);
+                the key ``"enqueued"`` is set to ``True``.
 
         Returns:
             The queued trial's number.
         """
         config = self.optimizer.space.validate(config)
-        trial = Trial(-1, config, budget=budget, seed=None, metadata={"enqueued": True})
+        trial = Trial(-1, config, budget=budget, seed=seed, metadata={**dict(metadata or {}), "enqueued": True})
         return self.storage.enqueue(self._info.study_id, trial, self.optimizer.space)
 
     def add_trial(

@@ -228,15 +228,22 @@ def report(ctx: ReportContext, suite: Suite) -> None:
         doc.p("Not computed: too few trials (fANOVA needs 10 or more per objective).")
 
     # ---- Table 7: transfer
-    from hpolab.analysis._transfer import CONDITION_ORDER, transfer_summary, transfer_table
+    from hpolab.analysis._transfer import CONDITION_ORDER, transfer_summary
+    from hpolab.benchmark._transfer import transfer_table
 
     doc.h(2, "Seed 004, Table 7: hyperparameters tuned on a training subset, trained on the whole set")
-    try:
-        table = transfer_table(ctx.df, cache=ctx.out / "transfer.json", objective_kwargs={"threads": 1})
-    except Exception as exc:  # the report goes on without this table, saying why
-        _logger.warning("transfer table failed: %s", exc)
-        doc.p(f"Not computed: {type(exc).__name__}: {exc}")
-        table = None
+    table: pd.DataFrame | None = None
+    if ctx.storage is None:
+        doc.p(
+            "Not computed: the trainings on the whole set are studies in the results' storage, and this report "
+            "was written without it (`write_report(..., storage=)`)."
+        )
+    else:
+        try:
+            table = transfer_table(ctx.df, ctx.storage, objective_kwargs={"threads": 1}, old_cache=ctx.out)
+        except Exception as exc:  # the report goes on without this table, saying why
+            _logger.warning("transfer table failed: %s", exc)
+            doc.p(f"Not computed: {type(exc).__name__}: {exc}")
     if table is not None and table.empty:
         doc.p("Not computed: no runs of the transfer study (`cnn/<data set>-4block/<condition>`) in the results.")
     elif table is not None:
