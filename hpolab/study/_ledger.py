@@ -268,8 +268,13 @@ class _Ledger:
             self._workers_read = now
         return self._workers
 
-    def _is_orphan(self, key: str) -> bool:
-        """Whether worker ``key`` died and no live worker took over its slot (which adopts its trials)."""
+    def _is_orphan(self, key: str, *, in_my_slot: bool = False) -> bool:
+        """Whether worker ``key`` died and no live worker took over its slot (which adopts its trials).
+
+        With ``in_my_slot``, this worker does not count as having taken the slot over: it adopts only
+        the trials its optimizer asked for, so a queued trial its slot's dead worker left running is
+        reaped like any other dead worker's.
+        """
         table = self._worker_table()
         if key not in table:
             table = self._worker_table(refresh=True)
@@ -280,7 +285,10 @@ class _Ledger:
         worker = table.get(key, worker)
         if self.storage.is_alive(worker):
             return False
-        return not any(w.slot == worker.slot and self.storage.is_alive(w) for w in table.values())
+        return not any(
+            w.slot == worker.slot and self.storage.is_alive(w) and not (in_my_slot and w.key == self.worker)
+            for w in table.values()
+        )
 
     def _retries_left(self, attempt: int) -> bool:
         return self._study.on_dead_worker == "retry" and attempt <= self._study.max_retries
@@ -372,7 +380,7 @@ class _Ledger:
         if state is OptunaState.RUNNING:
             by = run_by(frozen)
             if by is not None and by != self.worker:
-                if self._is_orphan(by):
+                if self._is_orphan(by, in_my_slot=not opt.knows(number)):
                     self._reap(frozen, by)
                 elif not opt.knows(number):
                     record = to_record(frozen)

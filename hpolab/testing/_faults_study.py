@@ -166,6 +166,27 @@ class StudyFaultTestCase:
         third.optimize(n_trials=2)
         assert [t.state for t in third.trials].count(TrialState.COMPLETE) == 2
 
+    def test_a_queued_trial_left_running_is_retried_when_its_slot_is_taken_over(
+        self, storage: Storage | str, study_name: str
+    ) -> None:
+        """A queued trial is not the optimizer's to adopt: the slot's next worker reaps and retries it."""
+        first = self._study(storage, study_name, seed=0)
+        first.enqueue_trial({"x1": 1.0, "x2": 2.0})
+        job = first._ledger.next_job()
+        assert job is not None and job.tell is None and job.trial.config == {"x1": 1.0, "x2": 2.0}
+        self._die(first)
+        second = self._study(storage, study_name, seed=0)
+        assert second.worker.slot == first.worker.slot
+        second.optimize(n_trials=2)
+        trials = {t.id: t for t in second.trials}
+        assert trials[job.number].state is TrialState.FAIL
+        assert "died" in str(trials[job.number].info["error"])
+        retries = [t for t in trials.values() if t.metadata.get("retry_of") == job.number]
+        assert [(t.state, t.config, t.metadata.get("attempt")) for t in retries] == [
+            (TrialState.COMPLETE, {"x1": 1.0, "x2": 2.0}, 2)
+        ]
+        assert not [t for t in trials.values() if t.state is TrialState.RUNNING]
+
     def test_a_dead_worker_s_trial_is_not_retried_under_the_fail_policy(
         self, storage: Storage | str, study_name: str
     ) -> None:
