@@ -93,3 +93,19 @@ def test_a_queued_trial_taken_after_later_ones_is_read_in_its_place(tmp_path):
     assert [t.id for t in trials] == [queued, queued + 1]
     assert trials[0].config == {"x1": 1.0, "x2": 2.0}
     assert math.isclose(study.best_value, min(t.value for t in trials))
+
+
+def test_a_partial_configuration_queued_with_enqueue_trial_is_completed_by_the_optimizer(tmp_path):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    study = hpolab.create_study("toy/branin", "tpe", storage=url, study_name="p", seed=0)
+    study.optimize(n_trials=12)
+    queued = study.enqueue_trial({"x2": 2.0})
+    expected = study.optimizer.complete({"x2": 2.0}, number=queued)
+    study.optimize(n_trials=1)
+    trial = study.trials[queued]
+    assert trial.config == expected and trial.config["x2"] == 2.0 and trial.state is TrialState.COMPLETE
+    assert hpolab.load_study("p", url).trials[queued].config == expected  # what was evaluated is stored
+    with pytest.raises(hpolab.InvalidConfigError, match="x1: 99"):
+        study.enqueue_trial({"x1": 99.0})
+    with pytest.raises(hpolab.InvalidConfigError, match="nope: unknown"):
+        study.enqueue_trial({"nope": 1.0})

@@ -899,3 +899,23 @@ def test_sample_unseen_avoids_seen_keys_and_says_when_none_is_left() -> None:
     assert space.sample_unseen(seen, rng, tries=50) is None
     first = mixed().sample_unseen(set(), np.random.default_rng(3))
     assert first == mixed().validate(mixed().sample(rng=np.random.default_rng(3)))
+
+
+def test_a_partial_configuration_is_checked_for_the_values_it_gives():
+    cs = CS.ConfigurationSpace()
+    opt = CS.CategoricalHyperparameter("opt", ["adam", "sgd"])
+    momentum = CS.UniformFloatHyperparameter("momentum", 0.0, 0.99)
+    cs.add(opt, momentum, CS.UniformFloatHyperparameter("lr", 1e-4, 1e-1, log=True))
+    cs.add(EqualsCondition(momentum, opt, "sgd"))
+    act = CS.CategoricalHyperparameter("act", ["relu", "tanh"])
+    cs.add(act, ForbiddenEqualsClause(act, "tanh"))
+    space = SearchSpace(cs)
+    assert space.problems({"opt": "sgd"}, partial=True) == []
+    assert space.validate({"lr": np.float64(0.01)}, partial=True) == {"lr": 0.01}
+    assert space.problems({"opt": "sgd", "momentum": 0.5}, partial=True) == []
+    assert "inactive" in space.problems({"momentum": 0.5}, partial=True)[0]  # its parent must be given too
+    assert "above the upper bound" in space.problems({"momentum": 1.5, "opt": "sgd"}, partial=True)[0]
+    assert space.problems({"act": "tanh"}, partial=True) == []  # clauses judge whole configurations only
+    assert "forbidden" in space.problems({"opt": "adam", "lr": 0.01, "act": "tanh"}, partial=True)[0]
+    with pytest.raises(InvalidConfigError, match="lr: missing"):
+        space.validate({"opt": "sgd", "momentum": 0.5})

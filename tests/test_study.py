@@ -415,3 +415,33 @@ def test_study_reads_convert_each_finished_trial_once(monkeypatch):
         assert study.best_value == min(t.value for t in study.trials)
         assert study.budget_spent == 20
     assert calls == []  # every trial was finished and converted already: nothing is read again
+
+
+def _bowl(config):
+    return (config["x1"] - 1.0) ** 2 + (config["x2"] - 2.0) ** 2
+
+
+def test_a_partial_optuna_enqueue_is_completed_by_the_study_s_tpe_and_a_resume_replays_it(tmp_path):
+    """Optuna's enqueue_trial({"x1": 1.0}) after TPE's start-up trials: TPE proposes x2, and a resume goes on alike."""
+    import optuna
+
+    space = {"x1": (-5.0, 5.0), "x2": (-5.0, 5.0)}
+    runs = {}
+    for run in ("whole", "resumed"):
+        url = f"journal:///{tmp_path / f'{run}.log'}"
+        study = hpolab.create_study(
+            FunctionObjective(_bowl, space, name="bowl"), "tpe", storage=url, study_name="p", seed=0
+        )
+        study.optimize(n_trials=15)
+        expected = study.optimizer.complete({"x1": 1.0}, number=15)  # what TPE proposes in this state
+        assert expected != RandomSearch(space, seed=0).complete({"x1": 1.0}, number=15)
+        optuna.load_study(study_name="p", storage=study.storage.backend).enqueue_trial({"x1": 1.0})
+        study.optimize(n_trials=1)
+        completed = study.trials[15]
+        assert completed.config == expected and completed.state is TrialState.COMPLETE
+        if run == "resumed":  # this worker dies; a new process reopens the study and replays its log
+            study.storage.release(study._info.study_id, study.worker.key)
+            study = hpolab.load_study("p", url, objective=FunctionObjective(_bowl, space, name="bowl"))
+        study.optimize(n_trials=4)
+        runs[run] = [(t.config, t.value) for t in study.trials]
+    assert len(runs["whole"]) == 20 and runs["resumed"] == runs["whole"]

@@ -155,6 +155,10 @@ class ASHA(Optimizer):
 
         return make_optimizer(base, self.space, direction=self.direction, seed=self.seed, **kwargs)
 
+    def _complete(self, fixed: Mapping[str, Any], seed: int, number: int) -> dict[str, Any]:
+        """The base searcher, which proposes every new configuration, completes a partial one."""
+        return self.base.complete(fixed, number=number)
+
     @property
     def n_brackets(self) -> int:
         """Number of brackets (1 for ASHA)."""

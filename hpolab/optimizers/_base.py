@@ -143,6 +143,22 @@ class Optimizer(ABC):
                 )
         return handles
 
+    def _complete(self, fixed: Mapping[str, Any], seed: int, number: int) -> Mapping[str, Any]:
+        """Values for the hyperparameters ``fixed`` leaves out, conditioned on ``fixed`` where the backend can.
+
+        The contract of :meth:`complete`: a pure function of this optimizer's state, ``fixed``,
+        ``seed`` and ``number`` that changes no state (no draw from :attr:`_rng`, no trial in a
+        backend's model), so the next asks and a replay are those of an optimizer that never
+        completed anything. It may return values for every hyperparameter; those of ``fixed`` win.
+        ``fixed`` holds only known hyperparameters with allowed values (see :meth:`complete`).
+
+        The default draws every hyperparameter at random from the space (uniformly, log-uniformly
+        on log scales) with a generator seeded by ``seed``; ``number`` is there for backends that
+        pass the completion on to another optimizer (a hybrid's core, ASHA's base).
+        """
+        rng = np.random.default_rng(seed)
+        return {name: param.sample(rng) for name, param in self.space.params.items()}
+
     def _meta_params(self) -> dict[str, Any]:
         """Backend parameters recorded in :attr:`meta`."""
         return {}
@@ -362,6 +378,44 @@ class Optimizer(ABC):
         if problems:
             return f"its configuration {trial.config} does not fit the search space: {'; '.join(problems)}"
         return None
+
+    def complete(self, fixed: Mapping[str, Any], *, number: int = 0) -> dict[str, Any]:
+        """A configuration of the space that keeps ``fixed``, its missing values proposed by this optimizer.
+
+        What a study evaluates for a partial ``enqueue_trial`` (Optuna's ``fixed_params``): every
+        key of ``fixed`` kept as given, each missing active hyperparameter proposed by the
+        backend's own method where it can condition on the fixed values (an Optuna sampler
+        samples the rest of a trial whose fixed values are set, as Optuna does for a partial
+        enqueue; a hybrid asks its core), else drawn at random from the space (the table in
+        docs/workers.md says which backend does what). ``fixed`` with an unknown name or a value
+        the space does not allow is completed by the random draw; the result keeps them, so
+        validating it names them.
+
+        Completing changes nothing in the optimizer: the same state, ``fixed`` and ``number``
+        give the same configuration, and the next :meth:`ask` is the one it would have been.
+
+        Args:
+            fixed: The values given (a partial or whole configuration).
+            number: The trial's number in the study (any int standalone); with the optimizer's
+                seed it seeds the completion.
+
+        Returns:
+            ``fixed`` with the missing active hyperparameters added (inactive ones left out).
+        """
+        if not isinstance(fixed, Mapping):
+            raise OptimizerError(f"fixed: {fixed!r} is not a dict of hyperparameter values")
+        if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
+            raise ValueError(f"number: {number!r} must be an int")
+        given = dict(fixed)
+        params = self.space.params
+        fits = all(name in params and params[name].check(value) is None for name, value in given.items())
+        if not any(name not in given for name in self.space.active_names(given)):
+            return given
+        seed = int(np.random.SeedSequence([(self.seed or 0) % 2**63, int(number) % 2**63]).generate_state(1)[0])
+        proposed = self._complete(given, seed, int(number)) if fits else Optimizer._complete(self, given, seed, 0)
+        values = {**proposed, **given}
+        active = set(self.space.active_names(values))
+        return {name: value for name, value in values.items() if name in active or name in given}
 
     @property
     def n_events(self) -> int:

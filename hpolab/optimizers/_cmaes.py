@@ -170,7 +170,7 @@ class CmaEs(OptunaSamplerOptimizer):
             if isinstance(dist, CategoricalDistribution) or name in conditional
         ]
 
-    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+    def _make_sampler(self, seed: int | None) -> optuna.samplers.BaseSampler:
         import warnings
 
         import optuna
@@ -180,9 +180,9 @@ class CmaEs(OptunaSamplerOptimizer):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.samplers.CmaEsSampler(
                 n_startup_trials=self.n_startup_trials,
-                independent_sampler=optuna.samplers.RandomSampler(seed=self.seed),
+                independent_sampler=optuna.samplers.RandomSampler(seed=seed),
                 warn_independent_sampling=False,  # warned once, at construction
-                seed=self.seed,
+                seed=seed,
                 popsize=self.popsize,
                 use_separable_cma=self.use_separable_cma,
                 with_margin=self.with_margin,

@@ -377,6 +377,10 @@ class Hybrid(Optimizer):
             "sources": {label: source.meta for label, source in self.sources.items()},
         }
 
+    def _complete(self, fixed: Mapping[str, Any], seed: int, number: int) -> dict[str, Any]:
+        """The core completes a partial configuration (it sees every result of the study)."""
+        return self.core.complete(fixed, number=number)
+
     # ---------------------------------------------------------------- the sources' asks
     def _ask_entry(self, label: str, trial: Trial, *, banked: bool = False) -> dict[str, Any]:
         entry: dict[str, Any] = {"source": label, "id": trial.id, "seed": trial.seed, "budget": trial.budget}

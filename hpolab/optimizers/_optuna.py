@@ -108,8 +108,8 @@ class OptunaSamplerOptimizer(Optimizer):
         self._study: optuna.Study | None = None
         self._mirrored: dict[int, int] = {}  # other workers' running trials: hpolab id -> Optuna trial id
 
-    def _make_sampler(self) -> optuna.samplers.BaseSampler:
-        """The Optuna sampler (called once, when the study is built)."""
+    def _make_sampler(self, seed: int | None) -> optuna.samplers.BaseSampler:
+        """The Optuna sampler, with ``seed`` (the optimizer's own, or a completion's: see :meth:`_complete`)."""
         raise NotImplementedError
 
     # ----------------------------------------------------------------- backend
@@ -117,15 +117,15 @@ class OptunaSamplerOptimizer(Optimizer):
     def study(self) -> optuna.Study:
         """The in-memory Optuna study the sampler works on (built at first use)."""
         if self._study is None:
-            self._study = self._make_study()
+            self._study = self._make_study(self._make_sampler(self.seed))
         return self._study
 
-    def _make_study(self) -> optuna.Study:
+    def _make_study(self, sampler: optuna.samplers.BaseSampler) -> optuna.Study:
+        """A new in-memory Optuna study in this optimizer's direction, with ``sampler``."""
         import optuna
         from optuna.storages import InMemoryStorage
         from optuna.study import StudyDirection
 
-        sampler = self._make_sampler()
         storage = InMemoryStorage()
         direction = StudyDirection.MAXIMIZE if self.direction is Direction.MAXIMIZE else StudyDirection.MINIMIZE
         # Optuna logs "A new study created in memory" at INFO through its own stderr handler: the
@@ -156,6 +156,25 @@ class OptunaSamplerOptimizer(Optimizer):
             config = suggest_config(trial, self.space, ordinal_as_index=self.ordinal_as_index)
             out.append(Proposal(config, handle=trial))
         return out
+
+    def _complete(self, fixed: Mapping[str, Any], seed: int, number: int) -> dict[str, Any]:
+        """What Optuna does for a trial enqueued with only some values: the sampler proposes the rest.
+
+        The fixed values go to an Optuna trial as ``fixed_params`` (Optuna's ``enqueue_trial``),
+        and the configuration is sampled define-by-run (:func:`suggest_config`): each fixed value
+        is taken as given, the others come from the sampler (TPE's relative sample given the
+        trials so far, CMA-ES's search distribution, ...). The trial is opened in a copy of the
+        sampler's study with a fresh sampler seeded by ``seed``, so the optimizer's own study and
+        sampler state are untouched.
+        """
+        source = self.study
+        study = self._make_study(self._make_sampler(seed))
+        storage = study._storage
+        for frozen in source.get_trials(deepcopy=False):
+            storage.create_new_trial(study._study_id, template_trial=frozen)
+        study.enqueue_trial(self._params(fixed))
+        trial = study.ask()
+        return suggest_config(trial, self.space, ordinal_as_index=self.ordinal_as_index)
 
     def _mirror_running_elsewhere(self) -> None:
         """Show other workers' running trials to the sampler as RUNNING trials (TPE's constant liar).
@@ -305,7 +324,7 @@ class TPE(OptunaSamplerOptimizer):
             "constant_liar": self.constant_liar,
         }
 
-    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+    def _make_sampler(self, seed: int | None) -> optuna.samplers.BaseSampler:
         import warnings
 
         import optuna
@@ -316,7 +335,7 @@ class TPE(OptunaSamplerOptimizer):
             return optuna.samplers.TPESampler(
                 n_startup_trials=self.n_startup_trials,
                 n_ei_candidates=self.n_ei_candidates,
-                seed=self.seed,
+                seed=seed,
                 multivariate=self.multivariate,
                 group=self.group,
                 constant_liar=self.constant_liar,

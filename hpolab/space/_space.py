@@ -277,8 +277,16 @@ class SearchSpace:
             return True
         return False
 
-    def problems(self, config: Mapping[str, Any]) -> list[str]:
-        """Every reason ``config`` is not in the space (empty if it is)."""
+    def problems(self, config: Mapping[str, Any], *, partial: bool = False) -> list[str]:
+        """Every reason ``config`` is not in the space (empty if it is).
+
+        Args:
+            config: A configuration.
+            partial: Take missing values as values still to come (a partial configuration that
+                an optimizer completes): the values given must be known, allowed and active
+                under the values given before them (a parameter behind a condition needs its
+                parent given too).
+        """
         if not isinstance(config, Mapping):
             return [f"config: {config!r} is not a dict of hyperparameter values"]
         problems = []
@@ -292,24 +300,30 @@ class SearchSpace:
                     problems.append(f"{name}: {config[name]!r} given but the parameter is inactive under its condition")
                 continue
             if name not in config:
-                problems.append(f"{name}: missing; give a value ({self._params[name].describe()})")
+                if not partial:
+                    problems.append(f"{name}: missing; give a value ({self._params[name].describe()})")
                 active[name] = None
                 continue
             issue = self._params[name].check(config[name])
             if issue:
                 problems.append(issue)
             active[name] = config[name]
-        if not problems and self._has_forbidden and self._is_forbidden(config):
+        whole = not partial or all(name in config for name in active)
+        if not problems and whole and self._has_forbidden and self._is_forbidden(config):
             problems.append(f"config: {dict(config)} is forbidden by a clause of the space")
         return problems
 
-    def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:
+    def validate(self, config: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
         """Check ``config`` and return it with canonical plain-Python values.
+
+        Args:
+            config: A configuration.
+            partial: Allow missing values (see :meth:`problems`).
 
         Raises:
             InvalidConfigError: Naming each bad key, its value and the bound or choices.
         """
-        problems = self.problems(config)
+        problems = self.problems(config, partial=partial)
         if problems:
             raise InvalidConfigError(problems)
         return {n: self._params[n].canonical(config[n]) for n in self._order if n in config}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from hpolab.study._create import _plain_kwargs as _plain_kwargs  # hpolab's own tests read it here
 from hpolab.study._create import create_study, load_study, optimize
-from hpolab.study._ledger import DEAD_WORKER_POLICIES, DEFAULT_MAX_RETRIES, attempt_of, complete_config
+from hpolab.study._ledger import DEAD_WORKER_POLICIES, DEFAULT_MAX_RETRIES, attempt_of
 from hpolab.study._optimize import DATAFRAME_ATTRS, Callback, Study, worker_seed
 from hpolab.study._optimize import _Limits as _Limits  # hpolab._workers reads it here
 
@@ -22,7 +22,6 @@ __all__ = [
     "Callback",
     "Study",
     "attempt_of",
-    "complete_config",
     "create_study",
     "load_study",
     "optimize",

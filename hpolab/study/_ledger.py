@@ -5,11 +5,9 @@ from __future__ import annotations
 import bisect
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from hpolab.optimizers._base import SearchExhausted
 from hpolab.storage import WorkerInfo, attempt_of, is_stale, run_by, to_record
@@ -20,7 +18,7 @@ if TYPE_CHECKING:
 
     from hpolab.study._optimize import Study
 
-__all__ = ["DEAD_WORKER_POLICIES", "DEFAULT_MAX_RETRIES", "attempt_of", "complete_config"]
+__all__ = ["DEAD_WORKER_POLICIES", "DEFAULT_MAX_RETRIES", "attempt_of"]
 
 _logger = logging.getLogger("hpolab.study")
 
@@ -129,17 +127,6 @@ class _Records:
         return list(self._sorted)
 
 
-def complete_config(space: Any, fixed: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
-    """``fixed`` with every missing active hyperparameter drawn at random from ``space``.
-
-    Keys of ``fixed`` are kept as given (also unknown or inactive ones, so validation names them).
-    """
-    drawn = {name: param.sample(rng) for name, param in space.params.items()}
-    values = {**drawn, **fixed}
-    active = set(space.active_names(values))
-    return {k: v for k, v in values.items() if k in active or k in fixed}
-
-
 class _Ledger:
     """The one owner of a study's writes: trial numbers, results, the queue, retries, adoption, reaping.
 
@@ -234,7 +221,7 @@ class _Ledger:
             return _Job(replace(own, id=number, metadata={**own.metadata, **trial.metadata}), number, own.id)
         space = self.optimizer.space
         config = dict(trial.config)
-        completed = complete_config(space, config, np.random.default_rng([self.optimizer.seed or 0, number]))
+        completed = self.optimizer.complete(config, number=number)  # a partial enqueue: the optimizer adds the rest
         problems = space.problems(completed)
         if problems:
             reason = f"queued configuration {config} does not fit the search space: {'; '.join(problems)}"

@@ -435,7 +435,9 @@ class Study:
     ) -> int:
         """Queue a configuration to evaluate before the optimizer's next proposals (Optuna's ``enqueue_trial``).
 
-        The next worker to ask takes it; the optimizer learns its result as an outside trial.
+        The next worker to ask takes it; the optimizer learns its result as an outside trial. A
+        partial configuration is completed by that worker's optimizer when it takes the trial
+        (:meth:`Optimizer.complete`), as Optuna's sampler completes a partial enqueue.
 
         Args:
             config: The configuration.
@@ -446,8 +448,12 @@ class Study:
 
         Returns:
             The queued trial's number.
+
+        Raises:
+            InvalidConfigError: If a value given is unknown, not allowed, or inactive under the
+                values given before it.
         """
-        config = self.optimizer.space.validate(config)
+        config = self.optimizer.space.validate(config, partial=True)
         trial = Trial(-1, config, budget=budget, seed=seed, metadata={**dict(metadata or {}), "enqueued": True})
         return self.storage.enqueue(self._info.study_id, trial, self.optimizer.space)
 

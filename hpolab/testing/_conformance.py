@@ -290,6 +290,26 @@ class OptimizerTestCase:
         a, b = opt.ask(), fresh.ask()
         assert a.config == b.config and a.id == b.id and a.budget == b.budget
 
+    def test_complete_keeps_the_fixed_values_and_changes_nothing(self, factory: Factory) -> None:
+        """A partial configuration is completed inside the space, the same way twice, and the next asks stay as they were."""
+        space = mixed_space()
+        opt, twin = factory(space, seed=4), factory(space, seed=4)
+        self._run(opt, self.n_trials // 2)
+        self._run(twin, self.n_trials // 2)
+        fixed = {"x": 1.0, "opt": "sgd"}
+        completed = opt.complete(fixed, number=5)
+        assert {k: completed[k] for k in fixed} == fixed and set(completed) == set(space.names)
+        space.validate(completed)
+        assert opt.complete(fixed, number=5) == completed
+        assert opt.complete(space.validate(completed), number=6) == completed  # nothing missing: nothing changes
+        a, b = opt.ask(), twin.ask()
+        assert a.config == b.config and a.id == b.id and a.budget == b.budget
+        if self.supports_conditional:
+            conditional = factory(conditional_space(), seed=4)
+            self._run(conditional, self.n_trials // 2)
+            assert "momentum" not in conditional.complete({"opt": "adam"}, number=1)
+            assert "momentum" in conditional.space.validate(conditional.complete({"opt": "sgd"}, number=1))
+
     def test_meta(self, factory: Factory) -> None:
         opt = factory(mixed_space(), seed=11)
         meta = opt.meta

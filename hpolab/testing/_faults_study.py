@@ -233,6 +233,7 @@ class StudyFaultTestCase:
         partial = trials[0]
         assert partial.state is TrialState.COMPLETE and partial.config["x1"] == 2.5
         assert 0.0 <= partial.config["x2"] <= 15.0
+        assert partial.config == study.optimizer.complete({"x1": 2.5}, number=partial.id)  # the optimizer's completion
         bad = trials[1]
         assert bad.state is TrialState.FAIL and "x1" in str(bad.info["error"]) and "99" in str(bad.info["error"])
         assert sum(t.state is TrialState.COMPLETE for t in trials) == 2

@@ -240,3 +240,41 @@ def test_optimizers_package_exports_lazily():
         "'FixedSchedule', 'FixedShare', 'GridSearch', 'Hybrid', 'Hyperband', 'Ledger', 'Optimizer', 'OptimizerError', "
         "'Portfolio', 'Proposal', 'RandomSearch', 'SearchExhausted', 'SourceStats']"
     )
+
+
+def _bowl(config):
+    """A 2-D quadratic with its minimum at x1 = 1, x2 = 2."""
+    return (config["x1"] - 1.0) ** 2 + (config["x2"] - 2.0) ** 2
+
+
+def _told(optimizer, n):
+    for _ in range(n):
+        trial = optimizer.ask()
+        optimizer.tell(trial, _bowl(trial.config))
+    return optimizer
+
+
+def test_a_partial_configuration_is_completed_by_tpe_near_the_optimum():
+    """After its start-up trials TPE proposes the free x2 for a fixed x1 near the optimum; a random draw does not."""
+    from hpolab.optimizers import RandomSearch
+
+    space = {"x1": (-5.0, 5.0), "x2": (-5.0, 5.0)}
+    tpe = _told(TPE(space, seed=0), 60)
+    completed = [tpe.complete({"x1": 1.0}, number=k) for k in range(20)]
+    assert all(c["x1"] == 1.0 and set(c) == {"x1", "x2"} for c in completed)
+    tpe_distance = sum(abs(c["x2"] - 2.0) for c in completed) / 20  # mean distance to the optimum
+    drawn = [RandomSearch(space, seed=0).complete({"x1": 1.0}, number=k) for k in range(20)]
+    random_distance = sum(abs(c["x2"] - 2.0) for c in drawn) / 20  # about 2.9 for a uniform draw
+    assert tpe_distance < 0.5 * random_distance, (tpe_distance, random_distance)
+    assert [c["x2"] for c in completed] != [c["x2"] for c in drawn]
+
+
+def test_completing_changes_nothing_in_tpe():
+    """The completion is a pure function of (state, values, number): same result twice, the same next asks."""
+    space = {"x1": (-5.0, 5.0), "x2": (-5.0, 5.0)}
+    tpe, twin = _told(TPE(space, seed=3), 14), _told(TPE(space, seed=3), 14)
+    first = tpe.complete({"x2": 0.5}, number=7)
+    assert tpe.complete({"x2": 0.5}, number=7) == first and first["x2"] == 0.5
+    assert tpe.complete({"x2": 0.5}, number=8) != first
+    assert len(tpe.study.trials) == len(twin.study.trials)  # no trial left in the sampler's study
+    assert [t.config for t in (tpe.ask(), tpe.ask())] == [t.config for t in (twin.ask(), twin.ask())]
