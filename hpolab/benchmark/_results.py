@@ -195,7 +195,7 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
                 "direction": direction,
                 "budget": rec.budget if rec.budget is not None else math.nan,
                 "max_budget": float(max_budget) if max_budget is not None else math.nan,
-                "cost": result.cost if result is not None and result.cost is not None else math.nan,
+                "runtime": result.runtime if result is not None and result.runtime is not None else math.nan,
                 "wall_time": float(wall),
                 "prompt_tokens": prompt if calls else math.nan,
                 "completion_tokens": completion if calls else math.nan,
