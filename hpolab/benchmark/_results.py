@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hpolab._secrets import mask_secrets
 from hpolab._table import COLUMNS
 from hpolab.benchmark._plan import SEED_SCHEMES
-from hpolab.trial import regret, trial_budget
+from hpolab.trial import regret
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,8 +112,10 @@ def _storage_url(storage: str | os.PathLike[str]) -> str:
     return f"sqlite:///{text}"
 
 
-def _record_budget(record: Any, info: Any) -> float:
-    return trial_budget(record, ((info.attrs or {}).get(_ATTR) or {}).get("max_budget"))
+def _full_budget(info: Any) -> float | None:
+    """The objective's full fidelity that a run recorded with its study (``None``: single-fidelity)."""
+    full = ((info.attrs or {}).get(_ATTR) or {}).get("max_budget")
+    return float(full) if full is not None else None
 
 
 def _usage(metadata: Any) -> tuple[int, int, float, int, float | None]:
