@@ -78,7 +78,7 @@ def renamed_fields(**renamed: str) -> Callable[[_Class], _Class]:
     """
 
     def decorate(cls: _Class) -> _Class:
-        init = cls.__init__
+        init: Callable[..., None] = cls.__dict__["__init__"]  # the one @dataclass wrote
 
         @functools.wraps(init)
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
