@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         for k, cfg in enumerate(configs):
             res = obj.evaluate(cfg, seed=k)
             accs.append(100.0 * (1.0 - float(res.value)))
-            secs.append(float(res.cost))
+            secs.append(float(res.runtime))
         a = np.asarray(accs)
         rows.append((n_train, a, float(np.mean(secs))))
     total = time.perf_counter() - start

@@ -2,7 +2,7 @@
 
 Subclass hpolab.Objective: give it a search space, a direction, a Fidelity (what the budget counts and
 its range) and evaluate(config, budget, seed). Here a stand-in for training: the loss falls with the
-epochs towards a floor set by the hyperparameters, plus seeded noise; the cost is the epochs run.
+epochs towards a floor set by the hyperparameters, plus seeded noise; the runtime is the epochs run.
 
 Run: python examples/07_your_objective_with_a_fidelity.py [EPOCH_BUDGET]
 """
@@ -42,7 +42,7 @@ class LearningCurve(Objective):
         floor += 0.03 if config["act"] == "tanh" else 0.0
         noise = np.random.default_rng(seed).normal(0.0, 0.005)
         loss = floor + (1.0 - floor) * math.exp(-epochs / 6.0) + noise
-        return TrialResult(loss, cost=epochs, info={"floor": floor})
+        return TrialResult(loss, runtime=epochs, info={"floor": floor})
 
 
 objective = LearningCurve()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-__all__ = ["renamed_keyword", "renamed_key"]
+__all__ = ["renamed_fields", "renamed_keyword", "renamed_key"]
+
+_Class = TypeVar("_Class", bound=type)
 
 
 def renamed_keyword(
@@ -60,3 +63,34 @@ def renamed_key(mapping: Mapping[str, Any], old: str, new: str) -> dict[str, Any
         value = out.pop(old)
         out.setdefault(new, value)
     return out
+
+
+def renamed_fields(**renamed: str) -> Callable[[_Class], _Class]:
+    """A class decorator: the dataclass's constructor also takes each field's old keyword, for one minor version.
+
+    ``@renamed_fields(budget="n_trials")`` above ``@dataclass``: ``Cls(budget=4)`` warns once (see
+    :func:`renamed_keyword`) and builds ``Cls(n_trials=4)``; giving both is a TypeError. The old name is
+    no field: ``fields()``, ``repr``, equality and ``dataclasses.replace`` know only the new one. The
+    renames are kept as ``Cls._renamed_fields`` (old -> new) for code that reads fields from a dict.
+
+    Args:
+        **renamed: Old keyword -> the field that replaces it.
+    """
+
+    def decorate(cls: _Class) -> _Class:
+        init: Callable[..., None] = cls.__dict__["__init__"]  # the one @dataclass wrote
+
+        @functools.wraps(init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            for old, new in renamed.items():
+                if old in kwargs:
+                    value = kwargs.pop(old)
+                    if value is not None:
+                        kwargs[new] = renamed_keyword(cls.__name__, old, new, value, kwargs.get(new))
+            init(self, *args, **kwargs)
+
+        cls.__init__ = __init__  # type: ignore[misc]
+        cls._renamed_fields = {**getattr(cls, "_renamed_fields", {}), **renamed}  # type: ignore[attr-defined]
+        return cls
+
+    return decorate

@@ -24,7 +24,7 @@ COLUMNS: tuple[str, ...] = (
     "direction",
     "budget",
     "max_budget",
-    "cost",
+    "runtime",
     "wall_time",
     "prompt_tokens",
     "completion_tokens",

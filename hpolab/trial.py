@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from hpolab._deprecation import renamed_fields, renamed_key, renamed_keyword
+
 __all__ = [
     "Direction",
     "Trial",
@@ -158,22 +160,25 @@ class Trial:
         return replace(self, handle=handle)
 
 
+@renamed_fields(cost="runtime")
 @dataclass(frozen=True)
 class TrialResult:
     """What came back from evaluating a trial.
+
+    ``TrialResult(value, state, runtime, info)``; ``cost=`` is the deprecated old name of ``runtime=``.
 
     Attributes:
         value: Objective value; ``None`` for a failed trial.
         state: COMPLETE, PRUNED or FAIL. A NaN or infinite value becomes FAIL (value ``None``,
             the value in ``info["error"]``).
-        cost: Cost of the evaluation, in seconds or in the table's recorded time.
+        runtime: How long the evaluation took: seconds, or the time a table recorded for it.
         info: Anything else (per-epoch losses, the true value of a noisy benchmark,
             ``"error"`` for a failure).
     """
 
     value: float | None
     state: TrialState = TrialState.COMPLETE
-    cost: float | None = None
+    runtime: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -203,33 +208,49 @@ class TrialResult:
                     object.__setattr__(self, "info", info)
         elif state is TrialState.COMPLETE:
             raise ValueError("value: None is not allowed for a COMPLETE trial; give a float")
-        if self.cost is not None:
-            object.__setattr__(self, "cost", float(self.cost))
+        if self.runtime is not None:
+            try:
+                object.__setattr__(self, "runtime", float(self.runtime))
+            except (TypeError, ValueError):
+                raise ValueError(f"runtime: {self.runtime!r} is not a number of seconds; give a float") from None
 
     def __hash__(self) -> int:
-        return hash((self.value, self.state, self.cost))
+        return hash((self.value, self.state, self.runtime))
+
+    @property
+    def cost(self) -> float | None:
+        """Deprecated old name of :attr:`runtime`."""
+        return renamed_keyword("TrialResult", "cost", "runtime", self.runtime, None)
 
     @classmethod
-    def fail(cls, error: str, *, cost: float | None = None, **info: Any) -> TrialResult:
-        """A FAIL result carrying the error text in ``info["error"]``."""
-        return cls(value=None, state=TrialState.FAIL, cost=cost, info={"error": error, **info})
+    def fail(cls, error: str, *, runtime: float | None = None, cost: float | None = None, **info: Any) -> TrialResult:
+        """A FAIL result carrying the error text in ``info["error"]`` (``cost=``: deprecated old name of ``runtime=``)."""
+        runtime = renamed_keyword("TrialResult.fail", "cost", "runtime", cost, runtime)
+        return cls(value=None, state=TrialState.FAIL, runtime=runtime, info={"error": error, **info})
 
     @classmethod
     def coerce(cls, value: TrialResult | float | int | Mapping[str, Any] | None) -> TrialResult:
-        """Accept a TrialResult, a bare number, a dict of TrialResult fields or None (FAIL)."""
+        """Accept a TrialResult, a bare number, a dict of TrialResult fields or None (FAIL).
+
+        A dict may still spell ``runtime`` as ``cost`` (deprecated; it warns).
+        """
         if isinstance(value, TrialResult):
             return value
         if value is None:
             return cls.fail("no value")
         if isinstance(value, Mapping):
-            fields = {"value", "state", "cost", "info"}
-            unknown = sorted(str(k) for k in value if k not in fields)
+            data = dict(value)
+            if "cost" in data:
+                data["runtime"] = renamed_keyword(
+                    "TrialResult", "cost", "runtime", data.pop("cost"), data.get("runtime")
+                )
+            fields = {"value", "state", "runtime", "info"}
+            unknown = sorted(str(k) for k in data if k not in fields)
             if unknown:
                 raise ValueError(
-                    f"result: keys {unknown} are not TrialResult fields; use value, state, cost and info "
+                    f"result: keys {unknown} are not TrialResult fields; use value, state, runtime and info "
                     "(put anything else in info)"
                 )
-            data = dict(value)
             data.setdefault("value", None)  # fine for FAIL / PRUNED; a COMPLETE result without one raises
             return cls(**data)
         return cls(value=value)
@@ -239,15 +260,16 @@ class TrialResult:
         value = self.value
         if value is not None and not math.isfinite(value):
             value = None
-        return {"value": value, "state": self.state.value, "cost": self.cost, "info": self.info}
+        return {"value": value, "state": self.state.value, "runtime": self.runtime, "info": self.info}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrialResult:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`; a dict written by an older hpolab (``"cost"``) reads too."""
+        data = renamed_key(data, "cost", "runtime")
         return cls(
             value=data.get("value"),
             state=TrialState(data["state"]),
-            cost=data.get("cost"),
+            runtime=data.get("runtime"),
             info=dict(data.get("info") or {}),
         )
 

@@ -108,7 +108,7 @@ def test_tell_unknown_twice_and_bad_results(make: Factory) -> None:
 def test_tell_accepts_results_ids_dicts_and_none(make: Factory) -> None:
     opt = make(seed=0)
     trials = opt.ask(5)
-    opt.tell(trials[0].id, TrialResult(1.0, cost=2.0))
+    opt.tell(trials[0].id, TrialResult(1.0, runtime=2.0))
     opt.tell(trials[1], {"value": 0.5, "info": {"a": 1}})
     opt.tell(trials[2], None)
     opt.tell(trials[3], math.nan)
@@ -116,7 +116,7 @@ def test_tell_accepts_results_ids_dicts_and_none(make: Factory) -> None:
     states = [r.state for r in opt.history]
     assert states == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL, TrialState.FAIL, TrialState.COMPLETE]
     assert opt.history[3].info["error"].startswith("objective returned a non-finite value")
-    assert opt.history[1].info == {"a": 1} and opt.history[0].result.cost == 2.0  # type: ignore[union-attr]
+    assert opt.history[1].info == {"a": 1} and opt.history[0].result.runtime == 2.0  # type: ignore[union-attr]
     assert opt.best is not None and opt.best.id == trials[1].id
 
 
@@ -193,7 +193,7 @@ def drive(opt: Optimizer, steps: int) -> None:
             if i == 2 and step % 2 == 0:
                 continue  # left pending
             value = math.nan if (trial.id % 7 == 3) else f(trial.config)
-            opt.tell(trial, value if trial.id % 5 else TrialResult.fail("boom", cost=1.0))
+            opt.tell(trial, value if trial.id % 5 else TrialResult.fail("boom", runtime=1.0))
     opt.observe({"x": 0.0, "n": 1, "lr": 0.001, "opt": "adam"}, 0.5)
     opt.ask(2)  # a batch still pending at save time
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import pytest
@@ -159,3 +160,58 @@ def test_write_report_budget_is_n_trials(tmp_path):
     assert old.tables["table1"].equals(new.tables["table1"])
     with pytest.raises(TypeError, match="n_trials"):
         write_report(df, tmp_path / "both", budget=2, n_trials=3)
+
+
+def test_trial_result_cost_is_runtime():
+    from hpolab import TrialResult
+    from hpolab.objectives import FunctionObjective
+
+    new = TrialResult(0.5, runtime=2.0, info={"a": 1})
+    assert _one_deprecation(lambda: TrialResult(0.5, cost=2.0, info={"a": 1}), "runtime") == new
+    assert _one_deprecation(lambda: new.cost, "runtime") == new.runtime == 2.0
+    failed = _one_deprecation(lambda: TrialResult.fail("boom", cost=1.5), "runtime")
+    assert failed == TrialResult.fail("boom", runtime=1.5)
+    coerced = _one_deprecation(lambda: TrialResult.coerce({"value": 0.5, "cost": 2.0, "info": {"a": 1}}), "runtime")
+    assert coerced == new
+    for both in (
+        lambda: TrialResult(0.5, cost=1.0, runtime=2.0),
+        lambda: TrialResult.fail("boom", cost=1.0, runtime=2.0),
+        lambda: TrialResult.coerce({"value": 0.5, "cost": 1.0, "runtime": 2.0}),
+    ):
+        with pytest.raises(TypeError, match=r"runtime=.*cost="):
+            both()
+    assert [f.name for f in __import__("dataclasses").fields(new)] == ["value", "state", "runtime", "info"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # stored data in the old shape reads without a warning
+        assert TrialResult.from_dict({"value": 0.5, "state": "COMPLETE", "cost": 2.0, "info": {"a": 1}}) == new
+    obj = FunctionObjective(lambda c: {"value": c["x"], "cost": 9.0}, {"x": (0.0, 1.0)})
+    with pytest.warns(DeprecationWarning, match="runtime="):
+        assert obj.evaluate({"x": 0.25}).runtime == 9.0
+
+
+def _renamed_dataclasses():
+    from hpolab.benchmark import RunSpec
+    from hpolab.benchmark._suite import Suite, SuitePart
+    from hpolab.llm import PromptOptions
+
+    run = {"optimizer": "random", "objective": "toy/branin", "seed": 0, "n_trials": None, "optimizer_name": "random"}
+    part = {"name": "p", "description": "d", "optimizers": ["random"], "objectives": ["toy/branin"]}
+    return [
+        (RunSpec, run, "max_budget_spent", 5.0),
+        (Suite, {**part, "seeds": 1, "n_trials": None}, "max_budget_spent", 5.0),
+        (SuitePart, part, "max_budget_spent", 5.0),
+        (PromptOptions, {}, "n_trials", 4),
+    ]
+
+
+@pytest.mark.parametrize("cls, kwargs, new, value", _renamed_dataclasses(), ids=lambda x: getattr(x, "__name__", ""))
+def test_dataclass_budget_is_its_new_field(cls, kwargs, new, value):
+    import dataclasses
+
+    built = cls(**kwargs, **{new: value})
+    old = _one_deprecation(lambda: cls(**kwargs, budget=value), new)
+    assert old == built and getattr(old, new) == value and repr(old) == repr(built)
+    assert "budget" not in {f.name for f in dataclasses.fields(cls)} and not re.search(r"\bbudget=", repr(old))
+    assert dataclasses.replace(old, **{new: None}) == cls(**kwargs, **{new: None})
+    with pytest.raises(TypeError, match=rf"{new}=.*budget="):
+        cls(**kwargs, budget=value, **{new: value})

@@ -64,7 +64,7 @@ def test_study_lifecycle_trials_and_event_log(storage):
     t1 = Trial(-1, {"a": 0.5, "b": "y"})
     n0, n1 = storage.create_trials(info.study_id, [t0, t1], SPACE, worker="w", seq=0)
     assert (n0, n1) == (0, 1)
-    storage.record_tell(info.study_id, n1, TrialResult(0.25, cost=1.5, info={"true_value": 0.2}), worker="w", seq=1)
+    storage.record_tell(info.study_id, n1, TrialResult(0.25, runtime=1.5, info={"true_value": 0.2}), worker="w", seq=1)
     n2 = storage.record_observe(
         info.study_id,
         Trial(-1, {"a": 0.9, "b": "x"}, metadata={"observed": True}),
@@ -79,7 +79,7 @@ def test_study_lifecycle_trials_and_event_log(storage):
     assert recs[0].config == {"a": 0.1234567890123, "b": "x"}  # doubles survive exactly
     assert recs[0].trial.seed == 2**40 and recs[0].trial.budget == 3.0 and recs[0].metadata["m"] == [1]
     assert recs[0].state is TrialState.FAIL and recs[0].info["error"] == "boom"
-    assert recs[1].value == 0.25 and recs[1].result.cost == 1.5 and recs[1].info["true_value"] == 0.2
+    assert recs[1].value == 0.25 and recs[1].result.runtime == 1.5 and recs[1].info["true_value"] == 0.2
     events = storage.get_events(info.study_id)
     assert [next(iter(e)) for e in events] == ["ask", "tell", "observe", "tell"]
     assert [t["id"] for t in events[0]["ask"]] == [0, 1]
@@ -88,6 +88,25 @@ def test_study_lifecycle_trials_and_event_log(storage):
     assert storage.get_study(info.name).attrs["note"] == "hi"
     storage.delete_study(info.name)
     assert storage.get_study(info.name) is None
+
+
+def test_a_result_stored_by_an_older_hpolab_reads_its_cost_as_the_runtime(storage):
+    info = storage.create_study(_name(), "minimize", {})
+    (n,) = storage.create_trials(info.study_id, [Trial(-1, {"a": 0.5, "b": "x"})], SPACE, worker="w", seq=0)
+    storage.record_tell(info.study_id, n, TrialResult(0.25, runtime=1.5), worker="w", seq=1)
+    (new,) = storage.frozen_trials(info.study_id)
+    assert new.system_attrs["hpolab:result"]["runtime"] == 1.5 and "cost" not in new.system_attrs["hpolab:result"]
+    stored = {k: v for k, v in new.system_attrs["hpolab:result"].items() if k != "runtime"}
+    old = optuna.trial.create_trial(  # the result's time under the key older versions wrote
+        value=0.75,
+        params={"a": 0.25, "b": "y"},
+        distributions=SPACE.to_optuna(),
+        system_attrs={**new.system_attrs, "hpolab:result": {**stored, "cost": 2.5}},
+    )
+    storage.backend.create_new_trial(info.study_id, template_trial=old)
+    records = storage.get_trials(info.study_id)
+    assert [r.result.runtime for r in records] == [1.5, 2.5] and records[1].value == 0.75
+    assert TrialResult.from_dict({"value": 0.75, "state": "COMPLETE", "cost": 2.5}) == records[1].result
 
 
 def test_every_hpolab_study_is_an_optuna_study(kind, tmp_path):

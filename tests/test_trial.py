@@ -78,11 +78,11 @@ def test_trial_dict_round_trip_and_metadata() -> None:
 # --------------------------------------------------------------------------- TrialResult
 def test_result_is_frozen_and_plain() -> None:
     result = TrialResult(
-        np.float32(0.5), cost=np.float64(1.25), info={"losses": np.array([1.0, 0.5]), "n": np.int64(2)}
+        np.float32(0.5), runtime=np.float64(1.25), info={"losses": np.array([1.0, 0.5]), "n": np.int64(2)}
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.value = 1.0  # type: ignore[misc]
-    assert type(result.value) is float and result.value == 0.5 and type(result.cost) is float
+    assert type(result.value) is float and result.value == 0.5 and type(result.runtime) is float
     assert result.info == {"losses": [1.0, 0.5], "n": 2} and type(result.info["n"]) is int
     assert result.state is TrialState.COMPLETE
     tagged = TrialResult(1.0, info={"tags": {"b", "a"}, "pair": (1, np.int64(2))})
@@ -118,29 +118,29 @@ def test_result_validation_messages() -> None:
 
 
 def test_fail_and_coerce() -> None:
-    failed = TrialResult.fail("boom", cost=2.0, trace="t")
+    failed = TrialResult.fail("boom", runtime=2.0, trace="t")
     assert failed.state is TrialState.FAIL and failed.value is None
-    assert failed.info == {"error": "boom", "trace": "t"} and failed.cost == 2.0
+    assert failed.info == {"error": "boom", "trace": "t"} and failed.runtime == 2.0
     assert TrialResult.coerce(failed) is failed
     assert TrialResult.coerce(3) == TrialResult(3.0)
     assert TrialResult.coerce(np.float64(2.5)).value == 2.5
     none = TrialResult.coerce(None)
     assert none.state is TrialState.FAIL and none.info["error"]
     assert TrialResult.coerce(math.nan).state is TrialState.FAIL
-    from_dict = TrialResult.coerce({"value": 1.0, "cost": 3, "info": {"a": 1}})
-    assert from_dict == TrialResult(1.0, cost=3.0, info={"a": 1})
+    from_dict = TrialResult.coerce({"value": 1.0, "runtime": 3, "info": {"a": 1}})
+    assert from_dict == TrialResult(1.0, runtime=3.0, info={"a": 1})
     assert TrialResult.coerce({"state": "FAIL", "info": {"error": "x"}}).state is TrialState.FAIL
     with pytest.raises(ValueError, match=r"keys \['loss'\] are not TrialResult fields"):
         TrialResult.coerce({"value": 1.0, "loss": 2.0})
     with pytest.raises(ValueError, match=r"value: None is not allowed for a COMPLETE trial"):
-        TrialResult.coerce({"cost": 1.0})
+        TrialResult.coerce({"runtime": 1.0})
     with pytest.raises(ValueError, match="not a number"):
         TrialResult.coerce("fast")  # type: ignore[arg-type]
 
 
 def test_result_dict_round_trip() -> None:
     for result in (
-        TrialResult(0.125, cost=1.5, info={"losses": [1.0, 0.5], "nested": {"k": [1, "a"]}}),
+        TrialResult(0.125, runtime=1.5, info={"losses": [1.0, 0.5], "nested": {"k": [1, "a"]}}),
         TrialResult(2.0, state=TrialState.PRUNED, info={"at_budget": 3}),
         TrialResult.fail("Traceback ...: ValueError"),
     ):

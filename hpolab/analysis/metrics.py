@@ -29,6 +29,7 @@ from hpolab._deprecation import renamed_keyword
 from hpolab._table import POOL_LABEL
 from hpolab.analysis import stats as S
 from hpolab.trial import Direction, trial_budget
+from hpolab.trial import regret as trial_regret
 
 __all__ = [
     "RUN_KEYS",
@@ -232,7 +233,7 @@ def regret_curves(
     true value to the known optimum); otherwise ``loss - optimum`` with the optimum from ``optima``
     (values in the objective's own direction) or, failing that, the best loss any run reached on the
     objective (so the curve shows the gap to the best one found). The *regret curve* is the running
-    minimum of the regret. Normalized regret divides by the objective's range
+    minimum of the regret, each entry :func:`hpolab.trial.regret` of the best value so far. Normalized regret divides by the objective's range
     ``worst - best`` over all trials of all runs of that objective, so every task is in [0, 1]
     and tasks can be averaged.
 
@@ -272,12 +273,15 @@ def regret_curves(
     for key, g in d.groupby(list(RUN_KEYS), sort=True):
         obj = str(key[1])
         best_loss = best_so_far(g["_loss"].to_numpy(), "minimize")
+        direction = Direction.coerce(g["direction"].iloc[0]) if "direction" in g.columns else Direction.MINIMIZE
+        sign = direction.sign
         if from_column[obj]:
             regret = best_so_far(g["regret"].to_numpy(dtype=float), "minimize")
         else:
-            regret = best_loss - ref_best[obj]
+            optimum = sign * ref_best[obj]  # in the objective's own direction
+            gaps = (trial_regret(value, optimum, direction) for value in best_loss * sign)
+            regret = np.fromiter((math.nan if gap is None else gap for gap in gaps), dtype=float, count=len(best_loss))
         norm = regret / span[obj] if span[obj] > 0 else np.where(np.isfinite(regret), 0.0, np.nan)
-        sign = Direction.coerce(g["direction"].iloc[0]).sign if "direction" in g.columns else 1.0
         out.append(
             pd.DataFrame(
                 {

@@ -674,11 +674,11 @@ def section_per_task_plot(ctx: ReportContext) -> None:
 
 
 def section_cost(ctx: ReportContext) -> None:
-    """Cost per optimizer: run time, evaluation time, reported cost, and the LLM's tokens and latency."""
+    """Cost per optimizer: run time, evaluation time, reported runtime, and the LLM's tokens and latency."""
     doc, methods_df = ctx.doc, ctx.methods_df
     doc.h(2, "Cost")
     doc.p(
-        "Per trial: evaluation wall time, the objective's reported cost (a table's recorded training "
+        "Per trial: evaluation wall time, the objective's reported runtime (a table's recorded training "
         "seconds), and for LLM optimizers the tokens and model latency recorded in the trial metadata "
         "(means with 95% bootstrap intervals that resample whole runs within each task). Run time: "
         "wall-clock seconds per run including the optimizer."
@@ -695,7 +695,7 @@ def section_cost(ctx: ReportContext) -> None:
             _boot([v for v, _ in run_secs], [o for _, o in run_secs], seed=ctx.seed),
             *(
                 _per_trial(g, col, ctx.seed) if col in g.columns else S.Interval(math.nan, math.nan, math.nan, 0)
-                for col in ("wall_time", "cost", "prompt_tokens", "completion_tokens", "llm_latency")
+                for col in ("wall_time", "runtime", "prompt_tokens", "completion_tokens", "llm_latency")
             ),
         ]
         fails = int((g["state"] == "FAIL").sum())
@@ -707,7 +707,7 @@ def section_cost(ctx: ReportContext) -> None:
             "failed",
             "run time (s)",
             "eval wall time (s)",
-            "reported cost",
+            "reported runtime (s)",
             "prompt tokens",
             "completion tokens",
             "LLM latency (s)",

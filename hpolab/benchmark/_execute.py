@@ -29,13 +29,14 @@ from hpolab._secrets import mask_secrets
 from hpolab.benchmark._plan import SEED_SCHEME, RunSpec, plan
 from hpolab.benchmark._results import (
     _ATTR,
+    _full_budget,
     _mixed_schemes_message,
-    _record_budget,
     _schemes_in,
     _storage_url,
     _study_scheme,
     load_results,
 )
+from hpolab.trial import budget_spent
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -285,7 +286,7 @@ def execute(
         info = store.get_study(spec.study_name)
         if info is not None:
             records = store.get_trials(info.study_id)
-            spent = sum(_record_budget(r, info) for r in records if r.state.is_finished)
+            spent = budget_spent(records, _full_budget(info))
             if _is_complete(info, spec, _finished(records), spent):
                 continue
         todo.append(spec)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hpolab._deprecation import renamed_keyword
+from hpolab._deprecation import renamed_fields, renamed_keyword
 from hpolab._table import POOL_LABEL
 
 __all__ = [
@@ -42,6 +42,7 @@ SEED_SCHEMES: dict[int, str] = {
 }
 
 
+@renamed_fields(budget="max_budget_spent")
 @dataclass(frozen=True)
 class RunSpec:
     """One run of the grid.
@@ -52,7 +53,7 @@ class RunSpec:
         seed: Seed of the optimizer (and of the objective's noise, where it takes one).
         n_trials: Finished trials the run should hold (``None``: only ``max_budget_spent`` limits it).
         max_budget_spent: Total fidelity (e.g. epochs) the run may spend, summed over its trials
-            (``None``: only ``n_trials``).
+            (``None``: only ``n_trials``). ``budget=`` is its deprecated old name.
         optimizer_name: Registry name of the optimizer.
         optimizer_kwargs: Options for the optimizer.
         objective_kwargs: Options for the objective.

@@ -12,7 +12,7 @@ from hpolab._secrets import mask_secrets
 from hpolab._table import COLUMNS
 from hpolab.benchmark._plan import SEED_SCHEMES
 from hpolab.benchmark._transfer import TRANSFER_ATTR
-from hpolab.trial import regret, trial_budget
+from hpolab.trial import regret
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,8 +112,10 @@ def _storage_url(storage: str | os.PathLike[str]) -> str:
     return f"sqlite:///{text}"
 
 
-def _record_budget(record: Any, info: Any) -> float:
-    return trial_budget(record, ((info.attrs or {}).get(_ATTR) or {}).get("max_budget"))
+def _full_budget(info: Any) -> float | None:
+    """The objective's full fidelity that a run recorded with its study (``None``: single-fidelity)."""
+    full = ((info.attrs or {}).get(_ATTR) or {}).get("max_budget")
+    return float(full) if full is not None else None
 
 
 def _usage(metadata: Any) -> tuple[int, int, float, int, float | None]:
@@ -195,7 +197,7 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
                 "direction": direction,
                 "budget": rec.budget if rec.budget is not None else math.nan,
                 "max_budget": float(max_budget) if max_budget is not None else math.nan,
-                "cost": result.cost if result is not None and result.cost is not None else math.nan,
+                "runtime": result.runtime if result is not None and result.runtime is not None else math.nan,
                 "wall_time": float(wall),
                 "prompt_tokens": prompt if calls else math.nan,
                 "completion_tokens": completion if calls else math.nan,

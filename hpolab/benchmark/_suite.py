@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hpolab._deprecation import renamed_fields
 from hpolab.benchmark._plan import RunSpec, expand_objectives
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
 ]
 
 
+@renamed_fields(budget="max_budget_spent")
 @dataclass(frozen=True)
 class SuitePart:
     """Extra runs of a suite with their own optimizers, objectives and limits.
@@ -37,7 +39,8 @@ class SuitePart:
         objectives: Registry names or patterns.
         seeds: Number of seeds (``None``: the suite's).
         n_trials: Trials per run.
-        max_budget_spent: Total fidelity per run (e.g. epochs summed over its trials).
+        max_budget_spent: Total fidelity per run (e.g. epochs summed over its trials); ``budget=`` is its
+            deprecated old name.
         objective_kwargs: Options for every objective of the part (``None``: the suite's).
         default: Whether the part runs unless parts are named (an opt-in part runs only when named).
     """
@@ -53,6 +56,7 @@ class SuitePart:
     default: bool = True
 
 
+@renamed_fields(budget="max_budget_spent")
 @dataclass(frozen=True)
 class Suite:
     """A named comparison: optimizers x objectives x seeds under one limit, plus its parts.
@@ -64,7 +68,7 @@ class Suite:
         objectives: Registry names or patterns.
         seeds: Number of seeds.
         n_trials: Trials per run.
-        max_budget_spent: Total fidelity per run (multi-fidelity suites).
+        max_budget_spent: Total fidelity per run (multi-fidelity suites); ``budget=`` is its deprecated old name.
         random_pool: Random configurations per objective for the bootstrap baseline.
         table1_n_trials: Evaluations at which Table 1 is computed.
         sections: Report sections: ``"table1"``, ``"rmse"``, ``"importance"``, ``"budget"``.

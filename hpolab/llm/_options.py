@@ -17,15 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from hpolab._deprecation import renamed_keyword
+from hpolab._deprecation import renamed_fields, renamed_keyword
 from hpolab.llm._prompts import PromptTemplates
 
 __all__ = ["DecodingOptions", "DuplicateOptions", "PromptOptions", "resolve_options"]
 
-#: Fields renamed per option group (old -> new); a dict of fields may use the old name for one minor version.
-_RENAMED: dict[str, dict[str, str]] = {"PromptOptions": {"budget": "n_trials"}}
 
-
+@renamed_fields(budget="n_trials")
 @dataclass(frozen=True)
 class PromptOptions:
     """What the prompt says and how much of the history it shows.
@@ -37,8 +35,8 @@ class PromptOptions:
         description: Problem description; ``None`` takes the objective's (set by the Study).
         n_trials: Number of configurations the prompt's budget sentence announces (the
             template's ``{budget}``); ``None`` takes the Study's ``n_trials``; with neither, there is
-            no budget sentence and no "last try". A dict of fields may still spell it ``budget``
-            (deprecated).
+            no budget sentence and no "last try". ``budget=`` (or a dict's ``"budget"``) is its
+            deprecated old name.
         system_prompt: The system message (overrides ``templates.system``).
         templates: Prompt templates to override the default wording; ``None`` for
             :data:`~hpolab.llm.DEFAULT_TEMPLATES`.
@@ -151,7 +149,7 @@ def resolve_options(group: _Group | Mapping[str, Any] | None, cls: type[_Group],
         base = group
     elif isinstance(group, Mapping):
         group = dict(group)
-        for old, new in _RENAMED.get(cls.__name__, {}).items():
+        for old, new in getattr(cls, "_renamed_fields", {}).items():
             if old in group:
                 group[new] = renamed_keyword(cls.__name__, old, new, group.pop(old), group.get(new), stacklevel=4)
         fields = {f.name for f in dataclasses.fields(cls)}

@@ -75,7 +75,7 @@ class Objective(ABC):
         """Evaluate ``config`` at ``budget`` (``None``: full budget) with ``seed``.
 
         Returns:
-            A TrialResult: value, cost and info (``info["true_value"]`` for noisy benchmarks).
+            A TrialResult: value, runtime and info (``info["true_value"]`` for noisy benchmarks).
         """
 
     def __call__(self, config: Mapping[str, Any], budget: float | None = None, seed: int | None = None) -> TrialResult:
@@ -146,6 +146,6 @@ class FunctionObjective(Objective):
         out = self._fn(dict(config), **kwargs)
         elapsed = time.perf_counter() - start
         result = TrialResult.coerce(out)
-        if result.cost is None:
+        if result.runtime is None:
             result = TrialResult(result.value, result.state, elapsed, result.info)
         return result

@@ -507,7 +507,7 @@ class CNNObjective(Objective):
                 objective's generator.
 
         Returns:
-            Value: validation error (or loss) after the last epoch; cost: training wall time in
+            Value: validation error (or loss) after the last epoch; runtime: training wall time in
             seconds; info: ``train_loss``, ``val_loss``, ``val_error`` (one per epoch), ``epochs``,
             ``device``, ``train_seed``, ``class_counts``, ``class_weights``, ``seconds_per_epoch``
             and ``diverged`` (the training loss became NaN or infinite; training stopped).
@@ -602,9 +602,12 @@ class CNNObjective(Objective):
             info["test_error"] = test_error
         if diverged and self.metric == "loss":
             return TrialResult(
-                None, state=TrialState.FAIL, cost=elapsed, info={**info, "error": "training diverged (loss not finite)"}
+                None,
+                state=TrialState.FAIL,
+                runtime=elapsed,
+                info={**info, "error": "training diverged (loss not finite)"},
             )
-        return TrialResult(value, cost=elapsed, info=info)
+        return TrialResult(value, runtime=elapsed, info=info)
 
     def _optimizer(self, net: Any, cfg: Mapping[str, Any]) -> Any:
         torch = _require_torch()

@@ -124,7 +124,7 @@ class HPOBenchObjective(Objective):
             seed: Passed as ``rng``.
 
         Returns:
-            ``function_value`` as the value, ``cost`` as the cost, the benchmark's ``info``
+            ``function_value`` as the value, HPOBench's ``cost`` as the runtime, the benchmark's ``info``
             (and the fidelity used) in ``info``.
         """
         clean = self._space.validate(config)
@@ -142,11 +142,13 @@ class HPOBenchObjective(Objective):
             return TrialResult.fail(
                 f"{self.name}: objective_function returned {out!r}, not a dict with 'function_value'"
             )
-        cost = out.get("cost")
+        runtime = out.get("cost")  # HPOBench's name for the evaluation's time
         info = dict(out.get("info") or {})
         info["fidelity"] = fidelity
         info.setdefault("wall_time", elapsed)
-        return TrialResult(float(out["function_value"]), cost=float(cost) if cost is not None else elapsed, info=info)
+        return TrialResult(
+            float(out["function_value"]), runtime=float(runtime) if runtime is not None else elapsed, info=info
+        )
 
 
 def _load_class(path: str) -> Any:

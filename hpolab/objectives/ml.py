@@ -26,7 +26,7 @@ model         search space                                     fidelity (``budge
 The value is the validation error on a seeded stratified hold-out split (33% by default):
 ``1 - accuracy``, or ``1 - balanced accuracy`` where the classes are skewed (``metric="auto"``
 picks the balanced error when the smallest class has under a quarter of the largest class's
-samples); the description says which. The cost is the wall time of the fit. Inputs are
+samples); the description says which. The runtime is the wall time of the fit. Inputs are
 standardized with the training split's mean and standard deviation.
 """
 
@@ -362,7 +362,7 @@ class MLObjective(Objective):
             seed: The model's ``random_state``; ``None`` draws one from the objective's generator.
 
         Returns:
-            Value = validation error (see :attr:`metric`); cost = fit wall time in seconds; info:
+            Value = validation error (see :attr:`metric`); runtime = fit wall time in seconds; info:
             ``accuracy``, ``balanced_accuracy``, ``train_error``, ``metric``, ``budget``, ``model_seed``
             and, for ``mlp``, the per-epoch training loss in ``train_loss``.
         """
@@ -411,7 +411,7 @@ class MLObjective(Objective):
         if curve is not None:
             info["train_loss"] = [float(x) for x in curve if math.isfinite(x)]
             info["epochs_run"] = int(getattr(est, "n_iter_", len(curve)))
-        return TrialResult(value, cost=fit_time, info=info)
+        return TrialResult(value, runtime=fit_time, info=info)
 
     # ------------------------------------------------------------- pickling
     def __getstate__(self) -> dict[str, Any]:

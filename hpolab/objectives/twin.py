@@ -14,7 +14,7 @@ while the optimization problem stays the same. The twin of ``<table name>`` is r
 * The description names the model family and the metric generically, never the data set, and the
   parameters carry no descriptions.
 * :meth:`TwinObjective.evaluate` maps a twin configuration back to the original one and looks it up
-  in the original table, so the value (and the recorded seed, cost and true value) is exactly the
+  in the original table, so the value (and the recorded seed, runtime and true value) is exactly the
   original's; :attr:`~TwinObjective.optimum` is the original's.
 
 The registry name still says which table a twin is (reports need to pair it with its original); it
@@ -235,7 +235,7 @@ class TwinObjective(Objective):
         info["snapped"] = snapped
         if snapped:
             info["evaluated_config"] = self.from_original(original)
-        return TrialResult(result.value, result.state, result.cost, info)
+        return TrialResult(result.value, result.state, result.runtime, info)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

@@ -17,7 +17,7 @@ runs the network with onnxruntime, feeding it exactly what yahpo-gym 1.0.2's
 The scenarios hpolab supports:
 
 =============== ============================= ========================== ===================
-scenario        value (minimized)             fidelity (budget)          cost
+scenario        value (minimized)             fidelity (budget)          runtime
 =============== ============================= ========================== ===================
 lcbench         1 - val_accuracy / 100        ``epoch`` 1..52            ``time``
 rbv2_xgboost    1 - acc                       ``trainsize`` 0.03..1      ``timetrain``
@@ -90,7 +90,7 @@ class YAHPOScenario:
         target: The output the value is computed from: ``offset + scale * target``.
         scale: See ``target``.
         offset: See ``target``.
-        runtime_name: The output that is the evaluation's cost (seconds of training).
+        runtime_name: The output that is the evaluation's runtime (seconds of training).
         metric_text: How the value is described to an LLM.
         model_text: The model tuned, for the description.
         instance_kind: What an instance id names on OpenML (``"task"`` or ``"data set"``).
@@ -466,7 +466,7 @@ class YAHPOObjective(Objective):
         """Predict ``config`` at ``budget``; ``seed`` is ignored (the surrogate is deterministic).
 
         Returns:
-            The value (see the module docstring), the predicted training time as the cost (a
+            The value (see the module docstring), the predicted training time as the runtime (a
             negative prediction counts as 0), and every target plus the fidelities in ``info``.
         """
         assert self.fidelity is not None
@@ -476,7 +476,7 @@ class YAHPOObjective(Objective):
         info: dict[str, Any] = dict(targets)
         info[self.spec.fidelity_param] = used
         info.update(self.spec.fixed)
-        return TrialResult(value, cost=max(targets[self.spec.runtime_name], 0.0), info=info)
+        return TrialResult(value, runtime=max(targets[self.spec.runtime_name], 0.0), info=info)
 
 
 def _fidelity_text(fidelity: Fidelity) -> str:

@@ -290,7 +290,7 @@ class SMAC(Optimizer):
         from smac.runhistory.enumerations import StatusType
 
         cost = None if result.value is None or not math.isfinite(result.value) else self._signed(result.value)
-        elapsed = float(result.cost) if result.cost is not None and math.isfinite(result.cost) else 0.0
+        elapsed = float(result.runtime) if result.runtime is not None and math.isfinite(result.runtime) else 0.0
         if cost is not None:
             self._worst_cost = cost if self._worst_cost is None else max(self._worst_cost, cost)
             if result.state is TrialState.COMPLETE:

@@ -6,8 +6,8 @@ worker processes (on this machine or others) can share one study. What hpolab ad
 Optuna's trial and study attributes:
 
 - a trial's configuration is its ``params`` (with the distributions of :meth:`SearchSpace.to_optuna`),
-  its budget, seed, source and cost are user attributes (the dashboard shows them), and its full
-  metadata (LLM transcripts included) and result info are system attributes;
+  its budget, seed and source are user attributes (the dashboard shows them), and its full
+  metadata (LLM transcripts included) and its result's runtime and info are system attributes;
 - the optimizer's event log (ask, tell, observe) is kept as ``(worker, seq)`` stamps on the
   trials it concerns, so one worker's log can be replayed exactly on resume;
 - each worker registers itself (host, process, slot) and keeps a heartbeat in the study's system

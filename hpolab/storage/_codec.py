@@ -2,7 +2,8 @@
 
 Built on Optuna's public ``FrozenTrial``: a trial's configuration is its ``params``; its budget,
 seed and metadata are the system attribute ``hpolab:trial`` (with the ask stamp of the worker
-whose optimizer asked it); its result's cost, info and tell / observe stamp are ``hpolab:result``.
+whose optimizer asked it); its result's runtime, info and tell / observe stamp are ``hpolab:result``
+(older versions wrote the runtime as ``"cost"``; it still reads).
 Decoding never raises: a trial written without hpolab (a plain Optuna sampler, Optuna's
 ``enqueue_trial``) decodes as a foreign trial, and an unreadable field reads as missing.
 """
@@ -34,7 +35,7 @@ _TRIAL = _P + "trial"  # {"budget", "seed", "metadata", and "ask": [worker, seq,
 _RUN_BY = _P + "run_by"  # the worker evaluating a trial it did not ask (a queued or adopted trial)
 _RESULT = (
     _P + "result"
-)  # {"cost", "info", "state", "value", and "tell": [worker, seq, number told] or "observe": [worker, seq]}
+)  # {"runtime", "info", "state", "value", and "tell": [worker, seq, number told] or "observe": [worker, seq]}
 _STALE = _P + "stale"  # set on a trial failed because its worker died
 _RETRY_OF = _P + "retry_of"
 _ATTEMPT = _P + "attempt"  # the attempt number of an adopted trial (set when a worker takes it over)
@@ -118,20 +119,21 @@ def _result_of(frozen: FrozenTrial) -> TrialResult:
     stored = frozen.system_attrs.get(_RESULT)
     stored = stored if isinstance(stored, Mapping) else {}
     info = dict(stored["info"]) if isinstance(stored.get("info"), Mapping) else {}
-    cost = _number(stored.get("cost", frozen.user_attrs.get("cost")))
+    # older versions wrote the runtime as "cost"
+    runtime = _number(stored.get("runtime", stored.get("cost", frozen.user_attrs.get("cost"))))
     value = _number(frozen.values[0]) if frozen.values else None
     try:
         if frozen.state is OptunaState.COMPLETE:
-            return TrialResult(value, TrialState.COMPLETE, cost, info)
+            return TrialResult(value, TrialState.COMPLETE, runtime, info)
         if frozen.state is OptunaState.PRUNED:
             pruned = _number(stored.get("value")) if "value" in stored else value
             if pruned is None and frozen.intermediate_values:
                 pruned = _number(frozen.intermediate_values[max(frozen.intermediate_values)])
-            return TrialResult(pruned, TrialState.PRUNED, cost, info)
+            return TrialResult(pruned, TrialState.PRUNED, runtime, info)
     except (TypeError, ValueError) as exc:
         info["error"] = f"unreadable stored result: {exc}"
     info.setdefault("error", "failed")
-    return TrialResult(None, TrialState.FAIL, cost, info)
+    return TrialResult(None, TrialState.FAIL, runtime, info)
 
 
 def to_record(frozen: FrozenTrial) -> TrialRecord | None:

@@ -364,7 +364,7 @@ class Storage:
 
     def _finish(self, trial_id: int, result: TrialResult, stamp: Mapping[str, Any]) -> None:
         """Two writes: the result with its event stamp (one system attribute), then state and value."""
-        payload: dict[str, Any] = {"cost": result.cost, "info": result.info, "state": result.state.value, **stamp}
+        payload: dict[str, Any] = {"runtime": result.runtime, "info": result.info, "state": result.state.value, **stamp}
         if result.value is not None:
             payload["value"] = result.value
         with self._errors():
@@ -632,7 +632,7 @@ class Storage:
         attrs: dict[str, Any] = {}
         if stale:
             attrs[_STALE] = reason
-        attrs[_RESULT] = {"cost": None, "info": {"error": reason}, "state": "FAIL"}
+        attrs[_RESULT] = {"runtime": None, "info": {"error": reason}, "state": "FAIL"}
         with self._errors():
             if self._rdb is not None:
                 return self._rdb_transition(trial_id, "RUNNING", "FAIL", attrs)

@@ -381,21 +381,21 @@ class Study:
         except _TrialTimeout:
             reason = f"timeout: the trial ran longer than trial_timeout={self.trial_timeout} s"
             _logger.warning("trial %d failed: %s", job.number, reason)
-            result = TrialResult.fail(reason, cost=time.perf_counter() - t0)
+            result = TrialResult.fail(reason, runtime=time.perf_counter() - t0)
         except catch as exc:
             _logger.warning("trial %d failed: %s: %s", job.number, type(exc).__name__, exc)
-            result = TrialResult.fail(f"{type(exc).__name__}: {exc}", cost=time.perf_counter() - t0)
+            result = TrialResult.fail(f"{type(exc).__name__}: {exc}", runtime=time.perf_counter() - t0)
         except (Exception, KeyboardInterrupt) as exc:
             # not in ``catch``: the trial is stored as FAIL (as Optuna does), then the exception stops the loop
             uncaught = exc
-            result = TrialResult.fail(f"{type(exc).__name__}: {exc}", cost=time.perf_counter() - t0)
+            result = TrialResult.fail(f"{type(exc).__name__}: {exc}", runtime=time.perf_counter() - t0)
         finally:
             if watchdog is not None:
                 watchdog.cancel()
         elapsed = time.perf_counter() - t0
         info = dict(result.info)
         info.setdefault("wall_time", elapsed)
-        result = TrialResult(result.value, result.state, elapsed if result.cost is None else result.cost, info)
+        result = TrialResult(result.value, result.state, elapsed if result.runtime is None else result.runtime, info)
         if result.state is TrialState.FAIL and "error" in result.info:
             _logger.info("trial %d: FAIL (%s)", job.number, result.info["error"])
         self._ledger.report(job, result)
@@ -465,7 +465,7 @@ class Study:
 
     # -------------------------------------------------------------------- output
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per trial: id, state, value, budget, cost, times, ``params_<name>``, info fields.
+        """One row per trial: id, state, value, budget, runtime, times, ``params_<name>``, info fields.
 
         Adds ``regret`` where the objective's optimum is known (on ``true_value`` when the
         objective reports one, else on ``value``). :meth:`trials_dataframe` gives Optuna's layout.
@@ -481,7 +481,7 @@ class Study:
                 "state": rec.state.value,
                 "value": rec.value,
                 "budget": rec.budget,
-                "cost": None if rec.result is None else rec.result.cost,
+                "runtime": None if rec.result is None else rec.result.runtime,
                 "datetime_start": rec.datetime_start,
                 "datetime_complete": rec.datetime_complete,
             }
@@ -505,7 +505,7 @@ class Study:
         where Optuna's objectives call ``set_user_attr``), ``system_attrs_<key>`` (the trial's
         metadata: worker, attempt, ``retry_of``...) and ``state`` (``"COMPLETE"``, ``"FAIL"``...).
         Queued trials are left out, as in :attr:`trials`; a study without trials gives an empty
-        DataFrame. hpolab's own columns (budget, cost, regret) are in :meth:`to_dataframe`.
+        DataFrame. hpolab's own columns (budget, runtime, regret) are in :meth:`to_dataframe`.
 
         Args:
             attrs: The columns, some of :data:`hpolab.study.DATAFRAME_ATTRS`, in order.

@@ -212,7 +212,7 @@ class StorageFaultTestCase:
         study_id = storage.create_study(name, "minimize", {}).study_id
         trials = [Trial(-1, {"x": i / 4, "c": "a"}) for i in range(4)]
         a, b, c, d = storage.create_trials(study_id, trials, _space(), worker="w", seq=0)
-        storage.record_tell(study_id, a, TrialResult(0.3, TrialState.PRUNED, cost=2.0), worker="w", seq=1)
+        storage.record_tell(study_id, a, TrialResult(0.3, TrialState.PRUNED, runtime=2.0), worker="w", seq=1)
         storage.record_tell(study_id, b, TrialResult(-1e300, info={"note": "big"}), worker="w", seq=2)
         storage.record_tell(study_id, c, TrialResult.fail("boom"), worker="w", seq=3)
         assert storage.fail_stale(study_id, d, "worker w died")
@@ -220,7 +220,7 @@ class StorageFaultTestCase:
             storage.record_tell(study_id, d, TrialResult(1.0), worker="w", seq=4)
         records = storage.get_trials(study_id)
         assert [r.state for r in records] == [TrialState.PRUNED, TrialState.COMPLETE, TrialState.FAIL, TrialState.FAIL]
-        assert records[0].value == 0.3 and records[0].result is not None and records[0].result.cost == 2.0
+        assert records[0].value == 0.3 and records[0].result is not None and records[0].result.runtime == 2.0
         assert records[1].value == -1e300 and records[1].info["note"] == "big"
         assert records[2].info["error"] == "boom" and records[3].info["error"] == "worker w died"
         plain = optuna.load_study(study_name=name, storage=storage.backend).trials

@@ -301,7 +301,7 @@ def _range(column: str, first: str, table_rows: int, spans: dict[str, tuple[floa
             (
                 "run time",
                 "wall time",
-                "reported cost",
+                "reported runtime (s)",
                 "tokens",
                 "latency",
                 "llm cost",

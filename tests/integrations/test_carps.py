@@ -163,7 +163,7 @@ def test_multi_fidelity_budgets_go_both_ways() -> None:
     assert inc_info.budget == 16.0  # the incumbent is judged at the highest budget reached
     top = [r.value for r in history if r.budget == 16.0]
     assert inc_value.cost == pytest.approx(min(top))
-    assert history[0].result.cost == 2.5  # the virtual time is the trial's cost
+    assert history[0].result.runtime == 2.5  # the virtual time is the trial's runtime
 
 
 def test_single_fidelity_optimizer_runs_at_max_fidelity() -> None:

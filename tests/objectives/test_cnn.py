@@ -36,7 +36,7 @@ def test_cnn_digits_two_epochs_offline_and_deterministic_on_cpu():
     assert len(a.info["train_loss"]) == 2 and len(a.info["val_loss"]) == 2
     assert a.info["train_loss"][1] < a.info["train_loss"][0]  # it learns
     assert a.value < 0.9  # better than chance (10 classes)
-    assert a.info["device"] == "cpu" and a.cost > 0
+    assert a.info["device"] == "cpu" and a.runtime > 0
     c = obj.evaluate(CFG, budget=2, seed=8)
     assert c.info["train_loss"] != a.info["train_loss"]  # the seed matters
     # a pickled copy (as in a worker process) gives the same value

@@ -69,7 +69,7 @@ def test_adapter_space_fidelity_and_evaluate():
     assert "Fake SVM on OpenML task 31" in obj.description
     full = obj.evaluate({"C": 8.0, "gamma": 2**-5})
     assert full.value == pytest.approx(0.0)
-    assert full.cost == pytest.approx(0.5)
+    assert full.runtime == pytest.approx(0.5)
     assert fake.calls[-1] == ({"C": 8.0, "gamma": 2**-5}, {"subsample": 1.0}, 5)
     low = obj.evaluate({"C": 8.0, "gamma": 2**-5}, budget=0.5, seed=9)
     assert low.value == pytest.approx(0.05)

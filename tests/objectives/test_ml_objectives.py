@@ -27,7 +27,7 @@ def test_svm_breast_cancer_offline():
     bad = obj.evaluate({"C": 2.0**-10, "gamma": 2.0**10}, seed=0)
     assert 0.0 <= good.value < 0.1  # a sensible SVM is > 90% accurate on breast cancer
     assert bad.value > good.value  # a huge gamma and tiny C memorize nothing useful
-    assert good.cost > 0 and good.info["accuracy"] == pytest.approx(1 - good.value)
+    assert good.runtime > 0 and good.info["accuracy"] == pytest.approx(1 - good.value)
     assert obj.evaluate({"C": 1.0, "gamma": 0.01}, seed=0).value == good.value
 
 

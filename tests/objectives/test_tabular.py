@@ -39,7 +39,7 @@ def test_values_match_direct_lookups(family, dataset, cls, metric, transform):
         for s in range(len(per_seed)):
             result = obj.evaluate(config, seed=s)
             assert result.value == pytest.approx(per_seed[s], abs=1e-12)
-            assert result.cost == pytest.approx(record["train_time"][s])
+            assert result.runtime == pytest.approx(record["train_time"][s])
             assert result.info["seed_index"] == s
             assert result.info["snapped"] == {}
         assert result.info["true_value"] == pytest.approx(float(np.mean(per_seed)))

@@ -44,7 +44,7 @@ def test_known_optimum_is_attained_at_the_argmin(name: str, shifted: bool) -> No
     assert result.value == pytest.approx(optimum, abs=1e-9)
     assert obj.regret(result.value) == pytest.approx(0.0, abs=1e-9)
     assert obj.optimum == optimum and obj.direction is Direction.MINIMIZE
-    assert result.info["true_value"] == result.value and result.cost is not None and result.cost >= 0
+    assert result.info["true_value"] == result.value and result.runtime is not None and result.runtime >= 0
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -184,15 +184,15 @@ def test_function_objective() -> None:
 
     obj = FunctionObjective(fn, {"x": (-1.0, 1.0)}, name="sq", description="a square", optimum=0.0)
     result = obj.evaluate({"x": 0.5}, budget=2.0, seed=3)
-    assert result.value == 0.25 and result.cost is not None and result.cost >= 0 and seen == [(2.0, 3)]
+    assert result.value == 0.25 and result.runtime is not None and result.runtime >= 0 and seen == [(2.0, 3)]
     assert obj.name == "sq" and obj.regret(0.25) == 0.25 and obj.regret(math.nan) is None
 
     def plain(config):
-        return {"value": -config["x"], "info": {"k": 1}, "cost": 9.0}
+        return {"value": -config["x"], "info": {"k": 1}, "runtime": 9.0}
 
     up = FunctionObjective(plain, {"x": (-1.0, 1.0)}, direction="maximize", optimum=1.0)
     res = up.evaluate({"x": -0.5})
-    assert res.value == 0.5 and res.cost == 9.0 and res.info == {"k": 1}
+    assert res.value == 0.5 and res.runtime == 9.0 and res.info == {"k": 1}
     assert up.name == "plain" and up.regret(0.5) == 0.5 and up.direction is Direction.MAXIMIZE
     nan = FunctionObjective(lambda c: math.nan, {"x": (0.0, 1.0)}).evaluate({"x": 0.1})
     assert nan.state is TrialState.FAIL and "non-finite" in nan.info["error"]

@@ -51,7 +51,7 @@ def test_twin_value_is_exactly_the_originals_at_the_undone_config(pair):
         for seed in range(3):
             a, b = twin.evaluate(config, seed=seed), original.evaluate(undone, seed=seed)
             assert a.value == b.value
-            assert a.cost == b.cost
+            assert a.runtime == b.runtime
             assert a.info["true_value"] == b.info["true_value"]
             assert a.info["seed_index"] == b.info["seed_index"]
             assert a.info["snapped"] == {}

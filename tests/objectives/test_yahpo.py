@@ -528,7 +528,7 @@ def test_value_cost_and_info_come_from_the_chosen_targets(scenario: str) -> None
         else:
             want = expected["mmce"]
         assert result.value == pytest.approx(want, abs=1e-5)
-        assert result.cost == pytest.approx(expected[spec.runtime_name], rel=1e-5, abs=1e-5)
+        assert result.runtime == pytest.approx(expected[spec.runtime_name], rel=1e-5, abs=1e-5)
         assert result.info[spec.fidelity_param] == pytest.approx(budget)
         for target, value in expected.items():
             assert result.info[target] == pytest.approx(value, rel=1e-5, abs=1e-5)

@@ -216,7 +216,7 @@ class CARPSBaseline(Optimizer):
         info = trial.handle
         if info is None or self._carps is None:
             raise OptimizerError(f"carps: trial {trial.id} was not asked by this optimizer; it cannot be told")
-        seconds = float(result.cost or 0.0)
+        seconds = float(result.runtime or 0.0)
         if result.value is None:
             value = TrialValue(cost=float("inf"), virtual_time=seconds, status=StatusType.CRASHED)
         else:

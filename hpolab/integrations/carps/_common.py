@@ -38,7 +38,7 @@ def fidelity_of(fidelity_space: Any) -> Fidelity | None:
 def result_from_trial_value(trial_value: Any) -> TrialResult:
     """A CARP-S ``TrialValue`` as an hpolab TrialResult.
 
-    The cost is the value; the result's cost is the virtual (surrogate / table) time when the
+    CARP-S's cost is the value; the result's runtime is the virtual (surrogate / table) time when the
     task records one, else its ``time``. A status other than SUCCESS is a FAIL.
 
     Raises:
@@ -49,13 +49,13 @@ def result_from_trial_value(trial_value: Any) -> TrialResult:
     seconds = virtual if virtual > 0 else float(trial_value.time or 0.0)
     info = {**to_plain(dict(trial_value.additional_info or {})), "carps_status": status}
     if status != "SUCCESS":
-        return TrialResult.fail(f"CARP-S status {status}", cost=seconds, **info)
+        return TrialResult.fail(f"CARP-S status {status}", runtime=seconds, **info)
     cost = trial_value.cost
     if isinstance(cost, (list, tuple)):
         raise ValueError(
             f"cost: {cost!r} has several objectives; hpolab's CARP-S integration handles single-objective tasks"
         )
-    return TrialResult(float(cost), cost=seconds, info=info)
+    return TrialResult(float(cost), runtime=seconds, info=info)
 
 
 def to_plain_dict(options: Mapping[str, Any] | None) -> dict[str, Any]:

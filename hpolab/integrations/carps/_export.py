@@ -73,7 +73,7 @@ def export_carps_logs(
     A failed trial is left out of ``trial_logs.jsonl`` (CARP-S has no cost for it) but counts in
     ``n_function_calls`` and ``n_trials``. On a multi-fidelity objective ``n_trials`` counts
     full-budget equivalents (``budget / max_budget``), as CARP-S does. The time axis is the
-    cumulative evaluation cost (``virtual_time``: seconds, or the table's recorded time).
+    cumulative evaluation runtime (``virtual_time``: seconds, or the table's recorded time).
 
     Args:
         results: The trial table of :func:`hpolab.benchmark.run` / :func:`~hpolab.benchmark.load_results`,
@@ -162,7 +162,7 @@ def _trial_lines(run: pd.DataFrame) -> list[dict[str, Any]]:
                 "trial_value": {
                     "cost": sign * value,
                     "time": _finite(getattr(row, "wall_time", None)) or 0.0,
-                    "virtual_time": _finite(getattr(row, "cost", None)) or 0.0,
+                    "virtual_time": _finite(getattr(row, "runtime", None)) or 0.0,
                     "status": 1,
                     "starttime": 0.0,
                     "endtime": 0.0,

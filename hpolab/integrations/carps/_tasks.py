@@ -163,7 +163,7 @@ class CARPSObjective(Objective):
 
         Returns:
             The cost as the value; the virtual (surrogate) time, else the ``TrialValue``'s ``time``, as the
-            cost; the task's ``additional_info`` and the budget used in ``info``.
+            runtime; the task's ``additional_info`` and the budget used in ``info``.
 
         Raises:
             ValueError: If a budget is given to a blackbox task or is outside the fidelity range.
