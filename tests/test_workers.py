@@ -585,6 +585,34 @@ def test_hpolab_worker_joins_a_running_study_from_another_shell(tmp_path):
     assert missing.returncode != 0 and "Traceback" not in missing.stderr and "'nope'" in missing.stderr
 
 
+def test_hpolab_worker_opens_its_storage_once_and_lists_only_its_objectives_family(tmp_path, monkeypatch):
+    # A second open of a database is a second engine, table creation and schema check; listing every
+    # family reads CARP-S's thousands of task files: a worker of a toy study needs neither.
+    from click.testing import CliRunner
+
+    from hpolab import registry
+    from hpolab.cli import cli
+    from hpolab.storage import _storage
+
+    url = f"sqlite:///{tmp_path / 'once.db'}"
+    hpolab.create_study("toy/branin", "random", storage=url, study_name="once", seed=0)
+    opened = []
+    open_rdb = _storage._open_rdb
+
+    def counted(rdb_url, **kwargs):
+        opened.append(rdb_url)
+        return open_rdb(rdb_url, **kwargs)
+
+    listed = []
+    monkeypatch.setattr(_storage, "_open_rdb", counted)
+    spy = registry._Entry(lambda: listed.append("spy") or {"spy/a": "a spy"}, "")
+    monkeypatch.setitem(registry._FAMILIES, "spy", (registry._Entry(lambda rest: None, "a spy family"), spy))
+    res = CliRunner().invoke(cli, ["worker", "--storage", url, "--study", "once", "-n", "1"])
+    assert res.exit_code == 0, res.output
+    assert opened == [url] and listed == []
+    assert len(hpolab.load_study("once", url).trials) == 1
+
+
 @pytest.mark.slow
 def test_compare_on_a_dask_cluster_gives_the_same_table_1_as_one_process(tmp_path):
     pytest.importorskip("dask.distributed", reason='the Dask executor needs pip install "hpolab[dask]"')
