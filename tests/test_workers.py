@@ -298,21 +298,23 @@ def test_forked_worker_processes_leave_the_objects_they_inherit_out_of_their_col
 
     from hpolab import _workers
 
-    monkeypatch.setenv("HPOLAB_START_METHOD", "fork")
+    monkeypatch.setenv("HPOLAB_START_METHOD", "fork")  # the forked children see the patched run_worker
     seen = tmp_path / "seen"
     seen.mkdir()
+    run_worker = _workers.run_worker
 
-    def objective(config):
-        time.sleep(0.2)
+    def recorded(*args, **kwargs):
         (seen / str(os.getpid())).write_text(str(gc.get_freeze_count()))
-        return config["x"]
+        return run_worker(*args, **kwargs)
 
+    monkeypatch.setattr(_workers, "run_worker", recorded)
     study = hpolab.create_study(
-        objective, "random", space={"x": (0.0, 1.0)}, storage=f"journal:///{tmp_path / 'f.log'}", study_name="f"
+        slow_branin, "random", space={"x": (0.0, 1.0), "y": (0.0, 1.0)}, storage=f"journal:///{tmp_path / 'f.log'}"
     )
-    study.optimize(n_trials=9, n_jobs=3)
-    children = {int(p.name): int(p.read_text()) for p in seen.iterdir() if int(p.name) != os.getpid()}
-    assert children and all(count > 0 for count in children.values()), children
+    study.optimize(n_trials=6, n_jobs=3)
+    children = {int(p.name): int(p.read_text()) for p in seen.iterdir()}
+    assert len(children) == 2 and os.getpid() not in children
+    assert all(count > 0 for count in children.values()), children
     assert gc.get_freeze_count() == 0  # the parent's objects are collected as before
     gc.freeze()  # objects the caller froze itself stay frozen
     try:
