@@ -8,7 +8,12 @@ Prints one table per part and writes them to benchmarks/results/scaling.md:
 2. Per-trial cost of the storage: the same random-search loop through hpolab and through raw Optuna
    (``study.optimize`` with ``RandomSampler``) on each storage (goal: hpolab within 10% of Optuna).
 3. 32 worker processes on one PostgreSQL study, TPE, a 1 s sleep objective (goal: at least 20 trials
-   per second, no trial lost or duplicated), with TPE's per-ask cost at 1,000 trials.
+   per second, no trial lost or duplicated), with TPE's per-ask cost at 1,000 trials. The workers
+   are ``study.optimize(n_jobs=32)``: this process and 31 forked ones, started together. Beside the
+   rates it shows when the last worker began its first trial (its start-up, from the run's start;
+   each worker is found by the trials it ran) and the CPU seconds per trial of all 32 processes
+   (user + system; the database server's are not counted), which a loaded machine does not inflate
+   the way it inflates wall time.
 
 Run on free cores (nothing else running); the script prints the load average beside each table.
 
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import tempfile
 import time
@@ -31,7 +37,7 @@ from typing import Any
 import optuna
 
 import hpolab
-from hpolab.storage import redact_url
+from hpolab.storage import Storage, redact_url, run_by
 
 RESULTS = Path(__file__).parent / "results" / "scaling.md"
 SPACE = {"x": (-5.0, 10.0), "y": (0.0, 15.0)}
@@ -174,16 +180,36 @@ def tpe_ask_cost(n_history: int) -> float:
     return statistics.median(times) * 1000
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its ended (joined) child processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def first_trial_starts(store: Storage, name: str) -> list[float]:
+    """When each worker of study ``name`` began its first trial (seconds since the epoch), earliest first."""
+    info = store.get_study(name)
+    assert info is not None
+    firsts: dict[str, float] = {}
+    for frozen in store.backend.get_all_trials(info.study_id, deepcopy=False):
+        worker = run_by(frozen)
+        if worker is not None and frozen.datetime_start is not None:
+            start = frozen.datetime_start.timestamp()
+            firsts[worker] = min(firsts.get(worker, start), start)
+    return sorted(firsts.values())
+
+
 def part3(postgres: str, workers: int, per_worker: int) -> str:
     store = hpolab.get_storage(postgres)
     name = f"scale32-{uuid.uuid4().hex[:8]}"
     study = hpolab.create_study(sleep_objective(1.0), "tpe", space=SPACE, storage=store, study_name=name, seed=0)
     n = workers * per_worker
-    t0 = time.perf_counter()
+    cpu0, began, t0 = cpu_seconds(), time.time(), time.perf_counter()
     study.optimize(n_trials=n, n_jobs=workers)
     wall = time.perf_counter() - t0
+    cpu = cpu_seconds() - cpu0
     check = check_unique(study, n)
-    starts = sorted(t.datetime_start for t in study.trials if t.datetime_start)
+    firsts = first_trial_starts(store, name)
     ends = sorted(t.datetime_complete for t in study.trials if t.datetime_complete)
     steady = (len(ends) // 2) / (ends[len(ends) * 3 // 4] - ends[len(ends) // 4]) if len(ends) > 8 else float("nan")
     ask_1000 = tpe_ask_cost(1000)
@@ -197,7 +223,9 @@ def part3(postgres: str, workers: int, per_worker: int) -> str:
             f"{steady:.1f}",
             f"{ask_1000:.1f}",
             check,
-            f"{starts[-1] - starts[0]:.1f}" if starts else "-",
+            f"{len(firsts)}",
+            f"{firsts[-1] - began:.1f}" if firsts else "-",
+            f"{cpu / n:.3f}",
         ]
     ]
     print(rows[-1], flush=True)
@@ -210,7 +238,9 @@ def part3(postgres: str, workers: int, per_worker: int) -> str:
             "trials/s (middle half)",
             "TPE ask+tell ms at 1,000 trials",
             "check",
-            "first to last start, s",
+            "workers that ran a trial",
+            "last worker's first trial, s after the start",
+            "CPU s per trial (all processes)",
         ],
         rows,
     )

@@ -89,8 +89,9 @@ def _payload(
     )
 
 
-def _join(payload: _Payload) -> Study:
+def _join(payload: _Payload, check_schema: bool) -> Study:
     from hpolab.optimizers._base import Optimizer
+    from hpolab.storage import get_storage
     from hpolab.study import create_study
 
     optimizer = payload.optimizer
@@ -99,7 +100,7 @@ def _join(payload: _Payload) -> Study:
     return create_study(
         payload.objective,
         optimizer,
-        storage=payload.url,
+        storage=get_storage(payload.url, check_schema=check_schema),
         study_name=payload.study_name,
         load_if_exists=True,
         seed=payload.seed,
@@ -109,10 +110,14 @@ def _join(payload: _Payload) -> Study:
     )
 
 
-def run_worker(payload: bytes | _Payload, tickets: Any = None) -> int:
-    """Join the study described by ``payload`` as a new worker and run its loop; return the trials run."""
+def run_worker(payload: bytes | _Payload, tickets: Any = None, *, check_schema: bool = True) -> int:
+    """Join the study described by ``payload`` as a new worker and run its loop; return the trials run.
+
+    ``check_schema=False`` skips the database's table creation and schema check, for a process on
+    the machine whose process built ``payload`` (that one opened the same storage and checked it).
+    """
     data = pickle.loads(payload) if isinstance(payload, bytes) else payload
-    study = _join(data)
+    study = _join(data, check_schema)
     study._worker_process = True  # a hung trial past trial_timeout may kill this process
     try:
         return study._work(data.limits, data.callbacks, data.catch, False, tickets)
@@ -123,7 +128,7 @@ def run_worker(payload: bytes | _Payload, tickets: Any = None) -> int:
 
 def _child(payload: bytes | _Payload, tickets: Any, errors: Any) -> None:
     try:
-        run_worker(payload, tickets)
+        run_worker(payload, tickets, check_schema=False)  # the parent opened and checked the storage
     except BaseException as exc:
         errors.put(f"{type(exc).__name__}: {exc}")
         raise SystemExit(1) from None
@@ -141,6 +146,25 @@ def _start_method() -> str:
     if "fork" in mp.get_all_start_methods() and "torch" not in sys.modules and sys.platform != "darwin":
         return "fork"
     return "spawn"
+
+
+def _start(children: Sequence[Any], *, forked: bool) -> None:
+    """Start the worker processes; forked ones find the objects they inherit frozen for the collector.
+
+    A collection in a forked child that visits the parent's objects (every module the parent
+    imported) costs CPU time and writes to their memory pages, so the child copies them. Frozen,
+    those objects are left out of the child's collections, while what the child builds (its
+    optimizer and study) is collected as usual. Objects the caller froze stay frozen.
+    """
+    freeze = forked and gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    try:
+        for child in children:
+            child.start()
+    finally:
+        if freeze:
+            gc.unfreeze()
 
 
 def run_parallel(
@@ -167,8 +191,7 @@ def run_parallel(
     errors = ctx.Queue()
     process = ctx.Process  # type: ignore[attr-defined]
     children = [process(target=_child, args=(data, tickets, errors), daemon=False) for _ in range(n - 1)]
-    for child in children:
-        child.start()
+    _start(children, forked=method == "fork")
     try:
         study._work(limits, callbacks, catch, show_progress_bar, tickets, release=False)
     except BaseException:

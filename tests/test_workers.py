@@ -170,7 +170,7 @@ def test_a_worker_process_that_starts_after_a_sibling_finished_takes_a_slot_of_i
     url = f"journal:///{tmp_path / 'late.log'}"
     join = _workers._join
 
-    def late_second(payload):
+    def late_second(payload, check_schema):
         try:
             os.close(os.open(tmp_path / "first-joined", os.O_CREAT | os.O_EXCL))
         except FileExistsError:  # the second child: wait until the first one has freed its slot
@@ -181,7 +181,7 @@ def test_a_worker_process_that_starts_after_a_sibling_finished_takes_a_slot_of_i
                 if any(w.heartbeat == 0.0 for w in store.workers(study_id) if w.key != study.worker.key):
                     break
                 time.sleep(0.02)
-        return join(payload)
+        return join(payload, check_schema)
 
     monkeypatch.setattr(_workers, "_join", late_second)
     study = hpolab.create_study(
@@ -289,6 +289,70 @@ def test_worker_processes_leave_no_temporary_folder_behind(tmp_path, monkeypatch
     gc.collect()
     # this process's own optimizer still lives (its folder goes at exit); the worker process's is gone
     assert len(list(scratch.iterdir())) == 1
+
+
+def test_forked_worker_processes_leave_the_objects_they_inherit_out_of_their_collections(tmp_path, monkeypatch):
+    # A forked child whose collector visits every object of its parent (each module the parent imported)
+    # spends CPU time on it and copies those pages: the parent freezes its objects while it forks.
+    import gc
+
+    from hpolab import _workers
+
+    monkeypatch.setenv("HPOLAB_START_METHOD", "fork")  # the forked children see the patched run_worker
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    run_worker = _workers.run_worker
+
+    def recorded(*args, **kwargs):
+        (seen / str(os.getpid())).write_text(str(gc.get_freeze_count()))
+        return run_worker(*args, **kwargs)
+
+    monkeypatch.setattr(_workers, "run_worker", recorded)
+    study = hpolab.create_study(
+        slow_branin, "random", space={"x": (0.0, 1.0), "y": (0.0, 1.0)}, storage=f"journal:///{tmp_path / 'f.log'}"
+    )
+    study.optimize(n_trials=6, n_jobs=3)
+    children = {int(p.name): int(p.read_text()) for p in seen.iterdir()}
+    assert len(children) == 2 and os.getpid() not in children
+    assert all(count > 0 for count in children.values()), children
+    assert gc.get_freeze_count() == 0  # the parent's objects are collected as before
+    gc.freeze()  # objects the caller froze itself stay frozen
+    try:
+        frozen = gc.get_freeze_count()
+        _workers._start([], forked=True)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_worker_processes_skip_the_schema_check_their_parent_made(tmp_path, monkeypatch):
+    # The parent opened the database (tables created, schema version checked); its worker processes
+    # open the same URL without doing either again.
+    from optuna.storages import RDBStorage
+
+    monkeypatch.setenv("HPOLAB_START_METHOD", "fork")  # the children inherit the recording constructor
+    opened = tmp_path / "opened"
+    opened.mkdir()
+    init = RDBStorage.__init__
+
+    def recorded(self, url, *args, **kwargs):
+        checks = [not kwargs.get("skip_table_creation", False), not kwargs.get("skip_compatibility_check", False)]
+        (opened / f"{os.getpid()}-{time.perf_counter_ns()}").write_text(json.dumps(checks))
+        init(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(RDBStorage, "__init__", recorded)
+    study = hpolab.create_study(
+        slow_branin, "random", space={"x": (0.0, 1.0), "y": (0.0, 1.0)}, storage=f"sqlite:///{tmp_path / 's.db'}"
+    )
+    study.optimize(n_trials=6, n_jobs=3)
+    assert len(study.trials) == 6
+    checks: dict[str, list[list[bool]]] = {}
+    for path in opened.iterdir():
+        checks.setdefault("parent" if path.name.split("-")[0] == str(os.getpid()) else "child", []).append(
+            json.loads(path.read_text())
+        )
+    assert checks["parent"] == [[True, True]]
+    assert checks["child"] == [[False, False], [False, False]]
 
 
 def test_a_forked_process_judges_its_parents_workers_by_their_process(tmp_path):
@@ -521,6 +585,34 @@ def test_hpolab_worker_joins_a_running_study_from_another_shell(tmp_path):
         text=True,
     )
     assert missing.returncode != 0 and "Traceback" not in missing.stderr and "'nope'" in missing.stderr
+
+
+def test_hpolab_worker_opens_its_storage_once_and_lists_only_its_objectives_family(tmp_path, monkeypatch):
+    # A second open of a database is a second engine, table creation and schema check; listing every
+    # family reads CARP-S's thousands of task files: a worker of a toy study needs neither.
+    from click.testing import CliRunner
+
+    from hpolab import registry
+    from hpolab.cli import cli
+    from hpolab.storage import _storage
+
+    url = f"sqlite:///{tmp_path / 'once.db'}"
+    hpolab.create_study("toy/branin", "random", storage=url, study_name="once", seed=0)
+    opened = []
+    open_rdb = _storage._open_rdb
+
+    def counted(rdb_url, **kwargs):
+        opened.append(rdb_url)
+        return open_rdb(rdb_url, **kwargs)
+
+    listed = []
+    monkeypatch.setattr(_storage, "_open_rdb", counted)
+    spy = registry._Entry(lambda: listed.append("spy") or {"spy/a": "a spy"}, "")
+    monkeypatch.setitem(registry._FAMILIES, "spy", (registry._Entry(lambda rest: None, "a spy family"), spy))
+    res = CliRunner().invoke(cli, ["worker", "--storage", url, "--study", "once", "-n", "1"])
+    assert res.exit_code == 0, res.output
+    assert opened == [url] and listed == []
+    assert len(hpolab.load_study("once", url).trials) == 1
 
 
 @pytest.mark.slow

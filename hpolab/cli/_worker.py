@@ -81,11 +81,13 @@ def worker(
         from hpolab._secrets import trust_base_url
 
         trust_base_url(llm_base_url)
-    info = hpolab.get_storage(storage).get_study(study_name)
+    store = hpolab.get_storage(storage)  # opened once: the study below joins through it
+    info = store.get_study(study_name)
     if info is None:
         raise click.ClickException(f"study {study_name!r} is not in {hpolab.storage.redact_url(storage)}")
     objective = info.attrs.get("objective")
-    if objective not in hpolab.list_objectives() and not modules:
+    family = str(objective).partition("/")[0]  # a family lists only its own names (CARP-S has thousands)
+    if objective not in hpolab.list_objectives([family]) and not modules:
         raise click.ClickException(
             f"study {study_name!r} runs objective {objective!r}, which is not a registered name here; "
             "register it in a module (hpolab.register_objective) and pass --import MODULE"
@@ -93,7 +95,7 @@ def worker(
     if n_trials is None and max_trials is None and timeout is None:
         raise click.ClickException("give --n-trials, --max-trials or --timeout (a worker needs a limit)")
     study = hpolab.load_study(
-        study_name, storage, on_dead_worker=on_dead_worker, max_retries=max_retries, trial_timeout=trial_timeout
+        study_name, store, on_dead_worker=on_dead_worker, max_retries=max_retries, trial_timeout=trial_timeout
     )
     study._worker_process = True  # a hung trial past --trial-timeout may kill this process
     click.echo(f"joined study {study_name!r} as worker slot {study.worker.slot} ({study.optimizer.name})", err=True)

@@ -828,7 +828,7 @@ def _rdb_of(backend: BaseStorage) -> Any | None:
     return None
 
 
-def _open_rdb(url: str, *, timeout: float) -> BaseStorage:
+def _open_rdb(url: str, *, timeout: float, check_schema: bool = True) -> BaseStorage:
     import optuna
 
     engine_kwargs: dict[str, Any] = {}
@@ -858,7 +858,12 @@ def _open_rdb(url: str, *, timeout: float) -> BaseStorage:
     rdb = None
     for attempt in range(5):
         try:
-            rdb = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+            rdb = optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                skip_compatibility_check=not check_schema,
+                skip_table_creation=not check_schema,
+            )
             break
         except Exception as exc:  # SQLAlchemy / driver errors carry the URL's reason
             # Two processes creating the schema of a new database at once: one wins, the other retries.
@@ -906,12 +911,21 @@ def _open_journal(path: str) -> BaseStorage:
         raise _classify_open_error(exc, f"journal:///{path}") from None
 
 
-def get_storage(storage: Storage | BaseStorage | str | os.PathLike[str] | None, *, timeout: float = 60.0) -> Storage:
+def get_storage(
+    storage: Storage | BaseStorage | str | os.PathLike[str] | None,
+    *,
+    timeout: float = 60.0,
+    check_schema: bool = True,
+) -> Storage:
     """Open a storage from a URL (see the module docstring), an Optuna storage, or pass a Storage through.
 
     Args:
         storage: ``None`` / ``"memory"``, a URL, a journal file path, an Optuna storage or a Storage.
         timeout: Seconds to wait for a locked SQLite file or a database connection.
+        check_schema: For a database URL: create the tables of a new database and check that an
+            existing one's schema version is the one this Optuna writes (Optuna's migrations).
+            ``False`` skips both, for a process that joins a database another process on this
+            machine has just opened and checked (the worker processes of ``optimize(n_jobs=...)``).
 
     Raises:
         StorageError: If the URL is not understood or the storage cannot be opened (the message
@@ -937,9 +951,10 @@ def get_storage(storage: Storage | BaseStorage | str | os.PathLike[str] | None, 
     if re.match(r"^(sqlite|postgresql|postgres|mysql|mariadb|oracle|mssql)(\+\w+)?://", url):
         if url.startswith("postgres://"):
             url = "postgresql://" + url[len("postgres://") :]
-        return Storage(_open_rdb(url, timeout=timeout), url)
+        return Storage(_open_rdb(url, timeout=timeout, check_schema=check_schema), url)
     if url.endswith((".db", ".sqlite", ".sqlite3")) and "://" not in url:
-        return Storage(_open_rdb(f"sqlite:///{url}", timeout=timeout), f"sqlite:///{url}")
+        rdb = _open_rdb(f"sqlite:///{url}", timeout=timeout, check_schema=check_schema)
+        return Storage(rdb, f"sqlite:///{url}")
     raise StorageError(
         f"storage: {redact_url(url)!r} is not a storage URL; use sqlite:///file.db, journal:///file.log, "
         "postgresql://user:password@host/db or None (memory)"
