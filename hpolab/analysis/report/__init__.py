@@ -48,7 +48,7 @@ from hpolab.analysis.report._provenance import (
     section_title,
 )
 from hpolab.analysis.report._rmse import section_rmse
-from hpolab.analysis.report._section import Report, ReportContext, Section, optional_section
+from hpolab.analysis.report._section import Report, ReportContext, Section, optional_names, optional_section
 from hpolab.analysis.report._sources import section_llm_answers, section_sources
 from hpolab.analysis.report._statistics import conclusion, section_statistics
 from hpolab.analysis.report._table1 import section_best_per_task, section_table1
@@ -106,9 +106,7 @@ SECTIONS: list[Section] = [
 
 
 #: Names ``write_report(sections=...)`` and ``hpolab report --sections`` accept.
-OPTIONAL_SECTIONS: tuple[str, ...] = tuple(
-    dict.fromkeys(str(fn.optional_name) for fn in SECTIONS if hasattr(fn, "optional_name"))
-)
+OPTIONAL_SECTIONS: tuple[str, ...] = optional_names(SECTIONS)
 
 
 def write_report(
@@ -138,28 +136,31 @@ def write_report(
         n_trials: Evaluations at which Table 1 and the per-task table are computed (``None``: all trials).
         budget: Deprecated old name of ``n_trials``.
         sections: Which optional sections to include (names in :data:`OPTIONAL_SECTIONS`, e.g. ``"table1"``,
-            ``"importance"``); the set-up, regret, rank, per-task and cost sections are always there.
+            ``"importance"``, or of an optional section in ``extra_sections``); the set-up, regret, rank,
+            per-task and cost sections are always there.
         contexts: The benchmark attributes of the studies (:func:`hpolab.benchmark.study_contexts`):
             commands, optimizer options and run times.
         seed: Seed of the bootstrap baseline and of the fANOVA forest.
         n_bootstrap: Bootstrap replicates of the random baseline.
         notes: Extra bullet points (e.g. how the run was sized).
         extra_sections: Sections added after :data:`SECTIONS`, in order (e.g.
-            :func:`hpolab.analysis.section_paper` of a suite); an optional one (``@optional_section("x")``)
+            :func:`hpolab.benchmark.section_paper` of a suite); an optional one (``@optional_section("x")``)
             runs only when ``sections`` names it, like the built-in ones.
 
     Returns:
         A :class:`Report` with the paths and tables.
 
     Raises:
-        ValueError: If ``df`` has no trials, or a section name is unknown.
+        ValueError: If ``df`` has no trials, or a name in ``sections`` is neither in :data:`OPTIONAL_SECTIONS`
+            nor an optional section of ``extra_sections``.
     """
     n_trials = renamed_keyword("write_report", "budget", "n_trials", budget, n_trials, default=10)
     if df.empty:
         raise ValueError("df: no trials to report; run a benchmark first")
-    unknown = sorted(set(sections) - set(OPTIONAL_SECTIONS))
+    known = tuple(dict.fromkeys([*OPTIONAL_SECTIONS, *optional_names(extra_sections)]))
+    unknown = sorted(set(sections) - set(known))
     if unknown:
-        raise ValueError(f"sections: {unknown} unknown; choose from {', '.join(OPTIONAL_SECTIONS)}")
+        raise ValueError(f"sections: {unknown} unknown; choose from {', '.join(known)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     methods_df = df[df["optimizer"] != POOL_LABEL]

@@ -17,7 +17,7 @@ from hpolab.analysis.report._document import Document
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Report", "ReportContext", "Section", "optional_section"]
+__all__ = ["Report", "ReportContext", "Section", "optional_names", "optional_section"]
 
 
 @dataclass
@@ -104,3 +104,8 @@ def optional_section(name: str) -> Callable[[Section], Section]:
         return fn
 
     return mark
+
+
+def optional_names(sections: Sequence[Section]) -> tuple[str, ...]:
+    """The names of the optional sections among ``sections`` (see :func:`optional_section`), in order, each once."""
+    return tuple(dict.fromkeys(str(fn.optional_name) for fn in sections if hasattr(fn, "optional_name")))
