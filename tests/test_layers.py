@@ -35,6 +35,7 @@ def test_the_import_contracts_hold():
         "Imports point down the layers",
         "The space's modules import only lower ones",
         "The statistics know no metric",
+        "The report's sections know no other section",
         "Nothing imports hpolab.testing",
         "An optimizer knows no objective",
         "The optimizers and their hybrid know no LLM",
@@ -56,6 +57,11 @@ def test_the_import_contracts_hold():
         ),
         ("optimizers/_random.py", "from hpolab.benchmark import run", "Imports point down the layers"),
         ("analysis/stats.py", "from hpolab.analysis.metrics import losses", "The statistics know no metric"),
+        (
+            "analysis/report/_cost.py",
+            "from hpolab.analysis.report._table1 import section_table1",
+            "The report's sections know no other section",
+        ),
         ("llm/_prompts.py", "from hpolab.testing import quadratic", "Nothing imports hpolab.testing"),
         (
             "llm/clients/_openai.py",

@@ -216,6 +216,25 @@ def test_a_section_from_elsewhere_plugs_in_through_extra_sections(
     assert before == R.SECTIONS and section_hello not in R.SECTIONS
 
 
+def test_an_optional_section_from_elsewhere_runs_when_sections_names_it(
+    results: tuple[pd.DataFrame, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``@optional_section("x")`` on an extra section: ``sections=("x",)`` switches it on, and only with it."""
+    from hpolab.analysis import report as R
+
+    @R.optional_section("hello")
+    def section_hello(ctx: R.ReportContext) -> None:
+        ctx.doc.h(2, "Hello when asked")
+
+    monkeypatch.setattr(R, "SECTIONS", [R.section_title])  # the built-in sections are not under test here
+    df = results[0]
+    off = R.write_report(df, tmp_path / "off", sections=(), extra_sections=[section_hello]).markdown.read_text()
+    on = R.write_report(df, tmp_path / "on", sections=("hello",), extra_sections=[section_hello]).markdown.read_text()
+    assert "Hello when asked" not in off and "## Hello when asked" in on
+    with pytest.raises(ValueError, match="'hello'"):
+        R.write_report(df, tmp_path / "none", sections=("hello",))
+
+
 def test_llm_answers_section(results: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
     df = results[0].copy()
     grid = df["optimizer"] == "grid"

