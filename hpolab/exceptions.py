@@ -20,6 +20,7 @@ __all__ = [
     "InvalidSpaceError",
     "LLMClientError",
     "OptimizerError",
+    "PaperDataError",
     "RateLimitError",
     "SearchExhausted",
     "StorageError",
@@ -103,6 +104,10 @@ class CostLimitReached(SearchExhausted, HpolabError):
         super().__init__(message)
         self.spent = spent
         self.max_cost = max_cost
+
+
+class PaperDataError(HpolabError, ValueError):
+    """A paper suite's data file is malformed: the message names the file, the key and what is wrong."""
 
 
 class RateLimitError(HpolabError, ValueError):

@@ -31,6 +31,7 @@ PUBLIC_PATHS = {
     "RateLimitError": ["hpolab.llm"],
     "UntrustedURLError": ["hpolab.llm"],
     "WorkerError": ["hpolab._workers"],
+    "PaperDataError": [],
 }
 
 

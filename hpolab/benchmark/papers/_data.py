@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hpolab.benchmark._suite import Suite, SuitePart
+from hpolab.exceptions import PaperDataError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,10 +75,6 @@ _PART_KEYS: dict[str, tuple[str, bool]] = {
 #: Fields the dataclasses hold as tuples (TOML arrays arrive as lists).
 _TUPLES = frozenset({"sections", "differences"})
 _FILE_ONLY = ("like", "vars")
-
-
-class PaperDataError(ValueError):
-    """A paper's data file is malformed: the message names the file, the key and what is wrong."""
 
 
 def _is_int(v: Any) -> bool:
