@@ -1,4 +1,8 @@
-"""Renamed keywords: an old spelling keeps working for one minor version and warns once per call."""
+"""Renamed keywords: an old spelling keeps working for one minor version and warns once per call.
+
+A private utility of the lowest layer, beside :mod:`hpolab.exceptions`: the trial types, the LLM
+optimizers, the harness and the analysis all rename keywords with it; it imports nothing from hpolab.
+"""
 
 from __future__ import annotations
 

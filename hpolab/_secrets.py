@@ -13,6 +13,9 @@
 * :func:`find_masked` lists where a stored value was masked, so that reopening a study can ask for it.
 * :func:`trust_base_url` / :func:`check_stored_urls`: an LLM server URL read from storage is only
   used while an API key sits in the environment when this process was given the same URL.
+
+A private utility of the lowest layer (it imports only :mod:`hpolab.exceptions`): the LLM clients and
+optimizers, the storage, the study, the harness, the analysis and the CLI all mask with it.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ PUBLIC_PATHS = {
     "CostLimitReached": ["hpolab.llm"],
     "RateLimitError": ["hpolab.llm"],
     "UntrustedURLError": ["hpolab.llm"],
-    "WorkerError": ["hpolab._workers"],
+    "WorkerError": ["hpolab.study"],
     "PaperDataError": [],
 }
 

@@ -90,6 +90,49 @@ def test_an_added_forbidden_import_breaks_its_contract(tmp_path: Path, module: s
     assert "hpolab." + module.removesuffix(".py").replace("/", ".") in res.stdout
 
 
+#: The package root: the public surface, DESIGN's modules and packages, and three private utilities that
+#: sit below every layer using them (docs/concepts.md says why each is not in a package).
+ROOT_ENTRIES = {
+    "__init__.py",
+    "__main__.py",
+    "py.typed",
+    "exceptions.py",
+    "trial.py",
+    "space",
+    "records.py",
+    "registry.py",
+    "optimizers",
+    "objectives",
+    "llm",
+    "storage",
+    "study",
+    "benchmark",
+    "analysis",
+    "integrations",
+    "cli",
+    "testing",
+    "_deprecation.py",
+    "_secrets.py",
+    "_table.py",
+}
+
+
+def _root_entries(package: Path) -> set[str]:
+    return {p.name for p in package.iterdir() if p.name != "__pycache__" and not p.name.startswith(".")}
+
+
+def test_the_package_root_holds_one_concept_per_entry():
+    """A new module at the root fails here: it belongs in a package, or in this list and in docs/concepts.md."""
+    assert _root_entries(ROOT / "hpolab") == ROOT_ENTRIES
+    concepts = (ROOT / "docs" / "concepts.md").read_text(encoding="utf-8")
+    undocumented = [
+        name
+        for name in sorted(ROOT_ENTRIES - {"__init__.py", "__main__.py", "py.typed"})
+        if f"| `hpolab/{name}" not in concepts
+    ]
+    assert not undocumented, f"docs/concepts.md's 'Where things live' has no row for {undocumented}"
+
+
 def test_importing_the_metrics_loads_neither_the_harness_nor_an_objective():
     code = (
         "import sys, hpolab.analysis.metrics\n"

@@ -164,7 +164,7 @@ def test_a_worker_process_that_starts_after_a_sibling_finished_takes_a_slot_of_i
     # What a slow start does (spawned processes on a loaded machine, as in the whole test suite, where
     # torch is loaded and so spawn is used): the second worker process joins only after the first one
     # ran out of trials and freed its slot. It must not take that slot (and replay its sibling's log).
-    from hpolab import _workers
+    from hpolab.study import _workers
 
     monkeypatch.setenv("HPOLAB_START_METHOD", "fork")  # the forked children see the patched _join
     url = f"journal:///{tmp_path / 'late.log'}"
@@ -296,7 +296,7 @@ def test_forked_worker_processes_leave_the_objects_they_inherit_out_of_their_col
     # spends CPU time on it and copies those pages: the parent freezes its objects while it forks.
     import gc
 
-    from hpolab import _workers
+    from hpolab.study import _workers
 
     monkeypatch.setenv("HPOLAB_START_METHOD", "fork")  # the forked children see the patched run_worker
     seen = tmp_path / "seen"
@@ -425,6 +425,14 @@ def test_dask_local_cluster_runs_a_study(tmp_path):
     assert len(trials) == 40 and [t.id for t in trials] == list(range(40))
     assert all(t.state is TrialState.COMPLETE for t in trials)
     assert {w.slot for w in study.storage.workers(study._info.study_id)} >= {1, 2}
+
+
+def test_dask_client_names_an_executor_it_cannot_use():
+    pytest.importorskip("dask.distributed", reason='the Dask executor needs pip install "hpolab[dask]"')
+    from hpolab.study import dask_client
+
+    with pytest.raises(ValueError, match=r"executor: 42 is not a dask.distributed.Client or a scheduler address"):
+        dask_client(42)
 
 
 _SLOW_WORKER = textwrap.dedent(
@@ -769,7 +777,7 @@ def _deaf_in_workers(config):
 
 
 def test_a_worker_process_hung_past_trial_timeout_is_killed_and_its_trial_failed(tmp_path):
-    from hpolab._workers import WorkerError, _start_method
+    from hpolab.study._workers import WorkerError, _start_method
 
     if _start_method() != "fork":
         pytest.skip("the objective tells the parent from its workers by pid, which needs fork")

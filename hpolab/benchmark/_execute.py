@@ -333,7 +333,7 @@ def _run_parallel(
         _logger.warning('Dask is not installed (pip install "hpolab[dask]"): running on a local process pool')
         yield from _run_pool(specs, url, workers)
         return
-    from hpolab._workers import dask_client
+    from hpolab.study import dask_client
 
     cluster = None
     if scheduler is None:

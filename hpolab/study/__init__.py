@@ -13,7 +13,7 @@ from hpolab.study._create import _plain_kwargs as _plain_kwargs  # hpolab's own 
 from hpolab.study._create import create_study, load_study, optimize
 from hpolab.study._ledger import DEAD_WORKER_POLICIES, DEFAULT_MAX_RETRIES, attempt_of
 from hpolab.study._optimize import DATAFRAME_ATTRS, Callback, Study, worker_seed
-from hpolab.study._optimize import _Limits as _Limits  # hpolab._workers reads it here
+from hpolab.study._workers import WorkerError, dask_client
 
 __all__ = [
     "DATAFRAME_ATTRS",
@@ -21,8 +21,10 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "Callback",
     "Study",
+    "WorkerError",
     "attempt_of",
     "create_study",
+    "dask_client",
     "load_study",
     "optimize",
     "worker_seed",

@@ -265,7 +265,7 @@ class Study:
             self.storage.set_study_attrs(self._info.study_id, {"n_trials": total})
         limits = _Limits(planned, timeout, max_trials, max_budget_spent)
         if executor is not None or n_jobs != 1:
-            from hpolab._workers import run_parallel
+            from hpolab.study._workers import run_parallel
 
             run_parallel(
                 self,

@@ -22,9 +22,9 @@ from hpolab.exceptions import WorkerError
 from hpolab.storage import StorageError
 
 if TYPE_CHECKING:
-    from hpolab.study import Callback, Study, _Limits
+    from hpolab.study._optimize import Callback, Study, _Limits
 
-__all__ = ["WorkerError", "run_parallel", "run_worker"]
+__all__ = ["WorkerError", "dask_client", "run_parallel", "run_worker"]
 
 _logger = logging.getLogger("hpolab.workers")
 
@@ -212,7 +212,19 @@ def run_parallel(
 
 
 def dask_client(executor: Any) -> Any:
-    """A ``dask.distributed.Client`` from a client or a scheduler address."""
+    """A ``dask.distributed.Client`` from what ``executor=`` accepts: a client or a scheduler address.
+
+    Args:
+        executor: A ``dask.distributed.Client`` (returned as it is) or a scheduler address such as
+            ``"tcp://scheduler:8786"`` (a new client connected to it).
+
+    Returns:
+        The client.
+
+    Raises:
+        ImportError: If ``dask.distributed`` is not installed.
+        ValueError: If ``executor`` is neither a client nor a string.
+    """
     try:
         from dask.distributed import Client
     except ImportError:
