@@ -330,7 +330,7 @@ def _run_parallel(
     except ImportError:
         if scheduler is not None:
             raise ImportError('a Dask scheduler needs dask.distributed; pip install "hpolab[dask]"') from None
-        _logger.warning('Dask is not installed (pip install "hpolab[dask]"): running on a local process pool')
+        _logger.info('Dask is not installed (pip install "hpolab[dask]"): running on a local process pool')
         yield from _run_pool(specs, url, workers)
         return
     from hpolab.study import dask_client

@@ -132,14 +132,14 @@ SUITES: dict[str, Suite] = {
         name="quick",
         description=(
             "A few minutes on 2 CPU cores: two 2-D toy functions and two HPOBench NN tables; random search, "
-            "TPE, SMAC (random forest) and the local LLM optimizer (SmolLM2-135M through llama.cpp: JSON-schema-constrained "
-            "answers; duplicates perturbed); 10 evaluations per run."
+            "TPE, SMAC (random forest) and the local LLM optimizer (SmolLM2-135M through llama.cpp: grammar-constrained "
+            "compact answers, the values alone in the space's order; duplicates perturbed); 10 evaluations per run."
         ),
         optimizers={
             "random": "random",
             "tpe": "tpe",
             "smac-rf": "smac-rf",
-            "llm": LOCAL_LLM,
+            "llm": {**LOCAL_LLM, "answer_format": "compact"},
         },
         objectives=["toy/branin", "toy/shifted_ackley", "hpobench/nn/kc1", "hpobench/nn/credit_g"],
         seeds=2,
