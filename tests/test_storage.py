@@ -296,3 +296,31 @@ def test_a_torn_record_joined_to_the_last_complete_one_loses_nothing_on_open(tmp
     assert reopened.get_study("s").attrs == {"a": 1, "b": 2}  # the complete record after the torn one is kept
     reopened.set_study_attrs(info.study_id, {"c": 3})
     assert get_storage(f"journal:///{path}").get_study("s").attrs == {"a": 1, "b": 2, "c": 3}
+
+
+def test_a_scan_that_does_not_reread_running_trials_reads_them_as_states_on_a_database(kind, tmp_path):
+    url = _url(kind, tmp_path)
+    writer = get_storage(url)
+    reader = writer if url is None else get_storage(url)
+    info = writer.create_study(_name(), "minimize", {})
+    n0, n1 = writer.create_trials(info.study_id, [Trial(-1, {"a": 0.1, "b": "x"})] * 2, SPACE, worker="w", seq=0)
+    assert [f.number for f in reader.scan(info.study_id, 0)] == [n0, n1]  # a full read
+    writer.stamp_running(info.study_id, n1, "v")  # n1 changes while it runs
+    writer.record_tell(info.study_id, n0, TrialResult(0.5), worker="w", seq=1)
+    (n2,) = writer.create_trials(info.study_id, [Trial(-1, {"a": 0.2, "b": "y"})], SPACE, worker="w", seq=2)
+    database = kind in ("sqlite", "postgres")
+    if database:  # the states-first read must not fall back to the full one
+        reader._scan_cached = None
+    fast = reader.scan(info.study_id, n2, [n0, n1], reread_running=False)
+    assert [f.number for f in fast] == [n0, n1, n2]
+    assert hpolab.storage.to_record(fast[0]).value == 0.5  # a finished trial is read in full
+    assert hpolab.storage.run_by(fast[1]) == ("w" if database else "v")  # as at the full read
+    assert hpolab.storage.is_unread(fast[2]) is database  # never read in full: a placeholder
+    assert fast[2].state is optuna.trial.TrialState.RUNNING
+    if database:
+        del reader._scan_cached
+    full = reader.scan(info.study_id, n2, [n1])
+    assert [hpolab.storage.run_by(f) for f in full] == ["v", "w"]
+    assert not any(hpolab.storage.is_unread(f) for f in full)
+    assert hpolab.storage.to_record(full[1]).config == {"a": 0.2, "b": "y"}
+    writer.delete_study(info.name)

@@ -28,6 +28,7 @@ from hpolab.storage._codec import (
     _RUN_BY,
     _STALE,
     _TRIAL,
+    _UNREAD,
     _WORKER,
     STORAGE_FORMAT,
     _json_safe,
@@ -137,6 +138,7 @@ class Storage:
         self.url = url
         self._numbers: dict[tuple[int, int], int] = {}  # (study_id, number) -> Optuna trial_id
         self._rdb = _rdb_of(backend)  # an RDB storage's queue and reaping use conditional updates
+        self._running: dict[int, dict[int, FrozenTrial]] = {}  # study_id -> number -> last full read while RUNNING
 
     # ------------------------------------------------------------------ basics
     @property
@@ -415,7 +417,14 @@ class Storage:
         """The study's Optuna trials (shared, not copied: do not modify them)."""
         return self.backend.get_all_trials(study_id, deepcopy=False)
 
-    def scan(self, study_id: int, start: int, revisit: Iterable[int] = ()) -> list[FrozenTrial]:
+    def frozen_trial(self, study_id: int, number: int) -> FrozenTrial:
+        """Trial ``number`` of the study as stored now (an unfinished one is read again)."""
+        with self._errors():
+            return self.backend.get_trial(self._trial_id(study_id, number))
+
+    def scan(
+        self, study_id: int, start: int, revisit: Iterable[int] = (), *, reread_running: bool = True
+    ) -> list[FrozenTrial]:
         """The trials a reader that has seen every trial below ``start`` must look at (shared, not copied).
 
         Those numbered ``start`` or above (the new ones), and those numbered in ``revisit`` (the
@@ -424,9 +433,24 @@ class Storage:
         (which itself reads only new and unfinished rows); other storages are read trial by trial
         (numbers are dense, so the new ones are ``start``, ``start + 1``, ... up to the first
         missing one).
+
+        Args:
+            study_id: The study.
+            start: Every trial numbered from here on is returned.
+            revisit: Numbers below ``start`` to return too.
+            reread_running: ``False`` lets an RDB storage read only the states of the trials first
+                and read in full only those that are not RUNNING: a RUNNING trial comes back as
+                it was at the last full read of this storage object, or, if it was never read
+                in full, as a placeholder (see :func:`is_unread`) that holds only its number and
+                state. Other storages read everything in any case.
         """
         with self._errors():
             if self._rdb is not None:
+                if not reread_running:
+                    try:
+                        return self._scan_states_first(study_id, start, revisit)
+                    except Exception as exc:  # Optuna's private RDB models changed: the public path
+                        _logger.debug("reading trial states first failed (%r); reading in full", exc)
                 return self._scan_cached(study_id, start, revisit)
             found = [self.backend.get_trial(self._trial_id(study_id, n)) for n in sorted(set(revisit)) if n < start]
             number = start
@@ -439,6 +463,8 @@ class Storage:
                 number += 1
 
     def _scan_cached(self, study_id: int, start: int, revisit: Iterable[int]) -> list[FrozenTrial]:
+        from optuna.trial import TrialState as OptunaState
+
         every = self.backend.get_all_trials(study_id, deepcopy=False)  # sorted by number
         found = []
         for number in sorted(set(revisit)):
@@ -448,6 +474,68 @@ class Storage:
             if at < len(every) and every[at].number == number:
                 found.append(every[at])
         found.extend(every[bisect.bisect_left(every, start, key=_number) :])
+        running = self._running.setdefault(study_id, {})
+        for frozen in found:
+            if frozen.state is OptunaState.RUNNING:
+                running[frozen.number] = frozen
+            else:
+                running.pop(frozen.number, None)
+        return found
+
+    def _scan_states_first(self, study_id: int, start: int, revisit: Iterable[int]) -> list[FrozenTrial]:
+        """:meth:`scan` that reads RUNNING trials only as states (Optuna's private RDB models; see ``scan``)."""
+        from optuna.storages._rdb import models
+        from optuna.trial import FrozenTrial
+        from optuna.trial import TrialState as OptunaState
+        from sqlalchemy import or_
+
+        rdb = self._rdb
+        assert rdb is not None
+        model = models.TrialModel
+        older = sorted(n for n in set(revisit) if n < start)
+        wanted = model.number >= start
+        if older:
+            wanted = or_(wanted, model.number.in_(older))
+        session = rdb.scoped_session()
+        try:
+            rows = (
+                session.query(model.trial_id, model.number, model.state)
+                .filter(model.study_id == study_id, wanted)
+                .order_by(model.number)
+                .all()
+            )
+            session.commit()
+        finally:
+            session.close()
+        running = self._running.setdefault(study_id, {})
+        read = [int(trial_id) for trial_id, _, state in rows if state is not OptunaState.RUNNING]
+        full = {}
+        if read:
+            full = {t.number: t for t in rdb._get_trials(study_id, None, set(read), max(read))}
+        found = []
+        for trial_id, number, state in rows:
+            number = int(number)
+            self._numbers[(study_id, number)] = int(trial_id)
+            if state is not OptunaState.RUNNING:
+                running.pop(number, None)
+                found.append(full[number])
+                continue
+            known = running.get(number)
+            if known is None:
+                known = FrozenTrial(
+                    number=number,
+                    state=OptunaState.RUNNING,
+                    value=None,
+                    datetime_start=None,
+                    datetime_complete=None,
+                    params={},
+                    distributions={},
+                    user_attrs={},
+                    system_attrs={_UNREAD: True},
+                    intermediate_values={},
+                    trial_id=int(trial_id),
+                )
+            found.append(known)
         return found
 
     def get_trials(self, study_id: int) -> list[TrialRecord]:
