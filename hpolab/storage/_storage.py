@@ -446,11 +446,10 @@ class Storage:
         """
         with self._errors():
             if self._rdb is not None:
-                if not reread_running:
-                    try:
-                        return self._scan_states_first(study_id, start, revisit)
-                    except Exception as exc:  # Optuna's private RDB models changed: the public path
-                        _logger.debug("reading trial states first failed (%r); reading in full", exc)
+                try:
+                    return self._scan_rows(study_id, start, revisit, reread_running)
+                except Exception as exc:  # Optuna's private RDB models changed: the public path
+                    _logger.debug("reading trial rows failed (%r); reading through Optuna's cache", exc)
                 return self._scan_cached(study_id, start, revisit)
             found = [self.backend.get_trial(self._trial_id(study_id, n)) for n in sorted(set(revisit)) if n < start]
             number = start
@@ -482,43 +481,56 @@ class Storage:
                 running.pop(frozen.number, None)
         return found
 
-    def _scan_states_first(self, study_id: int, start: int, revisit: Iterable[int]) -> list[FrozenTrial]:
-        """:meth:`scan` that reads RUNNING trials only as states (Optuna's private RDB models; see ``scan``)."""
+    def _scan_rows(self, study_id: int, start: int, revisit: Iterable[int], reread_running: bool) -> list[FrozenTrial]:
+        """:meth:`scan` of an RDB storage, read from Optuna's private RDB models (see ``scan``).
+
+        The trials' rows come in one query; the params, values and attributes of the trials to
+        read in full (all, or with ``reread_running=False`` those that are not RUNNING) in one
+        query per table, built into ``FrozenTrial`` objects as Optuna's ``RDBStorage`` builds them.
+        """
         from optuna.storages._rdb import models
         from optuna.trial import FrozenTrial
         from optuna.trial import TrialState as OptunaState
-        from sqlalchemy import or_
+        from sqlalchemy import or_, select
 
         rdb = self._rdb
         assert rdb is not None
-        model = models.TrialModel
+        table = models.TrialModel.__table__
         older = sorted(n for n in set(revisit) if n < start)
-        wanted = model.number >= start
+        wanted = table.c.number >= start
         if older:
-            wanted = or_(wanted, model.number.in_(older))
+            wanted = or_(wanted, table.c.number.in_(older))
+        columns = (table.c.trial_id, table.c.number, table.c.state, table.c.datetime_start, table.c.datetime_complete)
         session = rdb.scoped_session()
         try:
-            rows = (
-                session.query(model.trial_id, model.number, model.state)
-                .filter(model.study_id == study_id, wanted)
-                .order_by(model.number)
-                .all()
-            )
+            rows = session.execute(
+                select(*columns).where(table.c.study_id == study_id, wanted).order_by(table.c.number)
+            ).all()
+            read = [int(row[0]) for row in rows if reread_running or row[2] is not OptunaState.RUNNING]
+            parts = _trial_parts(session, read) if read else {}
             session.commit()
         finally:
             session.close()
         running = self._running.setdefault(study_id, {})
-        read = [int(trial_id) for trial_id, _, state in rows if state is not OptunaState.RUNNING]
-        full = {}
-        if read:
-            full = {t.number: t for t in rdb._get_trials(study_id, None, set(read), max(read))}
         found = []
-        for trial_id, number, state in rows:
+        for trial_id, number, state, began, ended in rows:
             number = int(number)
             self._numbers[(study_id, number)] = int(trial_id)
-            if state is not OptunaState.RUNNING:
-                running.pop(number, None)
-                found.append(full[number])
+            if int(trial_id) in parts:
+                frozen = FrozenTrial(
+                    number=number,
+                    state=state,
+                    value=None,
+                    datetime_start=began,
+                    datetime_complete=ended,
+                    trial_id=int(trial_id),
+                    **parts[int(trial_id)],
+                )
+                if state is OptunaState.RUNNING:
+                    running[number] = frozen
+                else:
+                    running.pop(number, None)
+                found.append(frozen)
                 continue
             known = running.get(number)
             if known is None:
@@ -904,6 +916,71 @@ class Storage:
 
 def _number(frozen: FrozenTrial) -> int:
     return frozen.number
+
+
+def _trial_parts(session: Any, trial_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The params, values, intermediate values and attributes of RDB trials, as ``FrozenTrial`` keywords.
+
+    Read with one query per table from Optuna's private RDB models, and decoded as Optuna's
+    ``RDBStorage`` decodes them (params in the order they were written).
+    """
+    from optuna.distributions import json_to_distribution
+    from optuna.storages._rdb import models
+    from sqlalchemy import select
+
+    parts: dict[int, dict[str, Any]] = {
+        i: {
+            "params": {},
+            "distributions": {},
+            "values": None,
+            "intermediate_values": {},
+            "user_attrs": {},
+            "system_attrs": {},
+        }
+        for i in trial_ids
+    }
+    param = models.TrialParamModel.__table__
+    rows = session.execute(
+        select(param.c.trial_id, param.c.param_name, param.c.param_value, param.c.distribution_json)
+        .where(param.c.trial_id.in_(trial_ids))
+        .order_by(param.c.param_id)
+    )
+    for trial_id, name, internal, dist_json in rows:
+        distribution = json_to_distribution(dist_json)
+        parts[trial_id]["params"][name] = distribution.to_external_repr(internal)
+        parts[trial_id]["distributions"][name] = json_to_distribution(dist_json)
+    value = models.TrialValueModel
+    table = value.__table__
+    rows = session.execute(
+        select(table.c.trial_id, table.c.objective, table.c.value, table.c.value_type).where(
+            table.c.trial_id.in_(trial_ids)
+        )
+    )
+    values: dict[int, dict[int, float]] = {}
+    for trial_id, objective, stored, kind in rows:
+        values.setdefault(trial_id, {})[objective] = value.stored_repr_to_value(stored, kind)
+    for trial_id, by_objective in values.items():
+        parts[trial_id]["values"] = [by_objective.get(k, 0) for k in range(max(by_objective) + 1)]
+    step = models.TrialIntermediateValueModel
+    table = step.__table__
+    rows = session.execute(
+        select(table.c.trial_id, table.c.step, table.c.intermediate_value, table.c.intermediate_value_type).where(
+            table.c.trial_id.in_(trial_ids)
+        )
+    )
+    for trial_id, number, stored, kind in rows:
+        parts[trial_id]["intermediate_values"][number] = step.stored_repr_to_intermediate_value(stored, kind)
+    for model, key in (
+        (models.TrialUserAttributeModel, "user_attrs"),
+        (models.TrialSystemAttributeModel, "system_attrs"),
+    ):
+        table = model.__table__
+        rows = session.execute(
+            select(table.c.trial_id, table.c.key, table.c.value_json).where(table.c.trial_id.in_(trial_ids))
+        )
+        for trial_id, name, value_json in rows:
+            parts[trial_id][key][name] = json.loads(value_json)
+    return parts
 
 
 def _rdb_of(backend: BaseStorage) -> Any | None:
