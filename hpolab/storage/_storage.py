@@ -689,12 +689,14 @@ class Storage:
         """
         trial_id = self._trial_id(study_id, number)
         distributions = space.to_optuna()
+        # Optuna's cache of an RDB storage writes a param only for a trial it has read; scans read past it
+        writer = self._rdb if self._rdb is not None else self.backend
         with self._errors():
             current = self.backend.get_trial(trial_id).system_attrs.get(_TRIAL)
             for name, value in trial.config.items():
                 if name in distributions:
                     dist = distributions[name]
-                    self.backend.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
+                    writer.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
             stored: dict[str, Any] = {
                 "budget": trial.budget,
                 "seed": trial.seed,
