@@ -429,8 +429,9 @@ class Storage:
 
         Those numbered ``start`` or above (the new ones), and those numbered in ``revisit`` (the
         ones it saw unfinished), by number. The cost grows with the trials returned, not with the
-        study: an RDB storage reads them in one batch through Optuna's cache of finished trials
-        (which itself reads only new and unfinished rows); other storages are read trial by trial
+        study: an RDB storage reads them in one batch (the trials' rows in one query, their params,
+        values and attributes in one query per table, from Optuna's RDB models; through Optuna's
+        cache of finished trials if that fails); other storages are read trial by trial
         (numbers are dense, so the new ones are ``start``, ``start + 1``, ... up to the first
         missing one).
 
