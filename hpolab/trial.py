@@ -69,8 +69,16 @@ class Direction(Enum):
         return 1.0 if self is Direction.MINIMIZE else -1.0
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_plain(value: Any) -> Any:
     """Convert numpy scalars (and containers of them) to plain Python values (hpolab's one such helper)."""
+    kind = type(value)  # exact types first: this runs on every trial's config, several times
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

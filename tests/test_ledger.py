@@ -109,3 +109,21 @@ def test_a_partial_configuration_queued_with_enqueue_trial_is_completed_by_the_o
         study.enqueue_trial({"x1": 99.0})
     with pytest.raises(hpolab.InvalidConfigError, match="nope: unknown"):
         study.enqueue_trial({"nope": 1.0})
+
+
+def test_another_workers_running_trial_reaches_the_optimizer_within_the_reread_interval(tmp_path):
+    from hpolab.study._ledger import RUNNING_REREAD_INTERVAL
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    here = hpolab.create_study("toy/branin", "random", storage=url, study_name="e", seed=0)
+    here.optimize(n_trials=2)
+    other = hpolab.load_study("e", url)  # its own storage connection, a live worker
+    here._ledger.sync()  # reads other workers' running trials in full, then not for a while
+    (running,) = other.optimizer.ask(1)
+    here._ledger.sync()
+    assert here.optimizer.running_elsewhere == []  # read as a state only, within the interval
+    assert [t.id for t in here.trials] == [0, 1, running.id]  # the study's own reads are always full
+    assert here.trials[-1].config == running.config
+    here._ledger._running_read -= RUNNING_REREAD_INTERVAL  # the interval has passed
+    here._ledger.sync()
+    assert [t.config for t in here.optimizer.running_elsewhere] == [running.config]

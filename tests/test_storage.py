@@ -7,6 +7,7 @@ elsewhere they skip and say so.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import pickle
@@ -296,3 +297,72 @@ def test_a_torn_record_joined_to_the_last_complete_one_loses_nothing_on_open(tmp
     assert reopened.get_study("s").attrs == {"a": 1, "b": 2}  # the complete record after the torn one is kept
     reopened.set_study_attrs(info.study_id, {"c": 3})
     assert get_storage(f"journal:///{path}").get_study("s").attrs == {"a": 1, "b": 2, "c": 3}
+
+
+def test_a_scan_that_does_not_reread_running_trials_reads_them_as_states_on_a_database(kind, tmp_path):
+    url = _url(kind, tmp_path)
+    writer = get_storage(url)
+    reader = writer if url is None else get_storage(url)
+    info = writer.create_study(_name(), "minimize", {})
+    n0, n1 = writer.create_trials(info.study_id, [Trial(-1, {"a": 0.1, "b": "x"})] * 2, SPACE, worker="w", seq=0)
+    assert [f.number for f in reader.scan(info.study_id, 0)] == [n0, n1]  # a full read
+    writer.stamp_running(info.study_id, n1, "v")  # n1 changes while it runs
+    writer.record_tell(info.study_id, n0, TrialResult(0.5), worker="w", seq=1)
+    (n2,) = writer.create_trials(info.study_id, [Trial(-1, {"a": 0.2, "b": "y"})], SPACE, worker="w", seq=2)
+    database = kind in ("sqlite", "postgres")
+    if database:  # a database's scan must not fall back to reading through Optuna's cache
+        reader._scan_cached = None
+    fast = reader.scan(info.study_id, n2, [n0, n1], reread_running=False)
+    assert [f.number for f in fast] == [n0, n1, n2]
+    assert hpolab.storage.to_record(fast[0]).value == 0.5  # a finished trial is read in full
+    assert hpolab.storage.run_by(fast[1]) == ("w" if database else "v")  # as at the full read
+    assert hpolab.storage.is_unread(fast[2]) is database  # never read in full: a placeholder
+    assert fast[2].state is optuna.trial.TrialState.RUNNING
+    full = reader.scan(info.study_id, n2, [n1])
+    assert [hpolab.storage.run_by(f) for f in full] == ["v", "w"]
+    assert not any(hpolab.storage.is_unread(f) for f in full)
+    assert hpolab.storage.to_record(full[1]).config == {"a": 0.2, "b": "y"}
+    writer.delete_study(info.name)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_database_scan_reads_trials_exactly_as_optuna_does(kind, tmp_path):
+    storage = get_storage(_url(kind, tmp_path))
+    name = _name()
+    info = storage.create_study(name, "minimize", {})
+    study = optuna.load_study(study_name=name, storage=storage.backend)
+    dists = {
+        "a": optuna.distributions.FloatDistribution(0.0, 1.0),
+        "b": optuna.distributions.CategoricalDistribution(["x", "y"]),
+        "c": optuna.distributions.IntDistribution(1, 64, log=True),
+    }
+    create = optuna.trial.create_trial
+    study.add_trial(create(params={"a": 0.5, "b": "y", "c": 8}, distributions=dists, value=math.inf))
+    study.add_trial(create(params={"a": 0.25}, distributions={"a": dists["a"]}, state=optuna.trial.TrialState.FAIL))
+    pruned = create(
+        params={"c": 3, "a": 0.1},
+        distributions={"c": dists["c"], "a": dists["a"]},
+        state=optuna.trial.TrialState.PRUNED,
+        intermediate_values={0: 1.5, 3: math.nan, 4: -math.inf},
+        user_attrs={"seed": 7, "note": [1, "two"]},
+        system_attrs={"hpolab:trial": {"budget": 2.0}},
+    )
+    study.add_trial(pruned)
+    study.enqueue_trial({"a": 0.75})
+    (mine,) = storage.create_trials(info.study_id, [Trial(-1, {"a": 0.2, "b": "x"})], SPACE, worker="w", seq=0)
+    storage.record_tell(info.study_id, mine, TrialResult(-0.5, runtime=1.0), worker="w", seq=1)
+    storage.create_trials(info.study_id, [Trial(-1, {"a": 0.3, "b": "x"})], SPACE, worker="w", seq=2)
+    fast = storage._scan_rows(info.study_id, 0, (), False)
+    assert [f.state.name for f in fast] == ["COMPLETE", "FAIL", "PRUNED", "WAITING", "COMPLETE", "RUNNING"]
+    assert hpolab.storage.is_unread(fast[-1])
+
+    def plain(trial: optuna.trial.FrozenTrial) -> str:  # NaN reads equal to NaN
+        return json.dumps(vars(trial), sort_keys=True, default=repr)
+
+    full = storage._scan_rows(info.study_id, 0, (), True)  # the RUNNING trial too
+    assert [plain(f) for f in fast[:-1]] == [plain(f) for f in full[:-1]]
+    for frozen in full:
+        optunas = storage.backend.get_trial(frozen._trial_id)
+        assert plain(frozen) == plain(optunas)
+        assert list(frozen.params) == list(optunas.params)
+    storage.delete_study(name)

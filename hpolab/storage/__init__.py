@@ -27,7 +27,16 @@ with an error naming the line and :func:`repair_journal` (``python -m hpolab.sto
 
 from __future__ import annotations
 
-from hpolab.storage._codec import STORAGE_FORMAT, asked_by, attempt_of, is_foreign, is_stale, run_by, to_record
+from hpolab.storage._codec import (
+    STORAGE_FORMAT,
+    asked_by,
+    attempt_of,
+    is_foreign,
+    is_stale,
+    is_unread,
+    run_by,
+    to_record,
+)
 from hpolab.storage._journal import repair_journal
 from hpolab.storage._liveness import NO_SLOT, WorkerInfo
 from hpolab.storage._storage import Storage, StorageError, StudyInfo, get_storage, redact_url
@@ -44,6 +53,7 @@ __all__ = [
     "get_storage",
     "is_foreign",
     "is_stale",
+    "is_unread",
     "redact_url",
     "repair_journal",
     "run_by",

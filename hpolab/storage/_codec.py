@@ -21,7 +21,7 @@ from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
-__all__ = ["STORAGE_FORMAT", "asked_by", "attempt_of", "is_foreign", "is_stale", "run_by", "to_record"]
+__all__ = ["STORAGE_FORMAT", "asked_by", "attempt_of", "is_foreign", "is_stale", "is_unread", "run_by", "to_record"]
 
 _logger = logging.getLogger("hpolab.storage")
 
@@ -39,6 +39,7 @@ _RESULT = (
 _STALE = _P + "stale"  # set on a trial failed because its worker died
 _RETRY_OF = _P + "retry_of"
 _ATTEMPT = _P + "attempt"  # the attempt number of an adopted trial (set when a worker takes it over)
+_UNREAD = _P + "unread"  # only on the placeholder of a RUNNING trial read as a state (Storage.scan)
 _WORKER = _P + "worker:"
 _HEARTBEAT = _P + "heartbeat:"
 
@@ -177,6 +178,11 @@ def attempt_of(frozen: FrozenTrial) -> int:
 def is_stale(frozen: FrozenTrial) -> bool:
     """Whether a trial was failed because its worker died (a retry may carry its result)."""
     return _STALE in frozen.system_attrs
+
+
+def is_unread(frozen: FrozenTrial) -> bool:
+    """Whether ``frozen`` is a placeholder for a RUNNING trial whose content was not read (see ``Storage.scan``)."""
+    return _UNREAD in frozen.system_attrs
 
 
 def asked_by(frozen: FrozenTrial) -> str | None:

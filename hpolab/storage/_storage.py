@@ -28,6 +28,7 @@ from hpolab.storage._codec import (
     _RUN_BY,
     _STALE,
     _TRIAL,
+    _UNREAD,
     _WORKER,
     STORAGE_FORMAT,
     _json_safe,
@@ -137,6 +138,7 @@ class Storage:
         self.url = url
         self._numbers: dict[tuple[int, int], int] = {}  # (study_id, number) -> Optuna trial_id
         self._rdb = _rdb_of(backend)  # an RDB storage's queue and reaping use conditional updates
+        self._running: dict[int, dict[int, FrozenTrial]] = {}  # study_id -> number -> last full read while RUNNING
 
     # ------------------------------------------------------------------ basics
     @property
@@ -415,18 +417,40 @@ class Storage:
         """The study's Optuna trials (shared, not copied: do not modify them)."""
         return self.backend.get_all_trials(study_id, deepcopy=False)
 
-    def scan(self, study_id: int, start: int, revisit: Iterable[int] = ()) -> list[FrozenTrial]:
+    def frozen_trial(self, study_id: int, number: int) -> FrozenTrial:
+        """Trial ``number`` of the study as stored now (an unfinished one is read again)."""
+        with self._errors():
+            return self.backend.get_trial(self._trial_id(study_id, number))
+
+    def scan(
+        self, study_id: int, start: int, revisit: Iterable[int] = (), *, reread_running: bool = True
+    ) -> list[FrozenTrial]:
         """The trials a reader that has seen every trial below ``start`` must look at (shared, not copied).
 
         Those numbered ``start`` or above (the new ones), and those numbered in ``revisit`` (the
         ones it saw unfinished), by number. The cost grows with the trials returned, not with the
-        study: an RDB storage reads them in one batch through Optuna's cache of finished trials
-        (which itself reads only new and unfinished rows); other storages are read trial by trial
+        study: an RDB storage reads them in one batch (the trials' rows in one query, their params,
+        values and attributes in one query per table, from Optuna's RDB models; through Optuna's
+        cache of finished trials if that fails); other storages are read trial by trial
         (numbers are dense, so the new ones are ``start``, ``start + 1``, ... up to the first
         missing one).
+
+        Args:
+            study_id: The study.
+            start: Every trial numbered from here on is returned.
+            revisit: Numbers below ``start`` to return too.
+            reread_running: ``False`` lets an RDB storage read only the states of the trials first
+                and read in full only those that are not RUNNING: a RUNNING trial comes back as
+                it was at the last full read of this storage object, or, if it was never read
+                in full, as a placeholder (see :func:`is_unread`) that holds only its number and
+                state. Other storages read everything in any case.
         """
         with self._errors():
             if self._rdb is not None:
+                try:
+                    return self._scan_rows(study_id, start, revisit, reread_running)
+                except Exception as exc:  # Optuna's private RDB models changed: the public path
+                    _logger.debug("reading trial rows failed (%r); reading through Optuna's cache", exc)
                 return self._scan_cached(study_id, start, revisit)
             found = [self.backend.get_trial(self._trial_id(study_id, n)) for n in sorted(set(revisit)) if n < start]
             number = start
@@ -439,6 +463,8 @@ class Storage:
                 number += 1
 
     def _scan_cached(self, study_id: int, start: int, revisit: Iterable[int]) -> list[FrozenTrial]:
+        from optuna.trial import TrialState as OptunaState
+
         every = self.backend.get_all_trials(study_id, deepcopy=False)  # sorted by number
         found = []
         for number in sorted(set(revisit)):
@@ -448,6 +474,81 @@ class Storage:
             if at < len(every) and every[at].number == number:
                 found.append(every[at])
         found.extend(every[bisect.bisect_left(every, start, key=_number) :])
+        running = self._running.setdefault(study_id, {})
+        for frozen in found:
+            if frozen.state is OptunaState.RUNNING:
+                running[frozen.number] = frozen
+            else:
+                running.pop(frozen.number, None)
+        return found
+
+    def _scan_rows(self, study_id: int, start: int, revisit: Iterable[int], reread_running: bool) -> list[FrozenTrial]:
+        """:meth:`scan` of an RDB storage, read from Optuna's private RDB models (see ``scan``).
+
+        The trials' rows come in one query; the params, values and attributes of the trials to
+        read in full (all, or with ``reread_running=False`` those that are not RUNNING) in one
+        query per table, built into ``FrozenTrial`` objects as Optuna's ``RDBStorage`` builds them.
+        """
+        from optuna.storages._rdb import models
+        from optuna.trial import FrozenTrial
+        from optuna.trial import TrialState as OptunaState
+        from sqlalchemy import or_, select
+
+        rdb = self._rdb
+        assert rdb is not None
+        table = models.TrialModel.__table__
+        older = sorted(n for n in set(revisit) if n < start)
+        wanted = table.c.number >= start
+        if older:
+            wanted = or_(wanted, table.c.number.in_(older))
+        columns = (table.c.trial_id, table.c.number, table.c.state, table.c.datetime_start, table.c.datetime_complete)
+        session = rdb.scoped_session()
+        try:
+            rows = session.execute(
+                select(*columns).where(table.c.study_id == study_id, wanted).order_by(table.c.number)
+            ).all()
+            read = [int(row[0]) for row in rows if reread_running or row[2] is not OptunaState.RUNNING]
+            parts = _trial_parts(session, read) if read else {}
+            session.commit()
+        finally:
+            session.close()
+        running = self._running.setdefault(study_id, {})
+        found = []
+        for trial_id, number, state, began, ended in rows:
+            number = int(number)
+            self._numbers[(study_id, number)] = int(trial_id)
+            if int(trial_id) in parts:
+                frozen = FrozenTrial(
+                    number=number,
+                    state=state,
+                    value=None,
+                    datetime_start=began,
+                    datetime_complete=ended,
+                    trial_id=int(trial_id),
+                    **parts[int(trial_id)],
+                )
+                if state is OptunaState.RUNNING:
+                    running[number] = frozen
+                else:
+                    running.pop(number, None)
+                found.append(frozen)
+                continue
+            known = running.get(number)
+            if known is None:
+                known = FrozenTrial(
+                    number=number,
+                    state=OptunaState.RUNNING,
+                    value=None,
+                    datetime_start=None,
+                    datetime_complete=None,
+                    params={},
+                    distributions={},
+                    user_attrs={},
+                    system_attrs={_UNREAD: True},
+                    intermediate_values={},
+                    trial_id=int(trial_id),
+                )
+            found.append(known)
         return found
 
     def get_trials(self, study_id: int) -> list[TrialRecord]:
@@ -589,12 +690,14 @@ class Storage:
         """
         trial_id = self._trial_id(study_id, number)
         distributions = space.to_optuna()
+        # Optuna's cache of an RDB storage writes a param only for a trial it has read; scans read past it
+        writer = self._rdb if self._rdb is not None else self.backend
         with self._errors():
             current = self.backend.get_trial(trial_id).system_attrs.get(_TRIAL)
             for name, value in trial.config.items():
                 if name in distributions:
                     dist = distributions[name]
-                    self.backend.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
+                    writer.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
             stored: dict[str, Any] = {
                 "budget": trial.budget,
                 "seed": trial.seed,
@@ -816,6 +919,71 @@ class Storage:
 
 def _number(frozen: FrozenTrial) -> int:
     return frozen.number
+
+
+def _trial_parts(session: Any, trial_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The params, values, intermediate values and attributes of RDB trials, as ``FrozenTrial`` keywords.
+
+    Read with one query per table from Optuna's private RDB models, and decoded as Optuna's
+    ``RDBStorage`` decodes them (params in the order they were written).
+    """
+    from optuna.distributions import json_to_distribution
+    from optuna.storages._rdb import models
+    from sqlalchemy import select
+
+    parts: dict[int, dict[str, Any]] = {
+        i: {
+            "params": {},
+            "distributions": {},
+            "values": None,
+            "intermediate_values": {},
+            "user_attrs": {},
+            "system_attrs": {},
+        }
+        for i in trial_ids
+    }
+    param = models.TrialParamModel.__table__
+    rows = session.execute(
+        select(param.c.trial_id, param.c.param_name, param.c.param_value, param.c.distribution_json)
+        .where(param.c.trial_id.in_(trial_ids))
+        .order_by(param.c.param_id)
+    )
+    for trial_id, name, internal, dist_json in rows:
+        distribution = json_to_distribution(dist_json)
+        parts[trial_id]["params"][name] = distribution.to_external_repr(internal)
+        parts[trial_id]["distributions"][name] = json_to_distribution(dist_json)
+    value = models.TrialValueModel
+    table = value.__table__
+    rows = session.execute(
+        select(table.c.trial_id, table.c.objective, table.c.value, table.c.value_type).where(
+            table.c.trial_id.in_(trial_ids)
+        )
+    )
+    values: dict[int, dict[int, float]] = {}
+    for trial_id, objective, stored, kind in rows:
+        values.setdefault(trial_id, {})[objective] = value.stored_repr_to_value(stored, kind)
+    for trial_id, by_objective in values.items():
+        parts[trial_id]["values"] = [by_objective.get(k, 0) for k in range(max(by_objective) + 1)]
+    step = models.TrialIntermediateValueModel
+    table = step.__table__
+    rows = session.execute(
+        select(table.c.trial_id, table.c.step, table.c.intermediate_value, table.c.intermediate_value_type).where(
+            table.c.trial_id.in_(trial_ids)
+        )
+    )
+    for trial_id, number, stored, kind in rows:
+        parts[trial_id]["intermediate_values"][number] = step.stored_repr_to_intermediate_value(stored, kind)
+    for model, key in (
+        (models.TrialUserAttributeModel, "user_attrs"),
+        (models.TrialSystemAttributeModel, "system_attrs"),
+    ):
+        table = model.__table__
+        rows = session.execute(
+            select(table.c.trial_id, table.c.key, table.c.value_json).where(table.c.trial_id.in_(trial_ids))
+        )
+        for trial_id, name, value_json in rows:
+            parts[trial_id][key][name] = json.loads(value_json)
+    return parts
 
 
 def _rdb_of(backend: BaseStorage) -> Any | None:

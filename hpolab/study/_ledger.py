@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from hpolab.optimizers._base import SearchExhausted
-from hpolab.storage import WorkerInfo, attempt_of, is_stale, run_by, to_record
+from hpolab.storage import WorkerInfo, attempt_of, is_stale, is_unread, run_by, to_record
 from hpolab.trial import Trial, TrialRecord, TrialResult, TrialState, best_record, trial_budget
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from hpolab.study._optimize import Study
 
-__all__ = ["DEAD_WORKER_POLICIES", "DEFAULT_MAX_RETRIES", "attempt_of"]
+__all__ = ["DEAD_WORKER_POLICIES", "DEFAULT_MAX_RETRIES", "RUNNING_REREAD_INTERVAL", "attempt_of"]
 
 _logger = logging.getLogger("hpolab.study")
 
@@ -26,6 +26,9 @@ _logger = logging.getLogger("hpolab.study")
 DEAD_WORKER_POLICIES = ("retry", "fail")
 #: How many times a trial whose worker died is evaluated again, by default.
 DEFAULT_MAX_RETRIES = 2
+#: Seconds between the syncs that read other workers' RUNNING trials in full (at most; and at most the
+#: heartbeat interval); the syncs between read their states only, on a database.
+RUNNING_REREAD_INTERVAL = 5.0
 #: Words in the reason of a dead worker's trial that is not evaluated again.
 _NOT_RETRIED = "not retried"
 _RETRY_OF = "hpolab:retry_of"
@@ -93,6 +96,9 @@ class _Records:
             if number < self.scanned and number not in self.open:
                 continue  # settled at an earlier scan (the scan was for another reader too)
             self.scanned = max(self.scanned, number + 1)
+            if is_unread(frozen):  # a RUNNING trial read as its state only: placed at a full read
+                self.open.add(number)
+                continue
             self.open.discard(number)
             record = to_record(frozen)
             self._place(number, record)
@@ -151,6 +157,7 @@ class _Ledger:
         self._revisit: set[int] = set()  # ... and these of them must be looked at again
         self._waiting = True  # whether the last sync saw queued (WAITING) trials
         self._skipped: set[int] = set()  # foreign trials not taken in (warned once)
+        self._running_read = -float("inf")  # when a sync last read the RUNNING trials in full (monotonic)
 
     @property
     def worker(self) -> str:
@@ -287,6 +294,11 @@ class _Ledger:
 
     def _reap(self, frozen: FrozenTrial, key: str) -> None:
         """Fail the RUNNING trial of dead worker ``key``, and queue a retry while attempts are left."""
+        from optuna.trial import TrialState as OptunaState
+
+        frozen = self.storage.frozen_trial(self.study_id, frozen.number)  # the scan's copy may be older
+        if frozen.state is not OptunaState.RUNNING or run_by(frozen) != key:
+            return  # finished, or taken over, since
         attempt = attempt_of(frozen)
         retry = self._retries_left(attempt)
         reason = f"worker {key} died while evaluating the trial (attempt {attempt})"
@@ -333,10 +345,22 @@ class _Ledger:
 
         Incremental: trials settled at an earlier sync (finished and taken in) are not looked at
         again; new trials and those still running or queued elsewhere are. The records are
-        brought up to date from the same scan.
+        brought up to date from the same scan. Other workers' RUNNING trials are read in full
+        at most every :data:`RUNNING_REREAD_INTERVAL` seconds (or heartbeat interval, if
+        shorter); between those syncs a database is asked only for their states, so the
+        optimizer's view of them, and the reaping of a dead worker's trial, may lag that long.
         """
         records = self.records
-        scanned = self.storage.scan(self.study_id, min(self._scanned, records.scanned), self._revisit | records.open)
+        now = time.monotonic()
+        reread = now - self._running_read >= min(RUNNING_REREAD_INTERVAL, self._study.heartbeat_interval)
+        if reread:
+            self._running_read = now
+        scanned = self.storage.scan(
+            self.study_id,
+            min(self._scanned, records.scanned),
+            self._revisit | records.open,
+            reread_running=reread,
+        )
         revisit = self._revisit
         start = self._scanned
         self._revisit = set()
@@ -365,6 +389,8 @@ class _Ledger:
         state = frozen.state
         number = frozen.number
         if state is OptunaState.RUNNING:
+            if is_unread(frozen):
+                return False  # its content is read at a later sync
             by = run_by(frozen)
             if by is not None and by != self.worker:
                 if self._is_orphan(by, in_my_slot=not opt.knows(number)):
