@@ -463,7 +463,6 @@ class Storage:
                 number += 1
 
     def _scan_cached(self, study_id: int, start: int, revisit: Iterable[int]) -> list[FrozenTrial]:
-        from optuna.trial import TrialState as OptunaState
 
         every = self.backend.get_all_trials(study_id, deepcopy=False)  # sorted by number
         found = []
@@ -476,10 +475,7 @@ class Storage:
         found.extend(every[bisect.bisect_left(every, start, key=_number) :])
         running = self._running.setdefault(study_id, {})
         for frozen in found:
-            if frozen.state is OptunaState.RUNNING:
-                running[frozen.number] = frozen
-            else:
-                running.pop(frozen.number, None)
+            _note_running(running, frozen)
         return found
 
     def _scan_rows(self, study_id: int, start: int, revisit: Iterable[int], reread_running: bool) -> list[FrozenTrial]:
@@ -527,10 +523,7 @@ class Storage:
                     trial_id=int(trial_id),
                     **parts[int(trial_id)],
                 )
-                if state is OptunaState.RUNNING:
-                    running[number] = frozen
-                else:
-                    running.pop(number, None)
+                _note_running(running, frozen)
                 found.append(frozen)
                 continue
             known = running.get(number)
@@ -921,6 +914,16 @@ def _number(frozen: FrozenTrial) -> int:
     return frozen.number
 
 
+def _note_running(running: dict[int, FrozenTrial], frozen: FrozenTrial) -> None:
+    """Keep ``frozen`` as its number's last full read while it is RUNNING; forget the number once it is not."""
+    from optuna.trial import TrialState as OptunaState
+
+    if frozen.state is OptunaState.RUNNING:
+        running[frozen.number] = frozen
+    else:
+        running.pop(frozen.number, None)
+
+
 def _trial_parts(session: Any, trial_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The params, values, intermediate values and attributes of RDB trials, as ``FrozenTrial`` keywords.
 
@@ -951,7 +954,7 @@ def _trial_parts(session: Any, trial_ids: list[int]) -> dict[int, dict[str, Any]
     for trial_id, name, internal, dist_json in rows:
         distribution = json_to_distribution(dist_json)
         parts[trial_id]["params"][name] = distribution.to_external_repr(internal)
-        parts[trial_id]["distributions"][name] = json_to_distribution(dist_json)
+        parts[trial_id]["distributions"][name] = distribution
     value = models.TrialValueModel
     table = value.__table__
     rows = session.execute(
