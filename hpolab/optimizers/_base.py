@@ -407,10 +407,10 @@ class Optimizer(ABC):
         if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
             raise ValueError(f"number: {number!r} must be an int")
         given = dict(fixed)
-        params = self.space.params
-        fits = all(name in params and params[name].check(value) is None for name, value in given.items())
         if not any(name not in given for name in self.space.active_names(given)):
             return given
+        params = self.space.params
+        fits = all(name in params and params[name].check(value) is None for name, value in given.items())
         seed = int(np.random.SeedSequence([(self.seed or 0) % 2**63, int(number) % 2**63]).generate_state(1)[0])
         proposed = self._complete(given, seed, int(number)) if fits else Optimizer._complete(self, given, seed, 0)
         values = {**proposed, **given}
