@@ -66,6 +66,7 @@ import hpolab
 from hpolab import benchmark as B
 from hpolab.analysis import metrics as M
 from hpolab.analysis import stats as S
+from hpolab.analysis.report import Document, aggregate_view, table1_table
 
 DATASETS = ("car", "phoneme", "vehicle", "australian", "kc1", "segment", "blood_transfusion", "credit_g")
 RESULTS = Path(__file__).parent / "results"
@@ -237,25 +238,23 @@ def fmt(x: float, digits: int = 4) -> str:
 
 
 def table1_md(df: pd.DataFrame, k: int, n_bootstrap: int) -> list[str]:
+    """Table 1 at ``k`` evaluations with each method's mean regret, then the aggregate view and its tests."""
     methods_df = df[~df["optimizer"].str.startswith("llm (")]
     t1 = M.table1(methods_df, k, n_bootstrap=n_bootstrap, seed=0)
+    order = [o for o in ORDER if o in t1.index] + [o for o in t1.index if o not in ORDER]
     reg = regret_at(methods_df, k).groupby("optimizer")["regret"].mean()
-    lines = [
-        f"### Table 1 at {k} evaluations",
-        "",
-        "| method | tasks | beats random | median change | mean change [95% CI] | mean rank [95% CI] | mean regret |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for opt in [o for o in ORDER if o in t1.index] + [o for o in t1.index if o not in ORDER]:
-        r = t1.loc[opt]
-        beats = "(exact)" if opt == "random" else f"{r['beats_random']:.0f}%"
-        lines.append(
-            f"| `{opt}` | {int(r['n_tasks'])} | {beats} | {r['median_change']:+.0f}% | "
-            f"{r['mean_change']:+.0f}% [{r['mean_change_low']:+.0f}, {r['mean_change_high']:+.0f}] | "
-            f"{r['mean_rank']:.2f} [{r['mean_rank_low']:.2f}, {r['mean_rank_high']:.2f}] | "
-            f"{fmt(reg.get(opt, math.nan))} |"
-        )
-    return [*lines, ""]
+    doc = Document()
+    doc.h(3, f"Table 1 at {k} evaluations")
+    table1_table(doc, t1.loc[order], extra={"mean regret": {str(o): fmt(v) for o, v in reg.items()}})
+    agg = M.aggregate_table(methods_df, k, n_bootstrap=max(n_bootstrap, 1000), seed=0)
+    doc.p(f"Aggregate view at {k} evaluations (IQM and mean of normalized regret, P(improvement over random), Holm):")
+    aggregate_view(
+        doc,
+        agg.loc[[o for o in order if o in agg.index]],
+        int(methods_df["seed"].nunique()),
+        int(methods_df["objective"].nunique()),
+    )
+    return [doc.markdown(RESULTS), ""]
 
 
 def paired(df: pd.DataFrame, a: str, b: str, k: int) -> dict[str, Any]:
@@ -406,10 +405,20 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
     with_twins = df
     df = df[~df["objective"].str.endswith("/twin")]
     tables = sorted(df["objective"].unique())
+    command = f"Command: `{' '.join(shlex.quote(a) for a in sys.argv)}`"
+    wall = (
+        f"- Wall time of this command: {seconds / 60:.1f} min on {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}."
+    )
+    previous = Path(args.out).read_text(encoding="utf-8").splitlines() if Path(args.out).exists() else []
+    if args.report_only:  # the run's command and wall time stay; the rewrite is said below them
+        rewrite = f"- Report rewritten from the storage by: `{' '.join(shlex.quote(a) for a in sys.argv)}`."
+        command = next((ln for ln in previous if ln.startswith("Command: ")), command)
+        wall = next((ln for ln in previous if ln.startswith("- Wall time of this command: ")), wall) + "\n" + rewrite
     lines = [
         "# The hybrid LLM optimizer and its controls (issue 13)",
         "",
-        f"Command: `{' '.join(shlex.quote(a) for a in sys.argv)}`",
+        command,
         "",
         f"- Tables: {len(tables)} HPOBench NN tables; seeds: {args.seeds}; {full} evaluations per run "
         f"(the numbers at {short} evaluations are the first {short} trials of the same runs).",
@@ -418,10 +427,10 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
         "values; each table's runs leave that table's records out.",
         "- `oracle (simulated)` / `adversary (simulated)`: simulations that answer from the table's own best / worst "
         f"{args.quantile:.0%} (no model knows the table): the hybrid's ceiling and floor.",
-        f"- Random search's loss is a bootstrap from {args.random_pool} random configurations per table.",
+        f"- Random search's loss is the exact expected best of the budget's draws from {args.random_pool} random "
+        "configurations per table (`expected_best_of`).",
         f"- {B.seed_note(B.study_contexts(storage_url(args.storage))) or 'Seeds: not recorded.'}",
-        f"- Wall time of this command: {seconds / 60:.1f} min on {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}.",
+        wall,
         "",
     ]
     runs = df.groupby("optimizer").apply(lambda g: len(g[["objective", "seed"]].drop_duplicates()))
@@ -637,6 +646,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         df = B.load_results(storage_url(args.storage))
         names = [f"hpobench/nn/{t}" for t in tables]
         df = df[df["objective"].isin(names + ([f"{n}/twin" for n in names] if args.twins else []))]
+        if args.methods:  # the methods asked for, the pure llm's rows and random search's pool
+            every = methods(argparse.Namespace(**{**vars(args), "methods": None}), names[0], Path(args.storage))
+            left_out = set(every) - set(args.methods.split(",")) - {"random"}
+            df = df[~df["optimizer"].isin(left_out)]
     else:
         records = build_records(args, Path(args.storage).with_suffix(".records.json"))
         df = run_all(args, tables, records)

@@ -131,9 +131,13 @@ def main(
             print(f"error: {exc}", file=sys.stderr)
             return 2
     run_s = time.perf_counter() - t0
+    run_jobs, run_count = args.jobs, len(plan.specs)
     timing_file = out / "wall_time.json"
-    if args.report_only and timing_file.exists():  # keep the seconds of the run that made the results
-        run_s = float(json.loads(timing_file.read_text(encoding="utf-8")).get("run_seconds", run_s))
+    if args.report_only and timing_file.exists():  # keep the seconds, workers and runs of the run that made the results
+        recorded = json.loads(timing_file.read_text(encoding="utf-8"))
+        run_s = float(recorded.get("run_seconds", run_s))
+        run_jobs = int(recorded.get("jobs", run_jobs))
+        run_count = int(recorded.get("runs", run_count))
     names = sorted({s.study_name for s in plan.specs})
     df = load_results(storage, studies=names)
     if df.empty:
@@ -141,7 +145,7 @@ def main(
         return 1
     t1 = time.perf_counter()
     contexts = [c for c in study_contexts(storage) if c.get("study") in set(names)]
-    notes = [f"wall time of the runs: {run_s:.0f} s with {args.jobs} worker process(es) ({len(plan.specs)} runs)"]
+    notes = [f"wall time of the runs: {run_s:.0f} s with {run_jobs} worker process(es) ({run_count} runs)"]
     seeds_line = seed_note(contexts)
     if seeds_line:
         notes.append(seeds_line)
@@ -173,8 +177,8 @@ def main(
     timing = {
         "suite": suite.name,
         "smoke": bool(args.smoke),
-        "runs": len(plan.specs),
-        "jobs": args.jobs,
+        "runs": run_count,
+        "jobs": run_jobs,
         "run_seconds": round(run_s, 1),
         "report_seconds": round(report_s, 1),
         "skipped": plan.skipped,

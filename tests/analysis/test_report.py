@@ -437,6 +437,28 @@ def test_conclusion_names_what_differs() -> None:
     )
     text = conclusion(agg, 10, 8)
     assert text.startswith("At 10 seeds on 8 tasks") and "`a` better than random search" in text
-    assert "`c` worse" in text and "`b` do not differ" in text and "3 comparison(s)" in text
+    assert "`c` worse" in text and "`b` does not differ" in text and "3 comparison(s)" in text
     small = conclusion(agg.assign(p_holm=[1.0, 1.0, 1.0, np.nan], test_n=[3, 3, 3, 0]), 1, 3)
     assert "no method differs from random search at α = 0.05" in small and "too small" in small  # noqa: RUF001
+
+
+def test_table1_table_marks_a_single_seed_method_and_appends_extra_columns(tmp_path: Path) -> None:
+    from hpolab.analysis.report import Document, table1_table
+
+    t1 = pd.DataFrame({"n_tasks": [4, 4, 4], "median_change": [12.0, 5.0, 0.0]}, index=["a", "b", "random"])
+    for col, value in {
+        "beats_random": [50.0, 10.0, np.nan],
+        "mean_change": [12.0, 5.0, 0.0],
+        "mean_rank": [1.5, 2.0, 2.5],
+    }.items():
+        t1[col] = value
+        t1[f"{col}_low"] = [1.0, 1.0, np.nan]
+        t1[f"{col}_high"] = [2.0, 2.0, np.nan]
+    doc = Document()
+    table1_table(doc, t1, seeds={"a": 10, "b": 1}, extra={"mean regret": {"a": "0.01"}})
+    text = doc.markdown(tmp_path)
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")}
+    assert "| mean regret |" in text
+    assert "[1, 2]" in rows["`a`"] and rows["`a`"].rstrip(" |").endswith("0.01")
+    assert "[1 seed]" in rows["`b`"] and "[1, 2]" not in rows["`b`"] and rows["`b`"].rstrip().endswith("| - |")
+    assert "[1 seed]" not in rows["`random` (exact)"]

@@ -50,18 +50,20 @@ from hpolab.analysis.report._provenance import (
 from hpolab.analysis.report._rmse import section_rmse
 from hpolab.analysis.report._section import Report, ReportContext, Section, optional_names, optional_section
 from hpolab.analysis.report._sources import section_llm_answers, section_sources
-from hpolab.analysis.report._statistics import conclusion, section_statistics
-from hpolab.analysis.report._table1 import section_best_per_task, section_table1
+from hpolab.analysis.report._statistics import aggregate_view, conclusion, section_statistics
+from hpolab.analysis.report._table1 import section_best_per_task, section_table1, table1_table
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
     "OPTIONAL_SECTIONS",
+    "Document",
     "SECTIONS",
     "Report",
     "ReportContext",
     "Section",
+    "aggregate_view",
     "conclusion",
     "machine_info",
     "optional_section",
@@ -80,6 +82,7 @@ __all__ = [
     "section_sources",
     "section_statistics",
     "section_table1",
+    "table1_table",
     "section_title",
     "write_report",
 ]

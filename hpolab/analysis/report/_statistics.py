@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 from hpolab.analysis import metrics as M
 from hpolab.analysis import stats as S
+from hpolab.analysis.report._document import Document
 from hpolab.analysis.report._format import ALPHA_SYMBOL, fmt_ci, fmt_number
 from hpolab.analysis.report._section import ReportContext, optional_section
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["conclusion", "section_statistics"]
+__all__ = ["aggregate_view", "conclusion", "section_statistics"]
 
 
 def conclusion(aggregate: pd.DataFrame, n_seeds: int, n_tasks: int, alpha: float = S.ALPHA) -> str:
@@ -53,31 +54,20 @@ def conclusion(aggregate: pd.DataFrame, n_seeds: int, n_tasks: int, alpha: float
     rest = [str(o) for o in tested.index if str(o) not in better + worse]
     text = f"{where}, {how}: " + "; ".join(parts) + "."
     if rest:
-        text += " " + ", ".join(f"`{o}`" for o in rest) + " do not differ from random search."
+        verb = "does" if len(rest) == 1 else "do"
+        text += " " + ", ".join(f"`{o}`" for o in rest) + f" {verb} not differ from random search."
     return text
 
 
-@optional_section("table1")
-def section_statistics(ctx: ReportContext) -> None:
-    """The aggregate view: IQM, probability of improvement, Holm-corrected tests, a critical-difference diagram."""
-    from hpolab.analysis import plots
+def aggregate_view(doc: Document, agg: pd.DataFrame, n_seeds: int, n_tasks: int) -> None:
+    """Write the aggregate table (:func:`hpolab.analysis.metrics.aggregate_table`'s output) and its conclusion.
 
-    df, doc = ctx.df, ctx.doc
-    tasks = ctx.report.tables.get("table1_tasks")
-    if tasks is None or "random" not in set(df["optimizer"]):
-        return
-    agg = M.aggregate_table(df, ctx.n_trials or 10, n_bootstrap=max(ctx.n_bootstrap, 1000), seed=ctx.seed)
-    ctx.report.tables["aggregate"] = agg
-    doc.h(2, "Aggregate view and tests against random search")
-    doc.p(
-        "Per method over its runs at the budget: the interquartile mean (IQM, the mean of the middle 50% of runs) "
-        "and the mean of the normalized regret (each task on [0, 1], 0 = best); the probability of improvement "
-        "over random search, P(a run beats one random search of the same budget; a tie within the objective's "
-        "resolution counts half), computed exactly from the random pool per run and averaged over tasks (0.5: no "
-        "better than random; random's own row checks it). Brackets: 95% percentile-bootstrap intervals over seeds "
-        "within tasks. p: two-sided Wilcoxon signed-rank test of the runs' win probabilities against 0.5; "
-        "**p (Holm)**: Holm-adjusted over the methods compared with random in this report."
-    )
+    Args:
+        doc: The document written to.
+        agg: The aggregate table, one row per method.
+        n_seeds: Seeds per method and task, for the conclusion.
+        n_tasks: Tasks compared, for the conclusion.
+    """
     rows = []
     for opt, r in agg.iterrows():
         differs = "-"
@@ -108,7 +98,31 @@ def section_statistics(ctx: ReportContext) -> None:
         ],
         rows,
     )
-    doc.p("**" + conclusion(agg, len(ctx.seeds), len(ctx.objectives)) + "**")
+    doc.p("**" + conclusion(agg, n_seeds, n_tasks) + "**")
+
+
+@optional_section("table1")
+def section_statistics(ctx: ReportContext) -> None:
+    """The aggregate view: IQM, probability of improvement, Holm-corrected tests, a critical-difference diagram."""
+    from hpolab.analysis import plots
+
+    df, doc = ctx.df, ctx.doc
+    tasks = ctx.report.tables.get("table1_tasks")
+    if tasks is None or "random" not in set(df["optimizer"]):
+        return
+    agg = M.aggregate_table(df, ctx.n_trials or 10, n_bootstrap=max(ctx.n_bootstrap, 1000), seed=ctx.seed)
+    ctx.report.tables["aggregate"] = agg
+    doc.h(2, "Aggregate view and tests against random search")
+    doc.p(
+        "Per method over its runs at the budget: the interquartile mean (IQM, the mean of the middle 50% of runs) "
+        "and the mean of the normalized regret (each task on [0, 1], 0 = best); the probability of improvement "
+        "over random search, P(a run beats one random search of the same budget; a tie within the objective's "
+        "resolution counts half), computed exactly from the random pool per run and averaged over tasks (0.5: no "
+        "better than random; random's own row checks it). Brackets: 95% percentile-bootstrap intervals over seeds "
+        "within tasks. p: two-sided Wilcoxon signed-rank test of the runs' win probabilities against 0.5; "
+        "**p (Holm)**: Holm-adjusted over the methods compared with random in this report."
+    )
+    aggregate_view(doc, agg, len(ctx.seeds), len(ctx.objectives))
     wide = tasks.pivot_table(index="objective", columns="optimizer", values="loss", aggfunc="first")
     try:
         fn = S.friedman_nemenyi(wide)

@@ -2,11 +2,69 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from hpolab.analysis import metrics as M
+from hpolab.analysis.report._document import Document
 from hpolab.analysis.report._format import bootstrap, fmt_ci, fmt_number, fmt_percent, loss_signs
 from hpolab.analysis.report._section import ReportContext, optional_section
 
-__all__ = ["section_best_per_task", "section_table1"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["section_best_per_task", "section_table1", "table1_table"]
+
+
+def table1_table(
+    doc: Document,
+    t1: pd.DataFrame,
+    seeds: Mapping[str, int] | None = None,
+    extra: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
+    """Write Table 1 (:func:`hpolab.analysis.metrics.table1`'s output) into ``doc``, intervals in brackets.
+
+    Args:
+        doc: The document written to.
+        t1: Table 1, one row per method.
+        seeds: Seeds per method, when they differ: a method run on one seed has no interval over seeds, and
+            its brackets say so.
+        extra: More columns after the table's own, ``{header: {method: cell}}`` (``-`` where a method has none).
+    """
+    extra = extra or {}
+    rows = []
+    for opt, r in t1.iterrows():
+        single = seeds is not None and opt != "random" and seeds.get(str(opt), 2) < 2
+        rows.append(
+            [
+                f"`{opt}`" + (" (exact)" if opt == "random" else ""),
+                str(int(r["n_tasks"])),
+                fmt_ci(r["beats_random"], math.nan, math.nan, pct=True) + " [1 seed]"
+                if single
+                else fmt_ci(r["beats_random"], r["beats_random_low"], r["beats_random_high"], pct=True),
+                fmt_percent(r["median_change"]),
+                fmt_ci(r["mean_change"], math.nan, math.nan, pct=True) + " [1 seed]"
+                if single
+                else fmt_ci(r["mean_change"], r["mean_change_low"], r["mean_change_high"], pct=True),
+                fmt_ci(r["mean_rank"], math.nan, math.nan) + " [1 seed]"
+                if single
+                else fmt_ci(r["mean_rank"], r["mean_rank_low"], r["mean_rank_high"]),
+                *(cells.get(str(opt), "-") for cells in extra.values()),
+            ]
+        )
+    doc.table(
+        [
+            "method",
+            "tasks",
+            "beats random ↑ [95% CI]",
+            "median change ↑",
+            "mean change ↑ [95% CI]",
+            "mean rank ↓ [95% CI]",
+            *extra,
+        ],
+        rows,
+    )
 
 
 @optional_section("table1")
@@ -37,28 +95,7 @@ def section_table1(ctx: ReportContext) -> None:
         "(1 = best, ties averaged). Brackets: 95% percentile-bootstrap intervals over seeds, resampled "
         "within each task (they say how much this run's seeds move each number on these tasks)."
     )
-    rows = [
-        [
-            f"`{opt}`" + (" (exact)" if opt == "random" else ""),
-            str(int(r["n_tasks"])),
-            fmt_ci(r["beats_random"], r["beats_random_low"], r["beats_random_high"], pct=True),
-            fmt_percent(r["median_change"]),
-            fmt_ci(r["mean_change"], r["mean_change_low"], r["mean_change_high"], pct=True),
-            fmt_ci(r["mean_rank"], r["mean_rank_low"], r["mean_rank_high"]),
-        ]
-        for opt, r in t1.iterrows()
-    ]
-    doc.table(
-        [
-            "method",
-            "tasks",
-            "beats random ↑ [95% CI]",
-            "median change ↑",
-            "mean change ↑ [95% CI]",
-            "mean rank ↓ [95% CI]",
-        ],
-        rows,
-    )
+    table1_table(doc, t1)
 
 
 def section_best_per_task(ctx: ReportContext) -> None:
