@@ -320,7 +320,8 @@ def test_forked_worker_processes_leave_the_objects_they_inherit_out_of_their_col
     try:
         frozen = gc.get_freeze_count()
         _workers._start([], forked=True)
-        assert gc.get_freeze_count() == frozen
+        # A frozen object freed meanwhile leaves the count, so it may drop by a few; an unfreeze would empty it.
+        assert frozen - 1000 <= gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
 
