@@ -405,14 +405,16 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
     with_twins = df
     df = df[~df["objective"].str.endswith("/twin")]
     tables = sorted(df["objective"].unique())
-    command = f"Command: `{' '.join(shlex.quote(a) for a in sys.argv)}`"
+    invoked = " ".join(shlex.quote(a) for a in sys.argv)
+    command = f"Command: `{invoked}`"
     wall = (
         f"- Wall time of this command: {seconds / 60:.1f} min on {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}."
     )
-    previous = Path(args.out).read_text(encoding="utf-8").splitlines() if Path(args.out).exists() else []
     if args.report_only:  # the run's command and wall time stay; the rewrite is said below them
-        rewrite = f"- Report rewritten from the storage by: `{' '.join(shlex.quote(a) for a in sys.argv)}`."
+        out = Path(args.out)
+        previous = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
+        rewrite = f"- Report rewritten from the storage by: `{invoked}`."
         command = next((ln for ln in previous if ln.startswith("Command: ")), command)
         wall = next((ln for ln in previous if ln.startswith("- Wall time of this command: ")), wall) + "\n" + rewrite
     lines = [
