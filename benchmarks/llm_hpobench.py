@@ -154,12 +154,6 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
     table1_table(doc, t1, seeds={str(k): int(v) for k, v in seeds.items()})
     agg = aggregate_table(df, n_trials, pools=pool_arrays)
     doc.h(2, "Aggregate view and tests against random search")
-    doc.p(
-        "IQM and mean of the runs' normalized regret (each task on [0, 1]); P(improvement): the probability that "
-        "a run beats one random search of the same budget (ties within the resolution count half), averaged over "
-        "tasks; p: Wilcoxon signed-rank test of the runs' win probabilities against 0.5, Holm-adjusted over the "
-        "methods compared with random."
-    )
     aggregate_view(doc, agg, int(df[df["optimizer"] != "random"]["seed"].nunique()), len(datasets))
     lines.append(doc.markdown(Path(args.out).parent))
     lines += ["", "## Per task: mean best validation error after 10 evaluations", ""]

@@ -765,12 +765,15 @@ def win_probabilities(
     pools: Mapping[str, Iterable[float]] | None = None,
     value: str = "value",
     resolution: float | Mapping[str, float] | None = None,
+    replace: bool = False,
 ) -> pd.DataFrame:
     """Per run: the probability that its loss at ``n_trials`` beats one random search of the same budget.
 
     :func:`~hpolab.analysis.stats.win_probability` against the exact distribution of random search's best of
-    ``n_trials`` draws from the task's pool, with :func:`table1_tasks`'s tie rule (a tie counts half). A method
-    that is random search scores 0.5 on average. Random search's own runs are scored too.
+    ``n_trials`` distinct configurations of the task's pool (``replace=True``: draws with replacement, which
+    favours every method by :func:`~hpolab.analysis.stats.pool_bias`), with :func:`table1_tasks`'s tie rule (a
+    tie counts half). A method that is random search scores 0.5 on average. Random search's own runs are
+    scored too.
 
     Returns:
         Columns optimizer, objective, seed, loss, win_probability.
@@ -792,8 +795,18 @@ def win_probabilities(
                 "optimizer in the run or pass pools={objective: values}"
             )
         sign = signs.get(str(obj), 1.0)
+        if not replace and S.finite_values(pool).size < n_trials:
+            raise ValueError(
+                f"objective {obj!r}: {S.finite_values(pool).size} random configuration(s) in its pool for random "
+                f"search's best of {n_trials} distinct ones; run a pool of at least {n_trials} (e.g. random_pool=100) "
+                "or pass replace=True"
+            )
         p = S.win_probability(
-            g["loss"].to_numpy(dtype=float), S.finite_values(pool) * sign, n_trials, tolerance[str(obj)]
+            g["loss"].to_numpy(dtype=float),
+            S.finite_values(pool) * sign,
+            n_trials,
+            tolerance[str(obj)],
+            replace=replace,
         )
         parts.append(g.assign(win_probability=p))
     cols = ["optimizer", "objective", "seed", "loss", "win_probability"]
@@ -818,12 +831,18 @@ def aggregate_table(
     Per method, over its runs at ``n_trials`` (``None``: all trials): the interquartile mean and the mean of
     the runs' normalized regret (:func:`regret_curves`, each task on [0, 1]); the probability of improvement
     over random search (the mean over tasks of the runs' :func:`win_probabilities`); and a two-sided Wilcoxon
-    signed-rank test of the runs' win probabilities against 0.5, with Holm-adjusted p-values over the
-    methods other than random. Intervals: percentile bootstrap over seeds stratified by task.
+    signed-rank test per method, with Holm-adjusted p-values over the methods other than random. The test
+    pairs each run's win probability with random search's run of the same task and seed
+    (:func:`~hpolab.analysis.stats.wilcoxon_paired`), so the error of the task's pool, common to both, cancels;
+    a method with no such pair (random search not run, only ``pools`` given) is tested against 0.5
+    (:func:`~hpolab.analysis.stats.wilcoxon_against_half`). Intervals: percentile bootstrap over seeds
+    stratified by task.
 
     Returns:
         Index optimizer; columns n_runs, n_tasks, iqm, iqm_low, iqm_high, mean, mean_low, mean_high,
-        p_improve, p_improve_low, p_improve_high, test_n, p_value, p_holm.
+        p_improve, p_improve_low, p_improve_high, test_n, reference (``"random"``: paired with random
+        search's runs; ``"0.5"``: against 0.5; empty for random itself), difference (the mean paired
+        difference in win probability, or the mean minus 0.5; its sign says better or worse), p_value, p_holm.
     """
     n_trials = renamed_keyword("aggregate_table", "budget", "n_trials", budget, n_trials, default=10)
     runs = df[df["optimizer"] != POOL_LABEL]
@@ -844,6 +863,7 @@ def aggregate_table(
         if has_pool
         else pd.DataFrame(columns=["optimizer", "objective", "seed", "win_probability"])
     )
+    reference = wins[wins["optimizer"] == random].set_index(["objective", "seed"])["win_probability"]
     rows = {}
     for opt in sorted(map(str, runs["optimizer"].unique())):
         g = last[last["optimizer"] == opt]
@@ -870,7 +890,9 @@ def aggregate_table(
             n_resamples=n_bootstrap,
             seed=seed,
         )
-        test = S.wilcoxon_against_half(wp, opt) if opt != random and len(wp) else None
+        test, against, difference = (
+            _test_against_random(w, reference, opt) if opt != random and len(wp) else (None, "", math.nan)
+        )
         rows[opt] = {
             "n_runs": len(g),
             "n_tasks": int(g["objective"].nunique()),
@@ -884,6 +906,8 @@ def aggregate_table(
             "p_improve_low": poi.low,
             "p_improve_high": poi.high,
             "test_n": test.n if test else 0,
+            "reference": against,
+            "difference": difference,
             "p_value": test.p_value if test else math.nan,
         }
     out = pd.DataFrame.from_dict(rows, orient="index")
@@ -891,6 +915,21 @@ def aggregate_table(
     if not out.empty:
         out["p_holm"] = S.holm(out["p_value"].to_numpy(dtype=float))
     return out
+
+
+def _test_against_random(wins: pd.DataFrame, reference: pd.Series, name: str) -> tuple[S.PairedTest, str, float]:
+    """A method's runs against random search: paired with its runs where they exist, else against 0.5."""
+    mine = wins.set_index(["objective", "seed"])["win_probability"]
+    paired = pd.concat({"m": mine, "r": reference}, axis=1, join="inner").dropna()
+    if len(paired):
+        d = paired["m"].to_numpy(dtype=float) - paired["r"].to_numpy(dtype=float)
+        return (
+            S.wilcoxon_paired(paired["m"].to_numpy(dtype=float), paired["r"].to_numpy(dtype=float), name),
+            "random",
+            float(d.mean()),
+        )
+    wp = mine.to_numpy(dtype=float)
+    return S.wilcoxon_against_half(wp, name), "0.5", float(np.nanmean(wp)) - 0.5
 
 
 # ------------------------------------------------------------------ multi-fidelity budgets

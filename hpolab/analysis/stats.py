@@ -10,10 +10,14 @@ above 0 without clipping. Resampling is *stratified*: the units (seeds, runs) of
 drawn with replacement within that stratum, at its own size, so every replicate has every task with as many
 runs as the data; the interval is over seeds for this set of tasks.
 
-Random search's baseline is exact: its best of ``b`` evaluations from a pool of ``n`` random
-configurations has the distribution ``P(best >= x) = (#{pool >= x} / n)^b`` (draws with replacement),
-whose expectation is :func:`expected_best_of`. :func:`win_probability` uses that
-distribution with the tie rule of :func:`tie_tolerance`.
+Random search's baseline is exact. Its best of ``b`` evaluations from a pool of ``n`` random configurations
+has, for ``b`` distinct configurations of the pool (draws without replacement),
+``P(best >= x) = C(#{pool >= x}, b) / C(n, b)``, an unbiased estimate of the same probability for ``b``
+independent random configurations (a random ``b``-subset of independent draws is ``b`` independent draws).
+With replacement, ``(#{pool >= x} / n)^b``, as seed 002's bootstrap draws, a finite pool repeats
+configurations and makes random search look worse than it is (:func:`pool_bias`). :func:`win_probability`
+uses the unbiased form with the tie rule of :func:`tie_tolerance`; :func:`expected_best_of` gives either
+expectation, with replacement by default because Table 1 reproduces the paper's baseline.
 
 The library choices (scipy's ``bootstrap`` and tests, no autorank or rliable) are explained in
 ``docs/statistics.md``.
@@ -50,6 +54,7 @@ __all__ = [
     "mean_ci",
     "mean_rank",
     "percentile_interval",
+    "pool_bias",
     "rank_matrix",
     "resample_indices",
     "rmse_ci",
@@ -57,6 +62,7 @@ __all__ = [
     "stratum_means",
     "tie_tolerance",
     "wilcoxon_against_half",
+    "wilcoxon_paired",
     "win_probability",
 ]
 
@@ -499,11 +505,27 @@ def expected_best_of(
     *,
     direction: str = "minimize",
     budget: int | None = None,
+    replace: bool = True,
 ) -> float:
-    """Exact expectation that :func:`bootstrap_best_of` estimates: best of ``n_draws`` draws with replacement.
+    """Exact expectation of random search's best of ``n_draws`` draws from a pool.
 
-    With the pool's losses sorted ascending ``x_(1) <= ... <= x_(n)``,
-    ``E[min] = sum_k x_(k) * (((n - k + 1) / n)^b - ((n - k) / n)^b)``.
+    With the pool's losses sorted ascending ``x_(1) <= ... <= x_(n)`` and ``S(k)`` the probability that every
+    draw lands among the ``n - k + 1`` largest, ``E[min] = sum_k x_(k) * (S(k) - S(k + 1))``. With
+    replacement (the default, the expectation :func:`bootstrap_best_of` estimates and seed 002's Table 1
+    baseline) ``S(k) = ((n - k + 1) / n)^b``; without, ``S(k) = C(n - k + 1, b) / C(n, b)``, which is unbiased
+    for ``b`` independent random configurations (with replacement a finite pool repeats configurations and
+    overstates random search's loss: :func:`pool_bias`).
+
+    Args:
+        pool: Values of random configurations (in the objective's own direction).
+        n_draws: Evaluations of the random search.
+        direction: ``"minimize"`` or ``"maximize"``.
+        budget: Deprecated old name of ``n_draws``.
+        replace: Draw with replacement (seed 002's bootstrap) or ``n_draws`` distinct configurations.
+
+    Raises:
+        ValueError: If the pool has no finite value, ``n_draws`` is not positive, or ``replace=False`` and the
+            pool has fewer than ``n_draws`` values.
     """
     n_draws = renamed_keyword("expected_best_of", "budget", "n_draws", budget, n_draws)
     if n_draws is None or n_draws < 1:
@@ -514,8 +536,54 @@ def expected_best_of(
     if n == 0:
         raise ValueError("pool: no finite value; evaluate some random configurations first")
     k = np.arange(1, n + 1)
-    weights = ((n - k + 1) / n) ** n_draws - ((n - k) / n) ** n_draws
+    weights = _all_draws_among(n - k + 1, n, int(n_draws), replace) - _all_draws_among(n - k, n, int(n_draws), replace)
     return float(np.dot(arr, weights)) * sign
+
+
+def _all_draws_among(count: np.ndarray, n: int, n_draws: int, replace: bool) -> np.ndarray:
+    """P(all ``n_draws`` draws from a pool of ``n`` land among ``count`` given values of it).
+
+    With replacement ``(count / n)^b``; without, ``C(count, b) / C(n, b) = prod_i (count - i) / (n - i)``.
+    """
+    c = np.asarray(count, dtype=float)
+    if replace:
+        return (c / n) ** n_draws
+    if n < n_draws:
+        raise ValueError(
+            f"pool: {n} finite value(s) for {n_draws} draws without replacement; evaluate at least {n_draws} random "
+            "configurations of the task (a pool of 100 or more keeps the estimate close), or pass replace=True"
+        )
+    i = np.arange(n_draws, dtype=float)
+    return np.prod(np.clip(c[..., None] - i, 0.0, None) / (n - i), axis=-1)
+
+
+def pool_bias(pool_size: int, n_draws: int = 10, grid: int = 4000) -> float:
+    """How far above 0.5 random search's own win probability lies when its baseline draws with replacement.
+
+    For continuous losses, a run of ``n_draws`` independent random configurations scored by
+    :func:`win_probability` with ``replace=True`` against a pool of ``pool_size`` configurations from the same
+    distribution has this expected score minus 0.5 (a numerical integral over the run's best loss, exact in
+    the pool); without replacement the bias is 0. For 10 draws: about 0.012 at a pool of 100, 0.006 at 200
+    and 0.002 at 500.
+
+    Args:
+        pool_size: Configurations in the pool.
+        n_draws: Evaluations of the random search.
+        grid: Points of the integral's midpoint rule.
+
+    Raises:
+        ValueError: If ``pool_size`` or ``n_draws`` is not positive.
+    """
+    from scipy import stats
+
+    if pool_size < 1 or n_draws < 1:
+        raise ValueError(f"pool_size: {pool_size} and n_draws: {n_draws} must both be positive")
+    u = (np.arange(grid) + 0.5) / grid  # the run's best as a quantile of the loss distribution
+    density = n_draws * (1.0 - u) ** (n_draws - 1)
+    k = np.arange(pool_size + 1)
+    above = stats.binom.pmf(k[None, :], pool_size, 1.0 - u[:, None])  # pool values above the run's best
+    win = above @ ((k / pool_size) ** n_draws)
+    return float(np.mean(win * density)) - 0.5
 
 
 def tie_tolerance(values: Iterable[float] | np.ndarray) -> float:
@@ -550,13 +618,17 @@ def win_probability(
     tolerance: float = 0.0,
     *,
     budget: int | None = None,
+    replace: bool = False,
 ) -> np.ndarray:
     """Per loss: the chance it beats one random search of ``n_draws`` evaluations, a tie counting half.
 
-    Random search's best loss ``R`` after ``n_draws`` draws (with replacement) from the pool's losses has
-    ``P(R >= x) = (#{pool >= x} / n)^n_draws`` exactly. A loss ``L`` wins when ``R >= L + h``, loses when
-    ``R <= L - h`` and ties otherwise (``h`` the tolerance, at least rounding noise), and scores
-    ``P(win) + P(tie) / 2``: 0.5 for a method that is random search, above 0.5 for a better one.
+    Random search's best loss ``R`` is that of ``n_draws`` distinct configurations of the pool (draws without
+    replacement): ``P(R >= x) = C(#{pool >= x}, n_draws) / C(n, n_draws)`` exactly, an unbiased estimate of
+    the same probability for independent random configurations. A loss ``L`` wins when ``R >= L + h``, loses
+    when ``R <= L - h`` and ties otherwise (``h`` the tolerance, at least rounding noise), and scores
+    ``P(win) + P(tie) / 2``: 0.5 on average for a method that is random search, above 0.5 for a better one.
+    ``replace=True`` draws with replacement, ``(#{pool >= x} / n)^n_draws``, as seed 002's bootstrap does;
+    that scores random search above 0.5 by :func:`pool_bias`.
 
     Args:
         losses: Losses (lower is better) of a method's runs; ``NaN`` gives ``NaN``.
@@ -564,9 +636,14 @@ def win_probability(
         n_draws: Evaluations of the random search.
         budget: Deprecated old name of ``n_draws``.
         tolerance: Tie tolerance ``h`` (:func:`tie_tolerance`).
+        replace: Draw from the pool with replacement.
 
     Returns:
         One probability in [0, 1] per loss.
+
+    Raises:
+        ValueError: If ``n_draws`` is not positive, the pool has no finite value, or it has fewer than
+            ``n_draws`` values and ``replace`` is false.
     """
     n_draws = renamed_keyword("win_probability", "budget", "n_draws", budget, n_draws)
     if n_draws is None or n_draws < 1:
@@ -578,10 +655,10 @@ def win_probability(
     ls = np.asarray(list(losses) if not isinstance(losses, np.ndarray) else losses, dtype=float)
     h = max(float(tolerance), _REL_EPS * max(float(np.max(np.abs(x))), 1.0))
     n = x.size
-    at_least = (n - np.searchsorted(x, ls + h, side="left")) / n  # P(one draw >= L + h)
-    above = (n - np.searchsorted(x, ls - h, side="right")) / n  # P(one draw > L - h)
-    win = at_least**n_draws
-    lose = 1.0 - above**n_draws
+    at_least = n - np.searchsorted(x, ls + h, side="left")  # pool values >= L + h
+    above = n - np.searchsorted(x, ls - h, side="right")  # pool values > L - h
+    win = _all_draws_among(at_least, n, int(n_draws), replace)
+    lose = 1.0 - _all_draws_among(above, n, int(n_draws), replace)
     out = win + 0.5 * (1.0 - win - lose)
     return np.where(np.isfinite(ls), np.clip(out, 0.0, 1.0), np.nan)
 
@@ -616,7 +693,8 @@ def wilcoxon_against_half(scores: Iterable[float] | np.ndarray, name: str = "") 
 
     For a method that is random search, a run's :func:`win_probability` is spread symmetrically around 0.5,
     so ``scores - 0.5`` is a paired difference with median 0 under the null hypothesis. Exact ties (0.5)
-    are left out.
+    are left out. All runs of a task share that task's pool, so the pool's own sampling error moves them
+    together; :func:`wilcoxon_paired` against random search's runs on the same pool cancels it.
 
     Args:
         scores: One win probability per run.
@@ -625,9 +703,43 @@ def wilcoxon_against_half(scores: Iterable[float] | np.ndarray, name: str = "") 
     Returns:
         A :class:`PairedTest` (``p_value`` 1 when no run differs from 0.5).
     """
+    d = np.asarray(list(scores) if not isinstance(scores, np.ndarray) else scores, dtype=float) - 0.5
+    return _signed_rank(d, name)
+
+
+def wilcoxon_paired(
+    scores: Iterable[float] | np.ndarray, reference: Iterable[float] | np.ndarray, name: str = ""
+) -> PairedTest:
+    """Wilcoxon signed-rank test of paired scores against a reference's (two-sided).
+
+    ``scores[i]`` and ``reference[i]`` belong to one unit (a task and seed); the test is of the differences'
+    median against 0, exact ties left out. Used with both sides' :func:`win_probability` against one pool,
+    the pool's sampling error, common to both, cancels out of the differences.
+
+    Args:
+        scores: One score per unit for the method.
+        reference: The reference's score on the same units, in the same order.
+        name: The method's name, kept in the result.
+
+    Returns:
+        A :class:`PairedTest` (``p_value`` 1 when no pair differs).
+
+    Raises:
+        ValueError: If the two have different lengths.
+    """
+    a = np.asarray(list(scores) if not isinstance(scores, np.ndarray) else scores, dtype=float)
+    b = np.asarray(list(reference) if not isinstance(reference, np.ndarray) else reference, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"scores: {a.size} value(s) against {b.size} reference value(s); pair them one to one (same task and seed)"
+        )
+    return _signed_rank(a - b, name)
+
+
+def _signed_rank(d: np.ndarray, name: str) -> PairedTest:
+    """The two-sided Wilcoxon signed-rank test of differences ``d`` against 0, exact zeros left out."""
     from scipy import stats
 
-    d = np.asarray(list(scores) if not isinstance(scores, np.ndarray) else scores, dtype=float) - 0.5
     d = d[np.isfinite(d) & (np.abs(d) > 1e-12)]
     if d.size == 0:
         return PairedTest(name, 0, math.nan, 1.0)

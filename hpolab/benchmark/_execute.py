@@ -18,6 +18,7 @@ Every run is a :class:`hpolab.Study` named ``"{optimizer}|{objective}|{seed}"`` 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -50,6 +51,14 @@ _logger = logging.getLogger("hpolab.benchmark")
 
 #: Storage used when none is given.
 DEFAULT_STORAGE = "journal:///hpolab-benchmark.log"
+
+
+@functools.lru_cache(maxsize=1)
+def _this_machine() -> dict[str, str]:
+    """The machine a run is made on and the versions it runs (kept in the run's bookkeeping for its report)."""
+    from hpolab.analysis.report import machine_info, package_versions
+
+    return {**machine_info(), **package_versions(("hpolab", "optuna", "smac", "llama-cpp-python"))}
 
 
 def _make_objective(spec: RunSpec) -> Objective:
@@ -169,6 +178,7 @@ def _run_one(spec: RunSpec, storage_url: str) -> dict[str, Any]:
                 "optimum": objective.optimum,
                 "max_budget": None if fidelity is None else float(fidelity.max),
                 "context": mask_secrets(dict(spec.context)),
+                "machine": _this_machine(),
                 "complete": False,
             }
         },

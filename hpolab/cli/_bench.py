@@ -293,7 +293,15 @@ def compare(
     help="Comma-separated optional sections of the report.",
 )
 @click.option("--title", default=None, help="Report title.")
-def report(results: str, out_dir: str, evaluations: int, sections: tuple[str, ...], title: str | None) -> None:
+@click.option(
+    "--note",
+    "notes",
+    multiple=True,
+    help="A line for the report's set-up (repeatable), e.g. the wall time of the command that made the runs.",
+)
+def report(
+    results: str, out_dir: str, evaluations: int, sections: tuple[str, ...], title: str | None, notes: tuple[str, ...]
+) -> None:
     """Write a report from a results storage (RESULTS, e.g. results/quick/results.log or a results.db)."""
     from hpolab.analysis.report import write_report
     from hpolab.benchmark import load_results, section_paper, seed_note, study_contexts, suite_of
@@ -311,7 +319,7 @@ def report(results: str, out_dir: str, evaluations: int, sections: tuple[str, ..
         n_trials=evaluations,
         sections=sections,
         contexts=contexts,
-        notes=[seeds_line] if seeds_line else (),
+        notes=[*notes, *([seeds_line] if seeds_line else [])],
         extra_sections=[section_paper(s) for s in suite_of(contexts)],
         storage=results,
     )

@@ -154,13 +154,51 @@ def test_aggregate_table_probability_of_improvement_and_holm() -> None:
     agg = M.aggregate_table(_runs(spec), n_trials=5)
     assert agg.loc["good", "p_improve"] > 0.99 and agg.loc["good", "p_improve_low"] > 0.95
     assert 0.0 <= agg.loc["random", "p_improve_low"] <= 0.5 <= agg.loc["random", "p_improve_high"] <= 1.0
-    # 12 runs all above 0.5: exact p = 2 / 2^12; one method compared, so Holm leaves it as it is
-    assert agg.loc["good", "p_value"] == pytest.approx(2 / 2**12)
-    assert agg.loc["good", "p_holm"] == pytest.approx(2 / 2**12) and math.isnan(agg.loc["random", "p_holm"])
-    assert ((agg["iqm_low"] >= 0) & (agg["iqm_high"] <= 1)).all()
-    assert agg.loc["good", "iqm"] < agg.loc["random", "iqm"]
     wins = M.win_probabilities(_runs(spec), n_trials=5)
     assert set(wins["optimizer"]) == {"good", "random"} and len(wins) == 24
+    # the test pairs each of good's 12 runs with random's run of the same task and seed; every pair that
+    # differs has good above, so the exact p is 2 / 2^n over the n differing pairs; Holm over one method keeps it
+    w = wins.pivot_table(index=["objective", "seed"], columns="optimizer", values="win_probability")
+    d = (w["good"] - w["random"]).to_numpy()
+    n = int((np.abs(d) > 1e-12).sum())
+    assert n >= 10 and (d >= 0).all()
+    assert agg.loc["good", "reference"] == "random" and agg.loc["good", "difference"] == pytest.approx(d.mean())
+    assert agg.loc["good", "p_value"] == pytest.approx(2 / 2**n)
+    assert agg.loc["good", "p_holm"] == pytest.approx(2 / 2**n) and math.isnan(agg.loc["random", "p_holm"])
+    assert ((agg["iqm_low"] >= 0) & (agg["iqm_high"] <= 1)).all()
+    assert agg.loc["good", "iqm"] < agg.loc["random", "iqm"]
+
+
+def test_aggregate_table_tests_against_half_only_without_random_runs_to_pair_with() -> None:
+    rng = np.random.default_rng(1)
+    pools = {f"t{i}": rng.uniform(0, 1, 200) for i in range(4)}
+    spec = {("good", f"t{i}", s): [float(rng.uniform(0, 0.001))] * 5 for i in range(4) for s in range(3)}
+    agg = M.aggregate_table(_runs(spec), n_trials=5, pools=pools)
+    assert agg.loc["good", "reference"] == "0.5"
+    assert agg.loc["good", "p_value"] == pytest.approx(2 / 2**12)  # 12 runs, all above 0.5
+    assert agg.loc["good", "difference"] == pytest.approx(agg.loc["good", "p_improve"] - 0.5, abs=1e-9)
+
+
+def test_a_copy_of_random_search_does_not_differ_from_it_even_with_a_lucky_pool() -> None:
+    # a small pool that happens to be poor on every task: every run scores above 0.5 against it, so the
+    # old test against 0.5 called a copy of random search better; paired with random's runs it cannot
+    rng = np.random.default_rng(2)
+    spec: dict[tuple[str, str, int], list[float]] = {}
+    for i in range(6):
+        spec[("random-pool", f"t{i}", 0)] = list(rng.uniform(0.3, 1, 30))
+        for s in range(10):
+            values = list(rng.uniform(0, 1, 5))
+            spec[("random", f"t{i}", s)] = values
+            spec[("copy", f"t{i}", s)] = values
+    agg = M.aggregate_table(_runs(spec), n_trials=5)
+    assert agg.loc["copy", "p_improve"] > 0.6  # the poor pool flatters both
+    assert (
+        S.wilcoxon_against_half(
+            M.win_probabilities(_runs(spec), n_trials=5).query("optimizer == 'copy'")["win_probability"]
+        ).p_value
+        < 0.05
+    )
+    assert agg.loc["copy", "difference"] == 0.0 and agg.loc["copy", "p_value"] == 1.0
 
 
 def test_table1_without_random_pool_says_what_to_do() -> None:

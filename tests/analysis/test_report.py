@@ -148,9 +148,13 @@ def test_cli_compare_and_report(tmp_path: Path) -> None:
         "hpolab compare --suite quick" in (out / "report.md").read_text()
         or "compare" in (out / "report.md").read_text()
     )
-    res2 = runner.invoke(report, [str(out / "results.log"), "-o", str(tmp_path / "rep2"), "--evaluations", "5"])
+    res2 = runner.invoke(
+        report,
+        [str(out / "results.log"), "-o", str(tmp_path / "rep2"), "--evaluations", "5", "--note", "made in 9 s"],
+    )
     assert res2.exit_code == 0, res2.output
     assert (tmp_path / "rep2" / "report.html").exists()
+    assert "- made in 9 s\n" in (tmp_path / "rep2" / "report.md").read_text()
     bad = runner.invoke(compare, ["--suite", "nope", "-o", str(tmp_path / "x")])
     assert bad.exit_code != 0 and "quick" in bad.output
 
@@ -462,3 +466,17 @@ def test_table1_table_marks_a_single_seed_method_and_appends_extra_columns(tmp_p
     assert "[1, 2]" in rows["`a`"] and rows["`a`"].rstrip(" |").endswith("0.01")
     assert "[1 seed]" in rows["`b`"] and "[1, 2]" not in rows["`b`"] and rows["`b`"].rstrip().endswith("| - |")
     assert "[1 seed]" not in rows["`random` (exact)"]
+
+
+def test_the_report_names_the_machine_the_runs_were_made_on(results: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
+    df, db = results
+    contexts = B.study_contexts(db)
+    assert all(c["machine"]["cpu_count"] and c["machine"]["hpolab"] for c in contexts)
+    md = write_report(df, tmp_path / "r", contexts=contexts).markdown.read_text()
+    section = md[md.index("### Machine and versions") :]
+    assert "The runs were made on:" in section and f"machine 1 ({len(contexts)} runs)" in section
+    assert "This report was written on:" in section and "do not record their machine" not in section
+    # runs from before the machine was recorded: the report says its table is the writer's machine
+    old = [{k: v for k, v in c.items() if k != "machine"} for c in contexts]
+    md = write_report(df, tmp_path / "o", contexts=old).markdown.read_text()
+    assert f"{len(old)} run(s) do not record their machine" in md and "The runs were made on:" not in md

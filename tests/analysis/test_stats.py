@@ -65,16 +65,55 @@ def test_tie_tolerance_is_the_objectives_step() -> None:
     assert S.tie_tolerance([0.25]) == pytest.approx(1e-9)
 
 
-def test_win_probability_hand_computed_and_fair_for_random_search() -> None:
+def test_win_probability_without_replacement_hand_computed() -> None:
+    # pool {1, 2, 3}, 2 distinct draws: subsets {1,2}, {1,3}, {2,3} -> P(R = 1) = 2/3, P(R = 2) = 1/3.
+    # L = 1: win P(R = 2) = 1/3, tie P(R = 1) = 2/3 -> 2/3; L = 2: tie 1/3 -> 1/6; L = 3: 0.
+    u = S.win_probability([1.0, 2.0, 3.0], [3.0, 1.0, 2.0], 2)
+    np.testing.assert_allclose(u, [2 / 3, 1 / 6, 0.0])
+    # random search that is the pool's own subsets scores exactly 0.5: 2/3 * 2/3 + 1/3 * 1/6
+    assert 2 / 3 * u[0] + 1 / 3 * u[1] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"pool: 3 finite value\(s\) for 4 draws without replacement.*replace=True"):
+        S.win_probability([1.0], [1.0, 2.0, 3.0], 4)
+    assert S.win_probability([1.0], [1.0, 2.0, 3.0], 4, replace=True)[0] > 0.5
+
+
+def test_random_search_scores_one_half_without_replacement_and_more_with_it() -> None:
+    # every 3-subset of a population of 8 (ties included) is one random search of 3 evaluations against the
+    # population as its pool: without replacement they average exactly 0.5, with replacement above it
+    import itertools
+
+    pool = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0])
+    bests = [float(pool[list(c)].min()) for c in itertools.combinations(range(8), 3)]
+    assert float(np.mean(S.win_probability(bests, pool, 3))) == pytest.approx(0.5)
+    assert float(np.mean(S.win_probability(bests, pool, 3, replace=True))) > 0.54
+    assert S.expected_best_of(pool, 3, replace=False) == pytest.approx(np.mean(bests))
+    assert S.expected_best_of(pool, 3) > np.mean(bests)  # with replacement: repeats make it worse
+    assert S.expected_best_of(-pool, 3, direction="maximize", replace=False) == pytest.approx(-np.mean(bests))
+
+
+def test_pool_bias_matches_a_simulation_and_shrinks_with_the_pool() -> None:
+    rng = np.random.default_rng(0)
+    scores = [
+        S.win_probability(rng.uniform(0, 1, (1, 10)).min(axis=1), rng.uniform(0, 1, 20), 10, replace=True)[0]
+        for _ in range(20000)
+    ]
+    assert float(np.mean(scores)) - 0.5 == pytest.approx(S.pool_bias(20), abs=0.006)
+    biases = [S.pool_bias(m) for m in (20, 100, 200, 500)]
+    assert biases == sorted(biases, reverse=True) and biases[1] == pytest.approx(0.0117, abs=2e-4)
+    with pytest.raises(ValueError, match="pool_size: 0"):
+        S.pool_bias(0)
+
+
+def test_win_probability_with_replacement_hand_computed_and_fair_for_random_search() -> None:
     # pool {1, 2, 3}, budget 2: P(R = 1) = 5/9, P(R = 2) = 3/9, P(R = 3) = 1/9.
     # L = 2: win P(R = 3) = 1/9, tie P(R = 2) = 3/9 -> 1/9 + 1.5/9 = 2.5/9; L = 1: 4/9 + 2.5/9; L = 3: 0.5/9.
-    u = S.win_probability([1.0, 2.0, 3.0, np.nan], [3.0, 1.0, 2.0], 2)
+    u = S.win_probability([1.0, 2.0, 3.0, np.nan], [3.0, 1.0, 2.0], 2, replace=True)
     np.testing.assert_allclose(u[:3], [6.5 / 9, 2.5 / 9, 0.5 / 9])
     assert math.isnan(u[3])
     # a method that is random search scores 0.5 on average: 5/9 * 6.5/9 + 3/9 * 2.5/9 + 1/9 * 0.5/9 = 0.5
     assert float(np.dot([5 / 9, 3 / 9, 1 / 9], u[:3])) == pytest.approx(0.5)
     # with a tolerance of 1, L = 2 ties every value of R: 0.5
-    assert S.win_probability([2.0], [1.0, 2.0, 3.0], 2, tolerance=1.5)[0] == pytest.approx(0.5)
+    assert S.win_probability([2.0], [1.0, 2.0, 3.0], 2, tolerance=1.5, replace=True)[0] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="pool"):
         S.win_probability([1.0], [np.nan], 2)
 
@@ -94,6 +133,14 @@ def test_wilcoxon_against_half() -> None:
     assert t.n == 6 and t.p_value == pytest.approx(2 / 64) and t.name == "m"
     assert S.smallest_p_value(6) == pytest.approx(2 / 64)
     assert S.smallest_p_value(0) == 1.0
+
+
+def test_wilcoxon_paired_tests_the_differences() -> None:
+    t = S.wilcoxon_paired([0.9, 0.8, 0.7, 0.95, 0.6, 0.85, 0.5], [0.1, 0.2, 0.3, 0.05, 0.4, 0.15, 0.5], "m")
+    assert t.n == 6 and t.p_value == pytest.approx(2 / 64) and t.name == "m"  # the tied pair is left out
+    assert S.wilcoxon_paired([0.3, 0.4], [0.3, 0.4]).p_value == 1.0
+    with pytest.raises(ValueError, match="2 value\\(s\\) against 3 reference"):
+        S.wilcoxon_paired([0.1, 0.2], [0.1, 0.2, 0.3])
 
 
 def test_friedman_nemenyi_critical_difference() -> None:

@@ -101,7 +101,8 @@ def section_setup(ctx: ReportContext) -> None:
     if ctx.n_trials is not None:
         setup.append(
             f"Table 1 budget: {ctx.n_trials} evaluations; random search's loss at that budget is the exact expected "
-            f"best of {ctx.n_trials} draws from its pool of random configurations (`expected_best_of`)"
+            f"best of {ctx.n_trials} draws with replacement from its pool of random configurations (`expected_best_of`, "
+            "the expectation of seed 002's bootstrap)"
         )
     setup.append(
         f"intervals: 95% percentile bootstrap over seeds stratified by task ({ctx.n_bootstrap} replicates for "
@@ -140,7 +141,32 @@ def section_setup(ctx: ReportContext) -> None:
 
 
 def section_machine(ctx: ReportContext) -> None:
-    """Machine and package versions."""
-    ctx.doc.h(3, "Machine and versions")
-    ctx.doc.table(["machine", ""], [[k, v] for k, v in machine_info().items()])
-    ctx.doc.table(["package", "version"], [[k, v] for k, v in package_versions().items()])
+    """The machines the runs were made on (from their bookkeeping), then the machine and versions of the report."""
+    doc = ctx.doc
+    doc.h(3, "Machine and versions")
+    recorded: dict[tuple[tuple[str, str], ...], int] = {}
+    unrecorded = 0
+    for c in ctx.contexts:
+        machine = c.get("machine")
+        if isinstance(machine, dict) and machine:
+            key = tuple(sorted((str(k), str(v)) for k, v in machine.items()))
+            recorded[key] = recorded.get(key, 0) + 1
+        elif c.get("optimizer"):
+            unrecorded += 1
+    if recorded:
+        keys = sorted({k for m in recorded for k, _ in m})
+        machines = sorted(recorded.items(), key=lambda kv: -kv[1])
+        doc.p("The runs were made on:")
+        doc.table(
+            ["", *(f"machine {i + 1} ({n} run{'s' if n != 1 else ''})" for i, (_, n) in enumerate(machines))],
+            [[k, *(dict(m).get(k, "-") for m, _ in machines)] for k in keys],
+        )
+    if unrecorded:
+        doc.p(
+            f"{unrecorded} run(s) do not record their machine (made before hpolab recorded it); the tables "
+            "below are the machine and versions that wrote this report, not necessarily those of the runs."
+        )
+    elif recorded:
+        doc.p("This report was written on:")
+    doc.table(["machine", ""], [[k, v] for k, v in machine_info().items()])
+    doc.table(["package", "version"], [[k, v] for k, v in package_versions().items()])

@@ -28,11 +28,19 @@ def conclusion(aggregate: pd.DataFrame, n_seeds: int, n_tasks: int, alpha: float
     """
     tested = aggregate[aggregate["p_holm"].notna()] if "p_holm" in aggregate.columns else aggregate.iloc[:0]
     where = f"At {n_seeds} seed{'s' if n_seeds != 1 else ''} on {n_tasks} task{'s' if n_tasks != 1 else ''}"
-    how = f"at {ALPHA_SYMBOL} = {alpha:g} (Wilcoxon signed-rank over runs, Holm-corrected over {len(tested)} comparison(s))"
+    paired = (
+        " paired with random search's"
+        if "reference" in tested.columns and set(tested["reference"]) == {"random"}
+        else ""
+    )
+    how = (
+        f"at {ALPHA_SYMBOL} = {alpha:g} (Wilcoxon signed-rank over runs{paired}, Holm-corrected over "
+        f"{len(tested)} comparison(s))"
+    )
     if tested.empty:
         return f"{where}, no method was tested against random search."
-    better = [str(o) for o, r in tested.iterrows() if r["p_holm"] <= alpha and r["p_improve"] > 0.5]
-    worse = [str(o) for o, r in tested.iterrows() if r["p_holm"] <= alpha and r["p_improve"] <= 0.5]
+    better = [str(o) for o, r in tested.iterrows() if r["p_holm"] <= alpha and _better(r)]
+    worse = [str(o) for o, r in tested.iterrows() if r["p_holm"] <= alpha and not _better(r)]
     if not better and not worse:
         runs = int(tested["test_n"].max())
         floor = S.smallest_p_value(runs) * len(tested)
@@ -59,20 +67,38 @@ def conclusion(aggregate: pd.DataFrame, n_seeds: int, n_tasks: int, alpha: float
     return text
 
 
-def aggregate_view(doc: Document, agg: pd.DataFrame, n_seeds: int, n_tasks: int) -> None:
-    """Write the aggregate table (:func:`hpolab.analysis.metrics.aggregate_table`'s output) and its conclusion.
+def _better(row: pd.Series) -> bool:
+    """Whether a tested method's runs lie above random search's (the paired difference, else against 0.5)."""
+    difference = row.get("difference", math.nan)
+    return bool(difference > 0) if math.isfinite(difference) else bool(row["p_improve"] > 0.5)
+
+
+def aggregate_view(doc: Document, agg: pd.DataFrame, n_seeds: int, n_tasks: int, *, explain: bool = True) -> None:
+    """Write what the aggregate view is, its table (:func:`hpolab.analysis.metrics.aggregate_table`'s output) and its conclusion.
 
     Args:
         doc: The document written to.
         agg: The aggregate table, one row per method.
         n_seeds: Seeds per method and task, for the conclusion.
         n_tasks: Tasks compared, for the conclusion.
+        explain: Write first the paragraph that says what the columns and tests are.
     """
+    if explain:
+        doc.p(
+            "Per method over its runs at the budget: the interquartile mean (IQM, the mean of the middle 50% of runs) "
+            "and the mean of the normalized regret (each task on [0, 1], 0 = best); the probability of improvement "
+            "over random search, P(a run beats one random search of the same budget; a tie within the objective's "
+            "resolution counts half), computed exactly from the random pool per run (random search as distinct "
+            "configurations of the pool, which is unbiased) and averaged over tasks (0.5: no better than random; "
+            "random's own row checks it, within the pools' sampling error). Brackets: 95% percentile-bootstrap "
+            f"intervals over seeds within tasks. p: two-sided Wilcoxon signed-rank test {_test_words(agg)}; "
+            "**p (Holm)**: Holm-adjusted over the methods compared with random in this report."
+        )
     rows = []
     for opt, r in agg.iterrows():
         differs = "-"
         if math.isfinite(r["p_holm"]):
-            differs = ("yes, better" if r["p_improve"] > 0.5 else "yes, worse") if r["p_holm"] <= S.ALPHA else "no"
+            differs = ("yes, better" if _better(r) else "yes, worse") if r["p_holm"] <= S.ALPHA else "no"
         rows.append(
             [
                 f"`{opt}`",
@@ -101,6 +127,21 @@ def aggregate_view(doc: Document, agg: pd.DataFrame, n_seeds: int, n_tasks: int)
     doc.p("**" + conclusion(agg, n_seeds, n_tasks) + "**")
 
 
+def _test_words(agg: pd.DataFrame) -> str:
+    """What the aggregate table's tests compared, from its ``reference`` column."""
+    refs = set(agg["reference"]) - {""} if "reference" in agg.columns else {"0.5"}
+    paired = (
+        "of each run's win probability minus that of random search's run on the same task and seed (both "
+        "against the same pool, so the pool's own sampling error cancels)"
+    )
+    half = "of the runs' win probabilities against 0.5"
+    if refs == {"random"}:
+        return paired
+    if refs == {"0.5"}:
+        return half + " (random search's runs were not there to pair with)"
+    return paired + " where random search ran on that task and seed, else " + half
+
+
 @optional_section("table1")
 def section_statistics(ctx: ReportContext) -> None:
     """The aggregate view: IQM, probability of improvement, Holm-corrected tests, a critical-difference diagram."""
@@ -110,18 +151,13 @@ def section_statistics(ctx: ReportContext) -> None:
     tasks = ctx.report.tables.get("table1_tasks")
     if tasks is None or "random" not in set(df["optimizer"]):
         return
-    agg = M.aggregate_table(df, ctx.n_trials or 10, n_bootstrap=max(ctx.n_bootstrap, 1000), seed=ctx.seed)
-    ctx.report.tables["aggregate"] = agg
     doc.h(2, "Aggregate view and tests against random search")
-    doc.p(
-        "Per method over its runs at the budget: the interquartile mean (IQM, the mean of the middle 50% of runs) "
-        "and the mean of the normalized regret (each task on [0, 1], 0 = best); the probability of improvement "
-        "over random search, P(a run beats one random search of the same budget; a tie within the objective's "
-        "resolution counts half), computed exactly from the random pool per run and averaged over tasks (0.5: no "
-        "better than random; random's own row checks it). Brackets: 95% percentile-bootstrap intervals over seeds "
-        "within tasks. p: two-sided Wilcoxon signed-rank test of the runs' win probabilities against 0.5; "
-        "**p (Holm)**: Holm-adjusted over the methods compared with random in this report."
-    )
+    try:
+        agg = M.aggregate_table(df, ctx.n_trials or 10, n_bootstrap=max(ctx.n_bootstrap, 1000), seed=ctx.seed)
+    except ValueError as exc:  # e.g. a pool smaller than the budget: say so, keep the rest of the report
+        doc.p(f"No aggregate view: {exc}.")
+        return
+    ctx.report.tables["aggregate"] = agg
     aggregate_view(doc, agg, len(ctx.seeds), len(ctx.objectives))
     wide = tasks.pivot_table(index="objective", columns="optimizer", values="loss", aggfunc="first")
     try:
