@@ -467,8 +467,11 @@ def rank_over_trials(df: pd.DataFrame, *, value: str = "value", confidence: floa
 
 
 # --------------------------------------------------------------------- Table 1
-#: How :func:`table1_tasks` estimates random search's loss at the budget.
-BASELINES: tuple[str, ...] = ("exact", "bootstrap")
+#: How :func:`table1_tasks` estimates random search's loss at the budget: ``"exact"``, the expected best of
+#: ``n`` distinct configurations of the pool (unbiased); ``"with-replacement"``, the exact expectation of seed
+#: 002's bootstrap (draws with replacement, which makes random search look worse on a small pool);
+#: ``"bootstrap"``, that bootstrap itself.
+BASELINES: tuple[str, ...] = ("exact", "with-replacement", "bootstrap")
 
 
 def _directions(df: pd.DataFrame) -> dict[str, str]:
@@ -537,10 +540,12 @@ def table1_tasks(
     """Per task and method: loss at ``n_trials``, random search's loss, change versus random, tie rule, rank.
 
     A method's loss on a task is its best loss within the first ``n_trials`` trials, averaged over seeds.
-    Random search's loss is the exact expected best of ``n_trials`` draws from the task's pool
-    (:func:`~hpolab.analysis.stats.expected_best_of`; ``pools`` or :func:`random_pools`); ``baseline="bootstrap"``
-    uses an estimate instead, :func:`~hpolab.analysis.stats.bootstrap_best_of` with ``n_bootstrap``
-    replicates and the fixed ``seed``.
+    Random search's loss is the exact expected best of ``n_trials`` distinct configurations of the task's pool
+    (:func:`~hpolab.analysis.stats.expected_best_of` with ``replace=False``, unbiased for ``n_trials``
+    independent random configurations; ``pools`` or :func:`random_pools`). ``baseline="with-replacement"``
+    is the exact expectation of seed 002's bootstrap, which draws with replacement and so overstates random
+    search's loss on a small pool; ``baseline="bootstrap"`` is that bootstrap,
+    :func:`~hpolab.analysis.stats.bootstrap_best_of` with ``n_bootstrap`` replicates and the fixed ``seed``.
 
     Tie rule: a method's loss and random's are a tie when they differ by less than the objective's
     resolution (``resolution``, one number or one per objective, in the objective's units; by default the
@@ -569,8 +574,14 @@ def table1_tasks(
                 f"{random!r} optimizer in the run or pass pools={{objective: values}}"
             )
         direction = directions.get(obj, "minimize")
-        if baseline == "exact":
-            best = S.expected_best_of(pool, n_trials, direction=direction)
+        if baseline == "exact" and S.finite_values(pool).size < n_trials:
+            raise ValueError(
+                f"objective {obj!r}: {S.finite_values(pool).size} random configuration(s) in its pool for random "
+                f"search's best of {n_trials} distinct ones; run a pool of at least {n_trials} (e.g. random_pool=100) "
+                "or pass baseline='with-replacement'"
+            )
+        if baseline in ("exact", "with-replacement"):
+            best = S.expected_best_of(pool, n_trials, direction=direction, replace=baseline == "with-replacement")
         else:
             best = S.bootstrap_best_of(pool, n_trials, n_bootstrap=n_bootstrap, seed=seed, direction=direction).mean
         rand[obj] = Direction.coerce(direction).sign * best
@@ -684,8 +695,9 @@ def table1(
         seed: Seed of the resampling.
         value: Column with the values.
         confidence: Level of the intervals.
-        baseline: ``"exact"`` (:func:`~hpolab.analysis.stats.expected_best_of`) or ``"bootstrap"``
-            (:func:`~hpolab.analysis.stats.bootstrap_best_of`).
+        baseline: One of :data:`BASELINES`: ``"exact"`` (:func:`~hpolab.analysis.stats.expected_best_of`
+            without replacement), ``"with-replacement"`` (the same with replacement, seed 002's definition) or
+            ``"bootstrap"`` (:func:`~hpolab.analysis.stats.bootstrap_best_of`).
         resolution: Tie tolerance, one number or one per objective (default: per task, from the data).
     """
     n_trials = renamed_keyword("table1", "budget", "n_trials", budget, n_trials, default=10)

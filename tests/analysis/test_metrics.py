@@ -103,15 +103,20 @@ def test_table1_maximize_uses_losses() -> None:
 
 def test_table1_saturated_task_is_a_tie_not_a_coin_flip() -> None:
     # Every run finds error 0; random's pool has 50 zeros and 50 errors of 1/36 (a 36-image validation set). The exact
-    # expected best of 10 draws is (1/36) * 0.5^10 > 0, so "strictly below random" calls every method a winner on a
-    # task no method can improve; the tie rule (resolution 1/36, the pool's step) scores it half.
+    # expected best of 10 distinct configurations is (1/36) * C(50, 10) / C(100, 10) > 0, so "strictly below random"
+    # calls every method a winner on a task no method can improve; the tie rule (resolution 1/36, the pool's step)
+    # scores it half.
     pool = [0.0] * 50 + [1 / 36] * 50
     spec = {("A", "wine", s): [0.0] * 10 for s in range(3)}
     spec[("random-pool", "wine", 0)] = pool
     df = _runs(spec)
     tasks = M.table1_tasks(df, n_trials=10)
     row = tasks.set_index("optimizer").loc["random"]
-    assert row["loss"] == pytest.approx((1 / 36) * 0.5**10) and row["loss"] == S.expected_best_of(pool, 10)
+    assert row["loss"] == pytest.approx((1 / 36) * math.comb(50, 10) / math.comb(100, 10))
+    assert row["loss"] == S.expected_best_of(pool, 10, replace=False)
+    # seed 002's definition, 10 draws with replacement: (1/36) * 0.5^10, larger (random looks worse)
+    paper = M.table1_tasks(df, n_trials=10, baseline="with-replacement").set_index("optimizer").loc["random", "loss"]
+    assert paper == pytest.approx((1 / 36) * 0.5**10) and paper > row["loss"]
     assert tasks.set_index("optimizer").loc["A", "tolerance"] == pytest.approx(1 / 36)
     t = M.table1(df, n_trials=10)
     assert t.loc["A", "beats_random"] == 50.0
@@ -124,6 +129,9 @@ def test_table1_saturated_task_is_a_tie_not_a_coin_flip() -> None:
     assert M.table1(df, n_trials=10, resolution={"wine": 0.0}).loc["A", "beats_random"] == 100.0
     with pytest.raises(ValueError, match="baseline"):
         M.table1(df, n_trials=10, baseline="median")
+    small = _runs({("A", "wine", 0): [0.0] * 10, ("random-pool", "wine", 0): pool[:8]})
+    with pytest.raises(ValueError, match=r"'wine': 8 random configuration.*at least 10.*with-replacement"):
+        M.table1(small, n_trials=10)
     with pytest.raises(ValueError, match="resolution"):
         M.table1(df, n_trials=10, resolution=-1.0)
 

@@ -101,8 +101,8 @@ def section_setup(ctx: ReportContext) -> None:
     if ctx.n_trials is not None:
         setup.append(
             f"Table 1 budget: {ctx.n_trials} evaluations; random search's loss at that budget is the exact expected "
-            f"best of {ctx.n_trials} draws with replacement from its pool of random configurations (`expected_best_of`, "
-            "the expectation of seed 002's bootstrap)"
+            f"best of {ctx.n_trials} distinct configurations of its pool of random configurations (`expected_best_of`, "
+            "unbiased; seed 002's bootstrap draws with replacement, which makes random search look worse on a small pool)"
         )
     setup.append(
         f"intervals: 95% percentile bootstrap over seeds stratified by task ({ctx.n_bootstrap} replicates for "

@@ -75,7 +75,12 @@ def section_table1(ctx: ReportContext) -> None:
         doc.h(2, "Table 1")
         doc.p("Not computed: the runs include no `random` optimizer to estimate the random baseline from.")
         return
-    t1 = M.table1(df, n_trials or 10, n_bootstrap=ctx.n_bootstrap, seed=ctx.seed)
+    try:
+        t1 = M.table1(df, n_trials or 10, n_bootstrap=ctx.n_bootstrap, seed=ctx.seed)
+    except ValueError as exc:  # e.g. a pool smaller than the budget: say what to do, keep the rest of the report
+        doc.h(2, "Table 1")
+        doc.p(f"Not computed: {exc}.")
+        return
     tasks = M.table1_tasks(df, n_trials or 10)
     ctx.report.tables["table1"] = t1
     ctx.report.tables["table1_tasks"] = tasks
