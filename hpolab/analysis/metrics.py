@@ -541,7 +541,7 @@ def table1_tasks(
 
     A method's loss on a task is its best loss within the first ``n_trials`` trials, averaged over seeds.
     Random search's loss is the exact expected best of ``n_trials`` distinct configurations of the task's pool
-    (:func:`~hpolab.analysis.stats.expected_best_of` with ``replace=False``, unbiased for ``n_trials``
+    (:func:`~hpolab.analysis.stats.expected_best_of`, unbiased for ``n_trials``
     independent random configurations; ``pools`` or :func:`random_pools`). ``baseline="with-replacement"``
     is the exact expectation of seed 002's bootstrap, which draws with replacement and so overstates random
     search's loss on a small pool; ``baseline="bootstrap"`` is that bootstrap,

@@ -16,8 +16,8 @@ has, for ``b`` distinct configurations of the pool (draws without replacement),
 independent random configurations (a random ``b``-subset of independent draws is ``b`` independent draws).
 With replacement, ``(#{pool >= x} / n)^b``, as seed 002's bootstrap draws, a finite pool repeats
 configurations and makes random search look worse than it is (:func:`pool_bias`). :func:`win_probability`
-uses the unbiased form with the tie rule of :func:`tie_tolerance`; :func:`expected_best_of` gives either
-expectation, with replacement by default because Table 1 reproduces the paper's baseline.
+uses the unbiased form with the tie rule of :func:`tie_tolerance`, :func:`expected_best_of` its expectation
+(``replace=True``: the paper's).
 
 The library choices (scipy's ``bootstrap`` and tests, no autorank or rliable) are explained in
 ``docs/statistics.md``.
@@ -448,7 +448,7 @@ def bootstrap_best_of(
     seed: int = 0,
     direction: str = "minimize",
 ) -> BootstrapEstimate:
-    """Estimate random search's best value after ``n_draws`` evaluations by bootstrap from a pool.
+    """Estimate random search's best value after ``n_draws`` evaluations by bootstrap from a pool (seed 002's).
 
     The pool holds many random configurations of one task, evaluated; random search's loss at a
     budget is estimated from bootstrap samples of them. :func:`~hpolab.analysis.metrics.table1` uses the exact
@@ -505,16 +505,16 @@ def expected_best_of(
     *,
     direction: str = "minimize",
     budget: int | None = None,
-    replace: bool = True,
+    replace: bool = False,
 ) -> float:
     """Exact expectation of random search's best of ``n_draws`` draws from a pool.
 
     With the pool's losses sorted ascending ``x_(1) <= ... <= x_(n)`` and ``S(k)`` the probability that every
-    draw lands among the ``n - k + 1`` largest, ``E[min] = sum_k x_(k) * (S(k) - S(k + 1))``. With
-    replacement (the default, the expectation :func:`bootstrap_best_of` estimates and seed 002's Table 1
-    baseline) ``S(k) = ((n - k + 1) / n)^b``; without, ``S(k) = C(n - k + 1, b) / C(n, b)``, which is unbiased
-    for ``b`` independent random configurations (with replacement a finite pool repeats configurations and
-    overstates random search's loss: :func:`pool_bias`).
+    draw lands among the ``n - k + 1`` largest, ``E[min] = sum_k x_(k) * (S(k) - S(k + 1))``. Without
+    replacement (the default: ``n_draws`` distinct configurations) ``S(k) = C(n - k + 1, b) / C(n, b)``, which
+    is unbiased for ``b`` independent random configurations. With replacement (the expectation
+    :func:`bootstrap_best_of` estimates, seed 002's Table 1 baseline) ``S(k) = ((n - k + 1) / n)^b``: a finite
+    pool repeats configurations and overstates random search's loss (:func:`pool_bias`).
 
     Args:
         pool: Values of random configurations (in the objective's own direction).

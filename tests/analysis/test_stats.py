@@ -86,9 +86,9 @@ def test_random_search_scores_one_half_without_replacement_and_more_with_it() ->
     bests = [float(pool[list(c)].min()) for c in itertools.combinations(range(8), 3)]
     assert float(np.mean(S.win_probability(bests, pool, 3))) == pytest.approx(0.5)
     assert float(np.mean(S.win_probability(bests, pool, 3, replace=True))) > 0.54
-    assert S.expected_best_of(pool, 3, replace=False) == pytest.approx(np.mean(bests))
-    assert S.expected_best_of(pool, 3) > np.mean(bests)  # with replacement: repeats make it worse
-    assert S.expected_best_of(-pool, 3, direction="maximize", replace=False) == pytest.approx(-np.mean(bests))
+    assert S.expected_best_of(pool, 3) == pytest.approx(np.mean(bests))
+    assert S.expected_best_of(pool, 3, replace=True) > np.mean(bests)  # with replacement: repeats make it worse
+    assert S.expected_best_of(-pool, 3, direction="maximize") == pytest.approx(-np.mean(bests))
 
 
 def test_pool_bias_matches_a_simulation_and_shrinks_with_the_pool() -> None:
@@ -175,7 +175,7 @@ def test_bootstrap_fixed_seed_hand_computed() -> None:
 
 def test_bootstrap_converges_to_exact_expectation() -> None:
     # E[min of 2 draws from {1, 2, 3}] = 1 * 5/9 + 2 * 3/9 + 3 * 1/9 = 14/9
-    assert S.expected_best_of([1.0, 2.0, 3.0], 2) == pytest.approx(14 / 9)
+    assert S.expected_best_of([1.0, 2.0, 3.0], 2, replace=True) == pytest.approx(14 / 9)
     est = S.bootstrap_best_of([1.0, 2.0, 3.0, float("nan")], 2, n_bootstrap=20000, seed=1)
     assert est.pool_size == 3
     assert est.mean == pytest.approx(14 / 9, abs=4 * est.sem)
