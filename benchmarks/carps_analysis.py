@@ -50,7 +50,7 @@ def analyse(folder: Path, runs: Path, n_trials: int | None = None) -> str:
     tasks = set(df["objective"])
     partial = sorted(o for o, objs in df.groupby("optimizer")["objective"].agg(set).items() if objs != tasks)
     df = df[~df["optimizer"].isin(partial)]
-    written = export_carps_logs(df, runs, n_trials=n_trials)
+    written = export_carps_logs(df, runs, n_trials=n_trials, storage=results_storage(folder))
     gather_and_check(str(runs), n_processes=1)
     shutil.copy(runs / "runstatus.csv", out / "runstatus.csv")
     logs = load_results(str(runs / "logs.parquet"))
@@ -67,7 +67,8 @@ def analyse(folder: Path, runs: Path, n_trials: int | None = None) -> str:
         "carps.analysis.gather_data.gather_and_check; the ranks are CARP-S's critical-difference evaluation "
         "(carps.analysis.run_autorank.cd_evaluation: Friedman test, Nemenyi post hoc test, alpha 0.05) of the "
         "final incumbent cost (`trial_value__cost_inc`, mean over seeds), one row per task "
-        f"({len(crit)} tasks). hpolab's optimizers carry the prefix `hpolab-`."
+        f"({len(crit)} tasks). hpolab's optimizers carry the prefix `hpolab-`; CARP-S's own, run through hpolab's "
+        "`carps` optimizer, keep their CARP-S ids."
         + (f" Left out, as they did not run on every task: {', '.join(partial)}." if partial else ""),
         "",
         "| optimizer | mean rank |",

@@ -301,6 +301,35 @@ def test_an_hpolab_comparison_is_gathered_by_carps_beside_its_own_runs(
     assert set(status["status"]) == {"COMPLETED"}
 
 
+def test_carps_own_optimizers_run_through_hpolab_keep_their_carps_ids_in_the_export(
+    tmp_path: Path, carps_runs: dict[str, Path]
+) -> None:
+    from carps.analysis.gather_data import gather_and_check
+
+    from hpolab.benchmark import run
+    from hpolab.integrations.carps import carps_optimizer_ids, export_carps_logs
+
+    optimizers = {"random": "random", "carps-RandomSearch": {"name": "carps", "optimizer": "randomsearch/config"}}
+    storage = tmp_path / "r.db"
+    results = run(optimizers, [f"carps/{BBOB}"], 2, n_trials=5, storage=storage)
+    assert carps_optimizer_ids(storage) == {"carps-RandomSearch": ("RandomSearch", "RandomSearch")}
+    root = tmp_path / "runs"
+    written = export_carps_logs(results, root, n_trials=5, storage=storage)
+    assert sorted(p.relative_to(root).parts[0] for p in written) == ["RandomSearch"] * 2 + ["hpolab-random"] * 2
+    # a second export over the first is allowed (its own folders); one over CARP-S's own run is refused
+    assert export_carps_logs(storage, root, n_trials=5) == written
+    own = tmp_path / "own"
+    shutil.copytree(carps_runs["randomsearch"], own / "RandomSearch" / "BBOB" / BBOB / "0")
+    with pytest.raises(ValueError, match="already holds a run that hpolab did not export"):
+        export_carps_logs(results, own, n_trials=5, storage=storage)
+    gather_and_check(str(root), n_processes=1)
+    logs = pd.read_csv(root / "logs.csv")
+    assert set(logs["optimizer_id"]) == {"hpolab-random", "RandomSearch"}
+    # without the bookkeeping (a bare table) every label is hpolab's
+    bare = export_carps_logs(results, tmp_path / "bare", n_trials=5)
+    assert {p.relative_to(tmp_path / "bare").parts[0] for p in bare} == {"hpolab-random", "hpolab-carps-RandomSearch"}
+
+
 @pytest.mark.slow
 def test_carps_critical_difference_diagram_of_an_hpolab_comparison(tmp_path: Path) -> None:
     import matplotlib

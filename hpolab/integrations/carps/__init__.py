@@ -9,7 +9,8 @@
 * :class:`CARPSBaseline` (registered as ``carps``) runs one of CARP-S's own optimizers in an hpolab
   study through CARP-S's ask/tell (``optimizer_kwargs={"optimizer": "optuna/SO_TPE"}``).
 * :func:`export_carps_logs` writes an hpolab comparison as CARP-S run directories, which
-  ``python -m carps.analysis.gather_data`` gathers beside CARP-S's own runs.
+  ``python -m carps.analysis.gather_data`` gathers beside CARP-S's own runs; CARP-S's optimizers run
+  through ``carps`` keep their CARP-S ids there (:func:`carps_optimizer_ids`).
 
 CARP-S is imported on first use (``pip install "hpolab[carps]"``), never by ``import hpolab``.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "CARPSBaseline",
     "CARPSObjective",
     "HpolabOptimizer",
+    "carps_optimizer_ids",
     "export_carps_logs",
     "list_carps",
     "load_task",
@@ -40,6 +42,7 @@ _LAZY = {
     "load_task": "hpolab.integrations.carps._tasks",
     "make_carps": "hpolab.integrations.carps._tasks",
     "export_carps_logs": "hpolab.integrations.carps._export",
+    "carps_optimizer_ids": "hpolab.integrations.carps._export",
 }
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["export_carps_logs"]
+__all__ = ["carps_optimizer_ids", "export_carps_logs"]
 
 #: Prefix of the exported optimizer ids, the same as the Hydra configs' (``hpolab-tpe``).
 OPTIMIZER_PREFIX = "hpolab-"
@@ -61,11 +61,34 @@ def _task_section(objective: str, seed: int, n_done: int, n_trials: int | None) 
     return f"hpolab-{family}", objective, task
 
 
+def carps_optimizer_ids(storage: str | os.PathLike[str]) -> dict[str, tuple[str, str]]:
+    """CARP-S's own ``(optimizer_id, optimizer_container_id)`` of each run label that ran one of its optimizers.
+
+    Reads the runs' bookkeeping in ``storage`` (:func:`hpolab.benchmark.study_contexts`): a label run through
+    hpolab's ``carps`` optimizer (``optimizer_kwargs={"optimizer": "optuna/SO_TPE"}``) maps to the ids of that
+    CARP-S config (``("Optuna-TPE", "Optuna")``); hpolab's own optimizers are not in the result.
+    """
+    from hpolab.benchmark import study_contexts
+    from hpolab.integrations.carps._baseline import carps_optimizer_config
+
+    ids: dict[str, tuple[str, str]] = {}
+    for ctx in study_contexts(storage):
+        if ctx.get("optimizer_name") != "carps" or not ctx.get("optimizer"):
+            continue
+        ref = str((ctx.get("optimizer_kwargs") or {}).get("optimizer", "optuna/SO_TPE"))
+        cfg = carps_optimizer_config(ref)
+        optimizer_id = str(cfg.get("optimizer_id", ref))
+        ids[str(ctx["optimizer"])] = (optimizer_id, str(cfg.get("optimizer_container_id", optimizer_id)))
+    return ids
+
+
 def export_carps_logs(
     results: pd.DataFrame | str | os.PathLike[str],
     outdir: str | os.PathLike[str],
     *,
     n_trials: int | None = None,
+    storage: str | os.PathLike[str] | None = None,
+    optimizer_ids: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[Path]:
     """Write an hpolab trial table as CARP-S run directories.
 
@@ -75,6 +98,13 @@ def export_carps_logs(
     full-budget equivalents (``budget / max_budget``), as CARP-S does. The time axis is the
     cumulative evaluation runtime (``virtual_time``: seconds, or the table's recorded time).
 
+    hpolab's optimizers are written as ``hpolab-<label>``. A label that ran one of CARP-S's own optimizers
+    through hpolab's ``carps`` optimizer keeps CARP-S's ids (``Optuna-TPE``, container ``Optuna``), so
+    CARP-S's analysis puts it with that optimizer's own runs; the ids come from ``optimizer_ids`` or from the
+    runs' bookkeeping in ``storage`` (``results`` itself when it is a storage; :func:`carps_optimizer_ids`).
+    A run folder that is already there and was not written by this function (a run of CARP-S's own) is
+    never overwritten.
+
     Args:
         results: The trial table of :func:`hpolab.benchmark.run` / :func:`~hpolab.benchmark.load_results`,
             or the storage to load it from.
@@ -82,12 +112,15 @@ def export_carps_logs(
         n_trials: The trial budget written as ``task.optimization_resources.n_trials`` (which
             CARP-S uses to call a run COMPLETED or TRUNCATED); default: CARP-S's own budget for
             ``carps/...`` objectives, the run's trial count for others.
+        storage: The storage the table was loaded from, to find the labels of CARP-S's optimizers.
+        optimizer_ids: Label -> CARP-S's ``(optimizer_id, optimizer_container_id)``, in place of ``storage``'s.
 
     Returns:
         The run directories written.
 
     Raises:
-        ValueError: If the table lacks the columns of hpolab's trial table.
+        ValueError: If the table lacks the columns of hpolab's trial table, or a run folder it would write
+            holds a run that this function did not write.
     """
     import pandas as pd
     import yaml
@@ -95,6 +128,9 @@ def export_carps_logs(
     from hpolab.benchmark import load_results
 
     df = results if isinstance(results, pd.DataFrame) else load_results(results)
+    if optimizer_ids is None:
+        source = storage if storage is not None else (None if isinstance(results, pd.DataFrame) else results)
+        optimizer_ids = carps_optimizer_ids(source) if source is not None else {}
     needed = {"optimizer", "objective", "seed", "trial", "trial_id", "state", "value", "direction", "budget", "config"}
     missing = sorted(needed - set(df.columns))
     if missing:
@@ -108,8 +144,9 @@ def export_carps_logs(
         seed = int(seed_value)
         run = run.sort_values("trial", kind="stable")
         benchmark_id, task_id, task = _task_section(objective, seed, len(run), n_trials)
-        optimizer_id = f"{OPTIMIZER_PREFIX}{optimizer}"
+        optimizer_id, container_id = optimizer_ids.get(optimizer, (f"{OPTIMIZER_PREFIX}{optimizer}", "hpolab"))
         rundir = root / optimizer_id / benchmark_id / task_id / str(seed)
+        _check_not_carps_own(rundir)
         (rundir / ".hydra").mkdir(parents=True, exist_ok=True)
         lines = _trial_lines(run)
         (rundir / "trial_logs.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -118,8 +155,9 @@ def export_carps_logs(
             "benchmark_id": benchmark_id,
             "task_id": task_id,
             "optimizer_id": optimizer_id,
-            "optimizer_container_id": "hpolab",
+            "optimizer_container_id": container_id,
             "optimizer": {"optimizer_name": optimizer},
+            _MARK: {"label": optimizer},
             "task": task,
             "outdir": str(rundir),
         }
@@ -128,6 +166,25 @@ def export_carps_logs(
         (rundir / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(overrides, sort_keys=False))
         written.append(rundir)
     return written
+
+
+#: The key of ``.hydra/config.yaml`` that marks a run folder written by :func:`export_carps_logs`.
+_MARK = "hpolab_export"
+
+
+def _check_not_carps_own(rundir: Path) -> None:
+    """Refuse to write into a run folder that holds a run not exported by hpolab (one of CARP-S's own)."""
+    config = rundir / ".hydra" / "config.yaml"
+    if not rundir.exists():
+        return
+    import yaml
+
+    written = yaml.safe_load(config.read_text()) if config.is_file() else None
+    if not (isinstance(written, dict) and _MARK in written):
+        raise ValueError(
+            f"{rundir} already holds a run that hpolab did not export (CARP-S's own, or another program's); "
+            "export into another folder and gather both, or move that run first"
+        )
 
 
 def _trial_lines(run: pd.DataFrame) -> list[dict[str, Any]]:
