@@ -2,7 +2,8 @@
 
 `hpolab compare` writes every trial to OUTPUT/results.log (a journal file; resumable) and a report beside it;
 `hpolab.benchmark.load_results` reads the trials back as a DataFrame, one row per trial, for
-your own analysis. Here: random search, TPE and grid search on two toy functions, 2 seeds.
+your own analysis. Here: random search, TPE and grid search on two toy functions, 2 seeds; then Table 1 and
+the aggregate view at 12 evaluations written into a Markdown file of your own with the report's own writers.
 
 Run: python examples/08_compare_into_pandas.py [OUTPUT_FOLDER]
 """
@@ -14,7 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hpolab.analysis.metrics import final_losses
+from hpolab.analysis.metrics import aggregate_table, final_losses, table1
+from hpolab.analysis.report import Document, aggregate_view, table1_table
 from hpolab.benchmark import load_results
 
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()) / "compare"
@@ -34,4 +36,11 @@ for n_trials in (5, 12):
     best = final_losses(df[df["optimizer"] != "random-pool"], n_trials)
     print(f"\nbest after {n_trials} evaluations, mean over seeds:")
     print(best.groupby(["objective", "optimizer"])["loss"].mean().unstack().round(4))
-print(f"\nthe report: {out / 'report.md'}")
+
+# your own Markdown with the report's tables: the same intervals, tie rule and Holm-corrected tests
+doc = Document()
+doc.h(2, "Table 1 at 12 evaluations")
+table1_table(doc, table1(df, 12))
+aggregate_view(doc, aggregate_table(df, 12), n_seeds=2, n_tasks=2)
+(out / "my_tables.md").write_text(doc.markdown(out))
+print(f"\nthe report: {out / 'report.md'}; Table 1 and the aggregate view alone: {out / 'my_tables.md'}")
