@@ -127,9 +127,9 @@ def report(df: pd.DataFrame, pools: dict[str, list[float]], args: argparse.Names
         f"Tasks: `hpobench/nn/<dataset>` for {', '.join(datasets)}. {n_trials} evaluations per run. "
         f"Seeds per optimizer: {seeds}. Runs finished: {n_runs} (planned: {args.seeds * len(datasets)} each; "
         f"the script resumes unfinished runs from its JSONL file). Random's baseline is the exact expected best of {n_trials} "
-        f"draws from {len(next(iter(pools.values())))} random configurations per task (`expected_best_of`; seed 002 "
-        "bootstraps the same quantity); "
-        "the `random` optimizer's own runs are in the per-task table only through that baseline. "
+        f"distinct configurations of {len(next(iter(pools.values())))} random configurations per task "
+        "(`expected_best_of`, unbiased; seed 002 bootstraps draws with replacement, which makes random search look "
+        "worse); the `random` optimizer's own runs are the other side of the aggregate view's paired tests. "
         + "Seeds: "
         + "; ".join(
             SEED_SCHEMES.get(k, f"seed scheme {k}")

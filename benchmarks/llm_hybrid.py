@@ -429,8 +429,8 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
         "values; each table's runs leave that table's records out.",
         "- `oracle (simulated)` / `adversary (simulated)`: simulations that answer from the table's own best / worst "
         f"{args.quantile:.0%} (no model knows the table): the hybrid's ceiling and floor.",
-        f"- Random search's loss is the exact expected best of the budget's draws from {args.random_pool} random "
-        "configurations per table (`expected_best_of`).",
+        f"- Random search's loss is the exact expected best of the budget's distinct configurations of {args.random_pool} "
+        "random configurations per table (`expected_best_of`, unbiased; seed 002's bootstrap draws with replacement).",
         f"- {B.seed_note(B.study_contexts(storage_url(args.storage))) or 'Seeds: not recorded.'}",
         wall,
         "",
