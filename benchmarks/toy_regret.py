@@ -23,6 +23,7 @@ Usage::
     python benchmarks/toy_regret.py --optimizers random tpe --seeds 3 --functions branin
     python benchmarks/toy_regret.py --table-only     # the table of whatever runs are cached
     python benchmarks/toy_regret.py --table-only --seed-scheme 1   # the table of the scheme-1 runs
+    python benchmarks/toy_regret.py --table-only --note "..."       # with a line under it (e.g. the wall time)
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=RESULTS / "toy_regret_runs.csv")
     parser.add_argument("--table-only", action="store_true", help="print the table of the cached runs; run nothing")
     parser.add_argument(
+        "--note", action="append", default=[], help="a line written under the table (repeatable), e.g. the wall time"
+    )
+    parser.add_argument(
         "--seed-scheme", type=int, default=SEED_SCHEME, help="how optimizer seeds derive (1: the seed itself)"
     )
     args = parser.parse_args()
@@ -94,6 +98,7 @@ def main() -> None:
     if not args.table_only:
         run_missing(args, cache)
     table = format_table(cache, args.optimizers, args.functions, args.seeds, args.n_trials, args.seed_scheme)
+    table += "".join(f"\n\n{note}" for note in args.note)
     print(table)
     if args.cache == RESULTS / "toy_regret_runs.csv":
         (RESULTS / "toy_regret.md").write_text(table + "\n")
@@ -195,6 +200,16 @@ def format_table(
         lines.append(
             f"ASHA spent {sum(spent) / len(spent):.0f} budget units per run on average "
             f"(the others: {16 * n_trials} = {n_trials} full-budget trials)"
+        )
+    seconds = {
+        o: sum(float(r["seconds"]) for k, r in cache.items() if k[1] == o and k[3] == n_trials and k[4] == scheme)
+        for o in optimizers
+    }
+    if any(seconds.values()):
+        lines.append(
+            f"Recorded run seconds of these runs: {sum(seconds.values()):,.0f} in all ("
+            + ", ".join(f"{o} {v:,.0f}" for o, v in sorted(seconds.items(), key=lambda kv: -kv[1]))
+            + ")"
         )
     return "\n".join(lines)
 
