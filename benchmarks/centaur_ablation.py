@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import platform
 import shlex
 import sys
 import time
@@ -50,6 +49,7 @@ from llm_hybrid import (
     fmt,
     llm_answers,
     paired_md,
+    provenance,
     regret_at,
     storage_url,
     table1_md,
@@ -182,10 +182,11 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], s
     tables = sorted(df["objective"].unique())
     # llm_hybrid's tables list the labels of its ORDER (in that order): add this ablation's
     llm_hybrid.ORDER.extend(sorted(set(df["optimizer"]) - set(llm_hybrid.ORDER)))
+    command, wall = provenance(args, seconds)
     lines = [
         "# Centaur's LLM share, with a TPE and a CMA-ES core (issue 23)",
         "",
-        f"Command: `{' '.join(shlex.quote(a) for a in sys.argv)}`",
+        command,
         "",
         f"- Tables: {len(tables)} HPOBench NN tables; seeds: {args.seeds}; {full} evaluations per run "
         f"(the numbers at {short} evaluations are the first {short} trials of the same runs).",
@@ -197,11 +198,19 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], s
         f"{args.quantile:.0%} (no model knows the table).",
         "- Controls, paired over tables x seeds: the core alone (`no-LLM`, `llm-hybrid-nollm`), a placebo at each "
         "share (`llm-hybrid-placebo`, random answers inside the space) and `default-first`.",
-        f"- Random search's loss is a bootstrap from {args.random_pool} random configurations per table.",
-        f"- Wall time of this command: {seconds / 60:.1f} min on {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}.",
+        f"- Random search's loss is the exact expected best of the budget's distinct configurations of {args.random_pool} "
+        "random configurations per table (`expected_best_of`, unbiased; seed 002's bootstrap draws with replacement).",
+        f"- {B.seed_note(B.study_contexts(storage_url(args.storage))) or 'Seeds: not recorded.'}",
+        wall,
+        *(f"- {note}" for note in args.note),
         "",
     ]
+    if args.report_only:
+        lines += [
+            "Written with `--report-only` from the storage: methods and clients not run yet are missing, and runs "
+            "still going count with the trials they have.",
+            "",
+        ]
     lines += table1_md(df, short, args.n_bootstrap) + table1_md(df, full, args.n_bootstrap)
     lines += [
         "## Regret by share and client",
@@ -251,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--out", default=str(RESULTS / "centaur_ablation.md"))
     p.add_argument("--progress", action="store_true")
     p.add_argument("--report-only", action="store_true", help="write the report from the storage without running")
+    p.add_argument("--note", action="append", default=[], help="a line for the report's set-up (repeatable)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     tables = [t for t in args.tables.split(",") if t]

@@ -283,19 +283,21 @@ def paired(df: pd.DataFrame, a: str, b: str, k: int) -> dict[str, Any]:
 
 
 def paired_md(df: pd.DataFrame, pairs: Sequence[tuple[str, str, str]], budgets: Sequence[int]) -> list[str]:
+    """The paired comparisons as a table, with each p-value and its Holm adjustment over the table's tests."""
+    from hpolab.analysis.stats import holm
+
+    rows = [(title, a, b, k, r) for title, a, b in pairs for k in budgets if (r := paired(df, a, b, k))["n"]]
+    adjusted = holm([float(r["p"]) for *_, r in rows]) if rows else []
     lines = [
-        "| comparison | evals | pairs | mean regret difference [95% CI] | first better | second better | ties | Wilcoxon p |",
-        "|---|---|---|---|---|---|---|---|",
+        "| comparison | evals | pairs | mean regret difference [95% CI] | first better | second better | ties | Wilcoxon p "
+        f"| p (Holm over the {len(rows)} tests here) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for title, a, b in pairs:
-        for k in budgets:
-            r = paired(df, a, b, k)
-            if not r["n"]:
-                continue
-            lines.append(
-                f"| {title}: `{a}` - `{b}` | {k} | {r['n']} | {fmt(r['mean_diff'])} [{fmt(r['low'])}, {fmt(r['high'])}] "
-                f"| {r['a_better']} | {r['b_better']} | {r['ties']} | {fmt(r['p'], 3)} |"
-            )
+    for (title, a, b, k, r), p_holm in zip(rows, adjusted, strict=True):
+        lines.append(
+            f"| {title}: `{a}` - `{b}` | {k} | {r['n']} | {fmt(r['mean_diff'])} [{fmt(r['low'])}, {fmt(r['high'])}] "
+            f"| {r['a_better']} | {r['b_better']} | {r['ties']} | {fmt(r['p'], 3)} | {fmt(p_holm, 3)} |"
+        )
     return [*lines, ""]
 
 
@@ -400,11 +402,8 @@ def twins_md(df: pd.DataFrame, budgets: Sequence[int]) -> list[str]:
     return [*lines, ""]
 
 
-def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any], seconds: float) -> None:
-    short, full = args.short_evals, args.n_evals
-    with_twins = df
-    df = df[~df["objective"].str.endswith("/twin")]
-    tables = sorted(df["objective"].unique())
+def provenance(args: argparse.Namespace, seconds: float) -> tuple[str, str]:
+    """The report's "Command:" line and its wall-time line; under ``--report-only`` the earlier report's, kept."""
     invoked = " ".join(shlex.quote(a) for a in sys.argv)
     command = f"Command: `{invoked}`"
     wall = (
@@ -417,6 +416,15 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
         rewrite = f"- Report rewritten from the storage by: `{invoked}`."
         command = next((ln for ln in previous if ln.startswith("Command: ")), command)
         wall = next((ln for ln in previous if ln.startswith("- Wall time of this command: ")), wall) + "\n" + rewrite
+    return command, wall
+
+
+def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any], seconds: float) -> None:
+    short, full = args.short_evals, args.n_evals
+    with_twins = df
+    df = df[~df["objective"].str.endswith("/twin")]
+    tables = sorted(df["objective"].unique())
+    command, wall = provenance(args, seconds)
     lines = [
         "# The hybrid LLM optimizer and its controls (issue 13)",
         "",
