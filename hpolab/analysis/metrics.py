@@ -543,7 +543,7 @@ def table1_tasks(
     Random search's loss is the exact expected best of ``n_trials`` distinct configurations of the task's pool
     (:func:`~hpolab.analysis.stats.expected_best_of`, unbiased for ``n_trials``
     independent random configurations; ``pools`` or :func:`random_pools`). ``baseline="with-replacement"``
-    is the exact expectation of seed 002's bootstrap, which draws with replacement and so overstates random
+    is the exact expectation of a bootstrap with replacement (:func:`~hpolab.analysis.stats.bootstrap_best_of`), which overstates random
     search's loss on a small pool; ``baseline="bootstrap"`` is that bootstrap,
     :func:`~hpolab.analysis.stats.bootstrap_best_of` with ``n_bootstrap`` replicates and the fixed ``seed``.
 
@@ -696,7 +696,7 @@ def table1(
         value: Column with the values.
         confidence: Level of the intervals.
         baseline: One of :data:`BASELINES`: ``"exact"`` (:func:`~hpolab.analysis.stats.expected_best_of`
-            without replacement), ``"with-replacement"`` (the same with replacement, seed 002's definition) or
+            without replacement), ``"with-replacement"`` (the same with replacement, a bootstrap's definition) or
             ``"bootstrap"`` (:func:`~hpolab.analysis.stats.bootstrap_best_of`).
         resolution: Tie tolerance, one number or one per objective (default: per task, from the data).
     """

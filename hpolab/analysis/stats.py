@@ -14,7 +14,7 @@ Random search's baseline is exact. Its best of ``b`` evaluations from a pool of 
 has, for ``b`` distinct configurations of the pool (draws without replacement),
 ``P(best >= x) = C(#{pool >= x}, b) / C(n, b)``, an unbiased estimate of the same probability for ``b``
 independent random configurations (a random ``b``-subset of independent draws is ``b`` independent draws).
-With replacement, ``(#{pool >= x} / n)^b``, as seed 002's bootstrap draws, a finite pool repeats
+With replacement, ``(#{pool >= x} / n)^b``, as a bootstrap draws, a finite pool repeats
 configurations and makes random search look worse than it is (:func:`pool_bias`). :func:`win_probability`
 uses the unbiased form with the tie rule of :func:`tie_tolerance`, :func:`expected_best_of` its expectation
 (``replace=True``: the paper's).
@@ -448,7 +448,7 @@ def bootstrap_best_of(
     seed: int = 0,
     direction: str = "minimize",
 ) -> BootstrapEstimate:
-    """Estimate random search's best value after ``n_draws`` evaluations by bootstrap from a pool (seed 002's).
+    """Estimate random search's best value after ``n_draws`` evaluations by bootstrap from a pool (draws with replacement).
 
     The pool holds many random configurations of one task, evaluated; random search's loss at a
     budget is estimated from bootstrap samples of them. :func:`~hpolab.analysis.metrics.table1` uses the exact
@@ -513,7 +513,7 @@ def expected_best_of(
     draw lands among the ``n - k + 1`` largest, ``E[min] = sum_k x_(k) * (S(k) - S(k + 1))``. Without
     replacement (the default: ``n_draws`` distinct configurations) ``S(k) = C(n - k + 1, b) / C(n, b)``, which
     is unbiased for ``b`` independent random configurations. With replacement (the expectation
-    :func:`bootstrap_best_of` estimates, seed 002's Table 1 baseline) ``S(k) = ((n - k + 1) / n)^b``: a finite
+    :func:`bootstrap_best_of` estimates, a paper's bootstrap baseline) ``S(k) = ((n - k + 1) / n)^b``: a finite
     pool repeats configurations and overstates random search's loss (:func:`pool_bias`).
 
     Args:
@@ -521,7 +521,7 @@ def expected_best_of(
         n_draws: Evaluations of the random search.
         direction: ``"minimize"`` or ``"maximize"``.
         budget: Deprecated old name of ``n_draws``.
-        replace: Draw with replacement (seed 002's bootstrap) or ``n_draws`` distinct configurations.
+        replace: Draw with replacement (as a bootstrap does) or ``n_draws`` distinct configurations.
 
     Raises:
         ValueError: If the pool has no finite value, ``n_draws`` is not positive, or ``replace=False`` and the
@@ -627,7 +627,7 @@ def win_probability(
     the same probability for independent random configurations. A loss ``L`` wins when ``R >= L + h``, loses
     when ``R <= L - h`` and ties otherwise (``h`` the tolerance, at least rounding noise), and scores
     ``P(win) + P(tie) / 2``: 0.5 on average for a method that is random search, above 0.5 for a better one.
-    ``replace=True`` draws with replacement, ``(#{pool >= x} / n)^n_draws``, as seed 002's bootstrap does;
+    ``replace=True`` draws with replacement, ``(#{pool >= x} / n)^n_draws``, as a bootstrap does;
     that scores random search above 0.5 by :func:`pool_bias`.
 
     Args:

@@ -102,7 +102,7 @@ def section_setup(ctx: ReportContext) -> None:
         setup.append(
             f"Table 1 budget: {ctx.n_trials} evaluations; random search's loss at that budget is the exact expected "
             f"best of {ctx.n_trials} distinct configurations of its pool of random configurations (`expected_best_of`, "
-            "unbiased; seed 002's bootstrap draws with replacement, which makes random search look worse on a small pool)"
+            "unbiased; a bootstrap with replacement makes random search look worse on a small pool)"
         )
     setup.append(
         f"intervals: 95% percentile bootstrap over seeds stratified by task ({ctx.n_bootstrap} replicates for "
