@@ -468,8 +468,8 @@ def rank_over_trials(df: pd.DataFrame, *, value: str = "value", confidence: floa
 
 # --------------------------------------------------------------------- Table 1
 #: How :func:`table1_tasks` estimates random search's loss at the budget: ``"exact"``, the expected best of
-#: ``n`` distinct configurations of the pool (unbiased); ``"with-replacement"``, the exact expectation of seed
-#: 002's bootstrap (draws with replacement, which makes random search look worse on a small pool);
+#: ``n`` distinct configurations of the pool (unbiased); ``"with-replacement"``, the exact expectation of a
+#: bootstrap that draws with replacement (which makes random search look worse on a small pool);
 #: ``"bootstrap"``, that bootstrap itself.
 BASELINES: tuple[str, ...] = ("exact", "with-replacement", "bootstrap")
 
@@ -574,12 +574,8 @@ def table1_tasks(
                 f"{random!r} optimizer in the run or pass pools={{objective: values}}"
             )
         direction = directions.get(obj, "minimize")
-        if baseline == "exact" and S.finite_values(pool).size < n_trials:
-            raise ValueError(
-                f"objective {obj!r}: {S.finite_values(pool).size} random configuration(s) in its pool for random "
-                f"search's best of {n_trials} distinct ones; run a pool of at least {n_trials} (e.g. random_pool=100) "
-                "or pass baseline='with-replacement'"
-            )
+        if baseline == "exact":
+            _check_pool_size(obj, pool, n_trials, "baseline='with-replacement'")
         if baseline in ("exact", "with-replacement"):
             best = S.expected_best_of(pool, n_trials, direction=direction, replace=baseline == "with-replacement")
         else:
@@ -807,12 +803,8 @@ def win_probabilities(
                 "optimizer in the run or pass pools={objective: values}"
             )
         sign = signs.get(str(obj), 1.0)
-        if not replace and S.finite_values(pool).size < n_trials:
-            raise ValueError(
-                f"objective {obj!r}: {S.finite_values(pool).size} random configuration(s) in its pool for random "
-                f"search's best of {n_trials} distinct ones; run a pool of at least {n_trials} (e.g. random_pool=100) "
-                "or pass replace=True"
-            )
+        if not replace:
+            _check_pool_size(obj, pool, n_trials, "replace=True")
         p = S.win_probability(
             g["loss"].to_numpy(dtype=float),
             S.finite_values(pool) * sign,
@@ -927,6 +919,16 @@ def aggregate_table(
     if not out.empty:
         out["p_holm"] = S.holm(out["p_value"].to_numpy(dtype=float))
     return out
+
+
+def _check_pool_size(objective: object, pool: Iterable[float], n_trials: int, instead: str) -> None:
+    """Refuse a pool with fewer values than random search's ``n_trials`` distinct configurations."""
+    size = S.finite_values(pool).size
+    if size < n_trials:
+        raise ValueError(
+            f"objective {objective!r}: {size} random configuration(s) in its pool for random search's best of "
+            f"{n_trials} distinct ones; run a pool of at least {n_trials} (e.g. random_pool=100) or pass {instead}"
+        )
 
 
 def _test_against_random(wins: pd.DataFrame, reference: pd.Series, name: str) -> tuple[S.PairedTest, str, float]:
