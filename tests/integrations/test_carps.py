@@ -319,9 +319,11 @@ def test_carps_own_optimizers_run_through_hpolab_keep_their_carps_ids_in_the_exp
     # a second export over the first is allowed (its own folders); one over CARP-S's own run is refused
     assert export_carps_logs(storage, root, n_trials=5) == written
     own = tmp_path / "own"
-    shutil.copytree(carps_runs["randomsearch"], own / "RandomSearch" / "BBOB" / BBOB / "0")
+    shutil.copytree(carps_runs["randomsearch"], own / "RandomSearch" / "BBOB" / BBOB / "1")
     with pytest.raises(ValueError, match="already holds a run that hpolab did not export"):
         export_carps_logs(results, own, n_trials=5, storage=storage)
+    # seed 1 is refused before seed 0 (and hpolab-random) is written: a refused export writes nothing
+    assert not (own / "RandomSearch" / "BBOB" / BBOB / "0").exists() and not (own / "hpolab-random").exists()
     gather_and_check(str(root), n_processes=1)
     logs = pd.read_csv(root / "logs.csv")
     assert set(logs["optimizer_id"]) == {"hpolab-random", "RandomSearch"}

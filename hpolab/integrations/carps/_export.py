@@ -138,17 +138,19 @@ def export_carps_logs(
             f"results: columns {missing} are missing; pass the table of hpolab.benchmark.run or load_results"
         )
     root = Path(outdir)
-    written: list[Path] = []
+    planned = []
     for key, run in df.groupby(["optimizer", "objective", "seed"], sort=True):
         optimizer, objective, seed_value = (str(k) for k in key)  # type: ignore[union-attr]
         seed = int(seed_value)
-        run = run.sort_values("trial", kind="stable")
         benchmark_id, task_id, task = _task_section(objective, seed, len(run), n_trials)
         optimizer_id, container_id = optimizer_ids.get(optimizer, (f"{OPTIMIZER_PREFIX}{optimizer}", "hpolab"))
         rundir = root / optimizer_id / benchmark_id / task_id / str(seed)
-        _check_not_carps_own(rundir)
+        _check_not_carps_own(rundir)  # every folder before any is written: a refused export writes nothing
+        planned.append((rundir, run, optimizer, seed, benchmark_id, task_id, task, optimizer_id, container_id))
+    written: list[Path] = []
+    for rundir, run, optimizer, seed, benchmark_id, task_id, task, optimizer_id, container_id in planned:
         (rundir / ".hydra").mkdir(parents=True, exist_ok=True)
-        lines = _trial_lines(run)
+        lines = _trial_lines(run.sort_values("trial", kind="stable"))
         (rundir / "trial_logs.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
         config = {
             "seed": seed,
@@ -174,11 +176,11 @@ _MARK = "hpolab_export"
 
 def _check_not_carps_own(rundir: Path) -> None:
     """Refuse to write into a run folder that holds a run not exported by hpolab (one of CARP-S's own)."""
-    config = rundir / ".hydra" / "config.yaml"
     if not rundir.exists():
         return
     import yaml
 
+    config = rundir / ".hydra" / "config.yaml"
     written = yaml.safe_load(config.read_text()) if config.is_file() else None
     if not (isinstance(written, dict) and _MARK in written):
         raise ValueError(
