@@ -535,9 +535,8 @@ def expected_best_of(
     n = arr.size
     if n == 0:
         raise ValueError("pool: no finite value; evaluate some random configurations first")
-    k = np.arange(1, n + 1)
-    weights = _all_draws_among(n - k + 1, n, int(n_draws), replace) - _all_draws_among(n - k, n, int(n_draws), replace)
-    return float(np.dot(arr, weights)) * sign
+    survival = _all_draws_among(np.arange(n, -1, -1), n, int(n_draws), replace)  # S(1), ..., S(n + 1) = 0
+    return float(np.dot(arr, survival[:-1] - survival[1:])) * sign
 
 
 def _all_draws_among(count: np.ndarray, n: int, n_draws: int, replace: bool) -> np.ndarray:
