@@ -936,12 +936,8 @@ def _test_against_random(wins: pd.DataFrame, reference: pd.Series, name: str) ->
     mine = wins.set_index(["objective", "seed"])["win_probability"]
     paired = pd.concat({"m": mine, "r": reference}, axis=1, join="inner").dropna()
     if len(paired):
-        d = paired["m"].to_numpy(dtype=float) - paired["r"].to_numpy(dtype=float)
-        return (
-            S.wilcoxon_paired(paired["m"].to_numpy(dtype=float), paired["r"].to_numpy(dtype=float), name),
-            "random",
-            float(d.mean()),
-        )
+        m, r = paired["m"].to_numpy(dtype=float), paired["r"].to_numpy(dtype=float)
+        return S.wilcoxon_paired(m, r, name), "random", float((m - r).mean())
     wp = mine.to_numpy(dtype=float)
     return S.wilcoxon_against_half(wp, name), "0.5", float(np.nanmean(wp)) - 0.5
 

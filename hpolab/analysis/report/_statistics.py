@@ -28,11 +28,7 @@ def conclusion(aggregate: pd.DataFrame, n_seeds: int, n_tasks: int, alpha: float
     """
     tested = aggregate[aggregate["p_holm"].notna()] if "p_holm" in aggregate.columns else aggregate.iloc[:0]
     where = f"At {n_seeds} seed{'s' if n_seeds != 1 else ''} on {n_tasks} task{'s' if n_tasks != 1 else ''}"
-    paired = (
-        " paired with random search's"
-        if "reference" in tested.columns and set(tested["reference"]) == {"random"}
-        else ""
-    )
+    paired = " paired with random search's" if _references(tested) == {"random"} else ""
     how = (
         f"at {ALPHA_SYMBOL} = {alpha:g} (Wilcoxon signed-rank over runs{paired}, Holm-corrected over "
         f"{len(tested)} comparison(s))"
@@ -127,9 +123,14 @@ def aggregate_view(doc: Document, agg: pd.DataFrame, n_seeds: int, n_tasks: int,
     doc.p("**" + conclusion(agg, n_seeds, n_tasks) + "**")
 
 
+def _references(agg: pd.DataFrame) -> set[str]:
+    """What the tests in an aggregate table compared with (its ``reference`` column; tables without one: 0.5)."""
+    return set(map(str, agg["reference"])) - {""} if "reference" in agg.columns else {"0.5"}
+
+
 def _test_words(agg: pd.DataFrame) -> str:
-    """What the aggregate table's tests compared, from its ``reference`` column."""
-    refs = set(agg["reference"]) - {""} if "reference" in agg.columns else {"0.5"}
+    """What the aggregate table's tests compared, in words."""
+    refs = _references(agg)
     paired = (
         "of each run's win probability minus that of random search's run on the same task and seed (both "
         "against the same pool, so the pool's own sampling error cancels)"
