@@ -45,6 +45,7 @@ import pandas as pd
 from llm_hybrid import (
     DATASETS,
     answers_md,
+    baseline_lines,
     client_spec,
     fmt,
     llm_answers,
@@ -198,9 +199,7 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], s
         f"{args.quantile:.0%} (no model knows the table).",
         "- Controls, paired over tables x seeds: the core alone (`no-LLM`, `llm-hybrid-nollm`), a placebo at each "
         "share (`llm-hybrid-placebo`, random answers inside the space) and `default-first`.",
-        f"- Random search's loss is the exact expected best of the budget's distinct configurations of {args.random_pool} "
-        "random configurations per table (`expected_best_of`, unbiased; seed 002's bootstrap draws with replacement).",
-        f"- {B.seed_note(B.study_contexts(storage_url(args.storage))) or 'Seeds: not recorded.'}",
+        *baseline_lines(args),
         wall,
         *(f"- {note}" for note in args.note),
         "",

@@ -402,6 +402,15 @@ def twins_md(df: pd.DataFrame, budgets: Sequence[int]) -> list[str]:
     return [*lines, ""]
 
 
+def baseline_lines(args: argparse.Namespace) -> list[str]:
+    """The set-up lines on random search's baseline and on how the runs' seeds were derived."""
+    return [
+        f"- Random search's loss is the exact expected best of the budget's distinct configurations of {args.random_pool} "
+        "random configurations per table (`expected_best_of`, unbiased; seed 002's bootstrap draws with replacement).",
+        f"- {B.seed_note(B.study_contexts(storage_url(args.storage))) or 'Seeds: not recorded.'}",
+    ]
+
+
 def provenance(args: argparse.Namespace, seconds: float) -> tuple[str, str]:
     """The report's "Command:" line and its wall-time line; under ``--report-only`` the earlier report's, kept."""
     invoked = " ".join(shlex.quote(a) for a in sys.argv)
@@ -437,9 +446,7 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
         "values; each table's runs leave that table's records out.",
         "- `oracle (simulated)` / `adversary (simulated)`: simulations that answer from the table's own best / worst "
         f"{args.quantile:.0%} (no model knows the table): the hybrid's ceiling and floor.",
-        f"- Random search's loss is the exact expected best of the budget's distinct configurations of {args.random_pool} "
-        "random configurations per table (`expected_best_of`, unbiased; seed 002's bootstrap draws with replacement).",
-        f"- {B.seed_note(B.study_contexts(storage_url(args.storage))) or 'Seeds: not recorded.'}",
+        *baseline_lines(args),
         wall,
         "",
     ]
