@@ -97,6 +97,7 @@ ROOT_ENTRIES = {
     "__main__.py",
     "py.typed",
     "exceptions.py",
+    "_machine.py",
     "trial.py",
     "space",
     "records.py",

@@ -56,7 +56,7 @@ DEFAULT_STORAGE = "journal:///hpolab-benchmark.log"
 @functools.lru_cache(maxsize=1)
 def _this_machine() -> dict[str, str]:
     """The machine a run is made on and the versions it runs (kept in the run's bookkeeping for its report)."""
-    from hpolab.analysis.report import machine_info, package_versions
+    from hpolab._machine import machine_info, package_versions
 
     return {**machine_info(), **package_versions(("hpolab", "optuna", "smac", "llama-cpp-python"))}
 
