@@ -16,7 +16,7 @@ Methods, per core (``tpe``, ``cmaes``):
   share) and ``<core> default-first`` (the space's default configuration, then the core);
 * ``random``, for Table 1.
 
-Full size (pending: about 7,000 runs, 960 with the local model per core)::
+Full size (2,968 runs with the random pools, 320 with the local model per core)::
 
     python benchmarks/centaur_ablation.py
 
@@ -167,7 +167,7 @@ def centaur_findings(df: pd.DataFrame, args: argparse.Namespace, k: int) -> list
         alone = reg.get(label("cmaes", "no-LLM"), math.nan)
         oracle = reg.get(label("cmaes", "oracle", 0.3), math.nan)
         adversary = reg.get(label("cmaes", "adversary", 0.3), math.nan)
-        if math.isfinite(alone) and alone > 0:
+        if math.isfinite(alone) and alone > 0 and math.isfinite(oracle) and math.isfinite(adversary):
             lines += [
                 f"- Oracle at r=0.3 against CMA-ES alone: {fmt(oracle)} vs {fmt(alone)} "
                 f"({'below' if oracle < alone else 'not below'}; the expectation is below).",

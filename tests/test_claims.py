@@ -505,12 +505,12 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "README.md",
-        "p = 0.048, which is 0.29 after Holm's adjustment over the file's 18 paired tests",
+        "p = 0.048, which is 0.29 after Holm's adjustment over the file's 20 paired tests",
         lambda: (
             (lambda c: round(float(c[7]), 3) == 0.048 and round(float(c[8]), 2) == 0.29)(
                 _hybrid("floor (simulated)", 10)
             )
-            and "p (Holm over the 18 tests here)" in _md("llm_hybrid.md")
+            and "p (Holm over the 20 tests here)" in _md("llm_hybrid.md")
         ),
         "llm_hybrid.md's paired table",
     ),
@@ -557,7 +557,7 @@ CLAIMS: tuple[Claim, ...] = (
     # ---- the hybrid: it can hurt
     Claim(
         "README.md",
-        "+0.00014 regret (worse on 21 runs, better on 4, Wilcoxon p = 0.005, 0.04\n  after Holm over the file's 18 paired tests)",
+        "+0.00014 regret (worse on 21 runs, better on 4, Wilcoxon p = 0.005, 0.04\n  after Holm over the file's 20 paired tests)",
         lambda: (
             lambda c: (
                 round(float(c[3].split()[0]), 5) == 0.00014
