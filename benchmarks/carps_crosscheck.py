@@ -83,6 +83,12 @@ def paired_table(df: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _short_runs(df: pd.DataFrame, specs: Any) -> list[str]:
+    """The runs of ``specs`` with fewer trials in ``df`` than their budget (missing ones included)."""
+    counts = df.groupby(["optimizer", "objective", "seed"]).size()
+    return [s.study_name for s in specs if counts.get((s.optimizer, s.objective, s.seed), 0) < (s.n_trials or 0)]
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, tuple):
         lo, hi = value
@@ -108,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default: 1)")
     parser.add_argument("-o", "--output", type=Path, default=OUT, help="output folder")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: test the runs already in the output folder's results.log (e.g. a full "
+        "`hpolab compare --suite carps-bb-offline` folder; the same study names)",
+    )
     args = parser.parse_args(argv)
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     unknown = sorted(set(tasks) - set(CARPS_BB_OFFLINE_TRIALS))
@@ -129,23 +141,35 @@ def main(argv: list[str] | None = None) -> int:
     )
     for line in plan.skipped:
         print(line, file=sys.stderr)
-    load_before = os.getloadavg()
-    wall = time.perf_counter()
-    execute(plan.specs, storage, n_jobs=args.jobs)
-    wall = time.perf_counter() - wall
-    load_after = os.getloadavg()
-    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    cpu = sum(u.ru_utime + u.ru_stime for u in usage)
+    if args.report_only:
+        made = f"Runs read from the folder's `results.log` ({len(plan.specs)} runs, {args.seeds} seeds per task and method)."
+    else:
+        load_before = os.getloadavg()
+        wall = time.perf_counter()
+        execute(plan.specs, storage, n_jobs=args.jobs)
+        wall = time.perf_counter() - wall
+        load_after = os.getloadavg()
+        usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        cpu = sum(u.ru_utime + u.ru_stime for u in usage)
+        made = (
+            f"{len(plan.specs)} runs ({args.seeds} seeds per task and method) in {wall:.0f} s wall, {cpu:.0f} s CPU "
+            f"({args.jobs} worker process(es)); load average {load_before[0]:.2f} at the start and "
+            f"{load_after[0]:.2f} at the end, on {os.cpu_count()} CPUs."
+        )
     df = load_results(storage, studies=[s.study_name for s in plan.specs])
+    short = _short_runs(df, plan.specs)
+    if short:
+        parser.error(
+            f"{len(short)} of the {len(plan.specs)} runs are missing or unfinished in {storage} (e.g. {short[0]}); "
+            + ("run without --report-only to make them" if args.report_only else "run the command again to finish them")
+        )
     table = paired_table(df)
     table.to_csv(args.output / "crosscheck.csv", index=False)
     significant = table[table["p (Holm)"] <= S.ALPHA]["task"].tolist()
     text = [
         "# hpolab `tpe` against CARP-S's Optuna-TPE: paired per task",
         "",
-        f"Command: `{command}`. {len(plan.specs)} runs ({args.seeds} seeds per task and method) in {wall:.0f} s wall, "
-        f"{cpu:.0f} s CPU ({args.jobs} worker process(es)); load average {load_before[0]:.2f} at the start and "
-        f"{load_after[0]:.2f} at the end, on {os.cpu_count()} CPUs.",
+        f"Command: `{command}`. {made}",
         "",
         "Both methods are Optuna's TPESampler with its defaults and the same seed on each (task, seed); CARP-S's "
         "Optuna-TPE is CARP-S's OptunaOptimizer run through its ask/tell by hpolab's `carps` optimizer. The test is "

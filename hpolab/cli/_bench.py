@@ -82,6 +82,26 @@ class _CommaChoice(click.ParamType):
         return items
 
 
+class _Evaluations(click.ParamType):
+    """A positive number of evaluations, or ``all`` (each run's every trial: its end)."""
+
+    name = "N|all"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return value
+        text = str(value).strip().lower()
+        if text == "all":
+            return None
+        try:
+            n = int(text)
+        except ValueError:
+            n = 0
+        if n < 1:
+            self.fail(f"{value!r} is neither a positive number of evaluations nor 'all'", param, ctx)
+        return n
+
+
 @click.command("compare", cls=Command)
 @click.option(
     "--suite",
@@ -249,7 +269,7 @@ def compare(
         title=f"hpolab compare --suite {suite.name}",
         description=suite.description,
         command=command,
-        n_trials=min(suite.table1_n_trials, suite.n_trials) if suite.n_trials else None,
+        n_trials=_report_n_trials(suite),
         sections=suite.sections,
         contexts=contexts,
         extra_sections=[section_paper(suite)],
@@ -267,6 +287,13 @@ def compare(
     click.echo(f"        {rep.html}")
 
 
+def _report_n_trials(suite: Any) -> int | None:
+    """Evaluations at which the report's Table 1 and per-task table are computed: each run's end under per-task budgets."""
+    if suite.task_trials:  # CARP-S's budgets differ by task: compare every run at its own end
+        return None
+    return min(suite.table1_n_trials, suite.n_trials) if suite.n_trials else None
+
+
 @click.command("report", cls=Command)
 @click.argument("results", type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -280,10 +307,11 @@ def compare(
 )
 @click.option(
     "--evaluations",
-    type=click.IntRange(min=1),
-    default=10,
+    type=_Evaluations(),
+    default="10",
     show_default=True,
-    help="Evaluations at which Table 1 and the per-task table are computed.",
+    help="Evaluations at which Table 1 and the per-task table are computed; 'all': each run's end (per-task "
+    "budgets, as CARP-S's suites have).",
 )
 @click.option(
     "--sections",
@@ -300,7 +328,12 @@ def compare(
     help="A line for the report's set-up (repeatable), e.g. the wall time of the command that made the runs.",
 )
 def report(
-    results: str, out_dir: str, evaluations: int, sections: tuple[str, ...], title: str | None, notes: tuple[str, ...]
+    results: str,
+    out_dir: str,
+    evaluations: int | None,
+    sections: tuple[str, ...],
+    title: str | None,
+    notes: tuple[str, ...],
 ) -> None:
     """Write a report from a results storage (RESULTS, e.g. results/quick/results.log or a results.db)."""
     from hpolab.analysis.report import write_report

@@ -480,3 +480,48 @@ def test_the_report_names_the_machine_the_runs_were_made_on(results: tuple[pd.Da
     old = [{k: v for k, v in c.items() if k != "machine"} for c in contexts]
     md = write_report(df, tmp_path / "o", contexts=old).markdown.read_text()
     assert f"{len(old)} run(s) do not record their machine" in md and "The runs were made on:" not in md
+
+
+def test_without_table1_the_per_task_table_gets_its_own_critical_difference(
+    results: tuple[pd.DataFrame, Path], tmp_path: Path
+) -> None:
+    """A report without Table 1 (CARP-S's suites) ranks the best-per-task table; partial methods are named."""
+    df, _ = results
+    methods = df[df["optimizer"] != "random-pool"]
+    rep = write_report(methods, tmp_path / "r", n_trials=None, sections=())
+    md = rep.markdown.read_text()
+    assert "## Best value per task\n" in md and "at the end of each run" in md
+    ranks = rep.tables["critical_difference"]["mean_rank"]
+    assert set(ranks.index) == {"random", "grid"}
+    assert ranks.sum() == pytest.approx(3.0)  # two methods: ranks 1 and 2 on every task, averaged
+    _png_ok(tmp_path / "r" / "critical_difference.png")
+    # a method that ran on one task only is left out of the ranks, and the report says so
+    partial = pd.concat([methods, methods[methods["optimizer"] == "grid"].assign(optimizer="grid-half")])
+    partial = partial[~((partial["optimizer"] == "grid-half") & (partial["objective"] == "toy/quad2d"))]
+    rep = write_report(partial, tmp_path / "p", n_trials=4, sections=())
+    md = rep.markdown.read_text()
+    assert set(rep.tables["critical_difference"].index) == {"random", "grid"}
+    assert "Left out, as they did not run on every task: `grid-half`." in md and "after 4 evaluations" in md
+    # one task: nothing to rank, no diagram and no message
+    rep = write_report(methods[methods["objective"] == "toy/branin"], tmp_path / "one", n_trials=None, sections=())
+    assert "critical_difference" not in rep.tables
+    assert "critical-difference" not in rep.markdown.read_text().lower()
+
+
+def test_report_evaluations_accepts_all_and_names_a_bad_value(
+    results: tuple[pd.DataFrame, Path], tmp_path: Path
+) -> None:
+    from hpolab.benchmark import SUITES
+    from hpolab.cli._bench import _report_n_trials, report
+
+    _, db = results
+    runner = CliRunner()
+    res = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--evaluations", "all", "--sections", ""])
+    assert res.exit_code == 0, res.output
+    assert "## Best value per task\n" in (tmp_path / "rep" / "report.md").read_text()
+    for bad in ("0", "ten"):
+        res = runner.invoke(report, [str(db), "-o", str(tmp_path / "rep"), "--evaluations", bad])
+        assert res.exit_code == 2 and repr(bad) in res.output and "'all'" in res.output
+    # CARP-S's suites have a budget per task: compare's report takes every run at its end
+    assert _report_n_trials(SUITES["carps-bb-offline"]) is None
+    assert _report_n_trials(SUITES["quick"]) == min(SUITES["quick"].table1_n_trials, SUITES["quick"].n_trials)

@@ -14,7 +14,7 @@ from hpolab.analysis.report._section import ReportContext, optional_section
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["aggregate_view", "conclusion", "section_statistics"]
+__all__ = ["aggregate_view", "conclusion", "critical_difference", "section_statistics"]
 
 
 def conclusion(aggregate: pd.DataFrame, n_seeds: int, n_tasks: int, alpha: float = S.ALPHA) -> str:
@@ -146,8 +146,6 @@ def _test_words(agg: pd.DataFrame) -> str:
 @optional_section("table1")
 def section_statistics(ctx: ReportContext) -> None:
     """The aggregate view: IQM, probability of improvement, Holm-corrected tests, a critical-difference diagram."""
-    from hpolab.analysis import plots
-
     df, doc = ctx.df, ctx.doc
     tasks = ctx.report.tables.get("table1_tasks")
     if tasks is None or "random" not in set(df["optimizer"]):
@@ -161,6 +159,23 @@ def section_statistics(ctx: ReportContext) -> None:
     ctx.report.tables["aggregate"] = agg
     aggregate_view(doc, agg, len(ctx.seeds), len(ctx.objectives))
     wide = tasks.pivot_table(index="objective", columns="optimizer", values="loss", aggfunc="first")
+    critical_difference(
+        ctx, wide, "mean rank per task of the methods and random search's exact expected loss, as in Table 1."
+    )
+
+
+def critical_difference(ctx: ReportContext, wide: pd.DataFrame, what: str) -> None:
+    """Friedman's test, Nemenyi's critical difference and the diagram of a task-by-method table of losses.
+
+    Args:
+        ctx: The report being written; the ranks go to ``ctx.report.tables["critical_difference"]``.
+        wide: Losses (lower is better), one row per task and one column per method.
+        what: What the ranks are of, a sentence ending with a full stop (after "Critical-difference
+            diagram (...):").
+    """
+    from hpolab.analysis import plots
+
+    doc = ctx.doc
     try:
         fn = S.friedman_nemenyi(wide)
     except ValueError as exc:
@@ -175,8 +190,9 @@ def section_statistics(ctx: ReportContext) -> None:
     )
     groups = "; ".join("{" + ", ".join(f"`{m}`" for m in c) + "}" for c in fn.cliques)
     doc.p(
-        "Critical-difference diagram (Demšar 2006, as CARP-S draws with autorank): mean rank per task of the "
-        "methods and random search's exact expected loss, as in Table 1. "
+        "Critical-difference diagram (Demšar 2006, as CARP-S draws with autorank): "
+        + what
+        + " "
         + friedman
         + f" Nemenyi's critical difference at {ALPHA_SYMBOL} = {fn.alpha:g}: {fn.critical_difference:.3g}; methods joined by a "
         f"bar (groups: {groups}) do not differ."

@@ -10,6 +10,7 @@ from hpolab.analysis import metrics as M
 from hpolab.analysis.report._document import Document
 from hpolab.analysis.report._format import bootstrap, fmt_ci, fmt_number, fmt_percent, loss_signs
 from hpolab.analysis.report._section import ReportContext, optional_section
+from hpolab.analysis.report._statistics import critical_difference
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -127,3 +128,24 @@ def section_best_per_task(ctx: ReportContext) -> None:
     header = ["objective", *[f"`{o}`" for o in ctx.optimizers], *(["random (exact)"] if random_losses else [])]
     doc.table(header, rows)
     ctx.report.tables["tasks"] = fl
+    if "critical_difference" not in ctx.report.tables:  # Table 1's aggregate view did not rank the methods
+        _final_ranks(ctx, fl)
+
+
+def _final_ranks(ctx: ReportContext, fl: pd.DataFrame) -> None:
+    """The critical-difference diagram of the table above: mean over seeds of each run's best, ranked per task."""
+    mean = fl.groupby(["objective", "optimizer"])["loss"].mean().unstack("optimizer")
+    partial = sorted(str(o) for o in mean.columns if mean[o].isna().any())
+    wide = mean.drop(columns=partial)
+    if wide.shape[0] < 2 or wide.shape[1] < 2:  # one task or one method: nothing to rank
+        return
+    left_out = (
+        f" Left out, as they did not run on every task: {', '.join(f'`{o}`' for o in partial)}." if partial else ""
+    )
+    at = f"after {ctx.n_trials} evaluations" if ctx.n_trials else "at the end of each run"
+    critical_difference(
+        ctx,
+        wide,
+        f"mean rank per task of each method's mean best value over seeds {at}, as in the table above (CARP-S's "
+        f"diagram ranks the same quantity: the incumbent's cost at the end, mean over seeds).{left_out}",
+    )
