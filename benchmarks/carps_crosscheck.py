@@ -34,10 +34,12 @@ import numpy as np
 import pandas as pd
 
 from hpolab.analysis import stats as S
-from hpolab.benchmark import CARPS_BASELINES, CARPS_BB_OFFLINE_TRIALS, execute, load_results, plan_runs, results_storage
+from hpolab.benchmark import SUITES, execute, load_results, plan_runs, results_storage
 
 OUT = Path(__file__).resolve().parent / "results" / "carps" / "crosscheck"
 OURS, THEIRS = "tpe", "carps-Optuna-TPE"
+#: CARP-S's budget per task of the offline blackbox suite.
+CARPS_BB_OFFLINE_TRIALS = dict(SUITES["carps-bb-offline"].task_trials)
 DEFAULT_TASKS = (
     "carps/bbob/2/6/1",
     "carps/bbob/8/22/0",
@@ -81,6 +83,20 @@ def paired_table(df: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table["p (Holm)"] = S.holm(table["p"].to_numpy()) if len(table) else []
     return table
+
+
+def pooled_line(table: pd.DataFrame) -> str:
+    """One sentence: the seeds' wins and ties summed over the tasks, with a two-sided sign test of the wins."""
+    from scipy.stats import binomtest
+
+    ours, theirs = int(table[f"{OURS} better"].sum()), int(table[f"{THEIRS} better"].sum())
+    ties, identical = int(table["ties"].sum()), int(table["identical runs"].sum())
+    p = binomtest(ours, ours + theirs).pvalue if ours + theirs else 1.0
+    return (
+        f"Over all {len(table)} tasks: {ours + theirs + ties} (task, seed) pairs, {identical} of them identical runs; "
+        f"`{OURS}` better in {ours}, `{THEIRS}` better in {theirs}, {ties} ties; two-sided sign test of the "
+        f"untied pairs p = {p:.3g}."
+    )
 
 
 def _short_runs(df: pd.DataFrame, specs: Any) -> list[str]:
@@ -132,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python " + shlex.join(["benchmarks/carps_crosscheck.py", *(sys.argv[1:] if argv is None else argv)])
     plan = plan_runs(
         "carps-bb-offline",
-        optimizers={OURS: OURS, THEIRS: CARPS_BASELINES[THEIRS]},
+        optimizers={OURS: OURS, THEIRS: SUITES["carps-bb-offline"].optimizers[THEIRS]},
         objectives=tasks,
         seeds=args.seeds,
         n_trials=args.n_trials,
@@ -177,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         "`identical runs` counts the seeds whose two runs gave the same values trial by trial.",
         "",
         markdown(table),
+        "",
+        pooled_line(table),
         "",
         (
             f"Holm-adjusted p <= {S.ALPHA} on: {', '.join(significant)}."

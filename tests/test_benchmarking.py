@@ -447,3 +447,29 @@ def test_compare_refuses_to_mix_seed_schemes_and_report_says_how_seeds_were_deri
     rep = CliRunner().invoke(cli, ["report", str(out / "results.log"), "-o", str(tmp_path / "rep")])
     assert rep.exit_code == 0, rep.output
     assert "seed scheme 1" in (tmp_path / "rep" / "report.md").read_text()
+
+
+def test_asha_over_an_llm_reports_the_llm_usage_once_per_configuration() -> None:
+    """ASHA keeps its base LLM's trial inside its own metadata: the results table reads the usage from there."""
+    from hpolab.llm import LLMOptimizer
+    from hpolab.optimizers import ASHA
+    from hpolab.space import SearchSpace
+    from hpolab.testing import ScriptedClient
+    from hpolab.trial import TrialResult
+
+    space = SearchSpace.coerce({"x": (0.0, 1.0), "y": (0.0, 1.0)})
+    base = LLMOptimizer(space, ScriptedClient.random_configs(space), seed=0)
+    asha = ASHA(space, base=base, seed=0, min_budget=1, max_budget=4, eta=2)
+    rows = []
+    for i in range(12):
+        trial = asha.ask()
+        asha.tell(trial, TrialResult(float(trial.config["x"]) + i * 1e-3))
+        usage = _results._usage(_results._proposer_metadata(trial.metadata))
+        rows.append((trial.metadata["asha"]["rung"], "base_trial" in trial.metadata["asha"], usage))
+    new = [u for rung, started, u in rows if started]
+    promoted = [u for rung, started, u in rows if not started]
+    assert new and promoted  # both kinds were asked
+    assert all(u[0] > 0 and u[3] == 1 for u in new)  # the configuration's one model call, with its tokens
+    assert all(u == (0, 0, 0.0, 0, None) for u in promoted)  # a promotion made no call: nothing counted twice
+    assert _results._llm_outcome(_results._proposer_metadata(trial.metadata)) in (None, "valid")
+    assert _results._proposer_metadata({"source": "core"}) == {"source": "core"}  # nothing nested: itself

@@ -118,6 +118,20 @@ def _full_budget(info: Any) -> float | None:
     return float(full) if full is not None else None
 
 
+def _proposer_metadata(metadata: Any) -> Any:
+    """The metadata of whatever proposed the trial: a scheduler's base trial (ASHA's ``base_trial``) where it has one.
+
+    ASHA keeps its base optimizer's trial (an LLM's, with its usage and outcome) inside its own metadata, on the
+    trial that started the configuration; a promotion has none, so the base's LLM call is counted once.
+    """
+    if not isinstance(metadata, Mapping) or "llm" in metadata or "llm_usage" in metadata:
+        return metadata
+    asha = metadata.get("asha")
+    base = asha.get("base_trial") if isinstance(asha, Mapping) else None
+    inner = base.get("metadata") if isinstance(base, Mapping) else None
+    return inner if isinstance(inner, Mapping) else metadata
+
+
 def _usage(metadata: Any) -> tuple[int, int, float, int, float | None]:
     """(prompt tokens, completion tokens, latency seconds, model calls, cost) of one trial's LLM use.
 
@@ -181,7 +195,7 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
                 if rec.datetime_complete is not None and rec.datetime_start is not None
                 else math.nan
             )
-        prompt, completion, latency, calls, llm_cost = _usage(rec.metadata)
+        prompt, completion, latency, calls, llm_cost = _usage(_proposer_metadata(rec.metadata))
         rows.append(
             {
                 "optimizer": optimizer,
@@ -204,7 +218,7 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
                 "llm_latency": latency if calls else math.nan,
                 "llm_calls": calls if calls else math.nan,
                 "llm_cost": llm_cost if calls and llm_cost is not None else math.nan,
-                "llm_outcome": _llm_outcome(rec.metadata),
+                "llm_outcome": _llm_outcome(_proposer_metadata(rec.metadata)),
                 "source": _source(rec.metadata),
                 "config": dict(rec.config),
                 "error": info_d.get("error"),

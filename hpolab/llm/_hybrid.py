@@ -348,6 +348,7 @@ _LLM_OPTIONS = frozenset(
         "structured_output",
         "answer_format",
         "max_history",
+        "history_step",
         "base_url",
         "model",
         "api_key",

@@ -121,6 +121,7 @@ class LLMOptimizer(Optimizer):
         structured_output: :class:`~hpolab.llm.DecodingOptions` field.
         answer_format: :class:`~hpolab.llm.DecodingOptions` field.
         max_history: :class:`~hpolab.llm.PromptOptions` field.
+        history_step: :class:`~hpolab.llm.PromptOptions` field.
         context_tokens: :class:`~hpolab.llm.PromptOptions` field.
         base_url: OpenAI-compatible server URL, used when ``client`` is ``None``.
         model: Model name (with ``base_url``) or a ``.gguf`` path, used when ``client`` is ``None``.
@@ -154,6 +155,7 @@ class LLMOptimizer(Optimizer):
         structured_output: bool | None = None,
         answer_format: Literal["json", "compact"] | None = None,
         max_history: int | None = None,
+        history_step: int | None = None,
         context_tokens: int | None = None,
         base_url: str | None = None,
         model: str | None = None,
@@ -174,6 +176,7 @@ class LLMOptimizer(Optimizer):
             templates=templates,
             metric=metric,
             max_history=max_history,
+            history_step=history_step,
             context_tokens=context_tokens,
         )
         #: How answers are sampled (:class:`~hpolab.llm.DecodingOptions`).
@@ -213,6 +216,7 @@ class LLMOptimizer(Optimizer):
         self.structured_output = bool(d.structured_output)
         self.answer_format = d.answer_format
         self.max_history = None if p.max_history is None else int(p.max_history)
+        self.history_step = int(p.history_step)
         self.context_tokens = None if p.context_tokens is None else int(p.context_tokens)
         # Per-proposal generators derive from this, so a resumed optimizer asks like an uninterrupted one.
         self._base_seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed)
@@ -280,6 +284,7 @@ class LLMOptimizer(Optimizer):
             "structured_output": self.structured_output,
             "answer_format": self.answer_format,
             "max_history": self.max_history,
+            "history_step": self.history_step,
             "context_tokens": self.context_tokens,
             "client": getattr(client, "name", None)
             if client is not None
@@ -361,8 +366,10 @@ class LLMOptimizer(Optimizer):
                     failed = True
                     error = str(result.info.get("error", result.state.value)) if result.info else result.state.value
             entries.append(HistoryEntry(item["config"], loss, failed, error, item.get("budget"), item.get("answer")))
-        if self.max_history is not None:
-            entries = entries[-self.max_history :]
+        if self.max_history is not None and len(entries) > self.max_history:
+            step = self.history_step  # the window's start moves in steps, so the prompt's start holds between them
+            start = -(-(len(entries) - self.max_history) // step) * step
+            entries = entries[start:]
         return entries
 
     def intro(self) -> str:
@@ -443,16 +450,29 @@ class LLMOptimizer(Optimizer):
                 limit,
             )
         k, messages, kept, n, note = found
+        plain = len(order) - len(self._protected(history))
+        if self.history_step > 1 and k < plain:  # leave out a whole step: the next asks keep this start
+            k = min(-(-k // self.history_step) * self.history_step, plain)
+            dropped = set(order[:k])
+            kept = [e for i, e in enumerate(history) if i not in dropped]
+            note = self._omitted_note([history[i] for i in sorted(dropped)])
+            messages = self._messages(kept, last, note)
+            n, _ = count_prompt_tokens(client, messages)
         info.update(shown=len(kept), omitted=k, tokens=n, note=note.strip())
         _logger.info("prompt: %d of %d history entries left out to fit %d tokens", k, len(history), limit)
         return messages, kept, info
 
-    def _drop_order(self, history: Sequence[HistoryEntry]) -> list[int]:
-        """Indices in the order they are left out: oldest first, the best :attr:`KEEP_BEST` and the newest last."""
+    def _protected(self, history: Sequence[HistoryEntry]) -> set[int]:
+        """Indices left out only after every other one: the best :attr:`KEEP_BEST` and the newest."""
         sign = -1.0 if self.direction is Direction.MAXIMIZE else 1.0
         done = [i for i, e in enumerate(history) if e.loss is not None]
         best = set(sorted(done, key=lambda i: sign * float(history[i].loss))[: self.KEEP_BEST])  # type: ignore[arg-type]
         best.add(len(history) - 1)
+        return best
+
+    def _drop_order(self, history: Sequence[HistoryEntry]) -> list[int]:
+        """Indices in the order they are left out: oldest first, the best :attr:`KEEP_BEST` and the newest last."""
+        best = self._protected(history)
         return [i for i in range(len(history)) if i not in best] + sorted(best)
 
     def _omitted_note(self, dropped: Sequence[HistoryEntry]) -> str:

@@ -43,6 +43,11 @@ class PromptOptions:
         metric: The word for the objective value in the prompt; ``None`` for ``"loss"``
             (``"score"`` when maximizing).
         max_history: Show only the last ``max_history`` tried configurations (``None``: all).
+        history_step: Leave configurations out in steps of this many, so that the prompt's start stays
+            the same over that many asks and a local model's cache of it holds: the window of
+            ``max_history`` moves on every ``history_step`` trials (it then shows between
+            ``max_history - history_step + 1`` and ``max_history``), and a prompt over the context leaves
+            out a multiple of ``history_step`` entries. 1 (the default) moves it on every trial.
         context_tokens: The model's context window in tokens, which every prompt fits with room
             for the answer and a re-ask: older configurations (never the best ones) are left out
             and the prompt says how many. ``None`` takes the client's window (llama.cpp's
@@ -58,6 +63,7 @@ class PromptOptions:
     templates: PromptTemplates | None = None
     metric: str | None = None
     max_history: int | None = None
+    history_step: int = 1
     context_tokens: int | None = None
 
     def __post_init__(self) -> None:
@@ -67,6 +73,13 @@ class PromptOptions:
             raise ValueError(f"n_trials: {self.n_trials!r} must be a positive int")
         if self.max_history is not None and int(self.max_history) < 1:
             raise ValueError(f"max_history: {self.max_history!r} must be a positive int")
+        if isinstance(self.history_step, bool) or int(self.history_step) < 1:
+            raise ValueError(f"history_step: {self.history_step!r} must be a positive int (entries left out at a time)")
+        if self.max_history is not None and int(self.history_step) > int(self.max_history):
+            raise ValueError(
+                f"history_step: {self.history_step!r} is above max_history={self.max_history!r}; the window would "
+                "show no configuration after a step: give a step of at most max_history"
+            )
         if self.context_tokens is not None and (
             isinstance(self.context_tokens, bool) or int(self.context_tokens) < 256
         ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -177,3 +178,57 @@ def test_max_cost_counts_what_earlier_processes_spent(tmp_path: Path, caplog):
         )
         other.optimize(n_trials=10)
         assert len(server.requests) == 4
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def test_history_step_keeps_the_prompts_start_between_steps():
+    """With history_step=s the shown window moves every s trials, so consecutive prompts share their history lines."""
+    results = {}
+    for step in (1, 5):
+        client = _client()
+        opt = LLMOptimizer(SPACE, client, max_history=10, history_step=step, seed=0)
+        shown = []
+        for _ in range(30):
+            trial = opt.ask()
+            shown.append(trial.metadata["llm"]["prompt"]["history"]["shown"])
+            opt.tell(trial, OBJECTIVE.evaluate(trial.config).value)
+        texts = [_prompt_text(c) for c in client.calls]
+        # how much of each prompt is the previous prompt's start: the part a model's cache can reuse
+        kept = [_common_prefix(a, b) / len(a) for a, b in itertools.pairwise(texts[10:])]
+        results[step] = (shown, kept)
+    shown1, kept1 = results[1]
+    shown5, kept5 = results[5]
+    assert shown1[10:] == [10] * 20  # the plain window: always the last 10
+    assert all(6 <= n <= 10 for n in shown5[10:]) and set(shown5[10:]) == {6, 7, 8, 9, 10}  # at most max_history
+    # the plain window changes its first line on every ask; the stepped one only on every fifth
+    assert sum(k > 0.9 for k in kept5) >= 14 and sum(k > 0.9 for k in kept1) == 0
+
+
+def test_history_step_leaves_out_whole_steps_to_fit_the_context():
+    client = _client()
+    opt = LLMOptimizer(SPACE, client, context_tokens=2048, max_tokens=64, history_step=8, seed=1)
+    limit = opt._prompt_limit(client)
+    omitted = []
+    for _ in range(100):
+        trial = opt.ask()
+        opt.tell(trial, OBJECTIVE.evaluate(trial.config).value)
+        info = trial.metadata["llm"]["prompt"]["history"]
+        assert info["tokens"] <= limit
+        omitted.append(info["omitted"])
+    dropped = [k for k in omitted if k]
+    assert dropped and all(k % 8 == 0 for k in dropped)  # whole steps
+    assert len(set(dropped)) < len(dropped) / 3  # the same set left out over several asks
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 11])
+def test_history_step_is_checked(bad):
+    with pytest.raises(ValueError, match="history_step"):
+        LLMOptimizer(SPACE, _client(), max_history=10, history_step=bad)
