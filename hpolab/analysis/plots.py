@@ -425,7 +425,7 @@ def plot_critical_difference(result: S.FriedmanNemenyi, path: str | os.PathLike[
         ax.text(
             x_text + (-0.05 if left else 0.05),
             y,
-            f"{_short(name, 20)} ({rank:.2f})",
+            f"{_short(name, 28)} ({rank:.2f})",
             ha="right" if left else "left",
             va="center",
             fontsize=9,
@@ -441,4 +441,7 @@ def plot_critical_difference(result: S.FriedmanNemenyi, path: str | os.PathLike[
         fontsize=10,
     )
     fig.subplots_adjust(left=0.22, right=0.78, top=0.85, bottom=0.03)
-    return _save(fig, path)
+    out = Path(path)  # the names hang outside the axes: keep the whole of them in the image
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png", bbox_inches="tight", pad_inches=0.15)
+    return out
