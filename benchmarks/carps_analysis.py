@@ -55,8 +55,19 @@ def analyse(folder: Path, runs: Path, n_trials: int | None = None) -> str:
     shutil.copy(runs / "runstatus.csv", out / "runstatus.csv")
     logs = load_results(str(runs / "logs.parquet"))
     logs = logs.assign(task_type="blackbox", subset_id="offline")  # one group: every task of the comparison
-    plot_critical_difference(logs, output_dir=str(out), replot=True)
     plot_performance_per_task(logs, output_dir=str(out), replot=True)
+    n_optimizers = logs["optimizer_id"].nunique()
+    if n_optimizers < 3:  # autorank then runs a two-sample test, whose result CARP-S's diagram code cannot read
+        text = (
+            "# CARP-S's analysis of this comparison\n\n"
+            f"{len(written)} runs of {n_optimizers} optimizer(s) exported and gathered; CARP-S's critical-difference "
+            "evaluation needs three or more optimizers (with two, autorank runs a two-sample test and "
+            "carps.analysis.generate_report.plot_critical_difference fails on its result), so there is no ranking "
+            "here; the per-task plot is written.\n"
+        )
+        (out / "ranks.md").write_text(text, encoding="utf-8")
+        return text
+    plot_critical_difference(logs, output_dir=str(out), replot=True)
     crit = get_df_crit(logs)  # CARP-S's default: the final incumbent cost, as its diagram
     result = cd_evaluation(crit, maximize_metric=False, ignore_non_significance=True, plot_diagram=False)
     ranks = pd.DataFrame({"mean rank": result.rankdf["meanrank"]}).sort_values("mean rank")
