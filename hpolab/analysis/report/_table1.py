@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from hpolab.analysis import metrics as M
 from hpolab.analysis.report._document import Document
 from hpolab.analysis.report._format import bootstrap, fmt_ci, fmt_number, fmt_percent, loss_signs
+from hpolab.analysis.report._ranks import critical_difference
 from hpolab.analysis.report._section import ReportContext, optional_section
-from hpolab.analysis.report._statistics import critical_difference
 
 if TYPE_CHECKING:
     import pandas as pd
