@@ -28,12 +28,23 @@ import matplotlib
 matplotlib.use("Agg")
 
 
-def analyse(folder: Path, runs: Path, n_trials: int | None = None) -> str:
+def analyse(
+    folder: Path,
+    runs: Path,
+    n_trials: int | None = None,
+    *,
+    optimizers: list[str] | None = None,
+    seeds: int | None = None,
+    name: str = "carps_analysis",
+) -> str:
     """Run CARP-S's analysis on the comparison in ``folder``; return the text of ``ranks.md``.
 
     ``n_trials`` is the trial budget written into the exported runs (default: CARP-S's own per task).
-    An optimizer that did not run on every task (ASHA on the tasks with a fidelity) is left out of
-    the ranks, as CARP-S's ``get_df_crit`` would drop every task it lacks.
+    Runs that ``hpolab compare`` did not finish are left out (``hpolab.benchmark.select_runs``), as are
+    optimizers not in ``optimizers`` and seeds from ``seeds`` on. An optimizer that did not run on every
+    task and seed kept (ASHA on the tasks with a fidelity, a row still running) is left out of the ranks, as
+    CARP-S's ``get_df_crit`` would drop every task it lacks and average over unequal seeds. The output goes
+    to ``folder / name``.
     """
     import pandas as pd
     from carps.analysis.gather_data import gather_and_check
@@ -41,15 +52,19 @@ def analyse(folder: Path, runs: Path, n_trials: int | None = None) -> str:
     from carps.analysis.run_autorank import cd_evaluation, get_df_crit
 
     from hpolab.benchmark import load_results as hpolab_results
-    from hpolab.benchmark import results_storage
+    from hpolab.benchmark import results_storage, select_runs, study_contexts
     from hpolab.integrations.carps import export_carps_logs
 
-    out = folder / "carps_analysis"
+    out = folder / name
     out.mkdir(parents=True, exist_ok=True)
-    df = hpolab_results(results_storage(folder))
-    tasks = set(df["objective"])
-    partial = sorted(o for o, objs in df.groupby("optimizer")["objective"].agg(set).items() if objs != tasks)
-    df = df[~df["optimizer"].isin(partial)]
+    storage = results_storage(folder)
+    df, _, selected = select_runs(hpolab_results(storage), study_contexts(storage), optimizers=optimizers, seeds=seeds)
+    runs_of = df.groupby("optimizer")[["objective", "seed"]].apply(
+        lambda g: set(zip(g["objective"], g["seed"], strict=True))
+    )
+    every = set().union(*runs_of)
+    partial = sorted(f"{o} ({len(r)} of {len(every)} runs)" for o, r in runs_of.items() if r != every)
+    df = df[df["optimizer"].isin([o for o, r in runs_of.items() if r == every])]
     written = export_carps_logs(df, runs, n_trials=n_trials, storage=results_storage(folder))
     gather_and_check(str(runs), n_processes=1)
     shutil.copy(runs / "runstatus.csv", out / "runstatus.csv")
@@ -80,7 +95,8 @@ def analyse(folder: Path, runs: Path, n_trials: int | None = None) -> str:
         "final incumbent cost (`trial_value__cost_inc`, mean over seeds), one row per task "
         f"({len(crit)} tasks). hpolab's optimizers carry the prefix `hpolab-`; CARP-S's own, run through hpolab's "
         "`carps` optimizer, keep their CARP-S ids."
-        + (f" Left out, as they did not run on every task: {', '.join(partial)}." if partial else ""),
+        + (f" Left out, as they did not run on every task and seed: {', '.join(partial)}." if partial else "")
+        + "".join(f" {line}" for line in selected),
         "",
         "| optimizer | mean rank |",
         "|---|---|",
@@ -103,13 +119,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--n-trials", type=int, default=None, help="trial budget of the runs (default: CARP-S's own per task)"
     )
+    parser.add_argument("--optimizers", default=None, help="comma-separated optimizer labels (default: all)")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 only (default: all)")
+    parser.add_argument("--name", default="carps_analysis", help="output folder inside FOLDER")
     args = parser.parse_args(argv)
     t0, load = time.perf_counter(), os.getloadavg()
+    options = {
+        "optimizers": None if args.optimizers is None else [o for o in args.optimizers.split(",") if o],
+        "seeds": args.seeds,
+        "name": args.name,
+    }
     if args.runs is not None:
-        text = analyse(args.folder, args.runs, args.n_trials)
+        text = analyse(args.folder, args.runs, args.n_trials, **options)
     else:
         with tempfile.TemporaryDirectory(prefix="carps-runs-") as tmp:
-            text = analyse(args.folder, Path(tmp), args.n_trials)
+            text = analyse(args.folder, Path(tmp), args.n_trials, **options)
     print(text)
     print(f"{time.perf_counter() - t0:.0f} s; load average {load[0]:.2f} at the start", file=sys.stderr)
     return 0

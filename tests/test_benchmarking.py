@@ -473,3 +473,40 @@ def test_asha_over_an_llm_reports_the_llm_usage_once_per_configuration() -> None
     assert all(u == (0, 0, 0.0, 0, None) for u in promoted)  # a promotion made no call: nothing counted twice
     assert _results._llm_outcome(_results._proposer_metadata(trial.metadata)) in (None, "valid")
     assert _results._proposer_metadata({"source": "core"}) == {"source": "core"}  # nothing nested: itself
+
+
+def test_report_leaves_out_unfinished_runs_and_selects_optimizers_and_seeds(tmp_path: Path) -> None:
+    """A stopped run would be compared at its early end: the report leaves it out and names it; filters are checked."""
+    from click.testing import CliRunner
+
+    from hpolab.cli import cli
+    from hpolab.storage import get_storage
+
+    log = tmp_path / "results.log"
+    B.run(["random", "tpe"], ["toy/branin"], 2, n_trials=3, storage=log)
+    store = get_storage(_results._storage_url(log))
+    info = store.get_study("tpe|toy/branin|1")
+    assert info is not None
+    meta = dict(info.attrs["benchmark"], complete=False)  # as a run that `hpolab compare` was stopped in
+    store.set_study_attrs(info.study_id, {"benchmark": meta})
+
+    df, contexts, notes = B.select_runs(B.load_results(log), B.study_contexts(log))
+    assert set(zip(df["optimizer"], df["seed"], strict=True)) == {("random", 0), ("random", 1), ("tpe", 0)}
+    assert len(contexts) == 3 and notes == [
+        "Left out: 1 unfinished run(s) (`tpe` 1); rerunning the command that made them finishes them."
+    ]
+    df, _, notes = B.select_runs(B.load_results(log), B.study_contexts(log), optimizers=["random"], seeds=1)
+    assert set(zip(df["optimizer"], df["seed"], strict=True)) == {("random", 0)} and len(notes) == 2
+    with pytest.raises(ValueError, match="smac-rf not in these results; they hold random, tpe"):
+        B.select_runs(B.load_results(log), B.study_contexts(log), optimizers=["smac-rf"])
+
+    out = tmp_path / "rep"
+    rep = CliRunner().invoke(cli, ["report", str(log), "-o", str(out), "--evaluations", "all", "--sections", ""])
+    assert rep.exit_code == 0, rep.output
+    text = (out / "report.md").read_text()
+    assert "Left out: 1 unfinished run(s) (`tpe` 1)" in text
+    bad = CliRunner().invoke(cli, ["report", str(log), "-o", str(out), "--optimizers", "random,smac-rf"])
+    assert bad.exit_code != 0 and "smac-rf not in these results" in bad.output and "Traceback" not in bad.output
+    one = CliRunner().invoke(cli, ["report", str(log), "-o", str(out), "--optimizers", "tpe", "--seeds", "1"])
+    assert one.exit_code == 0, one.output
+    assert "Optimizers shown: tpe" in (out / "report.md").read_text()

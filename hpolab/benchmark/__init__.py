@@ -27,6 +27,7 @@ from hpolab.benchmark._results import (
     load_results,
     results_storage,
     seed_note,
+    select_runs,
     storage_seed_schemes,
     study_contexts,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "run",
     "section_paper",
     "seed_note",
+    "select_runs",
     "storage_seed_schemes",
     "study_contexts",
     "suite_of",

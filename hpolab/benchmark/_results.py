@@ -23,6 +23,7 @@ __all__ = [
     "load_results",
     "results_storage",
     "seed_note",
+    "select_runs",
     "storage_seed_schemes",
     "study_contexts",
 ]
@@ -89,6 +90,71 @@ def seed_note(contexts: Iterable[Mapping[str, Any]]) -> str | None:
         return None
     parts = [f"{SEED_SCHEMES.get(k, f'seed scheme {k}')} ({n} runs)" for k, n in sorted(counts.items())]
     return "Seeds: " + "; ".join(parts) + "."
+
+
+def select_runs(
+    df: pd.DataFrame,
+    contexts: Sequence[Mapping[str, Any]],
+    *,
+    optimizers: Sequence[str] | None = None,
+    seeds: int | None = None,
+) -> tuple[pd.DataFrame, list[dict[str, Any]], list[str]]:
+    """The finished runs of a trial table, optionally of some optimizers and the first seeds only.
+
+    A run the harness started but did not finish (its bookkeeping says ``complete: False``: a stopped or
+    still running ``hpolab compare``) is left out, as a comparison at each run's end would otherwise
+    take its incumbent early; a rerun of the command that made it finishes it.
+
+    Args:
+        df: The trial table (:func:`load_results`).
+        contexts: The storage's :func:`study_contexts`.
+        optimizers: Optimizer labels to keep (``None``: all).
+        seeds: Keep seeds ``0 .. seeds - 1`` only (``None``: all).
+
+    Returns:
+        The kept rows, the kept contexts and the sentences that say what was left out (for a report's set-up).
+
+    Raises:
+        ValueError: If an optimizer is not in ``df`` or ``seeds`` is below 1, naming what ``df`` holds.
+    """
+    notes: list[str] = []
+    held = sorted({str(o) for o in df["optimizer"]})
+    if optimizers is not None:
+        unknown = [o for o in optimizers if o not in held]
+        if unknown:
+            raise ValueError(f"optimizers: {', '.join(unknown)} not in these results; they hold {', '.join(held)}")
+        df = df[df["optimizer"].isin(list(optimizers))]
+        notes.append(f"Optimizers shown: {', '.join(optimizers)} (of {len(held)} in the storage).")
+    if seeds is not None:
+        if isinstance(seeds, bool) or int(seeds) < 1:
+            raise ValueError(f"seeds: {seeds!r} must be a positive int (seeds 0 .. seeds - 1 are kept)")
+        df = df[df["seed"].astype(int) < int(seeds)]
+        notes.append(f"Seeds 0 to {int(seeds) - 1} only.")
+    unfinished = {
+        (str(c["optimizer"]), str(c["objective"]), int(c["seed"]))
+        for c in contexts
+        if c.get("complete") is False and {"optimizer", "objective", "seed"} <= set(c)
+    }
+    keys = list(zip(df["optimizer"].astype(str), df["objective"].astype(str), df["seed"].astype(int), strict=True))
+    left_out = sorted({k for k in keys if k in unfinished})
+    if left_out:
+        df = df[[k not in unfinished for k in keys]]
+        by_optimizer: dict[str, int] = {}
+        for o, _, _ in left_out:
+            by_optimizer[o] = by_optimizer.get(o, 0) + 1
+        counts = ", ".join(f"`{o}` {n}" for o, n in sorted(by_optimizer.items()))
+        notes.append(
+            f"Left out: {len(left_out)} unfinished run(s) ({counts}); rerunning the command that made them "
+            "finishes them."
+        )
+    kept = {(str(o), str(b), int(s)) for o, b, s in zip(df["optimizer"], df["objective"], df["seed"], strict=True)}
+    kept_contexts = [
+        dict(c)
+        for c in contexts
+        if not {"optimizer", "objective", "seed"} <= set(c)
+        or (str(c["optimizer"]), str(c["objective"]), int(c["seed"])) in kept
+    ]
+    return df, kept_contexts, notes
 
 
 def results_storage(folder: str | os.PathLike[str]) -> Path:

@@ -327,6 +327,8 @@ def _report_n_trials(suite: Any) -> int | None:
     multiple=True,
     help="A line for the report's set-up (repeatable), e.g. the wall time of the command that made the runs.",
 )
+@click.option("--optimizers", help="Comma-separated optimizer labels to report (default: all in the storage).")
+@click.option("--seeds", type=click.IntRange(min=1), help="Report seeds 0..N-1 only (default: all).")
 def report(
     results: str,
     out_dir: str,
@@ -334,15 +336,27 @@ def report(
     sections: tuple[str, ...],
     title: str | None,
     notes: tuple[str, ...],
+    optimizers: str | None,
+    seeds: int | None,
 ) -> None:
-    """Write a report from a results storage (RESULTS, e.g. results/quick/results.log or a results.db)."""
+    """Write a report from a results storage (RESULTS, e.g. results/quick/results.log or a results.db).
+
+    Runs that ``hpolab compare`` started and did not finish are left out, and the report says which.
+    """
     from hpolab.analysis.report import write_report
-    from hpolab.benchmark import load_results, section_paper, seed_note, study_contexts, suite_of
+    from hpolab.benchmark import load_results, section_paper, seed_note, select_runs, study_contexts, suite_of
 
     df = load_results(results)
     if df.empty:
         raise click.UsageError(f"{results} holds no finished trials")
-    contexts = study_contexts(results)
+    wanted = None if optimizers is None else [o.strip() for o in optimizers.split(",") if o.strip()]
+    try:
+        df, contexts, left_out = select_runs(df, study_contexts(results), optimizers=wanted, seeds=seeds)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--optimizers / --seeds") from None
+    if df.empty:
+        raise click.UsageError(f"{results}: no finished run is left to report ({' '.join(left_out)})")
+    notes = (*notes, *left_out)
     seeds_line = seed_note(contexts)
     rep = write_report(
         df,
