@@ -16,6 +16,8 @@ the same; the table also counts the seeds whose two runs were identical.
 
 Run: ``python benchmarks/carps_crosscheck.py`` (``--tasks``, ``--seeds``, ``--n-trials``, ``-j``, ``-o``);
 it writes ``crosscheck.md``, ``crosscheck.csv`` and ``results.log`` (the runs, resumable) to the output folder.
+``--pair A,B`` pairs two other methods of the suite the same way (e.g. ``llm-hybrid,tpe``: the hybrid against
+its core, on a full suite's folder with ``--report-only``) and writes ``paired-A-B.md`` / ``.csv``.
 """
 
 from __future__ import annotations
@@ -50,16 +52,16 @@ DEFAULT_TASKS = (
 )
 
 
-def paired_table(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per task: the paired test of hpolab's ``tpe`` against CARP-S's Optuna-TPE over the seeds."""
+def paired_table(df: pd.DataFrame, ours: str = OURS, theirs: str = THEIRS) -> pd.DataFrame:
+    """One row per task: the paired test of ``ours`` (hpolab's ``tpe``) against ``theirs`` (CARP-S's Optuna-TPE) over the seeds."""
     rows: list[dict[str, Any]] = []
     for task, tdf in df.groupby("objective", sort=True):
         best = tdf.groupby(["optimizer", "seed"])["value"].min().unstack("optimizer")
-        best = best.dropna(subset=[OURS, THEIRS])
+        best = best.dropna(subset=[ours, theirs])
         seqs = tdf.sort_values("trial").groupby(["optimizer", "seed"])["value"].apply(list)
-        identical = sum(1 for seed in best.index if seqs.get((OURS, seed)) == seqs.get((THEIRS, seed)))
+        identical = sum(1 for seed in best.index if seqs.get((ours, seed)) == seqs.get((theirs, seed)))
         h = S.tie_tolerance(tdf["value"].to_numpy())
-        d = (best[OURS] - best[THEIRS]).to_numpy(dtype=float)
+        d = (best[ours] - best[theirs]).to_numpy(dtype=float)
         d = np.where(np.abs(d) < h, 0.0, d)
         scale = float(np.max(np.abs(d))) if d.size else 0.0
         test = S.wilcoxon_against_half(0.5 + d / (2 * scale) if scale > 0 else np.full(d.shape, 0.5), str(task))
@@ -70,12 +72,12 @@ def paired_table(df: pd.DataFrame) -> pd.DataFrame:
                 "trials": int(tdf.groupby(["optimizer", "seed"]).size().min()),
                 "seeds": int(d.size),
                 "identical runs": identical,
-                f"mean best {OURS}": float(best[OURS].mean()),
-                f"mean best {THEIRS}": float(best[THEIRS].mean()),
+                f"mean best {ours}": float(best[ours].mean()),
+                f"mean best {theirs}": float(best[theirs].mean()),
                 "mean difference": diff.estimate,
                 "95% interval": (diff.low, diff.high),
-                f"{OURS} better": int((d < 0).sum()),
-                f"{THEIRS} better": int((d > 0).sum()),
+                f"{ours} better": int((d < 0).sum()),
+                f"{theirs} better": int((d > 0).sum()),
                 "ties": int((d == 0).sum()),
                 "p": test.p_value,
             }
@@ -85,18 +87,25 @@ def paired_table(df: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def pooled_line(table: pd.DataFrame) -> str:
-    """One sentence: the seeds' wins and ties summed over the tasks, with a two-sided sign test of the wins."""
+def pooled_line(table: pd.DataFrame, ours: str = OURS, theirs: str = THEIRS) -> str:
+    """The seeds' wins and ties summed over the tasks, and over the tasks without an identical run, with sign tests."""
     from scipy.stats import binomtest
 
-    ours, theirs = int(table[f"{OURS} better"].sum()), int(table[f"{THEIRS} better"].sum())
-    ties, identical = int(table["ties"].sum()), int(table["identical runs"].sum())
-    p = binomtest(ours, ours + theirs).pvalue if ours + theirs else 1.0
-    return (
-        f"Over all {len(table)} tasks: {ours + theirs + ties} (task, seed) pairs, {identical} of them identical runs; "
-        f"`{OURS}` better in {ours}, `{THEIRS}` better in {theirs}, {ties} ties; two-sided sign test of the "
-        f"untied pairs p = {p:.3g}."
-    )
+    def counts(rows: pd.DataFrame) -> str:
+        won, lost, ties = (int(rows[c].sum()) for c in (f"{ours} better", f"{theirs} better", "ties"))
+        p = binomtest(won, won + lost).pvalue if won + lost else 1.0
+        return (
+            f"{won + lost + ties} (task, seed) pairs: `{ours}` better in {won}, `{theirs}` better in {lost}, "
+            f"{ties} ties; two-sided sign test of the untied pairs p = {p:.3g}"
+        )
+
+    apart = table[table["identical runs"] == 0]
+    text = f"Over all {len(table)} tasks, {counts(table)} ({int(table['identical runs'].sum())} identical runs)."
+    if len(apart) and len(apart) < len(table):
+        text += (
+            f" Over the {len(apart)} task{'s' if len(apart) != 1 else ''} without an identical run, {counts(apart)}."
+        )
+    return text
 
 
 def _short_runs(df: pd.DataFrame, specs: Any) -> list[str]:
@@ -131,6 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default: 1)")
     parser.add_argument("-o", "--output", type=Path, default=OUT, help="output folder")
     parser.add_argument(
+        "--pair",
+        default=f"{OURS},{THEIRS}",
+        help=f"the two methods of the suite to pair, A,B (default: {OURS},{THEIRS}, written to crosscheck.md; "
+        "another pair goes to paired-A-B.md), e.g. llm-hybrid,tpe: the hybrid against its core",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="run nothing: test the runs already in the output folder's results.log (e.g. a full "
@@ -143,12 +158,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"--tasks: {unknown} are not tasks of carps-bb-offline; choose from {list(CARPS_BB_OFFLINE_TRIALS)}"
         )
+    pair = [m.strip() for m in args.pair.split(",") if m.strip()]
+    known = SUITES["carps-bb-offline"].optimizers
+    if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(known):
+        parser.error(f"--pair: {args.pair!r} must name two different methods of carps-bb-offline, from {list(known)}")
+    ours, theirs = pair
+    stem = "crosscheck" if (ours, theirs) == (OURS, THEIRS) else f"paired-{ours}-{theirs}"
     args.output.mkdir(parents=True, exist_ok=True)
     storage = str(results_storage(args.output))
     command = "python " + shlex.join(["benchmarks/carps_crosscheck.py", *(sys.argv[1:] if argv is None else argv)])
     plan = plan_runs(
         "carps-bb-offline",
-        optimizers={OURS: OURS, THEIRS: SUITES["carps-bb-offline"].optimizers[THEIRS]},
+        optimizers={ours: known[ours], theirs: known[theirs]},
         objectives=tasks,
         seeds=args.seeds,
         n_trials=args.n_trials,
@@ -179,22 +200,26 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(short)} of the {len(plan.specs)} runs are missing or unfinished in {storage} (e.g. {short[0]}); "
             + ("run without --report-only to make them" if args.report_only else "run the command again to finish them")
         )
-    table = paired_table(df)
-    table.to_csv(args.output / "crosscheck.csv", index=False)
+    table = paired_table(df, ours, theirs)
+    table.to_csv(args.output / f"{stem}.csv", index=False)
     significant = table[table["p (Holm)"] <= S.ALPHA]["task"].tolist()
+    explain = (
+        "Both methods are Optuna's TPESampler with its defaults and the same seed on each (task, seed); CARP-S's "
+        "Optuna-TPE is CARP-S's OptunaOptimizer run through its ask/tell by hpolab's `carps` optimizer. "
+        if (ours, theirs) == (OURS, THEIRS)
+        else "Both methods got the same optimizer seed on each (task, seed). "
+    )
     text = [
-        "# hpolab `tpe` against CARP-S's Optuna-TPE: paired per task",
+        f"# `{ours}` against `{theirs}` on carps-bb-offline: paired per task",
         "",
         f"Command: `{command}`. {made}",
         "",
-        "Both methods are Optuna's TPESampler with its defaults and the same seed on each (task, seed); CARP-S's "
-        "Optuna-TPE is CARP-S's OptunaOptimizer run through its ask/tell by hpolab's `carps` optimizer. The test is "
-        "the two-sided Wilcoxon signed-rank test of the paired best values, Holm-adjusted over the tasks; "
-        "`identical runs` counts the seeds whose two runs gave the same values trial by trial.",
+        explain + "The test is the two-sided Wilcoxon signed-rank test of the paired best values, Holm-adjusted "
+        "over the tasks; `identical runs` counts the seeds whose two runs gave the same values trial by trial.",
         "",
         markdown(table),
         "",
-        pooled_line(table),
+        pooled_line(table, ours, theirs),
         "",
         (
             f"Holm-adjusted p <= {S.ALPHA} on: {', '.join(significant)}."
@@ -204,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "",
     ]
-    (args.output / "crosscheck.md").write_text("\n".join(text), encoding="utf-8")
+    (args.output / f"{stem}.md").write_text("\n".join(text), encoding="utf-8")
     print("\n".join(text))
     return 0
 
