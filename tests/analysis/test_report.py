@@ -502,6 +502,10 @@ def test_without_table1_the_per_task_table_gets_its_own_critical_difference(
     md = rep.markdown.read_text()
     assert set(rep.tables["critical_difference"].index) == {"random", "grid"}
     assert "Left out, as they did not run on every task: `grid-half`." in md and "after 4 evaluations" in md
+    assert "random pool: the trials of the `random` runs" in md
+    # without random search the set-up names no random pool
+    rep = write_report(methods[methods["optimizer"] == "grid"], tmp_path / "g", n_trials=None, sections=())
+    assert "random pool" not in rep.markdown.read_text()
     # one task: nothing to rank, no diagram and no message
     rep = write_report(methods[methods["objective"] == "toy/branin"], tmp_path / "one", n_trials=None, sections=())
     assert "critical_difference" not in rep.tables

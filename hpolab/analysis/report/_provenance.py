@@ -57,7 +57,7 @@ def section_setup(ctx: ReportContext) -> None:
         lo, hi = int(pool_sizes.min()), int(pool_sizes.max())
         sizes = str(hi) if lo == hi else f"{lo}-{hi} (by objective)"
         setup.append(f"random pool: {sizes} random configurations per objective (run `{POOL_LABEL}`)")
-    else:
+    elif "random" in set(df["optimizer"]):
         setup.append("random pool: the trials of the `random` runs, pooled over seeds")
     # one line per label and distinct options; a label run with other options on some objectives (a suite's
     # part) names the objectives of each
