@@ -301,6 +301,22 @@ def test_an_hpolab_comparison_is_gathered_by_carps_beside_its_own_runs(
     assert set(status["status"]) == {"COMPLETED"}
 
 
+def test_a_finished_multi_fidelity_run_is_completed_for_carps(tmp_path: Path) -> None:
+    """The default budget of an exported run is in CARP-S's unit: full-budget evaluations, not trials."""
+    from carps.analysis.gather_data import gather_and_check
+
+    from hpolab.benchmark import run
+    from hpolab.integrations.carps import export_carps_logs
+
+    results = run(["asha"], ["toy/branin-mf"], 1, max_budget_spent=3 * 16.0, storage=tmp_path / "r.db")
+    assert len(results) > 3  # many trials at low fidelity, about 3 full-budget evaluations in all
+    root = tmp_path / "runs"
+    export_carps_logs(results, root)
+    gather_and_check(str(root), n_processes=1)
+    status = pd.read_csv(root / "runstatus.csv")
+    assert status["status"].tolist() == ["COMPLETED"]  # it was TRUNCATED: its trial count was taken as the budget
+
+
 def test_carps_own_optimizers_run_through_hpolab_keep_their_carps_ids_in_the_export(
     tmp_path: Path, carps_runs: dict[str, Path]
 ) -> None:

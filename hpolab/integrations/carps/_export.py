@@ -111,7 +111,8 @@ def export_carps_logs(
         outdir: Root of the run directories (CARP-S's ``runs`` folder).
         n_trials: The trial budget written as ``task.optimization_resources.n_trials`` (which
             CARP-S uses to call a run COMPLETED or TRUNCATED); default: CARP-S's own budget for
-            ``carps/...`` objectives, the run's trial count for others.
+            ``carps/...`` objectives, the run's trial count for others (in full-budget equivalents on a
+            multi-fidelity objective, the unit of the logged ``n_trials``).
         storage: The storage the table was loaded from, to find the labels of CARP-S's optimizers.
         optimizer_ids: Label -> CARP-S's ``(optimizer_id, optimizer_container_id)``, in place of ``storage``'s.
 
@@ -142,7 +143,7 @@ def export_carps_logs(
     for key, run in df.groupby(["optimizer", "objective", "seed"], sort=True):
         optimizer, objective, seed_value = (str(k) for k in key)  # type: ignore[union-attr]
         seed = int(seed_value)
-        benchmark_id, task_id, task = _task_section(objective, seed, len(run), n_trials)
+        benchmark_id, task_id, task = _task_section(objective, seed, _full_budgets(run), n_trials)
         optimizer_id, container_id = optimizer_ids.get(optimizer, (f"{OPTIMIZER_PREFIX}{optimizer}", "hpolab"))
         rundir = root / optimizer_id / benchmark_id / task_id / str(seed)
         _check_not_carps_own(rundir)  # every folder before any is written: a refused export writes nothing
@@ -189,14 +190,25 @@ def _check_not_carps_own(rundir: Path) -> None:
         )
 
 
+def _budget_share(row: Any) -> float:
+    """The trial's share of a full-budget evaluation (1 without a fidelity), CARP-S's unit of ``n_trials``."""
+    budget = _finite(row.budget)
+    max_budget = _finite(getattr(row, "max_budget", None))
+    return budget / max_budget if budget is not None and max_budget else 1.0
+
+
+def _full_budgets(run: pd.DataFrame) -> int:
+    """The full-budget evaluations a run spent, whole ones (its trial count without a fidelity)."""
+    return math.floor(sum(_budget_share(row) for row in run.itertuples(index=False)) + 1e-9)
+
+
 def _trial_lines(run: pd.DataFrame) -> list[dict[str, Any]]:
     """The ``trial_logs.jsonl`` lines of one run (its rows in trial order)."""
     lines: list[dict[str, Any]] = []
     n_trials = 0.0
     for calls, row in enumerate(run.itertuples(index=False), start=1):
         budget = _finite(row.budget)
-        max_budget = _finite(getattr(row, "max_budget", None))
-        share = budget / max_budget if budget is not None and max_budget else 1.0
+        share = _budget_share(row)
         n_trials += share
         value = _finite(row.value)
         if row.state != "COMPLETE" or value is None:
