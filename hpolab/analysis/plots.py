@@ -53,10 +53,14 @@ def _figure(width: float, height: float, layout: Literal["constrained"] | None =
     return Figure(figsize=(width, height), dpi=110, layout=layout)
 
 
-def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
+def _save(fig: Figure, path: str | os.PathLike[str], *, tight: bool = False) -> Path:
+    """Write ``fig`` as a PNG at ``path``; ``tight`` grows the image to hold what hangs outside the axes."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png")
+    if tight:
+        fig.savefig(out, format="png", bbox_inches="tight", pad_inches=0.15)
+    else:
+        fig.savefig(out, format="png")
     return out
 
 
@@ -441,7 +445,4 @@ def plot_critical_difference(result: S.FriedmanNemenyi, path: str | os.PathLike[
         fontsize=10,
     )
     fig.subplots_adjust(left=0.22, right=0.78, top=0.85, bottom=0.03)
-    out = Path(path)  # the names hang outside the axes: keep the whole of them in the image
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", bbox_inches="tight", pad_inches=0.15)
-    return out
+    return _save(fig, path, tight=True)  # the names hang outside the axes: keep the whole of them in the image
