@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,6 +93,15 @@ def seed_note(contexts: Iterable[Mapping[str, Any]]) -> str | None:
     return "Seeds: " + "; ".join(parts) + "."
 
 
+#: The fields that name one run of a comparison in a study's bookkeeping (and in the trial table).
+_RUN_FIELDS = frozenset({"optimizer", "objective", "seed"})
+
+
+def _run_key(fields: Mapping[str, Any]) -> tuple[str, str, int]:
+    """(optimizer, objective, seed) of a study's bookkeeping, as a trial table's rows name their run."""
+    return str(fields["optimizer"]), str(fields["objective"]), int(fields["seed"])
+
+
 def select_runs(
     df: pd.DataFrame,
     contexts: Sequence[Mapping[str, Any]],
@@ -130,30 +140,19 @@ def select_runs(
             raise ValueError(f"seeds: {seeds!r} must be a positive int (seeds 0 .. seeds - 1 are kept)")
         df = df[df["seed"].astype(int) < int(seeds)]
         notes.append(f"Seeds 0 to {int(seeds) - 1} only.")
-    unfinished = {
-        (str(c["optimizer"]), str(c["objective"]), int(c["seed"]))
-        for c in contexts
-        if c.get("complete") is False and {"optimizer", "objective", "seed"} <= set(c)
-    }
+    unfinished = {_run_key(c) for c in contexts if c.get("complete") is False and set(c) >= _RUN_FIELDS}
     keys = list(zip(df["optimizer"].astype(str), df["objective"].astype(str), df["seed"].astype(int), strict=True))
-    left_out = sorted({k for k in keys if k in unfinished})
+    keep = [k not in unfinished for k in keys]
+    left_out = Counter(k[0] for k in {k for k, kept in zip(keys, keep, strict=True) if not kept})
     if left_out:
-        df = df[[k not in unfinished for k in keys]]
-        by_optimizer: dict[str, int] = {}
-        for o, _, _ in left_out:
-            by_optimizer[o] = by_optimizer.get(o, 0) + 1
-        counts = ", ".join(f"`{o}` {n}" for o, n in sorted(by_optimizer.items()))
+        df = df[keep]
+        counts = ", ".join(f"`{o}` {n}" for o, n in sorted(left_out.items()))
         notes.append(
-            f"Left out: {len(left_out)} unfinished run(s) ({counts}); rerunning the command that made them "
+            f"Left out: {left_out.total()} unfinished run(s) ({counts}); rerunning the command that made them "
             "finishes them."
         )
-    kept = {(str(o), str(b), int(s)) for o, b, s in zip(df["optimizer"], df["objective"], df["seed"], strict=True)}
-    kept_contexts = [
-        dict(c)
-        for c in contexts
-        if not {"optimizer", "objective", "seed"} <= set(c)
-        or (str(c["optimizer"]), str(c["objective"]), int(c["seed"])) in kept
-    ]
+    kept_runs = {k for k, kept in zip(keys, keep, strict=True) if kept}
+    kept_contexts = [dict(c) for c in contexts if not set(c) >= _RUN_FIELDS or _run_key(c) in kept_runs]
     return df, kept_contexts, notes
 
 
