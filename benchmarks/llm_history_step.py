@@ -52,14 +52,14 @@ execute(plan.specs, store, n_jobs=1)
 
 def _asks(store: str) -> list[dict[str, Any]]:
     """The LLM asks of the run in ``store``, in order: latency, prompt tokens, entries left out."""
+    from hpolab.benchmark._results import _proposer_metadata
     from hpolab.storage import get_storage
 
     st = get_storage(store)
     out: list[dict[str, Any]] = []
     studies = st.list_studies()
     for rec in st.get_trials(studies[0].study_id) if studies else []:
-        base = (rec.trial.metadata.get("asha") or {}).get("base_trial") or {}
-        llm = (base.get("metadata") or {}).get("llm")
+        llm = _proposer_metadata(rec.trial.metadata).get("llm")  # the base LLM's trial that ASHA keeps
         if llm:
             out.append(
                 {

@@ -13,6 +13,7 @@ import pytest
 import hpolab
 from hpolab.llm import LLMOptimizer
 from hpolab.llm._context import CHARS_PER_TOKEN, MESSAGE_OVERHEAD, count_prompt_tokens
+from hpolab.llm.clients._llamacpp import _common_prefix
 from hpolab.objectives.base import FunctionObjective
 from hpolab.space import SearchSpace
 from hpolab.testing._scripted import ScriptedClient
@@ -178,15 +179,6 @@ def test_max_cost_counts_what_earlier_processes_spent(tmp_path: Path, caplog):
         )
         other.optimize(n_trials=10)
         assert len(server.requests) == 4
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def test_history_step_keeps_the_prompts_start_between_steps():
