@@ -139,7 +139,7 @@ def select_runs(
         if isinstance(seeds, bool) or int(seeds) < 1:
             raise ValueError(f"seeds: {seeds!r} must be a positive int (seeds 0 .. seeds - 1 are kept)")
         df = df[df["seed"].astype(int) < int(seeds)]
-        notes.append(f"Seeds 0 to {int(seeds) - 1} only.")
+        notes.append("Seed 0 only." if int(seeds) == 1 else f"Seeds 0 to {int(seeds) - 1} only.")
     unfinished = {_run_key(c) for c in contexts if c.get("complete") is False and set(c) >= _RUN_FIELDS}
     keys = list(zip(df["optimizer"].astype(str), df["objective"].astype(str), df["seed"].astype(int), strict=True))
     keep = [k not in unfinished for k in keys]
