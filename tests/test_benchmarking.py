@@ -510,3 +510,34 @@ def test_report_leaves_out_unfinished_runs_and_selects_optimizers_and_seeds(tmp_
     one = CliRunner().invoke(cli, ["report", str(log), "-o", str(out), "--optimizers", "tpe", "--seeds", "1"])
     assert one.exit_code == 0, one.output
     assert "Optimizers shown: tpe" in (out / "report.md").read_text()
+
+
+def test_a_report_opens_its_storage_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A journal is read through once per open storage: the trials and the bookkeeping come from one open."""
+    from click.testing import CliRunner
+
+    import hpolab.storage
+    from hpolab.cli import cli
+
+    log = tmp_path / "results.log"
+    B.run(["random"], ["toy/branin"], 1, n_trials=3, storage=log)
+    store = B.open_results(log)
+    df = B.load_results(store)
+    contexts = B.study_contexts(store)
+    assert len(df) == 3 and [c["study"] for c in contexts] == ["random|toy/branin|0"]
+    assert store.list_studies()  # left open for the caller
+    store.close()
+    with pytest.raises(FileNotFoundError, match=r"missing\.db' does not exist"):
+        B.open_results(tmp_path / "missing.db")
+
+    opened = []
+    real = hpolab.storage.get_storage
+
+    def counting(*args: object, **kwargs: object) -> object:
+        opened.append(args[0])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hpolab.storage, "get_storage", counting)
+    rep = CliRunner().invoke(cli, ["report", str(log), "-o", str(tmp_path / "rep"), "--sections", ""])
+    assert rep.exit_code == 0, rep.output
+    assert len(opened) == 1, opened

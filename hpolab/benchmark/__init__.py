@@ -25,6 +25,7 @@ from hpolab.benchmark._plan import (
 )
 from hpolab.benchmark._results import (
     load_results,
+    open_results,
     results_storage,
     seed_note,
     select_runs,
@@ -53,6 +54,7 @@ __all__ = [
     "expand_objectives",
     "get_suite",
     "load_results",
+    "open_results",
     "missing_requirement",
     "optimizer_seed",
     "plan",

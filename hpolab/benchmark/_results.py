@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "load_results",
+    "open_results",
     "results_storage",
     "seed_note",
     "select_runs",
@@ -293,11 +294,43 @@ def _study_rows(store: Storage, info: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def load_results(storage: str | os.PathLike[str], *, studies: Sequence[str] | None = None) -> pd.DataFrame:
+def open_results(storage: str | os.PathLike[str]) -> Storage:
+    """Open a results storage once, for several reads (:func:`load_results`, :func:`study_contexts`).
+
+    A journal file is read through once per open storage, so a report that reads the trials and then the
+    bookkeeping of a large journal reads it once instead of twice. The caller closes it (``close()``).
+
+    Args:
+        storage: A URL or a path (``.log`` / ``.journal`` / ``.jsonl``: a journal file; else a SQLite file).
+
+    Raises:
+        FileNotFoundError: If a SQLite path does not exist.
+    """
+    from hpolab.storage import get_storage
+
+    url = _storage_url(storage)
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if path != ":memory:" and not os.path.exists(path):
+            raise FileNotFoundError(f"storage: {path!r} does not exist; run `hpolab compare` first or check the path")
+    return get_storage(url)
+
+
+def _reading(storage: str | os.PathLike[str] | Storage) -> tuple[Storage, bool]:
+    """The storage to read, and whether this call opened it (and so closes it)."""
+    from hpolab.storage import Storage
+
+    if isinstance(storage, Storage):
+        return storage, False
+    return open_results(storage), True
+
+
+def load_results(storage: str | os.PathLike[str] | Storage, *, studies: Sequence[str] | None = None) -> pd.DataFrame:
     """Read the trial table back from a storage (a URL or a SQLite file path).
 
     Args:
-        storage: Where :func:`run` wrote its studies.
+        storage: Where :func:`run` wrote its studies, or a storage already open (:func:`open_results`;
+            left open).
         studies: Study names to read (default: every study in the storage but the transfer study's final
             trainings, which :func:`hpolab.benchmark.transfer_table` reads).
 
@@ -309,14 +342,7 @@ def load_results(storage: str | os.PathLike[str], *, studies: Sequence[str] | No
     """
     import pandas as pd
 
-    from hpolab.storage import get_storage
-
-    url = _storage_url(storage)
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///") :]
-        if path != ":memory:" and not os.path.exists(path):
-            raise FileNotFoundError(f"storage: {path!r} does not exist; run `hpolab compare` first or check the path")
-    store = get_storage(url)
+    store, opened = _reading(storage)
     wanted = None if studies is None else set(studies)
     rows: list[dict[str, Any]] = []
     for info in store.list_studies():
@@ -325,9 +351,8 @@ def load_results(storage: str | os.PathLike[str], *, studies: Sequence[str] | No
         if wanted is None and TRANSFER_ATTR in (info.attrs or {}):
             continue  # a final training of the transfer study, not a run of the comparison
         rows.extend(_study_rows(store, info))
-    close = getattr(store, "close", None)
-    if close is not None:
-        close()
+    if opened:
+        store.close()
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     if df.empty:
         return df
@@ -337,18 +362,19 @@ def load_results(storage: str | os.PathLike[str], *, studies: Sequence[str] | No
     return df.sort_values(["objective", "optimizer", "seed", "trial"], kind="stable").reset_index(drop=True)
 
 
-def study_contexts(storage: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """The benchmark bookkeeping of every study in a storage (optimizer options, limits, command)."""
-    from hpolab.storage import get_storage
+def study_contexts(storage: str | os.PathLike[str] | Storage) -> list[dict[str, Any]]:
+    """The benchmark bookkeeping of every study in a storage (optimizer options, limits, command).
 
-    store = get_storage(_storage_url(storage))
+    Args:
+        storage: A URL or a path, or a storage already open (:func:`open_results`; left open).
+    """
+    store, opened = _reading(storage)
     out = [
         mask_secrets(
             dict((info.attrs or {}).get(_ATTR) or {}, study=info.name, optimizer_meta=info.attrs.get("optimizer"))
         )
         for info in store.list_studies()
     ]
-    close = getattr(store, "close", None)
-    if close is not None:
-        close()
+    if opened:
+        store.close()
     return out

@@ -212,6 +212,7 @@ def compare(
     from hpolab.benchmark import (
         execute,
         load_results,
+        open_results,
         plan_suite,
         results_storage,
         section_paper,
@@ -258,10 +259,14 @@ def compare(
     elapsed = time.perf_counter() - t0
     click.echo(f"runs finished in {elapsed:.1f} s", err=True)
     names = {s.study_name for s in specs}
-    df = load_results(storage, studies=sorted(names))
-    if no_report:
-        return
-    contexts = [c for c in study_contexts(storage) if c.get("study") in names]
+    store = open_results(storage)  # one read of a journal file for the trials and the bookkeeping
+    try:
+        df = load_results(store, studies=sorted(names))
+        if no_report:
+            return
+        contexts = [c for c in study_contexts(store) if c.get("study") in names]
+    finally:
+        store.close()
     seeds_line = seed_note(contexts)
     rep = write_report(
         df,
@@ -344,16 +349,28 @@ def report(
     Runs that ``hpolab compare`` started and did not finish are left out, and the report says which.
     """
     from hpolab.analysis.report import write_report
-    from hpolab.benchmark import load_results, section_paper, seed_note, select_runs, study_contexts, suite_of
+    from hpolab.benchmark import (
+        load_results,
+        open_results,
+        section_paper,
+        seed_note,
+        select_runs,
+        study_contexts,
+        suite_of,
+    )
 
-    df = load_results(results)
-    if df.empty:
-        raise click.UsageError(f"{results} holds no finished trials")
-    wanted = None if optimizers is None else [o.strip() for o in optimizers.split(",") if o.strip()]
+    store = open_results(results)  # one read of a journal file for the trials and the bookkeeping
     try:
-        df, contexts, left_out = select_runs(df, study_contexts(results), optimizers=wanted, seeds=seeds)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--optimizers / --seeds") from None
+        df = load_results(store)
+        if df.empty:
+            raise click.UsageError(f"{results} holds no finished trials")
+        wanted = None if optimizers is None else [o.strip() for o in optimizers.split(",") if o.strip()]
+        try:
+            df, contexts, left_out = select_runs(df, study_contexts(store), optimizers=wanted, seeds=seeds)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--optimizers / --seeds") from None
+    finally:
+        store.close()
     if df.empty:
         raise click.UsageError(f"{results}: no finished run is left to report ({' '.join(left_out)})")
     notes = (*notes, *left_out)
