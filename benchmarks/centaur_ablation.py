@@ -9,6 +9,8 @@ Methods, per core (``tpe``, ``cmaes``):
 
 * ``<core> r=<share> <client>`` for each share (``--shares``, default 0.1, 0.3, 0.5, 0.8) and each
   client (``--clients``): ``local`` (the local model, or ``--model-path`` / ``--llm-base-url``),
+  ``local-lean`` (the same model with ``prompt="lean"``: duplicates to the core without a re-ask,
+  the history window moved in steps of 10, the compact answer, a shorter classic state),
   ``oracle`` / ``adversary`` (simulations answering from the table's own best / worst
   ``--quantile``: the ceiling and the floor; no model knows the table);
 * controls, paired with the runs above: ``<core> no-LLM`` (``llm-hybrid-nollm``: the core alone),
@@ -62,6 +64,8 @@ RESULTS = Path(__file__).parent / "results"
 CORES = ("tpe", "cmaes")
 SHARES = (0.1, 0.3, 0.5, 0.8)
 CLIENTS = ("local", "oracle", "adversary")
+#: Clients the script knows: :data:`CLIENTS` (the default) and the local model with the lean prompt.
+KNOWN_CLIENTS = (*CLIENTS, "local-lean")
 log = logging.getLogger("centaur_ablation")
 
 
@@ -83,6 +87,9 @@ def methods(args: argparse.Namespace, objective: str) -> dict[str, Any]:
             for client in args.clients:
                 if client == "local":
                     out[label(core, client, share)] = {"name": "llm-hybrid", **centaur, "client": client_spec(args)}
+                elif client == "local-lean":
+                    lean = {"name": "llm-hybrid", **centaur, "client": client_spec(args), "prompt": "lean"}
+                    out[label(core, client, share)] = lean
                 else:
                     simulated = {"kind": client, "objective": objective, "quantile": args.quantile}
                     out[label(core, client, share)] = {"name": "llm-hybrid", **centaur, "simulated": simulated}
@@ -120,9 +127,11 @@ def pairs(args: argparse.Namespace) -> list[tuple[str, str, str]]:
             for client in args.clients:
                 method = label(core, client, share)
                 out.append((f"{client} vs no LLM", method, alone))
-                if client == "local":
-                    out.append(("local vs placebo", method, label(core, "placebo", share)))
-                    out.append(("local vs default-first", method, label(core, "default-first")))
+                if client.startswith("local"):
+                    out.append((f"{client} vs placebo", method, label(core, "placebo", share)))
+                    out.append((f"{client} vs default-first", method, label(core, "default-first")))
+            if {"local", "local-lean"} <= set(args.clients):
+                out.append(("lean vs full prompt", label(core, "local-lean", share), label(core, "local", share)))
             out.append(("placebo vs no LLM", label(core, "placebo", share), alone))
         out.append(("default-first vs no LLM", label(core, "default-first"), alone))
     if set(CORES) <= set(args.cores):
@@ -200,7 +209,14 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], s
         "20 trials and, with CMA-ES, its mean, step size and leading covariance directions.",
         f"- Clients: {', '.join(args.clients)}; `local` is {client_spec(args)} (empty model: the default "
         f"SmolLM2-135M-Instruct through llama.cpp); `oracle` / `adversary` answer from the table's own best / worst "
-        f"{args.quantile:.0%} (no model knows the table).",
+        f"{args.quantile:.0%} (no model knows the table)."
+        + (
+            ' `local-lean` is the same model with `prompt="lean"` (duplicates to the core without a re-ask, the '
+            "history window moved in steps of 10, the compact answer, the top 3 and CMA-ES's mean, step size and "
+            "widest direction only)."
+            if "local-lean" in args.clients
+            else ""
+        ),
         "- Controls, paired over tables x seeds: the core alone (`no-LLM`, `llm-hybrid-nollm`), a placebo at each "
         "share (`llm-hybrid-placebo`, random answers inside the space) and `default-first`.",
         *baseline_lines(args),
@@ -250,7 +266,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--warmup", type=int, default=10, help="core trials before the LLM's first")
     p.add_argument("--shares", type=_floats, default=SHARES, help="comma-separated LLM shares")
     p.add_argument("--cores", default=",".join(CORES), help="comma-separated cores (tpe, cmaes)")
-    p.add_argument("--clients", default=",".join(CLIENTS), help="comma-separated clients (local, oracle, adversary)")
+    p.add_argument(
+        "--clients", default=",".join(CLIENTS), help="comma-separated clients (local, local-lean, oracle, adversary)"
+    )
     p.add_argument("--model-path", default=None, help="a GGUF model file for the local client (llama.cpp)")
     p.add_argument("--llm-base-url", default=None, help="an OpenAI-compatible server instead of the local model")
     p.add_argument("--llm-model", default=None, help="the model name the server serves")
@@ -272,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"--tables: {unknown} are not HPOBench NN tables; choose from {', '.join(DATASETS)}")
     args.cores = [c for c in args.cores.split(",") if c]
     args.clients = [c for c in args.clients.split(",") if c]
-    for name, given, known in (("--cores", args.cores, CORES), ("--clients", args.clients, CLIENTS)):
+    for name, given, known in (("--cores", args.cores, CORES), ("--clients", args.clients, KNOWN_CLIENTS)):
         if not given or set(given) - set(known):
             raise SystemExit(f"{name}: {given} must be some of {', '.join(known)}")
     if not args.shares or any(not 0.0 < s <= 1.0 for s in args.shares):
@@ -285,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         df = df[df["objective"].isin([f"hpobench/nn/{t}" for t in tables])]
     else:
         df = run_all(args, tables)
-    answers = llm_answers(args.storage, df) if "local" in args.clients else {}
+    answers = llm_answers(args.storage, df) if any(c.startswith("local") for c in args.clients) else {}
     write(args, df, answers, time.perf_counter() - start)
 
 

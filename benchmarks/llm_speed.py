@@ -12,6 +12,14 @@ first suggestion's seconds and the median of the later ones:
   fixed start on disk.
 * ``compact answer``: as the row before, with ``answer_format="compact"``.
 
+``--hybrid`` instead measures ``llm-hybrid``'s model calls under Centaur's policy (CMA-ES core,
+``policy="fixed"``, ``--share`` of the trials after a warm-up of 10, the last 20 trials shown) on
+``hpobench/nn/kc1``, one fresh process per step, each step adding one of the lean prompt's changes
+to the one before (:data:`HYBRID_STEPS`; the last is ``prompt="lean"``): seconds per LLM
+suggestion, model calls, prompt tokens read afresh (not reused from the model's cache) and answer
+tokens; ``--jobs 2`` runs two steps at a time, one per core (writes
+``benchmarks/results/llm_hybrid_speed.md``).
+
 ``--duplicates`` instead compares the duplicate policies (``on_duplicate="reask"`` against
 ``"perturb"``): seconds per suggestion and regret over ``--seeds`` runs of ``--n-evals``
 evaluations (writes ``benchmarks/results/llm_duplicates.md``).
@@ -33,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STEPS", "main"]
+__all__ = ["HYBRID_STEPS", "STEPS", "main"]
 
 _RUN_CODE = """
 import json, sys, time
@@ -79,6 +87,47 @@ for seed in seeds:
 print(json.dumps(out))
 """
 
+_HYBRID_CODE = """
+import json, statistics, sys, time
+import hpolab
+from hpolab.llm import LlamaCppClient
+cfg = json.loads(sys.argv[1])
+objective = hpolab.make_objective("hpobench/nn/kc1")
+client = LlamaCppClient(n_threads=1, prefix_cache=False)
+calls = []
+class Timed:
+    def __getattr__(self, name):
+        return getattr(client, name)
+    def complete(self, messages, **kwargs):
+        reused = client.prefix_stats["prefix_reused"]
+        t = time.perf_counter(); c = client.complete(messages, **kwargs); s = time.perf_counter() - t
+        fresh = c.usage.prompt_tokens - (client.prefix_stats["prefix_reused"] - reused)
+        calls.append({"s": s, "prompt": c.usage.prompt_tokens, "fresh": fresh, "answer": c.usage.completion_tokens})
+        return c
+opt = hpolab.make_optimizer("llm-hybrid", objective.search_space, seed=cfg["seed"], client=Timed(), core="cmaes",
+                            policy="fixed", share=cfg["share"], **cfg["kwargs"])
+opt.set_context(description=objective.description, n_trials=cfg["n"])
+seconds, regret = [], 1.0
+for i in range(cfg["n"]):
+    n_calls = len(calls)
+    t = time.perf_counter(); trial = opt.ask(); s = time.perf_counter() - t
+    if len(calls) > n_calls:  # an LLM-allocated trial (the core may have answered it after the model)
+        seconds.append(s)
+    result = objective.evaluate(trial.config, seed=i)
+    regret = min(regret, objective.regret(result.info.get("true_value", result.value)))
+    opt.tell(trial, result)
+print(json.dumps({"seconds": seconds, "calls": calls, "regret": regret}))
+"""
+
+#: Step label -> llm-hybrid keywords; each step adds one change of ``prompt="lean"`` to the one before.
+HYBRID_STEPS: dict[str, dict[str, Any]] = {
+    "full (Centaur's state, re-ask)": {},
+    "+ duplicates to the core": {"on_duplicate": "delegate"},
+    "+ window in steps of 10": {"on_duplicate": "delegate", "history_step": 10},
+    "+ compact answer": {"on_duplicate": "delegate", "history_step": 10, "answer_format": "compact"},
+    'lean (+ shorter classic state) = prompt="lean"': {"prompt": "lean"},
+}
+
 #: Step label -> (processes, each a list of seeds; the measured run is the last run of the last process).
 STEPS: dict[str, dict[str, Any]] = {
     "baseline (cold)": {"processes": [[0]], "cache": False, "answer_format": "json"},
@@ -100,6 +149,66 @@ def _run(seeds: list[int], n: int, cache: str | None, answer_format: str, timeou
     if proc.returncode != 0:
         raise RuntimeError(f"the run failed: {proc.stderr[-800:]}")
     return list(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def hybrid(args: argparse.Namespace, argv: list[str]) -> None:
+    """Seconds per LLM suggestion of ``llm-hybrid``, step by step towards ``prompt="lean"``; writes ``--out``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = _uptime()
+    start = time.perf_counter()
+    labels = list(HYBRID_STEPS)
+
+    def one(label: str) -> dict[str, Any]:
+        cfg = {"seed": args.seed, "share": args.share, "n": args.n_evals, "kwargs": HYBRID_STEPS[label]}
+        proc = subprocess.run(
+            [sys.executable, "-c", _HYBRID_CODE, json.dumps(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=args.timeout,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{label}: the run failed: {proc.stderr[-800:]}")
+        out = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+        out["load"] = _uptime()
+        print(f"{label}: {out['seconds']}", flush=True)
+        return out
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = dict(zip(labels, pool.map(one, labels), strict=True))
+    wall = time.perf_counter() - start
+    command = " ".join(shlex.quote(a) for a in ["python", "benchmarks/llm_speed.py", *argv])
+    lines = [
+        "# `llm-hybrid`'s model calls under Centaur's policy, step by step to the lean prompt (local SmolLM2-135M)",
+        "",
+        f"Command: `{command}` ({wall:.0f} s wall, {args.jobs} step(s) at a time, one process each, one llama.cpp "
+        f"thread), at nice 0. `uptime` before: `{before}`.",
+        "",
+        f"`hpobench/nn/kc1`, seed {args.seed}, {args.n_evals} evaluations, CMA-ES core, "
+        f'`policy="fixed"`, `share={args.share:g}` after 10 warm-up trials, the last 20 trials shown. '
+        'Each step adds one change to the step above it; the last is `prompt="lean"` itself. A suggestion is '
+        "one LLM-allocated `ask()` (its model calls, a re-ask included); the first model call of each process "
+        "reads the whole prompt cold (no prefix state on disk). Fresh prompt tokens: those not reused from the "
+        "model's cache of the previous call. Regret: the run's best true regret (one seed: a smoke check that the "
+        "run is sane, not a comparison; that is centaur_local.md's).",
+        "",
+        "| step | LLM suggestions | median s per suggestion (after the first) | model calls | median prompt tokens "
+        "| median fresh prompt tokens | median answer tokens | regret | `uptime` after the step |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, r in results.items():
+        later = r["seconds"][1:] or r["seconds"]
+        calls = r["calls"]
+
+        def med(key: str, calls: list[dict[str, Any]] = calls) -> str:
+            return f"{statistics.median(c[key] for c in calls):.0f}" if calls else "-"
+
+        lines.append(
+            f"| {label} | {len(r['seconds'])} | {statistics.median(later):.2f} | {len(calls)} | {med('prompt')} "
+            f"| {med('fresh')} | {med('answer')} | {r['regret']:.4f} | {r['load']} |"
+        )
+    _write(Path(args.out), lines)
 
 
 def _uptime() -> str:
@@ -193,11 +302,21 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="result file (default benchmarks/results/llm_speed.md, or llm_duplicates.md with --duplicates)",
     )
+    p.add_argument("--hybrid", action="store_true", help="measure llm-hybrid's steps to prompt='lean' instead")
+    p.add_argument("--share", type=float, default=0.8, help="the LLM's share with --hybrid")
+    p.add_argument("--seed", type=int, default=0, help="the run's seed with --hybrid")
+    p.add_argument("--jobs", type=int, default=1, help="steps at a time with --hybrid (one per free core)")
     p.add_argument("--duplicates", action="store_true", help="compare on_duplicate='reask' and 'perturb' instead")
     p.add_argument("--seeds", type=int, default=3, help="seeds per policy with --duplicates")
-    p.add_argument("--n-evals", type=int, default=10, help="evaluations per run with --duplicates")
+    p.add_argument("--n-evals", type=int, default=None, help="evaluations per run (--duplicates: 10, --hybrid: 30)")
     args = p.parse_args(argv)
     argv = list(sys.argv[1:] if argv is None else argv)
+    if args.hybrid:
+        args.n_evals = args.n_evals or 30
+        args.out = args.out or "benchmarks/results/llm_hybrid_speed.md"
+        hybrid(args, argv)
+        return
+    args.n_evals = args.n_evals or 10
     if args.duplicates:
         args.out = args.out or "benchmarks/results/llm_duplicates.md"
         duplicates(args, argv)

@@ -11,6 +11,15 @@ proposal and, for a CMA-ES core, its mean, step size and covariance: the Centaur
 decline and keep the core's proposal within a share of trials the user sets, and where the LLM
 repeats an evaluated configuration after a re-ask, or gives no usable answer, the core answers
 instead of a random perturbation: the LLM passes its trial on to the core.
+
+``prompt="lean"`` makes the LLM's part cheaper to read for a local model whose prompt reading
+dominates its latency, each change a default that an explicit keyword overrides: a duplicate goes
+to the core at once (``on_duplicate="delegate"``, no re-ask listing every evaluated
+configuration), the last-k window moves in steps of 10 trials (``history_step=10``, so the history
+stays a cached prefix between its moves), the answer is the compact list of values
+(``answer_format="compact"``), and the classic state leaves out the incumbent line (the first of
+the top configurations), shows the top 3 configurations instead of 5, and shows CMA-ES's mean in
+the parameters' values only (not also scaled) and its widest covariance direction only (not three).
 """
 
 from __future__ import annotations
@@ -39,6 +48,21 @@ __all__ = ["HybridOptimizer", "make_llm_hybrid"]
 
 #: Metadata keys of the LLM source that the hybrid lifts to the trial's top level (read by reports).
 _LLM_KEYS = ("llm", "llm_usage")
+
+#: The prompts of :class:`HybridOptimizer`: ``"full"`` (as Centaur shows the state) and ``"lean"``.
+PROMPTS = ("full", "lean")
+
+#: The LLM options ``prompt="lean"`` sets where the caller gave none.
+_LEAN_LLM = {"on_duplicate": "delegate", "answer_format": "compact"}
+
+#: Configurations the lean prompt's classic state shows.
+_LEAN_TOP_K = 3
+
+#: Trials by which the lean prompt's last-k window moves.
+_LEAN_HISTORY_STEP = 10
+
+#: The LLM optimizer's option group holding each lean option (``duplicates=``, ``decoding=``, ``prompt=``).
+_LEAN_GROUP = {"on_duplicate": "duplicates", "answer_format": "decoding", "history_step": "prompt"}
 
 
 def _policy(
@@ -86,9 +110,11 @@ class HybridOptimizer(Hybrid):
         classic_state: Show the core's state (incumbent, ``top_k`` configs, the core's own next
             proposal and, for a ``cmaes`` core, CMA-ES's mean, step size and leading covariance
             directions) in the LLM's prompt.
-        top_k: Configurations shown in the classic state.
+        top_k: Configurations shown in the classic state (``None``: 5, Centaur's; 3 with ``prompt="lean"``).
         keep_share: Most share of all trials in which the LLM may decline and keep the core's
             proposal (0: never); only with ``classic_state``.
+        prompt: ``"full"`` (the classic state as Centaur shows it, duplicates re-asked, the
+            paper's JSON answer) or ``"lean"`` (cheaper to read: see the module docstring).
         core_label: The core's label in ``metadata["source"]``.
         llm_kwargs: Options of the LLM optimizer (``mode``, ``on_duplicate``, ``base_url``, ...).
         core_kwargs: Options of a core given by name.
@@ -117,8 +143,9 @@ class HybridOptimizer(Hybrid):
         last_k: int | None = None,
         floor: float = 0.2,
         classic_state: bool = True,
-        top_k: int = 5,
+        top_k: int | None = None,
         keep_share: float = 0.3,
+        prompt: str = "full",
         core_label: str = "core",
         llm_kwargs: Mapping[str, Any] | None = None,
         core_kwargs: Mapping[str, Any] | None = None,
@@ -130,14 +157,20 @@ class HybridOptimizer(Hybrid):
             raise ValueError(f"n_initial: {n_initial!r} must be a non-negative int")
         if not 0.0 <= float(keep_share) <= 1.0:
             raise ValueError(f"keep_share: {keep_share!r} must be a share of trials in [0, 1]")
+        if top_k is None:
+            top_k = _LEAN_TOP_K if prompt == "lean" else 5
         if isinstance(top_k, bool) or int(top_k) < 1:
             raise ValueError(f"top_k: {top_k!r} must be a positive int")
         if last_k is not None and (isinstance(last_k, bool) or int(last_k) < 1):
             raise ValueError(f"last_k: {last_k!r} must be a positive int (trials shown) or None")
+        if prompt not in PROMPTS:
+            raise ValueError(f"prompt: {prompt!r} is not one of {', '.join(map(repr, PROMPTS))}")
         if last_k is None and share is not None:
             last_k = 20  # Centaur's prompt: the last 20 trials
         if last_k is not None and llm is True and "max_history" not in (llm_kwargs or {}):
             llm_kwargs = {**dict(llm_kwargs or {}), "max_history": int(last_k)}
+        if prompt == "lean" and llm is True:
+            llm_kwargs = _lean_options(llm_kwargs, windowed=last_k is not None)
         if sources is None:
             space = SearchSpace.coerce(space)
             sources = _build_sources(
@@ -169,6 +202,7 @@ class HybridOptimizer(Hybrid):
         self.classic_state = bool(classic_state)
         self.top_k = int(top_k)
         self.keep_share = float(keep_share)
+        self.prompt = str(prompt)
 
     @property
     def llm(self) -> Optimizer | None:
@@ -182,6 +216,7 @@ class HybridOptimizer(Hybrid):
             "classic_state": self.classic_state,
             "top_k": self.top_k,
             "keep_share": self.keep_share,
+            "prompt": self.prompt,
             **base,
         }
 
@@ -198,10 +233,12 @@ class HybridOptimizer(Hybrid):
     def _classic(self, allow_keep: bool) -> ClassicState:
         ranked = self._ranked()
         proposal = self._peek().config
+        top = ranked[: self.top_k]
+        lean_top = self.prompt == "lean" and len(top) > 1  # the top list's first line is the incumbent
         return ClassicState(
             core=str(self.core.name),
-            incumbent=ranked[0] if ranked else None,
-            top=tuple(ranked[: self.top_k]),
+            incumbent=ranked[0] if ranked and not lean_top else None,
+            top=tuple(top),
             proposal=proposal,
             allow_keep=allow_keep,
             core_state=self._core_state(),
@@ -213,11 +250,14 @@ class HybridOptimizer(Hybrid):
 
         if not isinstance(self.core, CmaEs):
             return ""
-        state = self.core.state()
+        lean = self.prompt == "lean"
+        state = self.core.state(k=1 if lean else 3)
         templates = getattr(self.llm, "templates", None)
         if state is None:
             return ""
-        return cma_state_text(state) if templates is None else cma_state_text(state, templates=templates)
+        if templates is None:
+            return cma_state_text(state, scaled_mean=not lean)
+        return cma_state_text(state, templates=templates, scaled_mean=not lean)
 
     def _may_keep(self) -> bool:
         declined = self.counts.get("declined", 0)
@@ -252,6 +292,16 @@ class HybridOptimizer(Hybrid):
                 why = outcome if outcome in ("declined", "fallback") else "duplicate"
             self._pass_to_core(draw, why)
         return draw
+
+
+def _lean_options(llm_kwargs: Mapping[str, Any] | None, *, windowed: bool) -> dict[str, Any]:
+    """The LLM options of the lean prompt: its defaults under the options the caller gave."""
+    options = dict(llm_kwargs or {})
+    lean = {**_LEAN_LLM, **({"history_step": _LEAN_HISTORY_STEP} if windowed else {})}
+    for key, value in lean.items():
+        if _LEAN_GROUP[key] not in options:  # an option group given whole keeps its own value
+            options.setdefault(key, value)
+    return options
 
 
 def _build_sources(

@@ -30,7 +30,7 @@ from hpolab.llm._prompts import (
 from hpolab.llm._propose import prompt_fingerprint, propose_config
 from hpolab.llm.clients._base import LLMClient, LLMClientError, default_client, make_client
 from hpolab.llm.clients._usage import LLMUsage
-from hpolab.optimizers._base import Optimizer, Proposal
+from hpolab.optimizers._base import Optimizer, OptimizerError, Proposal
 from hpolab.space import SearchSpace
 from hpolab.trial import Direction, Trial, TrialResult, TrialState
 
@@ -70,7 +70,8 @@ class LLMOptimizer(Optimizer):
     one re-ask quoting the error, then a random sample as fallback; a proposal equal to a
     configuration already evaluated (or pending, or running on another worker) is perturbed at
     once (``on_duplicate="perturb"``, the default), or first re-asked naming the evaluated
-    configurations as forbidden (``on_duplicate="reask"``). What happened is counted in
+    configurations as forbidden (``on_duplicate="reask"``); inside ``llm-hybrid``,
+    ``on_duplicate="delegate"`` has the core answer a duplicate at once. What happened is counted in
     each trial's ``metadata["llm"]`` and in :attr:`stats`; the metadata also holds the transcript
     of the trial's own calls (answers, tokens, latency, the messages a re-ask added) and, under
     ``"prompt"``, what the prompt held (its SHA-256 and length, the history entries shown and left
@@ -148,7 +149,7 @@ class LLMOptimizer(Optimizer):
         system_prompt: str | None = None,
         templates: PromptTemplates | None = None,
         metric: str | None = None,
-        on_duplicate: Literal["reask", "perturb"] | None = None,
+        on_duplicate: Literal["reask", "perturb", "delegate"] | None = None,
         temperature: float | None = None,
         reask_temperature: float | None = None,
         max_tokens: int | None = None,
@@ -558,6 +559,11 @@ class LLMOptimizer(Optimizer):
         client = self.client
         if self._prior_costs:
             self._push_prior(client)
+        if self.on_duplicate == "delegate" and self._delegate is None:
+            raise OptimizerError(
+                "on_duplicate: 'delegate' hands a duplicate to llm-hybrid's core, and this LLM optimizer has none "
+                "(it runs outside a hybrid); use on_duplicate='reask' or 'perturb'"
+            )
         proposals: list[Proposal] = []
         schema = self.json_schema() if self.structured_output else None
         for _ in range(n):

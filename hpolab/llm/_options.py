@@ -126,16 +126,18 @@ class DuplicateOptions:
 
     Attributes:
         on_duplicate: ``"perturb"`` (perturb the duplicate at once: one model call per trial; the
-            default) or ``"reask"`` (name the evaluated configurations as forbidden and ask once
-            more; then perturb). ``llm-hybrid`` re-asks unless told otherwise. Every path is counted in the trial's metadata (see
+            default), ``"reask"`` (name the evaluated configurations as forbidden and ask once
+            more; then perturb) or ``"delegate"`` (inside ``llm-hybrid`` only: its core answers at
+            once, no re-ask). ``llm-hybrid`` re-asks unless told otherwise (its lean prompt
+            delegates). Every path is counted in the trial's metadata (see
             :func:`~hpolab.llm.propose_config`).
     """
 
-    on_duplicate: Literal["reask", "perturb"] = "perturb"
+    on_duplicate: Literal["reask", "perturb", "delegate"] = "perturb"
 
     def __post_init__(self) -> None:
-        if self.on_duplicate not in ("reask", "perturb"):
-            raise ValueError(f"on_duplicate: {self.on_duplicate!r} is not 'reask' or 'perturb'")
+        if self.on_duplicate not in ("reask", "perturb", "delegate"):
+            raise ValueError(f"on_duplicate: {self.on_duplicate!r} is not 'reask', 'perturb' or 'delegate'")
 
 
 _Group = TypeVar("_Group", PromptOptions, DecodingOptions, DuplicateOptions)

@@ -75,6 +75,7 @@ class PromptTemplates:
         classic_proposal: Classic state: the classic optimizer's own next proposal; ``{core}``, ``{config}``.
         cma_header: CMA-ES state (Centaur): first line; ``{generation}``, ``{population}``.
         cma_mean: CMA-ES state: ``{config}`` (the mean in the parameters' values), ``{scaled}`` (in [0, 1]).
+        cma_mean_plain: CMA-ES state without the scaled mean: ``{config}``.
         cma_sigma: CMA-ES state: ``{sigma}``.
         cma_directions: CMA-ES state: before the covariance's leading axes; ``{k}``.
         cma_direction_line: CMA-ES state: ``{spread}``, ``{weights}`` (one component per parameter).
@@ -135,6 +136,7 @@ class PromptTemplates:
         "scaled to [0, 1] over its range, log-scaled ranges on a log scale, ordinal values by position):\n"
     )
     cma_mean: str = "mean: {config} (scaled: {scaled})\n"
+    cma_mean_plain: str = "mean: {config}\n"
     cma_sigma: str = "step size sigma: {sigma}\n"
     cma_directions: str = "the covariance's {k} widest directions (spread = sigma * sqrt(eigenvalue)):\n"
     cma_direction_line: str = "spread {spread} along {weights}\n"
@@ -258,16 +260,22 @@ def classic_state_text(
     return text
 
 
-def cma_state_text(state: CmaState, *, templates: PromptTemplates = DEFAULT_TEMPLATES) -> str:
+def cma_state_text(state: CmaState, *, templates: PromptTemplates = DEFAULT_TEMPLATES, scaled_mean: bool = True) -> str:
     """CMA-ES's search distribution as Centaur shows it to the LLM: mean, step size, leading covariance axes.
 
     Args:
         state: The state (:meth:`hpolab.optimizers.CmaEs.state`).
         templates: The templates (fields ``cma_*``).
+        scaled_mean: Show the mean in the scaled coordinates beside its values (``cma_mean``; else
+            ``cma_mean_plain``).
     """
-    scaled = {name: round(float(v), 3) for name, v in state.mean_scaled.items()}
     text = templates.cma_header.format(generation=state.generation, population=state.population)
-    text += templates.cma_mean.format(config=format_config(state.mean, precision=4), scaled=format_config(scaled))
+    mean = format_config(state.mean, precision=4)
+    if scaled_mean:
+        scaled = {name: round(float(v), 3) for name, v in state.mean_scaled.items()}
+        text += templates.cma_mean.format(config=mean, scaled=format_config(scaled))
+    else:
+        text += templates.cma_mean_plain.format(config=mean)
     text += templates.cma_sigma.format(sigma=f"{state.sigma:.3g}")
     if state.directions:
         text += templates.cma_directions.format(k=len(state.directions))

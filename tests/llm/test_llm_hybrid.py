@@ -636,6 +636,67 @@ def test_prompt_shows_cma_state_top_5_and_last_20_trials():
     assert "The 5 best configs so far:" in tpe_prompt and "CMA-ES" not in tpe_prompt
 
 
+def test_lean_prompt_sets_its_options_and_keeps_the_callers():
+    def make(**kwargs):
+        return make_optimizer(
+            "llm-hybrid", SPACE, client=ScriptedClient(["x"]), core="cmaes", policy="fixed", share=0.3, seed=0, **kwargs
+        )
+
+    def options(opt):
+        return opt.llm.on_duplicate, opt.llm.history_step, opt.llm.max_history, opt.llm.answer_format, opt.top_k
+
+    assert options(make()) == ("reask", 1, 20, "json", 5)  # the full prompt: Centaur's state, duplicates re-asked
+    assert options(make(prompt="lean")) == ("delegate", 10, 20, "compact", 3)
+    mine = make(prompt="lean", on_duplicate="reask", answer_format="json", history_step=5, top_k=5)
+    assert options(mine) == ("reask", 5, 20, "json", 5)  # what the caller gives stands
+    assert make(prompt="lean")._meta_params()["prompt"] == "lean"
+    with pytest.raises(ValueError, match=r"prompt: 'short' is not one of 'full', 'lean'"):
+        make(prompt="short")
+
+
+def test_delegating_duplicates_needs_a_hybrid():
+    from hpolab.optimizers import OptimizerError
+
+    opt = LLMOptimizer(SPACE, ScriptedClient(["{}"]), on_duplicate="delegate", seed=0)
+    with pytest.raises(OptimizerError, match=r"on_duplicate: 'delegate' .* use on_duplicate='reask' or 'perturb'"):
+        opt.ask()
+    with pytest.raises(ValueError, match=r"on_duplicate: 'later' is not 'reask', 'perturb' or 'delegate'"):
+        LLMOptimizer(SPACE, ScriptedClient(["{}"]), on_duplicate="later")
+
+
+def test_lean_prompt_hands_a_duplicate_to_the_core_without_a_reask():
+    config = {"lr": 0.01, "depth": 2, "opt": "adam"}
+    client = ScriptedClient([json.dumps(config)], cycle=True)
+    opt = HybridOptimizer(
+        SPACE, client=client, core="random", seed=0, policy=FixedSchedule([("llm", 4)]), prompt="lean"
+    )
+    for _ in range(4):
+        opt.tell(opt.ask(), 1.0)
+    assert len(client.calls) == 4  # one model call per trial: no re-ask
+    later = [r.trial.metadata for r in opt.history[1:]]
+    assert all(m["llm"]["duplicate_handling"] == "delegate" and m["source"] == "core" for m in later)
+    assert all(e["kind"] != "duplicate_reask" for m in later for e in m["llm"]["exchanges"])
+    assert len({json.dumps(r.config) for r in opt.history}) == 4
+
+
+def test_lean_prompt_shows_a_shorter_state_and_a_history_start_that_moves_in_steps():
+    space = SearchSpace({"lr": (1e-4, 1e-1, "log"), "depth": (1, 3), "x": (-1.0, 1.0), "opt": ["adam", "sgd"]})
+    _, client, trials = _centaur_run(space, 0, 45, core="cmaes", policy="fixed", share=0.5, prompt="lean")
+    prompt = client.calls[-1]["messages"][-1]["content"]
+    assert "The 3 best configs so far:" in prompt and "Best config so far" not in prompt
+    assert "1 widest directions" in prompt and prompt.count("\nspread ") == 1
+    assert "mean: {" in prompt and "(scaled:" not in prompt
+    assert "as a JSON list of the values of depth, lr, opt, x" in prompt  # the compact answer
+    starts = []
+    for call in client.calls:
+        text = call["messages"][-1]["content"]
+        history = text.split("Here is what we have tried so far:\n")[1].split("A classic optimizer")[0]
+        first = json.loads(history.splitlines()[0].split(" loss = ")[0])
+        starts.append(next(i for i, t in enumerate(trials) if t.config == first))
+    assert set(starts) == {0, 10, 20, 30}  # the window of the last 20 trials moves by 10 at a time
+    assert starts == sorted(starts)
+
+
 def test_cmaes_core_learns_from_the_llms_trials():
     opt, _, trials = _centaur_run(SPACE, 1, 30, core="cmaes", policy="fixed", share=0.5, warmup=2)
     core = opt.core
