@@ -50,7 +50,7 @@ __all__ = ["HybridOptimizer", "make_llm_hybrid"]
 _LLM_KEYS = ("llm", "llm_usage")
 
 #: The prompts of :class:`HybridOptimizer`: ``"full"`` (as Centaur shows the state) and ``"lean"``.
-PROMPTS = ("full", "lean")
+_PROMPTS = ("full", "lean")
 
 #: The LLM options ``prompt="lean"`` sets where the caller gave none.
 _LEAN_LLM = {"on_duplicate": "delegate", "answer_format": "compact"}
@@ -163,8 +163,8 @@ class HybridOptimizer(Hybrid):
             raise ValueError(f"top_k: {top_k!r} must be a positive int")
         if last_k is not None and (isinstance(last_k, bool) or int(last_k) < 1):
             raise ValueError(f"last_k: {last_k!r} must be a positive int (trials shown) or None")
-        if prompt not in PROMPTS:
-            raise ValueError(f"prompt: {prompt!r} is not one of {', '.join(map(repr, PROMPTS))}")
+        if prompt not in _PROMPTS:
+            raise ValueError(f"prompt: {prompt!r} is not one of {', '.join(map(repr, _PROMPTS))}")
         if last_k is None and share is not None:
             last_k = 20  # Centaur's prompt: the last 20 trials
         if last_k is not None and llm is True and "max_history" not in (llm_kwargs or {}):
