@@ -10,7 +10,7 @@ Methods, per core (``tpe``, ``cmaes``):
 * ``<core> r=<share> <client>`` for each share (``--shares``, default 0.1, 0.3, 0.5, 0.8) and each
   client (``--clients``): ``local`` (the local model, or ``--model-path`` / ``--llm-base-url``),
   ``local-lean`` (the same model with ``prompt="lean"``: duplicates to the core without a re-ask,
-  the history window moved in steps of 10, the compact answer, a shorter classic state),
+  the history window moved in steps of 10, a shorter classic state),
   ``oracle`` / ``adversary`` (simulations answering from the table's own best / worst
   ``--quantile``: the ceiling and the floor; no model knows the table);
 * controls, paired with the runs above: ``<core> no-LLM`` (``llm-hybrid-nollm``: the core alone),
@@ -212,8 +212,8 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], s
         f"{args.quantile:.0%} (no model knows the table)."
         + (
             ' `local-lean` is the same model with `prompt="lean"` (duplicates to the core without a re-ask, the '
-            "history window moved in steps of 10, the compact answer, the top 3 and CMA-ES's mean, step size and "
-            "widest direction only)."
+            "history window moved in steps of 10, the top 3 and CMA-ES's mean, step size and widest direction "
+            "only; the paper's JSON answer)."
             if "local-lean" in args.clients
             else ""
         ),

@@ -15,9 +15,9 @@ first suggestion's seconds and the median of the later ones:
 ``--hybrid`` instead measures ``llm-hybrid``'s model calls under Centaur's policy (CMA-ES core,
 ``policy="fixed"``, ``--share`` of the trials after a warm-up of 10, the last 20 trials shown) on
 ``hpobench/nn/kc1``, one fresh process per step, each step adding one of the lean prompt's changes
-to the one before (:data:`HYBRID_STEPS`; the last is ``prompt="lean"``): seconds per LLM
-suggestion, model calls, prompt tokens read afresh (not reused from the model's cache) and answer
-tokens; ``--jobs 2`` runs two steps at a time, one per core (writes
+to the one before (:data:`HYBRID_STEPS`; the fourth is ``prompt="lean"``, the fifth adds the compact
+answer to it): seconds per LLM suggestion, model calls, prompt tokens read afresh (not reused from
+the model's cache), answer tokens and the suggestions the model declined (kept the core's proposal); ``--jobs 2`` runs two steps at a time, one per core (writes
 ``benchmarks/results/llm_hybrid_speed.md``).
 
 ``--duplicates`` instead compares the duplicate policies (``on_duplicate="reask"`` against
@@ -107,25 +107,27 @@ class Timed:
 opt = hpolab.make_optimizer("llm-hybrid", objective.search_space, seed=cfg["seed"], client=Timed(), core="cmaes",
                             policy="fixed", share=cfg["share"], **cfg["kwargs"])
 opt.set_context(description=objective.description, n_trials=cfg["n"])
-seconds, regret = [], 1.0
+seconds, declined, regret = [], 0, 1.0
 for i in range(cfg["n"]):
     n_calls = len(calls)
     t = time.perf_counter(); trial = opt.ask(); s = time.perf_counter() - t
     if len(calls) > n_calls:  # an LLM-allocated trial (the core may have answered it after the model)
         seconds.append(s)
+        declined += (trial.metadata.get("llm") or {}).get("outcome") == "declined"
     result = objective.evaluate(trial.config, seed=i)
     regret = min(regret, objective.regret(result.info.get("true_value", result.value)))
     opt.tell(trial, result)
-print(json.dumps({"seconds": seconds, "calls": calls, "regret": regret}))
+print(json.dumps({"seconds": seconds, "calls": calls, "declined": declined, "regret": regret}))
 """
 
-#: Step label -> llm-hybrid keywords; each step adds one change of ``prompt="lean"`` to the one before.
+#: Step label -> llm-hybrid keywords; each step adds one change of ``prompt="lean"`` to the one before,
+#: and the last adds the compact answer to the lean prompt.
 HYBRID_STEPS: dict[str, dict[str, Any]] = {
     "full (Centaur's state, re-ask)": {},
     "+ duplicates to the core": {"on_duplicate": "delegate"},
     "+ window in steps of 10": {"on_duplicate": "delegate", "history_step": 10},
-    "+ compact answer": {"on_duplicate": "delegate", "history_step": 10, "answer_format": "compact"},
-    'lean (+ shorter classic state) = prompt="lean"': {"prompt": "lean"},
+    '+ shorter classic state = prompt="lean"': {"prompt": "lean"},
+    "lean + compact answer": {"prompt": "lean", "answer_format": "compact"},
 }
 
 #: Step label -> (processes, each a list of seeds; the measured run is the last run of the last process).
@@ -187,15 +189,17 @@ def hybrid(args: argparse.Namespace, argv: list[str]) -> None:
         "",
         f"`hpobench/nn/kc1`, seed {args.seed}, {args.n_evals} evaluations, CMA-ES core, "
         f'`policy="fixed"`, `share={args.share:g}` after 10 warm-up trials, the last 20 trials shown. '
-        'Each step adds one change to the step above it; the last is `prompt="lean"` itself. A suggestion is '
+        'Each step adds one change to the step above it; the fourth is `prompt="lean"` itself, the fifth adds '
+        "the compact answer to it. A suggestion is "
         "one LLM-allocated `ask()` (its model calls, a re-ask included); the first model call of each process "
         "reads the whole prompt cold (no prefix state on disk). Fresh prompt tokens: those not reused from the "
-        "model's cache of the previous call. Regret: the run's best true regret (one seed: a smoke check that the "
+        'model\'s cache of the previous call. Declined: suggestions where the model answered `{"keep": true}` '
+        "(the core's proposal ran; the hybrid allows it in at most 30% of all trials). Regret: the run's best true regret (one seed: a smoke check that the "
         "run is sane, not a comparison; that is centaur_local.md's).",
         "",
         "| step | LLM suggestions | median s per suggestion (after the first) | model calls | median prompt tokens "
-        "| median fresh prompt tokens | median answer tokens | regret | `uptime` after the step |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| median fresh prompt tokens | median answer tokens | declined | regret | `uptime` after the step |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, r in results.items():
         later = r["seconds"][1:] or r["seconds"]
@@ -206,7 +210,7 @@ def hybrid(args: argparse.Namespace, argv: list[str]) -> None:
 
         lines.append(
             f"| {label} | {len(r['seconds'])} | {statistics.median(later):.2f} | {len(calls)} | {med('prompt')} "
-            f"| {med('fresh')} | {med('answer')} | {r['regret']:.4f} | {r['load']} |"
+            f"| {med('fresh')} | {med('answer')} | {r['declined']} | {r['regret']:.4f} | {r['load']} |"
         )
     _write(Path(args.out), lines)
 

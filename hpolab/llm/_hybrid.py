@@ -16,10 +16,11 @@ instead of a random perturbation: the LLM passes its trial on to the core.
 dominates its latency, each change a default that an explicit keyword overrides: a duplicate goes
 to the core at once (``on_duplicate="delegate"``, no re-ask listing every evaluated
 configuration), the last-k window moves in steps of 10 trials (``history_step=10``, so the history
-stays a cached prefix between its moves), the answer is the compact list of values
-(``answer_format="compact"``), and the classic state leaves out the incumbent line (the first of
-the top configurations), shows the top 3 configurations instead of 5, and shows CMA-ES's mean in
-the parameters' values only (not also scaled) and its widest covariance direction only (not three).
+stays a cached prefix between its moves), and the classic state leaves out the incumbent line (the
+first of the top configurations), shows the top 3 configurations instead of 5, and shows CMA-ES's
+mean in the parameters' values only (not also scaled) and its widest covariance direction only (not
+three). The answer stays the paper's JSON object; the compact answer (``answer_format="compact"``)
+may be given beside it (docs/llm.md says why it is not part of the lean prompt).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ _LLM_KEYS = ("llm", "llm_usage")
 _PROMPTS = ("full", "lean")
 
 #: The LLM options ``prompt="lean"`` sets where the caller gave none.
-_LEAN_LLM = {"on_duplicate": "delegate", "answer_format": "compact"}
+_LEAN_LLM = {"on_duplicate": "delegate"}
 
 #: Configurations the lean prompt's classic state shows.
 _LEAN_TOP_K = 3
@@ -62,7 +63,7 @@ _LEAN_TOP_K = 3
 _LEAN_HISTORY_STEP = 10
 
 #: The LLM optimizer's option group holding each lean option (``duplicates=``, ``decoding=``, ``prompt=``).
-_LEAN_GROUP = {"on_duplicate": "duplicates", "answer_format": "decoding", "history_step": "prompt"}
+_LEAN_GROUP = {"on_duplicate": "duplicates", "history_step": "prompt"}
 
 
 def _policy(

@@ -646,9 +646,9 @@ def test_lean_prompt_sets_its_options_and_keeps_the_callers():
         return opt.llm.on_duplicate, opt.llm.history_step, opt.llm.max_history, opt.llm.answer_format, opt.top_k
 
     assert options(make()) == ("reask", 1, 20, "json", 5)  # the full prompt: Centaur's state, duplicates re-asked
-    assert options(make(prompt="lean")) == ("delegate", 10, 20, "compact", 3)
-    mine = make(prompt="lean", on_duplicate="reask", answer_format="json", history_step=5, top_k=5)
-    assert options(mine) == ("reask", 5, 20, "json", 5)  # what the caller gives stands
+    assert options(make(prompt="lean")) == ("delegate", 10, 20, "json", 3)
+    mine = make(prompt="lean", on_duplicate="reask", answer_format="compact", history_step=5, top_k=5)
+    assert options(mine) == ("reask", 5, 20, "compact", 5)  # what the caller gives stands
     assert make(prompt="lean")._meta_params()["prompt"] == "lean"
     with pytest.raises(ValueError, match=r"prompt: 'short' is not one of 'full', 'lean'"):
         make(prompt="short")
@@ -686,7 +686,7 @@ def test_lean_prompt_shows_a_shorter_state_and_a_history_start_that_moves_in_ste
     assert "The 3 best configs so far:" in prompt and "Best config so far" not in prompt
     assert "1 widest directions" in prompt and prompt.count("\nspread ") == 1
     assert "mean: {" in prompt and "(scaled:" not in prompt
-    assert "as a JSON list of the values of depth, lr, opt, x" in prompt  # the compact answer
+    assert prompt.endswith("Provide the next config in JSON format. Config:")  # the paper's answer
     starts = []
     for call in client.calls:
         text = call["messages"][-1]["content"]
