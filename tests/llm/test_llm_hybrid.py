@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import signal
@@ -695,6 +696,24 @@ def test_lean_prompt_shows_a_shorter_state_and_a_history_start_that_moves_in_ste
         starts.append(next(i for i, t in enumerate(trials) if t.config == first))
     assert set(starts) == {0, 10, 20, 30}  # the window of the last 20 trials moves by 10 at a time
     assert starts == sorted(starts)
+
+
+def test_lean_prompt_leaves_less_to_read_afresh_at_each_call():
+    """What a model with a prefix cache reads again: the part of each prompt after the start it shares with the last one."""
+    import statistics
+
+    def shared(a: str, b: str) -> int:
+        return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+    space = SearchSpace({"lr": (1e-4, 1e-1, "log"), "depth": (1, 3), "x": (-1.0, 1.0), "w": (0.0, 1.0)})
+
+    def fresh(prompt: str) -> float:
+        _, client, _ = _centaur_run(space, 3, 45, core="cmaes", policy="fixed", share=0.5, prompt=prompt)
+        texts = [call["messages"][-1]["content"] for call in client.calls]
+        return statistics.median(len(b) - shared(a, b) for a, b in itertools.pairwise(texts))
+
+    full, lean = fresh("full"), fresh("lean")
+    assert lean < 0.6 * full, (lean, full)
 
 
 def test_cmaes_core_learns_from_the_llms_trials():
