@@ -85,11 +85,14 @@ def methods(args: argparse.Namespace, objective: str) -> dict[str, Any]:
             centaur = {**fixed, "share": share}
             out[label(core, "placebo", share)] = {"name": "llm-hybrid-placebo", **centaur}
             for client in args.clients:
-                if client == "local":
-                    out[label(core, client, share)] = {"name": "llm-hybrid", **centaur, "client": client_spec(args)}
-                elif client == "local-lean":
-                    lean = {"name": "llm-hybrid", **centaur, "client": client_spec(args), "prompt": "lean"}
-                    out[label(core, client, share)] = lean
+                if client.startswith("local"):
+                    lean = {"prompt": "lean"} if client == "local-lean" else {}
+                    out[label(core, client, share)] = {
+                        "name": "llm-hybrid",
+                        **centaur,
+                        "client": client_spec(args),
+                        **lean,
+                    }
                 else:
                     simulated = {"kind": client, "objective": objective, "quantile": args.quantile}
                     out[label(core, client, share)] = {"name": "llm-hybrid", **centaur, "simulated": simulated}

@@ -17,7 +17,8 @@ first suggestion's seconds and the median of the later ones:
 ``hpobench/nn/kc1``, one fresh process per step, each step adding one of the lean prompt's changes
 to the one before (:data:`HYBRID_STEPS`; the fourth is ``prompt="lean"``, the fifth adds the compact
 answer to it): seconds per LLM suggestion, model calls, prompt tokens read afresh (not reused from
-the model's cache), answer tokens and the suggestions the model declined (kept the core's proposal); ``--jobs 2`` runs two steps at a time, one per core (writes
+the model's cache), answer tokens and the suggestions the model declined (kept the core's
+proposal); ``--jobs 2`` runs two steps at a time, one per core (writes
 ``benchmarks/results/llm_hybrid_speed.md``).
 
 ``--duplicates`` instead compares the duplicate policies (``on_duplicate="reask"`` against
@@ -88,7 +89,7 @@ print(json.dumps(out))
 """
 
 _HYBRID_CODE = """
-import json, statistics, sys, time
+import json, sys, time
 import hpolab
 from hpolab.llm import LlamaCppClient
 cfg = json.loads(sys.argv[1])
@@ -194,8 +195,8 @@ def hybrid(args: argparse.Namespace, argv: list[str]) -> None:
         "one LLM-allocated `ask()` (its model calls, a re-ask included); the first model call of each process "
         "reads the whole prompt cold (no prefix state on disk). Fresh prompt tokens: those not reused from the "
         'model\'s cache of the previous call. Declined: suggestions where the model answered `{"keep": true}` '
-        "(the core's proposal ran; the hybrid allows it in at most 30% of all trials). Regret: the run's best true regret (one seed: a smoke check that the "
-        "run is sane, not a comparison; that is centaur_local.md's).",
+        "(the core's proposal ran; the hybrid allows it in at most 30% of all trials). Regret: the run's best "
+        "true regret (one seed: a smoke check that the run is sane, not a comparison; that is centaur_local.md's).",
         "",
         "| step | LLM suggestions | median s per suggestion (after the first) | model calls | median prompt tokens "
         "| median fresh prompt tokens | median answer tokens | declined | regret | `uptime` after the step |",

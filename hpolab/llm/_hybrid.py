@@ -29,7 +29,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hpolab.llm._prompts import ClassicState, cma_state_text
+from hpolab.llm._prompts import DEFAULT_TEMPLATES, ClassicState, cma_state_text
 from hpolab.optimizers._base import Optimizer, OptimizerError
 from hpolab.optimizers._hybrid import (
     AdaptiveBandit,
@@ -53,17 +53,12 @@ _LLM_KEYS = ("llm", "llm_usage")
 #: The prompts of :class:`HybridOptimizer`: ``"full"`` (as Centaur shows the state) and ``"lean"``.
 _PROMPTS = ("full", "lean")
 
-#: The LLM options ``prompt="lean"`` sets where the caller gave none.
-_LEAN_LLM = {"on_duplicate": "delegate"}
-
 #: Configurations the lean prompt's classic state shows.
 _LEAN_TOP_K = 3
 
-#: Trials by which the lean prompt's last-k window moves.
-_LEAN_HISTORY_STEP = 10
-
-#: The LLM optimizer's option group holding each lean option (``duplicates=``, ``decoding=``, ``prompt=``).
-_LEAN_GROUP = {"on_duplicate": "duplicates", "history_step": "prompt"}
+#: The LLM options ``prompt="lean"`` sets where the caller gave none: option -> (value, the LLM
+#: optimizer's option group holding it). ``history_step`` only where a last-k window is shown.
+_LEAN_LLM = {"on_duplicate": ("delegate", "duplicates"), "history_step": (10, "prompt")}
 
 
 def _policy(
@@ -256,9 +251,7 @@ class HybridOptimizer(Hybrid):
         templates = getattr(self.llm, "templates", None)
         if state is None:
             return ""
-        if templates is None:
-            return cma_state_text(state, scaled_mean=not lean)
-        return cma_state_text(state, templates=templates, scaled_mean=not lean)
+        return cma_state_text(state, templates=templates or DEFAULT_TEMPLATES, scaled_mean=not lean)
 
     def _may_keep(self) -> bool:
         declined = self.counts.get("declined", 0)
@@ -298,9 +291,8 @@ class HybridOptimizer(Hybrid):
 def _lean_options(llm_kwargs: Mapping[str, Any] | None, *, windowed: bool) -> dict[str, Any]:
     """The LLM options of the lean prompt: its defaults under the options the caller gave."""
     options = dict(llm_kwargs or {})
-    lean = {**_LEAN_LLM, **({"history_step": _LEAN_HISTORY_STEP} if windowed else {})}
-    for key, value in lean.items():
-        if _LEAN_GROUP[key] not in options:  # an option group given whole keeps its own value
+    for key, (value, group) in _LEAN_LLM.items():
+        if (key != "history_step" or windowed) and group not in options:  # a group given whole keeps its value
             options.setdefault(key, value)
     return options
 
