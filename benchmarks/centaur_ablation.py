@@ -1,5 +1,9 @@
 """Centaur's ablation of the LLM's share (arXiv 2603.24647) on the 8 HPOBench NN tables, in one command.
 
+``--objectives lcbench`` runs it on 8 YAHPO lcbench surrogates instead (``HPOLAB_YAHPO_DATA`` set), or
+``--objectives`` names any objectives; one without a known optimum (YAHPO) measures regret against the
+best value any run in the storage reached on it.
+
 Every method is ``llm-hybrid`` under the fixed-share policy (``policy="fixed"``, ``share=r``):
 the core (TPE or CMA-ES) runs the first ``--warmup`` trials, then the LLM proposes a fixed share
 ``r`` of the trials; the LLM's prompt holds the core's top 5 configurations, the last 20 trials
@@ -26,6 +30,11 @@ Tiny check (simulated clients only, one table, one seed; a minute)::
 
     python benchmarks/centaur_ablation.py --tables kc1 --seeds 1 --n-evals 14 --short-evals 12 --warmup 4 \\
         --shares 0.3,0.8 --clients oracle,adversary --storage out/centaur-tiny.db --out out/centaur-tiny.md
+
+The simulated clients on the 8 lcbench surrogates, 10 seeds::
+
+    python benchmarks/centaur_ablation.py --objectives lcbench --clients oracle,adversary --n-jobs 2 \\
+        --storage benchmarks/results/centaur_lcbench.db --out benchmarks/results/centaur_lcbench.md
 
 Runs are stored in ``--storage`` (SQLite) and a rerun continues them.
 """
@@ -66,6 +75,13 @@ SHARES = (0.1, 0.3, 0.5, 0.8)
 CLIENTS = ("local", "oracle", "adversary")
 #: Clients the script knows: :data:`CLIENTS` (the default) and the local model with the lean prompt.
 KNOWN_CLIENTS = (*CLIENTS, "local-lean")
+#: ``--objectives lcbench``: YAHPO lcbench's two instances in CARP-S's subsets (167168, 167184) and six drawn
+#: from its other 32 by ``numpy.random.default_rng(0).choice(others, 6, replace=False)``.
+LCBENCH = tuple(
+    f"yahpo/lcbench/{i}" for i in ("7593", "167149", "167152", "167168", "167184", "167200", "168330", "168910")
+)
+#: Shorthands of ``--objectives``.
+OBJECTIVE_SETS = {"lcbench": LCBENCH, "nn": tuple(f"hpobench/nn/{d}" for d in DATASETS)}
 log = logging.getLogger("centaur_ablation")
 
 
@@ -99,12 +115,51 @@ def methods(args: argparse.Namespace, objective: str) -> dict[str, Any]:
     return out
 
 
-def run_all(args: argparse.Namespace, tables: Sequence[str]) -> pd.DataFrame:
+def objectives_of(args: argparse.Namespace) -> list[str]:
+    """The objectives to run: ``--objectives`` (names or a shorthand of :data:`OBJECTIVE_SETS`) or ``--tables``."""
+    if not args.objectives:
+        tables = [t for t in args.tables.split(",") if t]
+        unknown = sorted(set(tables) - set(DATASETS))
+        if unknown:
+            raise SystemExit(f"--tables: {unknown} are not HPOBench NN tables; choose from {', '.join(DATASETS)}")
+        return [f"hpobench/nn/{t}" for t in tables]
+    names: list[str] = []
+    for item in (x for x in args.objectives.split(",") if x):
+        names += OBJECTIVE_SETS.get(item, (item,))
+    from hpolab.registry import make_objective
+
+    for name in names:  # fail before any run, naming the objective
+        try:
+            make_objective(name)
+        except Exception as exc:
+            raise SystemExit(f"--objectives: {name!r} cannot be made ({exc})") from exc
+    return list(dict.fromkeys(names))
+
+
+def with_regret(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``df`` with a regret on objectives that have none, and those objectives' names.
+
+    Such an objective's regret is the gap to the best value any run in ``df`` reached on it; objectives
+    with a known optimum (the tables) keep theirs. Paired differences of regret do not depend on the
+    reference; means of regret do, and they grow if a later run finds a better value.
+    """
+    out = df.copy()
+    filled: list[str] = []
+    for objective, g in out.groupby("objective", sort=True):
+        if g["regret"].notna().any():
+            continue
+        maximize = str(g["direction"].iloc[0]).lower().endswith("maximize")
+        loss = -g["value"] if maximize else g["value"]
+        out.loc[g.index, "regret"] = loss - loss.min()
+        filled.append(str(objective))
+    return out, filled
+
+
+def run_all(args: argparse.Namespace, objectives: Sequence[str]) -> pd.DataFrame:
     url = storage_url(args.storage)
     context = {"command": " ".join(shlex.quote(a) for a in sys.argv), "suite": "centaur_ablation"}
     specs: list[B.RunSpec] = []
-    for dataset in tables:
-        name = f"hpobench/nn/{dataset}"
+    for name in objectives:
         specs += B.plan(
             methods(args, name),
             [name],
@@ -115,7 +170,7 @@ def run_all(args: argparse.Namespace, tables: Sequence[str]) -> pd.DataFrame:
         )
     # seed by seed over all tables, so that a stopped run leaves whole seeds (a rerun continues it)
     specs.sort(key=lambda spec: (spec.optimizer != B.POOL_LABEL, spec.seed))
-    log.info("%d runs (%d tables)", len(specs), len(tables))
+    log.info("%d runs (%d objectives)", len(specs), len(objectives))
     B.execute(specs, url, n_jobs=args.n_jobs, show_progress_bar=args.progress)
     return B.load_results(url, studies=[s.study_name for s in specs])
 
@@ -194,7 +249,28 @@ def centaur_findings(df: pd.DataFrame, args: argparse.Namespace, k: int) -> list
     return lines
 
 
-def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], seconds: float) -> None:
+def tasks_line(objectives: Sequence[str], no_optimum: Sequence[str]) -> str:
+    """The report's line on the tasks: how many of each kind, and how those without an optimum are scored."""
+    with_optimum = [o for o in objectives if o not in no_optimum]
+    nn = all(o.startswith("hpobench/nn/") for o in with_optimum)
+    parts = [f"{len(with_optimum)} {'HPOBench NN tables' if nn else 'objectives with a known optimum'}"]
+    if no_optimum:
+        surrogates = (
+            " (YAHPO's surrogates at their full fidelity)" if all(o.startswith("yahpo/") for o in no_optimum) else ""
+        )
+        parts = parts if with_optimum else []
+        parts.append(
+            f"{len(no_optimum)} objectives without a known optimum{surrogates}: "
+            f"{', '.join(f'`{o}`' for o in no_optimum)}; their regret is the gap to the best value any run in this "
+            "storage reached on them (the random pools included), so paired differences are exact and mean "
+            "regrets are against that reference"
+        )
+    return "Tasks: " + "; ".join(parts)
+
+
+def write(
+    args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], seconds: float, no_optimum: Sequence[str] = ()
+) -> None:
     short, full = args.short_evals, args.n_evals
     tables = sorted(df["objective"].unique())
     # llm_hybrid's tables list the labels of its ORDER (in that order): add this ablation's
@@ -205,14 +281,15 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], s
         "",
         command,
         "",
-        f"- Tables: {len(tables)} HPOBench NN tables; seeds: {args.seeds}; {full} evaluations per run "
+        f"- {tasks_line(tables, no_optimum)}; seeds: {args.seeds}; {full} evaluations per run "
         f"(the numbers at {short} evaluations are the first {short} trials of the same runs).",
         f'- Policy: `llm-hybrid` with `policy="fixed"`, `share=r`: the core runs the first {args.warmup} trials, '
         "then the LLM proposes the share r of the trials; the LLM's prompt shows the top 5 configurations, the last "
         "20 trials and, with CMA-ES, its mean, step size and leading covariance directions.",
         f"- Clients: {', '.join(args.clients)}; `local` is {client_spec(args)} (empty model: the default "
         f"SmolLM2-135M-Instruct through llama.cpp); `oracle` / `adversary` answer from the table's own best / worst "
-        f"{args.quantile:.0%} (no model knows the table)."
+        f"{args.quantile:.0%} (of 2,000 random configurations on an objective without a table; no model knows "
+        "the task)."
         + (
             ' `local-lean` is the same model with `prompt="lean"` (duplicates to the core without a re-ask, the '
             "history window moved in steps of 10, the top 3 and CMA-ES's mean, step size and widest direction "
@@ -220,7 +297,7 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], s
             if "local-lean" in args.clients
             else ""
         ),
-        "- Controls, paired over tables x seeds: the core alone (`no-LLM`, `llm-hybrid-nollm`), a placebo at each "
+        "- Controls, paired over tasks x seeds: the core alone (`no-LLM`, `llm-hybrid-nollm`), a placebo at each "
         "share (`llm-hybrid-placebo`, random answers inside the space) and `default-first`.",
         *baseline_lines(args),
         wall,
@@ -241,7 +318,7 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], s
         *centaur_findings(df, args, full),
     ]
     lines += [
-        "## Paired tests (tables x seeds, regret on the tables' true values)",
+        "## Paired tests (tasks x seeds, regret on the tasks' true values)",
         "",
         "Negative differences mean the first method has the lower regret. Reported whatever the sign.",
         "",
@@ -263,6 +340,12 @@ def _floats(text: str) -> tuple[float, ...]:
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--tables", default=",".join(DATASETS), help="comma-separated HPOBench NN data sets")
+    p.add_argument(
+        "--objectives",
+        default=None,
+        help="comma-separated objective names or shorthands (lcbench: 8 YAHPO lcbench instances; nn: the 8 "
+        "tables), instead of --tables",
+    )
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--n-evals", type=int, default=30, help="evaluations per run")
     p.add_argument("--short-evals", type=int, default=20, help="the smaller budget read from the same runs")
@@ -287,10 +370,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--note", action="append", default=[], help="a line for the report's set-up (repeatable)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    tables = [t for t in args.tables.split(",") if t]
-    unknown = sorted(set(tables) - set(DATASETS))
-    if unknown:
-        raise SystemExit(f"--tables: {unknown} are not HPOBench NN tables; choose from {', '.join(DATASETS)}")
+    objectives = objectives_of(args)
     args.cores = [c for c in args.cores.split(",") if c]
     args.clients = [c for c in args.clients.split(",") if c]
     for name, given, known in (("--cores", args.cores, CORES), ("--clients", args.clients, KNOWN_CLIENTS)):
@@ -303,11 +383,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = time.perf_counter()
     if args.report_only:
         df = B.load_results(storage_url(args.storage))
-        df = df[df["objective"].isin([f"hpobench/nn/{t}" for t in tables])]
+        df = df[df["objective"].isin(objectives)]
     else:
-        df = run_all(args, tables)
+        df = run_all(args, objectives)
+    df, no_optimum = with_regret(df)
     answers = llm_answers(args.storage, df) if any(c.startswith("local") for c in args.clients) else {}
-    write(args, df, answers, time.perf_counter() - start)
+    write(args, df, answers, time.perf_counter() - start, no_optimum)
 
 
 if __name__ == "__main__":

@@ -412,7 +412,7 @@ def baseline_lines(args: argparse.Namespace) -> list[str]:
     """The set-up lines on random search's baseline and on how the runs' seeds were derived."""
     return [
         f"- Random search's loss is the exact expected best of the budget's distinct configurations of {args.random_pool} "
-        "random configurations per table (`expected_best_of`, unbiased; seed 002's bootstrap draws with replacement).",
+        "random configurations per task (`expected_best_of`, unbiased; seed 002's bootstrap draws with replacement).",
         f"- {B.seed_note(B.study_contexts(storage_url(args.storage))) or 'Seeds: not recorded.'}",
     ]
 
