@@ -68,6 +68,7 @@ from llm_hybrid import (
 )
 
 from hpolab import benchmark as B
+from hpolab.analysis.metrics import losses
 
 RESULTS = Path(__file__).parent / "results"
 CORES = ("tpe", "cmaes")
@@ -148,8 +149,7 @@ def with_regret(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     for objective, g in out.groupby("objective", sort=True):
         if g["regret"].notna().any():
             continue
-        maximize = str(g["direction"].iloc[0]).lower().endswith("maximize")
-        loss = -g["value"] if maximize else g["value"]
+        loss = losses(g)
         out.loc[g.index, "regret"] = loss - loss.min()
         filled.append(str(objective))
     return out, filled
@@ -253,12 +253,12 @@ def tasks_line(objectives: Sequence[str], no_optimum: Sequence[str]) -> str:
     """The report's line on the tasks: how many of each kind, and how those without an optimum are scored."""
     with_optimum = [o for o in objectives if o not in no_optimum]
     nn = all(o.startswith("hpobench/nn/") for o in with_optimum)
-    parts = [f"{len(with_optimum)} {'HPOBench NN tables' if nn else 'objectives with a known optimum'}"]
+    kind = "HPOBench NN tables" if nn else "objectives with a known optimum"
+    parts = [f"{len(with_optimum)} {kind}"] if with_optimum or not no_optimum else []
     if no_optimum:
         surrogates = (
             " (YAHPO's surrogates at their full fidelity)" if all(o.startswith("yahpo/") for o in no_optimum) else ""
         )
-        parts = parts if with_optimum else []
         parts.append(
             f"{len(no_optimum)} objectives without a known optimum{surrogates}: "
             f"{', '.join(f'`{o}`' for o in no_optimum)}; their regret is the gap to the best value any run in this "

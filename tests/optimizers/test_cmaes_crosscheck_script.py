@@ -10,11 +10,15 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "cmaes_crosscheck.
 
 
 def test_hpolab_cmaes_and_optuna_cmaes_tie_on_every_run(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("cmaes_crosscheck", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["cmaes_crosscheck"] = module
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(SCRIPT.parent))  # the script imports its sibling centaur_ablation.py
+    try:
+        spec = importlib.util.spec_from_file_location("cmaes_crosscheck", SCRIPT)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["cmaes_crosscheck"] = module
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
     out = tmp_path / "x.md"
     module.main(["--objectives", "toy/branin,toy/rosenbrock", "--seeds", "3", "--n-trials", "15", "--out", str(out)])
     rows = {
