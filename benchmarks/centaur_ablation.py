@@ -155,8 +155,8 @@ def with_regret(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return out, filled
 
 
-def run_all(args: argparse.Namespace, objectives: Sequence[str]) -> pd.DataFrame:
-    url = storage_url(args.storage)
+def planned(args: argparse.Namespace, objectives: Sequence[str]) -> list[B.RunSpec]:
+    """The runs of the command: every method of :func:`methods` on every objective, seeds ``0 .. --seeds - 1``."""
     context = {"command": " ".join(shlex.quote(a) for a in sys.argv), "suite": "centaur_ablation"}
     specs: list[B.RunSpec] = []
     for name in objectives:
@@ -170,6 +170,13 @@ def run_all(args: argparse.Namespace, objectives: Sequence[str]) -> pd.DataFrame
         )
     # seed by seed over all tables, so that a stopped run leaves whole seeds (a rerun continues it)
     specs.sort(key=lambda spec: (spec.optimizer != B.POOL_LABEL, spec.seed))
+    return specs
+
+
+def run_all(args: argparse.Namespace, objectives: Sequence[str]) -> pd.DataFrame:
+    """Run (or continue) the command's runs and read them back."""
+    url = storage_url(args.storage)
+    specs = planned(args, objectives)
     log.info("%d runs (%d objectives)", len(specs), len(objectives))
     B.execute(specs, url, n_jobs=args.n_jobs, show_progress_bar=args.progress)
     return B.load_results(url, studies=[s.study_name for s in specs])
@@ -299,15 +306,16 @@ def write(
         ),
         "- Controls, paired over tasks x seeds: the core alone (`no-LLM`, `llm-hybrid-nollm`), a placebo at each "
         "share (`llm-hybrid-placebo`, random answers inside the space) and `default-first`.",
-        *baseline_lines(args),
+        *baseline_lines(args, df),
         wall,
         *(f"- {note}" for note in args.note),
         "",
     ]
     if args.report_only:
         lines += [
-            "Written with `--report-only` from the storage: methods and clients not run yet are missing, and runs "
-            "still going count with the trials they have.",
+            "Written with `--report-only` from the storage, from the runs of this command's methods and seeds only "
+            "(the storage may hold more): methods and clients not run yet are missing, and runs still going count "
+            "with the trials they have.",
             "",
         ]
     lines += table1_md(df, short, args.n_bootstrap) + table1_md(df, full, args.n_bootstrap)
@@ -382,8 +390,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit("--warmup < --short-evals <= --n-evals: the LLM needs trials after the warm-up")
     start = time.perf_counter()
     if args.report_only:
-        df = B.load_results(storage_url(args.storage))
-        df = df[df["objective"].isin(objectives)]
+        # the same runs a run of this command reads back: its methods and seeds only, whatever else the storage holds
+        df = B.load_results(storage_url(args.storage), studies=[s.study_name for s in planned(args, objectives)])
     else:
         df = run_all(args, objectives)
     df, no_optimum = with_regret(df)

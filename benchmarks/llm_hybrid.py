@@ -320,16 +320,21 @@ def sources_md(df: pd.DataFrame) -> list[str]:
 
 
 def llm_answers(storage: str, df: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Per LLM method: duplicate rate of first answers, how duplicates were handled, seconds per suggestion."""
+    """Per LLM method: duplicate rate of first answers, how duplicates were handled, seconds per suggestion.
+
+    Only the runs in ``df`` count (its optimizer, objective and seed), whatever else the storage holds.
+    """
     from hpolab.storage import get_storage
 
     store = get_storage(storage_url(storage))
+    runs = run_keys(df)
     out: dict[str, dict[str, Any]] = {}
     for info in store.list_studies():
-        label = ((info.attrs or {}).get("benchmark") or {}).get("optimizer")
-        if label is None or label not in set(df["optimizer"]):
+        bench = (info.attrs or {}).get("benchmark") or {}
+        label = bench.get("optimizer")
+        if label is None or (str(label), str(bench.get("objective")), int(bench.get("seed", -1))) not in runs:
             continue
-        if str(((info.attrs or {}).get("benchmark") or {}).get("objective", "")).endswith("/twin"):
+        if str(bench.get("objective", "")).endswith("/twin"):
             continue  # the answers on the originals only
         stats = out.setdefault(label, {"llm_trials": 0, "counters": {}, "latency": [], "calls": 0})
         for rec in store.get_trials(info.study_id):
@@ -408,12 +413,23 @@ def twins_md(df: pd.DataFrame, budgets: Sequence[int]) -> list[str]:
     return [*lines, ""]
 
 
-def baseline_lines(args: argparse.Namespace) -> list[str]:
-    """The set-up lines on random search's baseline and on how the runs' seeds were derived."""
+def run_keys(df: pd.DataFrame) -> set[tuple[str, str, int]]:
+    """The runs in a trial table, as ``(optimizer, objective, seed)``."""
+    return set(zip(df["optimizer"].astype(str), df["objective"].astype(str), df["seed"].astype(int), strict=True))
+
+
+def baseline_lines(args: argparse.Namespace, df: pd.DataFrame) -> list[str]:
+    """The set-up lines on random search's baseline and on how the seeds of the runs in ``df`` were derived."""
+    runs = run_keys(df)
+    contexts = [
+        c
+        for c in B.study_contexts(storage_url(args.storage))
+        if (str(c.get("optimizer")), str(c.get("objective")), int(c.get("seed", -1))) in runs
+    ]
     return [
         f"- Random search's loss is the exact expected best of the budget's distinct configurations of {args.random_pool} "
         "random configurations per task (`expected_best_of`, unbiased; seed 002's bootstrap draws with replacement).",
-        f"- {B.seed_note(B.study_contexts(storage_url(args.storage))) or 'Seeds: not recorded.'}",
+        f"- {B.seed_note(contexts) or 'Seeds: not recorded.'}",
     ]
 
 
@@ -452,7 +468,7 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
         "values; each table's runs leave that table's records out.",
         "- `oracle (simulated)` / `adversary (simulated)`: simulations that answer from the table's own best / worst "
         f"{args.quantile:.0%} (no model knows the table): the hybrid's ceiling and floor.",
-        *baseline_lines(args),
+        *baseline_lines(args, with_twins),
         wall,
         *(f"- {note}" for note in args.note),
         "",

@@ -101,3 +101,28 @@ def test_the_ablation_runs_on_a_yahpo_surrogate_and_reports_its_regret(
     row = next(line for line in text.splitlines() if line.startswith("| cmaes | oracle |"))
     assert "n/a" not in row  # a regret was computed for the surrogate
     assert "| `cmaes r=0.5 oracle` | 0.5 |" in text
+
+
+def test_the_planned_runs_are_the_commands_methods_and_seeds_only(centaur: ModuleType) -> None:
+    args = argparse.Namespace(
+        cores=["cmaes"], shares=[0.3], clients=["oracle"], seeds=2, n_evals=12, warmup=4, quantile=0.05, random_pool=50
+    )
+    specs = centaur.planned(args, ["hpobench/nn/kc1"])
+    labels = {s.optimizer for s in specs}
+    pool = centaur.B.POOL_LABEL
+    assert labels == {
+        pool,
+        "random",
+        "cmaes no-LLM",
+        "cmaes default-first",
+        "cmaes r=0.3 placebo",
+        "cmaes r=0.3 oracle",
+    }
+    assert {s.seed for s in specs} == {0, 1}
+    assert specs[0].optimizer == pool  # the pools first, then seed by seed
+    runs = [s.seed for s in specs if s.optimizer != pool]
+    assert runs == sorted(runs)
+    # --report-only reads these studies: a second share or seed in the storage stays out of the report
+    wider = argparse.Namespace(**{**vars(args), "shares": [0.3, 0.5], "seeds": 3})
+    names = {s.study_name for s in specs}
+    assert names < {s.study_name for s in centaur.planned(wider, ["hpobench/nn/kc1"])}
