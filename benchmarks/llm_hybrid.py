@@ -327,13 +327,13 @@ def llm_answers(storage: str, df: pd.DataFrame) -> dict[str, dict[str, Any]]:
     from hpolab.storage import get_storage
 
     store = get_storage(storage_url(storage))
-    runs = run_keys(df)
+    runs = B.run_keys(df)
     out: dict[str, dict[str, Any]] = {}
     for info in store.list_studies():
-        bench = (info.attrs or {}).get("benchmark") or {}
-        label = bench.get("optimizer")
-        if label is None or (str(label), str(bench.get("objective")), int(bench.get("seed", -1))) not in runs:
+        bench = (info.attrs or {}).get("benchmark")
+        if not isinstance(bench, Mapping) or B.run_key(bench) not in runs:
             continue
+        label = str(bench["optimizer"])
         if str(bench.get("objective", "")).endswith("/twin"):
             continue  # the answers on the originals only
         stats = out.setdefault(label, {"llm_trials": 0, "counters": {}, "latency": [], "calls": 0})
@@ -413,19 +413,10 @@ def twins_md(df: pd.DataFrame, budgets: Sequence[int]) -> list[str]:
     return [*lines, ""]
 
 
-def run_keys(df: pd.DataFrame) -> set[tuple[str, str, int]]:
-    """The runs in a trial table, as ``(optimizer, objective, seed)``."""
-    return set(zip(df["optimizer"].astype(str), df["objective"].astype(str), df["seed"].astype(int), strict=True))
-
-
 def baseline_lines(args: argparse.Namespace, df: pd.DataFrame) -> list[str]:
     """The set-up lines on random search's baseline and on how the seeds of the runs in ``df`` were derived."""
-    runs = run_keys(df)
-    contexts = [
-        c
-        for c in B.study_contexts(storage_url(args.storage))
-        if (str(c.get("optimizer")), str(c.get("objective")), int(c.get("seed", -1))) in runs
-    ]
+    runs = B.run_keys(df)
+    contexts = [c for c in B.study_contexts(storage_url(args.storage)) if B.run_key(c) in runs]
     return [
         f"- Random search's loss is the exact expected best of the budget's distinct configurations of {args.random_pool} "
         "random configurations per task (`expected_best_of`, unbiased; seed 002's bootstrap draws with replacement).",

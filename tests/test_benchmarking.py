@@ -512,6 +512,22 @@ def test_report_leaves_out_unfinished_runs_and_selects_optimizers_and_seeds(tmp_
     assert "Optimizers shown: tpe" in (out / "report.md").read_text()
 
 
+def test_a_studys_run_key_matches_its_rows_in_the_trial_table(tmp_path: Path) -> None:
+    """``run_key`` of a study's bookkeeping is the key ``run_keys`` gives its rows; a non-run study has none."""
+    log = tmp_path / "results.log"
+    B.run(["random", "tpe"], ["toy/branin"], 2, n_trials=2, storage=log)
+    df = B.load_results(log)
+    contexts = B.study_contexts(log)
+    assert (
+        B.run_keys(df)
+        == {B.run_key(c) for c in contexts}
+        == {(o, "toy/branin", s) for o in ("random", "tpe") for s in (0, 1)}
+    )
+    assert B.run_keys(df[df["seed"] == 1]) == {("random", "toy/branin", 1), ("tpe", "toy/branin", 1)}
+    assert B.run_key({"optimizer": "tpe", "objective": "toy/branin"}) is None  # no seed: not a run
+    assert B.run_key({"optimizer": "tpe", "objective": "toy/branin", "seed": "3"}) == ("tpe", "toy/branin", 3)
+
+
 def test_a_report_opens_its_storage_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A journal is read through once per open storage: the trials and the bookkeeping come from one open."""
     from click.testing import CliRunner

@@ -24,6 +24,8 @@ __all__ = [
     "load_results",
     "open_results",
     "results_storage",
+    "run_key",
+    "run_keys",
     "seed_note",
     "select_runs",
     "storage_seed_schemes",
@@ -98,9 +100,31 @@ def seed_note(contexts: Iterable[Mapping[str, Any]]) -> str | None:
 _RUN_FIELDS = frozenset({"optimizer", "objective", "seed"})
 
 
-def _run_key(fields: Mapping[str, Any]) -> tuple[str, str, int]:
-    """(optimizer, objective, seed) of a study's bookkeeping, as a trial table's rows name their run."""
+def run_key(fields: Mapping[str, Any]) -> tuple[str, str, int] | None:
+    """The run a study's bookkeeping names, as ``(optimizer, objective, seed)``; ``None`` if it names no run.
+
+    The same key as :func:`run_keys` gives a trial table's rows, so a study can be matched to its rows.
+
+    Args:
+        fields: One of :func:`study_contexts`, or a harness study's ``attrs["benchmark"]``.
+    """
+    if not set(fields) >= _RUN_FIELDS:
+        return None
     return str(fields["optimizer"]), str(fields["objective"]), int(fields["seed"])
+
+
+def run_keys(df: pd.DataFrame) -> set[tuple[str, str, int]]:
+    """The runs a trial table holds, as ``(optimizer, objective, seed)`` (the key :func:`run_key` gives a study).
+
+    Args:
+        df: The trial table (:func:`load_results`), or any part of it.
+    """
+    return set(_row_keys(df))
+
+
+def _row_keys(df: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """The run of each row of a trial table, in row order (see :func:`run_keys`)."""
+    return list(zip(df["optimizer"].astype(str), df["objective"].astype(str), df["seed"].astype(int), strict=True))
 
 
 def select_runs(
@@ -141,8 +165,8 @@ def select_runs(
             raise ValueError(f"seeds: {seeds!r} must be a positive int (seeds 0 .. seeds - 1 are kept)")
         df = df[df["seed"].astype(int) < int(seeds)]
         notes.append("Seed 0 only." if int(seeds) == 1 else f"Seeds 0 to {int(seeds) - 1} only.")
-    unfinished = {_run_key(c) for c in contexts if c.get("complete") is False and set(c) >= _RUN_FIELDS}
-    keys = list(zip(df["optimizer"].astype(str), df["objective"].astype(str), df["seed"].astype(int), strict=True))
+    unfinished = {run_key(c) for c in contexts if c.get("complete") is False} - {None}
+    keys = _row_keys(df)
     keep = [k not in unfinished for k in keys]
     left_out = Counter(k[0] for k in {k for k, kept in zip(keys, keep, strict=True) if not kept})
     if left_out:
@@ -153,7 +177,7 @@ def select_runs(
             "finishes them."
         )
     kept_runs = {k for k, kept in zip(keys, keep, strict=True) if kept}
-    kept_contexts = [dict(c) for c in contexts if not set(c) >= _RUN_FIELDS or _run_key(c) in kept_runs]
+    kept_contexts = [dict(c) for c in contexts if (key := run_key(c)) is None or key in kept_runs]
     return df, kept_contexts, notes
 
 
