@@ -47,7 +47,7 @@ import math
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -173,13 +173,11 @@ def planned(args: argparse.Namespace, objectives: Sequence[str]) -> list[B.RunSp
     return specs
 
 
-def run_all(args: argparse.Namespace, objectives: Sequence[str]) -> pd.DataFrame:
-    """Run (or continue) the command's runs and read them back."""
-    url = storage_url(args.storage)
+def run_all(args: argparse.Namespace, objectives: Sequence[str]) -> None:
+    """Run (or continue) the command's runs."""
     specs = planned(args, objectives)
     log.info("%d runs (%d objectives)", len(specs), len(objectives))
-    B.execute(specs, url, n_jobs=args.n_jobs, show_progress_bar=args.progress)
-    return B.load_results(url, studies=[s.study_name for s in specs])
+    B.execute(specs, storage_url(args.storage), n_jobs=args.n_jobs, show_progress_bar=args.progress)
 
 
 # ------------------------------------------------------------------------------------ analysis
@@ -276,7 +274,12 @@ def tasks_line(objectives: Sequence[str], no_optimum: Sequence[str]) -> str:
 
 
 def write(
-    args: argparse.Namespace, df: pd.DataFrame, answers: dict[str, Any], seconds: float, no_optimum: Sequence[str] = ()
+    args: argparse.Namespace,
+    df: pd.DataFrame,
+    answers: dict[str, Any],
+    contexts: Sequence[Mapping[str, Any]],
+    seconds: float,
+    no_optimum: Sequence[str] = (),
 ) -> None:
     short, full = args.short_evals, args.n_evals
     tables = sorted(df["objective"].unique())
@@ -306,7 +309,7 @@ def write(
         ),
         "- Controls, paired over tasks x seeds: the core alone (`no-LLM`, `llm-hybrid-nollm`), a placebo at each "
         "share (`llm-hybrid-placebo`, random answers inside the space) and `default-first`.",
-        *baseline_lines(args, df),
+        *baseline_lines(args, df, contexts),
         wall,
         *(f"- {note}" for note in args.note),
         "",
@@ -389,14 +392,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args.warmup < args.short_evals <= args.n_evals:
         raise SystemExit("--warmup < --short-evals <= --n-evals: the LLM needs trials after the warm-up")
     start = time.perf_counter()
-    if args.report_only:
-        # the same runs a run of this command reads back: its methods and seeds only, whatever else the storage holds
-        df = B.load_results(storage_url(args.storage), studies=[s.study_name for s in planned(args, objectives)])
-    else:
-        df = run_all(args, objectives)
-    df, no_optimum = with_regret(df)
-    answers = llm_answers(args.storage, df) if any(c.startswith("local") for c in args.clients) else {}
-    write(args, df, answers, time.perf_counter() - start, no_optimum)
+    if not args.report_only:
+        run_all(args, objectives)
+    store = B.open_results(storage_url(args.storage))  # one read of the storage for the whole report
+    try:
+        # this command's methods and seeds only, whatever else the storage holds
+        df = B.load_results(store, studies=[s.study_name for s in planned(args, objectives)])
+        df, no_optimum = with_regret(df)
+        answers = llm_answers(store, df) if any(c.startswith("local") for c in args.clients) else {}
+        contexts = B.study_contexts(store)
+    finally:
+        store.close()
+    write(args, df, answers, contexts, time.perf_counter() - start, no_optimum)
 
 
 if __name__ == "__main__":

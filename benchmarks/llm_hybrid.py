@@ -67,6 +67,7 @@ from hpolab import benchmark as B
 from hpolab.analysis import metrics as M
 from hpolab.analysis import stats as S
 from hpolab.analysis.report import Document, aggregate_view, table1_table
+from hpolab.storage import Storage
 
 DATASETS = ("car", "phoneme", "vehicle", "australian", "kc1", "segment", "blood_transfusion", "credit_g")
 RESULTS = Path(__file__).parent / "results"
@@ -189,7 +190,8 @@ def pure_llm(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def run_all(args: argparse.Namespace, tables: Sequence[str], records: Path) -> pd.DataFrame:
+def run_all(args: argparse.Namespace, tables: Sequence[str], records: Path) -> list[str]:
+    """Run (or continue) the command's runs; their study names."""
     url = storage_url(args.storage)
     context = {"command": " ".join(shlex.quote(a) for a in sys.argv), "suite": "llm_hybrid"}
     specs: list[B.RunSpec] = []
@@ -223,7 +225,7 @@ def run_all(args: argparse.Namespace, tables: Sequence[str], records: Path) -> p
     specs.sort(key=lambda spec: (spec.optimizer != B.POOL_LABEL, spec.seed))
     log.info("%d runs (%d tables)", len(specs), len(tables))
     B.execute(specs, url, n_jobs=args.n_jobs, show_progress_bar=args.progress)
-    return B.load_results(url, studies=[s.study_name for s in specs])
+    return [s.study_name for s in specs]
 
 
 # ------------------------------------------------------------------------------------ analysis
@@ -319,14 +321,15 @@ def sources_md(df: pd.DataFrame) -> list[str]:
     return [*lines, ""]
 
 
-def llm_answers(storage: str, df: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def llm_answers(store: Storage, df: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Per LLM method: duplicate rate of first answers, how duplicates were handled, seconds per suggestion.
 
     Only the runs in ``df`` count (its optimizer, objective and seed), whatever else the storage holds.
-    """
-    from hpolab.storage import get_storage
 
-    store = get_storage(storage_url(storage))
+    Args:
+        store: The results storage, open (:func:`hpolab.benchmark.open_results`; left open).
+        df: The trial table of the runs to count.
+    """
     runs = B.run_keys(df)
     out: dict[str, dict[str, Any]] = {}
     for info in store.list_studies():
@@ -346,9 +349,6 @@ def llm_answers(storage: str, df: pd.DataFrame) -> dict[str, dict[str, Any]]:
                 stats["counters"][key] = stats["counters"].get(key, 0) + int(value)
             stats["latency"].append(float(llm.get("latency_s") or 0.0))
             stats["calls"] += len(llm.get("exchanges") or [])
-    close = getattr(store, "close", None)
-    if close is not None:
-        close()
     return out
 
 
@@ -413,10 +413,13 @@ def twins_md(df: pd.DataFrame, budgets: Sequence[int]) -> list[str]:
     return [*lines, ""]
 
 
-def baseline_lines(args: argparse.Namespace, df: pd.DataFrame) -> list[str]:
-    """The set-up lines on random search's baseline and on how the seeds of the runs in ``df`` were derived."""
+def baseline_lines(args: argparse.Namespace, df: pd.DataFrame, contexts: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The set-up lines on random search's baseline and on how the seeds of the runs in ``df`` were derived.
+
+    ``contexts`` is the storage's :func:`hpolab.benchmark.study_contexts`; those of the runs in ``df`` count.
+    """
     runs = B.run_keys(df)
-    contexts = [c for c in B.study_contexts(storage_url(args.storage)) if B.run_key(c) in runs]
+    contexts = [c for c in contexts if B.run_key(c) in runs]
     return [
         f"- Random search's loss is the exact expected best of the budget's distinct configurations of {args.random_pool} "
         "random configurations per task (`expected_best_of`, unbiased; seed 002's bootstrap draws with replacement).",
@@ -441,7 +444,13 @@ def provenance(args: argparse.Namespace, seconds: float) -> tuple[str, str]:
     return command, wall
 
 
-def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any], seconds: float) -> None:
+def write(
+    args: argparse.Namespace,
+    df: pd.DataFrame,
+    answers: Mapping[str, Any],
+    contexts: Sequence[Mapping[str, Any]],
+    seconds: float,
+) -> None:
     short, full = args.short_evals, args.n_evals
     with_twins = df
     df = df[~df["objective"].str.endswith("/twin")]
@@ -459,7 +468,7 @@ def write(args: argparse.Namespace, df: pd.DataFrame, answers: Mapping[str, Any]
         "values; each table's runs leave that table's records out.",
         "- `oracle (simulated)` / `adversary (simulated)`: simulations that answer from the table's own best / worst "
         f"{args.quantile:.0%} (no model knows the table): the hybrid's ceiling and floor.",
-        *baseline_lines(args, with_twins),
+        *baseline_lines(args, with_twins, contexts),
         wall,
         *(f"- {note}" for note in args.note),
         "",
@@ -676,19 +685,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.short_evals > args.n_evals:
         raise SystemExit("--short-evals must not exceed --n-evals")
     start = time.perf_counter()
-    if args.report_only:  # what the storage holds so far (e.g. of a run still going), finished trials only
-        df = B.load_results(storage_url(args.storage))
-        names = [f"hpobench/nn/{t}" for t in tables]
-        df = df[df["objective"].isin(names + ([f"{n}/twin" for n in names] if args.twins else []))]
-        if args.methods:  # the methods asked for, the pure llm's rows and random search's pool
-            every = methods(argparse.Namespace(**{**vars(args), "methods": None}), names[0], Path(args.storage))
-            left_out = set(every) - set(args.methods.split(",")) - {"random"}
-            df = df[~df["optimizer"].isin(left_out)]
-    else:
+    studies = None
+    if not args.report_only:
         records = build_records(args, Path(args.storage).with_suffix(".records.json"))
-        df = run_all(args, tables, records)
-    answers = llm_answers(args.storage, df)
-    write(args, df, answers, time.perf_counter() - start)
+        studies = run_all(args, tables, records)
+    store = B.open_results(storage_url(args.storage))  # one read of the storage for the whole report
+    try:
+        df = B.load_results(store, studies=studies)
+        if args.report_only:  # what the storage holds so far (e.g. of a run still going), finished trials only
+            names = [f"hpobench/nn/{t}" for t in tables]
+            df = df[df["objective"].isin(names + ([f"{n}/twin" for n in names] if args.twins else []))]
+            if args.methods:  # the methods asked for, the pure llm's rows and random search's pool
+                every = methods(argparse.Namespace(**{**vars(args), "methods": None}), names[0], Path(args.storage))
+                left_out = set(every) - set(args.methods.split(",")) - {"random"}
+                df = df[~df["optimizer"].isin(left_out)]
+        answers = llm_answers(store, df)
+        contexts = B.study_contexts(store)
+    finally:
+        store.close()
+    write(args, df, answers, contexts, time.perf_counter() - start)
 
 
 if __name__ == "__main__":
