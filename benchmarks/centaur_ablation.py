@@ -173,11 +173,12 @@ def planned(args: argparse.Namespace, objectives: Sequence[str]) -> list[B.RunSp
     return specs
 
 
-def run_all(args: argparse.Namespace, objectives: Sequence[str]) -> None:
-    """Run (or continue) the command's runs."""
+def run_all(args: argparse.Namespace, objectives: Sequence[str]) -> list[str]:
+    """Run (or continue) the command's runs; their study names."""
     specs = planned(args, objectives)
     log.info("%d runs (%d objectives)", len(specs), len(objectives))
     B.execute(specs, storage_url(args.storage), n_jobs=args.n_jobs, show_progress_bar=args.progress)
+    return [s.study_name for s in specs]
 
 
 # ------------------------------------------------------------------------------------ analysis
@@ -392,12 +393,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args.warmup < args.short_evals <= args.n_evals:
         raise SystemExit("--warmup < --short-evals <= --n-evals: the LLM needs trials after the warm-up")
     start = time.perf_counter()
-    if not args.report_only:
-        run_all(args, objectives)
+    # this command's methods and seeds only, whatever else the storage holds
+    studies = [s.study_name for s in planned(args, objectives)] if args.report_only else run_all(args, objectives)
     store = B.open_results(storage_url(args.storage))  # one read of the storage for the whole report
     try:
-        # this command's methods and seeds only, whatever else the storage holds
-        df = B.load_results(store, studies=[s.study_name for s in planned(args, objectives)])
+        df = B.load_results(store, studies=studies)
         df, no_optimum = with_regret(df)
         answers = llm_answers(store, df) if any(c.startswith("local") for c in args.clients) else {}
         contexts = B.study_contexts(store)
