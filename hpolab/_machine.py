@@ -1,4 +1,4 @@
-"""The machine a process runs on and the versions of the packages a comparison depends on.
+"""The machine a process runs on, the versions of the packages a comparison depends on, and hpolab's own code.
 
 Plain standard-library functions, so that a benchmark worker can record its machine without importing the
 analysis layer; the report (:mod:`hpolab.analysis.report`) shows them.
@@ -6,12 +6,15 @@ analysis layer; the report (:mod:`hpolab.analysis.report`) shows them.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import os
 import platform
+import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
-__all__ = ["machine_info", "package_versions"]
+__all__ = ["machine_info", "package_versions", "source_digest", "source_info"]
 
 
 _PACKAGES = (
@@ -64,4 +67,53 @@ def machine_info() -> dict[str, str]:
         pass
     if hasattr(os, "sched_getaffinity"):
         info["usable_cpus"] = str(len(os.sched_getaffinity(0)))
+    return info
+
+
+def source_digest(root: str | os.PathLike[str]) -> str:
+    """SHA-256 of the Python files under ``root`` (paths and contents, in path order), first 12 hex digits.
+
+    Two processes whose package files hold the same code get the same digest, whatever the version
+    string says; one edited file changes it.
+    """
+    base = Path(root)
+    digest = hashlib.sha256()
+    for path in sorted(base.rglob("*.py"), key=lambda p: p.relative_to(base).as_posix()):
+        digest.update(path.relative_to(base).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _git_revision(root: Path) -> str | None:
+    """The commit of the git work tree holding ``root`` (12 digits), ``+changes`` when its files differ from it."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        if head.returncode != 0 or not head.stdout.strip():
+            return None
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    changed = status.returncode != 0 or bool(status.stdout.strip())
+    return head.stdout.strip() + ("+changes" if changed else "")
+
+
+def source_info() -> dict[str, str]:
+    """Which hpolab code this process runs: ``hpolab source`` and, from a git work tree, ``hpolab commit``.
+
+    ``hpolab source`` is :func:`source_digest` of the package's folder; ``hpolab commit`` the work tree's
+    commit, ``+changes`` when the package's files differ from it. Read from the files on disk when first called; a process records it at its first run, so a file
+    edited between the process's start and that run is counted as the edited code.
+    """
+    root = Path(__file__).resolve().parent
+    info = {"hpolab source": source_digest(root)}
+    revision = _git_revision(root)
+    if revision is not None:
+        info["hpolab commit"] = revision
     return info

@@ -55,10 +55,10 @@ DEFAULT_STORAGE = "journal:///hpolab-benchmark.log"
 
 @functools.lru_cache(maxsize=1)
 def _this_machine() -> dict[str, str]:
-    """The machine a run is made on and the versions it runs (kept in the run's bookkeeping for its report)."""
-    from hpolab._machine import machine_info, package_versions
+    """The machine a run is made on, the versions it runs and hpolab's code (kept in the run's bookkeeping for its report)."""
+    from hpolab._machine import machine_info, package_versions, source_info
 
-    return {**machine_info(), **package_versions(("hpolab", "optuna", "smac", "llama-cpp-python"))}
+    return {**machine_info(), **package_versions(("hpolab", "optuna", "smac", "llama-cpp-python")), **source_info()}
 
 
 def _make_objective(spec: RunSpec) -> Objective:

@@ -482,6 +482,42 @@ def test_the_report_names_the_machine_the_runs_were_made_on(results: tuple[pd.Da
     assert f"{len(old)} run(s) do not record their machine" in md and "The runs were made on:" not in md
 
 
+def test_each_run_records_which_hpolab_code_made_it(results: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
+    """A run's machine names hpolab's code by a digest of its files; a method pooling two codes is named."""
+    df, db = results
+    contexts = B.study_contexts(db)
+    digests = {c["machine"]["hpolab source"] for c in contexts}
+    assert len(digests) == 1 and all(len(d) == 12 and int(d, 16) >= 0 for d in digests)
+    md = write_report(df, tmp_path / "r", contexts=contexts).markdown.read_text()
+    assert "made by different hpolab code" not in md and "| hpolab source |" in md
+    label = str(contexts[0]["optimizer"])
+    edited = [
+        {**c, "machine": {**c["machine"], "hpolab source": "0" * 12}} if i == 0 else c for i, c in enumerate(contexts)
+    ]
+    md = write_report(df, tmp_path / "e", contexts=edited).markdown.read_text()
+    assert (
+        f"made by different hpolab code (`hpolab source`, a digest of the package's files): `{label}`: 2 sources" in md
+    )
+
+
+def test_the_source_digest_follows_the_python_files_only(tmp_path: Path) -> None:
+    from hpolab._machine import source_digest
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for root in (a, b):
+        (root / "sub").mkdir(parents=True)
+        (root / "__init__.py").write_text("x = 1\n")
+        (root / "sub" / "m.py").write_text("y = 2\n")
+    assert source_digest(a) == source_digest(b)
+    (b / "notes.txt").write_text("not code")
+    assert source_digest(a) == source_digest(b)
+    (b / "sub" / "m.py").write_text("y = 3\n")
+    assert source_digest(a) != source_digest(b)
+    (b / "sub" / "m.py").rename(b / "m.py")  # same contents under another path
+    (b / "m.py").write_text("y = 2\n")
+    assert source_digest(a) != source_digest(b)
+
+
 def test_without_table1_the_per_task_table_gets_its_own_critical_difference(
     results: tuple[pd.DataFrame, Path], tmp_path: Path
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from hpolab._machine import machine_info, package_versions
+from hpolab._machine import machine_info, package_versions, source_info
 from hpolab._table import POOL_LABEL
 from hpolab.analysis.report._section import ReportContext
 
@@ -105,6 +105,19 @@ def section_machine(ctx: ReportContext) -> None:
             ["", *(f"machine {i + 1} ({n} run{'s' if n != 1 else ''})" for i, (_, n) in enumerate(machines))],
             [[k, *(dict(m).get(k, "-") for m, _ in machines)] for k in keys],
         )
+    sources: dict[str, set[str]] = {}
+    for c in ctx.contexts:
+        machine = c.get("machine")
+        if isinstance(machine, dict) and machine.get("hpolab source") and c.get("optimizer"):
+            sources.setdefault(str(c["optimizer"]), set()).add(str(machine["hpolab source"]))
+    mixed = {label: found for label, found in sorted(sources.items()) if len(found) > 1}
+    if mixed:
+        doc.p(
+            "Runs of one method made by different hpolab code (`hpolab source`, a digest of the package's "
+            "files): "
+            + "; ".join(f"`{label}`: {len(found)} sources" for label, found in mixed.items())
+            + ". Their rows pool runs of code that may behave differently; the runs name which code made each."
+        )
     if unrecorded:
         doc.p(
             f"{unrecorded} run(s) do not record their machine (made before hpolab recorded it); the tables "
@@ -113,4 +126,4 @@ def section_machine(ctx: ReportContext) -> None:
     elif recorded:
         doc.p("This report was written on:")
     doc.table(["machine", ""], [[k, v] for k, v in machine_info().items()])
-    doc.table(["package", "version"], [[k, v] for k, v in package_versions().items()])
+    doc.table(["package", "version"], [[k, v] for k, v in {**package_versions(), **source_info()}.items()])
