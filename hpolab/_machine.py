@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import importlib.util
 import os
 import platform
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["machine_info", "package_versions", "source_digest", "source_info"]
+__all__ = ["llama_cpp_build", "machine_info", "package_versions", "source_digest", "source_info"]
 
 
 _PACKAGES = (
@@ -117,3 +118,23 @@ def source_info() -> dict[str, str]:
     if revision is not None:
         info["hpolab commit"] = revision
     return info
+
+
+def llama_cpp_build() -> dict[str, str]:
+    """The CPU features the installed llama.cpp build uses, as ``llama.cpp build`` (none when not installed).
+
+    llama-cpp-python compiles llama.cpp for the machine it is installed on, so two installs of one
+    version can run different kernels, and a local model's greedy answers can differ between them.
+    The text is llama.cpp's ``llama_print_system_info`` with its whitespace collapsed.
+    """
+    if importlib.util.find_spec("llama_cpp") is None:
+        return {}
+    try:
+        import llama_cpp
+
+        text = llama_cpp.llama_print_system_info()
+    except (ImportError, OSError, AttributeError, RuntimeError):  # a broken build records nothing
+        return {}
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return {"llama.cpp build": " ".join(str(text).split())}

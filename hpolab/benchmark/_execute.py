@@ -56,9 +56,11 @@ DEFAULT_STORAGE = "journal:///hpolab-benchmark.log"
 @functools.lru_cache(maxsize=1)
 def _this_machine() -> dict[str, str]:
     """The machine a run is made on, the versions it runs and hpolab's code (kept in the run's bookkeeping for its report)."""
-    from hpolab._machine import machine_info, package_versions, source_info
+    from hpolab._machine import llama_cpp_build, machine_info, package_versions, source_info
 
-    return {**machine_info(), **package_versions(("hpolab", "optuna", "smac", "llama-cpp-python")), **source_info()}
+    versions = package_versions(("hpolab", "optuna", "smac", "llama-cpp-python"))
+    build = llama_cpp_build() if "llama-cpp-python" in versions else {}
+    return {**machine_info(), **versions, **build, **source_info()}
 
 
 def _make_objective(spec: RunSpec) -> Objective:

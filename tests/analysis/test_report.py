@@ -500,6 +500,17 @@ def test_each_run_records_which_hpolab_code_made_it(results: tuple[pd.DataFrame,
     )
 
 
+def test_runs_record_the_llama_cpp_build_they_ran() -> None:
+    """Where llama-cpp-python is installed a run records the CPU features of its llama.cpp build."""
+    pytest.importorskip("llama_cpp")
+    from hpolab._machine import llama_cpp_build
+    from hpolab.benchmark._execute import _this_machine
+
+    build = llama_cpp_build()["llama.cpp build"]
+    assert "CPU" in build and "\n" not in build and "  " not in build
+    assert _this_machine()["llama.cpp build"] == build
+
+
 def test_the_source_digest_follows_the_python_files_only(tmp_path: Path) -> None:
     from hpolab._machine import source_digest
 
