@@ -106,17 +106,17 @@ def _git_revision(root: Path) -> str | None:
 
 
 def source_info() -> dict[str, str]:
-    """Which hpolab code this process runs: ``hpolab source`` and, from a git work tree, ``hpolab commit``.
+    """Which hpolab code this process runs: ``hpolab-source`` and, from a git work tree, ``hpolab-commit``.
 
-    ``hpolab source`` is :func:`source_digest` of the package's folder; ``hpolab commit`` the work tree's
+    ``hpolab-source`` is :func:`source_digest` of the package's folder; ``hpolab-commit`` the work tree's
     commit, ``+changes`` when the package's files differ from it. Read from the files on disk when first called; a process records it at its first run, so a file
     edited between the process's start and that run is counted as the edited code.
     """
     root = Path(__file__).resolve().parent
-    info = {"hpolab source": source_digest(root)}
+    info = {"hpolab-source": source_digest(root)}
     revision = _git_revision(root)
     if revision is not None:
-        info["hpolab commit"] = revision
+        info["hpolab-commit"] = revision
     return info
 
 

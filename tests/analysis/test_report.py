@@ -486,17 +486,17 @@ def test_each_run_records_which_hpolab_code_made_it(results: tuple[pd.DataFrame,
     """A run's machine names hpolab's code by a digest of its files; a method pooling two codes is named."""
     df, db = results
     contexts = B.study_contexts(db)
-    digests = {c["machine"]["hpolab source"] for c in contexts}
+    digests = {c["machine"]["hpolab-source"] for c in contexts}
     assert len(digests) == 1 and all(len(d) == 12 and int(d, 16) >= 0 for d in digests)
     md = write_report(df, tmp_path / "r", contexts=contexts).markdown.read_text()
-    assert "made by different hpolab code" not in md and "| hpolab source |" in md
+    assert "made by different hpolab code" not in md and "| hpolab-source |" in md
     label = str(contexts[0]["optimizer"])
     edited = [
-        {**c, "machine": {**c["machine"], "hpolab source": "0" * 12}} if i == 0 else c for i, c in enumerate(contexts)
+        {**c, "machine": {**c["machine"], "hpolab-source": "0" * 12}} if i == 0 else c for i, c in enumerate(contexts)
     ]
     md = write_report(df, tmp_path / "e", contexts=edited).markdown.read_text()
     assert (
-        f"made by different hpolab code (`hpolab source`, a digest of the package's files): `{label}`: 2 sources" in md
+        f"made by different hpolab code (`hpolab-source`, a digest of the package's files): `{label}`: 2 sources" in md
     )
 
 

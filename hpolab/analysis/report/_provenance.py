@@ -108,12 +108,12 @@ def section_machine(ctx: ReportContext) -> None:
     sources: dict[str, set[str]] = {}
     for c in ctx.contexts:
         machine = c.get("machine")
-        if isinstance(machine, dict) and machine.get("hpolab source") and c.get("optimizer"):
-            sources.setdefault(str(c["optimizer"]), set()).add(str(machine["hpolab source"]))
+        if isinstance(machine, dict) and machine.get("hpolab-source") and c.get("optimizer"):
+            sources.setdefault(str(c["optimizer"]), set()).add(str(machine["hpolab-source"]))
     mixed = {label: found for label, found in sorted(sources.items()) if len(found) > 1}
     if mixed:
         doc.p(
-            "Runs of one method made by different hpolab code (`hpolab source`, a digest of the package's "
+            "Runs of one method made by different hpolab code (`hpolab-source`, a digest of the package's "
             "files): "
             + "; ".join(f"`{label}`: {len(found)} sources" for label, found in mixed.items())
             + ". Their rows pool runs of code that may behave differently; the runs name which code made each."
