@@ -24,26 +24,10 @@ from typing import Any
 import pandas as pd
 
 from hpolab.benchmark import load_results, results_storage, study_contexts
+from hpolab.benchmark._transfer import _same_config as same_config
 
-#: Relative tolerance for a float parameter of two configurations to count as the same value.
+#: Relative tolerance for two floats to count as the same value (:func:`same_config` uses the same).
 REL_TOL = 1e-12
-
-
-def same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two configurations hold the same names and values (floats to :data:`REL_TOL`)."""
-    if set(a) != set(b):
-        return False
-    for name, x in a.items():
-        y = b[name]
-        if isinstance(x, float) or isinstance(y, float):
-            try:
-                if not math.isclose(float(x), float(y), rel_tol=REL_TOL, abs_tol=1e-15):
-                    return False
-            except (TypeError, ValueError):
-                return False
-        elif x != y:
-            return False
-    return True
 
 
 def _same_value(x: Any, y: Any) -> bool:

@@ -109,8 +109,9 @@ def source_info() -> dict[str, str]:
     """Which hpolab code this process runs: ``hpolab-source`` and, from a git work tree, ``hpolab-commit``.
 
     ``hpolab-source`` is :func:`source_digest` of the package's folder; ``hpolab-commit`` the work tree's
-    commit, ``+changes`` when the package's files differ from it. Read from the files on disk when first called; a process records it at its first run, so a file
-    edited between the process's start and that run is counted as the edited code.
+    commit, ``+changes`` when the package's files differ from it. Read from the files on disk when first
+    called; a process records it at its first run, so a file edited between the process's start and that
+    run is counted as the edited code.
     """
     root = Path(__file__).resolve().parent
     info = {"hpolab-source": source_digest(root)}

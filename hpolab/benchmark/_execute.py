@@ -59,8 +59,7 @@ def _this_machine() -> dict[str, str]:
     from hpolab._machine import llama_cpp_build, machine_info, package_versions, source_info
 
     versions = package_versions(("hpolab", "optuna", "smac", "llama-cpp-python"))
-    build = llama_cpp_build() if "llama-cpp-python" in versions else {}
-    return {**machine_info(), **versions, **build, **source_info()}
+    return {**machine_info(), **versions, **llama_cpp_build(), **source_info()}
 
 
 def _make_objective(spec: RunSpec) -> Objective:
