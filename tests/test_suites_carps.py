@@ -81,7 +81,13 @@ def test_bb_plan_gives_each_run_its_carps_budget_and_asha_only_where_a_fidelity_
             assert (spec.n_trials, spec.max_budget_spent) == (trials[spec.objective], None), spec
     assert by_optimizer["asha"] == {o for o in trials if o.startswith("yahpo/")}
     assert all(objs == set(trials) for name, objs in by_optimizer.items() if name != "asha")
-    assert {"carps-RandomSearch", "carps-Optuna-TPE", "carps-SMAC3-BlackBoxFacade", "llm-hybrid"} <= set(by_optimizer)
+    assert {
+        "carps-RandomSearch",
+        "carps-Optuna-TPE",
+        "carps-SMAC3-HPOFacade",
+        "carps-SMAC3-BlackBoxFacade",
+        "llm-hybrid",
+    } <= set(by_optimizer)
     assert {s.seed for s in plan.specs} == set(range(10))
     assert len([line for line in plan.skipped if "no fidelity" in line]) == 8
 

@@ -51,6 +51,7 @@ CARPS_MF_OFFLINE_TRIALS: dict[str, int] = {
 CARPS_BASELINES: dict[str, Any] = {
     "carps-RandomSearch": {"name": "carps", "optimizer": "randomsearch/config"},
     "carps-Optuna-TPE": {"name": "carps", "optimizer": "optuna/SO_TPE"},
+    "carps-SMAC3-HPOFacade": {"name": "carps", "optimizer": "smac20/hpo"},
     "carps-SMAC3-BlackBoxFacade": {"name": "carps", "optimizer": "smac20/blackbox"},
 }
 _CARPS_DIFFERENCES: tuple[str, ...] = (
@@ -58,7 +59,8 @@ _CARPS_DIFFERENCES: tuple[str, ...] = (
     "Here hpolab's `yahpo/<scenario>/<instance>` objectives evaluate the same surrogate files (yahpo_data 1.0.2) "
     "with onnxruntime and reproduce yahpo-gym's outputs; the value is 1 - val_accuracy / 100 (lcbench) or "
     "1 - acc (rbv2), CARP-S's targets turned into errors; the rbv2 scenarios' `repl` is fixed at 10.",
-    "**CARP-S's optimizers.** `carps-RandomSearch`, `carps-Optuna-TPE` and `carps-SMAC3-BlackBoxFacade` are CARP-S's "
+    "**CARP-S's optimizers.** `carps-RandomSearch`, `carps-Optuna-TPE`, `carps-SMAC3-HPOFacade` (random forest) and "
+    "`carps-SMAC3-BlackBoxFacade` (Gaussian process) are CARP-S's "
     "own optimizer classes built from its own Hydra configs and driven through its ask/tell, the calls of its "
     "runner's loop; hpolab's study evaluates the trial in place of the runner. The task they see is built from "
     "the objective's space with the run's seed (RandomSearch samples from it).",
@@ -76,7 +78,7 @@ _CARPS_BB = Suite(
         "CARP-S's blackbox test subset that runs offline (8 BBOB tasks through ioh, YAHPO lcbench 167184, two "
         "rbv2_rpart and four rbv2_xgboost tasks on hpolab's YAHPO surrogates) at CARP-S's own trial budgets: "
         "hpolab's random search, TPE, SMAC (random forest), ASHA where a fidelity exists and llm-hybrid with the "
-        "local model, beside CARP-S's RandomSearch, Optuna-TPE and SMAC3 BlackBox facade run through CARP-S's "
+        "local model, beside CARP-S's RandomSearch, Optuna-TPE and SMAC3 HPO and BlackBox facades run through CARP-S's "
         "ask/tell. Export the results with hpolab.integrations.carps.export_carps_logs for CARP-S's analysis."
     ),
     optimizers={
