@@ -90,3 +90,59 @@ def test_multi_fidelity_carps_optimizer_proposes_budgets_in_the_fidelity() -> No
 def test_unknown_carps_config_names_the_close_ones() -> None:
     with pytest.raises(ValueError, match=r"optuna/SO_TPE"):
         make_optimizer("carps", {"x": (0.0, 1.0)}, optimizer="optuna/TPE")
+
+
+def _smac_hpo_values(monkeypatch: pytest.MonkeyPatch, name: str, seed: int, n: int, ordered: bool) -> list[float]:
+    from hpolab.integrations.carps._baseline import CARPSBaseline
+    from hpolab.optimizers._smac import _fix_local_search_order
+
+    if ordered:
+        build = CARPSBaseline._build
+
+        def ordered_build(self: CARPSBaseline) -> object:
+            carps_optimizer = build(self)
+            _fix_local_search_order(carps_optimizer.solver)  # the facade CARP-S built
+            return carps_optimizer
+
+        monkeypatch.setattr(CARPSBaseline, "_build", ordered_build)
+    kwargs = {"optimizer": "smac20/hpo"} if name == "carps" else {}
+    study = hpolab.create_study(f"carps/{BBOB}", name, seed=seed, optimizer_kwargs=kwargs)
+    study.optimize(n_trials=n)
+    return [float(t.value) for t in study.trials]  # type: ignore[arg-type]
+
+
+def test_smac3_hpo_facade_is_smac_rf_once_its_local_search_starts_in_hpolab_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 24 trials: SMAC's initial design takes a quarter of them, so 18 come from the random forest and the local
+    # search. The only difference between the two is the order of the local search's start points, which CARP-S
+    # leaves to Python's set order (PYTHONHASHSEED); with hpolab's order the runs are the same trial by trial.
+    seed, n = 1212636664, 24
+    ours = _smac_hpo_values(monkeypatch, "smac-rf", seed, n, ordered=False)
+    theirs = _smac_hpo_values(monkeypatch, "carps", seed, n, ordered=True)
+    assert len(set(ours)) == n
+    assert theirs == ours
+
+
+_SMAC3_RUN = """
+import hpolab
+study = hpolab.create_study("carps/bbob/2/6/1", "carps", seed=1212636664, optimizer_kwargs={"optimizer": "smac20/hpo"})
+study.optimize(n_trials=24)
+print(repr([t.value for t in study.trials]))
+"""
+
+
+@pytest.mark.slow
+def test_carps_own_smac3_run_changes_with_the_process_hash_seed() -> None:
+    # Why the suite's carps-SMAC3-HPOFacade rows are not rerun trial by trial, and why the test above orders the
+    # local search: CARP-S's facade keeps SMAC's set order, so the same seed gives other trials in another process.
+    import os
+    import subprocess
+    import sys
+
+    runs = set()
+    for hash_seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-c", _SMAC3_RUN], env=env, capture_output=True, text=True, check=True)
+        runs.add(done.stdout.strip().splitlines()[-1])
+    assert len(runs) > 1
