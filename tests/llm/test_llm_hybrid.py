@@ -531,6 +531,9 @@ def test_harness_rows_and_report_show_sources(tmp_path):
     report = write_report(df, tmp_path / "report", n_trials=5, sections=("table1",))
     text = report.markdown.read_text()
     assert "Trials and improvements per source" in text and "| `oracle (simulated)` | llm |" in text
+    counts = hybrid["source"].value_counts()
+    for source, n in counts.items():  # each source's share of the method's trials, in percent
+        assert f"| `oracle (simulated)` | {source} | {n} | {100 * n / len(hybrid):.2f}% |" in text
 
 
 # ------------------------------------------------------------------------------- Centaur: CMA-ES core, fixed share

@@ -39,7 +39,7 @@ def section_sources(ctx: ReportContext) -> None:
                     f"`{opt}`",
                     str(source),
                     str(int(n)),
-                    fmt_percent(float(n) / len(g)),
+                    fmt_percent(100.0 * float(n) / len(g)),
                     str(improved.get(str(source), 0)),
                 ]
             )
