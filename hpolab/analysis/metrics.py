@@ -40,6 +40,7 @@ __all__ = [
     "budget_curves",
     "budget_spent",
     "final_losses",
+    "final_rows",
     "losses",
     "random_pools",
     "rank_over_trials",
@@ -212,6 +213,16 @@ def losses(df: pd.DataFrame, value: str = "value") -> pd.Series:
         return vals
     signs = df["direction"].map(lambda d: Direction.coerce(d).sign).astype(float)
     return vals * signs
+
+
+def final_rows(curves: pd.DataFrame) -> pd.DataFrame:
+    """The last trial's row of every run, in the order of the runs' keys (optimizer, objective, seed).
+
+    The order is a function of the table alone: the bootstrap intervals computed over these rows resample
+    them by position, and a sort that breaks ties between runs of equal length in an order of its own
+    (numpy's quicksort picks its kernel by the CPU) would give other intervals on another machine.
+    """
+    return _sorted_runs(curves).groupby(list(RUN_KEYS), sort=True).tail(1)
 
 
 def _sorted_runs(df: pd.DataFrame) -> pd.DataFrame:
@@ -853,7 +864,7 @@ def aggregate_table(
     curves = regret_curves(runs, value=value)
     if n_trials is not None:
         curves = curves[curves["trial"] < n_trials]
-    last = curves.sort_values("trial").groupby(list(RUN_KEYS), sort=True).tail(1)
+    last = final_rows(curves)
     has_pool = pools is not None or random in set(df["optimizer"]) or POOL_LABEL in set(df["optimizer"])
     wins = (
         win_probabilities(

@@ -303,6 +303,18 @@ def test_regret_curves_from_known_optimum_and_column() -> None:
     assert agg.loc[("A", 1), "mean"] == 1.0 and agg.loc[("A", 1), "n"] == 1
 
 
+def test_final_rows_are_each_runs_last_trial_in_run_key_order_whatever_the_rows_order() -> None:
+    # Runs of equal length tie on their last trial number; the bootstrap intervals over these rows resample
+    # them by position, so their order must come from the run keys, not from how a sort breaks the ties.
+    spec = {(opt, obj, seed): [float(seed), 1.0, 0.5] for opt in "BA" for obj in ("t2", "t1") for seed in (2, 0, 1)}
+    curves = M.regret_curves(_runs(spec))
+    keys = sorted(spec)
+    for rows in (curves, curves.sample(frac=1.0, random_state=3), curves.iloc[::-1]):
+        last = M.final_rows(rows)
+        assert list(zip(last["optimizer"], last["objective"], last["seed"], strict=True)) == keys
+        assert set(last["trial"]) == {2}
+
+
 def test_budget_accounting() -> None:
     df = _runs({("asha", "t", 0): [3.0, 2.0, 1.0], ("random", "t", 0): [2.5]})
     df["budget"] = [1.0, 3.0, 9.0, float("nan")]  # random runs single-fidelity: the full 9 epochs

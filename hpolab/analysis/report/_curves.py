@@ -38,7 +38,7 @@ def section_regret_and_rank(ctx: ReportContext) -> None:
     """Final normalized regret per optimizer, and the regret and rank plots."""
     doc = ctx.doc
     curves = M.regret_curves(ctx.methods_df)
-    last = curves.sort_values("trial").groupby(["optimizer", "objective", "seed"]).tail(1)
+    last = M.final_rows(curves)
     doc.h(2, "Regret and rank over trials")
     doc.p(
         "Regret of the best trial so far: on the true value (mean over a table's recorded seeds) minus the "
