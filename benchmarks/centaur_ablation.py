@@ -2,7 +2,7 @@
 
 ``--objectives lcbench`` runs it on 8 YAHPO lcbench surrogates instead (``HPOLAB_YAHPO_DATA`` set), or
 ``--objectives`` names any objectives; one without a known optimum (YAHPO) measures regret against the
-best value any run in the storage reached on it.
+best value any run the report reads (the command's methods and seeds, the random pools included) reached on it.
 
 Every method is ``llm-hybrid`` under the fixed-share policy (``policy="fixed"``, ``share=r``):
 the core (TPE or CMA-ES) runs the first ``--warmup`` trials, then the LLM proposes a fixed share
@@ -267,9 +267,9 @@ def tasks_line(objectives: Sequence[str], no_optimum: Sequence[str]) -> str:
         )
         parts.append(
             f"{len(no_optimum)} objectives without a known optimum{surrogates}: "
-            f"{', '.join(f'`{o}`' for o in no_optimum)}; their regret is the gap to the best value any run in this "
-            "storage reached on them (the random pools included), so paired differences are exact and mean "
-            "regrets are against that reference"
+            f"{', '.join(f'`{o}`' for o in no_optimum)}; their regret is the gap to the best value any run this "
+            "report reads (its methods and seeds, the random pools included) reached on them, so paired differences "
+            "are exact and mean regrets are against that reference"
         )
     return "Tasks: " + "; ".join(parts)
 
